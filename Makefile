@@ -1,0 +1,128 @@
+# otp: SMS one-time codes as two CGI programs.  Read top to bottom:
+# where things go, how they are built, then tests and running.
+#
+#   make            build lib/libotp.a, cgi-bin/request.cgi, cgi-bin/verify.cgi
+#   make check      every test (see tests/check.sh)
+#   make run        install what is missing, build, serve on http://127.0.0.1:8080/
+#   make install    PREFIX, DESTDIR, CGIDIR, SYSCONFDIR, LOCALSTATEDIR, TEMPLATEDIR
+#   make fuzz       each libFuzzer harness for FUZZ_SECONDS
+
+# Where installed files go; the programs' built-in defaults follow these.
+PREFIX        ?= /usr/local
+SYSCONFDIR    ?= $(PREFIX)/etc
+LOCALSTATEDIR ?= $(PREFIX)/var
+CGIDIR        ?= $(PREFIX)/lib/cgi-bin
+TEMPLATEDIR   ?= $(PREFIX)/share/otp/templates
+DESTDIR       ?=
+WWWUSER       ?= www-data
+
+CONFIG_DEFAULT   = $(SYSCONFDIR)/otp/otp.conf
+DB_DEFAULT       = $(LOCALSTATEDIR)/lib/otp/otp.db
+
+CC      ?= cc
+CXX     ?= c++
+PYTHON  ?= /usr/bin/python3
+PKGS_C   = sqlite3 libcrypto libcjson
+PKGS_CXX = libctemplate_nothreads
+PKGS_NET = libcurl
+
+CFLAGS   ?= -O2 -g
+CXXFLAGS ?= -O2 -g
+WARN      = -Wall -Wextra -Wshadow -Wformat=2 -Wwrite-strings -Wpointer-arith -Wcast-qual \
+            -Wstrict-prototypes -Wmissing-prototypes -Werror
+HARDEN    = -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
+DEFS      = -D_GNU_SOURCE -DOTP_CONFIG_DEFAULT='"$(CONFIG_DEFAULT)"' \
+            -DOTP_DB_DEFAULT='"$(DB_DEFAULT)"' -DOTP_TEMPLATE_DEFAULT='"$(TEMPLATEDIR)"'
+ALL_CFLAGS   = -std=c11 $(WARN) $(HARDEN) $(DEFS) -Ilib \
+               $(shell pkg-config --cflags $(PKGS_C) $(PKGS_NET)) $(CFLAGS)
+ALL_CXXFLAGS = -std=c++17 -Wall -Wextra -Wshadow -Werror $(HARDEN) $(DEFS) -Ilib \
+               $(shell pkg-config --cflags $(PKGS_CXX)) $(CXXFLAGS)
+ALL_LDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
+LIBS_VERIFY  = $(shell pkg-config --libs $(PKGS_C) $(PKGS_CXX))
+LIBS_REQUEST = $(shell pkg-config --libs $(PKGS_C) $(PKGS_CXX) $(PKGS_NET))
+
+# The library: one module a file.  sms.o is the only one that uses libcurl,
+# and only request.cgi pulls it in.
+LIB_OBJS = lib/log.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o \
+           lib/sms.o lib/reply.o lib/page.o
+HEADERS  = $(wildcard lib/*.h) lib/schema.h
+
+PROGRAMS = cgi-bin/request.cgi cgi-bin/verify.cgi
+
+all: $(PROGRAMS)
+
+# sql/schema.sql compiled in, as one C string: a new database needs no setup.
+lib/schema.h: sql/schema.sql
+	{ echo '/* Made by make from sql/schema.sql: do not edit. */'; \
+	  echo 'static const char store_schema[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@.tmp && mv $@.tmp $@
+
+# The built-in paths are compiled in: rebuild when they change.
+.build-paths: FORCE
+	@echo '$(DEFS)' | cmp -s - $@ || echo '$(DEFS)' > $@
+
+lib/%.o: lib/%.c $(HEADERS) .build-paths
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+lib/page.o: lib/page.cc lib/page.h lib/log.h .build-paths
+	$(CXX) $(ALL_CXXFLAGS) -c -o $@ $<
+
+lib/libotp.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJS)
+
+cgi-bin/%.o: cgi-bin/%.c $(HEADERS) .build-paths
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+cgi-bin/request.cgi: cgi-bin/request.o lib/libotp.a
+	$(CXX) $(ALL_LDFLAGS) -o $@ $< lib/libotp.a $(LIBS_REQUEST)
+
+# No libcurl here: it costs milliseconds at every start, and verify.cgi
+# never sends anything.  tests/check.sh proves it with ldd.
+cgi-bin/verify.cgi: cgi-bin/verify.o lib/libotp.a
+	$(CXX) $(ALL_LDFLAGS) -o $@ $< lib/libotp.a $(LIBS_VERIFY)
+
+include tests/tests.mk
+
+install: all
+	install -d $(DESTDIR)$(CGIDIR) $(DESTDIR)$(TEMPLATEDIR) $(DESTDIR)$(SYSCONFDIR)/otp
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(CGIDIR)/
+	install -m 0644 templates/*.html $(DESTDIR)$(TEMPLATEDIR)/
+	install -m 0644 conf/otp.conf.example $(DESTDIR)$(SYSCONFDIR)/otp/otp.conf.example
+	@# Never overwrite a configuration the site owner wrote.
+	test -e $(DESTDIR)$(CONFIG_DEFAULT) || \
+	  install -m 0640 conf/otp.conf.example $(DESTDIR)$(CONFIG_DEFAULT)
+	install -d -m 0700 $(DESTDIR)$(LOCALSTATEDIR)/lib/otp
+	-chown $(WWWUSER) $(DESTDIR)$(LOCALSTATEDIR)/lib/otp 2>/dev/null
+	-chgrp $(WWWUSER) $(DESTDIR)$(CONFIG_DEFAULT) 2>/dev/null
+
+# The Debian packages the build, the tests and `make run` need.
+DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libssl-dev libcjson-dev \
+               libcurl4-openssl-dev libctemplate-dev libcmocka-dev clang \
+               libclang-rt-14-dev python3 python3-selenium apache2 lighttpd \
+               chromium chromium-driver php-cli valgrind sqlite3
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+run: deps all
+	$(PYTHON) tests/web/serve.py
+
+clean:
+	rm -f lib/*.o lib/libotp.a lib/schema.h cgi-bin/*.o $(PROGRAMS) .build-paths
+	rm -rf build tests/out
+
+format:
+	clang-format -i lib/*.c lib/*.h lib/*.cc cgi-bin/*.c tests/unit/*.c tests/fuzz/*.c
+
+FORCE:
+.PHONY: all check install deps run clean format FORCE

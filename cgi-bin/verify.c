@@ -1,0 +1,283 @@
+/*
+ * verify.cgi: the second step of a verification.
+ *
+ *	GET	the code form for the visitor's pending verification
+ *	POST	token=...&verification_id=...: check the code
+ *
+ * The verification is the one named by the form's hidden field, else by
+ * the cookie: a code proves only the verification it was sent for.  All
+ * reads and writes of one check are one immediate transaction, so two
+ * processes never both accept a code, nor both count the same try.
+ * This program never sends anything and does not link libcurl.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cgi.h"
+#include "code.h"
+#include "config.h"
+#include "limits.h"
+#include "log.h"
+#include "page.h"
+#include "phone.h"
+#include "reply.h"
+#include "store.h"
+
+enum verify_field {
+	FIELD_TOKEN,
+	FIELD_ID,
+	FIELD__MAX
+};
+
+/* A token is letters and digits (or empty: "no code entered"); its
+ * length and alphabet are not checked here: a wrong one is a wrong try
+ * like any other. */
+static int
+verify_token_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n > OTP_TOKEN_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static int
+verify_id_ok(const char *s)
+{
+	return s[0] == '\0' || code_is_id(s);
+}
+
+static const struct cgi_field verify_fields[FIELD__MAX] = {
+    [FIELD_TOKEN] = {"token", verify_token_ok},
+    [FIELD_ID] = {"verification_id", verify_id_ok},
+};
+
+enum verify_outcome {
+	OUTCOME_RIGHT,
+	OUTCOME_WRONG,  /* wrong code, tries left */
+	OUTCOME_LOCKED, /* wrong code, no tries left */
+	OUTCOME_DEAD,   /* expired, used, locked before, failed or unknown */
+	OUTCOME_ERROR   /* the database failed */
+};
+
+/* The id of the visitor's verification: the form's, else the cookie's.
+ * Returns 1 with id set, or 0. */
+static int
+verify_id(const struct cgi_req *req, const char *field, char id[OTP_ID_LEN + 1])
+{
+	if (field != NULL && code_is_id(field)) {
+		memcpy(id, field, OTP_ID_LEN + 1);
+		return 1;
+	}
+	return cgi_cookie(req->cookie, OTP_COOKIE, id, OTP_ID_LEN + 1) && code_is_id(id);
+}
+
+/* The code form for v, with an error message when msg is not NULL. */
+static void
+verify_form(const struct config *cfg, int status, const struct verification *v, const char *msg)
+{
+	struct page *p = page_new("verify.html");
+	char masked[OTP_PHONE_MAX + 1];
+
+	phone_mask(v->phone, masked, sizeof(masked));
+	page_set(p, "MASKED_PHONE", masked);
+	page_set(p, "VERIFICATION_ID", v->id);
+	page_set_int(p, "CODE_LENGTH", cfg->token_length);
+	page_set_int(p, "TTL_MINUTES", (cfg->token_ttl + 59) / 60);
+	page_set(p, "INPUTMODE", cfg->alphabet == ALPHABET_DIGITS ? "numeric" : "text");
+	if (msg != NULL) {
+		page_show(p, "ERROR");
+		page_set(p, "ERROR_MESSAGE", msg);
+	}
+	reply_page(cfg, status, p, NULL);
+}
+
+/*
+ * Check token against verification id in one transaction, and record
+ * the outcome.  v gets the row as it was read.
+ */
+static enum verify_outcome
+verify_check(struct store *st, const struct config *cfg, const char *id, const char *token,
+	     time_t now, struct verification *v)
+{
+	unsigned char mac[OTP_MAC_LEN];
+	enum verify_outcome out;
+	int found, right;
+
+	/* Computed before the lookup, whatever it finds: no timing hint. */
+	if (code_mac(cfg->secret_key, id, token, mac) < 0)
+		return OUTCOME_ERROR;
+	if (store_begin(st) < 0)
+		return OUTCOME_ERROR;
+	if ((found = store_get(st, id, v)) < 0)
+		goto fail;
+	if (!found || v->status != STATUS_PENDING || now >= v->expires ||
+	    v->attempts >= cfg->max_attempts) {
+		store_rollback(st);
+		return OUTCOME_DEAD;
+	}
+	right = code_equal(mac, v->mac, OTP_MAC_LEN);
+	if (right) {
+		v->status = STATUS_USED;
+		out = OUTCOME_RIGHT;
+	} else {
+		v->attempts++;
+		out = v->attempts >= cfg->max_attempts ? OUTCOME_LOCKED : OUTCOME_WRONG;
+		if (out == OUTCOME_LOCKED)
+			v->status = STATUS_LOCKED;
+	}
+	if (store_put(st, v) < 0 || store_commit(st) < 0)
+		goto fail;
+	return out;
+fail:
+	store_rollback(st);
+	return OUTCOME_ERROR;
+}
+
+/* The cookie is of no more use once the verification is over. */
+static void
+verify_clear_cookie(const struct cgi_req *req, char *out, size_t size)
+{
+	char path[256];
+
+	cgi_script_dir(req->script_name, path, sizeof(path));
+	snprintf(out, size, "%s=; Path=%s; Max-Age=0; HttpOnly; SameSite=Strict%s", OTP_COOKIE,
+		 path, req->https ? "; Secure" : "");
+}
+
+static void
+verify_post(const struct config *cfg, const struct cgi_req *req)
+{
+	char *values[FIELD__MAX];
+	char id[OTP_ID_LEN + 1], masked[OTP_PHONE_MAX + 1], cookie[512], msg[128];
+	struct reply_opts opts = {NULL, 0};
+	struct verification v;
+	struct store *st = NULL;
+	struct page *p;
+	size_t i;
+
+	if (cgi_form(req->body, req->body_len, verify_fields, FIELD__MAX, values) != 0) {
+		log_msg("refused with 400: malformed form from %s",
+			req->remote_addr != NULL ? req->remote_addr : "-");
+		reply_error(cfg, 400, "Bad request",
+			    "The code could not be read: use only the letters and digits of the "
+			    "text message.",
+			    1, NULL);
+		return;
+	}
+	if (!verify_id(req, values[FIELD_ID], id)) {
+		reply_error(cfg, 400, "No code was asked for",
+			    "This browser has no code waiting to be checked. Ask for a code "
+			    "first.",
+			    1, NULL);
+		goto out;
+	}
+	if (values[FIELD_TOKEN] == NULL || values[FIELD_TOKEN][0] == '\0') {
+		reply_error(cfg, 400, "No code entered",
+			    "Please enter the code from the text message.", 1, NULL);
+		goto out;
+	}
+	if ((st = store_open(cfg->db_path)) == NULL) {
+		reply_error(cfg, 503, "Service unavailable",
+			    "Codes cannot be checked right now. Please try again in a few "
+			    "minutes.",
+			    0, NULL);
+		goto out;
+	}
+	switch (verify_check(st, cfg, id, values[FIELD_TOKEN], time(NULL), &v)) {
+	case OUTCOME_RIGHT:
+		phone_mask(v.phone, masked, sizeof(masked));
+		log_msg("verified %s (verification %.8s)", masked, id);
+		verify_clear_cookie(req, cookie, sizeof(cookie));
+		opts.set_cookie = cookie;
+		p = page_new("verify_success.html");
+		page_set(p, "MASKED_PHONE", masked);
+		reply_page(cfg, 200, p, &opts);
+		break;
+	case OUTCOME_WRONG:
+		phone_mask(v.phone, masked, sizeof(masked));
+		log_msg("wrong code for %s (verification %.8s, try %d of %d)", masked, id,
+			v.attempts, cfg->max_attempts);
+		snprintf(msg, sizeof(msg), "That code is not right. %d %s left.",
+			 cfg->max_attempts - v.attempts,
+			 cfg->max_attempts - v.attempts == 1 ? "try" : "tries");
+		verify_form(cfg, 422, &v, msg);
+		break;
+	case OUTCOME_LOCKED:
+		phone_mask(v.phone, masked, sizeof(masked));
+		log_msg("locked %s after %d wrong codes (verification %.8s)", masked, v.attempts,
+			id);
+		reply_error(cfg, 410, "Too many wrong codes",
+			    "That code was not right, and it was the last try. Ask for a new code "
+			    "to try again.",
+			    1, NULL);
+		break;
+	case OUTCOME_DEAD:
+		log_msg("dead code tried (verification %.8s)", id);
+		reply_error(cfg, 410, "This code can no longer be used",
+			    "The code has expired, was already used, or had too many wrong tries. "
+			    "Ask for a new code.",
+			    1, NULL);
+		break;
+	case OUTCOME_ERROR:
+		reply_error(cfg, 503, "Service unavailable",
+			    "Codes cannot be checked right now. Please try again in a few "
+			    "minutes.",
+			    0, NULL);
+		break;
+	}
+out:
+	store_close(st);
+	for (i = 0; i < FIELD__MAX; i++) {
+		if (values[i] != NULL)
+			explicit_bzero(values[i], strlen(values[i]));
+		free(values[i]);
+	}
+}
+
+/* GET: the code form again, if the visitor has a live verification. */
+static void
+verify_get(const struct config *cfg, const struct cgi_req *req)
+{
+	char id[OTP_ID_LEN + 1];
+	struct verification v;
+	struct store *st = NULL;
+	int found = 0;
+
+	if (verify_id(req, NULL, id) && (st = store_open(cfg->db_path)) != NULL)
+		found = store_get(st, id, &v) == 1 && v.status == STATUS_PENDING &&
+			time(NULL) < v.expires && v.attempts < cfg->max_attempts;
+	store_close(st);
+	if (found)
+		verify_form(cfg, 200, &v, NULL);
+	else
+		reply_error(cfg, 200, "No code is waiting",
+			    "There is no code waiting to be checked in this browser.", 1, NULL);
+}
+
+int
+main(void)
+{
+	struct cgi_req req;
+	struct config cfg;
+
+	log_init("verify.cgi");
+	umask(077);
+	if (reply_front(&req, &cfg) != 0)
+		return 0;
+	if (req.method == CGI_GET)
+		verify_get(&cfg, &req);
+	else
+		verify_post(&cfg, &req);
+	cgi_free(&req);
+	config_free(&cfg);
+	return 0;
+}

@@ -1,0 +1,443 @@
+/*
+ * The CGI side of the programs: what the web server hands over (RFC 3875
+ * environment and body), form decoding against a table of fields, cookies,
+ * the origin check and the response headers.  Nothing here trusts the
+ * environment to be complete: lighttpd passes no PATH, and HTTPS,
+ * HTTP_COOKIE or CONTENT_TYPE may be missing.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cgi.h"
+#include "limits.h"
+#include "log.h"
+
+/* getenv(), with empty and over-long values treated as absent. */
+static const char *
+cgi_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0' || strlen(v) > OTP_HEADER_MAX)
+		return NULL;
+	return v;
+}
+
+/* Read and drop n bytes of in.  Returns the number read. */
+static size_t
+cgi_drain(FILE *in, size_t n)
+{
+	char buf[8192];
+	size_t got = 0, r;
+
+	while (got < n) {
+		r = fread(buf, 1, n - got < sizeof(buf) ? n - got : sizeof(buf), in);
+		if (r == 0)
+			break;
+		got += r;
+	}
+	return got;
+}
+
+void
+cgi_read(struct cgi_req *req, FILE *in)
+{
+	const char *m, *cl, *https;
+	unsigned long long want;
+	char *end;
+	size_t got;
+
+	memset(req, 0, sizeof(*req));
+	m = cgi_env("REQUEST_METHOD");
+	req->method = m == NULL            ? CGI_OTHER
+		      : !strcmp(m, "GET")  ? CGI_GET
+		      : !strcmp(m, "POST") ? CGI_POST
+					   : CGI_OTHER;
+	https = cgi_env("HTTPS");
+	req->https = https != NULL && (!strcasecmp(https, "on") || !strcmp(https, "1"));
+	req->content_type = cgi_env("CONTENT_TYPE");
+	req->host = cgi_env("HTTP_HOST");
+	req->origin = cgi_env("HTTP_ORIGIN");
+	req->referer = cgi_env("HTTP_REFERER");
+	req->cookie = cgi_env("HTTP_COOKIE");
+	req->query = cgi_env("QUERY_STRING");
+	req->script_name = cgi_env("SCRIPT_NAME");
+	req->remote_addr = cgi_env("REMOTE_ADDR");
+	req->accept = cgi_env("HTTP_ACCEPT");
+	if (req->query != NULL && strlen(req->query) > OTP_QUERY_MAX)
+		req->query = NULL;
+
+	if ((cl = cgi_env("CONTENT_LENGTH")) == NULL)
+		return;
+	errno = 0;
+	want = strtoull(cl, &end, 10);
+	if (!isdigit((unsigned char)cl[0]) || *end != '\0' || errno != 0) {
+		req->read_status = 400;
+		return;
+	}
+	if (want > OTP_BODY_MAX) {
+		/* Read what a client may reasonably send, then give up. */
+		cgi_drain(in, want > OTP_DRAIN_MAX ? OTP_DRAIN_MAX : (size_t)want);
+		req->read_status = 413;
+		return;
+	}
+	req->body = xmalloc((size_t)want + 1);
+	got = 0;
+	while (got < want) {
+		size_t r = fread(req->body + got, 1, (size_t)want - got, in);
+
+		if (r == 0)
+			break;
+		got += r;
+	}
+	req->body[got] = '\0';
+	req->body_len = got;
+	if (got < want)
+		req->read_status = 400;
+}
+
+void
+cgi_free(struct cgi_req *req)
+{
+	free(req->body);
+	req->body = NULL;
+}
+
+/*
+ * The host[:port] of an origin or URL ("https://a.example:8443/x"), with
+ * a default port dropped, into out.  Returns 0, or -1 if not a URL.
+ */
+static int
+cgi_authority(const char *url, char *out, size_t size)
+{
+	const char *p = strstr(url, "://"), *end;
+	size_t n;
+
+	if (p == NULL)
+		return -1;
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	n = (size_t)(end - p);
+	if (n == 0 || n >= size || memchr(p, '@', n) != NULL)
+		return -1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	if (n > 3 && !strcmp(out + n - 3, ":80"))
+		out[n - 3] = '\0';
+	else if (n > 4 && !strcmp(out + n - 4, ":443"))
+		out[n - 4] = '\0';
+	return 0;
+}
+
+int
+cgi_same_origin(const char *host, const char *origin, const char *referer)
+{
+	char a[256], h[256];
+	const char *url = origin != NULL ? origin : referer;
+	size_t n;
+
+	if (url == NULL)
+		return 1;
+	if (host == NULL || cgi_authority(url, a, sizeof(a)) < 0)
+		return 0;
+	n = strlen(host);
+	if (n >= sizeof(h))
+		return 0;
+	memcpy(h, host, n + 1);
+	if (n > 3 && !strcmp(h + n - 3, ":80"))
+		h[n - 3] = '\0';
+	else if (n > 4 && !strcmp(h + n - 4, ":443"))
+		h[n - 4] = '\0';
+	return strcasecmp(a, h) == 0;
+}
+
+/* Whether content_type is application/x-www-form-urlencoded (any params). */
+static int
+cgi_is_form(const char *content_type)
+{
+	static const char form[] = "application/x-www-form-urlencoded";
+	size_t n = sizeof(form) - 1;
+
+	if (content_type == NULL || strncasecmp(content_type, form, n) != 0)
+		return 0;
+	return content_type[n] == '\0' || content_type[n] == ';' || content_type[n] == ' ';
+}
+
+int
+cgi_check(const struct cgi_req *req)
+{
+	if (req->method == CGI_OTHER)
+		return 405;
+	if (req->read_status != 0)
+		return req->read_status;
+	if (req->method != CGI_POST)
+		return 0;
+	if (!cgi_is_form(req->content_type))
+		return 415;
+	if (!cgi_same_origin(req->host, req->origin, req->referer))
+		return 403;
+	return 0;
+}
+
+static int
+cgi_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+long
+cgi_urldecode(const char *in, size_t len, char *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (in[i] == '+') {
+			out[n++] = ' ';
+		} else if (in[i] == '%') {
+			int hi, lo;
+
+			if (i + 2 >= len)
+				return -1;
+			hi = cgi_hexval(in[i + 1]);
+			lo = cgi_hexval(in[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			out[n++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			out[n++] = in[i];
+		}
+	}
+	out[n] = '\0';
+	return (long)n;
+}
+
+/* Whether s (n bytes) is UTF-8 without control characters or NULs. */
+static int
+cgi_text_ok(const unsigned char *s, size_t n)
+{
+	size_t i = 0, k, more;
+
+	while (i < n) {
+		unsigned char c = s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			more = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			more = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			more = 3;
+		else
+			return 0;
+		if (i + more >= n)
+			return 0;
+		for (k = 1; k <= more; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+		/* Overlong three- and four-byte forms, surrogates, > U+10FFFF. */
+		if ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] > 0x9f) ||
+		    (c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] > 0x8f))
+			return 0;
+		i += more + 1;
+	}
+	return 1;
+}
+
+int
+cgi_form(const char *s, size_t len, const struct cgi_field *fields, size_t n, char **values)
+{
+	char name[64], *val = NULL;
+	size_t pos = 0, pairs = 0, i;
+
+	for (i = 0; i < n; i++)
+		values[i] = NULL;
+	if (s == NULL)
+		return 0;
+	val = xmalloc(OTP_FIELD_MAX * 3 + 1);
+	while (pos < len) {
+		const char *pair = s + pos, *amp = memchr(pair, '&', len - pos);
+		size_t plen = (amp != NULL ? (size_t)(amp - pair) : len - pos);
+		const char *eq = memchr(pair, '=', plen);
+		size_t nlen = eq != NULL ? (size_t)(eq - pair) : plen;
+		size_t vlen = eq != NULL ? plen - nlen - 1 : 0;
+		long dn, dv;
+
+		pos += plen + 1;
+		if (plen == 0)
+			continue;
+		if (++pairs > OTP_FIELDS_MAX)
+			goto bad;
+		if (nlen >= sizeof(name) || vlen > OTP_FIELD_MAX * 3)
+			goto bad;
+		if ((dn = cgi_urldecode(pair, nlen, name)) < 0 ||
+		    (dv = cgi_urldecode(eq != NULL ? eq + 1 : "", vlen, val)) < 0)
+			goto bad;
+		if (!cgi_text_ok((unsigned char *)name, (size_t)dn) ||
+		    !cgi_text_ok((unsigned char *)val, (size_t)dv) || dv > OTP_FIELD_MAX)
+			goto bad;
+		for (i = 0; i < n; i++)
+			if (!strcmp(name, fields[i].name))
+				break;
+		if (i == n)
+			continue;
+		if (values[i] != NULL)
+			goto bad;
+		values[i] = xstrndup(val, (size_t)dv);
+	}
+	for (i = 0; i < n; i++)
+		if (values[i] != NULL && fields[i].valid != NULL && !fields[i].valid(values[i]))
+			goto bad;
+	free(val);
+	return 0;
+bad:
+	for (i = 0; i < n; i++) {
+		free(values[i]);
+		values[i] = NULL;
+	}
+	free(val);
+	return 400;
+}
+
+int
+cgi_cookie(const char *header, const char *name, char *out, size_t size)
+{
+	size_t nlen = strlen(name);
+	const char *p = header;
+
+	if (header == NULL || size == 0)
+		return 0;
+	while (*p != '\0') {
+		size_t len;
+
+		while (*p == ' ' || *p == ';')
+			p++;
+		len = strcspn(p, ";");
+		if (len > nlen && !strncmp(p, name, nlen) && p[nlen] == '=') {
+			const char *v = p + nlen + 1;
+			size_t vlen = len - nlen - 1;
+
+			while (vlen > 0 && v[vlen - 1] == ' ')
+				vlen--;
+			if (vlen == 0 || vlen >= size)
+				return 0;
+			memcpy(out, v, vlen);
+			out[vlen] = '\0';
+			return 1;
+		}
+		p += len;
+	}
+	return 0;
+}
+
+void
+cgi_script_dir(const char *script_name, char *out, size_t size)
+{
+	const char *slash;
+	size_t n;
+
+	if (script_name == NULL || script_name[0] != '/' ||
+	    (slash = strrchr(script_name, '/')) == NULL ||
+	    (n = (size_t)(slash - script_name) + 1) >= size ||
+	    strspn(script_name,
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._~-") < n) {
+		snprintf(out, size, "/");
+		return;
+	}
+	memcpy(out, script_name, n);
+	out[n] = '\0';
+}
+
+const char *
+cgi_reason(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 303:
+		return "See Other";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 405:
+		return "Method Not Allowed";
+	case 410:
+		return "Gone";
+	case 413:
+		return "Content Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Content";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Unknown";
+	}
+}
+
+/* Whether s may go into a header: no CR, LF or other control character. */
+static int
+cgi_header_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+cgi_write(const struct cgi_reply *r, FILE *out)
+{
+	if ((r->set_cookie != NULL && !cgi_header_ok(r->set_cookie)) ||
+	    (r->location != NULL && !cgi_header_ok(r->location)) ||
+	    (r->content_type != NULL && !cgi_header_ok(r->content_type))) {
+		log_msg("refusing a header with a control character");
+		return -1;
+	}
+	fprintf(out,
+		"Status: %d %s\r\n"
+		"Content-Type: %s\r\n"
+		"Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; "
+		"img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'\r\n"
+		"X-Content-Type-Options: nosniff\r\n"
+		"X-Frame-Options: DENY\r\n"
+		"Referrer-Policy: no-referrer\r\n"
+		"Cache-Control: no-store\r\n",
+		r->status, cgi_reason(r->status),
+		r->content_type != NULL ? r->content_type : "text/html; charset=utf-8");
+	if (r->status == 405)
+		fputs("Allow: GET, POST\r\n", out);
+	if (r->retry_after > 0)
+		fprintf(out, "Retry-After: %ld\r\n", r->retry_after);
+	if (r->set_cookie != NULL)
+		fprintf(out, "Set-Cookie: %s\r\n", r->set_cookie);
+	if (r->location != NULL)
+		fprintf(out, "Location: %s\r\n", r->location);
+	fprintf(out, "Content-Length: %zu\r\n\r\n", r->body_len);
+	if (r->body_len > 0)
+		fwrite(r->body, 1, r->body_len, out);
+	return fflush(out) == 0 ? 0 : -1;
+}

@@ -1,0 +1,114 @@
+/*
+ * The CGI side: the request as the web server hands it over (environment
+ * and a body of exactly CONTENT_LENGTH bytes), form decoding against a
+ * table of accepted fields, cookies, origin checks, response headers.
+ */
+#ifndef OTP_CGI_H
+#define OTP_CGI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum cgi_method {
+	CGI_GET,
+	CGI_POST,
+	CGI_OTHER
+};
+
+struct cgi_req {
+	enum cgi_method method;
+	int https;  /* the request came over TLS */
+	char *body; /* NUL-terminated; NULL when there was none */
+	size_t body_len;
+	const char *content_type; /* each of these may be NULL */
+	const char *host;
+	const char *origin;
+	const char *referer;
+	const char *cookie;
+	const char *query;
+	const char *script_name;
+	const char *remote_addr;
+	const char *accept;
+	int read_status; /* 0, or 400/413 from cgi_read() */
+};
+
+/*
+ * Fill req from the environment and read the body from in: exactly
+ * CONTENT_LENGTH bytes, keeping at most OTP_BODY_MAX and draining the rest
+ * up to OTP_DRAIN_MAX, so that the server never resets the connection.
+ * Never reads past CONTENT_LENGTH (reading to end of file can hang).
+ * What went wrong is left in req->read_status (400 for a bad or short
+ * CONTENT_LENGTH, 413 for a body too large) for cgi_check() to answer.
+ */
+void cgi_read(struct cgi_req *req, FILE *in);
+
+/* Free the body. */
+void cgi_free(struct cgi_req *req);
+
+/*
+ * The front line every program runs, in this order: 405 for a method
+ * other than GET or POST, then cgi_read()'s 400 or 413, 415 for a POST
+ * that is not application/x-www-form-urlencoded, 403 for a POST from
+ * another origin.  Returns 0 when the request may go on.
+ */
+int cgi_check(const struct cgi_req *req);
+
+/*
+ * Whether a POST comes from this site: its Origin, or without one its
+ * Referer, must name host (HTTP_HOST).  A request with neither passes.
+ */
+int cgi_same_origin(const char *host, const char *origin, const char *referer);
+
+/* A field a program accepts, with its check (NULL: any text passes). */
+struct cgi_field {
+	const char *name;
+	int (*valid)(const char *value);
+};
+
+/*
+ * Decode an application/x-www-form-urlencoded string (a body or a query)
+ * of len bytes.  values[i] gets the decoded value of fields[i], or NULL
+ * if absent; the caller frees each.  Fields not in the table are
+ * ignored.  Returns 0, or 400 for malformed percent-encoding, a NUL or
+ * control character, a value over OTP_FIELD_MAX, a repeated field, too
+ * many pairs, or a value its check refuses (values are then all NULL).
+ */
+int cgi_form(const char *s, size_t len, const struct cgi_field *fields, size_t n, char **values);
+
+/*
+ * Decode one percent-encoded string ('+' is a space).  out must hold len
+ * + 1 bytes.  Returns the decoded length, or -1 if malformed.
+ */
+long cgi_urldecode(const char *in, size_t len, char *out);
+
+/*
+ * Find cookie name in a Cookie header.  Copies its value into out (size
+ * bytes) and returns 1, or returns 0 if absent, empty or too long.
+ */
+int cgi_cookie(const char *header, const char *name, char *out, size_t size);
+
+/* The directory of script_name ("/cgi-bin/x.cgi" -> "/cgi-bin/"), for
+ * the cookie's Path.  Always NUL-terminates; "/" when unknown. */
+void cgi_script_dir(const char *script_name, char *out, size_t size);
+
+/* The reason phrase for a status ("Not Found"). */
+const char *cgi_reason(int status);
+
+struct cgi_reply {
+	int status;
+	const char *content_type; /* default text/html; charset=utf-8 */
+	const char *set_cookie;   /* a whole Set-Cookie value, or NULL */
+	long retry_after;         /* seconds; 0: no header */
+	const char *location;     /* for redirects, or NULL */
+	const char *body;
+	size_t body_len;
+};
+
+/*
+ * Write the reply: a Status line, the security headers every answer
+ * carries (CSP, nosniff, no-referrer, no-store, no framing), the headers
+ * asked for, a blank line and the body.  Returns 0 or -1.
+ */
+int cgi_write(const struct cgi_reply *reply, FILE *out);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * Codes and ids: random codes without modulo bias, random verification
+ * ids, the keyed hash stored instead of the code, constant-time compare.
+ * Randomness and HMAC come from libcrypto.
+ */
+#ifndef OTP_CODE_H
+#define OTP_CODE_H
+
+#include <stddef.h>
+#include "config.h"
+#include "limits.h"
+
+/* A code of len (OTP_CODE_MIN..OTP_CODE_MAX) characters: upper-case hex
+ * or digits.  Returns 0, or -1 if the random source failed. */
+int code_random(char *out, int len, enum config_alphabet alphabet);
+
+/* A new verification id: OTP_ID_LEN lower-case hex characters. */
+int code_new_id(char out[OTP_ID_LEN + 1]);
+
+/* Whether s is a well-formed verification id. */
+int code_is_id(const char *s);
+
+/*
+ * HMAC-SHA256 with key over the id and the code, upper-cased (so hex
+ * codes compare case-insensitively).  Binding the id into the MAC means a
+ * stored hash is worth nothing for any other verification.
+ */
+int code_mac(const char *key, const char *id, const char *code, unsigned char mac[OTP_MAC_LEN]);
+
+/* Whether a and b (n bytes) are equal, in time that does not depend on
+ * where they differ. */
+int code_equal(const unsigned char *a, const unsigned char *b, size_t n);
+
+#endif

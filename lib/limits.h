@@ -1,0 +1,37 @@
+/*
+ * Every limit of the programs in one place: sizes of what comes off the
+ * wire, timeouts, lifetimes.  Change them here and nowhere else.
+ */
+#ifndef OTP_LIMITS_H
+#define OTP_LIMITS_H
+
+#define OTP_BODY_MAX   (8 * 1024)    /* largest request body kept */
+#define OTP_DRAIN_MAX  (1024 * 1024) /* most we read (and drop) of a larger one */
+#define OTP_QUERY_MAX  (4 * 1024)    /* longest QUERY_STRING looked at */
+#define OTP_FIELD_MAX  1024          /* longest decoded form value */
+#define OTP_FIELDS_MAX 32            /* most name=value pairs in one form */
+#define OTP_HEADER_MAX 4096          /* longest Cookie/Origin/Referer looked at */
+
+#define OTP_ID_BYTES  16                 /* verification id: 128 random bits */
+#define OTP_ID_LEN    (OTP_ID_BYTES * 2) /* ... as lower-case hex */
+#define OTP_CODE_MIN  4
+#define OTP_CODE_MAX  10
+#define OTP_TOKEN_MAX 32 /* longest token field accepted before 400 */
+#define OTP_PHONE_MAX 16 /* '+' and at most 15 digits */
+#define OTP_MAC_LEN   32 /* HMAC-SHA256 */
+#define OTP_MSGID_MAX 64 /* Telnyx message id (a UUID) */
+
+#define OTP_CONFIG_MAX  (64 * 1024) /* largest config file */
+#define OTP_CONFIG_LINE 4096        /* longest config line */
+#define OTP_TEXT_MAX    640         /* longest SMS text after {code} is put in */
+
+#define OTP_SMS_CONNECT_MS 5000        /* connect timeout to the SMS provider */
+#define OTP_SMS_TOTAL_MS   10000       /* whole request, retry included */
+#define OTP_SMS_REPLY_MAX  (64 * 1024) /* largest provider answer read */
+
+#define OTP_DB_BUSY_MS  10000 /* how long a writer waits for the lock */
+#define OTP_PURGE_AFTER 3600  /* dead verifications kept this long (s) */
+
+#define OTP_COOKIE "otp_vid" /* cookie carrying the verification id */
+
+#endif

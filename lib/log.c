@@ -1,0 +1,126 @@
+/*
+ * Logging and the allocators that log and exit.  Each line goes to
+ * stderr, which a CGI server writes to its error log; text from the
+ * request is escaped here, once, whatever the caller passed.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static const char *log_prog = "otp";
+static int log_debug_on;
+
+void
+log_init(const char *prog)
+{
+	log_prog = prog;
+}
+
+void
+log_set_debug(int on)
+{
+	log_debug_on = on;
+}
+
+/* Format, escape and write one line with a single write. */
+static void
+log_vline(const char *fmt, va_list ap)
+{
+	char raw[1024], line[4096];
+	size_t i, n = 0;
+	int len;
+
+	len = vsnprintf(raw, sizeof(raw), fmt, ap);
+	if (len < 0)
+		return;
+	for (i = 0; raw[i] != '\0' && n + 5 < sizeof(line); i++) {
+		unsigned char c = (unsigned char)raw[i];
+
+		if (c < 0x20 || c > 0x7e || c == '\\')
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "\\x%02x", c);
+		else
+			line[n++] = (char)c;
+	}
+	line[n] = '\0';
+	fprintf(stderr, "%s: %s%s\n", log_prog, line, (size_t)len >= sizeof(raw) ? "..." : "");
+	fflush(stderr);
+}
+
+void
+log_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vline(fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_debug_on)
+		return;
+	va_start(ap, fmt);
+	log_vline(fmt, ap);
+	va_end(ap);
+}
+
+static void
+log_oom(void)
+{
+	/* Nothing left to format with: a fixed line, then out. */
+	fputs("otp: out of memory\n", stderr);
+	exit(1);
+}
+
+void *
+xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+
+	if (p == NULL)
+		log_oom();
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		log_oom();
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t size)
+{
+	void *q = realloc(p, size ? size : 1);
+
+	if (q == NULL)
+		log_oom();
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}

@@ -1,0 +1,38 @@
+/*
+ * Logging to stderr (the web server's error log) and allocators that
+ * never return NULL: a CGI process that runs out of memory logs and exits.
+ */
+#ifndef OTP_LOG_H
+#define OTP_LOG_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Name the program in every line ("request.cgi"). */
+void log_init(const char *prog);
+/* Turn on log_debug() lines (config DEBUG=True). */
+void log_set_debug(int on);
+
+/*
+ * One line to stderr: "prog: <message>".  Control characters and bytes
+ * over 0x7e in the formatted message are escaped as \xNN, so text from
+ * the request cannot forge or split log lines.
+ */
+void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Allocators that log and exit(1) instead of returning NULL. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * The one C++ file: a C API over ctemplate, so the rest of the programs
+ * stay C.  Templates are HTML with {{%AUTOESCAPE context="HTML"}} on their
+ * first line, so ctemplate escapes every value for the place it stands
+ * in; nothing set here reaches a page raw.  Every page may include the
+ * shared {{>HEADER}} and {{>FOOTER}} (templates/_header.html,
+ * templates/_footer.html), which see the page's values.
+ */
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include <ctemplate/template.h>
+
+#include "log.h"
+#include "page.h"
+
+struct page {
+	std::string name;
+	ctemplate::TemplateDictionary dict;
+
+	explicit page(const char *n) : name(n), dict(n)
+	{
+	}
+};
+
+extern "C" struct page *
+page_new(const char *name)
+{
+	struct page *p = new (std::nothrow) page(name);
+
+	if (p == NULL) {
+		log_msg("out of memory");
+		exit(1);
+	}
+	p->dict.AddIncludeDictionary("HEADER")->SetFilename("_header.html");
+	p->dict.AddIncludeDictionary("FOOTER")->SetFilename("_footer.html");
+	return p;
+}
+
+extern "C" void
+page_set(struct page *p, const char *key, const char *value)
+{
+	p->dict.SetValue(key, value != NULL ? value : "");
+}
+
+extern "C" void
+page_set_int(struct page *p, const char *key, long value)
+{
+	p->dict.SetIntValue(key, value);
+}
+
+extern "C" void
+page_show(struct page *p, const char *name)
+{
+	p->dict.ShowSection(name);
+}
+
+extern "C" int
+page_render(struct page *p, const char *dir, char **out, size_t *len)
+{
+	std::string s;
+
+	try {
+		ctemplate::mutable_default_template_cache()->SetTemplateRootDirectory(dir);
+		if (!ctemplate::ExpandTemplate(p->name, ctemplate::STRIP_BLANK_LINES, &p->dict,
+					       &s)) {
+			log_msg("cannot expand template %s (in TEMPLATE_DIR)", p->name.c_str());
+			return -1;
+		}
+	} catch (const std::exception &e) {
+		log_msg("cannot expand template %s: %s", p->name.c_str(), e.what());
+		return -1;
+	}
+	*out = static_cast<char *>(xmalloc(s.size() + 1));
+	memcpy(*out, s.data(), s.size());
+	(*out)[s.size()] = '\0';
+	*len = s.size();
+	return 0;
+}
+
+extern "C" void
+page_free(struct page *p)
+{
+	delete p;
+}

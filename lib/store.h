@@ -1,0 +1,67 @@
+/*
+ * The SQLite store shared by both programs: verifications (the code's
+ * hash, timestamps, attempts, status) in one file, created with the
+ * schema of sql/schema.sql on first use.  WAL, a busy timeout and short
+ * immediate transactions keep concurrent CGI processes from failing.
+ */
+#ifndef OTP_STORE_H
+#define OTP_STORE_H
+
+#include <time.h>
+#include "limits.h"
+
+struct store;
+
+enum store_status {
+	STATUS_PENDING, /* code sent (or being sent), may be tried */
+	STATUS_USED,    /* verified once: dead */
+	STATUS_LOCKED,  /* too many wrong tries: dead */
+	STATUS_FAILED   /* the SMS was not sent: dead */
+};
+
+struct verification {
+	char id[OTP_ID_LEN + 1];
+	char phone[OTP_PHONE_MAX + 1];
+	unsigned char mac[OTP_MAC_LEN];
+	time_t created;
+	time_t expires;
+	int attempts; /* wrong tries so far */
+	enum store_status status;
+	char message_id[OTP_MSGID_MAX + 1]; /* empty until sent */
+};
+
+/*
+ * Open (and on first use create) the database at path.  Returns NULL
+ * after logging why.  Free with store_close().
+ */
+struct store *store_open(const char *path);
+void store_close(struct store *st);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  begin and commit return 0 or -1. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* Delete verifications dead for more than OTP_PURGE_AFTER seconds. */
+int store_purge(struct store *st, time_t now);
+
+/* Load verification id into v: returns 1, 0 if there is none, -1 on error. */
+int store_get(struct store *st, const char *id, struct verification *v);
+
+/* Insert v, or replace the verification with its id.  Returns 0 or -1. */
+int store_put(struct store *st, const struct verification *v);
+
+/*
+ * Record the provider's message id.  A single statement, so it does not
+ * undo what a verify.cgi did to the row meanwhile.  Returns 0 or -1.
+ */
+int store_set_message_id(struct store *st, const char *id, const char *message_id);
+
+/*
+ * Kill the code of verification id if it is still the pending code
+ * whose hash is mac (a newer request may have replaced it): the SMS was
+ * not sent, so no code may be left usable.  Returns 0 or -1.
+ */
+int store_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN]);
+
+#endif

@@ -1,0 +1,549 @@
+"""Run the built CGI programs the way a web server does, and read their answers.
+
+A program runs with a clean environment holding only CGI variables (no
+PATH: lighttpd passes none), its body on stdin, and a timeout.  Its output
+is parsed as CGI output: a Status line, headers, a blank line, the body.
+
+    site = Site(fake=fake)                 # a temp dir, a config file, a DB path
+    r = site.request('(202) 555-0143')     # POST request.cgi
+    r.status, r.header('Set-Cookie'), r.page, r.vid, r.text, r.stderr
+    r = site.verify(code, vid=r.vid)       # POST verify.cgi
+
+Environment knobs: OTP_TEST_CGI_DIR (where request.cgi and verify.cgi
+are; default the checkout's cgi-bin/), OTP_TEST_KEEP=1 (keep temp dirs).
+"""
+
+import html
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+from pathlib import Path
+
+import fake_telnyx
+
+REPO = Path(__file__).resolve().parents[2]
+CGI_DIR = Path(os.environ.get('OTP_TEST_CGI_DIR') or (REPO / 'cgi-bin'))
+TEMPLATE_DIR = REPO / 'templates'
+REQUEST = CGI_DIR / 'request.cgi'
+VERIFY = CGI_DIR / 'verify.cgi'
+
+FORM = 'application/x-www-form-urlencoded'
+API_KEY = 'KEYtest0123456789QWERTYsecretkey'
+FROM_NUMBER = '+15550001111'
+DEFAULT_TIMEOUT = 30
+SECURITY_HEADERS = ('Content-Security-Policy', 'X-Content-Type-Options',
+                    'Referrer-Policy', 'Cache-Control')
+
+_HEADER_LINE = re.compile(r'^([!#$%&\'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$')
+_CRASH_MARKS = ('AddressSanitizer', 'LeakSanitizer', 'UndefinedBehaviorSanitizer',
+                'runtime error:', 'Segmentation fault', 'stack smashing', 'double free',
+                'free(): invalid', 'malloc(): ')
+
+
+def built():
+    return all(p.is_file() and os.access(p, os.X_OK) for p in (REQUEST, VERIFY))
+
+
+def require_built():
+    if not built():
+        raise unittest.SkipTest('%s and %s are not built (run make)' % (REQUEST, VERIFY))
+
+
+class Response:
+    """A CGI program's answer, parsed."""
+
+    def __init__(self, prog, env, stdin_len, out, err, rc, elapsed, timed_out,
+                 stdin_written, stdin_broken):
+        self.prog = os.path.basename(str(prog))
+        self.env = env
+        self.stdin_len = stdin_len
+        self.raw = out
+        self.stderr = err.decode('utf-8', 'replace')
+        self.returncode = rc
+        self.elapsed = elapsed
+        self.timed_out = timed_out
+        self.stdin_written = stdin_written
+        self.stdin_broken = stdin_broken
+        self.headers = []            # [(name, value)] in order
+        self.bad_header_lines = []   # lines of the header block that are not 'Name: value'
+        self.header_block = b''
+        self.body = b''
+        self.status = None
+        self.reason = ''
+        self.has_status_line = False
+        self._parse(out)
+
+    def _parse(self, out):
+        # The header block ends at the first empty line (LF or CRLF endings).
+        m = re.search(rb'\r?\n\r?\n', out)
+        if m is None:
+            self.header_block, self.body = out, b''
+            if out:
+                self.bad_header_lines.append('(no blank line after the headers)')
+        else:
+            self.header_block, self.body = out[:m.start()], out[m.end():]
+        for raw_line in self.header_block.split(b'\n'):
+            line = raw_line[:-1] if raw_line.endswith(b'\r') else raw_line
+            text = line.decode('latin-1')
+            hm = _HEADER_LINE.match(text) if '\r' not in text else None
+            if hm is None or any(ord(c) < 32 and c != '\t' for c in text):
+                if text or self.header_block:
+                    self.bad_header_lines.append(text)
+                continue
+            self.headers.append((hm.group(1), hm.group(2)))
+        st = self.header('Status')
+        if st is not None:
+            self.has_status_line = True
+            sm = re.match(r'^(\d{3})(?:\s+(.*))?$', st)
+            if sm:
+                self.status = int(sm.group(1))
+                self.reason = sm.group(2) or ''
+        elif self.header('Location') is not None:
+            self.status = 302
+        elif self.headers:
+            self.status = 200
+
+    # --- headers ----------------------------------------------------------
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def header_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def cookies(self):
+        """{name: (value, {attr-lower: value-or-True})} from the Set-Cookie headers."""
+        out = {}
+        for sc in self.header_all('Set-Cookie'):
+            parts = [p.strip() for p in sc.split(';')]
+            if not parts or '=' not in parts[0]:
+                continue
+            name, value = parts[0].split('=', 1)
+            attrs = {}
+            for p in parts[1:]:
+                if '=' in p:
+                    k, v = p.split('=', 1)
+                    attrs[k.strip().lower()] = v.strip()
+                elif p:
+                    attrs[p.lower()] = True
+            out[name.strip()] = (value.strip(), attrs)
+        return out
+
+    @property
+    def cookie_vid(self):
+        c = self.cookies().get('otp_vid')
+        return c[0] if c else None
+
+    # --- body -------------------------------------------------------------
+    @property
+    def text(self):
+        return self.body.decode('utf-8', 'replace')
+
+    @property
+    def page(self):
+        m = re.search(r'<body\b[^>]*\bdata-page\s*=\s*["\']?([A-Za-z_-]+)', self.text)
+        return m.group(1) if m else None
+
+    def inputs(self):
+        """[{attr: value}] of the page's <input> elements (values unescaped)."""
+        res = []
+        for tag in re.findall(r'<input\b[^>]*>', self.text, re.I | re.S):
+            attrs = {}
+            for am in re.finditer(r'([A-Za-z_:-]+)\s*(?:=\s*("[^"]*"|\'[^\']*\'|[^\s>]+))?', tag[6:]):
+                v = am.group(2)
+                if v is None:
+                    v = ''
+                elif v[:1] in '"\'':
+                    v = v[1:-1]
+                attrs[am.group(1).lower()] = html.unescape(v)
+            res.append(attrs)
+        return res
+
+    @property
+    def hidden_vid(self):
+        for a in self.inputs():
+            if a.get('name') == 'verification_id':
+                return a.get('value')
+        return None
+
+    @property
+    def vid(self):
+        """The verification id this answer hands the visitor (cookie, else hidden field)."""
+        return self.cookie_vid or self.hidden_vid
+
+    def links(self):
+        return [html.unescape(h) for h in
+                re.findall(r'<a\b[^>]*\bhref\s*=\s*["\']([^"\']*)["\']', self.text, re.I)]
+
+    def forms(self):
+        return [html.unescape(a) for a in
+                re.findall(r'<form\b[^>]*\baction\s*=\s*["\']([^"\']*)["\']', self.text, re.I)]
+
+    def has_error_element(self):
+        return re.search(r'<[a-zA-Z][^>]*\bclass\s*=\s*["\'][^"\']*\berror\b', self.text) is not None
+
+    def describe(self, body_chars=1500):
+        env = {k: v for k, v in self.env.items() if k != 'OTP_CONFIG'}
+        return ('\n--- %s %s -> status %s (rc %s, %.2fs%s)\nenv: %r\nheaders: %r\n'
+                'bad header lines: %r\nbody: %s\nstderr: %s---'
+                % (self.env.get('REQUEST_METHOD'), self.prog, self.status, self.returncode,
+                   self.elapsed, ', TIMED OUT' if self.timed_out else '', env, self.headers,
+                   self.bad_header_lines, self.text[:body_chars], self.stderr[-3000:]))
+
+    def __repr__(self):
+        return '<Response %s %s page=%s>' % (self.prog, self.status, self.page)
+
+
+def cgi_env(method='GET', *, body_len=None, content_type=None, query='', host='localhost',
+            cookie=None, origin=None, referer=None, script_name='/cgi-bin/request.cgi',
+            remote_addr='127.0.0.1', https=False, config=None, server_port=None,
+            content_length=None, extra=None):
+    """The environment a web server gives a CGI program; no PATH, nothing else."""
+    env = {
+        'GATEWAY_INTERFACE': 'CGI/1.1',
+        'SERVER_PROTOCOL': 'HTTP/1.1',
+        'SERVER_NAME': host.split(':')[0] if host else 'localhost',
+        'SERVER_PORT': str(server_port or (443 if https else 80)),
+        'REQUEST_METHOD': method,
+        'QUERY_STRING': query,
+        'SCRIPT_NAME': script_name,
+        'REMOTE_ADDR': remote_addr,
+    }
+    if host is not None:
+        env['HTTP_HOST'] = host
+    if content_length is not None:
+        env['CONTENT_LENGTH'] = str(content_length)
+    elif body_len is not None and (body_len > 0 or method == 'POST'):
+        env['CONTENT_LENGTH'] = str(body_len)
+    if content_type is not None:
+        env['CONTENT_TYPE'] = content_type
+    if cookie is not None:
+        env['HTTP_COOKIE'] = cookie
+    if origin is not None:
+        env['HTTP_ORIGIN'] = origin
+    if referer is not None:
+        env['HTTP_REFERER'] = referer
+    if https:
+        env['HTTPS'] = 'on'
+    if config is not None:
+        env['OTP_CONFIG'] = str(config)
+    if extra:
+        for k, v in extra.items():
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = v
+    return env
+
+
+def run_cgi(prog, env, stdin=b'', timeout=DEFAULT_TIMEOUT, keep_stdin_open=None):
+    """Run prog with env and stdin; return a Response.
+
+    The body is written by a thread so that a program that stops reading
+    shows as stdin_broken (EPIPE) instead of blocking us.  keep_stdin_open
+    (seconds) keeps stdin open after the body, as a slow client would.
+    """
+    if isinstance(stdin, str):
+        stdin = stdin.encode()
+    start = time.monotonic()
+    proc = subprocess.Popen([str(prog)], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            cwd=str(Path(prog).parent), start_new_session=True,
+                            close_fds=True)
+    state = {'written': 0, 'broken': False}
+    out_chunks, err_chunks = [], []
+
+    def writer():
+        try:
+            view = memoryview(stdin)
+            while state['written'] < len(stdin):
+                n = proc.stdin.write(view[state['written']:state['written'] + 65536])
+                proc.stdin.flush()
+                state['written'] += n if n is not None else min(65536, len(stdin) - state['written'])
+            if keep_stdin_open:
+                time.sleep(keep_stdin_open)
+        except (BrokenPipeError, ConnectionResetError, OSError, ValueError):
+            state['broken'] = True
+        finally:
+            try:
+                proc.stdin.close()
+            except (BrokenPipeError, OSError, ValueError):
+                pass
+
+    def reader(f, sink):
+        while True:
+            chunk = f.read(65536)
+            if not chunk:
+                break
+            sink.append(chunk)
+
+    threads = [threading.Thread(target=writer, daemon=True),
+               threading.Thread(target=reader, args=(proc.stdout, out_chunks), daemon=True),
+               threading.Thread(target=reader, args=(proc.stderr, err_chunks), daemon=True)]
+    for t in threads:
+        t.start()
+    timed_out = False
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            proc.kill()
+        proc.wait(10)
+    elapsed = time.monotonic() - start
+    for t in threads[1:]:
+        t.join(10)
+    threads[0].join(max(1.0, (keep_stdin_open or 0) + 1.0))
+    return Response(prog, env, len(stdin), b''.join(out_chunks), b''.join(err_chunks),
+                    proc.returncode, elapsed, timed_out, state['written'], state['broken'])
+
+
+def form(**fields):
+    """An urlencoded body from fields (a None value is left out)."""
+    return urllib.parse.urlencode([(k, v) for k, v in fields.items() if v is not None])
+
+
+def _quote(v):
+    if isinstance(v, bool):
+        return 'True' if v else 'False'
+    if isinstance(v, int):
+        return str(v)
+    s = str(v)
+    if "'" not in s:
+        return "'%s'" % s
+    return '"%s"' % s
+
+
+class Site:
+    """One installation: a temp dir with a config file, a DB path, an outbox.
+
+    keys: config keys on top of the tutorial's file and the test keys
+    (a value of None leaves a key out; raw_config replaces the whole text).
+    Every Response run through it is kept in self.responses.
+    """
+
+    def __init__(self, fake=None, keys=None, transport=None, raw_config=None, prefix='otp-cgi-'):
+        self.dir = Path(tempfile.mkdtemp(prefix=prefix))
+        self.db_path = self.dir / 'otp.db'
+        self.outbox_path = self.dir / 'outbox.jsonl'
+        self.config_path = self.dir / 'otp.conf'
+        self.fake = fake
+        self.responses = []
+        self._lock = threading.Lock()
+        self.keys = {}
+        self.transport = transport or ('telnyx' if fake is not None else 'outbox')
+        self.configure(keys, raw_config)
+
+    def configure(self, keys=None, raw_config=None):
+        if raw_config is not None:
+            self.config_path.write_text(raw_config)
+            return
+        base = {
+            'SMS_TRANSPORT': self.transport,
+            'DB_PATH': str(self.db_path),
+            'TEMPLATE_DIR': str(TEMPLATE_DIR),
+        }
+        if self.transport == 'telnyx' and self.fake is not None:
+            base['API_BASE_URL'] = self.fake.url
+        if self.transport == 'outbox':
+            base['OUTBOX_PATH'] = str(self.outbox_path)
+        base.update(keys or {})
+        self.keys = base
+        self.config_path.write_text(self.config_text(base))
+
+    @staticmethod
+    def config_text(keys):
+        """The tutorial's config.cfg verbatim (its keys may be overridden or
+        removed with None), then the test's keys."""
+        tut = [('API_KEY', "'%s'" % API_KEY), ('FROM_NUMBER', "'%s'" % FROM_NUMBER), None,
+               ('DEBUG', 'True'), ('COUNTRY_CODE', "'+1'"), ('TOKEN_LENGTH', '4')]
+        lines = ['# the tutorial\'s config.cfg']
+        for item in tut:
+            if item is None:
+                lines.append('')
+                continue
+            k, v = item
+            if k in keys:
+                if keys[k] is not None:
+                    lines.append('%s=%s' % (k, _quote(keys[k])))
+            else:
+                lines.append('%s=%s' % (k, v))
+        lines += ['', '# the test\'s keys']
+        tut_keys = {i[0] for i in tut if i}
+        for k, v in keys.items():
+            if k in tut_keys or v is None:
+                continue
+            lines.append('%s=%s' % (k, _quote(v)))
+        return '\n'.join(lines) + '\n'
+
+    def cleanup(self):
+        if os.environ.get('OTP_TEST_KEEP'):
+            return
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- running ----------------------------------------------------------
+    def run(self, prog, method='GET', body=None, *, content_type=None, cookie=None,
+            timeout=DEFAULT_TIMEOUT, script_name=None, config=True, keep_stdin_open=None,
+            **env_kw):
+        if body is None:
+            body = b''
+        elif isinstance(body, str):
+            body = body.encode()
+        if script_name is None:
+            script_name = '/cgi-bin/' + os.path.basename(str(prog))
+        if method == 'POST' and content_type is None:
+            content_type = FORM
+        env = cgi_env(method, body_len=len(body) if method == 'POST' or body else None,
+                      content_type=content_type, cookie=cookie, script_name=script_name,
+                      config=self.config_path if config is True else config, **env_kw)
+        r = run_cgi(prog, env, body, timeout=timeout, keep_stdin_open=keep_stdin_open)
+        with self._lock:
+            self.responses.append(r)
+        return r
+
+    def post(self, prog, body, **kw):
+        return self.run(prog, 'POST', body, **kw)
+
+    def get(self, prog, **kw):
+        return self.run(prog, 'GET', **kw)
+
+    def request(self, phone, vid=None, extra_fields=None, **kw):
+        """POST request.cgi with field phone (vid: send it as the cookie)."""
+        fields = [('phone', phone)] if phone is not None else []
+        fields += list((extra_fields or {}).items())
+        if vid is not None and 'cookie' not in kw:
+            kw['cookie'] = 'otp_vid=' + vid
+        return self.post(REQUEST, urllib.parse.urlencode(fields), **kw)
+
+    def verify(self, token, vid=None, cookie_vid=None, extra_fields=None, **kw):
+        """POST verify.cgi: token, verification_id=vid (hidden field), and
+        cookie_vid as the otp_vid cookie."""
+        fields = []
+        if token is not None:
+            fields.append(('token', token))
+        if vid is not None:
+            fields.append(('verification_id', vid))
+        fields += list((extra_fields or {}).items())
+        if cookie_vid is not None and 'cookie' not in kw:
+            kw['cookie'] = 'otp_vid=' + cookie_vid
+        return self.post(VERIFY, urllib.parse.urlencode(fields), **kw)
+
+    # --- what was sent ----------------------------------------------------
+    def outbox(self):
+        if not self.outbox_path.exists():
+            return []
+        return [json.loads(line) for line in self.outbox_path.read_text().splitlines()
+                if line.strip()]
+
+    def sent_texts(self, phone):
+        if self.transport == 'outbox':
+            return [m.get('text') for m in self.outbox() if m.get('to') == phone]
+        return [m.get('text') for m in self.fake.messages_to(phone)]
+
+    def code_for(self, phone):
+        texts = self.sent_texts(phone)
+        return fake_telnyx.extract_code(texts[-1]) if texts else None
+
+    def all_output(self):
+        """Every byte every program printed (headers, bodies, stderr), as text."""
+        with self._lock:
+            return '\n'.join(r.raw.decode('latin-1') + '\n' + r.stderr for r in self.responses)
+
+
+class CGITestCase(unittest.TestCase):
+    """A test with a started fake Telnyx (self.fake) and a Site (self.site)."""
+
+    fake_mode = 'ok'
+    site_keys = None
+    transport = None
+    maxDiff = 4000
+
+    @classmethod
+    def setUpClass(cls):
+        require_built()
+
+    def setUp(self):
+        self.fake = fake_telnyx.FakeTelnyx(mode=self.fake_mode).start()
+        self.addCleanup(self.fake.stop)
+        self.site = self.make_site(self.site_keys, transport=self.transport)
+
+    def make_site(self, keys=None, transport=None, raw_config=None, fake=True):
+        site = Site(fake=self.fake if fake else None, keys=keys, transport=transport,
+                    raw_config=raw_config)
+        self.addCleanup(site.cleanup)
+        return site
+
+    # --- checks -----------------------------------------------------------
+    def assertSane(self, r):
+        """What every answer must be: no hang, no crash, parseable CGI output,
+        the security headers, no sanitizer report."""
+        self.assertFalse(r.timed_out, 'program did not finish' + r.describe())
+        self.assertGreaterEqual(r.returncode, 0, 'program killed by a signal' + r.describe())
+        for mark in _CRASH_MARKS:
+            self.assertNotIn(mark, r.stderr, 'crash report in stderr' + r.describe())
+        self.assertEqual(r.bad_header_lines, [], 'malformed CGI header block' + r.describe())
+        self.assertIsNotNone(r.status, 'no status' + r.describe())
+        self.assertTrue(r.has_status_line, 'no Status: header' + r.describe())
+        self.assertSecurityHeaders(r)
+
+    def assertSecurityHeaders(self, r):
+        csp = r.header('Content-Security-Policy')
+        self.assertTrue(csp, 'no Content-Security-Policy' + r.describe(300))
+        self.assertEqual((r.header('X-Content-Type-Options') or '').lower(), 'nosniff',
+                         r.describe(300))
+        self.assertEqual((r.header('Referrer-Policy') or '').lower(), 'no-referrer',
+                         r.describe(300))
+        self.assertIn('no-store', (r.header('Cache-Control') or '').lower(), r.describe(300))
+
+    def assertStatus(self, r, status, page=None):
+        self.assertSane(r)
+        if isinstance(status, (tuple, list, set)):
+            self.assertIn(r.status, status, r.describe())
+        else:
+            self.assertEqual(r.status, status, r.describe())
+        if page is not None:
+            if isinstance(page, (tuple, list, set)):
+                self.assertIn(r.page, page, 'data-page' + r.describe())
+            else:
+                self.assertEqual(r.page, page, 'data-page' + r.describe())
+        return r
+
+    def assertHtml(self, r):
+        ct = (r.header('Content-Type') or '').lower()
+        self.assertTrue(ct.startswith('text/html'), 'Content-Type %r' % ct + r.describe(300))
+
+    # --- steps --------------------------------------------------------------
+    def start_flow(self, phone, expect_to=None, vid=None, **kw):
+        """POST request.cgi for phone: assert 200 + verify page, return
+        (response, verification id, code sent)."""
+        site = kw.pop('site', self.site)
+        before = len(site.sent_texts(expect_to or phone)) if site.transport == 'outbox' else \
+            len(self.fake.messages)
+        r = site.request(phone, vid=vid, **kw)
+        self.assertStatus(r, 200, 'verify')
+        to = expect_to or phone
+        if site.transport == 'outbox':
+            texts = site.sent_texts(to)
+            self.assertEqual(len(texts), before + 1, 'outbox: %r' % site.outbox())
+            code = fake_telnyx.extract_code(texts[-1])
+        else:
+            self.assertTrue(self.fake.wait_messages(before + 1, 5),
+                            'the fake received nothing' + r.describe())
+            code = self.fake.code_for(to)
+        self.assertIsNotNone(code, 'no code in what was sent to %s: %r'
+                             % (to, site.sent_texts(to)))
+        v = r.vid
+        self.assertIsNotNone(v, 'no verification id in the answer' + r.describe())
+        return r, v, code

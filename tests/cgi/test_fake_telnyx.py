@@ -1,0 +1,198 @@
+"""The fake Telnyx server itself (runs without the programs being built)."""
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import fake_telnyx
+from fake_telnyx import FakeTelnyx, extract_code
+
+TESTS = Path(__file__).resolve().parents[1]
+
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def post(url, obj=None, raw=None, headers=None, timeout=5):
+    data = raw if raw is not None else json.dumps(obj).encode()
+    h = {'Authorization': 'Bearer KEYabc', 'Content-Type': 'application/json'}
+    h.update(headers or {})
+    req = urllib.request.Request(url + '/v2/messages', data=data, headers=h, method='POST')
+    try:
+        with _OPENER.open(req, timeout=timeout) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+MSG = {'from': '+15550001111', 'to': '+12025550143', 'text': 'Your token is 1A2B'}
+
+
+class FakeTelnyxTest(unittest.TestCase):
+    def setUp(self):
+        self.fake = FakeTelnyx().start()
+        self.addCleanup(self.fake.stop)
+
+    def test_listens_on_loopback_only(self):
+        self.assertRegex(self.fake.url, r'^http://127\.0\.0\.1:\d+$')
+        self.assertEqual(self.fake._server.server_address[0], '127.0.0.1')
+
+    def test_ok_answers_documented_shape_and_records(self):
+        status, headers, body = post(self.fake.url, MSG)
+        self.assertEqual(status, 200)
+        d = json.loads(body)['data']
+        self.assertEqual(d['record_type'], 'message')
+        self.assertRegex(d['id'], r'^[0-9a-f-]{36}$')
+        self.assertEqual(d['to'], [d['to'][0]])
+        self.assertEqual(d['to'][0]['phone_number'], '+12025550143')
+        self.assertEqual(d['to'][0]['status'], 'queued')
+        m = self.fake.messages[0]
+        self.assertEqual((m['to'], m['from'], m['text']), (MSG['to'], MSG['from'], MSG['text']))
+        self.assertIsNone(m['messaging_profile_id'])
+        self.assertEqual(m['authorization'], 'Bearer KEYabc')
+        self.assertEqual(m['content_type'], 'application/json')
+        self.assertEqual(json.loads(m['raw']), MSG)
+        self.assertEqual(self.fake.code_for('+12025550143'), '1A2B')
+        self.assertIsNone(self.fake.code_for('+19999999999'))
+
+    def test_profile_id_recorded(self):
+        post(self.fake.url, dict(MSG, messaging_profile_id='abc-123'))
+        self.assertEqual(self.fake.messages[0]['messaging_profile_id'], 'abc-123')
+
+    def test_error_modes(self):
+        want = {401: '10009', 403: '10010', 422: '40310', 429: '10011', 500: None, 503: None}
+        for st, code in want.items():
+            self.fake.mode = 'status:%d' % st
+            status, headers, body = post(self.fake.url, MSG)
+            self.assertEqual(status, st)
+            err = json.loads(body)['errors'][0]
+            self.assertIsInstance(err['code'], str)
+            self.assertTrue(err['title'])
+            if code:
+                self.assertEqual(err['code'], code)
+            if st == 429:
+                self.assertEqual(headers.get('Retry-After'), '1')
+        self.assertEqual(len(self.fake.messages), len(want), 'failures are recorded too')
+
+    def test_notjson_and_nodata(self):
+        self.fake.mode = 'notjson'
+        status, _, body = post(self.fake.url, MSG)
+        self.assertEqual(status, 200)
+        with self.assertRaises(ValueError):
+            json.loads(body)
+        self.fake.mode = 'nodata'
+        status, _, body = post(self.fake.url, MSG)
+        self.assertEqual(status, 200)
+        self.assertNotIn('id', json.loads(body)['data'])
+        self.assertEqual(len(self.fake.messages), 2)
+
+    def test_hang_records_never_answers_and_stop_is_bounded(self):
+        self.fake.mode = 'hang'
+        got = {}
+
+        def client():
+            try:
+                post(self.fake.url, MSG, timeout=30)
+                got['answer'] = True
+            except Exception as e:  # the connection closes at stop()
+                got['error'] = e
+        t = threading.Thread(target=client, daemon=True)
+        t.start()
+        self.assertTrue(self.fake.wait_messages(1, 5))
+        time.sleep(1.0)
+        self.assertTrue(t.is_alive(), 'hang answered: %r' % got)
+        t0 = time.monotonic()
+        self.fake.stop()
+        self.assertLess(time.monotonic() - t0, 3.0, 'stop() waited for the hanging handler')
+        t.join(5)
+        self.assertFalse(t.is_alive())
+        self.assertNotIn('answer', got)
+
+    def test_wait_messages_is_bounded(self):
+        t0 = time.monotonic()
+        self.assertFalse(self.fake.wait_messages(1, timeout=0.3))
+        self.assertLess(time.monotonic() - t0, 2)
+
+    def test_concurrent_posts_all_recorded(self):
+        n = 40
+        ts = [threading.Thread(target=post, args=(self.fake.url, dict(MSG, to='+1202555%04d' % i)))
+              for i in range(n)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(10)
+        self.assertTrue(self.fake.wait_messages(n, 5))
+        self.assertEqual(len({m['to'] for m in self.fake.messages}), n)
+
+    def test_wrong_path_is_404_and_recorded(self):
+        req = urllib.request.Request(self.fake.url + '/v1/messages', data=b'{}', method='POST')
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            _OPENER.open(req, timeout=5)
+        self.assertEqual(cm.exception.code, 404)
+        self.assertEqual(self.fake.messages[0]['path'], '/v1/messages')
+
+    def test_context_manager(self):
+        with FakeTelnyx(mode='status:401') as f:
+            status, _, _ = post(f.url, MSG)
+            self.assertEqual(status, 401)
+            port = f.port
+        s = socket.socket()
+        self.addCleanup(s.close)
+        s.settimeout(2)
+        self.assertNotEqual(s.connect_ex(('127.0.0.1', port)), 0, 'still listening after stop')
+
+
+class ExtractCodeTest(unittest.TestCase):
+    def test_texts(self):
+        cases = {
+            'Your token is 1A2B': '1A2B',
+            'Your token is 0042': '0042',
+            'Your token is DEAD': 'DEAD',
+            'Your token is 123456': '123456',
+            'Your token is ABCDEF1234': 'ABCDEF1234',
+            'Code 9F3C for example.com': '9F3C',
+            'FACE it: 1234 is your code': '1234',
+            'Your code for example.com is 482913\n\n@example.com #482913': '482913',
+            'Use BEEF7 now, call +12025550143': 'BEEF7',
+            'no code here': None,
+            'Your token is 12': None,
+            None: None,
+        }
+        for text, want in cases.items():
+            self.assertEqual(extract_code(text), want, text)
+
+
+class FakeTelnyxMainTest(unittest.TestCase):
+    def test_runs_standalone_and_prints_messages(self):
+        with socket.socket() as s:
+            s.bind(('127.0.0.1', 0))
+            port = s.getsockname()[1]
+        p = subprocess.Popen([sys.executable, str(TESTS / 'fake_telnyx.py'), '--port', str(port)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = p.stdout.readline()
+            self.assertIn('127.0.0.1:%d' % port, line)
+            status, _, _ = post('http://127.0.0.1:%d' % port, MSG)
+            self.assertEqual(status, 200)
+            line = p.stdout.readline()
+            self.assertIn('+12025550143', line)
+            self.assertIn('Your token is 1A2B', line)
+        finally:
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
+        self.assertEqual(p.returncode, 0)
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -1,0 +1,275 @@
+"""The whole flow, the pages, the cookie, the Telnyx request, the transports."""
+
+import json
+import re
+import unittest
+
+import harness
+from harness import CGITestCase, REQUEST, VERIFY, API_KEY, FROM_NUMBER
+
+PHONE_US = '+12025550143'
+
+
+class WholeFlowTest(CGITestCase):
+    """The tutorial's config.cfg verbatim plus the test's keys."""
+
+    def test_tutorial_flow_request_then_verify(self):
+        r = self.site.get(REQUEST)
+        self.assertStatus(r, 200, 'index')
+        self.assertHtml(r)
+        # the form posts a 'phone' field to request.cgi
+        self.assertTrue(any(a.get('name') == 'phone' for a in r.inputs()), r.describe())
+        self.assertTrue(any(f.endswith('request.cgi') for f in r.forms()), r.describe())
+
+        r, vid, code = self.start_flow('(202) 555-0143', expect_to=PHONE_US)
+        self.assertHtml(r)
+        self.assertRegex(code, r'^[0-9A-F]{4}$', 'TOKEN_LENGTH=4, hex upper case')
+        m = self.fake.messages[-1]
+        self.assertEqual(m['text'], 'Your token is %s' % code)
+        self.assertEqual(m['from'], FROM_NUMBER)
+        self.assertTrue(any(a.get('name') == 'token' for a in r.inputs()), r.describe())
+        self.assertTrue(any(f.endswith('verify.cgi') for f in r.forms()), r.describe())
+
+        r2 = self.site.verify(code, vid=vid, cookie_vid=vid)
+        self.assertStatus(r2, 200, 'success')
+        self.assertHtml(r2)
+        self.assertNotIn(code, r2.text)
+        self.assertEqual(len(self.fake.messages), 1)
+
+    def test_verification_id_in_cookie_and_hidden_field_agree(self):
+        r, vid, code = self.start_flow(PHONE_US)
+        cookie = r.cookie_vid
+        self.assertRegex(cookie or '', r'^[0-9a-f]{32}$', r.describe())
+        self.assertEqual(r.hidden_vid, cookie, 'hidden verification_id differs from the cookie')
+
+    def test_cookie_attributes(self):
+        r = self.site.request(PHONE_US)
+        self.assertStatus(r, 200, 'verify')
+        sc = [v for v in r.header_all('Set-Cookie') if v.startswith('otp_vid=')]
+        self.assertEqual(len(sc), 1, r.describe())
+        value, attrs = r.cookies()['otp_vid']
+        self.assertRegex(value, r'^[0-9a-f]{32}$')
+        self.assertEqual(attrs.get('path'), '/cgi-bin/', sc)
+        self.assertIs(attrs.get('httponly'), True, sc)
+        self.assertEqual(str(attrs.get('samesite')).lower(), 'strict', sc)
+        self.assertNotIn('secure', attrs, 'Secure without HTTPS: %s' % sc)
+        self.assertNotIn('domain', attrs, sc)
+
+    def test_cookie_secure_under_https_and_path_from_script_name(self):
+        r = self.site.request(PHONE_US, https=True, script_name='/app/otp/request.cgi')
+        self.assertStatus(r, 200, 'verify')
+        value, attrs = r.cookies()['otp_vid']
+        self.assertIs(attrs.get('secure'), True, r.header_all('Set-Cookie'))
+        self.assertEqual(attrs.get('path'), '/app/otp/', r.header_all('Set-Cookie'))
+
+    def test_ids_are_random(self):
+        ids = set()
+        for i in range(5):
+            r = self.site.request('+1202555%04d' % (100 + i), remote_addr='10.1.0.%d' % (i + 1))
+            self.assertStatus(r, 200, 'verify')
+            ids.add(r.cookie_vid)
+        self.assertEqual(len(ids), 5, ids)
+
+    def test_verify_with_hidden_field_only(self):
+        r, vid, code = self.start_flow(PHONE_US)
+        r2 = self.site.verify(code, vid=vid)
+        self.assertStatus(r2, 200, 'success')
+
+    def test_verify_with_cookie_only(self):
+        r, vid, code = self.start_flow(PHONE_US)
+        r2 = self.site.verify(code, cookie_vid=vid)
+        self.assertStatus(r2, 200, 'success')
+
+    def test_hex_code_is_case_insensitive(self):
+        r, vid, code = self.start_flow(PHONE_US)
+        self.assertRegex(code, r'^[0-9A-F]{4}$')
+        if code.lower() == code:  # all digits: force a letter by a new request
+            for i in range(20):
+                r, vid, code = self.start_flow(PHONE_US, vid=vid)
+                if code.lower() != code:
+                    break
+        r2 = self.site.verify(code.lower(), vid=vid)
+        self.assertStatus(r2, 200, 'success')
+
+    def test_get_request_ignores_query(self):
+        r = self.site.get(REQUEST, query='phone=%2B12025550143')
+        self.assertStatus(r, 200, 'index')
+        self.assertEqual(self.fake.messages, [], 'GET must not send anything')
+
+    def test_get_verify_with_cookie_shows_form(self):
+        r, vid, code = self.start_flow(PHONE_US)
+        g = self.site.get(VERIFY, cookie='otp_vid=' + vid)
+        self.assertStatus(g, 200, 'verify')
+        self.assertEqual(g.hidden_vid, vid, g.describe())
+        self.assertTrue(any(a.get('name') == 'token' for a in g.inputs()), g.describe())
+        self.assertNotIn(PHONE_US, g.text)
+        # and the code still works afterwards
+        self.assertStatus(self.site.verify(code, vid=vid), 200, 'success')
+
+    def test_get_verify_without_cookie_links_back(self):
+        g = self.site.get(VERIFY)
+        self.assertSane(g)
+        self.assertLess(g.status, 500, g.describe())
+        self.assertTrue(any('request.cgi' in h for h in g.links() + g.forms()),
+                        'no link back to request.cgi' + g.describe())
+
+    def test_get_verify_with_unknown_cookie_links_back(self):
+        g = self.site.get(VERIFY, cookie='otp_vid=' + '0' * 32)
+        self.assertSane(g)
+        self.assertLess(g.status, 500, g.describe())
+        self.assertTrue(any('request.cgi' in h for h in g.links() + g.forms()), g.describe())
+
+
+class NormalisationTest(CGITestCase):
+    def check_to(self, typed, want):
+        r, vid, code = self.start_flow(typed, expect_to=want)
+        self.assertEqual(self.fake.messages[-1]['to'], want)
+        return r
+
+    def test_us_number_with_punctuation_gets_country_code(self):
+        r = self.check_to('(202) 555-0143', PHONE_US)
+        for shown in (PHONE_US, '2025550143', '(202) 555-0143', '555-0143', '5550143'):
+            self.assertNotIn(shown, r.text, 'full number shown in the page')
+
+    def test_dots_and_dashes(self):
+        self.check_to('202.555.0143', PHONE_US)
+        self.check_to('202-555-0199', '+12025550199')
+
+    def test_plus_keeps_its_country_code(self):
+        r = self.check_to('+44 20 7946 0958', '+442079460958')
+        self.assertNotIn('+442079460958', r.text)
+        self.assertNotIn('2079460958', r.text)
+        self.assertNotIn('20 7946 0958', r.text)
+
+    def test_page_shows_masked_number(self):
+        r = self.check_to('(202) 555-0143', PHONE_US)
+        # some digits of the number, stars or bullets for the rest
+        self.assertRegex(r.text, r'\+?\d{0,4}(\*|&#42;|•|&bull;|x|X|·){3,}\d{2,4}', r.text)
+
+    def test_other_country_code(self):
+        site = self.make_site({'COUNTRY_CODE': '+44'})
+        r = site.request('020 7946 0958')
+        # the tutorial only prepends; '+44020...' has a 0 after the country code but
+        # E.164 only forbids a first digit 0, so either answer is fine; a 200 must send
+        # what it normalised
+        self.assertStatus(r, (200, 400))
+        r = site.request('7946 0958 11')
+        self.assertStatus(r, 200, 'verify')
+        self.assertEqual(self.fake.messages[-1]['to'], '+44794609581' + '1')
+
+
+class TelnyxRequestShapeTest(CGITestCase):
+    def test_request_shape(self):
+        r, vid, code = self.start_flow(PHONE_US)
+        self.assertEqual(len(self.fake.messages), 1)
+        m = self.fake.messages[0]
+        self.assertEqual(m['path'], '/v2/messages')
+        self.assertEqual(m['authorization'], 'Bearer ' + API_KEY)
+        self.assertTrue((m['content_type'] or '').lower().startswith('application/json'),
+                        m['content_type'])
+        body = json.loads(m['raw'])
+        self.assertIsInstance(body, dict)
+        self.assertEqual(set(body), {'from', 'to', 'text'},
+                         'messaging_profile_id must be left out when not set: %r' % body)
+        self.assertEqual(body['to'], PHONE_US, 'to is one string, not a list')
+        self.assertEqual(body['from'], FROM_NUMBER)
+        self.assertEqual(body['text'], 'Your token is ' + code)
+
+    def test_messaging_profile_id_sent_when_set(self):
+        site = self.make_site({'MESSAGING_PROFILE_ID': '4001767e-ce0f-4cae-9d5f-0d5e636e7809'})
+        r, vid, code = self.start_flow(PHONE_US, site=site)
+        body = json.loads(self.fake.messages[-1]['raw'])
+        self.assertEqual(body.get('messaging_profile_id'), '4001767e-ce0f-4cae-9d5f-0d5e636e7809')
+        self.assertEqual(set(body), {'from', 'to', 'text', 'messaging_profile_id'})
+
+    def test_message_text_template(self):
+        site = self.make_site({'MESSAGE_TEXT': 'Example.com code: {code}. Do not share it.'})
+        r, vid, code = self.start_flow(PHONE_US, site=site)
+        self.assertEqual(self.fake.messages[-1]['text'],
+                         'Example.com code: %s. Do not share it.' % code)
+        self.assertStatus(site.verify(code, vid=vid), 200, 'success')
+
+    def test_json_escaping_of_text(self):
+        site = self.make_site({'MESSAGE_TEXT': 'He said "hi" \\ {code}'})
+        r = site.request(PHONE_US)
+        self.assertStatus(r, (200, 500))
+        if r.status == 200:
+            body = json.loads(self.fake.messages[-1]['raw'])  # must be valid JSON
+            self.assertTrue(body['text'].startswith('He said "hi" '), body)
+
+    def test_default_token_length_is_6(self):
+        site = self.make_site({'TOKEN_LENGTH': None})
+        r, vid, code = self.start_flow(PHONE_US, site=site)
+        self.assertRegex(code, r'^[0-9A-F]{6}$')
+        self.assertStatus(site.verify(code, vid=vid), 200, 'success')
+
+    def test_digits_alphabet(self):
+        site = self.make_site({'TOKEN_ALPHABET': 'digits', 'TOKEN_LENGTH': 8})
+        r, vid, code = self.start_flow(PHONE_US, site=site)
+        self.assertRegex(self.fake.messages[-1]['text'], r'^Your token is [0-9]{8}$')
+        self.assertStatus(site.verify(code, vid=vid), 200, 'success')
+
+    def test_token_length_10_hex(self):
+        site = self.make_site({'TOKEN_LENGTH': 10})
+        r, vid, code = self.start_flow(PHONE_US, site=site)
+        self.assertRegex(self.fake.messages[-1]['text'], r'^Your token is [0-9A-F]{10}$')
+        self.assertStatus(site.verify(code, vid=vid), 200, 'success')
+
+    def test_codes_vary(self):
+        codes = set()
+        for i in range(8):
+            r, vid, code = self.start_flow('+1202555%04d' % (200 + i),
+                                           remote_addr='10.2.0.%d' % (i + 1))
+            codes.add(code)
+        self.assertGreaterEqual(len(codes), 6, codes)
+
+
+class ConfigSyntaxTest(CGITestCase):
+    def test_quotes_comments_blank_lines(self):
+        raw = ("# a comment\n\nAPI_KEY=\"%s\"\nFROM_NUMBER='%s'\n   \n# DEBUG=nonsense\n"
+               "DEBUG=False\nCOUNTRY_CODE=\"+1\"\nTOKEN_LENGTH=5\nSMS_TRANSPORT=telnyx\n"
+               "API_BASE_URL='%s'\nDB_PATH=\"%s\"\nTEMPLATE_DIR='%s'\n"
+               % (API_KEY, FROM_NUMBER, self.fake.url, self.site.db_path, harness.TEMPLATE_DIR))
+        site = self.make_site(raw_config=raw)
+        site.db_path = self.site.db_path
+        site.transport = 'telnyx'
+        r, vid, code = self.start_flow('2025550143', expect_to=PHONE_US, site=site)
+        self.assertRegex(code, r'^[0-9A-F]{5}$')
+        self.assertEqual(self.fake.messages[-1]['authorization'], 'Bearer ' + API_KEY)
+
+    def test_unknown_key_is_only_a_warning(self):
+        site = self.make_site({'SOME_FUTURE_KEY': 'x'})
+        r = site.request(PHONE_US)
+        self.assertStatus(r, 200, 'verify')
+        self.assertIn('SOME_FUTURE_KEY', r.stderr, 'unknown key not logged')
+
+
+class OutboxTest(CGITestCase):
+    transport = 'outbox'
+    site_keys = {'API_KEY': None, 'SECRET_KEY': 'outbox-secret-0123456789abcdef'}
+
+    def test_outbox_flow(self):
+        r = self.site.request('(202) 555-0143')
+        self.assertStatus(r, 200, 'verify')
+        lines = self.site.outbox_path.read_text().splitlines()
+        self.assertEqual(len(lines), 1, lines)
+        msg = json.loads(lines[0])
+        self.assertEqual(set(msg), {'to', 'from', 'text'}, msg)
+        self.assertEqual(msg['to'], PHONE_US)
+        self.assertEqual(msg['from'], FROM_NUMBER)
+        m = re.match(r'^Your token is ([0-9A-F]{4})$', msg['text'])
+        self.assertTrue(m, msg)
+        self.assertEqual(self.fake.messages, [], 'outbox must not call Telnyx')
+        r2 = self.site.verify(m.group(1), vid=r.vid)
+        self.assertStatus(r2, 200, 'success')
+
+    def test_outbox_appends(self):
+        for i in range(3):
+            r = self.site.request('+1202555%04d' % (300 + i), remote_addr='10.3.0.%d' % (i + 1))
+            self.assertStatus(r, 200, 'verify')
+        out = self.site.outbox()
+        self.assertEqual([m['to'] for m in out], ['+1202555%04d' % (300 + i) for i in range(3)])
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -1,0 +1,498 @@
+"""Every status code of the DESIGN table, and the front line (method, size,
+type, origin, encoding) of both programs."""
+
+import os
+import time
+import unittest
+import urllib.parse
+
+import harness
+from harness import CGITestCase, REQUEST, VERIFY, API_KEY, FORM
+
+PHONE = '+12025550143'
+PROGS = (REQUEST, VERIFY)
+
+
+class MethodTest(CGITestCase):
+    def test_other_methods_405_with_allow(self):
+        for prog in PROGS:
+            for method in ('HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE'):
+                with self.subTest(prog=prog.name, method=method):
+                    body = 'phone=%2B12025550143' if method in ('PUT', 'PATCH') else None
+                    r = self.site.run(prog, method, body,
+                                      content_type=FORM if body else None)
+                    self.assertStatus(r, 405)
+                    allow = [m.strip().upper() for m in (r.header('Allow') or '').split(',')]
+                    self.assertEqual(sorted(allow), ['GET', 'POST'], r.describe())
+        self.assertEqual(self.fake.messages, [])
+
+    def test_put_body_is_drained(self):
+        r = self.site.run(REQUEST, 'PUT', 'phone=' + 'x' * 200000, content_type=FORM)
+        self.assertStatus(r, 405)
+        self.assertFalse(r.stdin_broken, 'body not read on the 405 path')
+
+
+class BodySizeTest(CGITestCase):
+    def body_of(self, n):
+        head = 'phone=%2B12025550143&pad='
+        return head + 'a' * (n - len(head))
+
+    def test_413_over_8k(self):
+        for prog in PROGS:
+            with self.subTest(prog=prog.name):
+                r = self.site.post(prog, self.body_of(8193))
+                self.assertStatus(r, 413)
+                self.assertEqual(r.returncode, 0, r.describe())
+                self.assertFalse(r.stdin_broken, 'body not drained' + r.describe())
+        self.assertEqual(self.fake.messages, [])
+
+    def test_8k_exactly_is_not_413(self):
+        r = self.site.post(REQUEST, self.body_of(8192))
+        self.assertSane(r)
+        self.assertNotEqual(r.status, 413, r.describe())
+
+    def test_100k_body_read_and_clean_exit(self):
+        for prog in PROGS:
+            with self.subTest(prog=prog.name):
+                r = self.site.post(prog, self.body_of(100 * 1024), timeout=15)
+                self.assertStatus(r, 413)
+                self.assertEqual(r.returncode, 0, r.describe())
+                self.assertFalse(r.stdin_broken,
+                                 'program exited before reading CONTENT_LENGTH bytes'
+                                 ' (written %d of %d)' % (r.stdin_written, r.stdin_len))
+                self.assertLess(r.elapsed, 10)
+
+    def test_1mib_body_drained(self):
+        r = self.site.post(REQUEST, self.body_of(1024 * 1024), timeout=20)
+        self.assertStatus(r, 413)
+        self.assertFalse(r.stdin_broken, 'a 1 MiB body is still within the drain cap')
+
+    def test_huge_body_does_not_hang(self):
+        # more than the drain cap: it may stop reading, but must answer and exit
+        r = self.site.post(REQUEST, self.body_of(3 * 1024 * 1024), timeout=20)
+        self.assertStatus(r, 413)
+        self.assertLess(r.elapsed, 15)
+
+    def test_content_length_larger_than_body(self):
+        for prog in PROGS:
+            for declared in (100, 9000):
+                with self.subTest(prog=prog.name, declared=declared):
+                    r = self.site.post(prog, 'phone=%2B1202', content_length=declared, timeout=10)
+                    self.assertFalse(r.timed_out, 'hung waiting for the rest of the body')
+                    self.assertStatus(r, (400, 413))
+        self.assertEqual(self.fake.messages, [])
+
+    def test_content_length_larger_than_body_stdin_left_open(self):
+        # a server that keeps the pipe open: the program must not wait forever.
+        # (It may wait for a while; we only check that it answers within the timeout.)
+        r = self.site.post(REQUEST, 'phone=%2B1202', content_length=100, timeout=20,
+                           keep_stdin_open=3)
+        self.assertFalse(r.timed_out, 'hung on a short body')
+        self.assertStatus(r, (400, 408, 413))
+
+    def test_bad_content_length(self):
+        for cl in ('-1', 'abc', '12abc', '1e3', ' ', '99999999999999999999999'):
+            with self.subTest(content_length=cl):
+                r = self.site.post(REQUEST, 'phone=%2B12025550143', content_length=cl, timeout=10)
+                self.assertStatus(r, (400, 411, 413))
+        self.assertEqual(self.fake.messages, [])
+
+
+class ContentTypeTest(CGITestCase):
+    def test_415_for_non_form_post(self):
+        for prog in PROGS:
+            for ct in ('text/plain', 'application/json', 'multipart/form-data; boundary=x',
+                       'application/x-www-form-urlencodedX', 'text/html'):
+                with self.subTest(prog=prog.name, ct=ct):
+                    r = self.site.post(prog, 'phone=%2B12025550143&token=1234', content_type=ct)
+                    self.assertStatus(r, 415)
+        self.assertEqual(self.fake.messages, [])
+
+    def test_form_with_charset_parameter_accepted(self):
+        for ct in ('application/x-www-form-urlencoded; charset=UTF-8',
+                   'Application/X-WWW-Form-Urlencoded'):
+            with self.subTest(ct=ct):
+                r = self.site.post(REQUEST, 'phone=%2B12025550143', content_type=ct,
+                                   remote_addr='10.9.0.%d' % len(ct))
+                self.assertStatus(r, 200, 'verify')
+
+
+class OriginTest(CGITestCase):
+    def test_403_for_other_origin(self):
+        cases = [
+            {'origin': 'http://evil.example'},
+            {'origin': 'https://evil.example'},
+            {'origin': 'http://localhost.evil.example'},
+            {'origin': 'http://evillocalhost'},
+            {'origin': 'http://localhost:8080'},  # another port is another origin
+            {'referer': 'http://evil.example/cgi-bin/request.cgi'},
+            {'referer': 'http://evil.example/?http://localhost/'},
+            {'referer': 'http://localhost@evil.example/'},
+            {'referer': 'http://localhost.evil.example/x'},
+            {'origin': 'http://evil.example', 'referer': 'http://localhost/cgi-bin/'},
+        ]
+        for prog in PROGS:
+            for case in cases:
+                with self.subTest(prog=prog.name, **case):
+                    r = self.site.post(prog, 'phone=%2B12025550143&token=1234', **case)
+                    self.assertStatus(r, 403)
+        self.assertEqual(self.fake.messages, [])
+
+    def test_null_origin_is_refused(self):
+        # 'Origin: null' comes from sandboxed frames and privacy redirects; it names no host
+        # that matches, so a POST with it is cross-site.
+        r = self.site.post(REQUEST, 'phone=%2B12025550143', origin='null')
+        self.assertStatus(r, 403)
+        self.assertEqual(self.fake.messages, [])
+
+    def test_same_origin_accepted(self):
+        cases = [
+            {},
+            {'origin': 'http://localhost'},
+            {'origin': 'https://localhost', 'https': True},
+            {'referer': 'http://localhost/cgi-bin/request.cgi'},
+            {'origin': 'http://example.org:8080', 'host': 'example.org:8080'},
+            {'referer': 'http://example.org:8080/cgi-bin/', 'host': 'example.org:8080'},
+        ]
+        for i, case in enumerate(cases):
+            with self.subTest(**case):
+                r = self.site.request('+1202555%04d' % (400 + i), remote_addr='10.4.0.%d' % (i + 1),
+                                      **case)
+                self.assertStatus(r, 200, 'verify')
+
+    def test_get_from_other_origin_is_fine(self):
+        r = self.site.get(REQUEST, referer='http://evil.example/')
+        self.assertStatus(r, 200, 'index')
+
+
+class BadInputTest(CGITestCase):
+    def post_request(self, body, **kw):
+        r = self.site.post(REQUEST, body, **kw)
+        return r
+
+    def test_bad_phone_400(self):
+        bad = ['', 'abc', '123', '555-0143', '+0123456789', '+1234567', '+1234567890123456',
+               '12025550143999999', '+1 (202) 555-0143 ext 5', '++12025550143', '+1202555O143',
+               '٢٠٢٥٥٥٠١٤٣', '+1202555014３', '+1\t2025550143', ' +12025550143 x']
+        for phone in bad:
+            with self.subTest(phone=phone):
+                r = self.post_request(urllib.parse.urlencode({'phone': phone}))
+                self.assertStatus(r, 400, ('index', 'error'))
+        self.assertEqual(self.fake.messages, [])
+
+    def test_400_page_is_the_form_with_a_message(self):
+        r = self.post_request('phone=abc')
+        self.assertStatus(r, 400, 'index')
+        self.assertTrue(any(a.get('name') == 'phone' for a in r.inputs()), r.describe())
+        self.assertTrue(r.has_error_element(), 'no class="error" message' + r.describe())
+
+    def test_missing_field_400(self):
+        for body in ('', 'other=1', 'Phone=%2B12025550143', 'phone', 'phon=%2B12025550143'):
+            with self.subTest(body=body):
+                r = self.post_request(body)
+                self.assertStatus(r, 400)
+        for body in ('', 'verification_id=' + '0' * 32, 'tok=1234'):
+            with self.subTest(prog='verify', body=body):
+                r = self.site.post(VERIFY, body, cookie='otp_vid=' + '0' * 32)
+                self.assertStatus(r, (400, 410))
+                if body != 'verification_id=' + '0' * 32:
+                    self.assertEqual(r.status, 400, r.describe())
+        self.assertEqual(self.fake.messages, [])
+
+    def test_bad_percent_encoding_400(self):
+        for body in ('phone=%zz12025550143', 'phone=%2B1202555014%4', 'phone=%2B1202555014%',
+                     'phone=%2B12025550143&x=%G0', 'phone=%%2B12025550143',
+                     'phone=%2B12025550143&x=%4'):
+            with self.subTest(body=body):
+                self.assertStatus(self.post_request(body), 400)
+        for body in ('token=%zz&verification_id=' + '0' * 32, 'token=12%4'):
+            with self.subTest(prog='verify', body=body):
+                self.assertStatus(self.site.post(VERIFY, body), 400)
+        self.assertEqual(self.fake.messages, [])
+
+    def test_nul_and_control_chars_400(self):
+        for enc in ('%00', '%01', '%0A', '%0D', '%0D%0A', '%1B', '%7F', '%09'):
+            with self.subTest(enc=enc):
+                r = self.post_request('phone=%2B1202555' + enc + '0143')
+                self.assertStatus(r, 400)
+                r = self.site.post(VERIFY, 'token=12' + enc + '34&verification_id=' + '0' * 32)
+                self.assertStatus(r, 400)
+        self.assertEqual(self.fake.messages, [])
+
+    def test_nul_in_other_field_400(self):
+        r = self.post_request('phone=%2B12025550143&x=a%00b')
+        self.assertStatus(r, 400)
+        self.assertEqual(self.fake.messages, [])
+
+    def test_raw_nul_byte_in_body(self):
+        r = self.post_request(b'phone=%2B12025550143\x00junk')
+        self.assertStatus(r, 400)
+        self.assertEqual(self.fake.messages, [])
+
+    def test_repeated_field_400(self):
+        r = self.post_request('phone=%2B12025550143&phone=%2B12025550199')
+        self.assertStatus(r, 400)
+        self.assertEqual(self.fake.messages, [])
+
+    def test_invalid_utf8_does_not_crash(self):
+        r = self.post_request('phone=%FF%FE%2B12025550143')
+        self.assertStatus(r, 400)
+
+    def test_long_field(self):
+        r = self.post_request('phone=' + '1' * 2000)
+        self.assertStatus(r, 400)
+        r = self.site.post(VERIFY, 'token=' + 'A' * 2000 + '&verification_id=' + '0' * 32)
+        self.assertStatus(r, 400)
+
+    def test_bad_verification_id(self):
+        for vid in ('xyz', '0' * 31, '0' * 33, 'G' * 32, '../../etc/passwd', "' OR 1=1 --"):
+            with self.subTest(vid=vid):
+                r = self.site.verify('1234', vid=vid)
+                self.assertStatus(r, (400, 410))
+
+
+class ConfigErrorTest(CGITestCase):
+    def test_missing_config_file_500(self):
+        for prog in PROGS:
+            for method in ('GET', 'POST'):
+                with self.subTest(prog=prog.name, method=method):
+                    missing = str(self.site.dir / 'nope' / 'otp.conf')
+                    r = self.site.run(prog, method, 'phone=%2B12025550143' if method == 'POST' else None,
+                                      config=missing)
+                    self.assertStatus(r, 500)
+                    self.assertNotIn(missing, r.text, 'a path leaks into the page')
+                    self.assertTrue(r.stderr.strip(), 'nothing logged')
+                    self.assertTrue('otp.conf' in r.stderr or 'config' in r.stderr.lower(),
+                                    'log does not name the config file' + r.describe())
+        self.assertEqual(self.fake.messages, [])
+
+    def test_no_otp_config_env_uses_built_in_default(self):
+        r = self.site.run(REQUEST, 'GET', config=None)
+        self.assertSane(r)
+        self.assertIn(r.status, (200, 500), r.describe())
+
+    def check_invalid(self, keys, key_named, progs=PROGS):
+        site = self.make_site(keys)
+        for prog in progs:
+            for method in ('GET', 'POST'):
+                with self.subTest(keys=keys, prog=prog.name, method=method):
+                    body = 'phone=%2B12025550143' if prog == REQUEST else \
+                        'token=1234&verification_id=' + '0' * 32
+                    r = site.run(prog, method, body if method == 'POST' else None)
+                    self.assertStatus(r, 500)
+                    self.assertIn(key_named, r.stderr, 'the log does not name the key')
+                    self.assertNotIn(API_KEY, r.text + r.stderr)
+                    self.assertNotIn(str(site.config_path), r.text)
+        self.assertEqual(self.fake.messages, [])
+
+    def test_token_length_out_of_range(self):
+        for v in (99, 3, 11, 0, -4, 'abc', '4x', ''):
+            self.check_invalid({'TOKEN_LENGTH': v}, 'TOKEN_LENGTH')
+
+    def test_token_ttl_out_of_range(self):
+        for v in (0, 601, -1, 'forever', 99999999999999999999):
+            self.check_invalid({'TOKEN_TTL': v}, 'TOKEN_TTL')
+
+    def test_max_attempts_out_of_range(self):
+        for v in (0, 11, -1, 'many'):
+            self.check_invalid({'MAX_ATTEMPTS': v}, 'MAX_ATTEMPTS')
+
+    def test_bad_alphabet(self):
+        self.check_invalid({'TOKEN_ALPHABET': 'base64'}, 'TOKEN_ALPHABET')
+
+    def test_bad_transport(self):
+        self.check_invalid({'SMS_TRANSPORT': 'pigeon'}, 'SMS_TRANSPORT')
+
+    def test_missing_api_key_with_telnyx(self):
+        self.check_invalid({'API_KEY': None}, 'API_KEY', progs=(REQUEST,))
+
+    def test_outbox_without_path(self):
+        site = self.make_site({'SMS_TRANSPORT': 'outbox', 'OUTBOX_PATH': None})
+        r = site.request(PHONE)
+        self.assertStatus(r, 500)
+        self.assertIn('OUTBOX_PATH', r.stderr)
+
+    def test_http_base_url_only_for_loopback(self):
+        for url in ('http://example.com', 'http://10.0.0.1:8080', 'ftp://127.0.0.1',
+                    'http://127.0.0.1.evil.example', 'file:///etc/passwd'):
+            site = self.make_site({'API_BASE_URL': url})
+            with self.subTest(url=url):
+                r = site.request(PHONE)
+                self.assertStatus(r, 500)
+                self.assertIn('API_BASE_URL', r.stderr)
+
+    def test_bad_from_number(self):
+        self.check_invalid({'FROM_NUMBER': 'not a number'}, 'FROM_NUMBER', progs=(REQUEST,))
+
+    def test_bad_debug_value(self):
+        self.check_invalid({'DEBUG': 'perhaps'}, 'DEBUG')
+
+    def test_malformed_line(self):
+        site = self.make_site(raw_config="API_KEY='x'\nTHIS IS NOT A LINE\n")
+        r = site.request(PHONE)
+        self.assertStatus(r, 500)
+
+
+class ProviderFailureTest(CGITestCase):
+    MODES = ('status:401', 'status:403', 'status:422', 'status:429', 'status:500',
+             'status:503', 'notjson', 'nodata')
+
+    def check_502(self, mode, max_elapsed=16.0):
+        self.fake.mode = mode
+        self.fake.clear()
+        r = self.site.request(PHONE, timeout=40)
+        self.assertStatus(r, 502, ('error', 'index'))
+        self.assertLess(r.elapsed, max_elapsed, 'took too long' + r.describe())
+        self.assertTrue(self.fake.wait_messages(1, 2), 'the fake was not called')
+        self.assertLessEqual(len(self.fake.messages), 2, 'more than one retry')
+        self.assertNotIn(API_KEY, r.text + r.stderr)
+        self.assertTrue(r.stderr.strip(), 'no log line for a provider failure')
+        self.assertNotIn(PHONE, r.stderr, 'phone not masked in the log')
+        codes = [c for c in (harness.fake_telnyx.extract_code(m['text'])
+                             for m in self.fake.messages) if c]
+        self.assertTrue(codes, 'no code found in %r' % self.fake.messages)
+        for code in codes:
+            self.assertNotIn(code, r.text)
+        # no usable code left: whatever id it handed out, the code does not verify
+        vid = r.vid
+        if vid is not None:
+            for code in codes:
+                v = self.site.verify(code, vid=vid, cookie_vid=vid)
+                self.assertStatus(v, 410)
+        # nor with an id that is not its own
+        for code in codes:
+            v = self.site.verify(code, vid='f' * 32)
+            self.assertStatus(v, 410)
+        return r
+
+    def test_provider_errors_502(self):
+        for mode in self.MODES:
+            with self.subTest(mode=mode):
+                r = self.check_502(mode)
+                if mode.startswith('status:'):
+                    # the log names Telnyx's error code
+                    want = {'401': '10009', '403': '10010', '422': '40310', '429': '10011'}
+                    st = mode.split(':')[1]
+                    if st in want:
+                        self.assertIn(want[st], r.stderr, 'log lacks the Telnyx error code')
+
+    def test_hang_502_within_16s(self):
+        r = self.check_502('hang', max_elapsed=16.5)
+
+    def test_connection_refused_502(self):
+        site = self.make_site({'API_BASE_URL': 'http://127.0.0.1:9'})
+        r = site.request(PHONE, timeout=30)
+        self.assertStatus(r, 502)
+        self.assertLess(r.elapsed, 16)
+
+    def test_failed_resend_leaves_no_usable_code(self):
+        r, vid, code1 = self.start_flow(PHONE)
+        self.fake.mode = 'status:500'
+        r2 = self.site.request(PHONE, vid=vid)
+        self.assertStatus(r2, 502)
+        code2 = self.fake.code_for(PHONE)
+        self.assertIsNotNone(code2)
+        vid2 = r2.vid or vid
+        if code2 != code1:
+            v = self.site.verify(code2, vid=vid2, cookie_vid=vid2)
+            self.assertStatus(v, 410)
+
+    def test_recovers_after_failure(self):
+        self.fake.mode = 'status:503'
+        self.assertStatus(self.site.request(PHONE), 502)
+        self.fake.mode = 'ok'
+        r, vid, code = self.start_flow('+12025550199', remote_addr='10.5.0.1')
+        self.assertStatus(self.site.verify(code, vid=vid), 200, 'success')
+
+
+class DatabaseErrorTest(CGITestCase):
+    def check_503(self, db_path):
+        site = self.make_site({'DB_PATH': str(db_path)})
+        r = site.request(PHONE)
+        self.assertStatus(r, 503)
+        self.assertEqual(self.fake.messages, [], 'sent an SMS without a database')
+        self.assertNotIn(str(db_path), r.text, 'a path leaks into the page')
+        self.assertTrue(r.stderr.strip())
+        v = site.verify('1234', vid='0' * 32)
+        self.assertStatus(v, 503)
+        return r
+
+    def test_proc_path(self):
+        self.check_503('/proc/nonexistent/x.db')
+
+    def test_parent_is_a_file(self):
+        f = self.site.dir / 'afile'
+        f.write_text('x')
+        self.check_503(f / 'x.db')
+
+    def test_db_path_is_a_directory(self):
+        d = self.site.dir / 'adir'
+        d.mkdir()
+        self.check_503(d)
+
+    def test_db_is_not_sqlite(self):
+        f = self.site.dir / 'garbage.db'
+        f.write_bytes(os.urandom(8192))
+        self.check_503(f)
+
+    def test_read_only_dir(self):
+        if os.geteuid() == 0:
+            self.skipTest('root writes into read-only directories')
+        d = self.site.dir / 'ro'
+        d.mkdir()
+        d.chmod(0o555)
+        self.addCleanup(d.chmod, 0o755)
+        self.check_503(d / 'x.db')
+
+
+class SendLimitTest(CGITestCase):
+    def test_429_with_retry_after(self):
+        # DESIGN: per-phone, per-client and global limits and a resend cooldown, each with a
+        # safe default.  30 requests for one number from one client must hit one of them.
+        seen = None
+        sent_before = 0
+        for i in range(30):
+            sent_before = len(self.fake.messages)
+            r = self.site.request(PHONE)
+            self.assertSane(r)
+            if r.status == 429:
+                seen = r
+                break
+            self.assertEqual(r.status, 200, r.describe())
+        if seen is None:
+            self.fail('30 sends to one number from one client, no 429 (send limits missing)')
+        ra = seen.header('Retry-After')
+        self.assertIsNotNone(ra, seen.describe())
+        self.assertRegex(ra, r'^[1-9][0-9]*$')
+        self.assertEqual(len(self.fake.messages), sent_before, 'a 429 still sent an SMS')
+
+
+class SecurityHeadersEverywhereTest(CGITestCase):
+    def test_every_status_has_security_headers(self):
+        seen = {}
+        site = self.site
+        r, vid, code = self.start_flow(PHONE)
+        seen[200] = r
+        seen['400'] = site.post(REQUEST, 'phone=abc')
+        seen['403'] = site.post(REQUEST, 'phone=abc', origin='http://evil.example')
+        seen['405'] = site.run(VERIFY, 'DELETE')
+        seen['413'] = site.post(VERIFY, 'a' * 9000)
+        seen['415'] = site.post(VERIFY, 'a', content_type='text/plain')
+        wrong = '0000' if code != '0000' else '1111'
+        seen['422'] = site.verify(wrong, vid=vid)
+        seen['410'] = site.verify(code, vid='e' * 32)
+        seen['500'] = site.run(REQUEST, 'GET', config=str(site.dir / 'missing.conf'))
+        self.fake.mode = 'status:401'
+        seen['502'] = site.request('+12025550199', remote_addr='10.6.0.1')
+        seen['503'] = self.make_site({'DB_PATH': '/proc/nonexistent/x.db'}).request(PHONE)
+        for k, r in seen.items():
+            with self.subTest(status=k):
+                self.assertSane(r)
+                self.assertEqual(str(r.status), str(k), r.describe())
+                self.assertHtml(r)
+                if r.status != 500:
+                    self.assertIn(r.page, ('index', 'verify', 'success', 'error'), r.describe())
+
+
+if __name__ == '__main__':
+    unittest.main()

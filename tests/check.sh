@@ -1,0 +1,85 @@
+#!/bin/sh
+# Run every test suite and add up their closing lines ("N passed, N failed").
+# SUITES narrows it: unit, asan, linkage, cgi, web, browser, fuzz.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+PYTHON=${PYTHON:-/usr/bin/python3}
+SUITES=${SUITES:-"unit asan linkage cgi web browser fuzz"}
+mkdir -p tests/out
+passed=0 failed=0 skipped=0 bad=""
+
+# Feed one suite's output through, keep its closing counts.
+tally() {
+	name=$1; shift
+	log=tests/out/$name.log
+	echo "== $name"
+	"$@" >"$log" 2>&1
+	rc=$?
+	tail -n 40 "$log"
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	p=$(echo "$line" | sed -n 's/.*[^0-9]\{0,1\}\([0-9][0-9]*\) passed.*/\1/p')
+	f=$(echo "$line" | sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p')
+	s=$(echo "$line" | sed -n 's/.* \([0-9][0-9]*\) skipped.*/\1/p')
+	passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
+	if [ $rc -ne 0 ] || [ -z "$line" ]; then
+		[ -n "$line" ] || failed=$((failed + 1))
+		bad="$bad $name"
+	fi
+}
+
+# cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)"; sum them per binary set.
+unit_run() {
+	p=0 f=0
+	for t in "$@"; do
+		out=$("$t" 2>&1); rc=$?
+		echo "$out"
+		n=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | head -n 1)
+		m=$(echo "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | head -n 1)
+		p=$((p + ${n:-0})); f=$((f + ${m:-0}))
+		[ $rc -eq 0 ] || [ -n "$m" ] || f=$((f + 1))
+	done
+	echo "$p passed, $f failed"
+	[ $f -eq 0 ]
+}
+
+linkage() {
+	# verify.cgi must not pay libcurl's start-up cost.
+	if ldd cgi-bin/verify.cgi | grep -q libcurl; then
+		echo "verify.cgi links libcurl"; echo "0 passed, 1 failed"; return 1
+	fi
+	ldd cgi-bin/request.cgi | grep -q libcurl || { echo "request.cgi lacks libcurl"; echo "0 passed, 1 failed"; return 1; }
+	echo "1 passed, 0 failed"
+}
+
+fuzz_brief() {
+	p=0 f=0
+	for z in tests/fuzz/*.fuzz; do
+		[ -e "$z" ] || continue
+		name=$(basename "$z" .fuzz)
+		mkdir -p build/corpus/$name
+		if "$z" -max_total_time=${FUZZ_BRIEF:-15} -timeout=5 build/corpus/$name tests/fuzz/corpus/$name >tests/out/fuzz-$name.log 2>&1; then
+			p=$((p + 1)); echo "$name: no crash in ${FUZZ_BRIEF:-15} s"
+		else
+			f=$((f + 1)); echo "$name: FAILED"; tail -n 30 tests/out/fuzz-$name.log
+		fi
+	done
+	echo "$p passed, $f failed"
+	[ $f -eq 0 ]
+}
+
+for s in $SUITES; do
+	case $s in
+	unit) tally unit unit_run tests/unit/*.run ;;
+	asan) ASAN_OPTIONS=detect_leaks=1 tally asan unit_run tests/unit/*.asan ;;
+	linkage) tally linkage linkage ;;
+	cgi) [ -d tests/cgi ] && tally cgi "$PYTHON" tests/pyrun.py tests/cgi ;;
+	web) [ -d tests/web ] && tally web "$PYTHON" tests/pyrun.py tests/web ;;
+	browser) [ -d tests/browser ] && tally browser "$PYTHON" tests/pyrun.py tests/browser ;;
+	fuzz) tally fuzz fuzz_brief ;;
+	esac
+done
+
+echo
+[ -z "$bad" ] || echo "failing suites:$bad"
+echo "check: $passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ] && [ -z "$bad" ]

@@ -1,0 +1,374 @@
+#!/usr/bin/python3
+"""A fake Telnyx Messages API (POST /v2/messages) for the tests.
+
+It listens on 127.0.0.1 only, records every POST it receives (even the
+ones it answers with an error) and answers in the shapes Telnyx documents
+(see /work/shared/reference/telnyx-messages-api.md).  Standard library only.
+
+    with FakeTelnyx() as fake:          # or FakeTelnyx(mode='status:401')
+        ... API_BASE_URL = fake.url ...
+        fake.mode = 'hang'              # settable at any time
+        fake.wait_messages(1)
+        fake.code_for('+12025550143')
+
+Modes: 'ok'; 'status:NNN' (401, 403, 422, 429, 500, 503, or any other
+status: Telnyx's error body for it; 429 also sends Retry-After: 1);
+'notjson' (200 with an HTML body); 'nodata' (200 JSON without data.id);
+'hang' (read the request, record it, never answer until stop()).
+
+Run alone: /usr/bin/python3 tests/fake_telnyx.py --port 8099 [--mode ok]
+serves until killed and prints each message it receives.
+"""
+
+import argparse
+import json
+import re
+import signal
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HOST = '127.0.0.1'  # never any other address
+MESSAGES_PATH = '/v2/messages'
+HANG_MAX = 120.0    # a hanging answer gives up after this long even without stop()
+BODY_MAX = 1024 * 1024
+
+# The documented error of each status (code, title, detail).
+ERRORS = {
+    400: ('10015', 'Bad Request', 'The request failed because it was not well-formed.'),
+    401: ('10009', 'Authentication failed',
+          'The API key looks malformed. Check that you copied it correctly.'),
+    403: ('10010', 'Authorization failed',
+          'You are not authorized to perform the requested action.'),
+    404: ('10005', 'Resource not found', 'The requested resource or URL could not be found.'),
+    422: ('40310', "Invalid 'to' address", "The 'to' address is not a valid phone number."),
+    429: ('10011', 'Too many requests',
+          'You have exceeded the maximum number of allowed requests.'),
+    500: ('10007', 'Unexpected error', 'An unexpected error occurred.'),
+    502: ('10007', 'Unexpected error', 'Bad gateway.'),
+    503: ('10007', 'Unexpected error', 'The service is temporarily unavailable.'),
+}
+
+# What a code looks like in a text: upper-case hex or digits, 4 to 10.
+_CODE = r'[0-9A-F]{4,10}'
+_CODE_PATTERNS = [
+    re.compile(r'(?m)^@\S+ #(' + _CODE + r')\s*$'),              # WebOTP/Safari last line
+    re.compile(r'(?i:token|code|otp|pin|password)\s*(?i:is)?\s*[:=]?\s*(' + _CODE + r')\b'),
+]
+_ANY_CODE = re.compile(r'(?<![0-9A-Za-z+])(' + _CODE + r')(?![0-9A-Za-z])')
+
+
+def extract_code(text):
+    """The code in an SMS text, or None.
+
+    Tries, in order: a WebOTP line '@host #CODE'; 'token is CODE' (also
+    'code', 'otp', 'pin', with or without 'is' or ':'); else the last run of
+    4 to 10 upper-case hex characters or digits standing alone.
+    """
+    if not isinstance(text, str):
+        return None
+    for pat in _CODE_PATTERNS:
+        found = pat.findall(text)
+        if found:
+            return found[-1]
+    found = _ANY_CODE.findall(text)
+    # Prefer a run holding a digit: 'FACE' or 'BEAD' in a text is a word.
+    with_digit = [f for f in found if re.search(r'[0-9]', f)]
+    if with_digit:
+        return with_digit[-1]
+    return found[-1] if found else None
+
+
+def _error_body(status):
+    code, title, detail = ERRORS.get(status, ('10007', 'Unexpected error',
+                                              'An unexpected error occurred.'))
+    err = {'code': code, 'title': title, 'detail': detail,
+           'meta': {'url': 'https://developers.telnyx.com/docs/overview/errors/' + code}}
+    if status == 422:
+        err['source'] = {'pointer': '/to'}
+    return {'errors': [err]}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = 256  # 50 CGI processes may connect at once
+    fake = None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    server_version = 'FakeTelnyx/1.0'
+    timeout = 30  # a client that sends half a request does not hold a thread forever
+
+    def log_message(self, fmt, *args):  # quiet: the tests print what they need
+        if self.server.fake.verbose:
+            sys.stderr.write('fake_telnyx: ' + (fmt % args) + '\n')
+
+    def _read_body(self):
+        te = (self.headers.get('Transfer-Encoding') or '').lower()
+        if 'chunked' in te:
+            data = b''
+            while len(data) <= BODY_MAX:
+                line = self.rfile.readline(1024)
+                if not line:
+                    break
+                try:
+                    n = int(line.split(b';')[0].strip() or b'0', 16)
+                except ValueError:
+                    break
+                if n == 0:
+                    # trailers until a blank line
+                    while True:
+                        t = self.rfile.readline(1024)
+                        if not t or t in (b'\r\n', b'\n'):
+                            break
+                    break
+                data += self.rfile.read(n)
+                self.rfile.readline(1024)
+            return data
+        try:
+            n = int(self.headers.get('Content-Length') or 0)
+        except ValueError:
+            n = 0
+        n = max(0, min(n, BODY_MAX))
+        return self.rfile.read(n) if n else b''
+
+    def _send_json(self, status, obj, extra_headers=()):
+        body = json.dumps(obj).encode()
+        self._send(status, body, 'application/json', extra_headers)
+
+    def _send(self, status, body, ctype, extra_headers=()):
+        self.send_response(status)
+        self.send_header('Content-Type', ctype)
+        self.send_header('Content-Length', str(len(body)))
+        self.send_header('Connection', 'close')
+        for k, v in extra_headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+
+    def do_POST(self):
+        fake = self.server.fake
+        raw = self._read_body()
+        try:
+            parsed = json.loads(raw.decode('utf-8'))
+        except (ValueError, UnicodeDecodeError):
+            parsed = None
+        pj = parsed if isinstance(parsed, dict) else {}
+        msg = {
+            'to': pj.get('to'),
+            'from': pj.get('from'),
+            'text': pj.get('text'),
+            'messaging_profile_id': pj.get('messaging_profile_id'),
+            'authorization': self.headers.get('Authorization'),
+            'content_type': self.headers.get('Content-Type'),
+            'raw': raw,
+            'json': parsed,
+            'path': self.path,
+            'headers': dict(self.headers.items()),
+            'mode': fake.mode,
+            'time': time.time(),
+        }
+        mode = msg['mode']
+        fake._record(msg)
+
+        if self.path.split('?')[0] != MESSAGES_PATH:
+            self._send_json(404, _error_body(404))
+            return
+        if mode == 'hang':
+            # Answer nothing; give up when the fake stops (or after HANG_MAX).
+            fake._stopping.wait(HANG_MAX)
+            self.close_connection = True
+            return
+        if mode == 'notjson':
+            self._send(200, b'<html><body>Bad Gateway? no: not JSON</body></html>',
+                       'text/html')
+            return
+        if mode == 'nodata':
+            self._send_json(200, {'data': {'record_type': 'message', 'errors': []}})
+            return
+        if mode.startswith('status:'):
+            try:
+                status = int(mode.split(':', 1)[1])
+            except ValueError:
+                status = 500
+            extra = []
+            if status == 429:
+                extra = [('Retry-After', '1'), ('x-ratelimit-limit', '10'),
+                         ('x-ratelimit-remaining', '0'), ('x-ratelimit-reset', '1')]
+            if status >= 400:
+                self._send_json(status, _error_body(status), extra)
+            else:
+                self._send_json(status, fake._success(pj))
+            return
+        # 'ok' and anything unknown: success, but check what Telnyx checks.
+        if parsed is None or not isinstance(parsed, dict):
+            self._send_json(400, _error_body(400))
+            return
+        if not (msg['authorization'] or '').startswith('Bearer '):
+            self._send_json(401, _error_body(401))
+            return
+        if not isinstance(msg['to'], str) or not msg['text']:
+            e = _error_body(422)
+            self._send_json(422, e)
+            return
+        self._send_json(200, fake._success(pj))
+
+    def _not_allowed(self):
+        self._read_body()
+        self._send_json(405, {'errors': [{'code': '10015', 'title': 'Bad Request',
+                                          'detail': 'Method not allowed.'}]})
+
+    do_GET = do_PUT = do_DELETE = do_PATCH = _not_allowed
+
+
+class FakeTelnyx:
+    """The fake server.  start() binds 127.0.0.1 on a free port."""
+
+    def __init__(self, mode='ok', port=0, verbose=False, on_message=None):
+        self.mode = mode
+        self.port = port
+        self.verbose = verbose
+        self.on_message = on_message
+        self._messages = []
+        self._cond = threading.Condition()
+        self._stopping = threading.Event()
+        self._server = None
+        self._thread = None
+
+    # --- life ---------------------------------------------------------
+    def start(self):
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        self._server = _Server((HOST, self.port), _Handler)
+        self._server.fake = self
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={'poll_interval': 0.1},
+                                        name='fake-telnyx', daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        srv = self._server
+        if srv is None:
+            return
+        self._stopping.set()  # releases every 'hang' handler
+        srv.shutdown()        # returns once serve_forever has left its loop
+        srv.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    @property
+    def url(self):
+        if self._server is None:
+            raise RuntimeError('FakeTelnyx not started')
+        return 'http://%s:%d' % (HOST, self.port)
+
+    # --- what it received ---------------------------------------------
+    def _record(self, msg):
+        with self._cond:
+            self._messages.append(msg)
+            self._cond.notify_all()
+        if self.on_message is not None:
+            self.on_message(msg)
+
+    def _success(self, pj):
+        to = pj.get('to')
+        return {'data': {
+            'record_type': 'message',
+            'id': str(uuid.uuid4()),
+            'direction': 'outbound',
+            'type': 'SMS',
+            'messaging_profile_id': pj.get('messaging_profile_id')
+                or '4001767e-ce0f-4cae-9d5f-0d5e636e7809',
+            'from': {'phone_number': pj.get('from'), 'carrier': 'Telnyx', 'line_type': 'VoIP'},
+            'to': [{'phone_number': to, 'status': 'queued', 'carrier': 'T-MOBILE USA, INC.',
+                    'line_type': 'Wireless'}],
+            'text': pj.get('text'),
+            'parts': 1,
+            'encoding': 'GSM-7',
+            'cost': {'amount': '0.0051', 'currency': 'USD'},
+            'errors': [],
+            'received_at': time.strftime('%Y-%m-%dT%H:%M:%S.000+00:00', time.gmtime()),
+        }}
+
+    @property
+    def messages(self):
+        """A copy of the list of received messages (dicts), oldest first."""
+        with self._cond:
+            return list(self._messages)
+
+    def clear(self):
+        with self._cond:
+            self._messages.clear()
+
+    def messages_to(self, phone):
+        return [m for m in self.messages if m.get('to') == phone]
+
+    def code_for(self, phone):
+        """The code in the last text sent to phone, or None."""
+        for m in reversed(self.messages):
+            if m.get('to') == phone:
+                return extract_code(m.get('text'))
+        return None
+
+    def codes_for(self, phone):
+        """Every code sent to phone, oldest first."""
+        return [c for c in (extract_code(m.get('text')) for m in self.messages_to(phone))
+                if c]
+
+    def wait_messages(self, n, timeout=10):
+        """Wait (at most timeout seconds) until n messages were received.
+        Returns whether they were."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self._messages) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            return True
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description='Fake Telnyx Messages API on 127.0.0.1')
+    ap.add_argument('--port', type=int, default=0)
+    ap.add_argument('--mode', default='ok')
+    ap.add_argument('--verbose', action='store_true')
+    args = ap.parse_args(argv)
+
+    def show(m):
+        print('message: to=%r from=%r text=%r profile=%r auth=%r mode=%s'
+              % (m['to'], m['from'], m['text'], m['messaging_profile_id'],
+                 m['authorization'], m['mode']), flush=True)
+
+    fake = FakeTelnyx(mode=args.mode, port=args.port, verbose=args.verbose, on_message=show)
+    fake.start()
+    print('fake telnyx listening on %s (mode %s)' % (fake.url, fake.mode), flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: done.set())
+    signal.signal(signal.SIGINT, lambda *a: done.set())
+    while not done.wait(0.5):
+        pass
+    fake.stop()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,63 @@
+# Tests: included by the Makefile.  Unit tests (cmocka) per module, built
+# plain and under ASan+UBSan; libFuzzer harnesses; then the suites that
+# run the real programs (tests/check.sh).
+
+UNIT_SRCS  = $(wildcard tests/unit/test_*.c)
+UNIT_BINS  = $(UNIT_SRCS:.c=.run)
+ASAN_BINS  = $(UNIT_SRCS:.c=.asan)
+FUZZ_SRCS  = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  = $(FUZZ_SRCS:.c=.fuzz)
+FUZZ_SECONDS ?= 60
+
+UNIT_LIBS  = $(LIBS_REQUEST) $(shell pkg-config --libs cmocka)
+
+tests/unit/%.run: tests/unit/%.c lib/libotp.a $(HEADERS)
+	$(CXX) $(ALL_LDFLAGS) -x c -std=c11 $(WARN) -Wno-missing-prototypes $(DEFS) -Ilib \
+	  $(shell pkg-config --cflags $(PKGS_C) $(PKGS_NET) cmocka) $(CFLAGS) -fPIE \
+	  -o $@ $< -x none lib/libotp.a $(UNIT_LIBS)
+
+# The same tests against the library built with AddressSanitizer and UBSan.
+SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_OBJS = $(patsubst lib/%.o,build/asan/%.o,$(LIB_OBJS))
+
+build/asan/%.o: lib/%.c $(HEADERS) .build-paths
+	@mkdir -p build/asan
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
+
+build/asan/page.o: lib/page.cc lib/page.h lib/log.h .build-paths
+	@mkdir -p build/asan
+	$(CXX) $(ALL_CXXFLAGS) $(SAN) -O1 -c -o $@ $<
+
+build/asan/libotp.a: $(ASAN_OBJS)
+	rm -f $@
+	ar rcs $@ $(ASAN_OBJS)
+
+tests/unit/%.asan: tests/unit/%.c build/asan/libotp.a $(HEADERS)
+	$(CXX) $(SAN) -x c -std=c11 $(WARN) -Wno-missing-prototypes $(DEFS) -Ilib \
+	  $(shell pkg-config --cflags $(PKGS_C) $(PKGS_NET) cmocka) -O1 -g \
+	  -o $@ $< -x none build/asan/libotp.a $(UNIT_LIBS)
+
+# libFuzzer: clang, the parsers' sources compiled in with the harness.
+FUZZ_CC    = clang
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+             -std=c11 $(DEFS) -Ilib $(shell pkg-config --cflags $(PKGS_C))
+FUZZ_LIB   = lib/log.c lib/config.c lib/cgi.c lib/phone.c lib/code.c
+
+tests/fuzz/%.fuzz: tests/fuzz/%.c $(FUZZ_LIB) $(HEADERS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB) $(shell pkg-config --libs libcrypto)
+
+tests-build: all $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS)
+
+check: tests-build
+	PYTHON=$(PYTHON) sh tests/check.sh
+
+check-unit: $(UNIT_BINS) $(ASAN_BINS)
+	PYTHON=$(PYTHON) SUITES=unit sh tests/check.sh
+
+fuzz: $(FUZZ_BINS)
+	for f in $(FUZZ_BINS); do \
+	  name=$$(basename $$f .fuzz); mkdir -p build/corpus/$$name; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) build/corpus/$$name tests/fuzz/corpus/$$name || exit 1; \
+	done
+
+.PHONY: tests-build check-unit fuzz
