@@ -44,7 +44,7 @@ LIBS_REQUEST = $(shell pkg-config --libs $(PKGS_C) $(PKGS_CXX) $(PKGS_NET))
 # The library: one module a file.  sms.o is the only one that uses libcurl,
 # and only request.cgi pulls it in.
 LIB_OBJS = lib/log.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o \
-           lib/sms.o lib/reply.o lib/page.o
+           lib/sms.o lib/reply.o lib/page.o lib/limit.o
 HEADERS  = $(wildcard lib/*.h) lib/schema.h
 
 PROGRAMS = cgi-bin/request.cgi cgi-bin/verify.cgi

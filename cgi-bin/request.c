@@ -16,6 +16,7 @@
 #include "cgi.h"
 #include "code.h"
 #include "config.h"
+#include "limit.h"
 #include "limits.h"
 #include "log.h"
 #include "page.h"
@@ -66,21 +67,28 @@ request_text(const struct config *cfg, const char *code, char *out, size_t size)
 }
 
 /*
- * Store the code for phone: in the visitor's pending verification for the
- * same number if there is one (its wrong-try count carries over), else in
- * a new one.  Fills v.  Returns 0 or -1 (logged).
+ * Check the send limits and store the code for phone: in the visitor's
+ * pending verification for the same number if there is one (its wrong-try
+ * count carries over), else in a new one.  Fills v.  All in one
+ * transaction, so that concurrent requests are counted exactly.  Returns
+ * 0, 429 (with *retry_after and *why), or -1 (logged).
  */
 static int
 request_store(struct store *st, const struct config *cfg, const struct cgi_req *req,
-	      const char *phone, const char *code, time_t now, struct verification *v)
+	      const char *client, const char *phone, const char *code, time_t now,
+	      struct verification *v, long *retry_after, const char **why)
 {
 	char id[OTP_ID_LEN + 1];
-	int found = 0;
+	int found = 0, rc;
 
 	if (store_begin(st) < 0)
 		return -1;
 	if (store_purge(st, now) < 0)
 		goto fail;
+	if ((rc = limit_send(st, cfg, phone, client, now, retry_after, why)) != 0) {
+		store_rollback(st);
+		return rc;
+	}
 	if (cgi_cookie(req->cookie, OTP_COOKIE, id, sizeof(id)) && code_is_id(id)) {
 		if ((found = store_get(st, id, v)) < 0)
 			goto fail;
@@ -127,13 +135,17 @@ request_send(const struct config *cfg, const struct cgi_req *req)
 {
 	char *values[FIELD__MAX];
 	char phone[OTP_PHONE_MAX + 1], masked[OTP_PHONE_MAX + 1];
-	char code[OTP_CODE_MAX + 1], text[OTP_TEXT_MAX], cookie[512];
+	char code[OTP_CODE_MAX + 1], text[OTP_TEXT_MAX], cookie[512], client[64], msg[160];
 	struct verification v;
 	struct sms_result res;
 	struct reply_opts opts = {NULL, 0};
 	struct store *st = NULL;
 	struct page *p;
+	const char *why = NULL;
 	time_t now = time(NULL);
+	int rc;
+
+	limit_client_key(req->remote_addr, client, sizeof(client));
 
 	if (cgi_form(req->body, req->body_len, request_fields, FIELD__MAX, values) != 0) {
 		log_msg("refused with 400: malformed form from %s",
@@ -154,6 +166,14 @@ request_send(const struct config *cfg, const struct cgi_req *req)
 		goto out;
 	}
 	phone_mask(phone, masked, sizeof(masked));
+	if (!limit_country_allowed(cfg, phone)) {
+		log_audit("refused", masked, req->remote_addr, NULL, "reason=country");
+		request_form(cfg, 400,
+			     "Sorry, we cannot send codes to numbers in that country. Please use "
+			     "another number.",
+			     values[FIELD_PHONE]);
+		goto out;
+	}
 
 	if ((st = store_open(cfg->db_path)) == NULL) {
 		reply_error(cfg, 503, "Service unavailable",
@@ -162,8 +182,27 @@ request_send(const struct config *cfg, const struct cgi_req *req)
 			    0, NULL);
 		goto out;
 	}
-	if (code_random(code, cfg->token_length, cfg->alphabet) < 0 ||
-	    request_store(st, cfg, req, phone, code, now, &v) < 0) {
+	rc = code_random(code, cfg->token_length, cfg->alphabet) < 0
+		 ? -1
+		 : request_store(st, cfg, req, client, phone, code, now, &v, &opts.retry_after,
+				 &why);
+	if (rc == 429) {
+		explicit_bzero(code, sizeof(code));
+		log_audit("limited", masked, req->remote_addr, NULL, "limit=%s retry_after=%ld",
+			  why, opts.retry_after);
+		if (strstr(why, "HOURLY") != NULL || strstr(why, "DAILY") != NULL)
+			log_msg("WARNING: %s reached: no codes are sent to anyone until it "
+				"passes (SMS pumping?)",
+				why);
+		snprintf(msg, sizeof(msg),
+			 "Too many codes were asked for. Please wait %ld minute%s and try again.",
+			 (opts.retry_after + 59) / 60,
+			 (opts.retry_after + 59) / 60 == 1 ? "" : "s");
+		reply_error(cfg, 429, "Please wait", msg, 0, &opts);
+		goto out;
+	}
+	if (rc < 0) {
+		explicit_bzero(code, sizeof(code));
 		log_msg("no code sent to %s: cannot store it", masked);
 		reply_error(cfg, 503, "Service unavailable",
 			    "We cannot send codes right now. Nothing was sent; please try again "
@@ -171,6 +210,7 @@ request_send(const struct config *cfg, const struct cgi_req *req)
 			    0, NULL);
 		goto out;
 	}
+	log_audit("requested", masked, req->remote_addr, v.id, "attempts=%d", v.attempts);
 	request_text(cfg, code, text, sizeof(text));
 	explicit_bzero(code, sizeof(code));
 	if (sms_send(cfg, phone, text, &res) < 0) {
@@ -190,7 +230,7 @@ request_send(const struct config *cfg, const struct cgi_req *req)
 	explicit_bzero(text, sizeof(text));
 	if (store_set_message_id(st, v.id, res.message_id) < 0)
 		log_msg("cannot record message id for verification %.8s", v.id);
-	log_msg("code sent to %s (verification %.8s, message %s)", masked, v.id, res.message_id);
+	log_audit("sent", masked, req->remote_addr, v.id, "message_id=%s", res.message_id);
 
 	request_cookie(req, v.id, cookie, sizeof(cookie));
 	opts.set_cookie = cookie;

@@ -20,6 +20,7 @@
 #include "cgi.h"
 #include "code.h"
 #include "config.h"
+#include "limit.h"
 #include "limits.h"
 #include "log.h"
 #include "page.h"
@@ -62,10 +63,11 @@ static const struct cgi_field verify_fields[FIELD__MAX] = {
 
 enum verify_outcome {
 	OUTCOME_RIGHT,
-	OUTCOME_WRONG,  /* wrong code, tries left */
-	OUTCOME_LOCKED, /* wrong code, no tries left */
-	OUTCOME_DEAD,   /* expired, used, locked before, failed or unknown */
-	OUTCOME_ERROR   /* the database failed */
+	OUTCOME_WRONG,   /* wrong code, tries left */
+	OUTCOME_LOCKED,  /* wrong code, no tries left */
+	OUTCOME_DEAD,    /* expired, used, locked before, failed or unknown */
+	OUTCOME_LIMITED, /* too many wrong codes for this phone lately */
+	OUTCOME_ERROR    /* the database failed */
 };
 
 /* The id of the visitor's verification: the form's, else the cookie's.
@@ -106,7 +108,7 @@ verify_form(const struct config *cfg, int status, const struct verification *v, 
  */
 static enum verify_outcome
 verify_check(struct store *st, const struct config *cfg, const char *id, const char *token,
-	     time_t now, struct verification *v)
+	     time_t now, struct verification *v, long *retry_after)
 {
 	unsigned char mac[OTP_MAC_LEN];
 	enum verify_outcome out;
@@ -124,6 +126,15 @@ verify_check(struct store *st, const struct config *cfg, const char *id, const c
 		store_rollback(st);
 		return OUTCOME_DEAD;
 	}
+	switch (limit_guess(st, cfg, v->phone, now, retry_after)) {
+	case 0:
+		break;
+	case 429:
+		store_rollback(st);
+		return OUTCOME_LIMITED;
+	default:
+		goto fail;
+	}
 	right = code_equal(mac, v->mac, OTP_MAC_LEN);
 	if (right) {
 		v->status = STATUS_USED;
@@ -133,6 +144,8 @@ verify_check(struct store *st, const struct config *cfg, const char *id, const c
 		out = v->attempts >= cfg->max_attempts ? OUTCOME_LOCKED : OUTCOME_WRONG;
 		if (out == OUTCOME_LOCKED)
 			v->status = STATUS_LOCKED;
+		if (store_add_failure(st, now, v->phone) < 0)
+			goto fail;
 	}
 	if (store_put(st, v) < 0 || store_commit(st) < 0)
 		goto fail;
@@ -192,10 +205,10 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 			    0, NULL);
 		goto out;
 	}
-	switch (verify_check(st, cfg, id, values[FIELD_TOKEN], time(NULL), &v)) {
+	switch (verify_check(st, cfg, id, values[FIELD_TOKEN], time(NULL), &v, &opts.retry_after)) {
 	case OUTCOME_RIGHT:
 		phone_mask(v.phone, masked, sizeof(masked));
-		log_msg("verified %s (verification %.8s)", masked, id);
+		log_audit("verified", masked, req->remote_addr, id, "attempts=%d", v.attempts);
 		verify_clear_cookie(req, cookie, sizeof(cookie));
 		opts.set_cookie = cookie;
 		p = page_new("verify_success.html");
@@ -204,8 +217,8 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 		break;
 	case OUTCOME_WRONG:
 		phone_mask(v.phone, masked, sizeof(masked));
-		log_msg("wrong code for %s (verification %.8s, try %d of %d)", masked, id,
-			v.attempts, cfg->max_attempts);
+		log_audit("wrong", masked, req->remote_addr, id, "attempts=%d max=%d", v.attempts,
+			  cfg->max_attempts);
 		snprintf(msg, sizeof(msg), "That code is not right. %d %s left.",
 			 cfg->max_attempts - v.attempts,
 			 cfg->max_attempts - v.attempts == 1 ? "try" : "tries");
@@ -213,15 +226,28 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 		break;
 	case OUTCOME_LOCKED:
 		phone_mask(v.phone, masked, sizeof(masked));
-		log_msg("locked %s after %d wrong codes (verification %.8s)", masked, v.attempts,
-			id);
+		log_audit("locked", masked, req->remote_addr, id, "attempts=%d", v.attempts);
 		reply_error(cfg, 410, "Too many wrong codes",
 			    "That code was not right, and it was the last try. Ask for a new code "
 			    "to try again.",
 			    1, NULL);
 		break;
+	case OUTCOME_LIMITED:
+		phone_mask(v.phone, masked, sizeof(masked));
+		log_audit("limited", masked, req->remote_addr, id,
+			  "limit=PHONE_FAILURE_LIMIT retry_after=%ld", opts.retry_after);
+		snprintf(msg, sizeof(msg),
+			 "Too many wrong codes were tried for this number. Please wait %ld "
+			 "minute%s.",
+			 (opts.retry_after + 59) / 60,
+			 (opts.retry_after + 59) / 60 == 1 ? "" : "s");
+		reply_error(cfg, 429, "Please wait", msg, 0, &opts);
+		break;
 	case OUTCOME_DEAD:
-		log_msg("dead code tried (verification %.8s)", id);
+		phone_mask(v.phone, masked, sizeof(masked));
+		log_audit(v.phone[0] != '\0' && v.status == STATUS_PENDING ? "expired" : "dead",
+			  v.phone[0] != '\0' ? masked : NULL, req->remote_addr, id, "status=%d",
+			  (int)v.status);
 		reply_error(cfg, 410, "This code can no longer be used",
 			    "The code has expired, was already used, or had too many wrong tries. "
 			    "Ask for a new code.",

@@ -102,6 +102,13 @@ config_defaults(struct config *cfg)
 	cfg->template_dir = xstrdup(OTP_TEMPLATE_DEFAULT);
 	cfg->transport = TRANSPORT_TELNYX;
 	cfg->message_text = xstrdup("Your token is {code}");
+	cfg->resend_after = 30;
+	cfg->phone_send_limit = 5;
+	cfg->phone_send_window = 600;
+	cfg->ip_send_limit = 10;
+	cfg->hourly_send_limit = 200;
+	cfg->daily_send_limit = 1000;
+	cfg->phone_failure_limit = 20;
 }
 
 void
@@ -273,6 +280,117 @@ config_url_ok(const char *url)
 	return 0;
 }
 
+/* Whether s is a country calling code: '+', 1 to 3 digits, not 0 first. */
+static int
+config_is_cc(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 2 || n > 4 || s[0] != '+' || s[1] == '0')
+		return 0;
+	for (i = 1; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* The entry for code (n bytes), added if new; NULL when the table is full. */
+static struct config_country *
+config_country_add(struct config *cfg, const char *code, size_t n)
+{
+	int i;
+
+	for (i = 0; i < cfg->ncountries; i++)
+		if (strlen(cfg->countries[i].code) == n &&
+		    !strncmp(cfg->countries[i].code, code, n))
+			return &cfg->countries[i];
+	if (cfg->ncountries == (int)(sizeof(cfg->countries) / sizeof(cfg->countries[0])))
+		return NULL;
+	memcpy(cfg->countries[cfg->ncountries].code, code, n);
+	cfg->countries[cfg->ncountries].code[n] = '\0';
+	cfg->countries[cfg->ncountries].hourly = 0;
+	cfg->countries[cfg->ncountries].allowed = 0;
+	return &cfg->countries[cfg->ncountries++];
+}
+
+/*
+ * ALLOWED_COUNTRY_CODES ("+1, +44" or "*") and COUNTRY_HOURLY_LIMITS
+ * ("+44:20,+1:100") into cfg->countries.  Returns 0 or -1 (logged).
+ */
+static int
+config_countries(struct config *cfg, const char *name)
+{
+	const char *p =
+	    cfg->allowed_country_codes != NULL ? cfg->allowed_country_codes : cfg->country_code;
+	struct config_country *cc;
+
+	cfg->ncountries = 0;
+	cfg->all_countries = 0;
+	while (*p != '\0') {
+		size_t n;
+
+		p += strspn(p, " ,");
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " ,");
+		if (n == 1 && *p == '*')
+			cfg->all_countries = 1;
+		else if (!config_is_cc(p, n) || (cc = config_country_add(cfg, p, n)) == NULL) {
+			log_msg("%s: invalid ALLOWED_COUNTRY_CODES: a list such as +1,+44, or *",
+				name);
+			return -1;
+		} else
+			cc->allowed = 1;
+		p += n;
+	}
+	if (cfg->ncountries == 0 && !cfg->all_countries) {
+		/* Only separators: as good as an empty list. */
+		log_msg("%s: invalid ALLOWED_COUNTRY_CODES: empty", name);
+		return -1;
+	}
+	for (p = cfg->country_hourly_limits; p != NULL && *p != '\0';) {
+		const char *colon;
+		char *end;
+		size_t n;
+		long lim;
+
+		p += strspn(p, " ,");
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " ,");
+		colon = memchr(p, ':', n);
+		lim = colon != NULL ? strtol(colon + 1, &end, 10) : 0;
+		if (colon == NULL || !config_is_cc(p, (size_t)(colon - p)) || end != p + n ||
+		    lim < 1 || lim > 1000000 ||
+		    (cc = config_country_add(cfg, p, (size_t)(colon - p))) == NULL) {
+			log_msg("%s: invalid COUNTRY_HOURLY_LIMITS: a list such as +44:20,+1:100",
+				name);
+			return -1;
+		}
+		cc->hourly = (int)lim;
+		p += n;
+	}
+	return 0;
+}
+
+const struct config_country *
+config_country(const struct config *cfg, const char *phone, int allowed_only)
+{
+	const struct config_country *best = NULL;
+	int i;
+
+	for (i = 0; i < cfg->ncountries; i++) {
+		const struct config_country *c = &cfg->countries[i];
+		size_t n = strlen(c->code);
+
+		if ((allowed_only && !c->allowed) || strncmp(phone, c->code, n) != 0)
+			continue;
+		if (best == NULL || n > strlen(best->code))
+			best = c;
+	}
+	return best;
+}
+
 /* The checks that involve more than one key.  Returns 0 or -1. */
 static int
 config_check(struct config *cfg, const char *name)
@@ -327,9 +445,19 @@ config_check(struct config *cfg, const char *name)
 	if (strlen(cfg->secret_key) < 16)
 		log_msg("%s: warning: SECRET_KEY (or API_KEY) is shorter than 16 characters", name);
 	p = strstr(cfg->message_text, "{code}");
-	if (p == NULL || strlen(cfg->message_text) > OTP_TEXT_MAX - OTP_CODE_MAX) {
-		log_msg("%s: invalid MESSAGE_TEXT: must contain {code} and be shorter than %d",
-			name, OTP_TEXT_MAX - OTP_CODE_MAX);
+	if (p == NULL || strlen(cfg->message_text) > OTP_MESSAGE_MAX) {
+		log_msg("%s: invalid MESSAGE_TEXT: must contain {code} and be at most %d long",
+			name, OTP_MESSAGE_MAX);
+		return -1;
+	}
+	if (config_countries(cfg, name) < 0)
+		return -1;
+	if (cfg->webotp_domain != NULL &&
+	    (cfg->webotp_domain[0] == '\0' || strlen(cfg->webotp_domain) > 253 ||
+	     strspn(cfg->webotp_domain, "abcdefghijklmnopqrstuvwxyz0123456789.-") !=
+		 strlen(cfg->webotp_domain))) {
+		log_msg("%s: invalid WEBOTP_DOMAIN: a lower-case host name such as example.com",
+			name);
 		return -1;
 	}
 	/* Fewer than about a million possible codes (20 bits) is weak. */

@@ -34,6 +34,25 @@ struct config {
 	enum config_transport transport;
 	char *outbox_path;
 	char *message_text;
+
+	/* Abuse limits (each with a safe default). */
+	int resend_after;            /* seconds between two codes to one phone */
+	int phone_send_limit;        /* codes to one phone per phone_send_window */
+	int phone_send_window;       /* seconds */
+	int ip_send_limit;           /* codes per client address (IPv6: /64) per hour */
+	int hourly_send_limit;       /* codes per hour, all together */
+	int daily_send_limit;        /* codes per day, all together */
+	int phone_failure_limit;     /* wrong codes per phone per hour */
+	char *allowed_country_codes; /* "+1,+44", "*"; default COUNTRY_CODE */
+	char *country_hourly_limits; /* "+44:20,+1:100", or NULL */
+	char *webotp_domain;         /* adds "@domain #code" to the SMS */
+	struct config_country {
+		char code[5]; /* "+44" */
+		int hourly;   /* codes per hour to it; 0: no cap of its own */
+		int allowed;  /* in ALLOWED_COUNTRY_CODES */
+	} countries[32];
+	int ncountries;
+	int all_countries; /* ALLOWED_COUNTRY_CODES=* */
 };
 
 /* The path to read: $OTP_CONFIG, else the default built in. */
@@ -49,6 +68,13 @@ int config_load(struct config *cfg, const char *path);
 
 /* As config_load() on a buffer; name is used in log lines only. */
 int config_parse(struct config *cfg, const char *buf, size_t len, const char *name);
+
+/*
+ * The entry of cfg->countries whose code begins the E.164 number phone
+ * (the longest that does; only allowed ones if allowed_only), or NULL.
+ */
+const struct config_country *config_country(const struct config *cfg, const char *phone,
+					    int allowed_only);
 
 /* Free what config_load() or config_parse() allocated. */
 void config_free(struct config *cfg);

@@ -23,7 +23,8 @@
 
 #define OTP_CONFIG_MAX  (64 * 1024) /* largest config file */
 #define OTP_CONFIG_LINE 4096        /* longest config line */
-#define OTP_TEXT_MAX    640         /* longest SMS text after {code} is put in */
+#define OTP_MESSAGE_MAX 640         /* longest MESSAGE_TEXT */
+#define OTP_TEXT_MAX    1024        /* longest SMS: the text, the code, the WebOTP line */
 
 #define OTP_SMS_CONNECT_MS 5000        /* connect timeout to the SMS provider */
 #define OTP_SMS_TOTAL_MS   10000       /* whole request, retry included */

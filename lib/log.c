@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -69,6 +70,27 @@ log_debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vline(fmt, ap);
 	va_end(ap);
+}
+
+void
+log_audit(const char *event, const char *masked_phone, const char *client, const char *vid,
+	  const char *fmt, ...)
+{
+	char detail[512], when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(detail, sizeof(detail), fmt, ap) < 0)
+		detail[0] = '\0';
+	va_end(ap);
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(when, sizeof(when), "%lld", (long long)now);
+	log_msg("audit time=%s event=%s phone=%s client=%s vid=%.8s%s%s", when, event,
+		masked_phone != NULL ? masked_phone : "-", client != NULL ? client : "-",
+		vid != NULL && *vid != '\0' ? vid : "-", detail[0] != '\0' ? " " : "", detail);
 }
 
 static void

@@ -24,6 +24,15 @@ void log_set_debug(int on);
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * One audit line for an event of a verification:
+ *	"prog: audit time=<UTC ISO 8601> event=<event> phone=<masked>
+ *	 client=<address> vid=<first 8 characters of the id> <detail>"
+ * phone must already be masked; any argument may be NULL ("-").
+ */
+void log_audit(const char *event, const char *masked_phone, const char *client, const char *vid,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* Allocators that log and exit(1) instead of returning NULL. */
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);

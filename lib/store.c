@@ -29,6 +29,15 @@ enum store_stmt {
 	STMT_PURGE,
 	STMT_SET_MESSAGE_ID,
 	STMT_FAIL,
+	STMT_PURGE_SENDS,
+	STMT_PURGE_FAILURES,
+	STMT_COUNT_PHONE,
+	STMT_COUNT_CLIENT,
+	STMT_COUNT_COUNTRY,
+	STMT_COUNT_ALL,
+	STMT_ADD_SEND,
+	STMT_COUNT_FAILURES,
+	STMT_ADD_FAILURE,
 	STMT__MAX
 };
 
@@ -47,6 +56,18 @@ static const char *const store_sql[STMT__MAX] = {
     [STMT_SET_MESSAGE_ID] = "UPDATE verification SET message_id = ?2 WHERE id = ?1",
     [STMT_FAIL] = "UPDATE verification SET status = 'failed' "
 		  "WHERE id = ?1 AND mac = ?2 AND status = 'pending'",
+    [STMT_PURGE_SENDS] = "DELETE FROM send WHERE at < ?1",
+    [STMT_PURGE_FAILURES] = "DELETE FROM failure WHERE at < ?1",
+    [STMT_COUNT_PHONE] = "SELECT count(*), min(at), max(at) FROM send WHERE phone = ?2 AND at > ?1",
+    [STMT_COUNT_CLIENT] = "SELECT count(*), min(at), max(at) FROM send "
+			  "WHERE client = ?2 AND at > ?1",
+    [STMT_COUNT_COUNTRY] = "SELECT count(*), min(at), max(at) FROM send "
+			   "WHERE country = ?2 AND at > ?1",
+    [STMT_COUNT_ALL] = "SELECT count(*), min(at), max(at) FROM send WHERE at > ?1",
+    [STMT_ADD_SEND] = "INSERT INTO send (at, phone, client, country) VALUES (?1, ?2, ?3, ?4)",
+    [STMT_COUNT_FAILURES] = "SELECT count(*), min(at), max(at) FROM failure "
+			    "WHERE phone = ?2 AND at > ?1",
+    [STMT_ADD_FAILURE] = "INSERT INTO failure (at, phone) VALUES (?1, ?2)",
 };
 
 static const char *const store_status_name[] = {
@@ -223,15 +244,26 @@ store_rollback(struct store *st)
 		store_simple(st, STMT_ROLLBACK);
 }
 
-int
-store_purge(struct store *st, time_t now)
+/* Run a purge statement for rows older than before. */
+static int
+store_purge_one(struct store *st, enum store_stmt which, time_t before)
 {
-	sqlite3_stmt *s = store_stmt(st, STMT_PURGE);
+	sqlite3_stmt *s = store_stmt(st, which);
 
 	if (s == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)(now - OTP_PURGE_AFTER));
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)before);
 	return store_step_done(st, s);
+}
+
+int
+store_purge(struct store *st, time_t now)
+{
+	if (store_purge_one(st, STMT_PURGE, now - OTP_PURGE_AFTER) < 0 ||
+	    store_purge_one(st, STMT_PURGE_SENDS, now - 86400) < 0 ||
+	    store_purge_one(st, STMT_PURGE_FAILURES, now - 3600) < 0)
+		return -1;
+	return 0;
 }
 
 /* Column i as text, "" for NULL. */
@@ -321,5 +353,61 @@ store_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, mac, OTP_MAC_LEN, SQLITE_STATIC);
+	return store_step_done(st, s);
+}
+
+int
+store_count(struct store *st, enum store_scope scope, const char *key, time_t since,
+	    struct store_count *out)
+{
+	static const enum store_stmt which[] = {
+	    [SCOPE_PHONE] = STMT_COUNT_PHONE,       [SCOPE_CLIENT] = STMT_COUNT_CLIENT,
+	    [SCOPE_COUNTRY] = STMT_COUNT_COUNTRY,   [SCOPE_ALL] = STMT_COUNT_ALL,
+	    [SCOPE_FAILURES] = STMT_COUNT_FAILURES,
+	};
+	sqlite3_stmt *s = store_stmt(st, which[scope]);
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
+	if (scope != SCOPE_ALL)
+		sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		log_msg("database error: %s", sqlite3_errmsg(st->db));
+		sqlite3_reset(s);
+		return -1;
+	}
+	out->n = sqlite3_column_int64(s, 0);
+	out->oldest = (time_t)sqlite3_column_int64(s, 1);
+	out->newest = (time_t)sqlite3_column_int64(s, 2);
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_add_send(struct store *st, time_t now, const char *phone, const char *client,
+	       const char *country)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_ADD_SEND);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_text(s, 2, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, client, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, country, -1, SQLITE_STATIC);
+	return store_step_done(st, s);
+}
+
+int
+store_add_failure(struct store *st, time_t now, const char *phone)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_ADD_FAILURE);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_text(s, 2, phone, -1, SQLITE_STATIC);
 	return store_step_done(st, s);
 }

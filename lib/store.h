@@ -42,7 +42,8 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
-/* Delete verifications dead for more than OTP_PURGE_AFTER seconds. */
+/* Delete verifications dead for more than OTP_PURGE_AFTER seconds, sends
+ * older than a day and wrong codes older than an hour. */
 int store_purge(struct store *st, time_t now);
 
 /* Load verification id into v: returns 1, 0 if there is none, -1 on error. */
@@ -63,5 +64,29 @@ int store_set_message_id(struct store *st, const char *id, const char *message_i
  * not sent, so no code may be left usable.  Returns 0 or -1.
  */
 int store_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN]);
+
+/* What the limits count. */
+enum store_scope {
+	SCOPE_PHONE,   /* codes sent to one number */
+	SCOPE_CLIENT,  /* codes asked for by one client address */
+	SCOPE_COUNTRY, /* codes sent to one country code */
+	SCOPE_ALL,     /* all codes sent (key unused) */
+	SCOPE_FAILURES /* wrong codes for one number */
+};
+
+struct store_count {
+	long n;        /* rows after since */
+	time_t oldest; /* the oldest of them (0 if none) */
+	time_t newest; /* the newest of them (0 if none) */
+};
+
+/* Count the rows of scope for key after since.  Returns 0 or -1. */
+int store_count(struct store *st, enum store_scope scope, const char *key, time_t since,
+		struct store_count *out);
+
+/* Record a code sent, or a wrong code.  Return 0 or -1. */
+int store_add_send(struct store *st, time_t now, const char *phone, const char *client,
+		   const char *country);
+int store_add_failure(struct store *st, time_t now, const char *phone);
 
 #endif

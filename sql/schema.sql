@@ -16,3 +16,25 @@ CREATE TABLE verification (
 );
 CREATE INDEX verification_expires ON verification (expires);
 CREATE INDEX verification_phone ON verification (phone);
+
+-- One row per code sent (or tried), for the send limits: per phone, per
+-- client address (IPv6 per /64), per country code, per hour and per day.
+-- Rows older than a day are purged.
+CREATE TABLE send (
+	at      INTEGER NOT NULL,	-- Unix seconds
+	phone   TEXT NOT NULL,
+	client  TEXT NOT NULL,
+	country TEXT NOT NULL		-- the calling code the phone matched, or ''
+);
+CREATE INDEX send_at ON send (at);
+CREATE INDEX send_phone ON send (phone, at);
+CREATE INDEX send_client ON send (client, at);
+CREATE INDEX send_country ON send (country, at);
+
+-- One row per wrong code, for the per-phone limit on guesses.  Rows older
+-- than an hour are purged.
+CREATE TABLE failure (
+	at    INTEGER NOT NULL,
+	phone TEXT NOT NULL
+);
+CREATE INDEX failure_phone ON failure (phone, at);

@@ -1,0 +1,43 @@
+/*
+ * The abuse limits: which numbers may get a code, how often, from whom,
+ * and how many wrong codes a number may take.  The counts live in the
+ * store, so every CGI process sees the same; the callers run these inside
+ * one immediate transaction, so concurrent requests never both take the
+ * last place.
+ */
+#ifndef OTP_LIMIT_H
+#define OTP_LIMIT_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "config.h"
+#include "store.h"
+
+/* Whether codes may be sent to phone's country calling code. */
+int limit_country_allowed(const struct config *cfg, const char *phone);
+
+/*
+ * The key a client address is counted under: an IPv4 address as it is,
+ * an IPv6 address as its /64 ("2001:db8:1:2::/64"), "-" when unknown.
+ */
+void limit_client_key(const char *remote_addr, char *out, size_t size);
+
+/*
+ * May a code go to phone, asked for by client, now?  Checks the resend
+ * cooldown, the per-phone, per-client, per-country, hourly and daily
+ * limits and the wrong-code limit, and if all pass records the send.
+ * Returns 0, 429 (with *retry_after in seconds and *why naming the
+ * limit, for the log), or -1 on a database error.
+ */
+int limit_send(struct store *st, const struct config *cfg, const char *phone, const char *client,
+	       time_t now, long *retry_after, const char **why);
+
+/*
+ * May phone take another guess?  0, or 429 with *retry_after when it has
+ * had PHONE_FAILURE_LIMIT wrong codes in the last hour; -1 on error.
+ */
+int limit_guess(struct store *st, const struct config *cfg, const char *phone, time_t now,
+		long *retry_after);
+
+#endif
