@@ -44,12 +44,14 @@ LIBS_REQUEST = $(shell pkg-config --libs $(PKGS_C) $(PKGS_CXX) $(PKGS_NET))
 # The library: one module a file.  sms.o is the only one that uses libcurl,
 # and only request.cgi pulls it in.
 LIB_OBJS = lib/log.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o \
-           lib/sms.o lib/reply.o lib/page.o lib/limit.o
+           lib/sms.o lib/reply.o lib/page.o lib/limit.o lib/assertion.o
 HEADERS  = $(wildcard lib/*.h) lib/schema.h
 
 PROGRAMS = cgi-bin/request.cgi cgi-bin/verify.cgi
+TOOLS    = tools/otp-assertion
+BINDIR  ?= $(PREFIX)/bin
 
-all: $(PROGRAMS)
+all: $(PROGRAMS) $(TOOLS)
 
 # sql/schema.sql compiled in, as one C string: a new database needs no setup.
 lib/schema.h: sql/schema.sql
@@ -83,11 +85,18 @@ cgi-bin/request.cgi: cgi-bin/request.o lib/libotp.a
 cgi-bin/verify.cgi: cgi-bin/verify.o lib/libotp.a
 	$(CXX) $(ALL_LDFLAGS) -o $@ $< lib/libotp.a $(LIBS_VERIFY)
 
+# The site's checker of assertions: no libcurl, no templates.
+tools/otp-assertion: tools/otp-assertion.c lib/libotp.a $(HEADERS) .build-paths
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< lib/libotp.a \
+	  $(shell pkg-config --libs $(PKGS_C))
+
 include tests/tests.mk
 
 install: all
-	install -d $(DESTDIR)$(CGIDIR) $(DESTDIR)$(TEMPLATEDIR) $(DESTDIR)$(SYSCONFDIR)/otp
+	install -d $(DESTDIR)$(CGIDIR) $(DESTDIR)$(TEMPLATEDIR) $(DESTDIR)$(SYSCONFDIR)/otp \
+	  $(DESTDIR)$(BINDIR)
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(CGIDIR)/
+	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 templates/*.html $(DESTDIR)$(TEMPLATEDIR)/
 	install -m 0644 conf/otp.conf.example $(DESTDIR)$(SYSCONFDIR)/otp/otp.conf.example
 	@# Never overwrite a configuration the site owner wrote.
@@ -118,11 +127,11 @@ run: deps all
 	$(PYTHON) tests/web/serve.py
 
 clean:
-	rm -f lib/*.o lib/libotp.a lib/schema.h cgi-bin/*.o $(PROGRAMS) .build-paths
+	rm -f lib/*.o lib/libotp.a lib/schema.h cgi-bin/*.o $(PROGRAMS) $(TOOLS) .build-paths
 	rm -rf build tests/out
 
 format:
-	clang-format -i lib/*.c lib/*.h lib/*.cc cgi-bin/*.c tests/unit/*.c tests/fuzz/*.c
+	clang-format -i lib/*.c lib/*.h lib/*.cc cgi-bin/*.c tools/*.c $(wildcard tests/unit/*.c tests/fuzz/*.c)
 
 FORCE:
 .PHONY: all check install deps run clean format FORCE

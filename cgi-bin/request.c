@@ -1,11 +1,14 @@
 /*
  * request.cgi: the first step of a verification.
  *
- *	GET	the phone form
- *	POST	phone=...: normalise the number, make a code, store its hash,
- *		send the SMS, answer the code form
+ *	GET	the phone form; ?return_to=/path sends the visitor back there
+ *		with a signed assertion when done, ?phone= fills the number
+ *		in, and with phone_sig= the site fixes it
+ *	POST	phone=...: normalise the number, check the limits, make a
+ *		code, store its hash, send the SMS, answer the code form
  *
  * main() is the front line (reply_front()), then one of the two steps.
+ * With Accept: application/json the answers are JSON (see README).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "assertion.h"
 #include "cgi.h"
 #include "code.h"
 #include "config.h"
@@ -27,22 +31,51 @@
 
 enum request_field {
 	FIELD_PHONE,
+	FIELD_RETURN_TO,
+	FIELD_PHONE_SIG,
 	FIELD__MAX
 };
 
 static const struct cgi_field request_fields[FIELD__MAX] = {
-    [FIELD_PHONE] = {"phone", NULL}, /* checked by phone_normalize() */
+    [FIELD_PHONE] = {"phone", NULL},         /* checked by phone_normalize() */
+    [FIELD_RETURN_TO] = {"return_to", NULL}, /* checked by config_return_to_ok() */
+    [FIELD_PHONE_SIG] = {"phone_sig", NULL}, /* checked by assertion_phone_sig_ok() */
+};
+
+/* What the request asked for, once checked. */
+struct request_in {
+	char phone[OTP_PHONE_MAX + 1]; /* E.164, or "" */
+	const char *typed;             /* the phone as typed, or NULL */
+	const char *return_to;         /* checked, or NULL */
+	const char *phone_sig;         /* checked against phone, or NULL */
 };
 
 /* The phone form, with an error message when msg is not NULL. */
 static void
-request_form(const struct config *cfg, int status, const char *msg, const char *phone)
+request_form(const struct config *cfg, int status, const char *code, const char *msg,
+	     const struct request_in *in)
 {
-	struct page *p = page_new("index.html");
+	struct page *p;
 
+	if (reply_is_json() && msg != NULL) {
+		reply_error(cfg, status, code, "", msg, 0, NULL);
+		return;
+	}
+	p = page_new("index.html");
 	page_set(p, "COUNTRY_CODE", cfg->country_code);
-	if (phone != NULL)
-		page_set(p, "PHONE", phone);
+	if (in != NULL && in->phone_sig != NULL) {
+		page_show(p, "SIGNED");
+		page_set(p, "PHONE", in->phone);
+		page_set(p, "PHONE_SIG", in->phone_sig);
+	} else {
+		page_show(p, "UNSIGNED");
+		if (in != NULL && in->typed != NULL)
+			page_set(p, "PHONE", in->typed);
+	}
+	if (in != NULL && in->return_to != NULL) {
+		page_show(p, "RETURN_TO");
+		page_set(p, "RETURN_TO_VALUE", in->return_to);
+	}
 	if (msg != NULL) {
 		page_show(p, "ERROR");
 		page_set(p, "ERROR_MESSAGE", msg);
@@ -51,8 +84,74 @@ request_form(const struct config *cfg, int status, const char *msg, const char *
 }
 
 /*
- * The SMS text: MESSAGE_TEXT with its first {code} replaced.  config
- * checked that it has one and that the result fits.
+ * Check the fields common to GET (query) and POST (body) into in.
+ * Returns 0, or answers 400 itself and returns 400.  need_phone: a
+ * missing phone is an error (POST) rather than an empty form (GET).
+ */
+static int
+request_parse(const struct config *cfg, const struct cgi_req *req, char **values, int need_phone,
+	      struct request_in *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->typed = values[FIELD_PHONE];
+	if (values[FIELD_RETURN_TO] != NULL && values[FIELD_RETURN_TO][0] != '\0') {
+		if (!config_return_to_ok(cfg, values[FIELD_RETURN_TO])) {
+			log_audit("refused", NULL, req->remote_addr, NULL, "reason=return_to");
+			request_form(cfg, 400, "invalid_return_to",
+				     "The site sent you here with a return address that is not "
+				     "allowed.",
+				     NULL);
+			return 400;
+		}
+		if (cfg->signing_key == NULL) {
+			log_msg("%s: missing SIGNING_KEY (needed for return_to)", config_path());
+			reply_error(cfg, 500, "misconfigured", "Service not configured",
+				    "This service is not set up correctly. The site's owner can "
+				    "find the reason in the web server's error log.",
+				    0, NULL);
+			return 500;
+		}
+		in->return_to = values[FIELD_RETURN_TO];
+	}
+	if (values[FIELD_PHONE] == NULL || values[FIELD_PHONE][0] == '\0') {
+		if (values[FIELD_PHONE_SIG] != NULL || need_phone) {
+			in->typed = NULL;
+			request_form(cfg, 400, "missing_phone", "Please enter your phone number.",
+				     in);
+			return 400;
+		}
+		return 0;
+	}
+	if (phone_normalize(values[FIELD_PHONE], cfg->country_code, in->phone) < 0) {
+		log_debug("refused with 400: not a phone number");
+		request_form(cfg, 400, "invalid_phone",
+			     "That does not look like a phone number. Use digits, with + and the "
+			     "country code for numbers abroad.",
+			     in);
+		return 400;
+	}
+	if (values[FIELD_PHONE_SIG] != NULL) {
+		if (cfg->signing_key == NULL ||
+		    !assertion_phone_sig_ok(cfg->signing_key, in->phone, values[FIELD_PHONE_SIG])) {
+			log_audit("refused", NULL, req->remote_addr, NULL, "reason=phone_sig");
+			in->typed = NULL;
+			in->phone[0] = '\0';
+			request_form(cfg, 400, "bad_signature",
+				     "The site sent you here with a phone number that does not "
+				     "check out. Please go back to the site and try again.",
+				     in);
+			return 400;
+		}
+		in->phone_sig = values[FIELD_PHONE_SIG];
+	}
+	return 0;
+}
+
+/*
+ * The SMS text: MESSAGE_TEXT with its first {code} replaced, and with
+ * WEBOTP_DOMAIN the origin-bound line "@domain #code" last, so that
+ * browsers offer the code on that site only.  config checked that
+ * MESSAGE_TEXT has a {code} and that the result fits.
  */
 static void
 request_text(const struct config *cfg, const char *code, char *out, size_t size)
@@ -60,8 +159,12 @@ request_text(const struct config *cfg, const char *code, char *out, size_t size)
 	const char *at = strstr(cfg->message_text, "{code}");
 	int n;
 
-	n = snprintf(out, size, "%.*s%s%s", (int)(at - cfg->message_text), cfg->message_text, code,
-		     at + 6);
+	if (cfg->webotp_domain != NULL)
+		n = snprintf(out, size, "%.*s%s%s\n\n@%s #%s", (int)(at - cfg->message_text),
+			     cfg->message_text, code, at + 6, cfg->webotp_domain, code);
+	else
+		n = snprintf(out, size, "%.*s%s%s", (int)(at - cfg->message_text),
+			     cfg->message_text, code, at + 6);
 	if (n < 0 || (size_t)n >= size)
 		out[0] = '\0';
 }
@@ -75,7 +178,7 @@ request_text(const struct config *cfg, const char *code, char *out, size_t size)
  */
 static int
 request_store(struct store *st, const struct config *cfg, const struct cgi_req *req,
-	      const char *client, const char *phone, const char *code, time_t now,
+	      const char *client, const struct request_in *in, const char *code, time_t now,
 	      struct verification *v, long *retry_after, const char **why)
 {
 	char id[OTP_ID_LEN + 1];
@@ -85,14 +188,14 @@ request_store(struct store *st, const struct config *cfg, const struct cgi_req *
 		return -1;
 	if (store_purge(st, now) < 0)
 		goto fail;
-	if ((rc = limit_send(st, cfg, phone, client, now, retry_after, why)) != 0) {
+	if ((rc = limit_send(st, cfg, in->phone, client, now, retry_after, why)) != 0) {
 		store_rollback(st);
 		return rc;
 	}
 	if (cgi_cookie(req->cookie, OTP_COOKIE, id, sizeof(id)) && code_is_id(id)) {
 		if ((found = store_get(st, id, v)) < 0)
 			goto fail;
-		found = found && v->status == STATUS_PENDING && !strcmp(v->phone, phone);
+		found = found && v->status == STATUS_PENDING && !strcmp(v->phone, in->phone);
 	}
 	if (!found) {
 		memset(v, 0, sizeof(*v));
@@ -100,12 +203,14 @@ request_store(struct store *st, const struct config *cfg, const struct cgi_req *
 			log_msg("cannot make a verification id: no randomness");
 			goto fail;
 		}
-		snprintf(v->phone, sizeof(v->phone), "%s", phone);
+		snprintf(v->phone, sizeof(v->phone), "%s", in->phone);
 	}
 	v->created = now;
 	v->expires = now + cfg->token_ttl;
 	v->status = STATUS_PENDING;
 	v->message_id[0] = '\0';
+	snprintf(v->return_to, sizeof(v->return_to), "%s",
+		 in->return_to != NULL ? in->return_to : "");
 	if (code_mac(cfg->secret_key, v->id, code, v->mac) < 0) {
 		log_msg("cannot compute HMAC");
 		goto fail;
@@ -129,54 +234,73 @@ request_cookie(const struct cgi_req *req, const char *id, char *out, size_t size
 		 req->https ? "; Secure" : "");
 }
 
+/* The answer after a code went out: the code form, or JSON. */
+static void
+request_sent(const struct config *cfg, const struct cgi_req *req, const struct verification *v,
+	     const char *masked)
+{
+	struct reply_opts opts = {NULL, NULL, NULL, 0, -1};
+	char cookie[512];
+	struct page *p;
+	cJSON *o;
+
+	request_cookie(req, v->id, cookie, sizeof(cookie));
+	opts.set_cookie = cookie;
+	if (reply_is_json()) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "status", "pending");
+		cJSON_AddStringToObject(o, "verification_id", v->id);
+		cJSON_AddNumberToObject(o, "expires_in", cfg->token_ttl);
+		cJSON_AddStringToObject(o, "phone", masked);
+		reply_json(cfg, 200, o, &opts);
+		return;
+	}
+	p = page_new("verify.html");
+	page_set(p, "MASKED_PHONE", masked);
+	page_set(p, "VERIFICATION_ID", v->id);
+	page_set_int(p, "CODE_LENGTH", cfg->token_length);
+	page_set_int(p, "TTL_MINUTES", (cfg->token_ttl + 59) / 60);
+	page_set(p, "INPUTMODE", cfg->alphabet == ALPHABET_DIGITS ? "numeric" : "text");
+	reply_page(cfg, 200, p, &opts);
+}
+
 /* POST: make, store and send a code. */
 static void
 request_send(const struct config *cfg, const struct cgi_req *req)
 {
 	char *values[FIELD__MAX];
-	char phone[OTP_PHONE_MAX + 1], masked[OTP_PHONE_MAX + 1];
-	char code[OTP_CODE_MAX + 1], text[OTP_TEXT_MAX], cookie[512], client[64], msg[160];
+	char masked[OTP_PHONE_MAX + 1], code[OTP_CODE_MAX + 1], text[OTP_TEXT_MAX];
+	char client[64], msg[160];
+	struct reply_opts opts = {NULL, NULL, NULL, 0, -1};
+	struct request_in in;
 	struct verification v;
 	struct sms_result res;
-	struct reply_opts opts = {NULL, 0};
 	struct store *st = NULL;
-	struct page *p;
 	const char *why = NULL;
 	time_t now = time(NULL);
+	size_t i;
 	int rc;
 
-	limit_client_key(req->remote_addr, client, sizeof(client));
-
 	if (cgi_form(req->body, req->body_len, request_fields, FIELD__MAX, values) != 0) {
-		log_msg("refused with 400: malformed form from %s",
-			req->remote_addr != NULL ? req->remote_addr : "-");
-		request_form(cfg, 400, "The form could not be read. Please try again.", NULL);
+		log_audit("refused", NULL, req->remote_addr, NULL, "status=400 reason=form");
+		request_form(cfg, 400, "bad_request",
+			     "The form could not be read. Please try again.", NULL);
 		return;
 	}
-	if (values[FIELD_PHONE] == NULL || values[FIELD_PHONE][0] == '\0') {
-		request_form(cfg, 400, "Please enter your phone number.", NULL);
+	if (request_parse(cfg, req, values, 1, &in) != 0)
 		goto out;
-	}
-	if (phone_normalize(values[FIELD_PHONE], cfg->country_code, phone) < 0) {
-		log_debug("refused with 400: not a phone number");
-		request_form(cfg, 400,
-			     "That does not look like a phone number. Use digits, with + and the "
-			     "country code for numbers abroad.",
-			     values[FIELD_PHONE]);
-		goto out;
-	}
-	phone_mask(phone, masked, sizeof(masked));
-	if (!limit_country_allowed(cfg, phone)) {
+	limit_client_key(req->remote_addr, client, sizeof(client));
+	phone_mask(in.phone, masked, sizeof(masked));
+	if (!limit_country_allowed(cfg, in.phone)) {
 		log_audit("refused", masked, req->remote_addr, NULL, "reason=country");
-		request_form(cfg, 400,
+		request_form(cfg, 400, "country_not_allowed",
 			     "Sorry, we cannot send codes to numbers in that country. Please use "
 			     "another number.",
-			     values[FIELD_PHONE]);
+			     &in);
 		goto out;
 	}
-
 	if ((st = store_open(cfg->db_path)) == NULL) {
-		reply_error(cfg, 503, "Service unavailable",
+		reply_error(cfg, 503, "unavailable", "Service unavailable",
 			    "We cannot send codes right now. Nothing was sent; please try again "
 			    "later.",
 			    0, NULL);
@@ -184,10 +308,8 @@ request_send(const struct config *cfg, const struct cgi_req *req)
 	}
 	rc = code_random(code, cfg->token_length, cfg->alphabet) < 0
 		 ? -1
-		 : request_store(st, cfg, req, client, phone, code, now, &v, &opts.retry_after,
-				 &why);
+		 : request_store(st, cfg, req, client, &in, code, now, &v, &opts.retry_after, &why);
 	if (rc == 429) {
-		explicit_bzero(code, sizeof(code));
 		log_audit("limited", masked, req->remote_addr, NULL, "limit=%s retry_after=%ld",
 			  why, opts.retry_after);
 		if (strstr(why, "HOURLY") != NULL || strstr(why, "DAILY") != NULL)
@@ -198,13 +320,12 @@ request_send(const struct config *cfg, const struct cgi_req *req)
 			 "Too many codes were asked for. Please wait %ld minute%s and try again.",
 			 (opts.retry_after + 59) / 60,
 			 (opts.retry_after + 59) / 60 == 1 ? "" : "s");
-		reply_error(cfg, 429, "Please wait", msg, 0, &opts);
+		reply_error(cfg, 429, "rate_limited", "Please wait", msg, 0, &opts);
 		goto out;
 	}
 	if (rc < 0) {
-		explicit_bzero(code, sizeof(code));
 		log_msg("no code sent to %s: cannot store it", masked);
-		reply_error(cfg, 503, "Service unavailable",
+		reply_error(cfg, 503, "unavailable", "Service unavailable",
 			    "We cannot send codes right now. Nothing was sent; please try again "
 			    "later.",
 			    0, NULL);
@@ -212,38 +333,56 @@ request_send(const struct config *cfg, const struct cgi_req *req)
 	}
 	log_audit("requested", masked, req->remote_addr, v.id, "attempts=%d", v.attempts);
 	request_text(cfg, code, text, sizeof(text));
-	explicit_bzero(code, sizeof(code));
-	if (sms_send(cfg, phone, text, &res) < 0) {
-		explicit_bzero(text, sizeof(text));
-		log_msg("SMS to %s failed: HTTP %ld, error code %s: %s (verification %.8s)", masked,
-			res.http_status, res.error_code[0] != '\0' ? res.error_code : "-",
-			res.reason, v.id);
+	rc = sms_send(cfg, in.phone, text, &res);
+	explicit_bzero(text, sizeof(text));
+	if (rc < 0) {
+		log_audit("provider_error", masked, req->remote_addr, v.id,
+			  "http_status=%ld error_code=%s reason=\"%s\"", res.http_status,
+			  res.error_code[0] != '\0' ? res.error_code : "-", res.reason);
 		/* The visitor never saw the code: make sure nobody can use it. */
 		if (store_fail(st, v.id, v.mac) < 0)
 			log_msg("cannot mark verification %.8s failed", v.id);
-		reply_error(cfg, 502, "The text message could not be sent",
+		reply_error(cfg, 502, "provider_error", "The text message could not be sent",
 			    "Our text message provider did not take the message. No code was "
 			    "sent. Please try again in a few minutes.",
 			    1, NULL);
 		goto out;
 	}
-	explicit_bzero(text, sizeof(text));
 	if (store_set_message_id(st, v.id, res.message_id) < 0)
 		log_msg("cannot record message id for verification %.8s", v.id);
 	log_audit("sent", masked, req->remote_addr, v.id, "message_id=%s", res.message_id);
-
-	request_cookie(req, v.id, cookie, sizeof(cookie));
-	opts.set_cookie = cookie;
-	p = page_new("verify.html");
-	page_set(p, "MASKED_PHONE", masked);
-	page_set(p, "VERIFICATION_ID", v.id);
-	page_set_int(p, "CODE_LENGTH", cfg->token_length);
-	page_set_int(p, "TTL_MINUTES", (cfg->token_ttl + 59) / 60);
-	page_set(p, "INPUTMODE", cfg->alphabet == ALPHABET_DIGITS ? "numeric" : "text");
-	reply_page(cfg, 200, p, &opts);
+	request_sent(cfg, req, &v, masked);
 out:
+	explicit_bzero(code, sizeof(code));
 	store_close(st);
-	free(values[FIELD_PHONE]);
+	for (i = 0; i < FIELD__MAX; i++)
+		free(values[i]);
+}
+
+/* GET: the phone form, filled from the query when the site sent one. */
+static void
+request_get(const struct config *cfg, const struct cgi_req *req)
+{
+	char *values[FIELD__MAX];
+	struct request_in in;
+	size_t i;
+
+	if (cgi_form(req->query, req->query != NULL ? strlen(req->query) : 0, request_fields,
+		     FIELD__MAX, values) != 0) {
+		request_form(cfg, 400, "bad_request", "The address could not be read.", NULL);
+		return;
+	}
+	if (request_parse(cfg, req, values, 0, &in) == 0) {
+		if (reply_is_json()) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "status", "ready");
+			reply_json(cfg, 200, o, NULL);
+		} else
+			request_form(cfg, 200, NULL, NULL, &in);
+	}
+	for (i = 0; i < FIELD__MAX; i++)
+		free(values[i]);
 }
 
 int
@@ -257,7 +396,7 @@ main(void)
 	if (reply_front(&req, &cfg) != 0)
 		return 0;
 	if (req.method == CGI_GET)
-		request_form(&cfg, 200, NULL, NULL);
+		request_get(&cfg, &req);
 	else
 		request_send(&cfg, &req);
 	cgi_free(&req);

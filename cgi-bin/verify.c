@@ -8,7 +8,10 @@
  * the cookie: a code proves only the verification it was sent for.  All
  * reads and writes of one check are one immediate transaction, so two
  * processes never both accept a code, nor both count the same try.
- * This program never sends anything and does not link libcurl.
+ * On success the visitor goes back to the site's return_to, if it gave
+ * one, with a signed assertion (assertion.h).  With Accept:
+ * application/json the answers are JSON.  This program never sends
+ * anything and does not link libcurl.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "assertion.h"
 #include "cgi.h"
 #include "code.h"
 #include "config.h"
@@ -84,10 +88,17 @@ verify_id(const struct cgi_req *req, const char *field, char id[OTP_ID_LEN + 1])
 
 /* The code form for v, with an error message when msg is not NULL. */
 static void
-verify_form(const struct config *cfg, int status, const struct verification *v, const char *msg)
+verify_form(const struct config *cfg, int status, const struct verification *v, const char *msg,
+	    const struct reply_opts *opts)
 {
-	struct page *p = page_new("verify.html");
 	char masked[OTP_PHONE_MAX + 1];
+	struct page *p;
+
+	if (reply_is_json()) {
+		reply_error(cfg, status, "wrong_code", "", msg, 0, opts);
+		return;
+	}
+	p = page_new("verify.html");
 
 	phone_mask(v->phone, masked, sizeof(masked));
 	page_set(p, "MASKED_PHONE", masked);
@@ -99,7 +110,7 @@ verify_form(const struct config *cfg, int status, const struct verification *v, 
 		page_show(p, "ERROR");
 		page_set(p, "ERROR_MESSAGE", msg);
 	}
-	reply_page(cfg, status, p, NULL);
+	reply_page(cfg, status, p, opts);
 }
 
 /*
@@ -155,6 +166,95 @@ fail:
 	return OUTCOME_ERROR;
 }
 
+/*
+ * Where to send the visitor back: return_to with "otp_assertion=..." added
+ * to its query (before any #fragment).  Returns 0 or -1 if it won't fit.
+ */
+static int
+verify_return_url(const char *return_to, const char *assertion, char *out, size_t size)
+{
+	size_t frag = strcspn(return_to, "#");
+	const char *sep = memchr(return_to, '?', frag) != NULL ? "&" : "?";
+	int n;
+
+	n = snprintf(out, size, "%.*s%sotp_assertion=%s%s", (int)frag, return_to, sep, assertion,
+		     return_to + frag);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* The cookie carrying the assertion: the return path's directory only. */
+static void
+verify_result_cookie(const struct config *cfg, const struct cgi_req *req, const char *return_to,
+		     const char *assertion, char *out, size_t size)
+{
+	const char *path = return_to, *end;
+
+	/* For a URL on another host the cookie is for this site's root. */
+	if (return_to[0] != '/')
+		path = "/";
+	end = path + strcspn(path, "?#");
+	while (end > path && end[-1] != '/')
+		end--;
+	snprintf(out, size, "otp_assertion=%s; Path=%.*s; Max-Age=%d; HttpOnly; SameSite=Lax%s",
+		 assertion, (int)(end - path), path, cfg->result_max_age,
+		 req->https ? "; Secure" : "");
+}
+
+/*
+ * The answer to a right code: back to the site's return_to with the
+ * assertion (303), JSON with it, or the success page.
+ */
+static void
+verify_success(const struct config *cfg, const struct cgi_req *req, const struct verification *v,
+	       const char *masked, struct reply_opts *opts)
+{
+	struct assertion a;
+	char signed_[ASSERTION_MAX + 1], url[OTP_RETURN_MAX + ASSERTION_MAX + 32], cookie[1024];
+	int have = 0;
+	struct page *p;
+	cJSON *o;
+
+	if (cfg->signing_key != NULL) {
+		memset(&a, 0, sizeof(a));
+		snprintf(a.phone, sizeof(a.phone), "%s", v->phone);
+		snprintf(a.vid, sizeof(a.vid), "%s", v->id);
+		a.verified_at = time(NULL);
+		have = assertion_make(cfg->signing_key, &a, signed_, sizeof(signed_)) == 0;
+		if (!have)
+			log_msg("cannot make the assertion for verification %.8s", v->id);
+	}
+	if (reply_is_json()) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "status", "approved");
+		cJSON_AddStringToObject(o, "phone", masked);
+		if (have)
+			cJSON_AddStringToObject(o, "assertion", signed_);
+		reply_json(cfg, 200, o, opts);
+		return;
+	}
+	if (have && v->return_to[0] != '\0') {
+		if (cfg->delivery == DELIVERY_COOKIE) {
+			verify_result_cookie(cfg, req, v->return_to, signed_, cookie,
+					     sizeof(cookie));
+			opts->set_cookie2 = cookie;
+			snprintf(url, sizeof(url), "%s", v->return_to);
+		} else if (verify_return_url(v->return_to, signed_, url, sizeof(url)) < 0)
+			url[0] = '\0';
+		if (url[0] != '\0') {
+			opts->location = url;
+			p = page_new("verify_success.html");
+			page_set(p, "MASKED_PHONE", masked);
+			page_show(p, "CONTINUE");
+			page_set(p, "CONTINUE_URL", url);
+			reply_page(cfg, 303, p, opts);
+			return;
+		}
+	}
+	p = page_new("verify_success.html");
+	page_set(p, "MASKED_PHONE", masked);
+	reply_page(cfg, 200, p, opts);
+}
+
 /* The cookie is of no more use once the verification is over. */
 static void
 verify_clear_cookie(const struct cgi_req *req, char *out, size_t size)
@@ -171,35 +271,34 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 {
 	char *values[FIELD__MAX];
 	char id[OTP_ID_LEN + 1], masked[OTP_PHONE_MAX + 1], cookie[512], msg[128];
-	struct reply_opts opts = {NULL, 0};
+	struct reply_opts opts = {NULL, NULL, NULL, 0, -1};
 	struct verification v;
 	struct store *st = NULL;
-	struct page *p;
 	size_t i;
 
 	if (cgi_form(req->body, req->body_len, verify_fields, FIELD__MAX, values) != 0) {
 		log_msg("refused with 400: malformed form from %s",
 			req->remote_addr != NULL ? req->remote_addr : "-");
-		reply_error(cfg, 400, "Bad request",
+		reply_error(cfg, 400, "bad_request", "Bad request",
 			    "The code could not be read: use only the letters and digits of the "
 			    "text message.",
 			    1, NULL);
 		return;
 	}
 	if (!verify_id(req, values[FIELD_ID], id)) {
-		reply_error(cfg, 400, "No code was asked for",
+		reply_error(cfg, 400, "no_verification", "No code was asked for",
 			    "This browser has no code waiting to be checked. Ask for a code "
 			    "first.",
 			    1, NULL);
 		goto out;
 	}
 	if (values[FIELD_TOKEN] == NULL || values[FIELD_TOKEN][0] == '\0') {
-		reply_error(cfg, 400, "No code entered",
+		reply_error(cfg, 400, "missing_token", "No code entered",
 			    "Please enter the code from the text message.", 1, NULL);
 		goto out;
 	}
 	if ((st = store_open(cfg->db_path)) == NULL) {
-		reply_error(cfg, 503, "Service unavailable",
+		reply_error(cfg, 503, "unavailable", "Service unavailable",
 			    "Codes cannot be checked right now. Please try again in a few "
 			    "minutes.",
 			    0, NULL);
@@ -211,9 +310,7 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 		log_audit("verified", masked, req->remote_addr, id, "attempts=%d", v.attempts);
 		verify_clear_cookie(req, cookie, sizeof(cookie));
 		opts.set_cookie = cookie;
-		p = page_new("verify_success.html");
-		page_set(p, "MASKED_PHONE", masked);
-		reply_page(cfg, 200, p, &opts);
+		verify_success(cfg, req, &v, masked, &opts);
 		break;
 	case OUTCOME_WRONG:
 		phone_mask(v.phone, masked, sizeof(masked));
@@ -222,12 +319,13 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 		snprintf(msg, sizeof(msg), "That code is not right. %d %s left.",
 			 cfg->max_attempts - v.attempts,
 			 cfg->max_attempts - v.attempts == 1 ? "try" : "tries");
-		verify_form(cfg, 422, &v, msg);
+		opts.attempts_left = cfg->max_attempts - v.attempts;
+		verify_form(cfg, 422, &v, msg, &opts);
 		break;
 	case OUTCOME_LOCKED:
 		phone_mask(v.phone, masked, sizeof(masked));
 		log_audit("locked", masked, req->remote_addr, id, "attempts=%d", v.attempts);
-		reply_error(cfg, 410, "Too many wrong codes",
+		reply_error(cfg, 410, "locked", "Too many wrong codes",
 			    "That code was not right, and it was the last try. Ask for a new code "
 			    "to try again.",
 			    1, NULL);
@@ -241,20 +339,20 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 			 "minute%s.",
 			 (opts.retry_after + 59) / 60,
 			 (opts.retry_after + 59) / 60 == 1 ? "" : "s");
-		reply_error(cfg, 429, "Please wait", msg, 0, &opts);
+		reply_error(cfg, 429, "rate_limited", "Please wait", msg, 0, &opts);
 		break;
 	case OUTCOME_DEAD:
 		phone_mask(v.phone, masked, sizeof(masked));
 		log_audit(v.phone[0] != '\0' && v.status == STATUS_PENDING ? "expired" : "dead",
 			  v.phone[0] != '\0' ? masked : NULL, req->remote_addr, id, "status=%d",
 			  (int)v.status);
-		reply_error(cfg, 410, "This code can no longer be used",
+		reply_error(cfg, 410, "code_dead", "This code can no longer be used",
 			    "The code has expired, was already used, or had too many wrong tries. "
 			    "Ask for a new code.",
 			    1, NULL);
 		break;
 	case OUTCOME_ERROR:
-		reply_error(cfg, 503, "Service unavailable",
+		reply_error(cfg, 503, "unavailable", "Service unavailable",
 			    "Codes cannot be checked right now. Please try again in a few "
 			    "minutes.",
 			    0, NULL);
@@ -282,10 +380,20 @@ verify_get(const struct config *cfg, const struct cgi_req *req)
 		found = store_get(st, id, &v) == 1 && v.status == STATUS_PENDING &&
 			time(NULL) < v.expires && v.attempts < cfg->max_attempts;
 	store_close(st);
-	if (found)
-		verify_form(cfg, 200, &v, NULL);
+	if (reply_is_json()) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "status", found ? "pending" : "none");
+		if (found) {
+			cJSON_AddStringToObject(o, "verification_id", v.id);
+			cJSON_AddNumberToObject(o, "expires_in", (double)(v.expires - time(NULL)));
+			cJSON_AddNumberToObject(o, "attempts_left", cfg->max_attempts - v.attempts);
+		}
+		reply_json(cfg, 200, o, NULL);
+	} else if (found)
+		verify_form(cfg, 200, &v, NULL, NULL);
 	else
-		reply_error(cfg, 200, "No code is waiting",
+		reply_error(cfg, 200, "no_verification", "No code is waiting",
 			    "There is no code waiting to be checked in this browser.", 1, NULL);
 }
 

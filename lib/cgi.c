@@ -417,23 +417,31 @@ cgi_write(const struct cgi_reply *r, FILE *out)
 		log_msg("refusing a header with a control character");
 		return -1;
 	}
+	if ((r->form_origins != NULL && !cgi_header_ok(r->form_origins)) ||
+	    (r->set_cookie2 != NULL && !cgi_header_ok(r->set_cookie2))) {
+		log_msg("refusing a header with a control character");
+		return -1;
+	}
 	fprintf(out,
 		"Status: %d %s\r\n"
 		"Content-Type: %s\r\n"
 		"Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; "
-		"img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'\r\n"
+		"img-src data:; form-action 'self'%s; frame-ancestors 'none'; base-uri 'none'\r\n"
 		"X-Content-Type-Options: nosniff\r\n"
 		"X-Frame-Options: DENY\r\n"
 		"Referrer-Policy: no-referrer\r\n"
 		"Cache-Control: no-store\r\n",
 		r->status, cgi_reason(r->status),
-		r->content_type != NULL ? r->content_type : "text/html; charset=utf-8");
+		r->content_type != NULL ? r->content_type : "text/html; charset=utf-8",
+		r->form_origins != NULL ? r->form_origins : "");
 	if (r->status == 405)
 		fputs("Allow: GET, POST\r\n", out);
 	if (r->retry_after > 0)
 		fprintf(out, "Retry-After: %ld\r\n", r->retry_after);
 	if (r->set_cookie != NULL)
 		fprintf(out, "Set-Cookie: %s\r\n", r->set_cookie);
+	if (r->set_cookie2 != NULL)
+		fprintf(out, "Set-Cookie: %s\r\n", r->set_cookie2);
 	if (r->location != NULL)
 		fprintf(out, "Location: %s\r\n", r->location);
 	fprintf(out, "Content-Length: %zu\r\n\r\n", r->body_len);

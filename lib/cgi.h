@@ -98,8 +98,10 @@ struct cgi_reply {
 	int status;
 	const char *content_type; /* default text/html; charset=utf-8 */
 	const char *set_cookie;   /* a whole Set-Cookie value, or NULL */
+	const char *set_cookie2;  /* a second one, or NULL */
 	long retry_after;         /* seconds; 0: no header */
 	const char *location;     /* for redirects, or NULL */
+	const char *form_origins; /* more origins for CSP form-action, or NULL */
 	const char *body;
 	size_t body_len;
 };

@@ -44,7 +44,8 @@ enum config_type {
 	TYPE_INT,  /* a decimal in [min, max] */
 	TYPE_BOOL, /* True/False (and true/false, 1/0, yes/no, on/off) */
 	TYPE_ALPHABET,
-	TYPE_TRANSPORT
+	TYPE_TRANSPORT,
+	TYPE_DELIVERY
 };
 
 struct config_key {
@@ -76,6 +77,20 @@ static const struct config_key config_keys[] = {
     KEY("SMS_TRANSPORT", TYPE_TRANSPORT, transport, 0, 0),
     KEY("OUTBOX_PATH", TYPE_PATH, outbox_path, 0, 0),
     KEY("MESSAGE_TEXT", TYPE_STR, message_text, 0, 0),
+    KEY("RESEND_AFTER", TYPE_INT, resend_after, 0, 3600),
+    KEY("PHONE_SEND_LIMIT", TYPE_INT, phone_send_limit, 1, 1000),
+    KEY("PHONE_SEND_WINDOW", TYPE_INT, phone_send_window, 60, 86400),
+    KEY("IP_SEND_LIMIT", TYPE_INT, ip_send_limit, 1, 1000000),
+    KEY("HOURLY_SEND_LIMIT", TYPE_INT, hourly_send_limit, 1, 1000000),
+    KEY("DAILY_SEND_LIMIT", TYPE_INT, daily_send_limit, 1, 10000000),
+    KEY("PHONE_FAILURE_LIMIT", TYPE_INT, phone_failure_limit, 1, 100),
+    KEY("ALLOWED_COUNTRY_CODES", TYPE_STR, allowed_country_codes, 0, 0),
+    KEY("COUNTRY_HOURLY_LIMITS", TYPE_STR, country_hourly_limits, 0, 0),
+    KEY("WEBOTP_DOMAIN", TYPE_STR, webotp_domain, 0, 0),
+    KEY("SIGNING_KEY", TYPE_STR, signing_key, 0, 0),
+    KEY("RETURN_TO_ALLOWED", TYPE_STR, return_to_allowed, 0, 0),
+    KEY("RESULT_DELIVERY", TYPE_DELIVERY, delivery, 0, 0),
+    KEY("RESULT_MAX_AGE", TYPE_INT, result_max_age, 10, 3600),
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -109,6 +124,8 @@ config_defaults(struct config *cfg)
 	cfg->hourly_send_limit = 200;
 	cfg->daily_send_limit = 1000;
 	cfg->phone_failure_limit = 20;
+	cfg->delivery = DELIVERY_QUERY;
+	cfg->result_max_age = 300;
 }
 
 void
@@ -116,6 +133,8 @@ config_free(struct config *cfg)
 {
 	size_t i;
 
+	free(cfg->form_origins);
+	cfg->form_origins = NULL;
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		const struct config_key *k = &config_keys[i];
 
@@ -193,6 +212,16 @@ config_set(struct config *cfg, const struct config_key *k, const char *value, co
 			*(enum config_alphabet *)field = ALPHABET_DIGITS;
 		else {
 			log_msg("%s: invalid %s: must be hex or digits", name, k->name);
+			return -1;
+		}
+		return 0;
+	case TYPE_DELIVERY:
+		if (!strcmp(value, "query"))
+			*(enum config_delivery *)field = DELIVERY_QUERY;
+		else if (!strcmp(value, "cookie"))
+			*(enum config_delivery *)field = DELIVERY_COOKIE;
+		else {
+			log_msg("%s: invalid %s: must be query or cookie", name, k->name);
 			return -1;
 		}
 		return 0;
@@ -391,6 +420,91 @@ config_country(const struct config *cfg, const char *phone, int allowed_only)
 	return best;
 }
 
+/* Whether s (n bytes) may be part of a URL we send back: printable ASCII
+ * without the characters that have no business in one. */
+static int
+config_urlchars(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f || strchr("\\\"<>`{}|^", s[i]) != NULL)
+			return 0;
+	return 1;
+}
+
+/*
+ * RETURN_TO_ALLOWED: a comma-separated list of prefixes, each a path
+ * ("/account/") or an https URL with a path ("https://app.example.com/").
+ * Collects the URLs' origins into cfg->form_origins for the CSP, since a
+ * form's redirect to them must be allowed there.  Returns 0 or -1.
+ */
+static int
+config_return_prefixes(struct config *cfg, const char *name)
+{
+	const char *p = cfg->return_to_allowed;
+	size_t used = 0, cap = 1;
+
+	cfg->form_origins = xstrdup("");
+	while (p != NULL && *p != '\0') {
+		const char *host;
+		size_t n, hn;
+
+		p += strspn(p, " ,");
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " ,");
+		if (!config_urlchars(p, n))
+			goto bad;
+		if (p[0] == '/') {
+			if (n > 1 && (p[1] == '/' || p[1] == '\\'))
+				goto bad;
+		} else if (!strncmp(p, "https://", 8) || !strncmp(p, "http://", 7)) {
+			host = strstr(p, "://") + 3;
+			hn = strcspn(host, "/, ");
+			/* The host must end with '/': "https://a.example" would allow
+			 * "https://a.example.evil.example". */
+			if (hn == 0 || (size_t)(host - p) + hn >= n || host[hn] != '/' ||
+			    memchr(host, '@', hn) != NULL)
+				goto bad;
+			cap += (size_t)(host - p) + hn + 1;
+			cfg->form_origins = xrealloc(cfg->form_origins, cap);
+			used += (size_t)snprintf(cfg->form_origins + used, cap - used, " %.*s",
+						 (int)((size_t)(host - p) + hn), p);
+		} else
+			goto bad;
+		p += n;
+	}
+	return 0;
+bad:
+	log_msg("%s: invalid RETURN_TO_ALLOWED: comma-separated paths (/account/) or URLs "
+		"with a path (https://app.example.com/)",
+		name);
+	return -1;
+}
+
+int
+config_return_to_ok(const struct config *cfg, const char *r)
+{
+	const char *p = cfg->return_to_allowed;
+	size_t len = strlen(r);
+
+	if (len == 0 || len > OTP_RETURN_MAX || !config_urlchars(r, len))
+		return 0;
+	if (r[0] == '/' && r[1] != '/')
+		return 1;
+	while (p != NULL && *p != '\0') {
+		size_t n;
+
+		p += strspn(p, " ,");
+		n = strcspn(p, " ,");
+		if (n > 0 && p[0] != '/' && len >= n && !strncmp(r, p, n))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
 /* The checks that involve more than one key.  Returns 0 or -1. */
 static int
 config_check(struct config *cfg, const char *name)
@@ -450,8 +564,12 @@ config_check(struct config *cfg, const char *name)
 			name, OTP_MESSAGE_MAX);
 		return -1;
 	}
-	if (config_countries(cfg, name) < 0)
+	if (config_countries(cfg, name) < 0 || config_return_prefixes(cfg, name) < 0)
 		return -1;
+	if (cfg->signing_key != NULL && strlen(cfg->signing_key) < 16) {
+		log_msg("%s: invalid SIGNING_KEY: at least 16 characters", name);
+		return -1;
+	}
 	if (cfg->webotp_domain != NULL &&
 	    (cfg->webotp_domain[0] == '\0' || strlen(cfg->webotp_domain) > 253 ||
 	     strspn(cfg->webotp_domain, "abcdefghijklmnopqrstuvwxyz0123456789.-") !=

@@ -53,6 +53,16 @@ struct config {
 	} countries[32];
 	int ncountries;
 	int all_countries; /* ALLOWED_COUNTRY_CODES=* */
+
+	/* Handing the result to the site. */
+	char *signing_key;       /* HMAC key shared with the site */
+	char *return_to_allowed; /* "https://app.example.com/,/account/" */
+	enum config_delivery {
+		DELIVERY_QUERY, /* otp_assertion=... on the return_to URL */
+		DELIVERY_COOKIE /* Set-Cookie: otp_assertion=... */
+	} delivery;
+	int result_max_age; /* seconds an assertion is good for */
+	char *form_origins; /* origins of RETURN_TO_ALLOWED, for the CSP */
 };
 
 /* The path to read: $OTP_CONFIG, else the default built in. */
@@ -75,6 +85,13 @@ int config_parse(struct config *cfg, const char *buf, size_t len, const char *na
  */
 const struct config_country *config_country(const struct config *cfg, const char *phone,
 					    int allowed_only);
+
+/*
+ * Whether return_to may be sent back to: a path on this site ("/x", not
+ * "//x" or "/\\x"), or a URL that begins with one of RETURN_TO_ALLOWED's
+ * prefixes; printable ASCII only, at most OTP_RETURN_MAX long.
+ */
+int config_return_to_ok(const struct config *cfg, const char *return_to);
 
 /* Free what config_load() or config_parse() allocated. */
 void config_free(struct config *cfg);

@@ -33,6 +33,7 @@
 #define OTP_DB_BUSY_MS  10000 /* how long a writer waits for the lock */
 #define OTP_PURGE_AFTER 3600  /* dead verifications kept this long (s) */
 
-#define OTP_COOKIE "otp_vid" /* cookie carrying the verification id */
+#define OTP_RETURN_MAX 512       /* longest return_to */
+#define OTP_COOKIE     "otp_vid" /* cookie carrying the verification id */
 
 #endif

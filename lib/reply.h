@@ -1,18 +1,27 @@
 /*
- * Answers: a page from templates/ with the CGI headers, or a plain
- * fallback when even the templates cannot be read.
+ * Answers: a page from templates/ with the CGI headers, or JSON for
+ * clients that ask for it (Accept: application/json), with the same
+ * status codes; a plain fallback page when even the templates fail.
  */
 #ifndef OTP_REPLY_H
 #define OTP_REPLY_H
+
+#include <cjson/cJSON.h>
 
 #include "cgi.h"
 #include "config.h"
 #include "page.h"
 
 struct reply_opts {
-	const char *set_cookie; /* a whole Set-Cookie value, or NULL */
-	long retry_after;       /* seconds for Retry-After, or 0 */
+	const char *set_cookie;  /* a whole Set-Cookie value, or NULL */
+	const char *set_cookie2; /* a second one, or NULL */
+	const char *location;    /* Location, for a 303, or NULL */
+	long retry_after;        /* seconds for Retry-After, or 0 */
+	int attempts_left;       /* for JSON errors; < 0: not said */
 };
+
+/* Whether this request asked for JSON (set by reply_front()). */
+int reply_is_json(void);
 
 /*
  * Render p from cfg's TEMPLATE_DIR (the built-in one when cfg is NULL)
@@ -21,12 +30,18 @@ struct reply_opts {
 void reply_page(const struct config *cfg, int status, struct page *p,
 		const struct reply_opts *opts);
 
+/* Write body (freed here) as JSON with status. */
+void reply_json(const struct config *cfg, int status, cJSON *body, const struct reply_opts *opts);
+
 /*
- * The error page (templates/error.html) with a title and a message in
- * plain words; new_code shows a link to ask for a new code.
+ * A failure: in HTML the error page (templates/error.html) with a title
+ * and a message in plain words, new_code showing a link to ask for a new
+ * code; in JSON {"error": {"code": code, "message": message, ...}} with
+ * retry_after and attempts_left when opts has them.  code is one of the
+ * fixed set the README documents.
  */
-void reply_error(const struct config *cfg, int status, const char *title, const char *message,
-		 int new_code, const struct reply_opts *opts);
+void reply_error(const struct config *cfg, int status, const char *code, const char *title,
+		 const char *message, int new_code, const struct reply_opts *opts);
 
 /*
  * The front line of both programs: read the request (the whole body,

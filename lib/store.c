@@ -38,6 +38,8 @@ enum store_stmt {
 	STMT_ADD_SEND,
 	STMT_COUNT_FAILURES,
 	STMT_ADD_FAILURE,
+	STMT_MARK_ASSERTION,
+	STMT_PURGE_ASSERTIONS,
 	STMT__MAX
 };
 
@@ -45,13 +47,13 @@ static const char *const store_sql[STMT__MAX] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
-    [STMT_GET] = "SELECT phone, mac, created, expires, attempts, status, message_id "
+    [STMT_GET] = "SELECT phone, mac, created, expires, attempts, status, message_id, return_to "
 		 "FROM verification WHERE id = ?1",
     [STMT_PUT] = "INSERT INTO verification "
-		 "(id, phone, mac, created, expires, attempts, status, message_id) "
-		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+		 "(id, phone, mac, created, expires, attempts, status, message_id, return_to) "
+		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
 		 "ON CONFLICT (id) DO UPDATE SET phone = ?2, mac = ?3, created = ?4, "
-		 "expires = ?5, attempts = ?6, status = ?7, message_id = ?8",
+		 "expires = ?5, attempts = ?6, status = ?7, message_id = ?8, return_to = ?9",
     [STMT_PURGE] = "DELETE FROM verification WHERE expires < ?1",
     [STMT_SET_MESSAGE_ID] = "UPDATE verification SET message_id = ?2 WHERE id = ?1",
     [STMT_FAIL] = "UPDATE verification SET status = 'failed' "
@@ -68,6 +70,9 @@ static const char *const store_sql[STMT__MAX] = {
     [STMT_COUNT_FAILURES] = "SELECT count(*), min(at), max(at) FROM failure "
 			    "WHERE phone = ?2 AND at > ?1",
     [STMT_ADD_FAILURE] = "INSERT INTO failure (at, phone) VALUES (?1, ?2)",
+    [STMT_MARK_ASSERTION] = "INSERT INTO assertion_used (vid, at) VALUES (?1, ?2) "
+			    "ON CONFLICT (vid) DO NOTHING",
+    [STMT_PURGE_ASSERTIONS] = "DELETE FROM assertion_used WHERE at < ?1",
 };
 
 static const char *const store_status_name[] = {
@@ -261,7 +266,8 @@ store_purge(struct store *st, time_t now)
 {
 	if (store_purge_one(st, STMT_PURGE, now - OTP_PURGE_AFTER) < 0 ||
 	    store_purge_one(st, STMT_PURGE_SENDS, now - 86400) < 0 ||
-	    store_purge_one(st, STMT_PURGE_FAILURES, now - 3600) < 0)
+	    store_purge_one(st, STMT_PURGE_FAILURES, now - 3600) < 0 ||
+	    store_purge_one(st, STMT_PURGE_ASSERTIONS, now - 86400) < 0)
 		return -1;
 	return 0;
 }
@@ -310,6 +316,7 @@ store_get(struct store *st, const char *id, struct verification *v)
 		if (status != NULL && !strcmp(status, store_status_name[i]))
 			v->status = (enum store_status)i;
 	snprintf(v->message_id, sizeof(v->message_id), "%s", store_text(s, 6));
+	snprintf(v->return_to, sizeof(v->return_to), "%s", store_text(s, 7));
 	sqlite3_reset(s);
 	return 1;
 }
@@ -329,6 +336,7 @@ store_put(struct store *st, const struct verification *v)
 	sqlite3_bind_int(s, 6, v->attempts);
 	sqlite3_bind_text(s, 7, store_status_name[v->status], -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 8, v->message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, v->return_to, -1, SQLITE_STATIC);
 	return store_step_done(st, s);
 }
 
@@ -410,4 +418,18 @@ store_add_failure(struct store *st, time_t now, const char *phone)
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
 	sqlite3_bind_text(s, 2, phone, -1, SQLITE_STATIC);
 	return store_step_done(st, s);
+}
+
+int
+store_mark_assertion(struct store *st, const char *vid, time_t now)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_MARK_ASSERTION);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, vid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	if (store_step_done(st, s) < 0)
+		return -1;
+	return sqlite3_changes(st->db) == 1 ? 1 : 0;
 }

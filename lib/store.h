@@ -28,6 +28,7 @@ struct verification {
 	int attempts; /* wrong tries so far */
 	enum store_status status;
 	char message_id[OTP_MSGID_MAX + 1]; /* empty until sent */
+	char return_to[OTP_RETURN_MAX + 1]; /* empty: show the success page */
 };
 
 /*
@@ -88,5 +89,9 @@ int store_count(struct store *st, enum store_scope scope, const char *key, time_
 int store_add_send(struct store *st, time_t now, const char *phone, const char *client,
 		   const char *country);
 int store_add_failure(struct store *st, time_t now, const char *phone);
+
+/* Record that the assertion of verification vid was accepted.  Returns
+ * 1 the first time, 0 if it was already, -1 on error. */
+int store_mark_assertion(struct store *st, const char *vid, time_t now);
 
 #endif

@@ -12,7 +12,8 @@ CREATE TABLE verification (
 	expires    INTEGER NOT NULL,		-- Unix seconds; the code is dead from then on
 	attempts   INTEGER NOT NULL DEFAULT 0,	-- wrong tries so far
 	status     TEXT NOT NULL CHECK (status IN ('pending', 'used', 'locked', 'failed')),
-	message_id TEXT NOT NULL DEFAULT ''	-- the provider's id for the SMS
+	message_id TEXT NOT NULL DEFAULT '',	-- the provider's id for the SMS
+	return_to  TEXT NOT NULL DEFAULT ''	-- where the site wants the visitor back
 );
 CREATE INDEX verification_expires ON verification (expires);
 CREATE INDEX verification_phone ON verification (phone);
@@ -38,3 +39,10 @@ CREATE TABLE failure (
 	phone TEXT NOT NULL
 );
 CREATE INDEX failure_phone ON failure (phone, at);
+
+-- Assertions otp-assertion has accepted, so that each is accepted once.
+-- Rows older than a day (far past RESULT_MAX_AGE) are purged.
+CREATE TABLE assertion_used (
+	vid TEXT PRIMARY KEY NOT NULL,
+	at  INTEGER NOT NULL
+);

@@ -1,0 +1,45 @@
+/*
+ * What the site gets back: a signed assertion that a phone number was
+ * verified, and the signature a site puts on a number it fixes.
+ *
+ *	v1.<base64url(payload)>.<base64url(HMAC-SHA256(SIGNING_KEY, "v1." payload64))>
+ *
+ * payload is JSON: {"phone":"+12025550143","verified_at":1795696655,
+ * "vid":"<32 hex>"}.  A site accepts an assertion when the MAC checks, it
+ * is younger than RESULT_MAX_AGE, and its vid was not seen before.
+ * A phone signature is hex(HMAC-SHA256(SIGNING_KEY, E.164 number)).
+ */
+#ifndef OTP_ASSERTION_H
+#define OTP_ASSERTION_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "limits.h"
+
+#define ASSERTION_MAX 512 /* longest assertion made or read */
+
+struct assertion {
+	char phone[OTP_PHONE_MAX + 1];
+	time_t verified_at;
+	char vid[OTP_ID_LEN + 1];
+};
+
+/* Make the assertion for a into out.  Returns 0 or -1. */
+int assertion_make(const char *key, const struct assertion *a, char *out, size_t size);
+
+/*
+ * Check s: version, MAC (in constant time), payload, age (at most
+ * max_age seconds old, not more than a minute in the future).  Fills a
+ * and returns 0, or returns -1 with *why saying what failed.
+ */
+int assertion_check(const char *key, const char *s, time_t now, long max_age, struct assertion *a,
+		    const char **why);
+
+/* hex(HMAC-SHA256(key, phone)) into out.  Returns 0 or -1. */
+int assertion_phone_sig(const char *key, const char *phone, char out[2 * OTP_MAC_LEN + 1]);
+
+/* Whether sig is the phone signature of phone (constant time). */
+int assertion_phone_sig_ok(const char *key, const char *phone, const char *sig);
+
+#endif
