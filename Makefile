@@ -11,7 +11,7 @@
 PREFIX        ?= /usr/local
 SYSCONFDIR    ?= $(PREFIX)/etc
 LOCALSTATEDIR ?= $(PREFIX)/var
-CGIDIR        ?= $(PREFIX)/lib/cgi-bin
+CGIDIR        ?= $(PREFIX)/lib/cgi-bin/otp
 TEMPLATEDIR   ?= $(PREFIX)/share/otp/templates
 DESTDIR       ?=
 WWWUSER       ?= www-data
@@ -110,7 +110,7 @@ install: all
 DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libssl-dev libcjson-dev \
                libcurl4-openssl-dev libctemplate-dev libcmocka-dev clang \
                libclang-rt-14-dev python3 python3-selenium apache2 lighttpd \
-               chromium chromium-driver php-cli valgrind sqlite3
+               chromium chromium-driver php-cli valgrind sqlite3 hyperfine
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -123,6 +123,10 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 
+# Start-up cost of each program (hyperfine); a measurement, not a test.
+bench: all
+	sh tests/bench.sh
+
 run: deps all
 	$(PYTHON) tests/web/serve.py
 
@@ -134,4 +138,4 @@ format:
 	clang-format -i lib/*.c lib/*.h lib/*.cc cgi-bin/*.c tools/*.c $(wildcard tests/unit/*.c tests/fuzz/*.c)
 
 FORCE:
-.PHONY: all check install deps run clean format FORCE
+.PHONY: all check install deps run bench clean format FORCE
