@@ -408,6 +408,13 @@ cgi_header_ok(const char *s)
 	return 1;
 }
 
+/*
+ * Referrer-Policy is same-origin, not no-referrer: under no-referrer the
+ * Fetch standard has browsers send "Origin: null" with our own forms'
+ * POSTs, and cgi_same_origin() could then either refuse every browser or
+ * accept null, which any page can send.  same-origin keeps the real
+ * Origin for us and sends no referrer to anyone else.
+ */
 int
 cgi_write(const struct cgi_reply *r, FILE *out)
 {
@@ -429,7 +436,7 @@ cgi_write(const struct cgi_reply *r, FILE *out)
 		"img-src data:; form-action 'self'%s; frame-ancestors 'none'; base-uri 'none'\r\n"
 		"X-Content-Type-Options: nosniff\r\n"
 		"X-Frame-Options: DENY\r\n"
-		"Referrer-Policy: no-referrer\r\n"
+		"Referrer-Policy: same-origin\r\n"
 		"Cache-Control: no-store\r\n",
 		r->status, cgi_reason(r->status),
 		r->content_type != NULL ? r->content_type : "text/html; charset=utf-8",

@@ -108,7 +108,7 @@ struct cgi_reply {
 
 /*
  * Write the reply: a Status line, the security headers every answer
- * carries (CSP, nosniff, no-referrer, no-store, no framing), the headers
+ * carries (CSP, nosniff, same-origin referrers, no-store, no framing), the headers
  * asked for, a blank line and the body.  Returns 0 or -1.
  */
 int cgi_write(const struct cgi_reply *reply, FILE *out);

@@ -45,17 +45,30 @@ HTACCESS_EXAMPLE = REPO / "conf" / "htaccess-example"
 
 # The paths the example files name; the harness puts each under its
 # temporary root.  If the examples change them, change them here too.
+# They are the paths of a plain `make install` (PREFIX=/usr/local, CGIDIR,
+# SYSCONFDIR, LOCALSTATEDIR, TEMPLATEDIR as the Makefile defaults them).
 EXAMPLE_URL = "/otp/"
-EXAMPLE_CGI_DIR = "/usr/lib/cgi-bin/otp"
-EXAMPLE_CONFIG = "/etc/otp/otp.conf"
-EXAMPLE_STATE_DIR = "/var/lib/otp"
-EXAMPLE_TEMPLATE_DIR = "/usr/share/otp/templates"
+EXAMPLE_PREFIX = "/usr/local"
+EXAMPLE_CGI_DIR = "/usr/local/lib/cgi-bin/otp"
+EXAMPLE_CONFIG = "/usr/local/etc/otp/otp.conf"
+EXAMPLE_STATE_DIR = "/usr/local/var/lib/otp"
+EXAMPLE_TEMPLATE_DIR = "/usr/local/share/otp/templates"
 HTACCESS_CONFIG = "/home/user/otp/otp.conf"  # what conf/htaccess-example names
 
 APACHE = "/usr/sbin/apache2"
 APACHE_MODULES = "/usr/lib/apache2/modules"
 LIGHTTPD = "/usr/sbin/lighttpd"
 PROGRAMS = ("request.cgi", "verify.cgi")
+
+# Every test visitor comes from 127.0.0.1: the per-client and global send
+# limits must let a test run's few hundred codes through.  The per-phone
+# limits and the resend cooldown keep their defaults (tests use a phone
+# each, or lower them themselves).
+LIMIT_SETTINGS = {
+    "IP_SEND_LIMIT": 1000,
+    "HOURLY_SEND_LIMIT": 1000,
+    "DAILY_SEND_LIMIT": 1000,
+}
 
 # Values that must never appear in any answer.
 API_KEY = "KEYtest_" + "A1b2C3d4E5f6_api_key_marker"
@@ -129,11 +142,13 @@ def write_config_file(path, settings, gid):
 
 class Site:
     """A deployment laid out like `make install` under root: programs in
-    <root>/usr/lib/cgi-bin/otp, config <root>/etc/otp/otp.conf, state in
-    <root>/var/lib/otp, templates in <root>/usr/share/otp/templates, an
-    unrelated document root <root>/var/www/html."""
+    <root>/usr/local/lib/cgi-bin/otp, config <root>/usr/local/etc/otp/otp.conf,
+    state in <root>/usr/local/var/lib/otp, templates in
+    <root>/usr/local/share/otp/templates, an unrelated document root
+    <root>/var/www/html.  With installed=True, `make install
+    PREFIX=<root>/usr/local` has put programs and templates there already."""
 
-    def __init__(self, root, settings=None, layout="system"):
+    def __init__(self, root, settings=None, layout="system", installed=False):
         self.root = Path(root)
         os.chmod(self.root, 0o755)  # mkdtemp makes 0700; the server user must get in
         self.user, self.uid, self.gid = run_user()
@@ -162,8 +177,9 @@ class Site:
             os.chmod(d, 0o755)
             d = d.parent
         (self.docroot / "index.html").write_text("<html><body>It works</body></html>\n")
-        self.install_programs()
-        self.install_templates()
+        if not installed:
+            self.install_programs()
+            self.install_templates()
         # The state directory belongs to the server user alone.
         os.chmod(self.state_dir, 0o700)
         if os.geteuid() == 0:
@@ -180,6 +196,7 @@ class Site:
             "TEMPLATE_DIR": str(self.template_dir),
             "COUNTRY_CODE": "+1",
         }
+        self.base_settings.update(LIMIT_SETTINGS)
         self.base_settings.update(settings or {})
         self.settings = {}
         self.write_config()

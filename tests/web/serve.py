@@ -97,7 +97,8 @@ def main(argv=None):
             print("cannot start %s on 127.0.0.1:%d: %s" % (cls.name, args.port, e), file=sys.stderr)
             return 1
         outbox = Tail(site.outbox_path)
-        log = Tail(server.error_log)
+        # The programs' stderr: Apache's error log; lighttpd's own stderr.
+        logs = [Tail(server.error_log), Tail(server.dir / "stdout.log")]
         print("%s serving http://127.0.0.1:%d/ (the phone form is %s)" % (cls.name, args.port, form))
         print("config:   %s" % site.config_path)
         print("database: %s" % site.db_path)
@@ -110,8 +111,9 @@ def main(argv=None):
                     print("SMS to %s: %s" % (m.get("to"), m.get("text")), flush=True)
                 except ValueError:
                     print("outbox: %s" % line, flush=True)
-            for line in log.lines():
-                print("log: %s" % line, flush=True)
+            for log in logs:
+                for line in log.lines():
+                    print("log: %s" % line, flush=True)
             if server.proc is None or server.proc.poll() is not None:
                 print("%s exited:\n%s" % (cls.name, server.logs()), file=sys.stderr)
                 return 1

@@ -65,7 +65,7 @@ class ExposureTests:
         r = self.client().get(path)
         self.assertIn(r.status, allowed, "%s: %r" % (path, r))
         for s in self.secrets():
-            self.assertNotIn(s, r.body, "%s leaks %r" % (path, s[:40]))
+            self.assertFalse(s in r.body, "%s leaks %r" % (path, s[:40]))
 
     def test_files_exist_where_the_config_says(self):
         self.assertTrue(self.site.db_path.exists())
@@ -90,16 +90,16 @@ class ExposureTests:
             with self.subTest(url=u):
                 r = self.client().get(u)
                 for s in self.secrets():
-                    self.assertNotIn(s, r.body, "%s leaks %r" % (u, s[:40]))
+                    self.assertFalse(s in r.body, "%s leaks %r" % (u, s[:40]))
 
     def test_directories_list_nothing(self):
         for u in (self.prefix, self.prefix.rstrip("/"), self.prefix + "?C=M;O=A", self.prefix + "./"):
             with self.subTest(url=u):
                 r = self.client().get(u)
-                self.assertNotIn(b"Index of", r.body, "%s lists: %r" % (u, r))
+                self.assertFalse(b"Index of" in r.body, "%s lists: %r" % (u, r))
                 for name in (b"request.cgi", b"verify.cgi", b"otp.conf", b"otp.db"):
                     if r.status != 200 or r.page() is None:
-                        self.assertNotIn(name, r.body, "%s names %s: %r" % (u, name, r))
+                        self.assertFalse(name in r.body, "%s names %s: %r" % (u, name, r))
                 self.assertIn(r.status, (200, 301, 302, 403, 404), r)
                 if r.status == 200:
                     self.assertIsNotNone(r.page(), "a 200 that is not one of our pages: %r" % r)

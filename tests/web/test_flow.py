@@ -58,8 +58,11 @@ class FlowTests:
 
         r = self.verify(c, code)
         self.assertStatus(r, 200, "success")
-        # Replay of a used code: dead.
-        r = self.verify(c, code)
+        # Replay of the same POST (the cookie it carried, the form's field): dead.
+        replay = self.client(cookies=False)
+        r = replay.post(self.path("verify.cgi"), {"token": code}, headers={"Cookie": "otp_vid=" + vid})
+        self.assertStatus(r, 410)
+        r = self.verify(replay, code, vid)
         self.assertStatus(r, 410)
 
     def test_flow_code_is_case_insensitive(self):
@@ -114,7 +117,16 @@ class FlowTests:
         self.assertStatus(r, 410)
         self.assertIsNotNone(r.page())
 
+    def test_resend_too_soon_429_with_retry_after(self):
+        c = self.client()
+        self.request_code(c, "2025550156", "+12025550156")
+        r = c.post(self.path("request.cgi"), {"phone": "2025550156"})
+        self.assertStatus(r, 429)
+        self.assertRegex(r.header("Retry-After") or "", r"^[1-9][0-9]*$", dict(r.headers))
+        self.assertIsNotNone(r.page(), r)
+
     def test_new_request_replaces_pending_code(self):
+        self.site.write_config(RESEND_AFTER=0)
         c = self.client()
         _, old = self.request_code(c, "2025550151", "+12025550151")
         _, new = self.request_code(c, "2025550151", "+12025550151")

@@ -33,8 +33,9 @@ class SharedHosting(ServerCase):
         cookie = [h for h in r.headers_all("Set-Cookie") if h.startswith("otp_vid=")]
         self.assertTrue(cookie, r.headers_all("Set-Cookie"))
         self.assertIn("path=" + PREFIX, cookie[0].lower().replace(" ", ""))
+        vid = harness.hidden_vid(r)
         self.assertStatus(self.verify(c, code), 200, "success")
-        self.assertStatus(self.verify(c, code), 410)
+        self.assertStatus(self.verify(c, code, vid), 410)  # replay
         # The config came from .htaccess: the database is where it says.
         self.assertTrue(self.site.db_path.exists(), list(self.site.state_dir.iterdir()))
 
@@ -43,7 +44,7 @@ class SharedHosting(ServerCase):
         _, code = self.request_code(c, "2025550171", "+12025550171")
         self.assertStatus(self.verify(c, "0" + code[1:] if code[0] != "0" else "1" + code[1:]), 422)
         self.site.write_config(TOKEN_TTL=1)
-        _, code = self.request_code(c, "2025550171", "+12025550171")
+        _, code = self.request_code(c, "2025550173", "+12025550173")
         self.sleep_past_ttl(1)
         self.assertStatus(self.verify(c, code), 410)
 
@@ -58,13 +59,13 @@ class SharedHosting(ServerCase):
                 r = self.client().get(u)
                 self.assertIn(r.status, (400, 403, 404), "%s: %r" % (u, r))
                 for s in secrets + [str(self.site.config_path).encode()]:
-                    self.assertNotIn(s, r.body, "%s leaks %r" % (u, s))
+                    self.assertFalse(s in r.body, "%s leaks %r" % (u, s))
 
     def test_cgi_bin_lists_nothing(self):
         for u in (PREFIX, PREFIX + "?C=M;O=A"):
             with self.subTest(url=u):
                 r = self.client().get(u)
-                self.assertNotIn(b"Index of", r.body, r)
+                self.assertFalse(b"Index of" in r.body, r)
                 if r.status == 200:
                     self.assertEqual(r.page(), "index", "the directory shows the phone form: %r" % r)
                 else:

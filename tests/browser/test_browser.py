@@ -1,0 +1,302 @@
+"""
+The flow in a real browser: headless Chromium (Debian's chromium +
+chromium-driver, driven by python3-selenium) against the programs behind
+lighttpd, deployed by tests/web/harness.py from the shipped example config,
+with a fake Telnyx.  A person's steps: open the phone form, type the number
+the way people do, submit, read the code from the SMS, type it, see the
+success page; a wrong code shows the error and leaves the form usable.
+
+Each page is kept as a screenshot at 375 px (a phone) and 1280 px (a
+desktop) under tests/out/screenshots/.  The pages must make no request
+anywhere but 127.0.0.1, log no console error (a CSP violation is one), and
+fit a 375-px-wide screen without sideways scrolling.
+"""
+
+import json
+import time
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "web"))
+sys.path.insert(0, str(HERE.parent))
+
+import harness  # noqa: E402
+from fake_telnyx import FakeTelnyx  # noqa: E402
+
+try:
+    from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:  # reported by setUpClass
+    webdriver = None
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SHOTS = harness.REPO / "tests" / "out" / "screenshots"
+PHONE_WIDTH, PHONE_HEIGHT = 375, 740
+DESKTOP_WIDTH, DESKTOP_HEIGHT = 1280, 800
+WAIT = 15  # seconds for a page to arrive
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--no-default-browser-check",
+    "--password-store=basic",
+)
+
+
+class BrowserFlow(unittest.TestCase):
+    server_class = harness.Lighttpd
+    shot_prefix = ""
+
+    @classmethod
+    def setUpClass(cls):
+        if webdriver is None:
+            msg = "python3-selenium not installed"
+            if harness.in_ci():
+                raise AssertionError(msg)
+            raise unittest.SkipTest(msg)
+        harness.need(CHROMIUM, "chromium")
+        harness.need(CHROMEDRIVER, "chromium-driver")
+        harness.need(harness.LIGHTTPD if cls.server_class is harness.Lighttpd else harness.APACHE,
+                     cls.server_class.name)
+        harness.need_programs()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+
+        cls.fake = FakeTelnyx(mode="ok").start()
+        cls.addClassCleanup(cls.fake.stop)
+        cls.tmp = harness.temp_root("otp-browser-")
+        if not os.environ.get("OTP_KEEP_TMP"):
+            cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        cls.site = harness.Site(cls.tmp, {"SMS_TRANSPORT": "telnyx", "API_BASE_URL": cls.fake.url})
+        cls.server = cls.server_class(cls.site)
+        cls.addClassCleanup(cls.server.stop)
+        cls.server.start()
+
+        cls.profile = tempfile.mkdtemp(prefix="otp-chromium-")
+        cls.addClassCleanup(shutil.rmtree, cls.profile, True)
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = CHROMIUM
+        for f in FLAGS:
+            opts.add_argument(f)
+        opts.add_argument("--user-data-dir=" + cls.profile)
+        opts.add_argument("--window-size=%d,%d" % (DESKTOP_WIDTH, DESKTOP_HEIGHT))
+        opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+        service = Service(executable_path=CHROMEDRIVER, log_path=os.path.join(cls.tmp, "chromedriver.log"))
+        cls.driver = webdriver.Chrome(service=service, options=opts)
+        cls.addClassCleanup(cls.driver.quit)
+        cls.driver.set_page_load_timeout(30)
+        cls.driver.set_script_timeout(10)
+
+    def setUp(self):
+        self.site.write_config()
+        self.fake.mode = "ok"
+        d = self.driver
+        d.delete_all_cookies()
+        d.get_log("performance")  # drop what earlier tests left
+        d.get_log("browser")
+        self.desktop()
+
+    # -- helpers ---------------------------------------------------------
+
+    def url(self, name):
+        return self.server.url(harness.EXAMPLE_URL + name)
+
+    def page(self):
+        return self.driver.find_element(By.TAG_NAME, "body").get_attribute("data-page")
+
+    def submit(self, form_field):
+        """Click the submit button of the form holding form_field; wait
+        for the next page."""
+        d = self.driver
+        body = d.find_element(By.TAG_NAME, "body")
+        form = form_field.find_element(By.XPATH, "./ancestor::form")
+        form.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
+        WebDriverWait(d, WAIT).until(EC.staleness_of(body))
+        WebDriverWait(d, WAIT).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        return self.page()
+
+    def metrics(self, width, height, mobile):
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+
+    def desktop(self):
+        self.metrics(DESKTOP_WIDTH, DESKTOP_HEIGHT, False)
+
+    def shoot(self, name):
+        """Screenshots of this page, phone and desktop, whole page each;
+        and the page must fit the phone's width."""
+        d = self.driver
+        for label, w, h, mobile in (("375", PHONE_WIDTH, PHONE_HEIGHT, True),
+                                    ("desktop", DESKTOP_WIDTH, DESKTOP_HEIGHT, False)):
+            self.metrics(w, h, mobile)
+            full = d.execute_script("return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)")
+            self.metrics(w, max(h, min(int(full), 4000)), mobile)
+            d.save_screenshot(str(SHOTS / ("%s%s-%s.png" % (self.shot_prefix, name, label))))
+            if mobile:
+                sw = d.execute_script("return document.documentElement.scrollWidth")
+                self.assertLessEqual(sw, w, "%s: %d px wide on a %d-px screen" % (name, sw, w))
+                for el in d.find_elements(By.CSS_SELECTOR, "input, button"):
+                    if el.is_displayed():
+                        r = el.rect
+                        self.assertLessEqual(r["x"] + r["width"], w + 0.5, "%s: %s sticks out" % (name, el.get_attribute("outerHTML")[:80]))
+                size = d.execute_script("return parseFloat(getComputedStyle(document.body).fontSize)")
+                self.assertGreaterEqual(size, 14, "%s: body text %spx on a phone" % (name, size))
+        self.desktop()
+
+    def assert_local_only(self):
+        """Every request the pages made went to our server (or data:)."""
+        d = self.driver
+        ours = self.server.base + "/"
+        urls = []
+        for entry in d.get_log("performance"):
+            msg = json.loads(entry["message"])["message"]
+            if msg.get("method") == "Network.requestWillBeSent":
+                urls.append(msg["params"]["request"]["url"])
+        urls += d.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        self.assertTrue(urls, "no request seen: the performance log is not working")
+        # chrome:// and data: are the browser's own; anything on the network must be ours.
+        net = [u for u in urls if u.split(":", 1)[0].lower() in ("http", "https", "ws", "wss", "ftp")]
+        self.assertTrue(any(u.startswith(ours) for u in net), urls)
+        bad = [u for u in net if not u.startswith(ours)]
+        self.assertEqual(bad, [], "requests beyond %s" % ours)
+
+    def assert_no_console_errors(self):
+        ours = self.server.base + "/"
+        errors = [e for e in self.driver.get_log("browser")
+                  if e.get("level") == "SEVERE"
+                  # Our own 4xx pages (400, 410, 422) are logged as failed loads: by design.
+                  and not (e.get("source") == "network" and e.get("message", "").startswith(ours))]
+        self.assertEqual(errors, [], "console errors (CSP violations, failed loads)")
+
+    def context(self):
+        """What the browser shows and what the server logged, for a failure."""
+        try:
+            text = self.driver.find_element(By.TAG_NAME, "body").text
+        except WebDriverException:
+            text = self.driver.page_source[:2000]
+        return "\n--- page (%s) ---\n%s\n%s" % (self.driver.current_url, text[:1500], self.server.logs(3000))
+
+    def assertPage(self, got, *expected):
+        self.assertIn(got, expected, self.context())
+
+    def error_text(self):
+        els = [e for e in self.driver.find_elements(By.CLASS_NAME, "error") if e.is_displayed()]
+        return " ".join(e.text.strip() for e in els).strip()
+
+    def request(self, typed, e164):
+        d = self.driver
+        d.get(self.url("request.cgi"))
+        self.assertEqual(self.page(), "index")
+        phone = d.find_element(By.ID, "phone")
+        phone.clear()
+        phone.send_keys(typed)
+        before = len(self.fake.messages_to(e164))
+        self.assertPage(self.submit(phone), "verify")
+        self.assertTrue(self.fake.wait_messages(1, timeout=5))
+        self.assertEqual(len(self.fake.messages_to(e164)), before + 1)
+        return self.fake.code_for(e164)
+
+    def type_code(self, code):
+        token = self.driver.find_element(By.ID, "token")
+        token.clear()
+        token.send_keys(code)
+        return self.submit(token)
+
+    # -- tests -----------------------------------------------------------
+
+    def test_1_flow_as_a_person_does_it(self):
+        d = self.driver
+        d.get(self.url("request.cgi"))
+        self.assertEqual(self.page(), "index")
+        self.shoot("1-index")
+        phone = d.find_element(By.ID, "phone")
+        self.assertEqual(phone.get_attribute("name"), "phone")
+        phone.send_keys("(202) 555-0143")
+        self.assertPage(self.submit(phone), "verify")
+        self.shoot("2-verify")
+        code = self.fake.code_for("+12025550143")
+        self.assertTrue(code)
+        self.assertNotIn(code, d.page_source)
+
+        # The cookie as the browser keeps it.
+        cookies = {c["name"]: c for c in d.get_cookies()}
+        self.assertIn("otp_vid", cookies, cookies)
+        c = cookies["otp_vid"]
+        self.assertTrue(c.get("httpOnly"), c)
+        self.assertEqual(c.get("sameSite"), "Strict", c)
+        self.assertEqual(c.get("path"), harness.EXAMPLE_URL, c)
+        self.assertNotIn("otp_vid", d.execute_script("return document.cookie"))
+
+        self.assertPage(self.type_code(code), "success")
+        self.shoot("3-success")
+        self.assert_local_only()
+        self.assert_no_console_errors()
+
+    def test_2_wrong_code_then_right_code(self):
+        d = self.driver
+        code = self.request("202.555.0144", "+12025550144")
+        wrong = ("1" if code[0] == "0" else "0") + code[1:]
+        self.assertPage(self.type_code(wrong), "verify")
+        text = self.error_text()
+        self.assertTrue(text, "no visible error text" + self.context())
+        self.shoot("4-verify-wrong-code")
+        token = d.find_element(By.ID, "token")
+        self.assertTrue(token.is_displayed() and token.is_enabled())
+        self.assertPage(self.type_code(code), "success")
+        self.assert_local_only()
+        self.assert_no_console_errors()
+
+    def test_3_bad_phone_shows_error_on_form(self):
+        d = self.driver
+        d.get(self.url("request.cgi"))
+        phone = d.find_element(By.ID, "phone")
+        phone.send_keys("12")
+        # The browser's own checks may stop the submit; the server's are tested here.
+        d.execute_script("for (const f of document.forms) f.noValidate = true;")
+        self.assertPage(self.submit(phone), "index")
+        self.assertTrue(self.error_text(), self.context())
+        self.shoot("5-index-bad-phone")
+        self.assertTrue(d.find_element(By.ID, "phone").is_enabled())
+        self.assert_no_console_errors()
+
+    def test_4_expired_code_page(self):
+        d = self.driver
+        self.site.write_config(TOKEN_TTL=1)
+        code = self.request("2025550145", "+12025550145")
+        time.sleep(2.2)
+        page = self.type_code(code)
+        self.assertPage(page, "error", "verify", "index")
+        self.assertTrue(self.error_text() or page == "error", self.context())
+        self.shoot("6-expired")
+        # The page offers a new code: a link or form back to request.cgi.
+        links = d.find_elements(By.CSS_SELECTOR, 'a[href*="request.cgi"], form[action*="request.cgi"]')
+        self.assertTrue(links, "no way to a new code" + self.context())
+        self.assert_local_only()
+        self.assert_no_console_errors()
+
+
+class ApacheBrowserFlow(BrowserFlow):
+    """The same through Apache (event MPM + mod_cgid)."""
+
+    server_class = harness.Apache
+    shot_prefix = "apache-"
+
+
+if __name__ == "__main__":
+    unittest.main()
