@@ -27,6 +27,21 @@ cgi_env(const char *name)
 	return v;
 }
 
+/*
+ * As cgi_env() for Origin and Referer, except that one too long to look
+ * at is not left out: it names no host we know, and "" makes
+ * cgi_same_origin() refuse it.
+ */
+static const char *
+cgi_env_origin(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0')
+		return NULL;
+	return strlen(v) > OTP_HEADER_MAX ? "" : v;
+}
+
 /* Read and drop n bytes of in.  Returns the number read. */
 static size_t
 cgi_drain(FILE *in, size_t n)
@@ -61,8 +76,8 @@ cgi_read(struct cgi_req *req, FILE *in)
 	req->https = https != NULL && (!strcasecmp(https, "on") || !strcmp(https, "1"));
 	req->content_type = cgi_env("CONTENT_TYPE");
 	req->host = cgi_env("HTTP_HOST");
-	req->origin = cgi_env("HTTP_ORIGIN");
-	req->referer = cgi_env("HTTP_REFERER");
+	req->origin = cgi_env_origin("HTTP_ORIGIN");
+	req->referer = cgi_env_origin("HTTP_REFERER");
 	req->cookie = cgi_env("HTTP_COOKIE");
 	req->query = cgi_env("QUERY_STRING");
 	req->script_name = cgi_env("SCRIPT_NAME");

@@ -291,6 +291,31 @@ config_split(char *line, char **key, char **value)
 	return 1;
 }
 
+/*
+ * Whether s is a sender Telnyx takes: an E.164 number, a short code (4 to
+ * 8 digits) or an alphanumeric sender id (1 to 11 letters, digits and
+ * spaces, at least one letter).
+ */
+static int
+config_sender_ok(const char *s)
+{
+	size_t i, n = strlen(s), letters = 0;
+
+	if (s[0] == '+')
+		return phone_is_e164(s);
+	if (n >= 4 && n <= 8 && strspn(s, "0123456789") == n)
+		return 1;
+	if (n < 1 || n > 11)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z'))
+			letters++;
+		else if (!(s[i] >= '0' && s[i] <= '9') && s[i] != ' ')
+			return 0;
+	}
+	return letters > 0;
+}
+
 /* Whether url is https, or http to this machine only (the tests' fake). */
 static int
 config_url_ok(const char *url)
@@ -532,8 +557,11 @@ config_check(struct config *cfg, const char *name)
 		log_msg("%s: missing OUTBOX_PATH (required with SMS_TRANSPORT=outbox)", name);
 		return -1;
 	}
-	if (cfg->from_number != NULL && strlen(cfg->from_number) > 32) {
-		log_msg("%s: invalid FROM_NUMBER: too long", name);
+	if (cfg->from_number != NULL && cfg->from_number[0] != '\0' &&
+	    !config_sender_ok(cfg->from_number)) {
+		log_msg("%s: invalid FROM_NUMBER: an E.164 number (+ and 8 to 15 digits), a short "
+			"code or an alphanumeric sender id",
+			name);
 		return -1;
 	}
 	if (cfg->messaging_profile_id != NULL && strlen(cfg->messaging_profile_id) > 64) {

@@ -43,12 +43,17 @@ unit_run() {
 }
 
 linkage() {
-	# verify.cgi must not pay libcurl's start-up cost.
-	if ldd cgi-bin/verify.cgi | grep -q libcurl; then
-		echo "verify.cgi links libcurl"; echo "0 passed, 1 failed"; return 1
+	# Neither program pays libcurl's start-up cost: verify.cgi never sends,
+	# request.cgi loads it only when it sends (lib/sms.c).
+	f=0
+	if ldd cgi-bin/verify.cgi | grep -q libcurl || grep -q libcurl cgi-bin/verify.cgi; then
+		echo "verify.cgi links or loads libcurl"; f=$((f + 1))
 	fi
-	ldd cgi-bin/request.cgi | grep -q libcurl || { echo "request.cgi lacks libcurl"; echo "0 passed, 1 failed"; return 1; }
-	echo "1 passed, 0 failed"
+	if ldd cgi-bin/request.cgi | grep -q libcurl; then
+		echo "request.cgi links libcurl at start"; f=$((f + 1))
+	fi
+	echo "$((2 - f)) passed, $f failed"
+	[ $f -eq 0 ]
 }
 
 fuzz_brief() {
