@@ -270,7 +270,7 @@ request_send(const struct config *cfg, const struct cgi_req *req)
 {
 	char *values[FIELD__MAX];
 	char masked[OTP_PHONE_MAX + 1], code[OTP_CODE_MAX + 1], text[OTP_TEXT_MAX];
-	char client[64], msg[160];
+	char client[64], msg[160], ecode[64], reason[256];
 	struct reply_opts opts = {NULL, NULL, NULL, 0, -1};
 	struct request_in in;
 	struct verification v;
@@ -337,8 +337,10 @@ request_send(const struct config *cfg, const struct cgi_req *req)
 	explicit_bzero(text, sizeof(text));
 	if (rc < 0) {
 		log_audit("provider_error", masked, req->remote_addr, v.id,
-			  "http_status=%ld error_code=%s reason=\"%s\"", res.http_status,
-			  res.error_code[0] != '\0' ? res.error_code : "-", res.reason);
+			  "http_status=%ld error_code=%s reason=%s", res.http_status,
+			  log_value(res.error_code[0] != '\0' ? res.error_code : "-", ecode,
+				    sizeof(ecode)),
+			  log_value(res.reason, reason, sizeof(reason)));
 		/* The visitor never saw the code: make sure nobody can use it. */
 		if (store_fail(st, v.id, v.mac) < 0)
 			log_msg("cannot mark verification %.8s failed", v.id);

@@ -182,12 +182,19 @@ verify_return_url(const char *return_to, const char *assertion, char *out, size_
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-/* The cookie carrying the assertion: the return path's directory only. */
+/*
+ * The cookie carrying the assertion, for the return path's directory
+ * only.  The path goes into a header attribute: anything but plain path
+ * characters (a ';' would add attributes) falls back to "/".
+ */
 static void
 verify_result_cookie(const struct config *cfg, const struct cgi_req *req, const char *return_to,
 		     const char *assertion, char *out, size_t size)
 {
+	static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				   "0123456789/._~-";
 	const char *path = return_to, *end;
+	size_t n;
 
 	/* For a URL on another host the cookie is for this site's root. */
 	if (return_to[0] != '/')
@@ -195,9 +202,13 @@ verify_result_cookie(const struct config *cfg, const struct cgi_req *req, const 
 	end = path + strcspn(path, "?#");
 	while (end > path && end[-1] != '/')
 		end--;
+	n = (size_t)(end - path);
+	if (n == 0 || strspn(path, safe) < n) {
+		path = "/";
+		n = 1;
+	}
 	snprintf(out, size, "otp_assertion=%s; Path=%.*s; Max-Age=%d; HttpOnly; SameSite=Lax%s",
-		 assertion, (int)(end - path), path, cfg->result_max_age,
-		 req->https ? "; Secure" : "");
+		 assertion, (int)n, path, cfg->result_max_age, req->https ? "; Secure" : "");
 }
 
 /*
@@ -209,7 +220,8 @@ verify_success(const struct config *cfg, const struct cgi_req *req, const struct
 	       const char *masked, struct reply_opts *opts)
 {
 	struct assertion a;
-	char signed_[ASSERTION_MAX + 1], url[OTP_RETURN_MAX + ASSERTION_MAX + 32], cookie[1024];
+	char signed_[ASSERTION_MAX + 1], url[OTP_RETURN_MAX + ASSERTION_MAX + 32];
+	char cookie[ASSERTION_MAX + 512];
 	int have = 0;
 	struct page *p;
 	cJSON *o;
@@ -218,6 +230,7 @@ verify_success(const struct config *cfg, const struct cgi_req *req, const struct
 		memset(&a, 0, sizeof(a));
 		snprintf(a.phone, sizeof(a.phone), "%s", v->phone);
 		snprintf(a.vid, sizeof(a.vid), "%s", v->id);
+		snprintf(a.return_to, sizeof(a.return_to), "%s", v->return_to);
 		a.verified_at = time(NULL);
 		have = assertion_make(cfg->signing_key, &a, signed_, sizeof(signed_)) == 0;
 		if (!have)

@@ -89,6 +89,8 @@ assertion_make(const char *key, const struct assertion *a, char *out, size_t siz
 	if (o == NULL || cJSON_AddStringToObject(o, "phone", a->phone) == NULL ||
 	    cJSON_AddNumberToObject(o, "verified_at", (double)a->verified_at) == NULL ||
 	    cJSON_AddStringToObject(o, "vid", a->vid) == NULL ||
+	    (a->return_to[0] != '\0' &&
+	     cJSON_AddStringToObject(o, "return_to", a->return_to) == NULL) ||
 	    (json = cJSON_PrintUnformatted(o)) == NULL)
 		goto out;
 	memcpy(p64, "v1.", 3);
@@ -108,9 +110,10 @@ int
 assertion_check(const char *key, const char *s, time_t now, long max_age, struct assertion *a,
 		const char **why)
 {
-	unsigned char mac[OTP_MAC_LEN], given[OTP_MAC_LEN + 3], payload[ASSERTION_MAX];
+	unsigned char mac[OTP_MAC_LEN], payload[ASSERTION_MAX];
+	char want[64];
 	const char *dot;
-	cJSON *o = NULL, *phone, *at, *vid;
+	cJSON *o = NULL, *phone, *at, *vid, *ret;
 	long plen;
 	int rc = -1;
 
@@ -128,8 +131,10 @@ assertion_check(const char *key, const char *s, time_t now, long max_age, struct
 		*why = "no key";
 		return -1;
 	}
-	if (assertion_unb64(dot + 1, strlen(dot + 1), given, sizeof(given)) != OTP_MAC_LEN ||
-	    CRYPTO_memcmp(mac, given, OTP_MAC_LEN) != 0) {
+	/* Compare encodings, not decoded bytes: the last base64 character
+	 * has bits a decoder ignores, and only one spelling may pass. */
+	if (assertion_b64(mac, sizeof(mac), want, sizeof(want)) < 0 ||
+	    strlen(dot + 1) != strlen(want) || CRYPTO_memcmp(want, dot + 1, strlen(want)) != 0) {
 		*why = "bad signature";
 		return -1;
 	}
@@ -139,9 +144,13 @@ assertion_check(const char *key, const char *s, time_t now, long max_age, struct
 	phone = cJSON_GetObjectItemCaseSensitive(o, "phone");
 	at = cJSON_GetObjectItemCaseSensitive(o, "verified_at");
 	vid = cJSON_GetObjectItemCaseSensitive(o, "vid");
+	ret = cJSON_GetObjectItemCaseSensitive(o, "return_to");
 	if (!cJSON_IsString(phone) || !phone_is_e164(phone->valuestring) || !cJSON_IsNumber(at) ||
-	    !cJSON_IsString(vid) || !code_is_id(vid->valuestring))
+	    !cJSON_IsString(vid) || !code_is_id(vid->valuestring) ||
+	    (ret != NULL && (!cJSON_IsString(ret) || strlen(ret->valuestring) > OTP_RETURN_MAX)))
 		goto out;
+	if (ret != NULL)
+		snprintf(a->return_to, sizeof(a->return_to), "%s", ret->valuestring);
 	snprintf(a->phone, sizeof(a->phone), "%s", phone->valuestring);
 	snprintf(a->vid, sizeof(a->vid), "%s", vid->valuestring);
 	a->verified_at = (time_t)at->valuedouble;

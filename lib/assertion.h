@@ -5,8 +5,10 @@
  *	v1.<base64url(payload)>.<base64url(HMAC-SHA256(SIGNING_KEY, "v1." payload64))>
  *
  * payload is JSON: {"phone":"+12025550143","verified_at":1795696655,
- * "vid":"<32 hex>"}.  A site accepts an assertion when the MAC checks, it
- * is younger than RESULT_MAX_AGE, and its vid was not seen before.
+ * "vid":"<32 hex>"[,"return_to":"<the return_to the site gave>"]}.  A
+ * site accepts an assertion when the MAC checks, it is younger than
+ * RESULT_MAX_AGE, its vid was not seen before, and (when the site put a
+ * state of its session in return_to) return_to is the one it gave.
  * A phone signature is hex(HMAC-SHA256(SIGNING_KEY, E.164 number)).
  */
 #ifndef OTP_ASSERTION_H
@@ -17,12 +19,13 @@
 
 #include "limits.h"
 
-#define ASSERTION_MAX 512 /* longest assertion made or read */
+#define ASSERTION_MAX 1536 /* longest assertion made or read */
 
 struct assertion {
 	char phone[OTP_PHONE_MAX + 1];
 	time_t verified_at;
 	char vid[OTP_ID_LEN + 1];
+	char return_to[OTP_RETURN_MAX + 1]; /* "" when the site gave none */
 };
 
 /* Make the assertion for a into out.  Returns 0 or -1. */

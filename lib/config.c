@@ -484,7 +484,7 @@ config_return_prefixes(struct config *cfg, const char *name)
 		if (p[0] == '/') {
 			if (n > 1 && (p[1] == '/' || p[1] == '\\'))
 				goto bad;
-		} else if (!strncmp(p, "https://", 8) || !strncmp(p, "http://", 7)) {
+		} else if (!strncmp(p, "https://", 8)) {
 			host = strstr(p, "://") + 3;
 			hn = strcspn(host, "/, ");
 			/* The host must end with '/': "https://a.example" would allow
@@ -502,8 +502,8 @@ config_return_prefixes(struct config *cfg, const char *name)
 	}
 	return 0;
 bad:
-	log_msg("%s: invalid RETURN_TO_ALLOWED: comma-separated paths (/account/) or URLs "
-		"with a path (https://app.example.com/)",
+	log_msg("%s: invalid RETURN_TO_ALLOWED: comma-separated paths (/account/) or https "
+		"URLs with a path (https://app.example.com/)",
 		name);
 	return -1;
 }
@@ -513,21 +513,26 @@ config_return_to_ok(const struct config *cfg, const char *r)
 {
 	const char *p = cfg->return_to_allowed;
 	size_t len = strlen(r);
+	int paths = 0;
 
 	if (len == 0 || len > OTP_RETURN_MAX || !config_urlchars(r, len))
 		return 0;
-	if (r[0] == '/' && r[1] != '/')
-		return 1;
+	/* "//host" and "/\\host" are other hosts to a browser. */
+	if (r[0] == '/' && (r[1] == '/' || r[1] == '\\'))
+		return 0;
 	while (p != NULL && *p != '\0') {
 		size_t n;
 
 		p += strspn(p, " ,");
 		n = strcspn(p, " ,");
-		if (n > 0 && p[0] != '/' && len >= n && !strncmp(r, p, n))
+		if (n > 0 && p[0] == '/')
+			paths = 1;
+		if (n > 0 && len >= n && !strncmp(r, p, n))
 			return 1;
 		p += n;
 	}
-	return 0;
+	/* Any path on this site, unless the list names the paths allowed. */
+	return r[0] == '/' && !paths;
 }
 
 /* The checks that involve more than one key.  Returns 0 or -1. */

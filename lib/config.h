@@ -87,9 +87,10 @@ const struct config_country *config_country(const struct config *cfg, const char
 					    int allowed_only);
 
 /*
- * Whether return_to may be sent back to: a path on this site ("/x", not
- * "//x" or "/\\x"), or a URL that begins with one of RETURN_TO_ALLOWED's
- * prefixes; printable ASCII only, at most OTP_RETURN_MAX long.
+ * Whether return_to may be sent back to: a URL that begins with one of
+ * RETURN_TO_ALLOWED's prefixes, or a path on this site ("/x", not "//x"
+ * or "/\\x") when the list names no path prefixes; printable ASCII only,
+ * at most OTP_RETURN_MAX long.
  */
 int config_return_to_ok(const struct config *cfg, const char *return_to);
 

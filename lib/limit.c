@@ -5,6 +5,7 @@
  * follow what the verification services ship (see the README).
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,12 @@ limit_client_key(const char *remote_addr, char *out, size_t size)
 		return;
 	}
 	if (remote_addr != NULL && inet_pton(AF_INET6, remote_addr, a) == 1) {
+		/* ::ffff:a.b.c.d from a dual-stack socket is an IPv4 client. */
+		if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a) &&
+		    inet_ntop(AF_INET, a + 12, buf, sizeof(buf)) != NULL) {
+			snprintf(out, size, "%s", buf);
+			return;
+		}
 		/* A host gets a whole /64: count the network, not the address. */
 		memset(a + 8, 0, 8);
 		if (inet_ntop(AF_INET6, a, buf, sizeof(buf)) != NULL) {

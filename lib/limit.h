@@ -19,7 +19,8 @@ int limit_country_allowed(const struct config *cfg, const char *phone);
 
 /*
  * The key a client address is counted under: an IPv4 address as it is,
- * an IPv6 address as its /64 ("2001:db8:1:2::/64"), "-" when unknown.
+ * an IPv6 address as its /64 ("2001:db8:1:2::/64"), an IPv4-mapped one
+ * (::ffff:a.b.c.d) as its IPv4 address, "-" when unknown.
  */
 void limit_client_key(const char *remote_addr, char *out, size_t size);
 

@@ -72,11 +72,30 @@ log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+const char *
+log_value(const char *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (size == 0)
+		return "";
+	for (; s != NULL && *s != '\0' && n + 4 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c <= 0x20 || c > 0x7e || c == '\\' || c == '"' || c == '=' || c == '%')
+			n += (size_t)snprintf(buf + n, size - n, "%%%02X", c);
+		else
+			buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 void
 log_audit(const char *event, const char *masked_phone, const char *client, const char *vid,
 	  const char *fmt, ...)
 {
-	char detail[512], when[32];
+	char detail[512], when[32], addr[128];
 	time_t now = time(NULL);
 	struct tm tm;
 	va_list ap;
@@ -89,7 +108,8 @@ log_audit(const char *event, const char *masked_phone, const char *client, const
 	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(when, sizeof(when), "%lld", (long long)now);
 	log_msg("audit time=%s event=%s phone=%s client=%s vid=%.8s%s%s", when, event,
-		masked_phone != NULL ? masked_phone : "-", client != NULL ? client : "-",
+		masked_phone != NULL ? masked_phone : "-",
+		log_value(client != NULL ? client : "-", addr, sizeof(addr)),
 		vid != NULL && *vid != '\0' ? vid : "-", detail[0] != '\0' ? " " : "", detail);
 }
 

@@ -17,9 +17,9 @@ void log_init(const char *prog);
 void log_set_debug(int on);
 
 /*
- * One line to stderr: "prog: <message>".  Control characters and bytes
- * over 0x7e in the formatted message are escaped as \xNN, so text from
- * the request cannot forge or split log lines.
+ * One line to stderr: "prog: <message>".  Control characters, bytes
+ * over 0x7e and '\\' in the formatted message are escaped as \xNN, so
+ * text from the request cannot split or forge log lines.
  */
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -32,6 +32,14 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void log_audit(const char *event, const char *masked_phone, const char *client, const char *vid,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * s made fit to stand as one key=value field of an audit line: spaces,
+ * '=', '"', '%', '\\' and what log_msg() escapes are percent-encoded
+ * (%20), so a value from the request cannot pose as more fields.  Written to buf (size bytes,
+ * cut short if need be), which is returned.
+ */
+const char *log_value(const char *s, char *buf, size_t size);
 
 /* Allocators that log and exit(1) instead of returning NULL. */
 void *xmalloc(size_t size);

@@ -139,6 +139,7 @@ reply_front(struct cgi_req *req, struct config *cfg)
 	     "The form must be sent as an ordinary web form."},
 	    {403, "forbidden_origin", "Forbidden", "This form may only be sent from this site."},
 	};
+	char origin[256];
 	size_t i;
 	int status;
 
@@ -163,9 +164,10 @@ reply_front(struct cgi_req *req, struct config *cfg)
 		  req->method == CGI_GET    ? "GET"
 		  : req->method == CGI_POST ? "POST"
 					    : "other",
-		  req->origin != NULL    ? req->origin
-		  : req->referer != NULL ? req->referer
-					 : "-");
+		  log_value(req->origin != NULL    ? req->origin
+			    : req->referer != NULL ? req->referer
+						   : "-",
+			    origin, sizeof(origin)));
 	if (i == sizeof(refusals) / sizeof(refusals[0]))
 		i = 1; /* cannot happen: cgi_check() answers only the statuses above */
 	reply_error(cfg, status, refusals[i].code, refusals[i].title, refusals[i].message, 0, NULL);

@@ -2,11 +2,13 @@
  * otp-assertion: the site's side of the hand-over, for sites that can
  * run a command (PHP's exec, a shell CGI, Python's subprocess).
  *
- *	otp-assertion verify ASSERTION	  (or - to read it from stdin)
+ *	otp-assertion [-r RETURN_TO] verify ASSERTION	  (or - for stdin)
  *		checks the MAC with SIGNING_KEY, the age against
- *		RESULT_MAX_AGE, and that it was not accepted before (its id
- *		is recorded in the database); prints the E.164 number and
- *		exits 0, or prints why not to stderr and exits 1.
+ *		RESULT_MAX_AGE, that it was not accepted before (its id is
+ *		recorded in the database) and, with -r, that it was made for
+ *		that return_to (the site's, holding a state of the visitor's
+ *		session); prints the E.164 number and exits 0, or prints why
+ *		not to stderr and exits 1.
  *	otp-assertion sign-phone NUMBER
  *		prints the phone_sig a site passes with phone= to fix the
  *		number to verify.
@@ -31,7 +33,7 @@
 static int
 usage(void)
 {
-	fputs("usage: otp-assertion [-c config] verify ASSERTION|-\n"
+	fputs("usage: otp-assertion [-c config] [-r return_to] verify ASSERTION|-\n"
 	      "       otp-assertion [-c config] sign-phone E164-NUMBER\n",
 	      stderr);
 	return 2;
@@ -39,7 +41,7 @@ usage(void)
 
 /* verify: returns the exit status. */
 static int
-cmd_verify(const struct config *cfg, const char *arg)
+cmd_verify(const struct config *cfg, const char *arg, const char *return_to)
 {
 	char buf[ASSERTION_MAX + 2];
 	struct assertion a;
@@ -56,6 +58,10 @@ cmd_verify(const struct config *cfg, const char *arg)
 	}
 	if (assertion_check(cfg->signing_key, arg, now, cfg->result_max_age, &a, &why) < 0) {
 		fprintf(stderr, "otp-assertion: rejected: %s\n", why);
+		return 1;
+	}
+	if (return_to != NULL && strcmp(return_to, a.return_to) != 0) {
+		fputs("otp-assertion: rejected: made for another return_to\n", stderr);
 		return 1;
 	}
 	if ((st = store_open(cfg->db_path)) == NULL)
@@ -79,16 +85,19 @@ int
 main(int argc, char *argv[])
 {
 	struct config cfg;
-	const char *path = NULL;
+	const char *path = NULL, *return_to = NULL;
 	char sig[2 * OTP_MAC_LEN + 1];
 	int ch, rc;
 
 	log_init("otp-assertion");
 	umask(077);
-	while ((ch = getopt(argc, argv, "c:")) != -1) {
-		if (ch != 'c')
+	while ((ch = getopt(argc, argv, "c:r:")) != -1) {
+		if (ch == 'c')
+			path = optarg;
+		else if (ch == 'r')
+			return_to = optarg;
+		else
 			return usage();
-		path = optarg;
 	}
 	argc -= optind;
 	argv += optind;
@@ -102,7 +111,7 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	if (!strcmp(argv[0], "verify"))
-		rc = cmd_verify(&cfg, argv[1]);
+		rc = cmd_verify(&cfg, argv[1], return_to);
 	else if (!strcmp(argv[0], "sign-phone")) {
 		if (!phone_is_e164(argv[1]) ||
 		    assertion_phone_sig(cfg.signing_key, argv[1], sig) < 0) {
