@@ -21,7 +21,7 @@
 #include "code.h"
 #include "config.h"
 #include "limit.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "page.h"
 #include "phone.h"
@@ -148,25 +148,33 @@ request_parse(const struct config *cfg, const struct cgi_req *req, char **values
 }
 
 /*
- * The SMS text: MESSAGE_TEXT with its first {code} replaced, and with
+ * The SMS text: MESSAGE_TEXT with each {code} replaced, and with
  * WEBOTP_DOMAIN the origin-bound line "@domain #code" last, so that
  * browsers offer the code on that site only.  config checked that
- * MESSAGE_TEXT has a {code} and that the result fits.
+ * MESSAGE_TEXT has a {code} and is short enough for the result to fit.
  */
 static void
 request_text(const struct config *cfg, const char *code, char *out, size_t size)
 {
-	const char *at = strstr(cfg->message_text, "{code}");
-	int n;
+	const char *p = cfg->message_text, *at;
+	size_t n = 0;
+	int w;
 
+	while ((at = strstr(p, "{code}")) != NULL) {
+		w = snprintf(out + n, size - n, "%.*s%s", (int)(at - p), p, code);
+		if (w < 0 || (size_t)w >= size - n)
+			goto toolong;
+		n += (size_t)w;
+		p = at + 6;
+	}
 	if (cfg->webotp_domain != NULL)
-		n = snprintf(out, size, "%.*s%s%s\n\n@%s #%s", (int)(at - cfg->message_text),
-			     cfg->message_text, code, at + 6, cfg->webotp_domain, code);
+		w = snprintf(out + n, size - n, "%s\n\n@%s #%s", p, cfg->webotp_domain, code);
 	else
-		n = snprintf(out, size, "%.*s%s%s", (int)(at - cfg->message_text),
-			     cfg->message_text, code, at + 6);
-	if (n < 0 || (size_t)n >= size)
-		out[0] = '\0';
+		w = snprintf(out + n, size - n, "%s", p);
+	if (w >= 0 && (size_t)w < size - n)
+		return;
+toolong:
+	out[0] = '\0';
 }
 
 /*

@@ -25,7 +25,7 @@
 #include "code.h"
 #include "config.h"
 #include "limit.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "page.h"
 #include "phone.h"
@@ -38,9 +38,10 @@ enum verify_field {
 	FIELD__MAX
 };
 
-/* A token is letters and digits (or empty: "no code entered"); its
- * length and alphabet are not checked here: a wrong one is a wrong try
- * like any other. */
+/* A token is letters and digits, maybe spaced or dashed as people copy
+ * codes ("12 34 56"), or empty ("no code entered"); its length and
+ * alphabet are not checked here: a wrong one is a wrong try like any
+ * other. */
 static int
 verify_token_ok(const char *s)
 {
@@ -49,9 +50,21 @@ verify_token_ok(const char *s)
 	if (n > OTP_TOKEN_MAX)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]))
+		if (!isalnum((unsigned char)s[i]) && s[i] != ' ' && s[i] != '-')
 			return 0;
 	return 1;
+}
+
+/* Drop the spaces and dashes of a token, in place. */
+static void
+verify_token_squeeze(char *s)
+{
+	char *w = s;
+
+	for (; *s != '\0'; s++)
+		if (*s != ' ' && *s != '-')
+			*w++ = *s;
+	*w = '\0';
 }
 
 static int
@@ -305,6 +318,8 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 			    1, NULL);
 		goto out;
 	}
+	if (values[FIELD_TOKEN] != NULL)
+		verify_token_squeeze(values[FIELD_TOKEN]);
 	if (values[FIELD_TOKEN] == NULL || values[FIELD_TOKEN][0] == '\0') {
 		reply_error(cfg, 400, "missing_token", "No code entered",
 			    "Please enter the code from the text message.", 1, NULL);

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 #define ASSERTION_MAX 1536 /* longest assertion made or read */
 

@@ -13,7 +13,7 @@
 #include <strings.h>
 
 #include "cgi.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 
 /* getenv(), with empty and over-long values treated as absent. */

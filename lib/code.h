@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 #include "config.h"
-#include "limits.h"
+#include "bounds.h"
 
 /* A code of len (OTP_CODE_MIN..OTP_CODE_MAX) characters: upper-case hex
  * or digits.  Returns 0, or -1 if the random source failed. */

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "phone.h"
 
@@ -321,14 +321,30 @@ static int
 config_url_ok(const char *url)
 {
 	static const char *const local[] = {"http://127.0.0.1", "http://localhost", "http://[::1]"};
+	const char *host, *end;
 	size_t i, n;
 
-	if (!strncmp(url, "https://", 8) && url[8] != '\0' && url[8] != '/')
+	if (!strncmp(url, "https://", 8))
+		host = url + 8;
+	else if (!strncmp(url, "http://", 7))
+		host = url + 7;
+	else
+		return 0;
+	/* No user-info: in "http://127.0.0.1:80@evil.example" the host is evil. */
+	end = host + strcspn(host, "/?#");
+	if (end == host || memchr(host, '@', (size_t)(end - host)) != NULL)
+		return 0;
+	if (host == url + 8)
 		return 1;
 	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
 		n = strlen(local[i]);
-		if (!strncmp(url, local[i], n) &&
-		    (url[n] == '\0' || url[n] == ':' || url[n] == '/'))
+		if (strncmp(url, local[i], n) != 0)
+			continue;
+		if (url + n == end)
+			return 1;
+		/* Only a port may follow the loopback host. */
+		if (url[n] == ':' && url + n + 1 < end &&
+		    strspn(url + n + 1, "0123456789") == (size_t)(end - (url + n + 1)))
 			return 1;
 	}
 	return 0;
@@ -508,6 +524,40 @@ bad:
 	return -1;
 }
 
+/*
+ * Whether the path of URL or path r has a "." or ".." segment, plain or
+ * percent-encoded: a browser resolves them before it follows a redirect,
+ * so "/~alice/../~bob/" would pass a "/~alice/" prefix and land elsewhere.
+ */
+static int
+config_dot_segments(const char *r)
+{
+	const char *p = r, *end;
+
+	if (strncmp(p, "https://", 8) == 0)
+		p += 8 + strcspn(p + 8, "/?#");
+	end = p + strcspn(p, "?#");
+	while (p < end) {
+		const char *seg = ++p; /* past the '/' */
+		size_t n = strcspn(seg, "/?#"), dots = 0, i = 0;
+
+		while (i < n) {
+			if (seg[i] == '.')
+				i++;
+			else if (n - i >= 3 && seg[i] == '%' && seg[i + 1] == '2' &&
+				 (seg[i + 2] == 'e' || seg[i + 2] == 'E'))
+				i += 3;
+			else
+				break;
+			dots++;
+		}
+		if (i == n && (dots == 1 || dots == 2))
+			return 1;
+		p = seg + n;
+	}
+	return 0;
+}
+
 int
 config_return_to_ok(const struct config *cfg, const char *r)
 {
@@ -519,6 +569,8 @@ config_return_to_ok(const struct config *cfg, const char *r)
 		return 0;
 	/* "//host" and "/\\host" are other hosts to a browser. */
 	if (r[0] == '/' && (r[1] == '/' || r[1] == '\\'))
+		return 0;
+	if (config_dot_segments(r))
 		return 0;
 	while (p != NULL && *p != '\0') {
 		size_t n;
@@ -554,7 +606,7 @@ config_check(struct config *cfg, const char *name)
 			return -1;
 		}
 		if ((cfg->from_number == NULL || cfg->from_number[0] == '\0') &&
-		    cfg->messaging_profile_id == NULL) {
+		    (cfg->messaging_profile_id == NULL || cfg->messaging_profile_id[0] == '\0')) {
 			log_msg("%s: missing FROM_NUMBER (or MESSAGING_PROFILE_ID)", name);
 			return -1;
 		}
@@ -562,13 +614,17 @@ config_check(struct config *cfg, const char *name)
 		log_msg("%s: missing OUTBOX_PATH (required with SMS_TRANSPORT=outbox)", name);
 		return -1;
 	}
-	if (cfg->from_number != NULL && cfg->from_number[0] != '\0' &&
-	    !config_sender_ok(cfg->from_number)) {
-		log_msg("%s: invalid FROM_NUMBER: an E.164 number (+ and 8 to 15 digits), a short "
-			"code or an alphanumeric sender id",
-			name);
+	if (cfg->from_number != NULL && strlen(cfg->from_number) > 32) {
+		log_msg("%s: invalid FROM_NUMBER: longer than 32 characters", name);
 		return -1;
 	}
+	/* A warning, not an error: the tutorial's own file holds a placeholder
+	 * here, and Telnyx is the judge of what it will send from. */
+	if (cfg->from_number != NULL && cfg->from_number[0] != '\0' &&
+	    !config_sender_ok(cfg->from_number))
+		log_msg("%s: warning: FROM_NUMBER is not an E.164 number (+ and 8 to 15 digits), "
+			"a short code or an alphanumeric sender id",
+			name);
 	if (cfg->messaging_profile_id != NULL && strlen(cfg->messaging_profile_id) > 64) {
 		log_msg("%s: invalid MESSAGING_PROFILE_ID: too long", name);
 		return -1;
@@ -591,6 +647,8 @@ config_check(struct config *cfg, const char *name)
 	}
 	if (strlen(cfg->secret_key) < 16)
 		log_msg("%s: warning: SECRET_KEY (or API_KEY) is shorter than 16 characters", name);
+	/* Each {code} grows by at most 4 characters: OTP_MESSAGE_MAX of text
+	 * and the WebOTP line still fit in OTP_TEXT_MAX. */
 	p = strstr(cfg->message_text, "{code}");
 	if (p == NULL || strlen(cfg->message_text) > OTP_MESSAGE_MAX) {
 		log_msg("%s: invalid MESSAGE_TEXT: must contain {code} and be at most %d long",

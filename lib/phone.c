@@ -26,30 +26,27 @@ phone_is_e164(const char *s)
 int
 phone_normalize(const char *in, const char *country_code, char out[OTP_PHONE_MAX + 1])
 {
-	char buf[OTP_PHONE_MAX + 1];
+	char digits[OTP_PHONE_MAX + 1], buf[2 * OTP_PHONE_MAX + 2];
 	size_t n = 0;
 	const char *p;
 
 	out[0] = '\0';
 	if (in == NULL || country_code == NULL)
 		return -1;
-	if (in[0] != '+') {
-		n = strlen(country_code);
-		if (n > OTP_PHONE_MAX)
-			return -1;
-		memcpy(buf, country_code, n);
-	}
+	/* Drop the punctuation first: " +44 20..." and "(+44) 20..." have a +. */
 	for (p = in; *p != '\0'; p++) {
 		if (strchr(" -.()", *p) != NULL)
 			continue;
 		if (n >= OTP_PHONE_MAX)
 			return -1;
-		buf[n++] = *p;
+		digits[n++] = *p;
 	}
-	buf[n] = '\0';
-	if (!phone_is_e164(buf))
+	digits[n] = '\0';
+	if ((size_t)snprintf(buf, sizeof(buf), "%s%s", digits[0] == '+' ? "" : country_code,
+			     digits) >= sizeof(buf) ||
+	    !phone_is_e164(buf))
 		return -1;
-	memcpy(out, buf, n + 1);
+	memcpy(out, buf, strlen(buf) + 1);
 	return 0;
 }
 

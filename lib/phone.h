@@ -5,7 +5,7 @@
 #define OTP_PHONE_H
 
 #include <stddef.h>
-#include "limits.h"
+#include "bounds.h"
 
 /*
  * Drop spaces, '-', '.', '(' and ')' from in; put country_code (such as

@@ -6,7 +6,7 @@
 #define OTP_SMS_H
 
 #include "config.h"
-#include "limits.h"
+#include "bounds.h"
 
 struct sms_result {
 	long http_status;                   /* provider's HTTP status; 0 if none */

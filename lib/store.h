@@ -8,7 +8,7 @@
 #define OTP_STORE_H
 
 #include <time.h>
-#include "limits.h"
+#include "bounds.h"
 
 struct store;
 

@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 60
 
 UNIT_LIBS  = $(LIBS_REQUEST) $(shell pkg-config --libs cmocka)
 
-tests/unit/%.run: tests/unit/%.c lib/libotp.a $(HEADERS)
+tests/unit/%.run: tests/unit/%.c tests/unit/unit.h lib/libotp.a $(HEADERS)
 	$(CXX) $(ALL_LDFLAGS) -x c -std=c11 $(WARN) -Wno-missing-prototypes $(DEFS) -Ilib \
 	  $(shell pkg-config --cflags $(PKGS_C) $(PKGS_NET) cmocka) $(CFLAGS) -fPIE \
 	  -o $@ $< -x none lib/libotp.a $(UNIT_LIBS)
@@ -32,7 +32,7 @@ build/asan/libotp.a: $(ASAN_OBJS)
 	rm -f $@
 	ar rcs $@ $(ASAN_OBJS)
 
-tests/unit/%.asan: tests/unit/%.c build/asan/libotp.a $(HEADERS)
+tests/unit/%.asan: tests/unit/%.c tests/unit/unit.h build/asan/libotp.a $(HEADERS)
 	$(CXX) $(SAN) -x c -std=c11 $(WARN) -Wno-missing-prototypes $(DEFS) -Ilib \
 	  $(shell pkg-config --cflags $(PKGS_C) $(PKGS_NET) cmocka) -O1 -g \
 	  -o $@ $< -x none build/asan/libotp.a $(UNIT_LIBS)

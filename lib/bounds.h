@@ -2,8 +2,8 @@
  * Every limit of the programs in one place: sizes of what comes off the
  * wire, timeouts, lifetimes.  Change them here and nowhere else.
  */
-#ifndef OTP_LIMITS_H
-#define OTP_LIMITS_H
+#ifndef OTP_BOUNDS_H
+#define OTP_BOUNDS_H
 
 #define OTP_BODY_MAX   (8 * 1024)    /* largest request body kept */
 #define OTP_DRAIN_MAX  (1024 * 1024) /* most we read (and drop) of a larger one */
@@ -24,7 +24,7 @@
 #define OTP_CONFIG_MAX  (64 * 1024) /* largest config file */
 #define OTP_CONFIG_LINE 4096        /* longest config line */
 #define OTP_MESSAGE_MAX 640         /* longest MESSAGE_TEXT */
-#define OTP_TEXT_MAX    1024        /* longest SMS: the text, the code, the WebOTP line */
+#define OTP_TEXT_MAX    2048        /* longest SMS: MESSAGE_TEXT with its codes, WebOTP line */
 
 #define OTP_SMS_CONNECT_MS 5000        /* connect timeout to the SMS provider */
 #define OTP_SMS_TOTAL_MS   10000       /* whole request, retry included */
