@@ -15,6 +15,9 @@ Modes: 'ok'; 'status:NNN' (401, 403, 422, 429, 500, 503, or any other
 status: Telnyx's error body for it; 429 also sends Retry-After: 1);
 'notjson' (200 with an HTML body); 'nodata' (200 JSON without data.id);
 'hang' (read the request, record it, never answer until stop()).
+Extra modes: 'emptyid' (200, data.id ""), 'huge' (200, a 1 MiB JSON body),
+'redirect:URL' (307 to URL), 'delay:SECONDS' (then as 'ok'),
+'fail_then_ok:NNN' (status NNN to the first POST, then as 'ok').
 
 Run alone: /usr/bin/python3 tests/fake_telnyx.py --port 8099 [--mode ok]
 serves until killed and prints each message it receives.
@@ -179,6 +182,32 @@ class _Handler(BaseHTTPRequestHandler):
 
         if self.path.split('?')[0] != MESSAGES_PATH:
             self._send_json(404, _error_body(404))
+            return
+        if mode.startswith('delay:'):
+            try:
+                delay = float(mode.split(':', 1)[1])
+            except ValueError:
+                delay = 1.0
+            if fake._stopping.wait(min(delay, HANG_MAX)):
+                return
+            mode = 'ok'
+        if mode.startswith('fail_then_ok:'):
+            if len(fake.messages) <= 1:
+                mode = 'status:' + mode.split(':', 1)[1]
+            else:
+                mode = 'ok'
+        if mode == 'emptyid':
+            ok = fake._success(pj)
+            ok['data']['id'] = ''
+            self._send_json(200, ok)
+            return
+        if mode == 'huge':
+            ok = fake._success(pj)
+            ok['data']['padding'] = 'x' * (1024 * 1024)
+            self._send_json(200, ok)
+            return
+        if mode.startswith('redirect:'):
+            self._send(307, b'', 'text/plain', [('Location', mode.split(':', 1)[1])])
             return
         if mode == 'hang':
             # Answer nothing; give up when the fake stops (or after HANG_MAX).

@@ -18,9 +18,30 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class _Result(unittest.TextTestResult):
+    """Counts tests, not subtests: a test with three failing subtests is one
+    failed test."""
+
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.passed = 0
+        self.failed_ids = set()
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self.failed_ids.add(test.id())
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self.failed_ids.add(test.id())
+
+    def addUnexpectedSuccess(self, test):
+        super().addUnexpectedSuccess(test)
+        self.failed_ids.add(test.id())
+
+    def addSubTest(self, test, subtest, err):
+        super().addSubTest(test, subtest, err)
+        if err is not None and not issubclass(err[0], unittest.SkipTest):
+            self.failed_ids.add(test.id())
 
     def addSuccess(self, test):
         super().addSuccess(test)
@@ -56,7 +77,7 @@ def main(argv=None):
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=_Result,
                                      failfast=args.failfast)
     result = runner.run(suite)
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    failed = len(result.failed_ids)
     skipped = len(result.skipped)
     sys.stderr.flush()
     sys.stdout.flush()

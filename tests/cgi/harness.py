@@ -10,7 +10,10 @@ is parsed as CGI output: a Status line, headers, a blank line, the body.
     r = site.verify(code, vid=r.vid)       # POST verify.cgi
 
 Environment knobs: OTP_TEST_CGI_DIR (where request.cgi and verify.cgi
-are; default the checkout's cgi-bin/), OTP_TEST_KEEP=1 (keep temp dirs).
+are; default the checkout's cgi-bin/), OTP_TEST_KEEP=1 (keep temp dirs),
+OTP_TEST_NO_SNAPSHOT=1 (run the programs in place instead of from a copy
+taken when this module is imported, which keeps a rebuild during a run
+from mixing two builds).
 """
 
 import html
@@ -30,8 +33,35 @@ from pathlib import Path
 import fake_telnyx
 
 REPO = Path(__file__).resolve().parents[2]
-CGI_DIR = Path(os.environ.get('OTP_TEST_CGI_DIR') or (REPO / 'cgi-bin'))
+BUILT_DIR = Path(os.environ.get('OTP_TEST_CGI_DIR') or (REPO / 'cgi-bin'))
 TEMPLATE_DIR = REPO / 'templates'
+
+
+def _snapshot(src_dir):
+    """Copy the two programs into a private directory, so that a rebuild
+    during the run (make replaces the files) cannot mix two builds in one
+    run or catch a file half written.  OTP_TEST_NO_SNAPSHOT=1: run them in place."""
+    names = ('request.cgi', 'verify.cgi')
+    if os.environ.get('OTP_TEST_NO_SNAPSHOT'):
+        return src_dir
+    for attempt in range(20):  # wait (bounded) for a link in progress to finish
+        try:
+            stats = [os.stat(src_dir / n) for n in names]
+        except FileNotFoundError:
+            return src_dir
+        if all(st.st_mode & 0o100 for st in stats) and \
+                time.time() - max(st.st_mtime for st in stats) > 1.0:
+            break
+        time.sleep(0.5)
+    dst = Path(tempfile.mkdtemp(prefix='otp-cgi-bin-'))
+    for n in names:
+        shutil.copy2(src_dir / n, dst / n)
+    import atexit
+    atexit.register(shutil.rmtree, dst, True)
+    return dst
+
+
+CGI_DIR = _snapshot(BUILT_DIR)
 REQUEST = CGI_DIR / 'request.cgi'
 VERIFY = CGI_DIR / 'verify.cgi'
 
@@ -54,7 +84,8 @@ def built():
 
 def require_built():
     if not built():
-        raise unittest.SkipTest('%s and %s are not built (run make)' % (REQUEST, VERIFY))
+        raise unittest.SkipTest('%s/request.cgi and verify.cgi are not built (run make)'
+                                % BUILT_DIR)
 
 
 class Response:
@@ -72,6 +103,7 @@ class Response:
         self.timed_out = timed_out
         self.stdin_written = stdin_written
         self.stdin_broken = stdin_broken
+        self.stdin_consumed = None  # set by run_cgi(stdin_file=True)
         self.headers = []            # [(name, value)] in order
         self.bad_header_lines = []   # lines of the header block that are not 'Name: value'
         self.header_block = b''
@@ -198,7 +230,12 @@ class Response:
                 'bad header lines: %r\nbody: %s\nstderr: %s---'
                 % (self.env.get('REQUEST_METHOD'), self.prog, self.status, self.returncode,
                    self.elapsed, ', TIMED OUT' if self.timed_out else '', env, self.headers,
-                   self.bad_header_lines, self.text[:body_chars], self.stderr[-3000:]))
+                   self.bad_header_lines, self.short_text()[:body_chars], self.stderr[-3000:]))
+
+    def short_text(self):
+        """The body without its <style> and <head>, for messages."""
+        t = re.sub(r'(?is)<style\b.*?</style>', '<style>...</style>', self.text)
+        return re.sub(r'(?is)<head\b.*?</head>', '<head>...</head>', t)
 
     def __repr__(self):
         return '<Response %s %s page=%s>' % (self.prog, self.status, self.page)
@@ -246,20 +283,31 @@ def cgi_env(method='GET', *, body_len=None, content_type=None, query='', host='l
     return env
 
 
-def run_cgi(prog, env, stdin=b'', timeout=DEFAULT_TIMEOUT, keep_stdin_open=None):
+def run_cgi(prog, env, stdin=b'', timeout=DEFAULT_TIMEOUT, keep_stdin_open=None,
+            stdin_file=False, user=None):
     """Run prog with env and stdin; return a Response.
 
     The body is written by a thread so that a program that stops reading
     shows as stdin_broken (EPIPE) instead of blocking us.  keep_stdin_open
     (seconds) keeps stdin open after the body, as a slow client would.
+    stdin_file: give the body as a regular file of exactly its bytes
+    instead, and set Response.stdin_consumed to the file offset the program
+    left (how much it read, even of a small body).
     """
     if isinstance(stdin, str):
         stdin = stdin.encode()
+    if stdin_file:
+        return _run_cgi_file(prog, env, stdin, timeout)
     start = time.monotonic()
+    extra = {}
+    if user is not None:  # run as another user (the tests run as root: see test_read_only_dir)
+        import pwd
+        pw = pwd.getpwnam(user)
+        extra = {'user': pw.pw_uid, 'group': pw.pw_gid, 'extra_groups': []}
     proc = subprocess.Popen([str(prog)], env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             cwd=str(Path(prog).parent), start_new_session=True,
-                            close_fds=True)
+                            close_fds=True, **extra)
     state = {'written': 0, 'broken': False}
     out_chunks, err_chunks = [], []
 
@@ -308,6 +356,32 @@ def run_cgi(prog, env, stdin=b'', timeout=DEFAULT_TIMEOUT, keep_stdin_open=None)
     threads[0].join(max(1.0, (keep_stdin_open or 0) + 1.0))
     return Response(prog, env, len(stdin), b''.join(out_chunks), b''.join(err_chunks),
                     proc.returncode, elapsed, timed_out, state['written'], state['broken'])
+
+
+def _run_cgi_file(prog, env, stdin, timeout):
+    with tempfile.TemporaryFile() as f:
+        f.write(stdin)
+        f.seek(0)
+        start = time.monotonic()
+        proc = subprocess.Popen([str(prog)], env=env, stdin=f, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, cwd=str(Path(prog).parent),
+                                start_new_session=True, close_fds=True)
+        timed_out = False
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                proc.kill()
+            out, err = proc.communicate(timeout=10)
+        elapsed = time.monotonic() - start
+        consumed = os.lseek(f.fileno(), 0, os.SEEK_CUR)
+    r = Response(prog, env, len(stdin), out, err, proc.returncode, elapsed, timed_out,
+                 consumed, False)
+    r.stdin_consumed = consumed
+    return r
 
 
 def form(**fields):
@@ -396,7 +470,7 @@ class Site:
     # --- running ----------------------------------------------------------
     def run(self, prog, method='GET', body=None, *, content_type=None, cookie=None,
             timeout=DEFAULT_TIMEOUT, script_name=None, config=True, keep_stdin_open=None,
-            **env_kw):
+            stdin_file=False, user=None, **env_kw):
         if body is None:
             body = b''
         elif isinstance(body, str):
@@ -408,7 +482,8 @@ class Site:
         env = cgi_env(method, body_len=len(body) if method == 'POST' or body else None,
                       content_type=content_type, cookie=cookie, script_name=script_name,
                       config=self.config_path if config is True else config, **env_kw)
-        r = run_cgi(prog, env, body, timeout=timeout, keep_stdin_open=keep_stdin_open)
+        r = run_cgi(prog, env, body, timeout=timeout, keep_stdin_open=keep_stdin_open,
+                    stdin_file=stdin_file, user=user)
         with self._lock:
             self.responses.append(r)
         return r
@@ -496,6 +571,10 @@ class CGITestCase(unittest.TestCase):
         self.assertEqual(r.bad_header_lines, [], 'malformed CGI header block' + r.describe())
         self.assertIsNotNone(r.status, 'no status' + r.describe())
         self.assertTrue(r.has_status_line, 'no Status: header' + r.describe())
+        cl = r.header('Content-Length')
+        if cl is not None:
+            self.assertEqual(cl, str(len(r.body)), 'Content-Length does not match the body'
+                             + r.describe(200))
         self.assertSecurityHeaders(r)
 
     def assertSecurityHeaders(self, r):
@@ -503,8 +582,10 @@ class CGITestCase(unittest.TestCase):
         self.assertTrue(csp, 'no Content-Security-Policy' + r.describe(300))
         self.assertEqual((r.header('X-Content-Type-Options') or '').lower(), 'nosniff',
                          r.describe(300))
-        self.assertEqual((r.header('Referrer-Policy') or '').lower(), 'no-referrer',
-                         r.describe(300))
+        # no referrer to other sites: 'no-referrer', or 'same-origin' (the lead's choice:
+        # under no-referrer browsers send 'Origin: null' with the site's own forms)
+        self.assertIn((r.header('Referrer-Policy') or '').lower(), ('no-referrer', 'same-origin'),
+                      r.describe(300))
         self.assertIn('no-store', (r.header('Cache-Control') or '').lower(), r.describe(300))
 
     def assertStatus(self, r, status, page=None):

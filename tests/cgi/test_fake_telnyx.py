@@ -11,7 +11,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import fake_telnyx
 from fake_telnyx import FakeTelnyx, extract_code
 
 TESTS = Path(__file__).resolve().parents[1]

@@ -36,6 +36,18 @@ class WholeFlowTest(CGITestCase):
         self.assertNotIn(code, r2.text)
         self.assertEqual(len(self.fake.messages), 1)
 
+    def test_code_input_autofill_hints(self):
+        # reference/telnyx-messages-api.md, 'Browser autofill'
+        r, vid, code = self.start_flow(PHONE_US)
+        tok = [a for a in r.inputs() if a.get('name') == 'token']
+        self.assertEqual(len(tok), 1, r.describe())
+        self.assertEqual(tok[0].get('autocomplete'), 'one-time-code', tok)
+        site = self.make_site({'TOKEN_ALPHABET': 'digits'})
+        r = site.request(PHONE_US, remote_addr='10.15.0.1', extra_fields=None)
+        self.assertStatus(r, 200, 'verify')
+        tok = [a for a in r.inputs() if a.get('name') == 'token']
+        self.assertEqual(tok[0].get('inputmode'), 'numeric', tok)
+
     def test_verification_id_in_cookie_and_hidden_field_agree(self):
         r, vid, code = self.start_flow(PHONE_US)
         cookie = r.cookie_vid
@@ -62,6 +74,12 @@ class WholeFlowTest(CGITestCase):
         self.assertIs(attrs.get('secure'), True, r.header_all('Set-Cookie'))
         self.assertEqual(attrs.get('path'), '/app/otp/', r.header_all('Set-Cookie'))
 
+    def test_no_secure_when_https_off(self):
+        # IIS and some others set HTTPS=off for plain http
+        r = self.site.request(PHONE_US, extra={'HTTPS': 'off'})
+        self.assertStatus(r, 200, 'verify')
+        self.assertNotIn('secure', r.cookies()['otp_vid'][1], r.header_all('Set-Cookie'))
+
     def test_ids_are_random(self):
         ids = set()
         for i in range(5):
@@ -83,11 +101,11 @@ class WholeFlowTest(CGITestCase):
     def test_hex_code_is_case_insensitive(self):
         r, vid, code = self.start_flow(PHONE_US)
         self.assertRegex(code, r'^[0-9A-F]{4}$')
-        if code.lower() == code:  # all digits: force a letter by a new request
-            for i in range(20):
-                r, vid, code = self.start_flow(PHONE_US, vid=vid)
-                if code.lower() != code:
-                    break
+        for i in range(20):  # all digits: ask again (another number) until it has a letter
+            if code.lower() != code:
+                break
+            r, vid, code = self.start_flow('+1202555%04d' % (800 + i),
+                                           remote_addr='10.13.0.%d' % (i + 1))
         r2 = self.site.verify(code.lower(), vid=vid)
         self.assertStatus(r2, 200, 'success')
 
@@ -135,7 +153,14 @@ class NormalisationTest(CGITestCase):
         self.check_to('202.555.0143', PHONE_US)
         self.check_to('202-555-0199', '+12025550199')
 
+    def test_other_country_refused_by_default(self):
+        # ALLOWED_COUNTRY_CODES defaults to COUNTRY_CODE
+        r = self.site.request('+44 20 7946 0958')
+        self.assertStatus(r, 400, 'index')
+        self.assertEqual(self.fake.messages, [])
+
     def test_plus_keeps_its_country_code(self):
+        self.site = self.make_site({'ALLOWED_COUNTRY_CODES': '+1,+44'})
         r = self.check_to('+44 20 7946 0958', '+442079460958')
         self.assertNotIn('+442079460958', r.text)
         self.assertNotIn('2079460958', r.text)
@@ -147,7 +172,7 @@ class NormalisationTest(CGITestCase):
         self.assertRegex(r.text, r'\+?\d{0,4}(\*|&#42;|•|&bull;|x|X|·){3,}\d{2,4}', r.text)
 
     def test_other_country_code(self):
-        site = self.make_site({'COUNTRY_CODE': '+44'})
+        site = self.make_site({'COUNTRY_CODE': '+44', 'RESEND_AFTER': 0})
         r = site.request('020 7946 0958')
         # the tutorial only prepends; '+44020...' has a 0 after the country code but
         # E.164 only forbids a first digit 0, so either answer is fine; a 200 must send
@@ -189,6 +214,18 @@ class TelnyxRequestShapeTest(CGITestCase):
                          'Example.com code: %s. Do not share it.' % code)
         self.assertStatus(site.verify(code, vid=vid), 200, 'success')
 
+    def test_every_code_placeholder_replaced(self):
+        # DESIGN: 'the SMS text; {code} is replaced': no literal '{code}' may reach a phone
+        site = self.make_site({'MESSAGE_TEXT': 'Code {code}. Again: {code}'})
+        r = site.request(PHONE_US)
+        self.assertStatus(r, (200, 500))
+        if r.status == 200:
+            text = self.fake.messages[-1]['text']
+            self.assertNotIn('{code}', text, 'a placeholder was sent as is')
+        else:
+            self.assertIn('MESSAGE_TEXT', r.stderr)
+            self.assertEqual(self.fake.messages, [])
+
     def test_json_escaping_of_text(self):
         site = self.make_site({'MESSAGE_TEXT': 'He said "hi" \\ {code}'})
         r = site.request(PHONE_US)
@@ -196,6 +233,15 @@ class TelnyxRequestShapeTest(CGITestCase):
         if r.status == 200:
             body = json.loads(self.fake.messages[-1]['raw'])  # must be valid JSON
             self.assertTrue(body['text'].startswith('He said "hi" '), body)
+
+    def test_webotp_line(self):
+        site = self.make_site({'WEBOTP_DOMAIN': 'example.com'})
+        r, vid, code = self.start_flow(PHONE_US, site=site)
+        text = self.fake.messages[-1]['text']
+        lines = text.split('\n')
+        self.assertEqual(lines[-1], '@example.com #' + code, repr(text))
+        self.assertIn('Your token is ' + code, text)
+        self.assertStatus(site.verify(code, vid=vid), 200, 'success')
 
     def test_default_token_length_is_6(self):
         site = self.make_site({'TOKEN_LENGTH': None})
@@ -236,6 +282,20 @@ class ConfigSyntaxTest(CGITestCase):
         r, vid, code = self.start_flow('2025550143', expect_to=PHONE_US, site=site)
         self.assertRegex(code, r'^[0-9A-F]{5}$')
         self.assertEqual(self.fake.messages[-1]['authorization'], 'Bearer ' + API_KEY)
+
+    def test_python_syntax_variants(self):
+        # the tutorial's file is Python: spaces around '=', trailing comments, '#' inside
+        # quotes, a later assignment overriding an earlier one
+        raw = ("API_KEY = 'KEY#not-a-comment'\nFROM_NUMBER='%s'  # the sender\n"
+               "TOKEN_LENGTH=4\nTOKEN_LENGTH = 7   # seven\nSMS_TRANSPORT=telnyx\n"
+               "API_BASE_URL='%s'\nDB_PATH='%s'\nTEMPLATE_DIR='%s'\nDEBUG = True\n"
+               % (FROM_NUMBER, self.fake.url, self.site.db_path, harness.TEMPLATE_DIR))
+        site = self.make_site(raw_config=raw)
+        r, vid, code = self.start_flow(PHONE_US, site=site)
+        m = self.fake.messages[-1]
+        self.assertEqual(m['authorization'], 'Bearer KEY#not-a-comment')
+        self.assertEqual(m['from'], FROM_NUMBER)
+        self.assertRegex(code, r'^[0-9A-F]{7}$')
 
     def test_unknown_key_is_only_a_warning(self):
         site = self.make_site({'SOME_FUTURE_KEY': 'x'})

@@ -1,6 +1,5 @@
 """The harness itself, against a stand-in CGI script (runs without the build)."""
 
-import os
 import stat
 import tempfile
 import unittest

@@ -1,0 +1,1091 @@
+/*
+ * Proves that the configuration reader takes the tutorial's config.cfg
+ * once its placeholder number is filled in (with the documented defaults
+ * for what it leaves out), reads every quoting style and line ending a hand-written file has,
+ * refuses every invalid value of every key with one log line that names the key (and never the API
+ * key's value), only warns about unknown keys, and fails cleanly on a missing file or a directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "bounds.h"
+#include "unit.h"
+
+/* The API key every test uses: it must never show up in the log. */
+#define SECRET "KEY0123SECRETVALUE"
+#define BASE   "API_KEY='" SECRET "'\nFROM_NUMBER='+15550001111'\n"
+
+/*
+ * The tutorial's config.cfg, as its page shows it, with the sending number
+ * its reader is told to put in (FROM_NUMBER must be a sender Telnyx takes;
+ * test_tutorial_placeholder() has the file verbatim).
+ */
+#define TUTORIAL(from)                                                                             \
+	"API_KEY='YOUR_API_KEY'\n"                                                                 \
+	"FROM_NUMBER='" from "'\n"                                                                 \
+	"\n"                                                                                       \
+	"DEBUG=True\n"                                                                             \
+	"COUNTRY_CODE='+1'\n"                                                                      \
+	"TOKEN_LENGTH=4\n"
+
+static const char tutorial[] = TUTORIAL("+15550001111");
+
+/* config_parse() on text, stderr captured into *log (caller frees). */
+static int
+parse(struct config *cfg, const char *text, size_t len, char **log)
+{
+	char *copy = unit_exact(text, len);
+	int rc;
+
+	unit_cap_begin();
+	rc = config_parse(cfg, copy, len, "test.conf");
+	*log = unit_cap_end();
+	free(copy);
+	return rc;
+}
+
+/* A config that must be refused, with a log line naming what. */
+static void
+assert_refused(const char *text, size_t len, const char *names)
+{
+	struct config cfg;
+	char *log;
+	int rc = parse(&cfg, text, len, &log);
+
+	if (rc != -1 || strstr(log, names) == NULL || strstr(log, SECRET) != NULL)
+		print_error("config:\n%.*s\nlog:\n%s\n", (int)len, text, log);
+	if (rc == 0)
+		config_free(&cfg); /* wrongly accepted: free before failing */
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(log, names));
+	assert_null(strstr(log, SECRET));
+	/* Exactly one line: the one that says why. */
+	assert_non_null(strchr(log, '\n'));
+	assert_null(strchr(strchr(log, '\n') + 1, '\n'));
+	/* Freed on failure: nothing left to leak, and freeing again is safe. */
+	assert_null(cfg.api_key);
+	assert_null(cfg.secret_key);
+	assert_null(cfg.db_path);
+	config_free(&cfg);
+	free(log);
+}
+
+#define REFUSED(text, names) assert_refused(text, sizeof(text) - 1, names)
+
+/* A config that must be accepted; cfg is left for the caller to check. */
+static void
+assert_accepted(struct config *cfg, const char *text, char **log)
+{
+	int rc = parse(cfg, text, strlen(text), log);
+
+	if (rc != 0)
+		print_error("config:\n%s\nlog:\n%s\n", text, *log);
+	assert_int_equal(rc, 0);
+	assert_null(strstr(*log, SECRET));
+}
+
+static void
+test_tutorial_file(void **state)
+{
+	struct config cfg;
+	char *log;
+
+	(void)state;
+	assert_accepted(&cfg, tutorial, &log);
+	assert_string_equal(cfg.api_key, "YOUR_API_KEY");
+	assert_string_equal(cfg.from_number, "+15550001111");
+	assert_int_equal(cfg.debug, 1);
+	assert_string_equal(cfg.country_code, "+1");
+	assert_int_equal(cfg.token_length, 4);
+	/* Everything else: the defaults of DESIGN.md section 3. */
+	assert_int_equal(cfg.alphabet, ALPHABET_HEX);
+	assert_int_equal(cfg.token_ttl, 300);
+	assert_int_equal(cfg.max_attempts, 5);
+	assert_string_equal(cfg.secret_key, "YOUR_API_KEY");
+	assert_string_equal(cfg.api_base_url, "https://api.telnyx.com");
+	assert_null(cfg.messaging_profile_id);
+	assert_string_equal(cfg.db_path, OTP_DB_DEFAULT);
+	assert_string_equal(cfg.template_dir, OTP_TEMPLATE_DEFAULT);
+	assert_int_equal(cfg.transport, TRANSPORT_TELNYX);
+	assert_null(cfg.outbox_path);
+	assert_string_equal(cfg.message_text, "Your token is {code}");
+	/* 4 hex characters are 16 bits: accepted, with a warning. */
+	assert_non_null(strstr(log, "warning: TOKEN_LENGTH 4"));
+	assert_null(strstr(log, "YOUR_API_KEY"));
+	config_free(&cfg);
+	assert_null(cfg.api_key);
+	free(log);
+}
+
+/*
+ * The verbatim file, placeholder number and all, parses: the syntax and
+ * keys work unchanged.  What is not a sender Telnyx takes gets a warning
+ * naming FROM_NUMBER (Telnyx is the judge when it sends).
+ */
+static void
+test_tutorial_placeholder(void **state)
+{
+	struct config cfg;
+	char *log;
+	const char *text = TUTORIAL("YOUR_TELNYX_NUMBER");
+
+	(void)state;
+	assert_int_equal(parse(&cfg, text, strlen(text), &log), 0);
+	assert_string_equal(cfg.from_number, "YOUR_TELNYX_NUMBER");
+	assert_string_equal(cfg.api_key, "YOUR_API_KEY");
+	assert_int_equal(cfg.token_length, 4);
+	assert_true(cfg.debug);
+	assert_non_null(strstr(log, "warning: FROM_NUMBER"));
+	config_free(&cfg);
+	free(log);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct config cfg;
+	char *log;
+
+	(void)state;
+	assert_accepted(&cfg, "API_KEY='" SECRET "'\nFROM_NUMBER=+15550001111\n", &log);
+	assert_int_equal(cfg.token_length, 6);
+	assert_int_equal(cfg.debug, 0);
+	assert_string_equal(cfg.country_code, "+1");
+	assert_string_equal(cfg.secret_key, SECRET);
+	/* A long enough key and 24 bits of code: nothing to warn about. */
+	assert_string_equal(log, "");
+	config_free(&cfg);
+	free(log);
+}
+
+static void
+test_every_key_set(void **state)
+{
+	struct config cfg;
+	char *log;
+
+	(void)state;
+	assert_accepted(&cfg,
+			"API_KEY=" SECRET "\n"
+			"FROM_NUMBER=+15550001111\n"
+			"COUNTRY_CODE=+44\n"
+			"TOKEN_LENGTH=10\n"
+			"DEBUG=False\n"
+			"TOKEN_ALPHABET=digits\n"
+			"TOKEN_TTL=600\n"
+			"MAX_ATTEMPTS=10\n"
+			"SECRET_KEY=another-secret-of-some-length\n"
+			"API_BASE_URL=https://api.example.net/\n"
+			"MESSAGING_PROFILE_ID=4001-abcd\n"
+			"DB_PATH=/var/tmp/otp.db\n"
+			"TEMPLATE_DIR=/srv/templates\n"
+			"SMS_TRANSPORT=outbox\n"
+			"OUTBOX_PATH=/var/tmp/outbox.jsonl\n"
+			"MESSAGE_TEXT=Code: {code}\n",
+			&log);
+	assert_string_equal(cfg.country_code, "+44");
+	assert_int_equal(cfg.token_length, 10);
+	assert_int_equal(cfg.debug, 0);
+	assert_int_equal(cfg.alphabet, ALPHABET_DIGITS);
+	assert_int_equal(cfg.token_ttl, 600);
+	assert_int_equal(cfg.max_attempts, 10);
+	assert_string_equal(cfg.secret_key, "another-secret-of-some-length");
+	/* The trailing slash goes: the endpoint is {API_BASE_URL}/v2/messages. */
+	assert_string_equal(cfg.api_base_url, "https://api.example.net");
+	assert_string_equal(cfg.messaging_profile_id, "4001-abcd");
+	assert_string_equal(cfg.db_path, "/var/tmp/otp.db");
+	assert_string_equal(cfg.template_dir, "/srv/templates");
+	assert_int_equal(cfg.transport, TRANSPORT_OUTBOX);
+	assert_string_equal(cfg.outbox_path, "/var/tmp/outbox.jsonl");
+	assert_string_equal(cfg.message_text, "Code: {code}");
+	assert_string_equal(log, "");
+	config_free(&cfg);
+	free(log);
+}
+
+static void
+test_lowest_values(void **state)
+{
+	struct config cfg;
+	char *log;
+
+	(void)state;
+	assert_accepted(&cfg, BASE "TOKEN_TTL=1\nMAX_ATTEMPTS=1\nTOKEN_LENGTH=4\n", &log);
+	assert_int_equal(cfg.token_ttl, 1);
+	assert_int_equal(cfg.max_attempts, 1);
+	assert_int_equal(cfg.token_length, 4);
+	config_free(&cfg);
+	free(log);
+}
+
+static void
+test_quoting_values(void **state)
+{
+	struct config cfg;
+	char *log;
+
+	(void)state;
+	assert_accepted(&cfg,
+			"# a comment line\n"
+			"   # an indented comment\n"
+			"\n"
+			"API_KEY=\"" SECRET "\"\n"
+			"FROM_NUMBER = '+15550001111'   # trailing comment\n"
+			"  COUNTRY_CODE\t=\t+44   # bare, then a comment\n"
+			"MESSAGE_TEXT='Code #{code}'\n"
+			"MESSAGING_PROFILE_ID=\"it's\"\n"
+			"TEMPLATE_DIR='/a \"b\" c'  \n"
+			"DEBUG = 'True'\n",
+			&log);
+	assert_string_equal(cfg.api_key, SECRET);
+	assert_string_equal(cfg.from_number, "+15550001111");
+	assert_string_equal(cfg.country_code, "+44");
+	/* '#' inside quotes is text, not a comment. */
+	assert_string_equal(cfg.message_text, "Code #{code}");
+	assert_string_equal(cfg.messaging_profile_id, "it's");
+	assert_string_equal(cfg.template_dir, "/a \"b\" c");
+	assert_int_equal(cfg.debug, 1);
+	config_free(&cfg);
+	free(log);
+}
+
+static void
+test_crlf(void **state)
+{
+	struct config cfg;
+	char *log;
+
+	(void)state;
+	assert_accepted(&cfg,
+			"# written on Windows\r\n"
+			"\r\n"
+			"API_KEY='" SECRET "'\r\n"
+			"FROM_NUMBER=+15550001111\r\n"
+			"TOKEN_LENGTH=8\r\n"
+			"DEBUG=True \r\n"
+			"MESSAGE_TEXT='Your code: {code}'  \r\n"
+			"TOKEN_ALPHABET=digits\r\n",
+			&log);
+	assert_string_equal(cfg.api_key, SECRET);
+	assert_string_equal(cfg.from_number, "+15550001111");
+	assert_int_equal(cfg.token_length, 8);
+	assert_int_equal(cfg.debug, 1);
+	assert_string_equal(cfg.message_text, "Your code: {code}");
+	assert_int_equal(cfg.alphabet, ALPHABET_DIGITS);
+	config_free(&cfg);
+	free(log);
+}
+
+static void
+test_last_line_without_newline_and_override(void **state)
+{
+	struct config cfg;
+	char *log;
+
+	(void)state;
+	/* A later line wins, as in Python; the file may end without '\n'. */
+	assert_accepted(&cfg, BASE "TOKEN_LENGTH=5\nTOKEN_LENGTH=7", &log);
+	assert_int_equal(cfg.token_length, 7);
+	config_free(&cfg);
+	free(log);
+}
+
+static void
+test_booleans(void **state)
+{
+	static const struct {
+		const char *text;
+		int value;
+	} cases[] = {
+	    {"True", 1},  {"true", 1},  {"1", 1}, {"yes", 1}, {"on", 1},
+	    {"False", 0}, {"false", 0}, {"0", 0}, {"no", 0},  {"off", 0},
+	};
+	char text[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config cfg;
+		char *log;
+
+		snprintf(text, sizeof(text), BASE "DEBUG=%s\n", cases[i].text);
+		assert_accepted(&cfg, text, &log);
+		assert_int_equal(cfg.debug, cases[i].value);
+		config_free(&cfg);
+		free(log);
+	}
+	REFUSED(BASE "DEBUG=maybe\n", "DEBUG");
+	REFUSED(BASE "DEBUG=2\n", "DEBUG");
+	REFUSED(BASE "DEBUG=\n", "DEBUG");
+}
+
+static void
+test_bad_numbers(void **state)
+{
+	(void)state;
+	REFUSED(BASE "TOKEN_LENGTH=3\n", "invalid TOKEN_LENGTH");
+	REFUSED(BASE "TOKEN_LENGTH=11\n", "invalid TOKEN_LENGTH");
+	REFUSED(BASE "TOKEN_LENGTH=abc\n", "invalid TOKEN_LENGTH");
+	REFUSED(BASE "TOKEN_LENGTH=4x\n", "invalid TOKEN_LENGTH");
+	REFUSED(BASE "TOKEN_LENGTH=\n", "invalid TOKEN_LENGTH");
+	REFUSED(BASE "TOKEN_LENGTH=-6\n", "invalid TOKEN_LENGTH");
+	REFUSED(BASE "TOKEN_LENGTH=99999999999999999999\n", "invalid TOKEN_LENGTH");
+	REFUSED(BASE "TOKEN_LENGTH='6 '\n", "invalid TOKEN_LENGTH");
+	REFUSED(BASE "TOKEN_TTL=0\n", "invalid TOKEN_TTL");
+	REFUSED(BASE "TOKEN_TTL=601\n", "invalid TOKEN_TTL");
+	REFUSED(BASE "TOKEN_TTL=-1\n", "invalid TOKEN_TTL");
+	REFUSED(BASE "MAX_ATTEMPTS=0\n", "invalid MAX_ATTEMPTS");
+	REFUSED(BASE "MAX_ATTEMPTS=11\n", "invalid MAX_ATTEMPTS");
+}
+
+static void
+test_bad_choices(void **state)
+{
+	(void)state;
+	REFUSED(BASE "TOKEN_ALPHABET=base64\n", "invalid TOKEN_ALPHABET");
+	REFUSED(BASE "TOKEN_ALPHABET=\n", "invalid TOKEN_ALPHABET");
+	REFUSED(BASE "SMS_TRANSPORT=x\n", "invalid SMS_TRANSPORT");
+	REFUSED(BASE "SMS_TRANSPORT=Telnyx \n", "invalid SMS_TRANSPORT");
+}
+
+static void
+test_country_code(void **state)
+{
+	(void)state;
+	REFUSED(BASE "COUNTRY_CODE=1\n", "COUNTRY_CODE");
+	REFUSED(BASE "COUNTRY_CODE=+0\n", "COUNTRY_CODE");
+	REFUSED(BASE "COUNTRY_CODE=+\n", "COUNTRY_CODE");
+	REFUSED(BASE "COUNTRY_CODE=+1234\n", "COUNTRY_CODE");
+	REFUSED(BASE "COUNTRY_CODE=+1a\n", "COUNTRY_CODE");
+	REFUSED(BASE "COUNTRY_CODE=\n", "COUNTRY_CODE");
+}
+
+static void
+test_api_base_url(void **state)
+{
+	static const char *const good[] = {
+	    "http://127.0.0.1:8080", "http://127.0.0.1", "http://localhost:1/",
+	    "http://[::1]:9",        "https://x",        "https://api.telnyx.com",
+	};
+	char text[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct config cfg;
+		char *log;
+
+		snprintf(text, sizeof(text), BASE "API_BASE_URL=%s\n", good[i]);
+		assert_accepted(&cfg, text, &log);
+		config_free(&cfg);
+		free(log);
+	}
+	/* Plain http would carry the API key in clear text. */
+	REFUSED(BASE "API_BASE_URL=http://example.com\n", "API_BASE_URL");
+	REFUSED(BASE "API_BASE_URL=http://127.0.0.1.example.com\n", "API_BASE_URL");
+	REFUSED(BASE "API_BASE_URL=http://localhost@example.com\n", "API_BASE_URL");
+	REFUSED(BASE "API_BASE_URL=ftp://127.0.0.1\n", "API_BASE_URL");
+	REFUSED(BASE "API_BASE_URL=https://\n", "API_BASE_URL");
+	REFUSED(BASE "API_BASE_URL=https:///x\n", "API_BASE_URL");
+	REFUSED(BASE "API_BASE_URL=api.telnyx.com\n", "API_BASE_URL");
+	REFUSED(BASE "API_BASE_URL=\n", "API_BASE_URL");
+}
+
+/*
+ * In "http://127.0.0.1:80@evil.example" the "127.0.0.1:80" is userinfo
+ * and libcurl would connect to evil.example in plain http, sending the
+ * bearer API key in clear: not loopback, refused.
+ */
+static void
+test_api_base_url_userinfo_is_not_loopback(void **state)
+{
+	(void)state;
+	REFUSED(BASE "API_BASE_URL=http://127.0.0.1:80@evil.example\n", "API_BASE_URL");
+}
+
+static void
+test_paths(void **state)
+{
+	(void)state;
+	REFUSED(BASE "DB_PATH=otp.db\n", "invalid DB_PATH");
+	REFUSED(BASE "DB_PATH=./otp.db\n", "invalid DB_PATH");
+	REFUSED(BASE "DB_PATH=\n", "invalid DB_PATH");
+	REFUSED(BASE "TEMPLATE_DIR=templates\n", "invalid TEMPLATE_DIR");
+	REFUSED("SECRET_KEY=0123456789abcdef\nSMS_TRANSPORT=outbox\nOUTBOX_PATH=out.jsonl\n",
+		"invalid OUTBOX_PATH");
+}
+
+static void
+test_message_text(void **state)
+{
+	struct config cfg;
+	char text[1024], *log;
+
+	(void)state;
+	REFUSED(BASE "MESSAGE_TEXT='Your token'\n", "MESSAGE_TEXT");
+	REFUSED(BASE "MESSAGE_TEXT='{cod}'\n", "MESSAGE_TEXT");
+	REFUSED(BASE "MESSAGE_TEXT=\n", "MESSAGE_TEXT");
+	/* At most OTP_MESSAGE_MAX characters, {code} included. */
+	snprintf(text, sizeof(text), BASE "MESSAGE_TEXT=%0*d{code}\n", OTP_MESSAGE_MAX - 5, 0);
+	assert_refused(text, strlen(text), "MESSAGE_TEXT");
+	snprintf(text, sizeof(text), BASE "MESSAGE_TEXT=%0*d{code}\n", OTP_MESSAGE_MAX - 6, 0);
+	assert_accepted(&cfg, text, &log);
+	assert_int_equal(strlen(cfg.message_text), OTP_MESSAGE_MAX);
+	config_free(&cfg);
+	free(log);
+}
+
+static void
+test_control_characters(void **state)
+{
+	(void)state;
+	REFUSED(BASE "MESSAGE_TEXT='a\x01{code}'\n", "MESSAGE_TEXT");
+	REFUSED(BASE "MESSAGE_TEXT='a\x7f{code}'\n", "MESSAGE_TEXT");
+	REFUSED(BASE "FROM_NUMBER='+1555\t0001111'\n", "FROM_NUMBER");
+	REFUSED(BASE "DB_PATH='/tmp/a\x1b'\n", "DB_PATH");
+}
+
+static void
+test_senders(void **state)
+{
+	static const char *const good[] = {
+	    "+15550001111", "+123456789012345", "12345",   "12345678",
+	    "Acme",         "Acme Co",          "ACME2FA", "A1234567890",
+	};
+	static const char *const odd[] = {
+	    "+1234567",        "+1234567890123456", "+0123456789", "123",
+	    "123456789",       "AcmeCorp1234",      "Acme-Co",     "   ",
+	    "+1 555 000 1111",
+	};
+	char text[256];
+	size_t i;
+
+	(void)state;
+	/* E.164, a short code (4 to 8 digits), an alphanumeric sender id. */
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct config cfg;
+		char *log;
+
+		snprintf(text, sizeof(text), "API_KEY=" SECRET "\nFROM_NUMBER='%s'\n", good[i]);
+		assert_accepted(&cfg, text, &log);
+		assert_string_equal(cfg.from_number, good[i]);
+		config_free(&cfg);
+		free(log);
+	}
+	/* Anything else is sent as it is, with a warning naming FROM_NUMBER:
+	 * Telnyx has the last word, and the tutorial's file holds a placeholder. */
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		struct config cfg;
+		char *log;
+
+		snprintf(text, sizeof(text), "API_KEY=" SECRET "\nFROM_NUMBER='%s'\n", odd[i]);
+		assert_accepted(&cfg, text, &log);
+		assert_non_null(strstr(log, "warning: FROM_NUMBER"));
+		config_free(&cfg);
+		free(log);
+	}
+	REFUSED("API_KEY=" SECRET "\nFROM_NUMBER=123456789012345678901234567890123\n",
+		"invalid FROM_NUMBER");
+	REFUSED(BASE "MESSAGING_PROFILE_ID="
+		     "12345678901234567890123456789012345678901234567890123456789012345\n",
+		"MESSAGING_PROFILE_ID");
+}
+
+static void
+test_required_keys(void **state)
+{
+	struct config cfg;
+	char *log;
+
+	(void)state;
+	REFUSED("FROM_NUMBER='+15550001111'\n", "API_KEY");
+	REFUSED("API_KEY=''\nFROM_NUMBER='+15550001111'\n", "API_KEY");
+	REFUSED("API_KEY=" SECRET "\n", "FROM_NUMBER");
+	REFUSED("", "API_KEY");
+	/* A messaging profile may stand in for FROM_NUMBER. */
+	assert_accepted(&cfg, "API_KEY=" SECRET "\nMESSAGING_PROFILE_ID=prof-1\n", &log);
+	assert_null(cfg.from_number);
+	config_free(&cfg);
+	free(log);
+}
+
+/*
+ * An empty MESSAGING_PROFILE_ID is no sender: with no FROM_NUMBER either,
+ * every send would fail at Telnyx, so the config is refused.
+ */
+static void
+test_empty_profile_is_not_a_sender(void **state)
+{
+	(void)state;
+	REFUSED("API_KEY=" SECRET "\nMESSAGING_PROFILE_ID=''\n", "FROM_NUMBER");
+}
+
+static void
+test_outbox(void **state)
+{
+	struct config cfg;
+	char *log;
+
+	(void)state;
+	REFUSED("SMS_TRANSPORT=outbox\nSECRET_KEY=0123456789abcdef\n", "OUTBOX_PATH");
+	/* Without Telnyx no API_KEY is needed, but a SECRET_KEY is. */
+	REFUSED("SMS_TRANSPORT=outbox\nOUTBOX_PATH=/tmp/o.jsonl\n", "SECRET_KEY");
+	assert_accepted(&cfg,
+			"SMS_TRANSPORT=outbox\nOUTBOX_PATH=/tmp/o.jsonl\n"
+			"SECRET_KEY=0123456789abcdef\n",
+			&log);
+	assert_null(cfg.api_key);
+	assert_int_equal(cfg.transport, TRANSPORT_OUTBOX);
+	assert_string_equal(cfg.secret_key, "0123456789abcdef");
+	config_free(&cfg);
+	free(log);
+}
+
+static void
+test_secret_key(void **state)
+{
+	struct config cfg;
+	char *log;
+
+	(void)state;
+	/* Falls back to API_KEY, also when set but empty. */
+	assert_accepted(&cfg, BASE "SECRET_KEY=''\n", &log);
+	assert_string_equal(cfg.secret_key, SECRET);
+	assert_ptr_not_equal(cfg.secret_key, cfg.api_key);
+	config_free(&cfg);
+	free(log);
+	/* Its own value when given. */
+	assert_accepted(&cfg, BASE "SECRET_KEY=a-different-hmac-key\n", &log);
+	assert_string_equal(cfg.secret_key, "a-different-hmac-key");
+	assert_string_equal(cfg.api_key, SECRET);
+	config_free(&cfg);
+	free(log);
+	/* A short key works, with a warning that does not show it. */
+	assert_accepted(&cfg, BASE "SECRET_KEY=short-key\n", &log);
+	assert_non_null(strstr(log, "warning: SECRET_KEY"));
+	assert_null(strstr(log, "short-key"));
+	config_free(&cfg);
+	free(log);
+}
+
+static void
+test_syntax_errors(void **state)
+{
+	(void)state;
+	REFUSED(BASE "MESSAGE_TEXT='unterminated {code}\n", "line 3 is not KEY=value");
+	REFUSED(BASE "MESSAGE_TEXT=\"unterminated {code}'\n", "line 3 is not KEY=value");
+	/* A quoted value cannot continue on the next line. */
+	REFUSED(BASE "MESSAGE_TEXT='a\n{code}'\n", "line 3 is not KEY=value");
+	REFUSED(BASE "API_KEY\n", "line 3 is not KEY=value");
+	REFUSED(BASE "API_KEY " SECRET "\n", "line 3 is not KEY=value");
+	REFUSED(BASE "=value\n", "line 3 is not KEY=value");
+	REFUSED(BASE "1KEY=value\n", "line 3 is not KEY=value");
+	REFUSED(BASE "TOKEN-LENGTH=6\n", "line 3 is not KEY=value");
+	REFUSED(BASE "MESSAGE_TEXT='{code}' junk\n", "line 3 is not KEY=value");
+	/* Quotes are not doubled or concatenated as in Python. */
+	REFUSED(BASE "MESSAGE_TEXT='it''s {code}'\n", "line 3 is not KEY=value");
+	REFUSED("\n\n" BASE "TOKEN_LENGTH = '6\n", "line 5 is not KEY=value");
+}
+
+static void
+test_nul_byte(void **state)
+{
+	(void)state;
+	REFUSED(BASE "TOKEN_LENGTH=6\0\n", "line 3 has a NUL byte");
+	REFUSED(BASE "API_KEY='" SECRET "\0x'\n", "line 3 has a NUL byte");
+}
+
+static void
+test_long_line(void **state)
+{
+	char *text;
+	size_t n, i;
+
+	(void)state;
+	/* OTP_CONFIG_LINE - 1 characters fit; one more does not. */
+	for (n = OTP_CONFIG_LINE - 1; n <= OTP_CONFIG_LINE; n++) {
+		struct config cfg;
+		char *log;
+		int rc;
+
+		text = malloc(sizeof(BASE) + n + 2);
+		assert_non_null(text);
+		memcpy(text, BASE, sizeof(BASE) - 1);
+		memcpy(text + sizeof(BASE) - 1, "# ", 2);
+		for (i = 2; i < n; i++)
+			text[sizeof(BASE) - 1 + i] = 'x';
+		text[sizeof(BASE) - 1 + n] = '\n';
+		rc = parse(&cfg, text, sizeof(BASE) + n, &log);
+		if (n < OTP_CONFIG_LINE) {
+			assert_int_equal(rc, 0);
+			config_free(&cfg);
+		} else {
+			assert_int_equal(rc, -1);
+			assert_non_null(strstr(log, "line 3 is too long"));
+		}
+		free(log);
+		free(text);
+	}
+}
+
+static void
+test_unknown_key_warns(void **state)
+{
+	struct config cfg;
+	char *log;
+
+	(void)state;
+	assert_accepted(&cfg, BASE "FLASK_ENV='development'\nSERVER_NAME=x\n", &log);
+	assert_non_null(strstr(log, "warning: unknown key FLASK_ENV on line 3"));
+	assert_non_null(strstr(log, "warning: unknown key SERVER_NAME on line 4"));
+	assert_null(strstr(log, "development"));
+	config_free(&cfg);
+	free(log);
+	/* Keys are case-sensitive, as in Python: api_key is not API_KEY. */
+	assert_int_equal(parse(&cfg, "api_key=x\nFROM_NUMBER=+15550001111\n", 35, &log), -1);
+	assert_non_null(strstr(log, "warning: unknown key api_key on line 1"));
+	assert_non_null(strstr(log, "missing API_KEY"));
+	free(log);
+}
+
+/* The API key's value is never logged, whatever goes wrong. */
+static void
+test_key_never_logged(void **state)
+{
+	static const char *const bad[] = {
+	    "API_KEY='" SECRET "\x01'\nFROM_NUMBER=+1\n",
+	    "API_KEY='" SECRET "' trailing\n",
+	    "API_KEY=" SECRET "\nFROM_NUMBER=+15550001111\nAPI_BASE_URL=http://" SECRET "\n",
+	    "API_KEY=" SECRET "\nFROM_NUMBER=+15550001111\nTOKEN_LENGTH=" SECRET "\n",
+	    "API_KEY=" SECRET "\nFROM_NUMBER=" SECRET SECRET "\n",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct config cfg;
+		char *log;
+		int rc = parse(&cfg, bad[i], strlen(bad[i]), &log);
+
+		assert_int_equal(rc, -1);
+		if (strstr(log, SECRET) != NULL)
+			print_error("case %zu logs the key: %s\n", i, log);
+		assert_null(strstr(log, SECRET));
+		assert_string_not_equal(log, "");
+		free(log);
+	}
+}
+
+static void
+test_load(void **state)
+{
+	char dir[256], path[300], *log;
+	struct config cfg;
+	int rc;
+
+	(void)state;
+	unit_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/config.cfg", dir);
+	unit_write_file(path, tutorial, sizeof(tutorial) - 1);
+	unit_cap_begin();
+	rc = config_load(&cfg, path);
+	log = unit_cap_end();
+	assert_int_equal(rc, 0);
+	assert_string_equal(cfg.api_key, "YOUR_API_KEY");
+	assert_int_equal(cfg.token_length, 4);
+	/* Log lines name the file. */
+	assert_non_null(strstr(log, path));
+	config_free(&cfg);
+	free(log);
+
+	/* A directory is not a config file. */
+	unit_cap_begin();
+	rc = config_load(&cfg, dir);
+	log = unit_cap_end();
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(log, "not a regular file"));
+	config_free(&cfg);
+	free(log);
+
+	/* Neither is a missing one. */
+	snprintf(path, sizeof(path), "%s/missing.cfg", dir);
+	unit_cap_begin();
+	rc = config_load(&cfg, path);
+	log = unit_cap_end();
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(log, "cannot open config file"));
+	assert_non_null(strstr(log, "missing.cfg"));
+	config_free(&cfg);
+	free(log);
+
+	/* An invalid file fails as config_parse() does. */
+	snprintf(path, sizeof(path), "%s/bad.cfg", dir);
+	unit_write_file(path, BASE "TOKEN_TTL=0\n", sizeof(BASE "TOKEN_TTL=0\n") - 1);
+	unit_cap_begin();
+	rc = config_load(&cfg, path);
+	log = unit_cap_end();
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(log, "TOKEN_TTL"));
+	free(log);
+	unit_rmtree(dir);
+}
+
+static void
+test_load_too_large(void **state)
+{
+	char dir[256], path[300], *log, *text;
+	struct config cfg;
+	size_t n = OTP_CONFIG_MAX + 1;
+	int rc;
+
+	(void)state;
+	unit_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/big.cfg", dir);
+	/* Valid, but over OTP_CONFIG_MAX bytes: blank lines after BASE. */
+	text = malloc(n);
+	assert_non_null(text);
+	memset(text, '\n', n);
+	memcpy(text, BASE, sizeof(BASE) - 1);
+	unit_write_file(path, text, n);
+	unit_cap_begin();
+	rc = config_load(&cfg, path);
+	log = unit_cap_end();
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(log, "not a regular file of at most"));
+	free(log);
+	/* The same at the limit is fine. */
+	unit_write_file(path, text, n - 1);
+	unit_cap_begin();
+	rc = config_load(&cfg, path);
+	log = unit_cap_end();
+	assert_int_equal(rc, 0);
+	config_free(&cfg);
+	free(log);
+	free(text);
+	unit_rmtree(dir);
+}
+
+static void
+test_country_default(void **state)
+{
+	struct config cfg;
+	const struct config_country *c;
+	char *log;
+
+	(void)state;
+	/* Without ALLOWED_COUNTRY_CODES only COUNTRY_CODE's country is allowed. */
+	assert_accepted(&cfg, BASE "COUNTRY_CODE=+44\n", &log);
+	c = config_country(&cfg, "+442079460958", 1);
+	assert_non_null(c);
+	assert_string_equal(c->code, "+44");
+	assert_int_equal(c->allowed, 1);
+	assert_null(config_country(&cfg, "+12025550143", 1));
+	assert_null(config_country(&cfg, "+12025550143", 0));
+	assert_int_equal(cfg.all_countries, 0);
+	config_free(&cfg);
+	free(log);
+}
+
+static void
+test_limit_keys(void **state)
+{
+	struct config cfg;
+	const struct config_country *c;
+	char *log;
+
+	(void)state;
+	assert_accepted(&cfg,
+			BASE "ALLOWED_COUNTRY_CODES=+1, +44,+124\n"
+			     "COUNTRY_HOURLY_LIMITS=+44:20,+33:5\n"
+			     "WEBOTP_DOMAIN=example.com\n"
+			     "RESEND_AFTER=0\nPHONE_SEND_LIMIT=3\nPHONE_SEND_WINDOW=60\n"
+			     "IP_SEND_LIMIT=7\nHOURLY_SEND_LIMIT=8\nDAILY_SEND_LIMIT=9\n"
+			     "PHONE_FAILURE_LIMIT=100\n",
+			&log);
+	assert_string_equal(log, "");
+	assert_int_equal(cfg.resend_after, 0);
+	assert_int_equal(cfg.phone_send_limit, 3);
+	assert_int_equal(cfg.phone_send_window, 60);
+	assert_int_equal(cfg.ip_send_limit, 7);
+	assert_int_equal(cfg.hourly_send_limit, 8);
+	assert_int_equal(cfg.daily_send_limit, 9);
+	assert_int_equal(cfg.phone_failure_limit, 100);
+	assert_string_equal(cfg.webotp_domain, "example.com");
+	c = config_country(&cfg, "+442079460958", 1);
+	assert_non_null(c);
+	assert_string_equal(c->code, "+44");
+	assert_int_equal(c->hourly, 20);
+	/* The longest code that matches. */
+	c = config_country(&cfg, "+12425550143", 1);
+	assert_non_null(c);
+	assert_string_equal(c->code, "+124");
+	c = config_country(&cfg, "+12025550143", 1);
+	assert_non_null(c);
+	assert_string_equal(c->code, "+1");
+	assert_int_equal(c->hourly, 0);
+	/* A cap for a country does not allow it. */
+	assert_null(config_country(&cfg, "+33123456789", 1));
+	c = config_country(&cfg, "+33123456789", 0);
+	assert_non_null(c);
+	assert_int_equal(c->hourly, 5);
+	assert_int_equal(c->allowed, 0);
+	assert_null(config_country(&cfg, "+4930123456", 0));
+	config_free(&cfg);
+	free(log);
+
+	assert_accepted(&cfg, BASE "ALLOWED_COUNTRY_CODES=*\n", &log);
+	assert_int_equal(cfg.all_countries, 1);
+	config_free(&cfg);
+	free(log);
+}
+
+static void
+test_limit_keys_refused(void **state)
+{
+	(void)state;
+	REFUSED(BASE "RESEND_AFTER=-1\n", "invalid RESEND_AFTER");
+	REFUSED(BASE "RESEND_AFTER=3601\n", "invalid RESEND_AFTER");
+	REFUSED(BASE "PHONE_SEND_LIMIT=0\n", "invalid PHONE_SEND_LIMIT");
+	REFUSED(BASE "PHONE_SEND_WINDOW=59\n", "invalid PHONE_SEND_WINDOW");
+	REFUSED(BASE "IP_SEND_LIMIT=0\n", "invalid IP_SEND_LIMIT");
+	REFUSED(BASE "HOURLY_SEND_LIMIT=0\n", "invalid HOURLY_SEND_LIMIT");
+	REFUSED(BASE "DAILY_SEND_LIMIT=x\n", "invalid DAILY_SEND_LIMIT");
+	REFUSED(BASE "PHONE_FAILURE_LIMIT=101\n", "invalid PHONE_FAILURE_LIMIT");
+	REFUSED(BASE "ALLOWED_COUNTRY_CODES=1\n", "ALLOWED_COUNTRY_CODES");
+	REFUSED(BASE "ALLOWED_COUNTRY_CODES=+0\n", "ALLOWED_COUNTRY_CODES");
+	REFUSED(BASE "ALLOWED_COUNTRY_CODES=+1234\n", "ALLOWED_COUNTRY_CODES");
+	REFUSED(BASE "ALLOWED_COUNTRY_CODES=+1;+44\n", "ALLOWED_COUNTRY_CODES");
+	REFUSED(BASE "ALLOWED_COUNTRY_CODES=' , ,'\n", "ALLOWED_COUNTRY_CODES");
+	REFUSED(BASE "ALLOWED_COUNTRY_CODES=\n", "ALLOWED_COUNTRY_CODES");
+	REFUSED(BASE "COUNTRY_HOURLY_LIMITS=+44\n", "COUNTRY_HOURLY_LIMITS");
+	REFUSED(BASE "COUNTRY_HOURLY_LIMITS=+44:0\n", "COUNTRY_HOURLY_LIMITS");
+	REFUSED(BASE "COUNTRY_HOURLY_LIMITS=+44:x\n", "COUNTRY_HOURLY_LIMITS");
+	REFUSED(BASE "COUNTRY_HOURLY_LIMITS=+44:20x\n", "COUNTRY_HOURLY_LIMITS");
+	REFUSED(BASE "COUNTRY_HOURLY_LIMITS=44:20\n", "COUNTRY_HOURLY_LIMITS");
+	REFUSED(BASE "COUNTRY_HOURLY_LIMITS=+44:1000001\n", "COUNTRY_HOURLY_LIMITS");
+	REFUSED(BASE "WEBOTP_DOMAIN=Example.com\n", "WEBOTP_DOMAIN");
+	REFUSED(BASE "WEBOTP_DOMAIN='a b'\n", "WEBOTP_DOMAIN");
+	REFUSED(BASE "WEBOTP_DOMAIN=exa_mple.com\n", "WEBOTP_DOMAIN");
+	REFUSED(BASE "WEBOTP_DOMAIN=''\n", "WEBOTP_DOMAIN");
+	REFUSED(BASE "WEBOTP_DOMAIN='x.com #code'\n", "WEBOTP_DOMAIN");
+}
+
+static void
+test_handover_keys(void **state)
+{
+	struct config cfg;
+	char *log;
+
+	(void)state;
+	assert_accepted(&cfg,
+			BASE "SIGNING_KEY=0123456789abcdef\nRESULT_DELIVERY=cookie\n"
+			     "RESULT_MAX_AGE=10\n"
+			     "RETURN_TO_ALLOWED='https://app.example.com/, /account/,"
+			     "https://127.0.0.1:8443/x/'\n",
+			&log);
+	assert_string_equal(cfg.signing_key, "0123456789abcdef");
+	assert_int_equal(cfg.delivery, DELIVERY_COOKIE);
+	assert_int_equal(cfg.result_max_age, 10);
+	/* The URLs' origins, for the CSP's form-action. */
+	assert_string_equal(cfg.form_origins, " https://app.example.com https://127.0.0.1:8443");
+	config_free(&cfg);
+	assert_null(cfg.form_origins);
+	free(log);
+
+	assert_accepted(&cfg, BASE, &log);
+	assert_int_equal(cfg.delivery, DELIVERY_QUERY);
+	assert_int_equal(cfg.result_max_age, 300);
+	assert_null(cfg.signing_key);
+	config_free(&cfg);
+	free(log);
+
+	REFUSED(BASE "SIGNING_KEY=0123456789abcde\n", "SIGNING_KEY");
+	REFUSED(BASE "RESULT_DELIVERY=header\n", "invalid RESULT_DELIVERY");
+	REFUSED(BASE "RESULT_MAX_AGE=9\n", "invalid RESULT_MAX_AGE");
+	REFUSED(BASE "RESULT_MAX_AGE=3601\n", "invalid RESULT_MAX_AGE");
+	REFUSED(BASE "RETURN_TO_ALLOWED=//evil.example/\n", "RETURN_TO_ALLOWED");
+	REFUSED(BASE "RETURN_TO_ALLOWED=https://app.example.com\n", "RETURN_TO_ALLOWED");
+	REFUSED(BASE "RETURN_TO_ALLOWED=https://app.example.com@evil.example/\n",
+		"RETURN_TO_ALLOWED");
+	REFUSED(BASE "RETURN_TO_ALLOWED=javascript:alert(1)\n", "RETURN_TO_ALLOWED");
+	REFUSED(BASE "RETURN_TO_ALLOWED=ftp://app.example.com/\n", "RETURN_TO_ALLOWED");
+	/* The assertion travels in the URL: never over plain http. */
+	REFUSED(BASE "RETURN_TO_ALLOWED=http://app.example.com/\n", "RETURN_TO_ALLOWED");
+	REFUSED(BASE "RETURN_TO_ALLOWED='/\\evil.example/'\n", "RETURN_TO_ALLOWED");
+	REFUSED(BASE "RETURN_TO_ALLOWED='https://a.example/\"><x'\n", "RETURN_TO_ALLOWED");
+}
+
+static void
+test_return_to(void **state)
+{
+	static const char *const good[] = {
+	    "/",
+	    "/account/",
+	    "/x?a=1&b=%20#top",
+	    "https://app.example.com/",
+	    "https://app.example.com/next?x=1",
+	};
+	static const char *const bad[] = {
+	    "",
+	    "//evil.example/",
+	    "/\\evil.example/",
+	    "https://app.example.com.evil.example/",
+	    "https://app.example.co/",
+	    "https://evil.example/https://app.example.com/",
+	    "http://app.example.com/",
+	    "javascript:alert(1)",
+	    "/a b",
+	    "/a\"b",
+	    "/a<b",
+	    "/a\n",
+	    "/\xc3\xa9",
+	    "app.example.com/",
+	};
+	char longpath[OTP_RETURN_MAX + 2];
+	struct config cfg;
+	char *log;
+	size_t i;
+
+	(void)state;
+	assert_accepted(&cfg, BASE "RETURN_TO_ALLOWED=https://app.example.com/\n", &log);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (!config_return_to_ok(&cfg, good[i]))
+			print_error("refused: %s\n", good[i]);
+		assert_true(config_return_to_ok(&cfg, good[i]));
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (config_return_to_ok(&cfg, bad[i]))
+			print_error("accepted: %s\n", bad[i]);
+		assert_false(config_return_to_ok(&cfg, bad[i]));
+	}
+	/* At most OTP_RETURN_MAX characters. */
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[OTP_RETURN_MAX] = '\0';
+	assert_true(config_return_to_ok(&cfg, longpath));
+	longpath[OTP_RETURN_MAX] = 'a';
+	longpath[OTP_RETURN_MAX + 1] = '\0';
+	assert_false(config_return_to_ok(&cfg, longpath));
+	config_free(&cfg);
+	free(log);
+
+	/* A list that names paths allows only those paths. */
+	assert_accepted(&cfg, BASE "RETURN_TO_ALLOWED='/account/,https://app.example.com/'\n",
+			&log);
+	assert_true(config_return_to_ok(&cfg, "/account/"));
+	assert_true(config_return_to_ok(&cfg, "/account/settings?x=1"));
+	assert_true(config_return_to_ok(&cfg, "https://app.example.com/x"));
+	assert_false(config_return_to_ok(&cfg, "/"));
+	assert_false(config_return_to_ok(&cfg, "/accounts"));
+	assert_false(config_return_to_ok(&cfg, "/admin/"));
+	assert_false(config_return_to_ok(&cfg, "//account/"));
+	config_free(&cfg);
+	free(log);
+
+	/* Without RETURN_TO_ALLOWED only this site's paths. */
+	assert_accepted(&cfg, BASE, &log);
+	assert_true(config_return_to_ok(&cfg, "/account/"));
+	assert_false(config_return_to_ok(&cfg, "https://app.example.com/"));
+	config_free(&cfg);
+	free(log);
+}
+
+/*
+ * Browsers resolve dot segments ("..", also written "%2e%2e") before they
+ * follow the redirect, so "/~alice/../~bob/" must not pass a list that
+ * names "/~alice/": the assertion would land on another user's pages,
+ * the case shared hosting has.
+ */
+static void
+test_return_to_dot_segments(void **state)
+{
+	static const char *const bad[] = {
+	    "/~alice/../~bob/",
+	    "/~alice/%2e%2e/~bob/",
+	    "/~alice/.%2E/~bob/",
+	    "https://app.example.com/x/../y/",
+	};
+	struct config cfg;
+	char *log;
+	size_t i;
+	int accepted = 0;
+
+	(void)state;
+	assert_accepted(&cfg, BASE "RETURN_TO_ALLOWED='/~alice/,https://app.example.com/x/'\n",
+			&log);
+	assert_true(config_return_to_ok(&cfg, "/~alice/done"));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (config_return_to_ok(&cfg, bad[i])) {
+			print_error("accepted: %s\n", bad[i]);
+			accepted++;
+		}
+	config_free(&cfg);
+	free(log);
+	assert_int_equal(accepted, 0);
+}
+
+static void
+test_path(void **state)
+{
+	(void)state;
+	unsetenv("OTP_CONFIG");
+	assert_string_equal(config_path(), OTP_CONFIG_DEFAULT);
+	setenv("OTP_CONFIG", "", 1);
+	assert_string_equal(config_path(), OTP_CONFIG_DEFAULT);
+	setenv("OTP_CONFIG", "/srv/otp/site.conf", 1);
+	assert_string_equal(config_path(), "/srv/otp/site.conf");
+	unsetenv("OTP_CONFIG");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_tutorial_file),
+	    cmocka_unit_test(test_tutorial_placeholder),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_every_key_set),
+	    cmocka_unit_test(test_lowest_values),
+	    cmocka_unit_test(test_quoting_values),
+	    cmocka_unit_test(test_crlf),
+	    cmocka_unit_test(test_last_line_without_newline_and_override),
+	    cmocka_unit_test(test_booleans),
+	    cmocka_unit_test(test_bad_numbers),
+	    cmocka_unit_test(test_bad_choices),
+	    cmocka_unit_test(test_country_code),
+	    cmocka_unit_test(test_api_base_url),
+	    cmocka_unit_test(test_api_base_url_userinfo_is_not_loopback),
+	    cmocka_unit_test(test_paths),
+	    cmocka_unit_test(test_message_text),
+	    cmocka_unit_test(test_control_characters),
+	    cmocka_unit_test(test_senders),
+	    cmocka_unit_test(test_required_keys),
+	    cmocka_unit_test(test_empty_profile_is_not_a_sender),
+	    cmocka_unit_test(test_outbox),
+	    cmocka_unit_test(test_secret_key),
+	    cmocka_unit_test(test_syntax_errors),
+	    cmocka_unit_test(test_nul_byte),
+	    cmocka_unit_test(test_long_line),
+	    cmocka_unit_test(test_unknown_key_warns),
+	    cmocka_unit_test(test_key_never_logged),
+	    cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_load_too_large),
+	    cmocka_unit_test(test_country_default),
+	    cmocka_unit_test(test_limit_keys),
+	    cmocka_unit_test(test_limit_keys_refused),
+	    cmocka_unit_test(test_handover_keys),
+	    cmocka_unit_test(test_return_to),
+	    cmocka_unit_test(test_return_to_dot_segments),
+	    cmocka_unit_test(test_path),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

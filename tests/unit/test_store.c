@@ -1,0 +1,583 @@
+/*
+ * Proves the SQLite store on real files: the first open creates the schema
+ * (user_version 1, WAL), rows round-trip field by field, a put with the
+ * same id replaces, purge deletes only what has been dead longer than
+ * OTP_PURGE_AFTER, store_fail() kills only the pending code whose hash
+ * matches, rollback undoes, a second handle sees only committed rows, bad
+ * paths and foreign files fail with a log line, send and wrong-code counts
+ * and used assertions are kept as long as the limits need them, and
+ * concurrent processes (each its own connection, as CGI processes are)
+ * lose no update and never fail with "database is locked".
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "unit.h"
+
+#define ID1 "00112233445566778899aabbccddeeff"
+#define ID2 "ffeeddccbbaa99887766554433221100"
+
+struct fixture {
+	char dir[256];
+	char path[300];
+	struct store *st;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	unit_tmpdir(f->dir, sizeof(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/otp.db", f->dir);
+	f->st = store_open(f->path);
+	if (f->st == NULL)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->st);
+	unit_rmtree(f->dir);
+	free(f);
+	return 0;
+}
+
+/* A verification with every field set from seed. */
+static void
+make(struct verification *v, const char *id, int seed)
+{
+	int i;
+
+	memset(v, 0, sizeof(*v));
+	snprintf(v->id, sizeof(v->id), "%s", id);
+	snprintf(v->phone, sizeof(v->phone), "+1202555%04d", seed);
+	for (i = 0; i < OTP_MAC_LEN; i++)
+		v->mac[i] = (unsigned char)(seed * 7 + i);
+	v->created = 1700000000 + seed;
+	v->expires = v->created + 300;
+	v->attempts = seed % 5;
+	v->status = STATUS_PENDING;
+	snprintf(v->message_id, sizeof(v->message_id), "msg-%d", seed);
+	snprintf(v->return_to, sizeof(v->return_to), "/account/%d?x=1", seed);
+}
+
+static void
+assert_same(const struct verification *a, const struct verification *b)
+{
+	assert_string_equal(a->id, b->id);
+	assert_string_equal(a->phone, b->phone);
+	assert_memory_equal(a->mac, b->mac, OTP_MAC_LEN);
+	assert_int_equal(a->created, b->created);
+	assert_int_equal(a->expires, b->expires);
+	assert_int_equal(a->attempts, b->attempts);
+	assert_int_equal(a->status, b->status);
+	assert_string_equal(a->message_id, b->message_id);
+	assert_string_equal(a->return_to, b->return_to);
+}
+
+/* One integer or text from an SQL query on path, through a connection of our own. */
+static void
+query(const char *path, const char *sql, char *out, size_t size)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	snprintf(out, size, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+static void
+test_schema(void **state)
+{
+	struct fixture *f = *state;
+	char out[64];
+
+	query(f->path, "PRAGMA user_version", out, sizeof(out));
+	assert_string_equal(out, "1");
+	query(f->path, "PRAGMA journal_mode", out, sizeof(out));
+	assert_string_equal(out, "wal");
+	query(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'verification'", out,
+	      sizeof(out));
+	assert_string_equal(out, "1");
+	/* Opening again finds the schema made and leaves it alone. */
+	store_close(f->st);
+	f->st = store_open(f->path);
+	assert_non_null(f->st);
+	query(f->path, "PRAGMA user_version", out, sizeof(out));
+	assert_string_equal(out, "1");
+}
+
+static void
+test_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct verification v, got;
+	int s;
+
+	assert_int_equal(store_get(f->st, ID1, &got), 0);
+	for (s = STATUS_PENDING; s <= STATUS_FAILED; s++) {
+		make(&v, ID1, 10 + s);
+		v.status = (enum store_status)s;
+		assert_int_equal(store_put(f->st, &v), 0);
+		assert_int_equal(store_get(f->st, ID1, &got), 1);
+		assert_same(&v, &got);
+	}
+	/* Extremes of what fits. */
+	make(&v, ID2, 1);
+	snprintf(v.phone, sizeof(v.phone), "+123456789012345");
+	memset(v.message_id, 'm', OTP_MSGID_MAX);
+	v.message_id[OTP_MSGID_MAX] = '\0';
+	memset(v.return_to, 'r', OTP_RETURN_MAX);
+	v.return_to[OTP_RETURN_MAX] = '\0';
+	memset(v.mac, 0, OTP_MAC_LEN);  /* NUL bytes in the blob */
+	v.expires = (time_t)4102444800; /* 2100: past 32 bits */
+	v.attempts = 10;
+	assert_int_equal(store_put(f->st, &v), 0);
+	assert_int_equal(store_get(f->st, ID2, &got), 1);
+	assert_same(&v, &got);
+	/* The first row is still there, unchanged by the second. */
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+	assert_int_equal(got.status, STATUS_FAILED);
+	/* An id that is not there. */
+	assert_int_equal(store_get(f->st, "0123", &got), 0);
+	assert_int_equal(store_get(f->st, "", &got), 0);
+}
+
+static void
+test_replace(void **state)
+{
+	struct fixture *f = *state;
+	struct verification v, got;
+	char out[16];
+
+	make(&v, ID1, 1);
+	assert_int_equal(store_put(f->st, &v), 0);
+	make(&v, ID1, 2);
+	v.status = STATUS_LOCKED;
+	assert_int_equal(store_put(f->st, &v), 0);
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+	assert_same(&v, &got);
+	query(f->path, "SELECT count(*) FROM verification", out, sizeof(out));
+	assert_string_equal(out, "1");
+}
+
+static void
+test_purge(void **state)
+{
+	struct fixture *f = *state;
+	struct verification v, got;
+	const time_t now = 1800000000;
+	char out[16];
+
+	/* Dead for longer than OTP_PURGE_AFTER: goes. */
+	make(&v, ID1, 1);
+	v.expires = now - OTP_PURGE_AFTER - 1;
+	assert_int_equal(store_put(f->st, &v), 0);
+	/* Dead for exactly OTP_PURGE_AFTER: stays. */
+	make(&v, ID2, 2);
+	v.expires = now - OTP_PURGE_AFTER;
+	assert_int_equal(store_put(f->st, &v), 0);
+	/* Dead a moment ago, and alive: stay. */
+	make(&v, "11111111111111111111111111111111", 3);
+	v.expires = now - 1;
+	assert_int_equal(store_put(f->st, &v), 0);
+	make(&v, "22222222222222222222222222222222", 4);
+	v.expires = now + 300;
+	assert_int_equal(store_put(f->st, &v), 0);
+
+	assert_int_equal(store_purge(f->st, now), 0);
+	assert_int_equal(store_get(f->st, ID1, &got), 0);
+	assert_int_equal(store_get(f->st, ID2, &got), 1);
+	assert_int_equal(store_get(f->st, "11111111111111111111111111111111", &got), 1);
+	assert_int_equal(store_get(f->st, "22222222222222222222222222222222", &got), 1);
+	query(f->path, "SELECT count(*) FROM verification", out, sizeof(out));
+	assert_string_equal(out, "3");
+	/* Purging again changes nothing. */
+	assert_int_equal(store_purge(f->st, now), 0);
+	query(f->path, "SELECT count(*) FROM verification", out, sizeof(out));
+	assert_string_equal(out, "3");
+}
+
+static void
+test_fail(void **state)
+{
+	struct fixture *f = *state;
+	struct verification v, got;
+	unsigned char other[OTP_MAC_LEN];
+
+	make(&v, ID1, 1);
+	assert_int_equal(store_put(f->st, &v), 0);
+	/* Another code's hash (a newer request replaced it): left alone. */
+	memcpy(other, v.mac, OTP_MAC_LEN);
+	other[OTP_MAC_LEN - 1] ^= 1;
+	assert_int_equal(store_fail(f->st, ID1, other), 0);
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+	assert_int_equal(got.status, STATUS_PENDING);
+	/* Its own hash: dead. */
+	assert_int_equal(store_fail(f->st, ID1, v.mac), 0);
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+	assert_int_equal(got.status, STATUS_FAILED);
+	/* A code already used (or locked) stays what it is. */
+	v.status = STATUS_USED;
+	assert_int_equal(store_put(f->st, &v), 0);
+	assert_int_equal(store_fail(f->st, ID1, v.mac), 0);
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+	assert_int_equal(got.status, STATUS_USED);
+	v.status = STATUS_LOCKED;
+	assert_int_equal(store_put(f->st, &v), 0);
+	assert_int_equal(store_fail(f->st, ID1, v.mac), 0);
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+	assert_int_equal(got.status, STATUS_LOCKED);
+	/* No such verification: nothing to do, no error. */
+	assert_int_equal(store_fail(f->st, ID2, v.mac), 0);
+	assert_int_equal(store_get(f->st, ID2, &got), 0);
+}
+
+static void
+test_set_message_id(void **state)
+{
+	struct fixture *f = *state;
+	struct verification v, got;
+
+	make(&v, ID1, 1);
+	v.message_id[0] = '\0';
+	v.attempts = 3;
+	assert_int_equal(store_put(f->st, &v), 0);
+	assert_int_equal(store_set_message_id(f->st, ID1, "40385f64-5717-4562-b3fc-2c963f66afa6"),
+			 0);
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+	assert_string_equal(got.message_id, "40385f64-5717-4562-b3fc-2c963f66afa6");
+	/* Only that column changes. */
+	assert_int_equal(got.attempts, 3);
+	assert_memory_equal(got.mac, v.mac, OTP_MAC_LEN);
+	assert_int_equal(store_set_message_id(f->st, ID2, "x"), 0);
+	assert_int_equal(store_get(f->st, ID2, &got), 0);
+}
+
+static void
+test_transactions(void **state)
+{
+	struct fixture *f = *state;
+	struct verification v, got;
+
+	make(&v, ID1, 1);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_put(f->st, &v), 0);
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+	store_rollback(f->st);
+	assert_int_equal(store_get(f->st, ID1, &got), 0);
+
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_put(f->st, &v), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+
+	/* A change rolled back leaves the committed row as it was. */
+	assert_int_equal(store_begin(f->st), 0);
+	v.attempts = 4;
+	v.status = STATUS_LOCKED;
+	assert_int_equal(store_put(f->st, &v), 0);
+	store_rollback(f->st);
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+	assert_int_equal(got.attempts, 1);
+	assert_int_equal(got.status, STATUS_PENDING);
+
+	/* Rollback outside a transaction is harmless; commit is an error. */
+	store_rollback(f->st);
+	unit_cap_begin();
+	assert_int_equal(store_commit(f->st), -1);
+	free(unit_cap_end());
+	/* So is a transaction inside a transaction. */
+	assert_int_equal(store_begin(f->st), 0);
+	unit_cap_begin();
+	assert_int_equal(store_begin(f->st), -1);
+	free(unit_cap_end());
+	store_rollback(f->st);
+}
+
+static void
+test_two_handles(void **state)
+{
+	struct fixture *f = *state;
+	struct store *other = store_open(f->path);
+	struct verification v, got;
+
+	assert_non_null(other);
+	make(&v, ID1, 1);
+	assert_int_equal(store_put(f->st, &v), 0);
+	assert_int_equal(store_get(other, ID1, &got), 1);
+	assert_same(&v, &got);
+	/* Readers see committed rows only, and do not wait for the writer. */
+	assert_int_equal(store_begin(f->st), 0);
+	make(&v, ID2, 2);
+	assert_int_equal(store_put(f->st, &v), 0);
+	assert_int_equal(store_get(other, ID2, &got), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(store_get(other, ID2, &got), 1);
+	/* And the other way round. */
+	assert_int_equal(store_fail(other, ID2, v.mac), 0);
+	assert_int_equal(store_get(f->st, ID2, &got), 1);
+	assert_int_equal(got.status, STATUS_FAILED);
+	store_close(other);
+}
+
+/* store_open() on path must fail with a log line containing what. */
+static void
+assert_open_fails(const char *path, const char *what)
+{
+	struct store *st;
+	char *log;
+
+	unit_cap_begin();
+	st = store_open(path);
+	log = unit_cap_end();
+	if (st != NULL || strstr(log, what) == NULL)
+		print_error("store_open(%s): %p, log: %s\n", path, (void *)st, log);
+	store_close(st);
+	assert_null(st);
+	assert_non_null(strstr(log, what));
+	free(log);
+}
+
+static void
+test_open_fails(void **state)
+{
+	struct fixture *f = *state;
+	char path[400];
+	sqlite3 *db;
+
+	/* A directory that does not exist (root could write anywhere else). */
+	snprintf(path, sizeof(path), "%s/missing/otp.db", f->dir);
+	assert_open_fails(path, "cannot open database");
+	/* A directory. */
+	assert_open_fails(f->dir, "database");
+	/* A file that is not a database. */
+	snprintf(path, sizeof(path), "%s/notes.txt", f->dir);
+	unit_write_file(path, "API_KEY='x'\n", 12);
+	assert_open_fails(path, "not a database");
+	/* A database of a later version of the program. */
+	snprintf(path, sizeof(path), "%s/future.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "CREATE TABLE t (x); PRAGMA user_version = 7", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_open_fails(path, "schema version 7");
+	/* A symbolic link is not followed. */
+	snprintf(path, sizeof(path), "%s/link.db", f->dir);
+	assert_int_equal(symlink(f->path, path), 0);
+	assert_open_fails(path, "cannot open database");
+}
+
+/*
+ * Each of PROCS processes opens its own connection and runs ROUNDS
+ * read-modify-write transactions on one row, as concurrent verify.cgi
+ * processes do.  Every increment must land: BEGIN IMMEDIATE serialises
+ * them, the busy timeout makes writers wait instead of failing.
+ */
+#define PROCS  20
+#define ROUNDS 20
+
+static int
+child_increment(const char *path)
+{
+	struct store *st = store_open(path);
+	struct verification v;
+	int i;
+
+	if (st == NULL)
+		return 1;
+	for (i = 0; i < ROUNDS; i++) {
+		if (store_begin(st) < 0 || store_get(st, ID1, &v) != 1)
+			goto fail;
+		v.attempts++;
+		if (store_put(st, &v) < 0 || store_commit(st) < 0)
+			goto fail;
+	}
+	store_close(st);
+	return 0;
+fail:
+	store_rollback(st);
+	store_close(st);
+	return 1;
+}
+
+/* Run fn(path) in n children started together; returns how many failed. */
+static int
+run_children(int n, int (*fn)(const char *), const char *path)
+{
+	int go[2], i, failed = 0, status;
+	pid_t pid;
+
+	assert_int_equal(pipe(go), 0);
+	for (i = 0; i < n; i++) {
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			char c;
+
+			close(go[1]);
+			/* Wait for the start: all at once, for the most contention. */
+			if (read(go[0], &c, 1) != 0)
+				_exit(2);
+			_exit(fn(path));
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (i = 0; i < n; i++) {
+		pid = wait(&status);
+		assert_true(pid > 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			failed++;
+	}
+	return failed;
+}
+
+static void
+test_concurrent_increments(void **state)
+{
+	struct fixture *f = *state;
+	struct verification v;
+
+	make(&v, ID1, 0);
+	v.attempts = 0;
+	assert_int_equal(store_put(f->st, &v), 0);
+	/* No connection of ours is open across fork(). */
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(run_children(PROCS, child_increment, f->path), 0);
+	f->st = store_open(f->path);
+	assert_non_null(f->st);
+	assert_int_equal(store_get(f->st, ID1, &v), 1);
+	assert_int_equal(v.attempts, PROCS * ROUNDS);
+}
+
+static int
+child_open(const char *path)
+{
+	struct store *st = store_open(path);
+	struct verification v;
+	int rc;
+
+	if (st == NULL)
+		return 1;
+	rc = store_get(st, ID1, &v) == 0 ? 0 : 1;
+	store_close(st);
+	return rc;
+}
+
+/* Many first requests at once on a new file: one creates the schema, the
+ * others find it made. */
+static void
+test_concurrent_create(void **state)
+{
+	struct fixture *f = *state;
+	char path[400], out[16];
+
+	snprintf(path, sizeof(path), "%s/new.db", f->dir);
+	assert_int_equal(run_children(PROCS, child_open, path), 0);
+	query(path, "PRAGMA user_version", out, sizeof(out));
+	assert_string_equal(out, "1");
+	query(path, "PRAGMA journal_mode", out, sizeof(out));
+	assert_string_equal(out, "wal");
+}
+
+static void
+test_send_counts(void **state)
+{
+	struct fixture *f = *state;
+	struct store_count c;
+	const time_t now = 1800000000;
+
+	assert_int_equal(store_count(f->st, SCOPE_PHONE, "+12025550143", now - 600, &c), 0);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(c.oldest, 0);
+	assert_int_equal(c.newest, 0);
+	assert_int_equal(store_add_send(f->st, now - 700, "+12025550143", "192.0.2.1", "+1"), 0);
+	assert_int_equal(store_add_send(f->st, now - 100, "+12025550143", "192.0.2.1", "+1"), 0);
+	assert_int_equal(store_add_send(f->st, now - 50, "+12025550143", "192.0.2.2", "+1"), 0);
+	assert_int_equal(store_add_send(f->st, now - 10, "+442079460958", "192.0.2.1", "+44"), 0);
+	/* Only rows after since, of that key. */
+	assert_int_equal(store_count(f->st, SCOPE_PHONE, "+12025550143", now - 600, &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.oldest, now - 100);
+	assert_int_equal(c.newest, now - 50);
+	assert_int_equal(store_count(f->st, SCOPE_CLIENT, "192.0.2.1", now - 3600, &c), 0);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(store_count(f->st, SCOPE_COUNTRY, "+44", now - 3600, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(store_count(f->st, SCOPE_ALL, NULL, now - 3600, &c), 0);
+	assert_int_equal(c.n, 4);
+	assert_int_equal(store_add_failure(f->st, now - 5, "+12025550143"), 0);
+	assert_int_equal(store_count(f->st, SCOPE_FAILURES, "+12025550143", now - 3600, &c), 0);
+	assert_int_equal(c.n, 1);
+	/* Purge: sends older than a day, failures older than an hour. */
+	assert_int_equal(store_purge(f->st, now + 86400 - 200), 0);
+	assert_int_equal(store_count(f->st, SCOPE_ALL, NULL, 0, &c), 0);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(store_count(f->st, SCOPE_FAILURES, "+12025550143", 0, &c), 0);
+	assert_int_equal(c.n, 0);
+}
+
+static void
+test_assertions_used_once(void **state)
+{
+	struct fixture *f = *state;
+	const time_t now = 1800000000;
+
+	assert_int_equal(store_mark_assertion(f->st, ID1, now), 1);
+	assert_int_equal(store_mark_assertion(f->st, ID1, now + 1), 0);
+	assert_int_equal(store_mark_assertion(f->st, ID2, now), 1);
+	/* Kept for a day, then purged. */
+	assert_int_equal(store_purge(f->st, now + 86400), 0);
+	assert_int_equal(store_mark_assertion(f->st, ID1, now + 86400), 0);
+	assert_int_equal(store_purge(f->st, now + 86401), 0);
+	assert_int_equal(store_mark_assertion(f->st, ID1, now + 86401), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_set_message_id, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_fails, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_increments, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_create, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_send_counts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_assertions_used_once, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
