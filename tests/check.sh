@@ -1,10 +1,11 @@
 #!/bin/sh
 # Run every test suite and add up their closing lines ("N passed, N failed").
-# SUITES narrows it: unit, asan, linkage, cgi, abuse, handover, web, browser, fuzz.
+# SUITES narrows it: unit, asan, linkage, cgi, cgi-asan, abuse, handover, web, browser,
+# fuzz.  cgi-asan is the contract suite against the programs built with ASan+UBSan.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 PYTHON=${PYTHON:-/usr/bin/python3}
-SUITES=${SUITES:-"unit asan linkage cgi abuse handover web browser fuzz"}
+SUITES=${SUITES:-"unit asan linkage cgi cgi-asan abuse handover web browser fuzz"}
 mkdir -p tests/out
 passed=0 failed=0 skipped=0 bad=""
 
@@ -78,6 +79,8 @@ for s in $SUITES; do
 	asan) ASAN_OPTIONS=detect_leaks=1 tally asan unit_run tests/unit/*.asan ;;
 	linkage) tally linkage linkage ;;
 	cgi) [ -d tests/cgi ] && tally cgi "$PYTHON" tests/pyrun.py tests/cgi ;;
+	cgi-asan) OTP_TEST_CGI_DIR=$PWD/build/asan/cgi-bin ASAN_OPTIONS=detect_leaks=1 \
+		tally cgi-asan "$PYTHON" tests/pyrun.py tests/cgi ;;
 	abuse) [ -d tests/abuse ] && tally abuse "$PYTHON" tests/pyrun.py tests/abuse ;;
 	handover) [ -d tests/handover ] && tally handover "$PYTHON" tests/pyrun.py tests/handover ;;
 	web) [ -d tests/web ] && tally web "$PYTHON" tests/pyrun.py tests/web ;;

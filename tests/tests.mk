@@ -37,6 +37,20 @@ tests/unit/%.asan: tests/unit/%.c tests/unit/unit.h build/asan/libotp.a $(HEADER
 	  $(shell pkg-config --cflags $(PKGS_C) $(PKGS_NET) cmocka) -O1 -g \
 	  -o $@ $< -x none build/asan/libotp.a $(UNIT_LIBS)
 
+# The CGI programs themselves under ASan+UBSan, for the contract suite
+# (tests/check.sh runs tests/cgi against them: suite cgi-asan).
+build/asan/cgi-bin/%.o: cgi-bin/%.c $(HEADERS) .build-paths
+	@mkdir -p build/asan/cgi-bin
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
+
+build/asan/cgi-bin/request.cgi: build/asan/cgi-bin/request.o build/asan/libotp.a
+	$(CXX) $(SAN) -o $@ $< build/asan/libotp.a $(LIBS_REQUEST)
+
+build/asan/cgi-bin/verify.cgi: build/asan/cgi-bin/verify.o build/asan/libotp.a
+	$(CXX) $(SAN) -o $@ $< build/asan/libotp.a $(LIBS_VERIFY)
+
+ASAN_PROGRAMS = build/asan/cgi-bin/request.cgi build/asan/cgi-bin/verify.cgi
+
 # libFuzzer: clang, the parsers' sources compiled in with the harness.
 FUZZ_CC    = clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -46,7 +60,7 @@ FUZZ_LIB   = lib/log.c lib/config.c lib/cgi.c lib/phone.c lib/code.c
 tests/fuzz/%.fuzz: tests/fuzz/%.c $(FUZZ_LIB) $(HEADERS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB) $(shell pkg-config --libs libcrypto)
 
-tests-build: all $(UNIT_BINS) $(ASAN_BINS) $(FUZZ_BINS)
+tests-build: all $(UNIT_BINS) $(ASAN_BINS) $(ASAN_PROGRAMS) $(FUZZ_BINS)
 
 check: tests-build
 	PYTHON=$(PYTHON) sh tests/check.sh
