@@ -105,10 +105,7 @@ request_parse(const struct config *cfg, const struct cgi_req *req, char **values
 		}
 		if (cfg->signing_key == NULL) {
 			log_msg("%s: missing SIGNING_KEY (needed for return_to)", config_path());
-			reply_error(cfg, 500, "misconfigured", "Service not configured",
-				    "This service is not set up correctly. The site's owner can "
-				    "find the reason in the web server's error log.",
-				    0, NULL);
+			reply_misconfigured(cfg);
 			return 500;
 		}
 		in->return_to = values[FIELD_RETURN_TO];
@@ -249,7 +246,6 @@ request_sent(const struct config *cfg, const struct cgi_req *req, const struct v
 {
 	struct reply_opts opts = {NULL, NULL, NULL, 0, -1};
 	char cookie[512];
-	struct page *p;
 	cJSON *o;
 
 	request_cookie(req, v->id, cookie, sizeof(cookie));
@@ -263,13 +259,7 @@ request_sent(const struct config *cfg, const struct cgi_req *req, const struct v
 		reply_json(cfg, 200, o, &opts);
 		return;
 	}
-	p = page_new("verify.html");
-	page_set(p, "MASKED_PHONE", masked);
-	page_set(p, "VERIFICATION_ID", v->id);
-	page_set_int(p, "CODE_LENGTH", cfg->token_length);
-	page_set_int(p, "TTL_MINUTES", (cfg->token_ttl + 59) / 60);
-	page_set(p, "INPUTMODE", cfg->alphabet == ALPHABET_DIGITS ? "numeric" : "text");
-	reply_page(cfg, 200, p, &opts);
+	reply_code_form(cfg, 200, v->id, masked, NULL, &opts);
 }
 
 /* POST: make, store and send a code. */

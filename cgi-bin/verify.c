@@ -105,25 +105,13 @@ verify_form(const struct config *cfg, int status, const struct verification *v, 
 	    const struct reply_opts *opts)
 {
 	char masked[OTP_PHONE_MAX + 1];
-	struct page *p;
 
 	if (reply_is_json()) {
 		reply_error(cfg, status, "wrong_code", "", msg, 0, opts);
 		return;
 	}
-	p = page_new("verify.html");
-
 	phone_mask(v->phone, masked, sizeof(masked));
-	page_set(p, "MASKED_PHONE", masked);
-	page_set(p, "VERIFICATION_ID", v->id);
-	page_set_int(p, "CODE_LENGTH", cfg->token_length);
-	page_set_int(p, "TTL_MINUTES", (cfg->token_ttl + 59) / 60);
-	page_set(p, "INPUTMODE", cfg->alphabet == ALPHABET_DIGITS ? "numeric" : "text");
-	if (msg != NULL) {
-		page_show(p, "ERROR");
-		page_set(p, "ERROR_MESSAGE", msg);
-	}
-	reply_page(cfg, status, p, opts);
+	reply_code_form(cfg, status, v->id, masked, msg, opts);
 }
 
 /*

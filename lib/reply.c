@@ -116,6 +116,33 @@ reply_error(const struct config *cfg, int status, const char *code, const char *
 	reply_page(cfg, status, p, opts);
 }
 
+void
+reply_misconfigured(const struct config *cfg)
+{
+	reply_error(cfg, 500, "misconfigured", "Service not configured",
+		    "This service is not set up correctly. The site's owner can find the reason "
+		    "in the web server's error log.",
+		    0, NULL);
+}
+
+void
+reply_code_form(const struct config *cfg, int status, const char *id, const char *masked_phone,
+		const char *msg, const struct reply_opts *opts)
+{
+	struct page *p = page_new("verify.html");
+
+	page_set(p, "MASKED_PHONE", masked_phone);
+	page_set(p, "VERIFICATION_ID", id);
+	page_set_int(p, "CODE_LENGTH", cfg->token_length);
+	page_set_int(p, "TTL_MINUTES", (cfg->token_ttl + 59) / 60);
+	page_set(p, "INPUTMODE", cfg->alphabet == ALPHABET_DIGITS ? "numeric" : "text");
+	if (msg != NULL) {
+		page_show(p, "ERROR");
+		page_set(p, "ERROR_MESSAGE", msg);
+	}
+	reply_page(cfg, status, p, opts);
+}
+
 /* Whether the client asked for JSON: "application/json" in Accept. */
 static int
 reply_wants_json(const char *accept)
@@ -146,10 +173,7 @@ reply_front(struct cgi_req *req, struct config *cfg)
 	cgi_read(req, stdin);
 	reply_json_mode = reply_wants_json(req->accept);
 	if (config_load(cfg, config_path()) < 0) {
-		reply_error(NULL, 500, "misconfigured", "Service not configured",
-			    "This service is not set up correctly. The site's owner can find "
-			    "the reason in the web server's error log.",
-			    0, NULL);
+		reply_misconfigured(NULL);
 		cgi_free(req);
 		return 500;
 	}

@@ -43,6 +43,16 @@ void reply_json(const struct config *cfg, int status, cJSON *body, const struct 
 void reply_error(const struct config *cfg, int status, const char *code, const char *title,
 		 const char *message, int new_code, const struct reply_opts *opts);
 
+/* The 500 page of a misconfigured service (the log names the key). */
+void reply_misconfigured(const struct config *cfg);
+
+/*
+ * The code form (templates/verify.html) for verification id, sent to
+ * the number masked_phone, with an error message when msg is not NULL.
+ */
+void reply_code_form(const struct config *cfg, int status, const char *id, const char *masked_phone,
+		     const char *msg, const struct reply_opts *opts);
+
 /*
  * The front line of both programs: read the request (the whole body,
  * always), load the config, run cgi_check().  Returns 0 when the request
