@@ -33,13 +33,22 @@ enum request_field {
 	FIELD_PHONE,
 	FIELD_RETURN_TO,
 	FIELD_PHONE_SIG,
+	FIELD_ID,
 	FIELD__MAX
 };
+
+/* The verification_id field: empty, or an id (it names, it grants nothing). */
+static int
+request_id_ok(const char *s)
+{
+	return s[0] == '\0' || code_is_id(s);
+}
 
 static const struct cgi_field request_fields[FIELD__MAX] = {
     [FIELD_PHONE] = {"phone", NULL},         /* checked by phone_normalize() */
     [FIELD_RETURN_TO] = {"return_to", NULL}, /* checked by config_return_to_ok() */
     [FIELD_PHONE_SIG] = {"phone_sig", NULL}, /* checked by assertion_phone_sig_ok() */
+    [FIELD_ID] = {"verification_id", request_id_ok},
 };
 
 /* What the request asked for, once checked. */
@@ -48,6 +57,7 @@ struct request_in {
 	const char *typed;             /* the phone as typed, or NULL */
 	const char *return_to;         /* checked, or NULL */
 	const char *phone_sig;         /* checked against phone, or NULL */
+	const char *id;                /* verification_id, for clients without cookies */
 };
 
 /* The phone form, with an error message when msg is not NULL. */
@@ -94,6 +104,7 @@ request_parse(const struct config *cfg, const struct cgi_req *req, char **values
 {
 	memset(in, 0, sizeof(*in));
 	in->typed = values[FIELD_PHONE];
+	in->id = values[FIELD_ID];
 	if (values[FIELD_RETURN_TO] != NULL && values[FIELD_RETURN_TO][0] != '\0') {
 		if (!config_return_to_ok(cfg, values[FIELD_RETURN_TO])) {
 			log_audit("refused", NULL, req->remote_addr, NULL, "reason=return_to");
@@ -177,7 +188,8 @@ toolong:
 /*
  * Check the send limits and store the code for phone: in the visitor's
  * pending verification for the same number if there is one (its wrong-try
- * count carries over), else in a new one.  Fills v.  All in one
+ * count carries over; the visitor's is named by the cookie or, for
+ * clients without cookies, the verification_id field), else in a new one.  Fills v.  All in one
  * transaction, so that concurrent requests are counted exactly.  Returns
  * 0, 429 (with *retry_after and *why), or -1 (logged).
  */
@@ -197,7 +209,10 @@ request_store(struct store *st, const struct config *cfg, const struct cgi_req *
 		store_rollback(st);
 		return rc;
 	}
-	if (cgi_cookie(req->cookie, OTP_COOKIE, id, sizeof(id)) && code_is_id(id)) {
+	/* The visitor's verification: the cookie's, else the field's. */
+	if ((cgi_cookie(req->cookie, OTP_COOKIE, id, sizeof(id)) && code_is_id(id)) ||
+	    (in->id != NULL && code_is_id(in->id) &&
+	     snprintf(id, sizeof(id), "%s", in->id) == OTP_ID_LEN)) {
 		if ((found = store_get(st, id, v)) < 0)
 			goto fail;
 		found = found && v->status == STATUS_PENDING && !strcmp(v->phone, in->phone);

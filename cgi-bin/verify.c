@@ -99,6 +99,15 @@ verify_id(const struct cgi_req *req, const char *field, char id[OTP_ID_LEN + 1])
 	return cgi_cookie(req->cookie, OTP_COOKIE, id, OTP_ID_LEN + 1) && code_is_id(id);
 }
 
+/* 503: the database cannot be read or written. */
+static void
+verify_unavailable(const struct config *cfg)
+{
+	reply_error(cfg, 503, "unavailable", "Service unavailable",
+		    "Codes cannot be checked right now. Please try again in a few minutes.", 0,
+		    NULL);
+}
+
 /* The code form for v, with an error message when msg is not NULL. */
 static void
 verify_form(const struct config *cfg, int status, const struct verification *v, const char *msg,
@@ -314,10 +323,7 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 		goto out;
 	}
 	if ((st = store_open(cfg->db_path)) == NULL) {
-		reply_error(cfg, 503, "unavailable", "Service unavailable",
-			    "Codes cannot be checked right now. Please try again in a few "
-			    "minutes.",
-			    0, NULL);
+		verify_unavailable(cfg);
 		goto out;
 	}
 	switch (verify_check(st, cfg, id, values[FIELD_TOKEN], time(NULL), &v, &opts.retry_after)) {
@@ -368,10 +374,7 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 			    1, NULL);
 		break;
 	case OUTCOME_ERROR:
-		reply_error(cfg, 503, "unavailable", "Service unavailable",
-			    "Codes cannot be checked right now. Please try again in a few "
-			    "minutes.",
-			    0, NULL);
+		verify_unavailable(cfg);
 		break;
 	}
 out:
@@ -392,10 +395,15 @@ verify_get(const struct config *cfg, const struct cgi_req *req)
 	struct store *st = NULL;
 	int found = 0;
 
-	if (verify_id(req, NULL, id) && (st = store_open(cfg->db_path)) != NULL)
+	if (verify_id(req, NULL, id)) {
+		if ((st = store_open(cfg->db_path)) == NULL) {
+			verify_unavailable(cfg);
+			return;
+		}
 		found = store_get(st, id, &v) == 1 && v.status == STATUS_PENDING &&
 			time(NULL) < v.expires && v.attempts < cfg->max_attempts;
-	store_close(st);
+		store_close(st);
+	}
 	if (reply_is_json()) {
 		cJSON *o = cJSON_CreateObject();
 

@@ -177,6 +177,22 @@ class ReplacementTest(CGITestCase):
         self.assertStatus(self.site.verify(wrong_code(code2, 0), vid=vid2), (410, 422))
         self.assertStatus(self.site.verify(code2, vid=vid2), 410)
 
+    def test_attempt_count_carries_over_without_cookies(self):
+        # a client without cookies names its verification with the verification_id field
+        r1, vid1, code1 = self.start_flow(PHONE)
+        for i in range(2):
+            self.assertStatus(self.site.verify(wrong_code(code1, i), vid=vid1), 422)
+        r2 = self.site.request(PHONE, extra_fields={'verification_id': vid1})
+        self.assertStatus(r2, 200, 'verify')
+        self.assertEqual(r2.vid, vid1, 'a new verification instead of the pending one')
+        code2 = self.fake.code_for(PHONE)
+        self.assertStatus(self.site.verify(wrong_code(code2, 0), vid=vid1), 410)
+
+    def test_malformed_verification_id_on_request_is_400(self):
+        r = self.site.request(PHONE, extra_fields={'verification_id': 'not-an-id'})
+        self.assertStatus(r, 400)
+        self.assertEqual(self.fake.messages, [])
+
     def test_one_try_left_after_replacement(self):
         r1, vid1, code1 = self.start_flow(PHONE)
         for i in range(2):
