@@ -107,11 +107,13 @@ request_parse(const struct config *cfg, const struct cgi_req *req, char **values
 	in->id = values[FIELD_ID];
 	if (values[FIELD_RETURN_TO] != NULL && values[FIELD_RETURN_TO][0] != '\0') {
 		if (!config_return_to_ok(cfg, values[FIELD_RETURN_TO])) {
-			log_audit("refused", NULL, req->remote_addr, NULL, "reason=return_to");
-			request_form(cfg, 400, "invalid_return_to",
-				     "The site sent you here with a return address that is not "
-				     "allowed.",
-				     NULL);
+			/* Not the form: a verification the site never hears of is no use. */
+			log_audit("refused", NULL, req->remote_addr, NULL,
+				  "status=400 reason=return_to");
+			reply_error(cfg, 400, "invalid_return_to", "Bad return address",
+				    "The site sent you here with a return address that is not "
+				    "allowed. Please go back to the site and try again.",
+				    0, NULL);
 			return 400;
 		}
 		if (cfg->signing_key == NULL) {
@@ -123,6 +125,8 @@ request_parse(const struct config *cfg, const struct cgi_req *req, char **values
 	}
 	if (values[FIELD_PHONE] == NULL || values[FIELD_PHONE][0] == '\0') {
 		if (values[FIELD_PHONE_SIG] != NULL || need_phone) {
+			log_audit("refused", NULL, req->remote_addr, NULL,
+				  "status=400 reason=missing_phone");
 			in->typed = NULL;
 			request_form(cfg, 400, "missing_phone", "Please enter your phone number.",
 				     in);
@@ -131,7 +135,8 @@ request_parse(const struct config *cfg, const struct cgi_req *req, char **values
 		return 0;
 	}
 	if (phone_normalize(values[FIELD_PHONE], cfg->country_code, in->phone) < 0) {
-		log_debug("refused with 400: not a phone number");
+		log_audit("refused", NULL, req->remote_addr, NULL,
+			  "status=400 reason=invalid_phone");
 		request_form(cfg, 400, "invalid_phone",
 			     "That does not look like a phone number. Use digits, with + and the "
 			     "country code for numbers abroad.",
@@ -141,7 +146,8 @@ request_parse(const struct config *cfg, const struct cgi_req *req, char **values
 	if (values[FIELD_PHONE_SIG] != NULL) {
 		if (cfg->signing_key == NULL ||
 		    !assertion_phone_sig_ok(cfg->signing_key, in->phone, values[FIELD_PHONE_SIG])) {
-			log_audit("refused", NULL, req->remote_addr, NULL, "reason=phone_sig");
+			log_audit("refused", NULL, req->remote_addr, NULL,
+				  "status=400 reason=phone_sig");
 			in->typed = NULL;
 			in->phone[0] = '\0';
 			request_form(cfg, 400, "bad_signature",
@@ -159,9 +165,10 @@ request_parse(const struct config *cfg, const struct cgi_req *req, char **values
  * The SMS text: MESSAGE_TEXT with each {code} replaced, and with
  * WEBOTP_DOMAIN the origin-bound line "@domain #code" last, so that
  * browsers offer the code on that site only.  config checked that
- * MESSAGE_TEXT has a {code} and is short enough for the result to fit.
+ * MESSAGE_TEXT has a {code} and is short enough for the result to fit;
+ * returns 0, or -1 if it did not all the same.
  */
-static void
+static int
 request_text(const struct config *cfg, const char *code, char *out, size_t size)
 {
 	const char *p = cfg->message_text, *at;
@@ -180,9 +187,10 @@ request_text(const struct config *cfg, const char *code, char *out, size_t size)
 	else
 		w = snprintf(out + n, size - n, "%s", p);
 	if (w >= 0 && (size_t)w < size - n)
-		return;
+		return 0;
 toolong:
 	out[0] = '\0';
+	return -1;
 }
 
 /*
@@ -199,20 +207,17 @@ request_store(struct store *st, const struct config *cfg, const struct cgi_req *
 	      struct verification *v, long *retry_after, const char **why)
 {
 	char id[OTP_ID_LEN + 1];
-	int found = 0, rc;
+	int found = 0, rc, seed = 0;
 
 	if (store_begin(st) < 0)
 		return -1;
 	if (store_purge(st, now) < 0)
 		goto fail;
-	if ((rc = limit_send(st, cfg, in->phone, client, now, retry_after, why)) != 0) {
+	if ((rc = limit_send(st, cfg, in->phone, client, now, &seed, retry_after, why)) != 0) {
 		store_rollback(st);
 		return rc;
 	}
-	/* The visitor's verification: the cookie's, else the field's. */
-	if ((cgi_cookie(req->cookie, OTP_COOKIE, id, sizeof(id)) && code_is_id(id)) ||
-	    (in->id != NULL && code_is_id(in->id) &&
-	     snprintf(id, sizeof(id), "%s", in->id) == OTP_ID_LEN)) {
+	if (cgi_vid(req, in->id, id)) {
 		if ((found = store_get(st, id, v)) < 0)
 			goto fail;
 		found = found && v->status == STATUS_PENDING && !strcmp(v->phone, in->phone);
@@ -225,12 +230,16 @@ request_store(struct store *st, const struct config *cfg, const struct cgi_req *
 		}
 		snprintf(v->phone, sizeof(v->phone), "%s", in->phone);
 	}
+	/* No new code resets the number's wrong-try count (NIST SP 800-63B). */
+	if (v->attempts < seed)
+		v->attempts = seed;
 	v->created = now;
 	v->expires = now + cfg->token_ttl;
 	v->status = STATUS_PENDING;
 	v->message_id[0] = '\0';
-	snprintf(v->return_to, sizeof(v->return_to), "%s",
-		 in->return_to != NULL ? in->return_to : "");
+	/* "Send a new code" comes without return_to: keep the one the site gave. */
+	if (in->return_to != NULL)
+		snprintf(v->return_to, sizeof(v->return_to), "%s", in->return_to);
 	if (code_mac(cfg->secret_key, v->id, code, v->mac) < 0) {
 		log_msg("cannot compute HMAC");
 		goto fail;
@@ -243,17 +252,6 @@ fail:
 	return -1;
 }
 
-/* The Set-Cookie value carrying the id: this directory only, no script. */
-static void
-request_cookie(const struct cgi_req *req, const char *id, char *out, size_t size)
-{
-	char path[256];
-
-	cgi_script_dir(req->script_name, path, sizeof(path));
-	snprintf(out, size, "%s=%s; Path=%s; HttpOnly; SameSite=Strict%s", OTP_COOKIE, id, path,
-		 req->https ? "; Secure" : "");
-}
-
 /* The answer after a code went out: the code form, or JSON. */
 static void
 request_sent(const struct config *cfg, const struct cgi_req *req, const struct verification *v,
@@ -263,8 +261,8 @@ request_sent(const struct config *cfg, const struct cgi_req *req, const struct v
 	char cookie[512];
 	cJSON *o;
 
-	request_cookie(req, v->id, cookie, sizeof(cookie));
-	opts.set_cookie = cookie;
+	if (cgi_vid_cookie(req, v->id, cookie, sizeof(cookie)) == 0)
+		opts.set_cookie = cookie;
 	if (reply_is_json()) {
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "status", "pending");
@@ -305,7 +303,7 @@ request_send(const struct config *cfg, const struct cgi_req *req)
 	limit_client_key(req->remote_addr, client, sizeof(client));
 	phone_mask(in.phone, masked, sizeof(masked));
 	if (!limit_country_allowed(cfg, in.phone)) {
-		log_audit("refused", masked, req->remote_addr, NULL, "reason=country");
+		log_audit("refused", masked, req->remote_addr, NULL, "status=400 reason=country");
 		request_form(cfg, 400, "country_not_allowed",
 			     "Sorry, we cannot send codes to numbers in that country. Please use "
 			     "another number.",
@@ -329,8 +327,10 @@ request_send(const struct config *cfg, const struct cgi_req *req)
 			log_msg("WARNING: %s reached: no codes are sent to anyone until it "
 				"passes (SMS pumping?)",
 				why);
-		snprintf(msg, sizeof(msg),
-			 "Too many codes were asked for. Please wait %ld minute%s and try again.",
+		snprintf(msg, sizeof(msg), "Too many %s. Please wait %ld minute%s and try again.",
+			 strstr(why, "ATTEMPTS") != NULL || strstr(why, "FAILURE") != NULL
+			     ? "wrong codes were tried for this number"
+			     : "codes were asked for",
 			 (opts.retry_after + 59) / 60,
 			 (opts.retry_after + 59) / 60 == 1 ? "" : "s");
 		reply_error(cfg, 429, "rate_limited", "Please wait", msg, 0, &opts);
@@ -345,8 +345,13 @@ request_send(const struct config *cfg, const struct cgi_req *req)
 		goto out;
 	}
 	log_audit("requested", masked, req->remote_addr, v.id, "attempts=%d", v.attempts);
-	request_text(cfg, code, text, sizeof(text));
-	rc = sms_send(cfg, in.phone, text, &res);
+	if (request_text(cfg, code, text, sizeof(text)) < 0) {
+		log_msg("MESSAGE_TEXT does not fit in %d bytes", OTP_TEXT_MAX);
+		memset(&res, 0, sizeof(res));
+		snprintf(res.reason, sizeof(res.reason), "message too long");
+		rc = -1;
+	} else
+		rc = sms_send(cfg, in.phone, text, &res);
 	explicit_bzero(text, sizeof(text));
 	if (rc < 0) {
 		log_audit("provider_error", masked, req->remote_addr, v.id,

@@ -87,18 +87,6 @@ enum verify_outcome {
 	OUTCOME_ERROR    /* the database failed */
 };
 
-/* The id of the visitor's verification: the form's, else the cookie's.
- * Returns 1 with id set, or 0. */
-static int
-verify_id(const struct cgi_req *req, const char *field, char id[OTP_ID_LEN + 1])
-{
-	if (field != NULL && code_is_id(field)) {
-		memcpy(id, field, OTP_ID_LEN + 1);
-		return 1;
-	}
-	return cgi_cookie(req->cookie, OTP_COOKIE, id, OTP_ID_LEN + 1) && code_is_id(id);
-}
-
 /* 503: the database cannot be read or written. */
 static void
 verify_unavailable(const struct config *cfg)
@@ -116,7 +104,8 @@ verify_form(const struct config *cfg, int status, const struct verification *v, 
 	char masked[OTP_PHONE_MAX + 1];
 
 	if (reply_is_json()) {
-		reply_error(cfg, status, "wrong_code", "", msg, 0, opts);
+		reply_error(cfg, status, status == 422 ? "wrong_code" : "missing_token", "", msg, 0,
+			    opts);
 		return;
 	}
 	phone_mask(v->phone, masked, sizeof(masked));
@@ -193,11 +182,12 @@ verify_return_url(const char *return_to, const char *assertion, char *out, size_
 }
 
 /*
- * The cookie carrying the assertion, for the return path's directory
- * only.  The path goes into a header attribute: anything but plain path
- * characters (a ';' would add attributes) falls back to "/".
+ * The cookie carrying the assertion, for the directory of return_to (a
+ * path on this site).  The path goes into a header attribute: anything
+ * but plain path characters (a ';' would add attributes) falls back to
+ * "/".  Returns 0, or -1 if it does not fit in out.
  */
-static void
+static int
 verify_result_cookie(const struct config *cfg, const struct cgi_req *req, const char *return_to,
 		     const char *assertion, char *out, size_t size)
 {
@@ -205,10 +195,8 @@ verify_result_cookie(const struct config *cfg, const struct cgi_req *req, const 
 				   "0123456789/._~-";
 	const char *path = return_to, *end;
 	size_t n;
+	int w;
 
-	/* For a URL on another host the cookie is for this site's root. */
-	if (return_to[0] != '/')
-		path = "/";
 	end = path + strcspn(path, "?#");
 	while (end > path && end[-1] != '/')
 		end--;
@@ -217,8 +205,9 @@ verify_result_cookie(const struct config *cfg, const struct cgi_req *req, const 
 		path = "/";
 		n = 1;
 	}
-	snprintf(out, size, "otp_assertion=%s; Path=%.*s; Max-Age=%d; HttpOnly; SameSite=Lax%s",
-		 assertion, (int)n, path, cfg->result_max_age, req->https ? "; Secure" : "");
+	w = snprintf(out, size, "otp_assertion=%s; Path=%.*s; Max-Age=%d; HttpOnly; SameSite=Lax%s",
+		     assertion, (int)n, path, cfg->result_max_age, req->https ? "; Secure" : "");
+	return w < 0 || (size_t)w >= size ? -1 : 0;
 }
 
 /*
@@ -256,9 +245,10 @@ verify_success(const struct config *cfg, const struct cgi_req *req, const struct
 		return;
 	}
 	if (have && v->return_to[0] != '\0') {
-		if (cfg->delivery == DELIVERY_COOKIE) {
-			verify_result_cookie(cfg, req, v->return_to, signed_, cookie,
-					     sizeof(cookie));
+		/* A cookie of this host is no use to another: a URL gets the query. */
+		if (cfg->delivery == DELIVERY_COOKIE && v->return_to[0] == '/' &&
+		    verify_result_cookie(cfg, req, v->return_to, signed_, cookie, sizeof(cookie)) ==
+			0) {
 			opts->set_cookie2 = cookie;
 			snprintf(url, sizeof(url), "%s", v->return_to);
 		} else if (verify_return_url(v->return_to, signed_, url, sizeof(url)) < 0)
@@ -278,17 +268,6 @@ verify_success(const struct config *cfg, const struct cgi_req *req, const struct
 	reply_page(cfg, 200, p, opts);
 }
 
-/* The cookie is of no more use once the verification is over. */
-static void
-verify_clear_cookie(const struct cgi_req *req, char *out, size_t size)
-{
-	char path[256];
-
-	cgi_script_dir(req->script_name, path, sizeof(path));
-	snprintf(out, size, "%s=; Path=%s; Max-Age=0; HttpOnly; SameSite=Strict%s", OTP_COOKIE,
-		 path, req->https ? "; Secure" : "");
-}
-
 static void
 verify_post(const struct config *cfg, const struct cgi_req *req)
 {
@@ -300,15 +279,16 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 	size_t i;
 
 	if (cgi_form(req->body, req->body_len, verify_fields, FIELD__MAX, values) != 0) {
-		log_msg("refused with 400: malformed form from %s",
-			req->remote_addr != NULL ? req->remote_addr : "-");
+		log_audit("refused", NULL, req->remote_addr, NULL, "status=400 reason=form");
 		reply_error(cfg, 400, "bad_request", "Bad request",
 			    "The code could not be read: use only the letters and digits of the "
 			    "text message.",
 			    1, NULL);
 		return;
 	}
-	if (!verify_id(req, values[FIELD_ID], id)) {
+	if (!cgi_vid(req, values[FIELD_ID], id)) {
+		log_audit("refused", NULL, req->remote_addr, NULL,
+			  "status=400 reason=no_verification");
 		reply_error(cfg, 400, "no_verification", "No code was asked for",
 			    "This browser has no code waiting to be checked. Ask for a code "
 			    "first.",
@@ -317,21 +297,29 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 	}
 	if (values[FIELD_TOKEN] != NULL)
 		verify_token_squeeze(values[FIELD_TOKEN]);
-	if (values[FIELD_TOKEN] == NULL || values[FIELD_TOKEN][0] == '\0') {
-		reply_error(cfg, 400, "missing_token", "No code entered",
-			    "Please enter the code from the text message.", 1, NULL);
-		goto out;
-	}
 	if ((st = store_open(cfg->db_path)) == NULL) {
 		verify_unavailable(cfg);
+		goto out;
+	}
+	if (values[FIELD_TOKEN] == NULL || values[FIELD_TOKEN][0] == '\0') {
+		log_audit("refused", NULL, req->remote_addr, id, "status=400 reason=missing_token");
+		/* The form again, if there is one to show. */
+		if (store_get(st, id, &v) == 1 && v.status == STATUS_PENDING &&
+		    time(NULL) < v.expires)
+			verify_form(cfg, 400, &v, "Please enter the code from the text message.",
+				    NULL);
+		else
+			reply_error(cfg, 400, "missing_token", "No code entered",
+				    "Please enter the code from the text message.", 1, NULL);
 		goto out;
 	}
 	switch (verify_check(st, cfg, id, values[FIELD_TOKEN], time(NULL), &v, &opts.retry_after)) {
 	case OUTCOME_RIGHT:
 		phone_mask(v.phone, masked, sizeof(masked));
 		log_audit("verified", masked, req->remote_addr, id, "attempts=%d", v.attempts);
-		verify_clear_cookie(req, cookie, sizeof(cookie));
-		opts.set_cookie = cookie;
+		/* The cookie is of no more use once the verification is over. */
+		if (cgi_vid_cookie(req, NULL, cookie, sizeof(cookie)) == 0)
+			opts.set_cookie = cookie;
 		verify_success(cfg, req, &v, masked, &opts);
 		break;
 	case OUTCOME_WRONG:
@@ -395,7 +383,7 @@ verify_get(const struct config *cfg, const struct cgi_req *req)
 	struct store *st = NULL;
 	int found = 0;
 
-	if (verify_id(req, NULL, id)) {
+	if (cgi_vid(req, NULL, id)) {
 		if ((st = store_open(cfg->db_path)) == NULL) {
 			verify_unavailable(cfg);
 			return;

@@ -10,7 +10,8 @@
 #define OTP_QUERY_MAX  (4 * 1024)    /* longest QUERY_STRING looked at */
 #define OTP_FIELD_MAX  1024          /* longest decoded form value */
 #define OTP_FIELDS_MAX 32            /* most name=value pairs in one form */
-#define OTP_HEADER_MAX 4096          /* longest Cookie/Origin/Referer looked at */
+#define OTP_HEADER_MAX 4096          /* longest Origin/Referer/Host looked at */
+#define OTP_COOKIE_MAX 16384         /* longest Cookie header looked at */
 
 #define OTP_ID_BYTES  16                 /* verification id: 128 random bits */
 #define OTP_ID_LEN    (OTP_ID_BYTES * 2) /* ... as lower-case hex */

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "cgi.h"
+#include "code.h"
 #include "bounds.h"
 #include "log.h"
 
@@ -78,7 +79,10 @@ cgi_read(struct cgi_req *req, FILE *in)
 	req->host = cgi_env("HTTP_HOST");
 	req->origin = cgi_env_origin("HTTP_ORIGIN");
 	req->referer = cgi_env_origin("HTTP_REFERER");
-	req->cookie = cgi_env("HTTP_COOKIE");
+	/* Sites' own cookies can be large: the cookie has a cap of its own. */
+	req->cookie = getenv("HTTP_COOKIE");
+	if (req->cookie != NULL && (req->cookie[0] == '\0' || strlen(req->cookie) > OTP_COOKIE_MAX))
+		req->cookie = NULL;
 	req->query = cgi_env("QUERY_STRING");
 	req->script_name = cgi_env("SCRIPT_NAME");
 	req->remote_addr = cgi_env("REMOTE_ADDR");
@@ -470,4 +474,27 @@ cgi_write(const struct cgi_reply *r, FILE *out)
 	if (r->body_len > 0)
 		fwrite(r->body, 1, r->body_len, out);
 	return fflush(out) == 0 ? 0 : -1;
+}
+
+int
+cgi_vid(const struct cgi_req *req, const char *field, char out[OTP_ID_LEN + 1])
+{
+	if (field != NULL && code_is_id(field)) {
+		memcpy(out, field, OTP_ID_LEN + 1);
+		return 1;
+	}
+	return cgi_cookie(req->cookie, OTP_COOKIE, out, OTP_ID_LEN + 1) && code_is_id(out);
+}
+
+int
+cgi_vid_cookie(const struct cgi_req *req, const char *id, char *out, size_t size)
+{
+	char path[256];
+	int n;
+
+	cgi_script_dir(req->script_name, path, sizeof(path));
+	n = snprintf(out, size, "%s=%s; Path=%s;%s HttpOnly; SameSite=Strict%s", OTP_COOKIE,
+		     id != NULL ? id : "", path, id != NULL ? "" : " Max-Age=0;",
+		     req->https ? "; Secure" : "");
+	return n < 0 || (size_t)n >= size ? -1 : 0;
 }

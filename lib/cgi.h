@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "bounds.h"
+
 enum cgi_method {
 	CGI_GET,
 	CGI_POST,
@@ -90,6 +92,20 @@ int cgi_cookie(const char *header, const char *name, char *out, size_t size);
 /* The directory of script_name ("/cgi-bin/x.cgi" -> "/cgi-bin/"), for
  * the cookie's Path.  Always NUL-terminates; "/" when unknown. */
 void cgi_script_dir(const char *script_name, char *out, size_t size);
+
+/*
+ * The visitor's verification id: the form's field when it holds one, else
+ * the OTP_COOKIE cookie's.  Returns 1 with out set, or 0.  The id names a
+ * verification; it grants nothing by itself.
+ */
+int cgi_vid(const struct cgi_req *req, const char *field, char out[OTP_ID_LEN + 1]);
+
+/*
+ * The Set-Cookie value carrying id (NULL: clearing it): HttpOnly,
+ * SameSite=Strict, for the programs' directory, Secure under HTTPS.
+ * Returns 0, or -1 if out (size bytes) is too small.
+ */
+int cgi_vid_cookie(const struct cgi_req *req, const char *id, char *out, size_t size);
 
 /* The reason phrase for a status ("Not Found"). */
 const char *cgi_reason(int status);

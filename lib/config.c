@@ -34,9 +34,6 @@
 #ifndef OTP_DB_DEFAULT
 #define OTP_DB_DEFAULT "/var/lib/otp/otp.db"
 #endif
-#ifndef OTP_TEMPLATE_DEFAULT
-#define OTP_TEMPLATE_DEFAULT "/usr/share/otp/templates"
-#endif
 
 enum config_type {
 	TYPE_STR,  /* any text without control characters */
@@ -350,13 +347,16 @@ config_url_ok(const char *url)
 	return 0;
 }
 
-/* Whether s is a country calling code: '+', 1 to 3 digits, not 0 first. */
+/*
+ * Whether s is a calling-code prefix for the lists: '+', 1 to 4 digits,
+ * not 0 first (4 lets a list name a +1 area such as +1876).
+ */
 static int
 config_is_cc(const char *s, size_t n)
 {
 	size_t i;
 
-	if (n < 2 || n > 4 || s[0] != '+' || s[1] == '0')
+	if (n < 2 || n > 5 || s[0] != '+' || s[1] == '0')
 		return 0;
 	for (i = 1; i < n; i++)
 		if (s[i] < '0' || s[i] > '9')

@@ -7,6 +7,11 @@
 
 #include <stddef.h>
 
+/* Built in by the Makefile from its install paths. */
+#ifndef OTP_TEMPLATE_DEFAULT
+#define OTP_TEMPLATE_DEFAULT "/usr/share/otp/templates"
+#endif
+
 enum config_alphabet {
 	ALPHABET_HEX,
 	ALPHABET_DIGITS
@@ -47,7 +52,7 @@ struct config {
 	char *country_hourly_limits; /* "+44:20,+1:100", or NULL */
 	char *webotp_domain;         /* adds "@domain #code" to the SMS */
 	struct config_country {
-		char code[5]; /* "+44" */
+		char code[6]; /* "+44", "+1876" */
 		int hourly;   /* codes per hour to it; 0: no cap of its own */
 		int allowed;  /* in ALLOWED_COUNTRY_CODES */
 	} countries[32];

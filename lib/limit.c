@@ -71,50 +71,59 @@ limit_one(struct store *st, enum store_scope scope, const char *key, long max, l
 
 int
 limit_send(struct store *st, const struct config *cfg, const char *phone, const char *client,
-	   time_t now, long *retry_after, const char **why)
+	   time_t now, int *attempts, long *retry_after, const char **why)
 {
+	time_t until;
 	const struct config_country *cc = config_country(cfg, phone, 0);
+	/*
+	 * Most specific first: the reason logged is the nearest.  The
+	 * cooldown is per phone, whoever asks: against one number bombed from
+	 * many addresses.  Its price: a 429 tells that somebody asked for a
+	 * code for that number in the last RESEND_AFTER seconds.
+	 */
+	const struct {
+		enum store_scope scope;
+		const char *key;
+		long max, window;
+		const char *name;
+	} limits[] = {
+	    {SCOPE_PHONE, phone, 1, cfg->resend_after, "RESEND_AFTER"},
+	    {SCOPE_PHONE, phone, cfg->phone_send_limit, cfg->phone_send_window, "PHONE_SEND_LIMIT"},
+	    {SCOPE_FAILURES, phone, cfg->phone_failure_limit, HOUR, "PHONE_FAILURE_LIMIT"},
+	    {SCOPE_CLIENT, client, cfg->ip_send_limit, HOUR, "IP_SEND_LIMIT"},
+	    {SCOPE_COUNTRY, cc != NULL ? cc->code : "", cc != NULL ? cc->hourly : 0, HOUR,
+	     "COUNTRY_HOURLY_LIMITS"},
+	    {SCOPE_ALL, NULL, cfg->hourly_send_limit, HOUR, "HOURLY_SEND_LIMIT"},
+	    {SCOPE_ALL, NULL, cfg->daily_send_limit, DAY, "DAILY_SEND_LIMIT"},
+	};
+	size_t i;
 	int rc;
 
 	*retry_after = 0;
-	/* Cheapest and most specific first: the reason logged is the nearest. */
-	if (cfg->resend_after > 0 &&
-	    (rc = limit_one(st, SCOPE_PHONE, phone, 1, cfg->resend_after, now, retry_after)) != 0) {
-		*why = "resend cooldown";
-		return rc;
-	}
-	if ((rc = limit_one(st, SCOPE_PHONE, phone, cfg->phone_send_limit, cfg->phone_send_window,
-			    now, retry_after)) != 0) {
-		*why = "PHONE_SEND_LIMIT";
-		return rc;
-	}
-	if ((rc = limit_one(st, SCOPE_FAILURES, phone, cfg->phone_failure_limit, HOUR, now,
-			    retry_after)) != 0) {
-		*why = "PHONE_FAILURE_LIMIT";
-		return rc;
-	}
-	if ((rc = limit_one(st, SCOPE_CLIENT, client, cfg->ip_send_limit, HOUR, now,
-			    retry_after)) != 0) {
-		*why = "IP_SEND_LIMIT";
-		return rc;
-	}
-	if (cc != NULL && cc->hourly > 0 &&
-	    (rc = limit_one(st, SCOPE_COUNTRY, cc->code, cc->hourly, HOUR, now, retry_after)) !=
-		0) {
-		*why = "COUNTRY_HOURLY_LIMITS";
-		return rc;
-	}
-	if ((rc = limit_one(st, SCOPE_ALL, NULL, cfg->hourly_send_limit, HOUR, now, retry_after)) !=
-	    0) {
-		*why = "HOURLY_SEND_LIMIT";
-		return rc;
-	}
-	if ((rc = limit_one(st, SCOPE_ALL, NULL, cfg->daily_send_limit, DAY, now, retry_after)) !=
-	    0) {
-		*why = "DAILY_SEND_LIMIT";
-		return rc;
-	}
 	*why = NULL;
+	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		/* A window or a cap of 0 is no limit (RESEND_AFTER=0, no country cap). */
+		if (limits[i].max <= 0 || limits[i].window <= 0)
+			continue;
+		rc = limit_one(st, limits[i].scope, limits[i].key, limits[i].max, limits[i].window,
+			       now, retry_after);
+		if (rc != 0) {
+			*why = limits[i].name;
+			return rc;
+		}
+	}
+	/*
+	 * No new code resets the wrong-try count of the number's live codes
+	 * (NIST SP 800-63B rev. 4): the new one starts from the highest, and
+	 * none is sent while one of them is locked.
+	 */
+	if (store_phone_attempts(st, phone, now, attempts, &until) < 0)
+		return -1;
+	if (*attempts >= cfg->max_attempts) {
+		*retry_after = until > now ? (long)(until - now) : 1;
+		*why = "MAX_ATTEMPTS";
+		return 429;
+	}
 	return store_add_send(st, now, phone, client, cc != NULL ? cc->code : "") < 0 ? -1 : 0;
 }
 

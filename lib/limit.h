@@ -27,12 +27,14 @@ void limit_client_key(const char *remote_addr, char *out, size_t size);
 /*
  * May a code go to phone, asked for by client, now?  Checks the resend
  * cooldown, the per-phone, per-client, per-country, hourly and daily
- * limits and the wrong-code limit, and if all pass records the send.
+ * limits, the wrong-code limit, and that no live code of the number is
+ * locked; if all pass, records the send and sets *attempts to the wrong
+ * tries the new code starts with (the most of the number's live codes).
  * Returns 0, 429 (with *retry_after in seconds and *why naming the
  * limit, for the log), or -1 on a database error.
  */
 int limit_send(struct store *st, const struct config *cfg, const char *phone, const char *client,
-	       time_t now, long *retry_after, const char **why);
+	       time_t now, int *attempts, long *retry_after, const char **why);
 
 /*
  * May phone take another guess?  0, or 429 with *retry_after when it has

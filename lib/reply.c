@@ -12,10 +12,6 @@
 #include "log.h"
 #include "reply.h"
 
-#ifndef OTP_TEMPLATE_DEFAULT
-#define OTP_TEMPLATE_DEFAULT "/usr/share/otp/templates"
-#endif
-
 static const char reply_fallback[] =
     "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
     "<title>Service unavailable</title></head>\n<body data-page=\"error\">"

@@ -32,6 +32,7 @@ enum store_stmt {
 	STMT_PURGE_SENDS,
 	STMT_PURGE_FAILURES,
 	STMT_COUNT_PHONE,
+	STMT_PHONE_ATTEMPTS,
 	STMT_COUNT_CLIENT,
 	STMT_COUNT_COUNTRY,
 	STMT_COUNT_ALL,
@@ -61,6 +62,8 @@ static const char *const store_sql[STMT__MAX] = {
     [STMT_PURGE_SENDS] = "DELETE FROM send WHERE at < ?1",
     [STMT_PURGE_FAILURES] = "DELETE FROM failure WHERE at < ?1",
     [STMT_COUNT_PHONE] = "SELECT count(*), min(at), max(at) FROM send WHERE phone = ?2 AND at > ?1",
+    [STMT_PHONE_ATTEMPTS] = "SELECT max(attempts), max(expires) FROM verification "
+			    "WHERE phone = ?1 AND status != 'used' AND expires > ?2",
     [STMT_COUNT_CLIENT] = "SELECT count(*), min(at), max(at) FROM send "
 			  "WHERE client = ?2 AND at > ?1",
     [STMT_COUNT_COUNTRY] = "SELECT count(*), min(at), max(at) FROM send "
@@ -432,4 +435,26 @@ store_mark_assertion(struct store *st, const char *vid, time_t now)
 	if (store_step_done(st, s) < 0)
 		return -1;
 	return sqlite3_changes(st->db) == 1 ? 1 : 0;
+}
+
+int
+store_phone_attempts(struct store *st, const char *phone, time_t now, int *n, time_t *expires)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_PHONE_ATTEMPTS);
+
+	*n = 0;
+	*expires = 0;
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		log_msg("database error: %s", sqlite3_errmsg(st->db));
+		sqlite3_reset(s);
+		return -1;
+	}
+	*n = sqlite3_column_int(s, 0);
+	*expires = (time_t)sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	return 0;
 }

@@ -85,6 +85,14 @@ struct store_count {
 int store_count(struct store *st, enum store_scope scope, const char *key, time_t since,
 		struct store_count *out);
 
+/*
+ * The most wrong tries of a live verification of phone that was not
+ * used (pending, locked, or failed to send), and when the latest such
+ * one expires: a new code for the number starts from that count, so that
+ * no new code resets it.  Returns 0 (n = 0 when there is none) or -1.
+ */
+int store_phone_attempts(struct store *st, const char *phone, time_t now, int *n, time_t *expires);
+
 /* Record a code sent, or a wrong code.  Return 0 or -1. */
 int store_add_send(struct store *st, time_t now, const char *phone, const char *client,
 		   const char *country);

@@ -87,7 +87,7 @@ class BurstTest(AbuseCase):
         # RESEND_AFTER at its default: one code for the phone, 49 refusals.
         results = self.burst(self.site, lambda i: self.site.request(
             PHONE, remote_addr='10.53.0.%d' % (i + 1), timeout=120))
-        self.check_burst(results, 1, 'resend cooldown')
+        self.check_burst(results, 1, 'RESEND_AFTER')
         self.assertEqual(self.wait_settled(1), 1)
 
 

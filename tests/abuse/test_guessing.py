@@ -105,6 +105,11 @@ class PhoneFailureLimitTest(AbuseCase):
         # An hour later (failure rows aged) PHONE may guess and get codes again.
         age_failures(site, HOUR)
         self.assertStatus(site.verify(code, vid=vid, remote_addr='10.60.0.3'), 200, 'success')
+        # ...and by then A's and B's locked codes are long expired (aged in the test's DB):
+        # while one lives, its count carries over and no new code goes out
+        self.assert429(site.request(PHONE, remote_addr='10.60.0.9'), 300, why='MAX_ATTEMPTS',
+                       at_least=240)
+        db_query(site, 'UPDATE verification SET expires = 0')
         self.start_flow(PHONE, site=site, remote_addr='10.60.0.9')
 
     def test_boundary(self):
@@ -124,6 +129,9 @@ class PhoneFailureLimitTest(AbuseCase):
         for i in range(2):
             for _ in range(9):
                 self.assertStatus(site.verify(wrong_code(code), vid=vid), 422)
+            # used up by the right code: a live code's count would carry over to
+            # the next (per number), a used one's does not
+            self.assertStatus(site.verify(code, vid=vid), 200, 'success')
             r, vid, code = self.start_flow(PHONE, site=site, remote_addr='10.61.1.%d' % i)
         # 18 wrong so far; a fresh visitor may make 2 more.
         self.assertStatus(site.verify(wrong_code(code), vid=vid), 422)

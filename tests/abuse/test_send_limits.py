@@ -34,9 +34,9 @@ class ResendCooldownTest(AbuseCase):
         # once is refused, also for the same visitor, and nothing is sent.
         r1, vid, code = self.start_flow(PHONE)
         r2 = self.site.request(PHONE, vid=vid)
-        self.assert429(r2, 30, why='resend cooldown', at_least=25)
+        self.assert429(r2, 30, why='RESEND_AFTER', at_least=25)
         r3 = self.site.request('(202) 555-0143', remote_addr='10.40.0.2')  # same number, typed
-        self.assert429(r3, 30, why='resend cooldown')
+        self.assert429(r3, 30, why='RESEND_AFTER')
         self.assertEqual(self.wait_settled(1), 1, 'a refused request sent an SMS')
         # Another number is not held back.
         self.start_flow(OTHER_PHONE)
@@ -48,7 +48,7 @@ class ResendCooldownTest(AbuseCase):
         r1, vid, code = self.start_flow(PHONE, site=site)
         # Ageing the send row stands for waiting: 25 s later, still 5 s to go.
         age_sends(site, 25)
-        ra = self.assert429(site.request(PHONE, vid=vid), 30, why='resend cooldown')
+        ra = self.assert429(site.request(PHONE, vid=vid), 30, why='RESEND_AFTER')
         self.assertLessEqual(ra, 5, 'Retry-After does not count from the last send')
         # 30 s after the send it is allowed again (at == now - RESEND_AFTER is out).
         age_sends(site, 5)

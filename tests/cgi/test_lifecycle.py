@@ -150,7 +150,7 @@ class LockoutTest(CGITestCase):
 
 
 class ReplacementTest(CGITestCase):
-    # no resend cooldown: these ask for a new code right away
+    # no RESEND_AFTER: these ask for a new code right away
     site_keys = {'MAX_ATTEMPTS': 3, 'RESEND_AFTER': 0}
 
     def test_new_request_replaces_pending_code(self):

@@ -1,6 +1,6 @@
-"""429: the send limits, the resend cooldown, the wrong-code cap, the country
+"""429: the send limits, the RESEND_AFTER, the wrong-code cap, the country
 allow-list (DESIGN section 1: 'per-phone, per-client and global send limits,
-resend cooldown, country allow-list')."""
+RESEND_AFTER, country allow-list')."""
 
 import concurrent.futures
 import time

@@ -627,7 +627,7 @@ class SecurityHeadersEverywhereTest(CGITestCase):
         wrong = '0000' if code != '0000' else '1111'
         seen['422'] = site.verify(wrong, vid=vid)
         seen['410'] = site.verify(code, vid='e' * 32)
-        seen['429'] = site.request(PHONE, vid=vid)  # the resend cooldown
+        seen['429'] = site.request(PHONE, vid=vid)  # the RESEND_AFTER
         seen['500'] = site.run(REQUEST, 'GET', config=str(site.dir / 'missing.conf'))
         self.fake.mode = 'status:401'
         seen['502'] = site.request('+12025550199', remote_addr='10.6.0.1')

@@ -749,11 +749,24 @@ test_read_environment(void **state)
 	assert_null(req.remote_addr);
 	cgi_free(&req);
 
-	/* Over-long headers are ignored, not cut... */
+	/* Over-long headers are ignored, not cut (a Cookie has a larger cap:
+	 * sites' own cookies can be big)... */
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	setenv("HTTP_COOKIE", big, 1);
 	setenv("HTTPS", "off", 1);
+	read_body(&req, "0", "", 0, &at);
+	assert_non_null(req.cookie);
+	cgi_free(&req);
+	{
+		char *huge = malloc(OTP_COOKIE_MAX + 2);
+
+		assert_non_null(huge);
+		memset(huge, 'a', OTP_COOKIE_MAX + 1);
+		huge[OTP_COOKIE_MAX + 1] = '\0';
+		setenv("HTTP_COOKIE", huge, 1);
+		free(huge);
+	}
 	read_body(&req, "0", "", 0, &at);
 	assert_null(req.cookie);
 	assert_int_equal(req.https, 0);
@@ -1073,10 +1086,61 @@ test_reasons(void **state)
 	assert_non_null(cgi_reason(999));
 }
 
+/* The visitor's id: the field's when it holds one, else the cookie's. */
+static void
+test_vid(void **state)
+{
+	struct cgi_req req;
+	char id[OTP_ID_LEN + 1];
+
+	(void)state;
+	memset(&req, 0, sizeof(req));
+	req.cookie = "a=1; otp_vid=00112233445566778899aabbccddeeff; b=2";
+	assert_int_equal(cgi_vid(&req, NULL, id), 1);
+	assert_string_equal(id, "00112233445566778899aabbccddeeff");
+	assert_int_equal(cgi_vid(&req, "ffeeddccbbaa99887766554433221100", id), 1);
+	assert_string_equal(id, "ffeeddccbbaa99887766554433221100");
+	/* A field that is no id falls back to the cookie. */
+	assert_int_equal(cgi_vid(&req, "nope", id), 1);
+	assert_string_equal(id, "00112233445566778899aabbccddeeff");
+	req.cookie = "otp_vid=0011223344556677889";
+	assert_int_equal(cgi_vid(&req, NULL, id), 0);
+	req.cookie = "otp_vid=00112233445566778899AABBCCDDEEFF";
+	assert_int_equal(cgi_vid(&req, NULL, id), 0);
+	req.cookie = NULL;
+	assert_int_equal(cgi_vid(&req, "", id), 0);
+}
+
+static void
+test_vid_cookie(void **state)
+{
+	struct cgi_req req;
+	char out[256];
+
+	(void)state;
+	memset(&req, 0, sizeof(req));
+	req.script_name = "/cgi-bin/otp/request.cgi";
+	assert_int_equal(cgi_vid_cookie(&req, "00112233445566778899aabbccddeeff", out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "otp_vid=00112233445566778899aabbccddeeff; Path=/cgi-bin/otp/; "
+				 "HttpOnly; SameSite=Strict");
+	req.https = 1;
+	assert_int_equal(cgi_vid_cookie(&req, NULL, out, sizeof(out)), 0);
+	assert_string_equal(out, "otp_vid=; Path=/cgi-bin/otp/; Max-Age=0; HttpOnly; "
+				 "SameSite=Strict; Secure");
+	/* A script name with odd characters gives the root, never a header break. */
+	req.script_name = "/cgi bin/x.cgi";
+	assert_int_equal(cgi_vid_cookie(&req, NULL, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "Path=/;"));
+	assert_int_equal(cgi_vid_cookie(&req, "00112233445566778899aabbccddeeff", out, 20), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_vid),
+	    cmocka_unit_test(test_vid_cookie),
 	    cmocka_unit_test(test_urldecode),
 	    cmocka_unit_test(test_urldecode_malformed),
 	    cmocka_unit_test(test_urldecode_len),

@@ -861,7 +861,8 @@ test_limit_keys_refused(void **state)
 	REFUSED(BASE "PHONE_FAILURE_LIMIT=101\n", "invalid PHONE_FAILURE_LIMIT");
 	REFUSED(BASE "ALLOWED_COUNTRY_CODES=1\n", "ALLOWED_COUNTRY_CODES");
 	REFUSED(BASE "ALLOWED_COUNTRY_CODES=+0\n", "ALLOWED_COUNTRY_CODES");
-	REFUSED(BASE "ALLOWED_COUNTRY_CODES=+1234\n", "ALLOWED_COUNTRY_CODES");
+	/* Up to 4 digits: a +1 area such as +1876 may be named; 5 is too many. */
+	REFUSED(BASE "ALLOWED_COUNTRY_CODES=+12345\n", "ALLOWED_COUNTRY_CODES");
 	REFUSED(BASE "ALLOWED_COUNTRY_CODES=+1;+44\n", "ALLOWED_COUNTRY_CODES");
 	REFUSED(BASE "ALLOWED_COUNTRY_CODES=' , ,'\n", "ALLOWED_COUNTRY_CODES");
 	REFUSED(BASE "ALLOWED_COUNTRY_CODES=\n", "ALLOWED_COUNTRY_CODES");
@@ -876,6 +877,29 @@ test_limit_keys_refused(void **state)
 	REFUSED(BASE "WEBOTP_DOMAIN=exa_mple.com\n", "WEBOTP_DOMAIN");
 	REFUSED(BASE "WEBOTP_DOMAIN=''\n", "WEBOTP_DOMAIN");
 	REFUSED(BASE "WEBOTP_DOMAIN='x.com #code'\n", "WEBOTP_DOMAIN");
+}
+
+/* A +1 area (4 digits) may have a cap of its own, below +1's. */
+static void
+test_area_prefix(void **state)
+{
+	struct config cfg;
+	char *log;
+	const struct config_country *c;
+
+	(void)state;
+	assert_accepted(&cfg, BASE "COUNTRY_HOURLY_LIMITS='+1876:5, +1:100'\n", &log);
+	c = config_country(&cfg, "+18765550123", 0);
+	assert_non_null(c);
+	assert_string_equal(c->code, "+1876");
+	assert_int_equal(c->hourly, 5);
+	c = config_country(&cfg, "+12025550143", 0);
+	assert_string_equal(c->code, "+1");
+	assert_int_equal(c->hourly, 100);
+	/* Allowed by the default list (+1), capped by its own entry. */
+	assert_non_null(config_country(&cfg, "+18765550123", 1));
+	config_free(&cfg);
+	free(log);
 }
 
 static void
@@ -1049,6 +1073,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_area_prefix),
 	    cmocka_unit_test(test_tutorial_file),
 	    cmocka_unit_test(test_tutorial_placeholder),
 	    cmocka_unit_test(test_defaults),

@@ -544,6 +544,47 @@ test_send_counts(void **state)
 	assert_int_equal(c.n, 0);
 }
 
+/*
+ * The wrong tries a new code for a number starts from: the most of the
+ * number's live codes that were not used; used and expired ones, and
+ * other numbers' codes, do not count.
+ */
+static void
+test_phone_attempts(void **state)
+{
+	struct fixture *f = *state;
+	struct verification v;
+	const time_t now = 1700000100;
+	time_t until;
+	int n;
+
+	assert_int_equal(store_phone_attempts(f->st, "+12025550001", now, &n, &until), 0);
+	assert_int_equal(n, 0);
+	make(&v, ID1, 1); /* +12025550001, expires 1700000301 */
+	v.attempts = 2;
+	assert_int_equal(store_put(f->st, &v), 0);
+	make(&v, ID2, 1);
+	v.attempts = 4;
+	v.status = STATUS_LOCKED;
+	v.expires = now + 50;
+	assert_int_equal(store_put(f->st, &v), 0);
+	assert_int_equal(store_phone_attempts(f->st, "+12025550001", now, &n, &until), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(until, 1700000301);
+	/* Once the locked one has expired, only the live one counts. */
+	assert_int_equal(store_phone_attempts(f->st, "+12025550001", now + 60, &n, &until), 0);
+	assert_int_equal(n, 2);
+	/* A used code starts nothing; another number is another count. */
+	make(&v, ID1, 1);
+	v.attempts = 3;
+	v.status = STATUS_USED;
+	assert_int_equal(store_put(f->st, &v), 0);
+	assert_int_equal(store_phone_attempts(f->st, "+12025550001", now + 60, &n, &until), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_phone_attempts(f->st, "+12025550002", now, &n, &until), 0);
+	assert_int_equal(n, 0);
+}
+
 static void
 test_assertions_used_once(void **state)
 {
@@ -577,6 +618,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_concurrent_create, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_send_counts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_assertions_used_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_phone_attempts, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

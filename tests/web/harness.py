@@ -62,7 +62,7 @@ PROGRAMS = ("request.cgi", "verify.cgi")
 
 # Every test visitor comes from 127.0.0.1: the per-client and global send
 # limits must let a test run's few hundred codes through.  The per-phone
-# limits and the resend cooldown keep their defaults (tests use a phone
+# limits and the RESEND_AFTER keep their defaults (tests use a phone
 # each, or lower them themselves).
 LIMIT_SETTINGS = {
     "IP_SEND_LIMIT": 1000,
