@@ -79,7 +79,8 @@ class BodySizeTest(CGITestCase):
                 with self.subTest(prog=prog.name, declared=declared):
                     r = self.site.post(prog, 'phone=%2B1202', content_length=declared, timeout=10)
                     self.assertFalse(r.timed_out, 'hung waiting for the rest of the body')
-                    self.assertStatus(r, (400, 413))
+                    # a short body is malformed; a declared length over 8 KiB is too large
+                    self.assertStatus(r, 400 if declared <= 8192 else 413)
         self.assertEqual(self.fake.messages, [])
 
     def test_content_length_larger_than_body_stdin_left_open(self):
@@ -88,13 +89,13 @@ class BodySizeTest(CGITestCase):
         r = self.site.post(REQUEST, 'phone=%2B1202', content_length=100, timeout=20,
                            keep_stdin_open=3)
         self.assertFalse(r.timed_out, 'hung on a short body')
-        self.assertStatus(r, (400, 408, 413))
+        self.assertStatus(r, 400)
 
     def test_bad_content_length(self):
         for cl in ('-1', 'abc', '12abc', '1e3', ' ', '99999999999999999999999'):
             with self.subTest(content_length=cl):
                 r = self.site.post(REQUEST, 'phone=%2B12025550143', content_length=cl, timeout=10)
-                self.assertStatus(r, (400, 411, 413))
+                self.assertStatus(r, 400)
         self.assertEqual(self.fake.messages, [])
 
 
@@ -207,9 +208,7 @@ class BadInputTest(CGITestCase):
         for body in ('', 'verification_id=' + '0' * 32, 'tok=1234'):
             with self.subTest(prog='verify', body=body):
                 r = self.site.post(VERIFY, body, cookie='otp_vid=' + '0' * 32)
-                self.assertStatus(r, (400, 410))
-                if body != 'verification_id=' + '0' * 32:
-                    self.assertEqual(r.status, 400, r.describe())
+                self.assertStatus(r, 400)
         self.assertEqual(self.fake.messages, [])
 
     def test_bad_percent_encoding_400(self):
@@ -261,7 +260,7 @@ class BadInputTest(CGITestCase):
         for vid in ('xyz', '0' * 31, '0' * 33, 'G' * 32, '../../etc/passwd', "' OR 1=1 --"):
             with self.subTest(vid=vid):
                 r = self.site.verify('1234', vid=vid)
-                self.assertStatus(r, (400, 410))
+                self.assertStatus(r, 400)
 
 
 class ConfigErrorTest(CGITestCase):
@@ -464,13 +463,12 @@ class ProviderFailureTest(CGITestCase):
     def test_503_then_ok_is_retried_once(self):
         self.fake.mode = 'fail_then_ok:503'
         r = self.site.request(PHONE, timeout=30)
-        self.assertStatus(r, (200, 502))
+        self.assertStatus(r, 200)
         msgs = self.fake.messages
-        if r.status == 200:
-            self.assertEqual(len(msgs), 2)
-            self.assertEqual(msgs[0]['text'], msgs[1]['text'], 'a retry sends the same code')
-            code = self.fake.code_for(PHONE)
-            self.assertStatus(self.site.verify(code, vid=r.vid), 200, 'success')
+        self.assertEqual(len(msgs), 2)
+        self.assertEqual(msgs[0]['text'], msgs[1]['text'], 'a retry sends the same code')
+        code = self.fake.code_for(PHONE)
+        self.assertStatus(self.site.verify(code, vid=r.vid), 200, 'success')
 
     def test_500_then_ok_is_not_retried(self):
         self.fake.mode = 'fail_then_ok:500'
@@ -597,8 +595,8 @@ class OutboxFailureTest(CGITestCase):
     def test_unwritable_outbox(self):
         site = self.make_site({'SMS_TRANSPORT': 'outbox', 'OUTBOX_PATH': '/proc/nonexistent/out'})
         r = site.request(PHONE)
-        self.assertStatus(r, (502, 503))
-        self.assertTrue(r.stderr.strip())
+        self.assertStatus(r, 502)
+        self.assertIn('reason=cannot%20open%20outbox', r.stderr)
 
 
 class SecurityHeadersEverywhereTest(CGITestCase):
