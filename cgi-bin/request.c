@@ -37,19 +37,15 @@ enum request_field {
 	FIELD__MAX
 };
 
-/* The verification_id field: empty, or an id (it names, it grants nothing). */
-static int
-request_id_ok(const char *s)
-{
-	return s[0] == '\0' || code_is_id(s);
-}
-
 static const struct cgi_field request_fields[FIELD__MAX] = {
     [FIELD_PHONE] = {"phone", NULL},         /* checked by phone_normalize() */
     [FIELD_RETURN_TO] = {"return_to", NULL}, /* checked by config_return_to_ok() */
     [FIELD_PHONE_SIG] = {"phone_sig", NULL}, /* checked by assertion_phone_sig_ok() */
-    [FIELD_ID] = {"verification_id", request_id_ok},
+    [FIELD_ID] = {"verification_id", cgi_vid_ok},
 };
+
+#define REQUEST_UNAVAILABLE                                                                        \
+	"We cannot send codes right now. Nothing was sent; please try again later."
 
 /* What the request asked for, once checked. */
 struct request_in {
@@ -199,12 +195,12 @@ toolong:
  * count carries over; the visitor's is named by the cookie or, for
  * clients without cookies, the verification_id field), else in a new one.  Fills v.  All in one
  * transaction, so that concurrent requests are counted exactly.  Returns
- * 0, 429 (with *retry_after and *why), or -1 (logged).
+ * 0, 429 (with *hit), or -1 (logged).
  */
 static int
 request_store(struct store *st, const struct config *cfg, const struct cgi_req *req,
 	      const char *client, const struct request_in *in, const char *code, time_t now,
-	      struct verification *v, long *retry_after, const char **why)
+	      struct verification *v, struct limit_hit *hit)
 {
 	char id[OTP_ID_LEN + 1];
 	int found = 0, rc, seed = 0;
@@ -213,7 +209,7 @@ request_store(struct store *st, const struct config *cfg, const struct cgi_req *
 		return -1;
 	if (store_purge(st, now) < 0)
 		goto fail;
-	if ((rc = limit_send(st, cfg, in->phone, client, now, &seed, retry_after, why)) != 0) {
+	if ((rc = limit_send(st, cfg, in->phone, client, now, &seed, hit)) != 0) {
 		store_rollback(st);
 		return rc;
 	}
@@ -281,13 +277,12 @@ request_send(const struct config *cfg, const struct cgi_req *req)
 {
 	char *values[FIELD__MAX];
 	char masked[OTP_PHONE_MAX + 1], code[OTP_CODE_MAX + 1], text[OTP_TEXT_MAX];
-	char client[64], msg[160], ecode[64], reason[256];
-	struct reply_opts opts = {NULL, NULL, NULL, 0, -1};
+	char client[64], ecode[64], reason[256];
+	struct limit_hit hit;
 	struct request_in in;
 	struct verification v;
 	struct sms_result res;
 	struct store *st = NULL;
-	const char *why = NULL;
 	time_t now = time(NULL);
 	size_t i;
 	int rc;
@@ -311,37 +306,28 @@ request_send(const struct config *cfg, const struct cgi_req *req)
 		goto out;
 	}
 	if ((st = store_open(cfg->db_path)) == NULL) {
-		reply_error(cfg, 503, "unavailable", "Service unavailable",
-			    "We cannot send codes right now. Nothing was sent; please try again "
-			    "later.",
-			    0, NULL);
+		reply_unavailable(cfg, REQUEST_UNAVAILABLE);
 		goto out;
 	}
 	rc = code_random(code, cfg->token_length, cfg->alphabet) < 0
 		 ? -1
-		 : request_store(st, cfg, req, client, &in, code, now, &v, &opts.retry_after, &why);
+		 : request_store(st, cfg, req, client, &in, code, now, &v, &hit);
 	if (rc == 429) {
 		log_audit("limited", masked, req->remote_addr, NULL, "limit=%s retry_after=%ld",
-			  why, opts.retry_after);
-		if (strstr(why, "HOURLY") != NULL || strstr(why, "DAILY") != NULL)
+			  hit.name, hit.retry_after);
+		if (hit.budget)
 			log_msg("WARNING: %s reached: no codes are sent to anyone until it "
 				"passes (SMS pumping?)",
-				why);
-		snprintf(msg, sizeof(msg), "Too many %s. Please wait %ld minute%s and try again.",
-			 strstr(why, "ATTEMPTS") != NULL || strstr(why, "FAILURE") != NULL
-			     ? "wrong codes were tried for this number"
-			     : "codes were asked for",
-			 (opts.retry_after + 59) / 60,
-			 (opts.retry_after + 59) / 60 == 1 ? "" : "s");
-		reply_error(cfg, 429, "rate_limited", "Please wait", msg, 0, &opts);
+				hit.name);
+		reply_limited(cfg,
+			      hit.guesses ? "wrong codes were tried for this number"
+					  : "codes were asked for",
+			      hit.retry_after);
 		goto out;
 	}
 	if (rc < 0) {
 		log_msg("no code sent to %s: cannot store it", masked);
-		reply_error(cfg, 503, "unavailable", "Service unavailable",
-			    "We cannot send codes right now. Nothing was sent; please try again "
-			    "later.",
-			    0, NULL);
+		reply_unavailable(cfg, REQUEST_UNAVAILABLE);
 		goto out;
 	}
 	log_audit("requested", masked, req->remote_addr, v.id, "attempts=%d", v.attempts);

@@ -67,15 +67,9 @@ verify_token_squeeze(char *s)
 	*w = '\0';
 }
 
-static int
-verify_id_ok(const char *s)
-{
-	return s[0] == '\0' || code_is_id(s);
-}
-
 static const struct cgi_field verify_fields[FIELD__MAX] = {
     [FIELD_TOKEN] = {"token", verify_token_ok},
-    [FIELD_ID] = {"verification_id", verify_id_ok},
+    [FIELD_ID] = {"verification_id", cgi_vid_ok},
 };
 
 enum verify_outcome {
@@ -87,13 +81,13 @@ enum verify_outcome {
 	OUTCOME_ERROR    /* the database failed */
 };
 
-/* 503: the database cannot be read or written. */
-static void
-verify_unavailable(const struct config *cfg)
+#define VERIFY_UNAVAILABLE "Codes cannot be checked right now. Please try again in a few minutes."
+
+/* Whether v's code may still be tried. */
+static int
+verify_live(const struct config *cfg, const struct verification *v, time_t now)
 {
-	reply_error(cfg, 503, "unavailable", "Service unavailable",
-		    "Codes cannot be checked right now. Please try again in a few minutes.", 0,
-		    NULL);
+	return v->status == STATUS_PENDING && now < v->expires && v->attempts < cfg->max_attempts;
 }
 
 /* The code form for v, with an error message when msg is not NULL. */
@@ -118,7 +112,7 @@ verify_form(const struct config *cfg, int status, const struct verification *v, 
  */
 static enum verify_outcome
 verify_check(struct store *st, const struct config *cfg, const char *id, const char *token,
-	     time_t now, struct verification *v, long *retry_after)
+	     time_t now, struct verification *v, struct limit_hit *hit)
 {
 	unsigned char mac[OTP_MAC_LEN];
 	enum verify_outcome out;
@@ -131,12 +125,11 @@ verify_check(struct store *st, const struct config *cfg, const char *id, const c
 		return OUTCOME_ERROR;
 	if ((found = store_get(st, id, v)) < 0)
 		goto fail;
-	if (!found || v->status != STATUS_PENDING || now >= v->expires ||
-	    v->attempts >= cfg->max_attempts) {
+	if (!found || !verify_live(cfg, v, now)) {
 		store_rollback(st);
 		return OUTCOME_DEAD;
 	}
-	switch (limit_guess(st, cfg, v->phone, now, retry_after)) {
+	switch (limit_guess(st, cfg, v->phone, now, hit)) {
 	case 0:
 		break;
 	case 429:
@@ -244,6 +237,7 @@ verify_success(const struct config *cfg, const struct cgi_req *req, const struct
 		reply_json(cfg, 200, o, opts);
 		return;
 	}
+	url[0] = '\0';
 	if (have && v->return_to[0] != '\0') {
 		/* A cookie of this host is no use to another: a URL gets the query. */
 		if (cfg->delivery == DELIVERY_COOKIE && v->return_to[0] == '/' &&
@@ -253,19 +247,15 @@ verify_success(const struct config *cfg, const struct cgi_req *req, const struct
 			snprintf(url, sizeof(url), "%s", v->return_to);
 		} else if (verify_return_url(v->return_to, signed_, url, sizeof(url)) < 0)
 			url[0] = '\0';
-		if (url[0] != '\0') {
-			opts->location = url;
-			p = page_new("verify_success.html");
-			page_set(p, "MASKED_PHONE", masked);
-			page_show(p, "CONTINUE");
-			page_set(p, "CONTINUE_URL", url);
-			reply_page(cfg, 303, p, opts);
-			return;
-		}
 	}
 	p = page_new("verify_success.html");
 	page_set(p, "MASKED_PHONE", masked);
-	reply_page(cfg, 200, p, opts);
+	if (url[0] != '\0') {
+		opts->location = url;
+		page_show(p, "CONTINUE");
+		page_set(p, "CONTINUE_URL", url);
+	}
+	reply_page(cfg, url[0] != '\0' ? 303 : 200, p, opts);
 }
 
 static void
@@ -275,6 +265,7 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 	char id[OTP_ID_LEN + 1], masked[OTP_PHONE_MAX + 1], cookie[512], msg[128];
 	struct reply_opts opts = {NULL, NULL, NULL, 0, -1};
 	struct verification v;
+	struct limit_hit hit;
 	struct store *st = NULL;
 	size_t i;
 
@@ -298,14 +289,13 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 	if (values[FIELD_TOKEN] != NULL)
 		verify_token_squeeze(values[FIELD_TOKEN]);
 	if ((st = store_open(cfg->db_path)) == NULL) {
-		verify_unavailable(cfg);
+		reply_unavailable(cfg, VERIFY_UNAVAILABLE);
 		goto out;
 	}
 	if (values[FIELD_TOKEN] == NULL || values[FIELD_TOKEN][0] == '\0') {
 		log_audit("refused", NULL, req->remote_addr, id, "status=400 reason=missing_token");
 		/* The form again, if there is one to show. */
-		if (store_get(st, id, &v) == 1 && v.status == STATUS_PENDING &&
-		    time(NULL) < v.expires)
+		if (store_get(st, id, &v) == 1 && verify_live(cfg, &v, time(NULL)))
 			verify_form(cfg, 400, &v, "Please enter the code from the text message.",
 				    NULL);
 		else
@@ -313,7 +303,7 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 				    "Please enter the code from the text message.", 1, NULL);
 		goto out;
 	}
-	switch (verify_check(st, cfg, id, values[FIELD_TOKEN], time(NULL), &v, &opts.retry_after)) {
+	switch (verify_check(st, cfg, id, values[FIELD_TOKEN], time(NULL), &v, &hit)) {
 	case OUTCOME_RIGHT:
 		phone_mask(v.phone, masked, sizeof(masked));
 		log_audit("verified", masked, req->remote_addr, id, "attempts=%d", v.attempts);
@@ -342,14 +332,9 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 		break;
 	case OUTCOME_LIMITED:
 		phone_mask(v.phone, masked, sizeof(masked));
-		log_audit("limited", masked, req->remote_addr, id,
-			  "limit=PHONE_FAILURE_LIMIT retry_after=%ld", opts.retry_after);
-		snprintf(msg, sizeof(msg),
-			 "Too many wrong codes were tried for this number. Please wait %ld "
-			 "minute%s.",
-			 (opts.retry_after + 59) / 60,
-			 (opts.retry_after + 59) / 60 == 1 ? "" : "s");
-		reply_error(cfg, 429, "rate_limited", "Please wait", msg, 0, &opts);
+		log_audit("limited", masked, req->remote_addr, id, "limit=%s retry_after=%ld",
+			  hit.name, hit.retry_after);
+		reply_limited(cfg, "wrong codes were tried for this number", hit.retry_after);
 		break;
 	case OUTCOME_DEAD:
 		phone_mask(v.phone, masked, sizeof(masked));
@@ -362,7 +347,7 @@ verify_post(const struct config *cfg, const struct cgi_req *req)
 			    1, NULL);
 		break;
 	case OUTCOME_ERROR:
-		verify_unavailable(cfg);
+		reply_unavailable(cfg, VERIFY_UNAVAILABLE);
 		break;
 	}
 out:
@@ -385,11 +370,10 @@ verify_get(const struct config *cfg, const struct cgi_req *req)
 
 	if (cgi_vid(req, NULL, id)) {
 		if ((st = store_open(cfg->db_path)) == NULL) {
-			verify_unavailable(cfg);
+			reply_unavailable(cfg, VERIFY_UNAVAILABLE);
 			return;
 		}
-		found = store_get(st, id, &v) == 1 && v.status == STATUS_PENDING &&
-			time(NULL) < v.expires && v.attempts < cfg->max_attempts;
+		found = store_get(st, id, &v) == 1 && verify_live(cfg, &v, time(NULL));
 		store_close(st);
 	}
 	if (reply_is_json()) {

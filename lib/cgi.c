@@ -17,13 +17,13 @@
 #include "bounds.h"
 #include "log.h"
 
-/* getenv(), with empty and over-long values treated as absent. */
+/* getenv(), with empty values and values over max bytes treated as absent. */
 static const char *
-cgi_env(const char *name)
+cgi_env(const char *name, size_t max)
 {
 	const char *v = getenv(name);
 
-	if (v == NULL || *v == '\0' || strlen(v) > OTP_HEADER_MAX)
+	if (v == NULL || *v == '\0' || strlen(v) > max)
 		return NULL;
 	return v;
 }
@@ -68,29 +68,25 @@ cgi_read(struct cgi_req *req, FILE *in)
 	size_t got;
 
 	memset(req, 0, sizeof(*req));
-	m = cgi_env("REQUEST_METHOD");
+	m = cgi_env("REQUEST_METHOD", OTP_HEADER_MAX);
 	req->method = m == NULL            ? CGI_OTHER
 		      : !strcmp(m, "GET")  ? CGI_GET
 		      : !strcmp(m, "POST") ? CGI_POST
 					   : CGI_OTHER;
-	https = cgi_env("HTTPS");
+	https = cgi_env("HTTPS", OTP_HEADER_MAX);
 	req->https = https != NULL && (!strcasecmp(https, "on") || !strcmp(https, "1"));
-	req->content_type = cgi_env("CONTENT_TYPE");
-	req->host = cgi_env("HTTP_HOST");
+	req->content_type = cgi_env("CONTENT_TYPE", OTP_HEADER_MAX);
+	req->host = cgi_env("HTTP_HOST", OTP_HEADER_MAX);
 	req->origin = cgi_env_origin("HTTP_ORIGIN");
 	req->referer = cgi_env_origin("HTTP_REFERER");
 	/* Sites' own cookies can be large: the cookie has a cap of its own. */
-	req->cookie = getenv("HTTP_COOKIE");
-	if (req->cookie != NULL && (req->cookie[0] == '\0' || strlen(req->cookie) > OTP_COOKIE_MAX))
-		req->cookie = NULL;
-	req->query = cgi_env("QUERY_STRING");
-	req->script_name = cgi_env("SCRIPT_NAME");
-	req->remote_addr = cgi_env("REMOTE_ADDR");
-	req->accept = cgi_env("HTTP_ACCEPT");
-	if (req->query != NULL && strlen(req->query) > OTP_QUERY_MAX)
-		req->query = NULL;
+	req->cookie = cgi_env("HTTP_COOKIE", OTP_COOKIE_MAX);
+	req->query = cgi_env("QUERY_STRING", OTP_QUERY_MAX);
+	req->script_name = cgi_env("SCRIPT_NAME", OTP_HEADER_MAX);
+	req->remote_addr = cgi_env("REMOTE_ADDR", OTP_HEADER_MAX);
+	req->accept = cgi_env("HTTP_ACCEPT", OTP_HEADER_MAX);
 
-	if ((cl = cgi_env("CONTENT_LENGTH")) == NULL)
+	if ((cl = cgi_env("CONTENT_LENGTH", OTP_HEADER_MAX)) == NULL)
 		return;
 	errno = 0;
 	want = strtoull(cl, &end, 10);
@@ -126,6 +122,18 @@ cgi_free(struct cgi_req *req)
 	req->body = NULL;
 }
 
+/* Drop ":80" or ":443" from the end of a host[:port], in place. */
+static void
+cgi_drop_default_port(char *hostport)
+{
+	size_t n = strlen(hostport);
+
+	if (n > 3 && !strcmp(hostport + n - 3, ":80"))
+		hostport[n - 3] = '\0';
+	else if (n > 4 && !strcmp(hostport + n - 4, ":443"))
+		hostport[n - 4] = '\0';
+}
+
 /*
  * The host[:port] of an origin or URL ("https://a.example:8443/x"), with
  * a default port dropped, into out.  Returns 0, or -1 if not a URL.
@@ -145,10 +153,7 @@ cgi_authority(const char *url, char *out, size_t size)
 		return -1;
 	memcpy(out, p, n);
 	out[n] = '\0';
-	if (n > 3 && !strcmp(out + n - 3, ":80"))
-		out[n - 3] = '\0';
-	else if (n > 4 && !strcmp(out + n - 4, ":443"))
-		out[n - 4] = '\0';
+	cgi_drop_default_port(out);
 	return 0;
 }
 
@@ -167,10 +172,7 @@ cgi_same_origin(const char *host, const char *origin, const char *referer)
 	if (n >= sizeof(h))
 		return 0;
 	memcpy(h, host, n + 1);
-	if (n > 3 && !strcmp(h + n - 3, ":80"))
-		h[n - 3] = '\0';
-	else if (n > 4 && !strcmp(h + n - 4, ":443"))
-		h[n - 4] = '\0';
+	cgi_drop_default_port(h);
 	return strcasecmp(a, h) == 0;
 }
 
@@ -484,6 +486,12 @@ cgi_vid(const struct cgi_req *req, const char *field, char out[OTP_ID_LEN + 1])
 		return 1;
 	}
 	return cgi_cookie(req->cookie, OTP_COOKIE, out, OTP_ID_LEN + 1) && code_is_id(out);
+}
+
+int
+cgi_vid_ok(const char *field)
+{
+	return field[0] == '\0' || code_is_id(field);
 }
 
 int

@@ -100,6 +100,9 @@ void cgi_script_dir(const char *script_name, char *out, size_t size);
  */
 int cgi_vid(const struct cgi_req *req, const char *field, char out[OTP_ID_LEN + 1]);
 
+/* The check of a verification_id form field: empty, or an id. */
+int cgi_vid_ok(const char *field);
+
 /*
  * The Set-Cookie value carrying id (NULL: clearing it): HttpOnly,
  * SameSite=Strict, for the programs' directory, Secure under HTTPS.

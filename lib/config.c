@@ -348,6 +348,23 @@ config_url_ok(const char *url)
 }
 
 /*
+ * The next item of a list separated by commas and spaces ("+1, +44"):
+ * points *item at it and returns its length, or 0 at the end.  *p moves
+ * past it.
+ */
+static size_t
+config_item(const char **p, const char **item)
+{
+	size_t n;
+
+	*p += strspn(*p, " ,");
+	*item = *p;
+	n = strcspn(*p, " ,");
+	*p += n;
+	return n;
+}
+
+/*
  * Whether s is a calling-code prefix for the lists: '+', 1 to 4 digits,
  * not 0 first (4 lets a list name a +1 area such as +1876).
  */
@@ -392,53 +409,41 @@ config_countries(struct config *cfg, const char *name)
 {
 	const char *p =
 	    cfg->allowed_country_codes != NULL ? cfg->allowed_country_codes : cfg->country_code;
+	const char *it;
 	struct config_country *cc;
+	size_t n;
 
 	cfg->ncountries = 0;
 	cfg->all_countries = 0;
-	while (*p != '\0') {
-		size_t n;
-
-		p += strspn(p, " ,");
-		if (*p == '\0')
-			break;
-		n = strcspn(p, " ,");
-		if (n == 1 && *p == '*')
+	while ((n = config_item(&p, &it)) > 0) {
+		if (n == 1 && *it == '*')
 			cfg->all_countries = 1;
-		else if (!config_is_cc(p, n) || (cc = config_country_add(cfg, p, n)) == NULL) {
+		else if (!config_is_cc(it, n) || (cc = config_country_add(cfg, it, n)) == NULL) {
 			log_msg("%s: invalid ALLOWED_COUNTRY_CODES: a list such as +1,+44, or *",
 				name);
 			return -1;
 		} else
 			cc->allowed = 1;
-		p += n;
 	}
 	if (cfg->ncountries == 0 && !cfg->all_countries) {
 		/* Only separators: as good as an empty list. */
 		log_msg("%s: invalid ALLOWED_COUNTRY_CODES: empty", name);
 		return -1;
 	}
-	for (p = cfg->country_hourly_limits; p != NULL && *p != '\0';) {
-		const char *colon;
-		char *end;
-		size_t n;
-		long lim;
+	p = cfg->country_hourly_limits != NULL ? cfg->country_hourly_limits : "";
+	while ((n = config_item(&p, &it)) > 0) {
+		const char *colon = memchr(it, ':', n);
+		char *end = NULL;
+		long lim = colon != NULL ? strtol(colon + 1, &end, 10) : 0;
 
-		p += strspn(p, " ,");
-		if (*p == '\0')
-			break;
-		n = strcspn(p, " ,");
-		colon = memchr(p, ':', n);
-		lim = colon != NULL ? strtol(colon + 1, &end, 10) : 0;
-		if (colon == NULL || !config_is_cc(p, (size_t)(colon - p)) || end != p + n ||
+		if (colon == NULL || !config_is_cc(it, (size_t)(colon - it)) || end != it + n ||
 		    lim < 1 || lim > 1000000 ||
-		    (cc = config_country_add(cfg, p, (size_t)(colon - p))) == NULL) {
+		    (cc = config_country_add(cfg, it, (size_t)(colon - it))) == NULL) {
 			log_msg("%s: invalid COUNTRY_HOURLY_LIMITS: a list such as +44:20,+1:100",
 				name);
 			return -1;
 		}
 		cc->hourly = (int)lim;
-		p += n;
 	}
 	return 0;
 }
@@ -483,38 +488,34 @@ config_urlchars(const char *s, size_t n)
 static int
 config_return_prefixes(struct config *cfg, const char *name)
 {
-	const char *p = cfg->return_to_allowed;
-	size_t used = 0, cap = 1;
+	const char *p = cfg->return_to_allowed != NULL ? cfg->return_to_allowed : "", *it;
+	size_t used = 0, cap = 1, n;
 
 	cfg->form_origins = xstrdup("");
-	while (p != NULL && *p != '\0') {
-		const char *host;
-		size_t n, hn;
+	cfg->return_paths = 0;
+	while ((n = config_item(&p, &it)) > 0) {
+		const char *host = it + 8;
+		size_t hn;
 
-		p += strspn(p, " ,");
-		if (*p == '\0')
-			break;
-		n = strcspn(p, " ,");
-		if (!config_urlchars(p, n))
+		if (!config_urlchars(it, n))
 			goto bad;
-		if (p[0] == '/') {
-			if (n > 1 && (p[1] == '/' || p[1] == '\\'))
+		if (it[0] == '/') {
+			if (n > 1 && (it[1] == '/' || it[1] == '\\'))
 				goto bad;
-		} else if (!strncmp(p, "https://", 8)) {
-			host = strstr(p, "://") + 3;
+			cfg->return_paths = 1;
+		} else if (n > 8 && !strncmp(it, "https://", 8)) {
 			hn = strcspn(host, "/, ");
 			/* The host must end with '/': "https://a.example" would allow
 			 * "https://a.example.evil.example". */
-			if (hn == 0 || (size_t)(host - p) + hn >= n || host[hn] != '/' ||
+			if (hn == 0 || 8 + hn >= n || host[hn] != '/' ||
 			    memchr(host, '@', hn) != NULL)
 				goto bad;
-			cap += (size_t)(host - p) + hn + 1;
+			cap += 8 + hn + 1;
 			cfg->form_origins = xrealloc(cfg->form_origins, cap);
 			used += (size_t)snprintf(cfg->form_origins + used, cap - used, " %.*s",
-						 (int)((size_t)(host - p) + hn), p);
+						 (int)(8 + hn), it);
 		} else
 			goto bad;
-		p += n;
 	}
 	return 0;
 bad:
@@ -561,9 +562,8 @@ config_dot_segments(const char *r)
 int
 config_return_to_ok(const struct config *cfg, const char *r)
 {
-	const char *p = cfg->return_to_allowed;
-	size_t len = strlen(r);
-	int paths = 0;
+	const char *p = cfg->return_to_allowed != NULL ? cfg->return_to_allowed : "", *it;
+	size_t len = strlen(r), n;
 
 	if (len == 0 || len > OTP_RETURN_MAX || !config_urlchars(r, len))
 		return 0;
@@ -572,19 +572,11 @@ config_return_to_ok(const struct config *cfg, const char *r)
 		return 0;
 	if (config_dot_segments(r))
 		return 0;
-	while (p != NULL && *p != '\0') {
-		size_t n;
-
-		p += strspn(p, " ,");
-		n = strcspn(p, " ,");
-		if (n > 0 && p[0] == '/')
-			paths = 1;
-		if (n > 0 && len >= n && !strncmp(r, p, n))
+	while ((n = config_item(&p, &it)) > 0)
+		if (len >= n && !strncmp(r, it, n))
 			return 1;
-		p += n;
-	}
 	/* Any path on this site, unless the list names the paths allowed. */
-	return r[0] == '/' && !paths;
+	return r[0] == '/' && !cfg->return_paths;
 }
 
 /* The checks that involve more than one key.  Returns 0 or -1. */

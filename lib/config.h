@@ -68,6 +68,7 @@ struct config {
 	} delivery;
 	int result_max_age; /* seconds an assertion is good for */
 	char *form_origins; /* origins of RETURN_TO_ALLOWED, for the CSP */
+	int return_paths;   /* RETURN_TO_ALLOWED names path prefixes */
 };
 
 /* The path to read: $OTP_CONFIG, else the default built in. */

@@ -49,31 +49,44 @@ limit_client_key(const char *remote_addr, char *out, size_t size)
 	snprintf(out, size, "-");
 }
 
+/* One limit: at most max rows of a scope in a window of seconds. */
+struct limit {
+	enum store_scope scope;
+	const char *key;
+	long max, window;
+	const char *name;
+	int budget, guesses; /* as in struct limit_hit */
+};
+
 /*
- * One limit: at most max rows of scope/key in the last window seconds.
- * Returns 0 when under it, 429 with *retry_after when at it, -1 on error.
+ * Check l.  Returns 0 when under it, 429 with *hit filled when at it, -1
+ * on error.  A window or a cap of 0 is no limit (RESEND_AFTER=0, a country
+ * without a cap of its own).
  */
 static int
-limit_one(struct store *st, enum store_scope scope, const char *key, long max, long window,
-	  time_t now, long *retry_after)
+limit_one(struct store *st, const struct limit *l, time_t now, struct limit_hit *hit)
 {
 	struct store_count c;
 
-	if (store_count(st, scope, key, now - window, &c) < 0)
-		return -1;
-	if (c.n < max)
+	if (l->max <= 0 || l->window <= 0)
 		return 0;
-	*retry_after = (long)(c.oldest + window - now);
-	if (*retry_after < 1)
-		*retry_after = 1;
+	if (store_count(st, l->scope, l->key, now - l->window, &c) < 0)
+		return -1;
+	if (c.n < l->max)
+		return 0;
+	hit->name = l->name;
+	hit->budget = l->budget;
+	hit->guesses = l->guesses;
+	hit->retry_after = (long)(c.oldest + l->window - now);
+	if (hit->retry_after < 1)
+		hit->retry_after = 1;
 	return 429;
 }
 
 int
 limit_send(struct store *st, const struct config *cfg, const char *phone, const char *client,
-	   time_t now, int *attempts, long *retry_after, const char **why)
+	   time_t now, int *attempts, struct limit_hit *hit)
 {
-	time_t until;
 	const struct config_country *cc = config_country(cfg, phone, 0);
 	/*
 	 * Most specific first: the reason logged is the nearest.  The
@@ -81,37 +94,26 @@ limit_send(struct store *st, const struct config *cfg, const char *phone, const 
 	 * many addresses.  Its price: a 429 tells that somebody asked for a
 	 * code for that number in the last RESEND_AFTER seconds.
 	 */
-	const struct {
-		enum store_scope scope;
-		const char *key;
-		long max, window;
-		const char *name;
-	} limits[] = {
-	    {SCOPE_PHONE, phone, 1, cfg->resend_after, "RESEND_AFTER"},
-	    {SCOPE_PHONE, phone, cfg->phone_send_limit, cfg->phone_send_window, "PHONE_SEND_LIMIT"},
-	    {SCOPE_FAILURES, phone, cfg->phone_failure_limit, HOUR, "PHONE_FAILURE_LIMIT"},
-	    {SCOPE_CLIENT, client, cfg->ip_send_limit, HOUR, "IP_SEND_LIMIT"},
+	const struct limit limits[] = {
+	    {SCOPE_PHONE, phone, 1, cfg->resend_after, "RESEND_AFTER", 0, 0},
+	    {SCOPE_PHONE, phone, cfg->phone_send_limit, cfg->phone_send_window, "PHONE_SEND_LIMIT",
+	     0, 0},
+	    {SCOPE_FAILURES, phone, cfg->phone_failure_limit, HOUR, "PHONE_FAILURE_LIMIT", 0, 1},
+	    {SCOPE_CLIENT, client, cfg->ip_send_limit, HOUR, "IP_SEND_LIMIT", 0, 0},
 	    {SCOPE_COUNTRY, cc != NULL ? cc->code : "", cc != NULL ? cc->hourly : 0, HOUR,
-	     "COUNTRY_HOURLY_LIMITS"},
-	    {SCOPE_ALL, NULL, cfg->hourly_send_limit, HOUR, "HOURLY_SEND_LIMIT"},
-	    {SCOPE_ALL, NULL, cfg->daily_send_limit, DAY, "DAILY_SEND_LIMIT"},
+	     "COUNTRY_HOURLY_LIMITS", 0, 0},
+	    {SCOPE_ALL, NULL, cfg->hourly_send_limit, HOUR, "HOURLY_SEND_LIMIT", 1, 0},
+	    {SCOPE_ALL, NULL, cfg->daily_send_limit, DAY, "DAILY_SEND_LIMIT", 1, 0},
 	};
+	time_t until;
 	size_t i;
 	int rc;
 
-	*retry_after = 0;
-	*why = NULL;
-	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
-		/* A window or a cap of 0 is no limit (RESEND_AFTER=0, no country cap). */
-		if (limits[i].max <= 0 || limits[i].window <= 0)
-			continue;
-		rc = limit_one(st, limits[i].scope, limits[i].key, limits[i].max, limits[i].window,
-			       now, retry_after);
-		if (rc != 0) {
-			*why = limits[i].name;
+	memset(hit, 0, sizeof(*hit));
+	*attempts = 0;
+	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+		if ((rc = limit_one(st, &limits[i], now, hit)) != 0)
 			return rc;
-		}
-	}
 	/*
 	 * No new code resets the wrong-try count of the number's live codes
 	 * (NIST SP 800-63B rev. 4): the new one starts from the highest, and
@@ -120,8 +122,9 @@ limit_send(struct store *st, const struct config *cfg, const char *phone, const 
 	if (store_phone_attempts(st, phone, now, attempts, &until) < 0)
 		return -1;
 	if (*attempts >= cfg->max_attempts) {
-		*retry_after = until > now ? (long)(until - now) : 1;
-		*why = "MAX_ATTEMPTS";
+		hit->name = "MAX_ATTEMPTS";
+		hit->guesses = 1;
+		hit->retry_after = until > now ? (long)(until - now) : 1;
 		return 429;
 	}
 	return store_add_send(st, now, phone, client, cc != NULL ? cc->code : "") < 0 ? -1 : 0;
@@ -129,9 +132,11 @@ limit_send(struct store *st, const struct config *cfg, const char *phone, const 
 
 int
 limit_guess(struct store *st, const struct config *cfg, const char *phone, time_t now,
-	    long *retry_after)
+	    struct limit_hit *hit)
 {
-	*retry_after = 0;
-	return limit_one(st, SCOPE_FAILURES, phone, cfg->phone_failure_limit, HOUR, now,
-			 retry_after);
+	const struct limit l = {
+	    SCOPE_FAILURES, phone, cfg->phone_failure_limit, HOUR, "PHONE_FAILURE_LIMIT", 0, 1};
+
+	memset(hit, 0, sizeof(*hit));
+	return limit_one(st, &l, now, hit);
 }

@@ -24,23 +24,30 @@ int limit_country_allowed(const struct config *cfg, const char *phone);
  */
 void limit_client_key(const char *remote_addr, char *out, size_t size);
 
+/* A limit that was reached. */
+struct limit_hit {
+	const char *name; /* its config key ("PHONE_SEND_LIMIT"), for the log */
+	long retry_after; /* seconds until it lets another through */
+	int budget;       /* a cap on all sends (hourly, daily): a pumping wave? */
+	int guesses;      /* a cap on wrong codes rather than on sends */
+};
+
 /*
  * May a code go to phone, asked for by client, now?  Checks the resend
  * cooldown, the per-phone, per-client, per-country, hourly and daily
  * limits, the wrong-code limit, and that no live code of the number is
  * locked; if all pass, records the send and sets *attempts to the wrong
  * tries the new code starts with (the most of the number's live codes).
- * Returns 0, 429 (with *retry_after in seconds and *why naming the
- * limit, for the log), or -1 on a database error.
+ * Returns 0, 429 with *hit filled, or -1 on a database error.
  */
 int limit_send(struct store *st, const struct config *cfg, const char *phone, const char *client,
-	       time_t now, int *attempts, long *retry_after, const char **why);
+	       time_t now, int *attempts, struct limit_hit *hit);
 
 /*
- * May phone take another guess?  0, or 429 with *retry_after when it has
+ * May phone take another guess?  0, or 429 with *hit filled when it has
  * had PHONE_FAILURE_LIMIT wrong codes in the last hour; -1 on error.
  */
 int limit_guess(struct store *st, const struct config *cfg, const char *phone, time_t now,
-		long *retry_after);
+		struct limit_hit *hit);
 
 #endif

@@ -113,6 +113,24 @@ reply_error(const struct config *cfg, int status, const char *code, const char *
 }
 
 void
+reply_unavailable(const struct config *cfg, const char *message)
+{
+	reply_error(cfg, 503, "unavailable", "Service unavailable", message, 0, NULL);
+}
+
+void
+reply_limited(const struct config *cfg, const char *what, long retry_after)
+{
+	struct reply_opts opts = {NULL, NULL, NULL, retry_after, -1};
+	long minutes = (retry_after + 59) / 60;
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "Too many %s. Please wait %ld minute%s and try again.", what,
+		 minutes, minutes == 1 ? "" : "s");
+	reply_error(cfg, 429, "rate_limited", "Please wait", msg, 0, &opts);
+}
+
+void
 reply_misconfigured(const struct config *cfg)
 {
 	reply_error(cfg, 500, "misconfigured", "Service not configured",

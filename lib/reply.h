@@ -43,6 +43,15 @@ void reply_json(const struct config *cfg, int status, cJSON *body, const struct 
 void reply_error(const struct config *cfg, int status, const char *code, const char *title,
 		 const char *message, int new_code, const struct reply_opts *opts);
 
+/* 503 with message: the database cannot be opened or written. */
+void reply_unavailable(const struct config *cfg, const char *message);
+
+/*
+ * 429 with Retry-After: "Too many <what>. Please wait N minutes and try
+ * again."  what: "codes were asked for", say.
+ */
+void reply_limited(const struct config *cfg, const char *what, long retry_after);
+
 /* The 500 page of a misconfigured service (the log names the key). */
 void reply_misconfigured(const struct config *cfg);
 

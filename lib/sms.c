@@ -186,13 +186,12 @@ sms_now_ms(void)
 
 /* Every option of the one request, in one place.  Returns 0 or -1. */
 static int
-sms_curl_setup(CURL *c, const struct config *cfg, const char *url, struct curl_slist *headers,
-	       const char *body, struct sms_buf *buf, long timeout_ms)
+sms_curl_setup(CURL *c, const char *url, struct curl_slist *headers, const char *body,
+	       struct sms_buf *buf, long timeout_ms)
 {
 	/* config_check() allows http:// only to loopback. */
 	const char *protocols = strncmp(url, "https://", 8) == 0 ? "https" : "http";
 
-	(void)cfg;
 	if (curl.easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https") != CURLE_OK ||
@@ -269,7 +268,7 @@ sms_telnyx(const struct config *cfg, const char *to, const char *text, struct sm
 		free(buf.data);
 		memset(&buf, 0, sizeof(buf));
 		status = 0;
-		if (sms_curl_setup(c, cfg, url, headers, body, &buf, left) < 0) {
+		if (sms_curl_setup(c, url, headers, body, &buf, left) < 0) {
 			snprintf(res->reason, sizeof(res->reason), "cannot set up libcurl");
 			goto out;
 		}

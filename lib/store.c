@@ -61,16 +61,16 @@ static const char *const store_sql[STMT__MAX] = {
 		  "WHERE id = ?1 AND mac = ?2 AND status = 'pending'",
     [STMT_PURGE_SENDS] = "DELETE FROM send WHERE at < ?1",
     [STMT_PURGE_FAILURES] = "DELETE FROM failure WHERE at < ?1",
-    [STMT_COUNT_PHONE] = "SELECT count(*), min(at), max(at) FROM send WHERE phone = ?2 AND at > ?1",
+    [STMT_COUNT_PHONE] = "SELECT count(*), min(at) FROM send WHERE phone = ?2 AND at > ?1",
     [STMT_PHONE_ATTEMPTS] = "SELECT max(attempts), max(expires) FROM verification "
 			    "WHERE phone = ?1 AND status != 'used' AND expires > ?2",
-    [STMT_COUNT_CLIENT] = "SELECT count(*), min(at), max(at) FROM send "
+    [STMT_COUNT_CLIENT] = "SELECT count(*), min(at) FROM send "
 			  "WHERE client = ?2 AND at > ?1",
-    [STMT_COUNT_COUNTRY] = "SELECT count(*), min(at), max(at) FROM send "
+    [STMT_COUNT_COUNTRY] = "SELECT count(*), min(at) FROM send "
 			   "WHERE country = ?2 AND at > ?1",
-    [STMT_COUNT_ALL] = "SELECT count(*), min(at), max(at) FROM send WHERE at > ?1",
+    [STMT_COUNT_ALL] = "SELECT count(*), min(at) FROM send WHERE at > ?1",
     [STMT_ADD_SEND] = "INSERT INTO send (at, phone, client, country) VALUES (?1, ?2, ?3, ?4)",
-    [STMT_COUNT_FAILURES] = "SELECT count(*), min(at), max(at) FROM failure "
+    [STMT_COUNT_FAILURES] = "SELECT count(*), min(at) FROM failure "
 			    "WHERE phone = ?2 AND at > ?1",
     [STMT_ADD_FAILURE] = "INSERT INTO failure (at, phone) VALUES (?1, ?2)",
     [STMT_MARK_ASSERTION] = "INSERT INTO assertion_used (vid, at) VALUES (?1, ?2) "
@@ -391,7 +391,6 @@ store_count(struct store *st, enum store_scope scope, const char *key, time_t si
 	}
 	out->n = sqlite3_column_int64(s, 0);
 	out->oldest = (time_t)sqlite3_column_int64(s, 1);
-	out->newest = (time_t)sqlite3_column_int64(s, 2);
 	sqlite3_reset(s);
 	return 0;
 }

@@ -78,7 +78,6 @@ enum store_scope {
 struct store_count {
 	long n;        /* rows after since */
 	time_t oldest; /* the oldest of them (0 if none) */
-	time_t newest; /* the newest of them (0 if none) */
 };
 
 /* Count the rows of scope for key after since.  Returns 0 or -1. */

@@ -39,6 +39,7 @@ CREATE TABLE failure (
 	phone TEXT NOT NULL
 );
 CREATE INDEX failure_phone ON failure (phone, at);
+CREATE INDEX failure_at ON failure (at);			-- for the purge
 
 -- Assertions otp-assertion has accepted, so that each is accepted once.
 -- Rows older than a day (far past RESULT_MAX_AGE) are purged.
@@ -46,3 +47,4 @@ CREATE TABLE assertion_used (
 	vid TEXT PRIMARY KEY NOT NULL,
 	at  INTEGER NOT NULL
 );
+CREATE INDEX assertion_used_at ON assertion_used (at);	-- for the purge
