@@ -31,8 +31,37 @@
 #define OTP_SMS_TOTAL_MS   10000       /* whole request, retry included */
 #define OTP_SMS_REPLY_MAX  (64 * 1024) /* largest provider answer read */
 
-#define OTP_DB_BUSY_MS  10000 /* how long a writer waits for the lock */
-#define OTP_PURGE_AFTER 3600  /* dead verifications kept this long (s) */
+#define OTP_DB_BUSY_MS 10000 /* how long a writer waits for the lock */
+
+/* The windows the limits count over, and the widest a config may set. */
+#define OTP_HOUR             3600
+#define OTP_DAY              86400
+#define OTP_FAILURE_WINDOW   OTP_HOUR /* PHONE_FAILURE_LIMIT counts wrong codes this long */
+#define OTP_CLIENT_WINDOW    OTP_HOUR /* IP_SEND_LIMIT */
+#define OTP_COUNTRY_WINDOW   OTP_HOUR /* COUNTRY_HOURLY_LIMITS */
+#define OTP_PHONE_DAY_WINDOW OTP_DAY  /* PHONE_DAILY_LIMIT */
+#define OTP_PHONE_WINDOW_MAX OTP_DAY  /* largest PHONE_SEND_WINDOW */
+#define OTP_RESEND_AFTER_MAX OTP_HOUR /* largest RESEND_AFTER */
+#define OTP_TOKEN_TTL_MAX    600      /* largest TOKEN_TTL */
+#define OTP_RESULT_AGE_MAX   OTP_HOUR /* largest RESULT_MAX_AGE */
+
+/* How long the store keeps rows (s); a purge never drops what a limit counts. */
+#define OTP_PURGE_AFTER      OTP_HOUR /* dead verifications, past their expiry */
+#define OTP_PURGE_SENDS      OTP_DAY  /* sends, for the send limits */
+#define OTP_PURGE_FAILURES   OTP_HOUR /* wrong codes, for PHONE_FAILURE_LIMIT */
+#define OTP_PURGE_ASSERTIONS OTP_DAY  /* assertions seen by otp-assertion */
+
+_Static_assert(OTP_PURGE_SENDS >= OTP_PHONE_WINDOW_MAX,
+	       "a purge drops sends PHONE_SEND_WINDOW counts");
+_Static_assert(OTP_PURGE_SENDS >= OTP_PHONE_DAY_WINDOW,
+	       "a purge drops sends PHONE_DAILY_LIMIT counts");
+_Static_assert(OTP_PURGE_SENDS >= OTP_DAY && OTP_PURGE_SENDS >= OTP_CLIENT_WINDOW &&
+		   OTP_PURGE_SENDS >= OTP_COUNTRY_WINDOW && OTP_PURGE_SENDS >= OTP_RESEND_AFTER_MAX,
+	       "a purge drops sends a limit counts");
+_Static_assert(OTP_PURGE_FAILURES >= OTP_FAILURE_WINDOW,
+	       "a purge drops wrong codes a limit counts");
+_Static_assert(OTP_PURGE_ASSERTIONS >= OTP_RESULT_AGE_MAX,
+	       "a purge forgets an assertion while it may still be replayed");
 
 #define OTP_RETURN_MAX 512       /* longest return_to */
 #define OTP_COOKIE     "otp_vid" /* cookie carrying the verification id */

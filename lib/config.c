@@ -64,7 +64,7 @@ static const struct config_key config_keys[] = {
     KEY("TOKEN_LENGTH", TYPE_INT, token_length, OTP_CODE_MIN, OTP_CODE_MAX),
     KEY("DEBUG", TYPE_BOOL, debug, 0, 0),
     KEY("TOKEN_ALPHABET", TYPE_ALPHABET, alphabet, 0, 0),
-    KEY("TOKEN_TTL", TYPE_INT, token_ttl, 1, 600),
+    KEY("TOKEN_TTL", TYPE_INT, token_ttl, 1, OTP_TOKEN_TTL_MAX),
     KEY("MAX_ATTEMPTS", TYPE_INT, max_attempts, 1, 10),
     KEY("SECRET_KEY", TYPE_STR, secret_key, 0, 0),
     KEY("API_BASE_URL", TYPE_STR, api_base_url, 0, 0),
@@ -74,9 +74,9 @@ static const struct config_key config_keys[] = {
     KEY("SMS_TRANSPORT", TYPE_TRANSPORT, transport, 0, 0),
     KEY("OUTBOX_PATH", TYPE_PATH, outbox_path, 0, 0),
     KEY("MESSAGE_TEXT", TYPE_STR, message_text, 0, 0),
-    KEY("RESEND_AFTER", TYPE_INT, resend_after, 0, 3600),
+    KEY("RESEND_AFTER", TYPE_INT, resend_after, 0, OTP_RESEND_AFTER_MAX),
     KEY("PHONE_SEND_LIMIT", TYPE_INT, phone_send_limit, 1, 1000),
-    KEY("PHONE_SEND_WINDOW", TYPE_INT, phone_send_window, 60, 86400),
+    KEY("PHONE_SEND_WINDOW", TYPE_INT, phone_send_window, 60, OTP_PHONE_WINDOW_MAX),
     KEY("IP_SEND_LIMIT", TYPE_INT, ip_send_limit, 1, 1000000),
     KEY("HOURLY_SEND_LIMIT", TYPE_INT, hourly_send_limit, 1, 1000000),
     KEY("DAILY_SEND_LIMIT", TYPE_INT, daily_send_limit, 1, 10000000),
@@ -87,7 +87,7 @@ static const struct config_key config_keys[] = {
     KEY("SIGNING_KEY", TYPE_STR, signing_key, 0, 0),
     KEY("RETURN_TO_ALLOWED", TYPE_STR, return_to_allowed, 0, 0),
     KEY("RESULT_DELIVERY", TYPE_DELIVERY, delivery, 0, 0),
-    KEY("RESULT_MAX_AGE", TYPE_INT, result_max_age, 10, 3600),
+    KEY("RESULT_MAX_AGE", TYPE_INT, result_max_age, 10, OTP_RESULT_AGE_MAX),
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

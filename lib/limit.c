@@ -12,9 +12,6 @@
 #include "limit.h"
 #include "log.h"
 
-#define HOUR 3600
-#define DAY  86400
-
 int
 limit_country_allowed(const struct config *cfg, const char *phone)
 {
@@ -98,12 +95,13 @@ limit_send(struct store *st, const struct config *cfg, const char *phone, const 
 	    {SCOPE_PHONE, phone, 1, cfg->resend_after, "RESEND_AFTER", 0, 0},
 	    {SCOPE_PHONE, phone, cfg->phone_send_limit, cfg->phone_send_window, "PHONE_SEND_LIMIT",
 	     0, 0},
-	    {SCOPE_FAILURES, phone, cfg->phone_failure_limit, HOUR, "PHONE_FAILURE_LIMIT", 0, 1},
-	    {SCOPE_CLIENT, client, cfg->ip_send_limit, HOUR, "IP_SEND_LIMIT", 0, 0},
-	    {SCOPE_COUNTRY, cc != NULL ? cc->code : "", cc != NULL ? cc->hourly : 0, HOUR,
-	     "COUNTRY_HOURLY_LIMITS", 0, 0},
-	    {SCOPE_ALL, NULL, cfg->hourly_send_limit, HOUR, "HOURLY_SEND_LIMIT", 1, 0},
-	    {SCOPE_ALL, NULL, cfg->daily_send_limit, DAY, "DAILY_SEND_LIMIT", 1, 0},
+	    {SCOPE_FAILURES, phone, cfg->phone_failure_limit, OTP_FAILURE_WINDOW,
+	     "PHONE_FAILURE_LIMIT", 0, 1},
+	    {SCOPE_CLIENT, client, cfg->ip_send_limit, OTP_CLIENT_WINDOW, "IP_SEND_LIMIT", 0, 0},
+	    {SCOPE_COUNTRY, cc != NULL ? cc->code : "", cc != NULL ? cc->hourly : 0,
+	     OTP_COUNTRY_WINDOW, "COUNTRY_HOURLY_LIMITS", 0, 0},
+	    {SCOPE_ALL, NULL, cfg->hourly_send_limit, OTP_HOUR, "HOURLY_SEND_LIMIT", 1, 0},
+	    {SCOPE_ALL, NULL, cfg->daily_send_limit, OTP_DAY, "DAILY_SEND_LIMIT", 1, 0},
 	};
 	time_t until;
 	size_t i;
@@ -134,8 +132,13 @@ int
 limit_guess(struct store *st, const struct config *cfg, const char *phone, time_t now,
 	    struct limit_hit *hit)
 {
-	const struct limit l = {
-	    SCOPE_FAILURES, phone, cfg->phone_failure_limit, HOUR, "PHONE_FAILURE_LIMIT", 0, 1};
+	const struct limit l = {SCOPE_FAILURES,
+				phone,
+				cfg->phone_failure_limit,
+				OTP_FAILURE_WINDOW,
+				"PHONE_FAILURE_LIMIT",
+				0,
+				1};
 
 	memset(hit, 0, sizeof(*hit));
 	return limit_one(st, &l, now, hit);

@@ -268,9 +268,9 @@ int
 store_purge(struct store *st, time_t now)
 {
 	if (store_purge_one(st, STMT_PURGE, now - OTP_PURGE_AFTER) < 0 ||
-	    store_purge_one(st, STMT_PURGE_SENDS, now - 86400) < 0 ||
-	    store_purge_one(st, STMT_PURGE_FAILURES, now - 3600) < 0 ||
-	    store_purge_one(st, STMT_PURGE_ASSERTIONS, now - 86400) < 0)
+	    store_purge_one(st, STMT_PURGE_SENDS, now - OTP_PURGE_SENDS) < 0 ||
+	    store_purge_one(st, STMT_PURGE_FAILURES, now - OTP_PURGE_FAILURES) < 0 ||
+	    store_purge_one(st, STMT_PURGE_ASSERTIONS, now - OTP_PURGE_ASSERTIONS) < 0)
 		return -1;
 	return 0;
 }
