@@ -281,11 +281,13 @@ cgi_text_ok(const unsigned char *s, size_t n)
 }
 
 int
-cgi_form(const char *s, size_t len, const struct cgi_field *fields, size_t n, char **values)
+cgi_form(const char *s, size_t len, const struct cgi_field *fields, size_t n, const void *arg,
+	 char **values, size_t *bad)
 {
-	char name[64], *val = NULL;
-	size_t pos = 0, pairs = 0, i;
+	char name[64], *val = NULL, *raw;
+	size_t pos = 0, pairs = 0, i, k;
 
+	*bad = n;
 	for (i = 0; i < n; i++)
 		values[i] = NULL;
 	if (s == NULL)
@@ -321,10 +323,24 @@ cgi_form(const char *s, size_t len, const struct cgi_field *fields, size_t n, ch
 			goto bad;
 		values[i] = xstrndup(val, (size_t)dv);
 	}
-	for (i = 0; i < n; i++)
-		if (values[i] != NULL && fields[i].valid != NULL && !fields[i].valid(values[i]))
-			goto bad;
 	free(val);
+	for (i = 0; i < n; i++) {
+		if (values[i] == NULL || fields[i].valid == NULL)
+			continue;
+		raw = xstrdup(values[i]);
+		if (fields[i].valid(&values[i], arg)) {
+			free(raw);
+			continue;
+		}
+		/* Only the refused value is kept, as it came. */
+		for (k = 0; k < n; k++) {
+			free(values[k]);
+			values[k] = NULL;
+		}
+		values[i] = raw;
+		*bad = i;
+		return 400;
+	}
 	return 0;
 bad:
 	for (i = 0; i < n; i++) {
@@ -489,9 +505,14 @@ cgi_vid(const struct cgi_req *req, const char *field, char out[OTP_ID_LEN + 1])
 }
 
 int
-cgi_vid_ok(const char *field)
+cgi_vid_ok(char **field, const void *arg)
 {
-	return field[0] == '\0' || code_is_id(field);
+	(void)arg;
+	if ((*field)[0] != '\0')
+		return code_is_id(*field);
+	free(*field);
+	*field = NULL;
+	return 1;
 }
 
 int

@@ -61,21 +61,33 @@ int cgi_check(const struct cgi_req *req);
  */
 int cgi_same_origin(const char *host, const char *origin, const char *referer);
 
-/* A field a program accepts, with its check (NULL: any text passes). */
+/*
+ * A field a program accepts, with its validator (NULL: any text passes).
+ * The validator checks the decoded value and may normalise it: it may
+ * replace *value with another malloc'd string (freeing the old one) or
+ * with NULL (the field counts as absent).  arg is cgi_form()'s.  It
+ * returns 1 to accept, 0 to refuse; refusal is what the program answers
+ * then (its enum outcome).
+ */
 struct cgi_field {
 	const char *name;
-	int (*valid)(const char *value);
+	int (*valid)(char **value, const void *arg);
+	int refusal;
 };
 
 /*
  * Decode an application/x-www-form-urlencoded string (a body or a query)
- * of len bytes.  values[i] gets the decoded value of fields[i], or NULL
- * if absent; the caller frees each.  Fields not in the table are
- * ignored.  Returns 0, or 400 for malformed percent-encoding, a NUL or
- * control character, a value over OTP_FIELD_MAX, a repeated field, too
- * many pairs, or a value its check refuses (values are then all NULL).
+ * of len bytes against the table of n fields, and run each validator on
+ * what it got.  values[i] gets the checked value of fields[i], or NULL if
+ * absent; the caller frees each.  Fields not in the table are ignored.
+ * Returns 0; or 400 with *bad = n for a malformed form (bad
+ * percent-encoding, a NUL or control character, a value over
+ * OTP_FIELD_MAX, a repeated field, too many pairs), values all NULL; or
+ * 400 with *bad = i when fields[i]'s validator refused, values all NULL
+ * but values[i], the value as decoded (for a form shown again).
  */
-int cgi_form(const char *s, size_t len, const struct cgi_field *fields, size_t n, char **values);
+int cgi_form(const char *s, size_t len, const struct cgi_field *fields, size_t n, const void *arg,
+	     char **values, size_t *bad);
 
 /*
  * Decode one percent-encoded string ('+' is a space).  out must hold len
@@ -100,8 +112,8 @@ void cgi_script_dir(const char *script_name, char *out, size_t size);
  */
 int cgi_vid(const struct cgi_req *req, const char *field, char out[OTP_ID_LEN + 1]);
 
-/* The check of a verification_id form field: empty, or an id. */
-int cgi_vid_ok(const char *field);
+/* The validator of a verification_id field: empty (then absent), or an id. */
+int cgi_vid_ok(char **field, const void *arg);
 
 /*
  * The Set-Cookie value carrying id (NULL: clearing it): HttpOnly,

@@ -1,8 +1,9 @@
 /*
- * Writing answers.  Every answer is a page from templates/ sent with the
- * headers of cgi_write(), or for a client that asked for JSON the same
- * status with a JSON body; when the templates themselves cannot be read,
- * a fixed page that says only that something went wrong.
+ * Writing answers.  answers[] holds, for every outcome, the status, the
+ * page, the JSON error code, the audit event and reason, and the words
+ * the visitor reads; reply_answer() turns an outcome into headers and a
+ * page (or JSON) from that row alone.  When the templates themselves
+ * cannot be read, a fixed page says only that something went wrong.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,149 +13,431 @@
 #include "log.h"
 #include "reply.h"
 
+enum answer_page {
+	PAGE_ERROR,  /* error.html: title, message, maybe a link for a new code */
+	PAGE_PHONE,  /* index.html: the phone form */
+	PAGE_CODE,   /* verify.html: the code form */
+	PAGE_SUCCESS /* verify_success.html, or a 303 back to the site */
+};
+
+/* What a JSON success carries besides "status". */
+#define J_VID      0x01 /* verification_id */
+#define J_EXPIRES  0x02 /* expires_in */
+#define J_PHONE    0x04 /* phone, masked */
+#define J_ATTEMPTS 0x08 /* attempts_left */
+#define J_ASSERT   0x10 /* assertion, when made */
+
+struct answer {
+	int status;
+	enum answer_page page;
+	const char *code;   /* JSON error code; NULL: a success, {"status": json} */
+	const char *json;   /* JSON "status" of a success */
+	int fields;         /* J_* of a success */
+	const char *event;  /* audit event, or NULL: no audit line */
+	const char *reason; /* audit "reason=", or NULL */
+	const char *title;  /* of the error page */
+	const char *message;
+	int new_code; /* the error page offers a new code */
+};
+
+#define ASK_AGAIN "Ask for a new code."
+
+static const struct answer answers[OUTCOME__MAX] = {
+    [OUTCOME_METHOD] = {405, PAGE_ERROR, "method_not_allowed", NULL, 0, "refused", NULL,
+			"Method not allowed", "This address answers only GET and POST.", 0},
+    [OUTCOME_MALFORMED] = {400, PAGE_ERROR, "bad_request", NULL, 0, "refused", NULL, "Bad request",
+			   "The form could not be read. Please go back and try again.", 0},
+    [OUTCOME_TOO_LARGE] = {413, PAGE_ERROR, "too_large", NULL, 0, "refused", NULL,
+			   "Request too large", "The form sent was too large.", 0},
+    [OUTCOME_URI_TOO_LONG] = {414, PAGE_ERROR, "uri_too_long", NULL, 0, "refused", NULL,
+			      "Address too long",
+			      "The address of this page was too long. Please go back to the "
+			      "site and try again.",
+			      0},
+    [OUTCOME_MEDIA_TYPE] = {415, PAGE_ERROR, "unsupported_media_type", NULL, 0, "refused", NULL,
+			    "Unsupported form", "The form must be sent as an ordinary web form.",
+			    0},
+    [OUTCOME_ORIGIN] = {403, PAGE_ERROR, "forbidden_origin", NULL, 0, "refused_origin", NULL,
+			"Forbidden", "This form may only be sent from this site.", 0},
+    [OUTCOME_MISCONFIGURED] = {500, PAGE_ERROR, "misconfigured", NULL, 0, NULL, NULL,
+			       "Service not configured",
+			       "This service is not set up correctly. The site's owner can find "
+			       "the reason in the web server's error log.",
+			       0},
+    [OUTCOME_BAD_PHONE_FORM] = {400, PAGE_PHONE, "bad_request", NULL, 0, "refused", "form", NULL,
+				"The form could not be read. Please try again.", 0},
+    [OUTCOME_BAD_CODE_FORM] = {400, PAGE_ERROR, "bad_request", NULL, 0, "refused", "form",
+			       "Bad request",
+			       "The code could not be read: use only the letters and digits of "
+			       "the text message.",
+			       1},
+    [OUTCOME_MISSING_PHONE] = {400, PAGE_PHONE, "missing_phone", NULL, 0, "refused",
+			       "missing_phone", NULL, "Please enter your phone number.", 0},
+    [OUTCOME_INVALID_PHONE] = {400, PAGE_PHONE, "invalid_phone", NULL, 0, "refused",
+			       "invalid_phone", NULL,
+			       "That does not look like a phone number. Use digits, with + and "
+			       "the country code for numbers abroad.",
+			       0},
+    [OUTCOME_BAD_SIGNATURE] = {400, PAGE_PHONE, "bad_signature", NULL, 0, "refused", "phone_sig",
+			       NULL,
+			       "The site sent you here with a phone number that does not check "
+			       "out. Please go back to the site and try again.",
+			       0},
+    [OUTCOME_BAD_RETURN_TO] = {400, PAGE_ERROR, "invalid_return_to", NULL, 0, "refused",
+			       "return_to", "Bad return address",
+			       "The site sent you here with a return address that is not allowed. "
+			       "Please go back to the site and try again.",
+			       0},
+    [OUTCOME_NO_VERIFICATION] = {400, PAGE_ERROR, "no_verification", NULL, 0, "refused",
+				 "no_verification", "No code was asked for",
+				 "This browser has no code waiting to be checked. Ask for a code "
+				 "first.",
+				 1},
+    [OUTCOME_MISSING_TOKEN] = {400, PAGE_CODE, "missing_token", NULL, 0, "refused", "missing_token",
+			       NULL, "Please enter the code from the text message.", 0},
+    [OUTCOME_MISSING_TOKEN_OFF] = {400, PAGE_ERROR, "missing_token", NULL, 0, "refused",
+				   "missing_token", "No code entered",
+				   "Please enter the code from the text message.", 1},
+    [OUTCOME_READY] = {200, PAGE_PHONE, NULL, "ready", 0, NULL, NULL, NULL, NULL, 0},
+    [OUTCOME_COUNTRY] = {400, PAGE_PHONE, "country_not_allowed", NULL, 0, "refused", "country",
+			 NULL,
+			 "Sorry, we cannot send codes to numbers in that country. Please use "
+			 "another number.",
+			 0},
+    [OUTCOME_SENT] = {200, PAGE_CODE, NULL, "pending", J_VID | J_EXPIRES | J_PHONE, "sent", NULL,
+		      NULL, NULL, 0},
+    [OUTCOME_LIMITED_SENDS] = {429, PAGE_ERROR, "rate_limited", NULL, 0, "limited", NULL,
+			       "Please wait", "Too many codes were asked for.", 0},
+    [OUTCOME_LIMITED_GUESSES] = {429, PAGE_ERROR, "rate_limited", NULL, 0, "limited", NULL,
+				 "Please wait", "Too many wrong codes were tried for this number.",
+				 0},
+    [OUTCOME_PROVIDER] = {502, PAGE_ERROR, "provider_error", NULL, 0, "provider_error", NULL,
+			  "The text message could not be sent",
+			  "Our text message provider did not take the message. No code was sent. "
+			  "Please try again in a few minutes.",
+			  1},
+    [OUTCOME_UNAVAILABLE_SEND] = {503, PAGE_ERROR, "unavailable", NULL, 0, NULL, NULL,
+				  "Service unavailable",
+				  "We cannot send codes right now. Nothing was sent; please try "
+				  "again later.",
+				  0},
+    [OUTCOME_APPROVED] = {200, PAGE_SUCCESS, NULL, "approved", J_PHONE | J_ASSERT, "verified", NULL,
+			  NULL, NULL, 0},
+    [OUTCOME_WRONG] = {422, PAGE_CODE, "wrong_code", NULL, 0, "wrong", NULL, NULL,
+		       "That code is not right.", 0},
+    [OUTCOME_LOCKED] = {410, PAGE_ERROR, "locked", NULL, 0, "locked", NULL, "Too many wrong codes",
+			"That code was not right, and it was the last try. Ask for a new code "
+			"to try again.",
+			1},
+    [OUTCOME_EXPIRED] = {410, PAGE_ERROR, "code_dead", NULL, 0, "expired", NULL,
+			 "This code can no longer be used",
+			 "The code has expired, was already used, or had too many wrong "
+			 "tries. " ASK_AGAIN,
+			 1},
+    [OUTCOME_DEAD] =
+	{410, PAGE_ERROR, "code_dead", NULL, 0, "dead", NULL, "This code can no longer be used",
+	 "The code has expired, was already used, or had too many wrong tries. " ASK_AGAIN, 1},
+    [OUTCOME_PENDING] = {200, PAGE_CODE, NULL, "pending", J_VID | J_EXPIRES | J_ATTEMPTS, NULL,
+			 NULL, NULL, NULL, 0},
+    [OUTCOME_NONE] = {200, PAGE_ERROR, NULL, "none", 0, NULL, NULL, "No code is waiting",
+		      "There is no code waiting to be checked in this browser.", 1},
+    [OUTCOME_UNAVAILABLE_CHECK] = {503, PAGE_ERROR, "unavailable", NULL, 0, NULL, NULL,
+				   "Service unavailable",
+				   "Codes cannot be checked right now. Please try again in a few "
+				   "minutes.",
+				   0},
+};
+
 static const char reply_fallback[] =
     "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
     "<title>Service unavailable</title></head>\n<body data-page=\"error\">"
     "<h1>Something went wrong</h1><p>Please try again later.</p></body></html>\n";
 
-static int reply_json_mode;
-
 int
-reply_is_json(void)
+reply_status(enum outcome o)
 {
-	return reply_json_mode;
+	return answers[o].status;
 }
 
-/* Fill the headers of r from cfg and opts. */
-static void
-reply_headers(struct cgi_reply *r, const struct config *cfg, int status,
-	      const struct reply_opts *opts)
+const char *
+reply_code(enum outcome o)
 {
-	memset(r, 0, sizeof(*r));
-	r->status = status;
+	return answers[o].code;
+}
+
+/*
+ * The words of row a for r: the row's message, with what varies (tries
+ * left, minutes to wait) added.  Into buf (size bytes).
+ */
+static const char *
+reply_message(const struct answer *a, const struct core_result *r, char *buf, size_t size)
+{
+	long minutes = (r->retry_after + 59) / 60;
+
+	if (a->status == 429)
+		snprintf(buf, size, "%s Please wait %ld minute%s and try again.", a->message,
+			 minutes, minutes == 1 ? "" : "s");
+	else if (a->status == 422 && r->attempts_left >= 0)
+		snprintf(buf, size, "%s %d %s left.", a->message, r->attempts_left,
+			 r->attempts_left == 1 ? "try" : "tries");
+	else
+		return a->message;
+	return buf;
+}
+
+/* Write hdr with body (len bytes) to rp->out. */
+static void
+reply_write(struct reply *rp, struct cgi_reply *hdr, const char *body, size_t len)
+{
+	const struct config *cfg = rp->cfg;
+
 	if (cfg != NULL && cfg->form_origins != NULL && cfg->form_origins[0] != '\0')
-		r->form_origins = cfg->form_origins;
-	if (opts != NULL) {
-		r->set_cookie = opts->set_cookie;
-		r->set_cookie2 = opts->set_cookie2;
-		r->location = opts->location;
-		r->retry_after = opts->retry_after;
+		hdr->form_origins = cfg->form_origins;
+	hdr->body = body;
+	hdr->body_len = len;
+	if (cgi_write(hdr, rp->out) < 0)
+		log_msg("cannot write the answer");
+}
+
+static void
+reply_json(struct reply *rp, const struct answer *a, const struct core_result *r,
+	   struct cgi_reply *hdr, const char *msg)
+{
+	cJSON *o = cJSON_CreateObject(), *e;
+	char *text;
+
+	if (a->code != NULL) {
+		e = cJSON_AddObjectToObject(o, "error");
+		cJSON_AddStringToObject(e, "code", a->code);
+		cJSON_AddStringToObject(e, "message", msg != NULL ? msg : "");
+		if (r->retry_after > 0)
+			cJSON_AddNumberToObject(e, "retry_after", (double)r->retry_after);
+		if (a->status == 422 && r->attempts_left >= 0)
+			cJSON_AddNumberToObject(e, "attempts_left", r->attempts_left);
+	} else {
+		cJSON_AddStringToObject(o, "status", a->json);
+		if (a->fields & J_VID)
+			cJSON_AddStringToObject(o, "verification_id", r->vid);
+		if (a->fields & J_EXPIRES)
+			cJSON_AddNumberToObject(o, "expires_in", (double)r->expires_in);
+		if (a->fields & J_PHONE)
+			cJSON_AddStringToObject(o, "phone", r->masked);
+		if (a->fields & J_ATTEMPTS)
+			cJSON_AddNumberToObject(o, "attempts_left", r->attempts_left);
+		if ((a->fields & J_ASSERT) && r->assertion[0] != '\0')
+			cJSON_AddStringToObject(o, "assertion", r->assertion);
 	}
+	hdr->content_type = "application/json";
+	if ((text = cJSON_PrintUnformatted(o)) == NULL) {
+		hdr->status = 500;
+		reply_write(rp, hdr, "{\"error\":{\"code\":\"internal\"}}", 29);
+	} else
+		reply_write(rp, hdr, text, strlen(text));
+	cJSON_free(text);
+	cJSON_Delete(o);
+}
+
+/* Fill the phone form. */
+static void
+reply_phone_form(const struct reply *rp, struct page *p)
+{
+	page_set(p, "COUNTRY_CODE", rp->cfg != NULL ? rp->cfg->country_code : "+1");
+	if (rp->phone_sig != NULL) {
+		page_show(p, "SIGNED");
+		page_set(p, "PHONE", rp->phone);
+		page_set(p, "PHONE_SIG", rp->phone_sig);
+	} else {
+		page_show(p, "UNSIGNED");
+		if (rp->typed != NULL)
+			page_set(p, "PHONE", rp->typed);
+	}
+	if (rp->return_to != NULL) {
+		page_show(p, "RETURN_TO");
+		page_set(p, "RETURN_TO_VALUE", rp->return_to);
+	}
+}
+
+/* Fill the code form. */
+static void
+reply_code_form(const struct reply *rp, const struct core_result *r, struct page *p)
+{
+	const struct config *cfg = rp->cfg;
+
+	page_set(p, "MASKED_PHONE", r->masked);
+	page_set(p, "VERIFICATION_ID", r->vid);
+	page_set_int(p, "CODE_LENGTH", cfg->token_length);
+	page_set_int(p, "TTL_MINUTES", (cfg->token_ttl + 59) / 60);
+	page_set(p, "INPUTMODE", cfg->alphabet == ALPHABET_DIGITS ? "numeric" : "text");
+}
+
+/*
+ * Where to send the visitor back: return_to with "otp_assertion=..." added
+ * to its query (before any #fragment).  Returns 0 or -1 if it won't fit.
+ */
+static int
+reply_return_url(const char *return_to, const char *assertion, char *out, size_t size)
+{
+	size_t frag = strcspn(return_to, "#");
+	const char *sep = memchr(return_to, '?', frag) != NULL ? "&" : "?";
+	int n;
+
+	n = snprintf(out, size, "%.*s%sotp_assertion=%s%s", (int)frag, return_to, sep, assertion,
+		     return_to + frag);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/*
+ * The cookie carrying the assertion, for the directory of return_to (a
+ * path on this site).  The path goes into a header attribute: anything
+ * but plain path characters (a ';' would add attributes) falls back to
+ * "/".  Returns 0, or -1 if it does not fit in out.
+ */
+static int
+reply_result_cookie(const struct reply *rp, const char *return_to, const char *assertion, char *out,
+		    size_t size)
+{
+	static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				   "0123456789/._~-";
+	const char *path = return_to, *end;
+	size_t n;
+	int w;
+
+	end = path + strcspn(path, "?#");
+	while (end > path && end[-1] != '/')
+		end--;
+	n = (size_t)(end - path);
+	if (n == 0 || strspn(path, safe) < n) {
+		path = "/";
+		n = 1;
+	}
+	w = snprintf(out, size, "otp_assertion=%s; Path=%.*s; Max-Age=%d; HttpOnly; SameSite=Lax%s",
+		     assertion, (int)n, path, rp->cfg->result_max_age,
+		     rp->req->https ? "; Secure" : "");
+	return w < 0 || (size_t)w >= size ? -1 : 0;
+}
+
+/*
+ * After the right code: back to the site's return_to with the assertion
+ * (303 and a Location; a cookie for a path here with
+ * RESULT_DELIVERY=cookie), into url.  Leaves url "" when there is no way
+ * back.
+ */
+static void
+reply_way_back(const struct reply *rp, const struct core_result *r, struct cgi_reply *hdr,
+	       char *url, size_t size, char *cookie, size_t csize)
+{
+	url[0] = '\0';
+	if (r->assertion[0] == '\0' || r->return_to[0] == '\0')
+		return;
+	/* A cookie of this host is no use to another: a URL gets the query. */
+	if (rp->cfg->delivery == DELIVERY_COOKIE && r->return_to[0] == '/' &&
+	    reply_result_cookie(rp, r->return_to, r->assertion, cookie, csize) == 0) {
+		hdr->set_cookie2 = cookie;
+		snprintf(url, size, "%s", r->return_to);
+	} else if (reply_return_url(r->return_to, r->assertion, url, size) < 0)
+		url[0] = '\0';
+	if (url[0] != '\0') {
+		hdr->status = 303;
+		hdr->location = url;
+	}
+}
+
+/* The audit line of row a. */
+static void
+reply_audit(const struct reply *rp, const struct answer *a, const struct core_result *r,
+	    const char *extra)
+{
+	char reason[64] = "";
+
+	if (a->event == NULL)
+		return;
+	if (a->reason != NULL)
+		snprintf(reason, sizeof(reason), "status=%d reason=%s", a->status, a->reason);
+	log_audit(a->event, r->masked[0] != '\0' ? r->masked : NULL,
+		  rp->req != NULL ? rp->req->remote_addr : NULL, r->vid[0] != '\0' ? r->vid : NULL,
+		  "%s%s%s%s%s", reason, reason[0] != '\0' && r->detail[0] != '\0' ? " " : "",
+		  r->detail,
+		  extra != NULL && (reason[0] != '\0' || r->detail[0] != '\0') ? " " : "",
+		  extra != NULL ? extra : "");
 }
 
 void
-reply_page(const struct config *cfg, int status, struct page *p, const struct reply_opts *opts)
+reply_answer(struct reply *rp, const struct core_result *r, const char *extra)
 {
-	struct cgi_reply r;
+	static const char *const page_file[] = {
+	    [PAGE_ERROR] = "error.html",
+	    [PAGE_PHONE] = "index.html",
+	    [PAGE_CODE] = "verify.html",
+	    [PAGE_SUCCESS] = "verify_success.html",
+	};
+	const struct answer *a = &answers[r->outcome];
+	char msgbuf[256], url[OTP_RETURN_MAX + ASSERTION_MAX + 32], cookie[512];
+	char result_cookie[ASSERTION_MAX + 512];
+	const char *msg = reply_message(a, r, msgbuf, sizeof(msgbuf));
+	struct cgi_reply hdr;
+	struct page *p;
 	char *body = NULL;
 	size_t len = 0;
 
-	reply_headers(&r, cfg, status, opts);
-	page_set_int(p, "STATUS", status);
-	if (page_render(p, cfg != NULL ? cfg->template_dir : OTP_TEMPLATE_DEFAULT, &body, &len) <
-	    0) {
-		reply_headers(&r, cfg, 500, NULL);
-		r.body = reply_fallback;
-		r.body_len = sizeof(reply_fallback) - 1;
-	} else {
-		r.body = body;
-		r.body_len = len;
+	reply_audit(rp, a, r, extra);
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.status = a->status;
+	hdr.retry_after = r->retry_after;
+	/* The verification's cookie: set once a code is out, cleared once it is used. */
+	if (r->outcome == OUTCOME_SENT || r->outcome == OUTCOME_APPROVED)
+		if (cgi_vid_cookie(rp->req, r->outcome == OUTCOME_SENT ? r->vid : NULL, cookie,
+				   sizeof(cookie)) == 0)
+			hdr.set_cookie = cookie;
+	if (rp->json) {
+		reply_json(rp, a, r, &hdr, msg);
+		return;
 	}
-	if (cgi_write(&r, stdout) < 0)
-		log_msg("cannot write the answer");
+	p = page_new(page_file[a->page]);
+	switch (a->page) {
+	case PAGE_ERROR:
+		page_set(p, "TITLE", a->title);
+		page_set(p, "MESSAGE", msg);
+		if (a->new_code)
+			page_show(p, "NEW_CODE");
+		break;
+	case PAGE_PHONE:
+		reply_phone_form(rp, p);
+		break;
+	case PAGE_CODE:
+		reply_code_form(rp, r, p);
+		break;
+	case PAGE_SUCCESS:
+		page_set(p, "MASKED_PHONE", r->masked);
+		reply_way_back(rp, r, &hdr, url, sizeof(url), result_cookie, sizeof(result_cookie));
+		if (hdr.location != NULL) {
+			page_show(p, "CONTINUE");
+			page_set(p, "CONTINUE_URL", url);
+		}
+		break;
+	}
+	if (a->page != PAGE_ERROR && msg != NULL) {
+		page_show(p, "ERROR");
+		page_set(p, "ERROR_MESSAGE", msg);
+	}
+	page_set_int(p, "STATUS", hdr.status);
+	if (page_render(p, rp->cfg != NULL ? rp->cfg->template_dir : OTP_TEMPLATE_DEFAULT, &body,
+			&len) < 0) {
+		memset(&hdr, 0, sizeof(hdr));
+		hdr.status = 500;
+		reply_write(rp, &hdr, reply_fallback, sizeof(reply_fallback) - 1);
+	} else
+		reply_write(rp, &hdr, body, len);
 	free(body);
 	page_free(p);
 }
 
 void
-reply_json(const struct config *cfg, int status, cJSON *body, const struct reply_opts *opts)
+reply_refuse(struct reply *rp, enum outcome o)
 {
-	struct cgi_reply r;
-	char *text = body != NULL ? cJSON_PrintUnformatted(body) : NULL;
+	struct core_result r;
 
-	reply_headers(&r, cfg, status, opts);
-	r.content_type = "application/json";
-	if (text == NULL) {
-		r.status = 500;
-		r.body = "{\"error\":{\"code\":\"internal\"}}";
-	} else
-		r.body = text;
-	r.body_len = strlen(r.body);
-	if (cgi_write(&r, stdout) < 0)
-		log_msg("cannot write the answer");
-	cJSON_free(text);
-	cJSON_Delete(body);
-}
-
-void
-reply_error(const struct config *cfg, int status, const char *code, const char *title,
-	    const char *message, int new_code, const struct reply_opts *opts)
-{
-	struct page *p;
-
-	if (reply_json_mode) {
-		cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
-
-		cJSON_AddStringToObject(e, "code", code);
-		cJSON_AddStringToObject(e, "message", message);
-		if (opts != NULL && opts->retry_after > 0)
-			cJSON_AddNumberToObject(e, "retry_after", (double)opts->retry_after);
-		if (opts != NULL && opts->attempts_left >= 0 && status == 422)
-			cJSON_AddNumberToObject(e, "attempts_left", opts->attempts_left);
-		reply_json(cfg, status, o, opts);
-		return;
-	}
-	p = page_new("error.html");
-	page_set(p, "TITLE", title);
-	page_set(p, "MESSAGE", message);
-	if (new_code)
-		page_show(p, "NEW_CODE");
-	reply_page(cfg, status, p, opts);
-}
-
-void
-reply_unavailable(const struct config *cfg, const char *message)
-{
-	reply_error(cfg, 503, "unavailable", "Service unavailable", message, 0, NULL);
-}
-
-void
-reply_limited(const struct config *cfg, const char *what, long retry_after)
-{
-	struct reply_opts opts = {NULL, NULL, NULL, retry_after, -1};
-	long minutes = (retry_after + 59) / 60;
-	char msg[160];
-
-	snprintf(msg, sizeof(msg), "Too many %s. Please wait %ld minute%s and try again.", what,
-		 minutes, minutes == 1 ? "" : "s");
-	reply_error(cfg, 429, "rate_limited", "Please wait", msg, 0, &opts);
-}
-
-void
-reply_misconfigured(const struct config *cfg)
-{
-	reply_error(cfg, 500, "misconfigured", "Service not configured",
-		    "This service is not set up correctly. The site's owner can find the reason "
-		    "in the web server's error log.",
-		    0, NULL);
-}
-
-void
-reply_code_form(const struct config *cfg, int status, const char *id, const char *masked_phone,
-		const char *msg, const struct reply_opts *opts)
-{
-	struct page *p = page_new("verify.html");
-
-	page_set(p, "MASKED_PHONE", masked_phone);
-	page_set(p, "VERIFICATION_ID", id);
-	page_set_int(p, "CODE_LENGTH", cfg->token_length);
-	page_set_int(p, "TTL_MINUTES", (cfg->token_ttl + 59) / 60);
-	page_set(p, "INPUTMODE", cfg->alphabet == ALPHABET_DIGITS ? "numeric" : "text");
-	if (msg != NULL) {
-		page_show(p, "ERROR");
-		page_set(p, "ERROR_MESSAGE", msg);
-	}
-	reply_page(cfg, status, p, opts);
+	core_result_init(&r, o);
+	reply_answer(rp, &r, NULL);
 }
 
 /* Whether the client asked for JSON: "application/json" in Accept. */
@@ -165,51 +448,58 @@ reply_wants_json(const char *accept)
 }
 
 int
-reply_front(struct cgi_req *req, struct config *cfg)
+reply_front(struct reply *rp, struct cgi_req *req, struct config *cfg, FILE *in, FILE *out)
 {
 	static const struct {
 		int status;
-		const char *code, *title, *message;
+		enum outcome o;
 	} refusals[] = {
-	    {405, "method_not_allowed", "Method not allowed",
-	     "This address answers only GET and POST."},
-	    {400, "bad_request", "Bad request",
-	     "The form could not be read. Please go back and try again."},
-	    {413, "too_large", "Request too large", "The form sent was too large."},
-	    {415, "unsupported_media_type", "Unsupported form",
-	     "The form must be sent as an ordinary web form."},
-	    {403, "forbidden_origin", "Forbidden", "This form may only be sent from this site."},
+	    {405, OUTCOME_METHOD},       {400, OUTCOME_MALFORMED},  {413, OUTCOME_TOO_LARGE},
+	    {414, OUTCOME_URI_TOO_LONG}, {415, OUTCOME_MEDIA_TYPE}, {403, OUTCOME_ORIGIN},
 	};
-	char origin[256];
+	struct core_result r;
+	char origin[256], detail[512];
 	size_t i;
 	int status;
 
-	cgi_read(req, stdin);
-	reply_json_mode = reply_wants_json(req->accept);
+	memset(rp, 0, sizeof(*rp));
+	rp->req = req;
+	rp->out = out;
+	cgi_read(req, in);
+	rp->json = reply_wants_json(req->accept);
 	if (config_load(cfg, config_path()) < 0) {
-		reply_misconfigured(NULL);
+		reply_refuse(rp, OUTCOME_MISCONFIGURED);
 		cgi_free(req);
 		return 500;
 	}
+	rp->cfg = cfg;
 	log_set_debug(cfg->debug);
 	if ((status = cgi_check(req)) == 0)
 		return 0;
 	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
 		if (refusals[i].status == status)
 			break;
-	log_audit(status == 403 ? "refused_origin" : "refused", NULL, req->remote_addr, NULL,
-		  "status=%d method=%s origin=%s", status,
-		  req->method == CGI_GET    ? "GET"
-		  : req->method == CGI_POST ? "POST"
-					    : "other",
-		  log_value(req->origin != NULL    ? req->origin
-			    : req->referer != NULL ? req->referer
-						   : "-",
-			    origin, sizeof(origin)));
 	if (i == sizeof(refusals) / sizeof(refusals[0]))
 		i = 1; /* cannot happen: cgi_check() answers only the statuses above */
-	reply_error(cfg, status, refusals[i].code, refusals[i].title, refusals[i].message, 0, NULL);
-	cgi_free(req);
-	config_free(cfg);
+	core_result_init(&r, refusals[i].o);
+	snprintf(detail, sizeof(detail), "status=%d method=%s origin=%s", status,
+		 req->method == CGI_GET    ? "GET"
+		 : req->method == CGI_POST ? "POST"
+					   : "other",
+		 log_value(req->origin != NULL    ? req->origin
+			   : req->referer != NULL ? req->referer
+						  : "-",
+			   origin, sizeof(origin)));
+	reply_answer(rp, &r, detail);
+	reply_done(rp, req, cfg);
 	return status;
+}
+
+void
+reply_done(struct reply *rp, struct cgi_req *req, struct config *cfg)
+{
+	cgi_free(req);
+	if (rp->cfg != NULL)
+		config_free(cfg);
+	rp->cfg = NULL;
 }

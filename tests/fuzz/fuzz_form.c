@@ -18,15 +18,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static int
-valid_token(const char *v)
+valid_token(char **v, const void *arg)
 {
-	return strspn(v, "0123456789ABCDEFabcdef") == strlen(v);
+	(void)arg;
+	return strspn(*v, "0123456789ABCDEFabcdef") == strlen(*v);
 }
 
 static const struct cgi_field fields[] = {
-    {"phone", NULL},
-    {"token", valid_token},
-    {"vid", NULL},
+    {"phone", NULL, 0},
+    {"token", valid_token, 1},
+    {"vid", NULL, 0},
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -48,7 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *in = malloc(size > 0 ? size : 1), *out = malloc(size + 1);
 	char *values[NFIELDS];
 	long n;
-	size_t i;
+	size_t i, bad;
 
 	if (in == NULL || out == NULL)
 		abort();
@@ -59,7 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n >= 0 && out[n] != '\0')
 		abort();
 
-	if (cgi_form(in, size, fields, NFIELDS, values) == 0) {
+	if (cgi_form(in, size, fields, NFIELDS, NULL, values, &bad) == 0) {
 		for (i = 0; i < NFIELDS; i++) {
 			const unsigned char *v = (const unsigned char *)values[i];
 			size_t k, len;
@@ -72,14 +73,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (k = 0; k < len; k++)
 				if (v[k] < 0x20 || v[k] == 0x7f)
 					abort();
-			if (fields[i].valid != NULL && !fields[i].valid(values[i]))
+			if (fields[i].valid != NULL && !fields[i].valid(&values[i], NULL))
 				abort();
 			free(values[i]);
 		}
 	} else {
-		for (i = 0; i < NFIELDS; i++)
-			if (values[i] != NULL)
+		/* Malformed: nothing; refused by a validator: its raw value alone. */
+		if (bad > NFIELDS || (bad < NFIELDS && values[bad] == NULL))
+			abort();
+		for (i = 0; i < NFIELDS; i++) {
+			if (i != bad && values[i] != NULL)
 				abort();
+			free(values[i]);
+		}
 	}
 	free(in);
 	free(out);

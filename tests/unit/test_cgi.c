@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,17 +91,54 @@ test_urldecode_len(void **state)
 
 /* ---- cgi_form ---- */
 
+/* A validator that checks and normalises: hex of 4 or more, upper-cased. */
 static int
-valid_token(const char *v)
+valid_token(char **v, const void *arg)
 {
-	return strlen(v) >= 4 && strspn(v, "0123456789ABCDEFabcdef") == strlen(v);
+	char *p;
+
+	assert_ptr_equal(arg, &valid_token);
+	if (strlen(*v) < 4 || strspn(*v, "0123456789ABCDEFabcdef") != strlen(*v))
+		return 0;
+	for (p = *v; *p != '\0'; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return 1;
+}
+
+/* A validator that replaces the value: "" becomes absent, else "<v>!". */
+static int
+valid_vid(char **v, const void *arg)
+{
+	char *n;
+
+	(void)arg;
+	if ((*v)[0] == '\0') {
+		free(*v);
+		*v = NULL;
+		return 1;
+	}
+	n = malloc(strlen(*v) + 2);
+	assert_non_null(n);
+	snprintf(n, strlen(*v) + 2, "%s!", *v);
+	free(*v);
+	*v = n;
+	return 1;
 }
 
 static const struct cgi_field fields[] = {
-    {"phone", NULL},
-    {"token", valid_token},
-    {"vid", NULL},
+    {"phone", NULL, 0},
+    {"token", valid_token, 7},
+    {"vid", NULL, 0},
 };
+
+/* The same with a validator that replaces vid's value. */
+static const struct cgi_field fields_vid[] = {
+    {"phone", NULL, 0},
+    {"token", valid_token, 7},
+    {"vid", valid_vid, 0},
+};
+
+static size_t last_bad;
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -109,7 +147,7 @@ static int
 form(const char *s, char **values)
 {
 	char *in = unit_exact(s, strlen(s));
-	int rc = cgi_form(in, strlen(s), fields, NFIELDS, values);
+	int rc = cgi_form(in, strlen(s), fields, NFIELDS, &valid_token, values, &last_bad);
 
 	free(in);
 	return rc;
@@ -136,9 +174,24 @@ assert_form_refused(const char *s)
 	if (rc != 400)
 		print_error("accepted: %.200s\n", s);
 	assert_int_equal(rc, 400);
+	assert_int_equal(last_bad, NFIELDS);
 	assert_null(v[0]);
 	assert_null(v[1]);
 	assert_null(v[2]);
+}
+
+/* A form whose token validator refuses: 400, *bad names the token, only its raw value kept. */
+static void
+assert_validator_refused(const char *s, const char *raw)
+{
+	char *v[NFIELDS];
+
+	assert_int_equal(form(s, v), 400);
+	assert_int_equal(last_bad, 1);
+	assert_null(v[0]);
+	assert_string_equal(v[1], raw);
+	assert_null(v[2]);
+	free_values(v);
 }
 
 static void
@@ -149,7 +202,7 @@ test_form_fields(void **state)
 	(void)state;
 	assert_int_equal(form("phone=%2B1+%28202%29+555-0143&token=ab12", v), 0);
 	assert_string_equal(v[0], "+1 (202) 555-0143");
-	assert_string_equal(v[1], "ab12");
+	assert_string_equal(v[1], "AB12"); /* the validator normalised it */
 	assert_null(v[2]);
 	free_values(v);
 
@@ -165,7 +218,7 @@ test_form_fields(void **state)
 	assert_null(v[0]);
 	assert_null(v[1]);
 	assert_null(v[2]);
-	assert_int_equal(cgi_form(NULL, 0, fields, NFIELDS, v), 0);
+	assert_int_equal(cgi_form(NULL, 0, fields, NFIELDS, NULL, v, &last_bad), 0);
 	assert_null(v[0]);
 }
 
@@ -188,7 +241,7 @@ test_form_empty_pairs(void **state)
 	assert_string_equal(v[2], "");
 	free_values(v);
 	/* Only len bytes count. */
-	assert_int_equal(cgi_form("phone=123&vid=9", 9, fields, NFIELDS, v), 0);
+	assert_int_equal(cgi_form("phone=123&vid=9", 9, fields, NFIELDS, NULL, v, &last_bad), 0);
 	assert_string_equal(v[0], "123");
 	assert_null(v[2]);
 	free_values(v);
@@ -363,13 +416,20 @@ test_form_validator(void **state)
 	char *v[NFIELDS];
 
 	(void)state;
-	assert_int_equal(form("phone=1&token=ABCD", v), 0);
-	assert_string_equal(v[1], "ABCD");
+	assert_int_equal(cgi_form("phone=1&token=abcd&vid=x", 24, fields_vid, NFIELDS, &valid_token,
+				  v, &last_bad),
+			 0);
+	assert_string_equal(v[1], "ABCD"); /* normalised */
+	assert_string_equal(v[2], "x!");   /* replaced */
 	free_values(v);
-	/* One refusal, and the handler sees none of the values. */
-	assert_form_refused("phone=1&token=zz&vid=2");
-	assert_form_refused("token=ABC");
-	assert_form_refused("token=&phone=1");
+	assert_int_equal(
+	    cgi_form("phone=1&vid=", 12, fields_vid, NFIELDS, &valid_token, v, &last_bad), 0);
+	assert_null(v[2]); /* "" made absent */
+	free_values(v);
+	/* One refusal: which field, the value as it came, and none of the others. */
+	assert_validator_refused("phone=1&token=zz&vid=2", "zz");
+	assert_validator_refused("token=ABC", "ABC");
+	assert_validator_refused("token=&phone=1", "");
 }
 
 /* ---- cgi_cookie ---- */

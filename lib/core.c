@@ -1,0 +1,217 @@
+/*
+ * The verification core: checking a code, and what the store holds for a
+ * visitor.  All reads and writes of one check are one immediate
+ * transaction, so two processes never both accept a code, nor both count
+ * the same try.  Debug lines (DEBUG=True) follow each step; they name the
+ * masked number and the first 8 characters of the id, never a code, a key
+ * or a whole number.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "code.h"
+#include "core.h"
+#include "limit.h"
+#include "log.h"
+#include "phone.h"
+#include "store.h"
+
+void
+core_init(struct core *c, const struct config *cfg)
+{
+	c->cfg = cfg;
+	c->st = NULL;
+}
+
+void
+core_close(struct core *c)
+{
+	store_close(c->st);
+	c->st = NULL;
+}
+
+struct store *
+core_store(struct core *c)
+{
+	if (c->st == NULL)
+		c->st = store_open(c->cfg->db_path);
+	return c->st;
+}
+
+void
+core_result_init(struct core_result *r, enum outcome o)
+{
+	memset(r, 0, sizeof(*r));
+	r->outcome = o;
+	r->attempts_left = -1;
+}
+
+/* Fill r's number and id from v. */
+static void
+core_result_of(struct core_result *r, const struct verification *v)
+{
+	snprintf(r->vid, sizeof(r->vid), "%s", v->id);
+	snprintf(r->phone, sizeof(r->phone), "%s", v->phone);
+	if (v->phone[0] != '\0')
+		phone_mask(v->phone, r->masked, sizeof(r->masked));
+}
+
+/* Whether v's code may still be tried. */
+static int
+core_live(const struct config *cfg, const struct verification *v, time_t now)
+{
+	return v->status == STATUS_PENDING && now < v->expires && v->attempts < cfg->max_attempts;
+}
+
+/* The assertion for the site, when it shares a SIGNING_KEY. */
+static void
+core_assert(const struct config *cfg, const struct verification *v, time_t now,
+	    struct core_result *r)
+{
+	struct assertion a;
+
+	snprintf(r->return_to, sizeof(r->return_to), "%s", v->return_to);
+	if (cfg->signing_key == NULL)
+		return;
+	memset(&a, 0, sizeof(a));
+	snprintf(a.phone, sizeof(a.phone), "%s", v->phone);
+	snprintf(a.vid, sizeof(a.vid), "%s", v->id);
+	snprintf(a.return_to, sizeof(a.return_to), "%s", v->return_to);
+	a.verified_at = now;
+	if (assertion_make(cfg->signing_key, &a, r->assertion, sizeof(r->assertion)) < 0) {
+		log_msg("cannot make the assertion for verification %.8s", v->id);
+		r->assertion[0] = '\0';
+	}
+}
+
+/*
+ * The check itself, inside one transaction: the outcome, with v as it
+ * was read and then written.
+ */
+static enum outcome
+core_check_tx(struct store *st, const struct config *cfg, const char *vid,
+	      const unsigned char mac[OTP_MAC_LEN], time_t now, struct verification *v,
+	      struct core_result *r)
+{
+	struct limit_hit hit;
+	enum outcome out;
+	int found;
+
+	if (store_begin(st) < 0)
+		return OUTCOME_UNAVAILABLE_CHECK;
+	if ((found = store_get(st, vid, v)) < 0)
+		goto fail;
+	if (!found || !core_live(cfg, v, now)) {
+		store_rollback(st);
+		log_debug("check %.8s: %s", vid,
+			  found ? "code no longer live" : "no such verification");
+		return found && v->status == STATUS_PENDING && now >= v->expires ? OUTCOME_EXPIRED
+										 : OUTCOME_DEAD;
+	}
+	switch (limit_guess(st, cfg, v->phone, now, &hit)) {
+	case 0:
+		break;
+	case 429:
+		store_rollback(st);
+		r->retry_after = hit.retry_after;
+		snprintf(r->detail, sizeof(r->detail), "limit=%s retry_after=%ld", hit.name,
+			 hit.retry_after);
+		return OUTCOME_LIMITED_GUESSES;
+	default:
+		goto fail;
+	}
+	if (code_equal(mac, v->mac, OTP_MAC_LEN)) {
+		v->status = STATUS_USED;
+		out = OUTCOME_APPROVED;
+	} else {
+		v->attempts++;
+		out = v->attempts >= cfg->max_attempts ? OUTCOME_LOCKED : OUTCOME_WRONG;
+		if (out == OUTCOME_LOCKED)
+			v->status = STATUS_LOCKED;
+		if (store_add_failure(st, now, v->phone) < 0)
+			goto fail;
+	}
+	if (store_put(st, v) < 0 || store_commit(st) < 0)
+		goto fail;
+	return out;
+fail:
+	store_rollback(st);
+	return OUTCOME_UNAVAILABLE_CHECK;
+}
+
+void
+core_check(struct core *c, const char *vid, const char *token, time_t now, struct core_result *r)
+{
+	const struct config *cfg = c->cfg;
+	unsigned char mac[OTP_MAC_LEN];
+	struct verification v;
+	struct store *st;
+
+	core_result_init(r, OUTCOME_UNAVAILABLE_CHECK);
+	snprintf(r->vid, sizeof(r->vid), "%s", vid);
+	if ((st = core_store(c)) == NULL)
+		return;
+	if (token == NULL || token[0] == '\0') {
+		/* The form again, if there is one to show. */
+		r->outcome = store_get(st, vid, &v) == 1 && core_live(cfg, &v, now)
+				 ? OUTCOME_MISSING_TOKEN
+				 : OUTCOME_MISSING_TOKEN_OFF;
+		if (r->outcome == OUTCOME_MISSING_TOKEN)
+			core_result_of(r, &v);
+		return;
+	}
+	/* Computed before the lookup, whatever it finds: no timing hint. */
+	if (code_mac(cfg->secret_key, vid, token, mac) < 0) {
+		log_msg("cannot compute HMAC");
+		return;
+	}
+	memset(&v, 0, sizeof(v));
+	r->outcome = core_check_tx(st, cfg, vid, mac, now, &v, r);
+	explicit_bzero(mac, sizeof(mac));
+	if (v.phone[0] != '\0')
+		core_result_of(r, &v);
+	else
+		snprintf(r->vid, sizeof(r->vid), "%s", vid);
+	switch (r->outcome) {
+	case OUTCOME_APPROVED:
+		snprintf(r->detail, sizeof(r->detail), "attempts=%d", v.attempts);
+		core_assert(cfg, &v, now, r);
+		break;
+	case OUTCOME_WRONG:
+		r->attempts_left = cfg->max_attempts - v.attempts;
+		snprintf(r->detail, sizeof(r->detail), "attempts=%d max=%d", v.attempts,
+			 cfg->max_attempts);
+		break;
+	case OUTCOME_LOCKED:
+		snprintf(r->detail, sizeof(r->detail), "attempts=%d", v.attempts);
+		break;
+	case OUTCOME_EXPIRED:
+	case OUTCOME_DEAD:
+		snprintf(r->detail, sizeof(r->detail), "status=%d", (int)v.status);
+		break;
+	default:
+		break;
+	}
+	log_debug("check %.8s: outcome %d", vid, (int)r->outcome);
+}
+
+void
+core_status(struct core *c, const char *vid, time_t now, struct core_result *r)
+{
+	struct verification v;
+	struct store *st;
+
+	core_result_init(r, OUTCOME_NONE);
+	if (vid == NULL)
+		return;
+	if ((st = core_store(c)) == NULL) {
+		r->outcome = OUTCOME_UNAVAILABLE_CHECK;
+		return;
+	}
+	if (store_get(st, vid, &v) == 1 && core_live(c->cfg, &v, now)) {
+		r->outcome = OUTCOME_PENDING;
+		core_result_of(r, &v);
+		r->expires_in = (long)(v.expires - now);
+		r->attempts_left = c->cfg->max_attempts - v.attempts;
+	}
+}

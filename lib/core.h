@@ -1,0 +1,129 @@
+/*
+ * The verification core: the two operations of the flow, start (make,
+ * store and send a code for a number) and check (a typed code against a
+ * verification), as library calls with no HTTP, no HTML and no SQL in
+ * them.  Each fills a plain result: what happened (enum outcome) and what
+ * a front end shows.  Limits, codes, hashing, the store and the provider
+ * are called from here, never from a program.  core_send.c holds start
+ * (it sends, so only request.cgi links it); core.c the rest.
+ */
+#ifndef OTP_CORE_H
+#define OTP_CORE_H
+
+#include <time.h>
+
+#include "assertion.h"
+#include "bounds.h"
+#include "config.h"
+
+struct store;
+
+/*
+ * Everything a request can end in, the door's and the front line's
+ * refusals included: reply.c has one row per value (status, page, JSON
+ * code, audit event and reason, message).
+ */
+enum outcome {
+	/* The front line (reply_front()). */
+	OUTCOME_METHOD,        /* 405 */
+	OUTCOME_MALFORMED,     /* 400: bad CONTENT_LENGTH, short body */
+	OUTCOME_TOO_LARGE,     /* 413 */
+	OUTCOME_URI_TOO_LONG,  /* 414 */
+	OUTCOME_MEDIA_TYPE,    /* 415 */
+	OUTCOME_ORIGIN,        /* 403 */
+	OUTCOME_MISCONFIGURED, /* 500 */
+	/* The door: fields that did not pass. */
+	OUTCOME_BAD_PHONE_FORM,    /* request.cgi: the form could not be read */
+	OUTCOME_BAD_CODE_FORM,     /* verify.cgi: the form could not be read */
+	OUTCOME_MISSING_PHONE,     /* POST without a number */
+	OUTCOME_INVALID_PHONE,     /* not E.164 once normalised */
+	OUTCOME_BAD_SIGNATURE,     /* phone_sig does not sign phone */
+	OUTCOME_BAD_RETURN_TO,     /* return_to not allowed */
+	OUTCOME_NO_VERIFICATION,   /* verify.cgi without an id */
+	OUTCOME_MISSING_TOKEN,     /* no code typed; the form again */
+	OUTCOME_MISSING_TOKEN_OFF, /* no code typed, and no live code to show a form for */
+	/* start, and the phone form. */
+	OUTCOME_READY,            /* GET request.cgi: the phone form */
+	OUTCOME_COUNTRY,          /* the number's country is not allowed */
+	OUTCOME_SENT,             /* a code went out */
+	OUTCOME_LIMITED_SENDS,    /* a send limit: retry_after */
+	OUTCOME_LIMITED_GUESSES,  /* a wrong-code limit: retry_after */
+	OUTCOME_PROVIDER,         /* the provider refused or did not answer */
+	OUTCOME_UNAVAILABLE_SEND, /* the store failed; nothing was sent */
+	/* check, and the code form. */
+	OUTCOME_APPROVED,          /* the right code: assertion, return_to */
+	OUTCOME_WRONG,             /* a wrong code, attempts_left > 0 */
+	OUTCOME_LOCKED,            /* a wrong code, and the last try */
+	OUTCOME_EXPIRED,           /* the code's time is over */
+	OUTCOME_DEAD,              /* used, locked, failed or unknown */
+	OUTCOME_PENDING,           /* GET verify.cgi: a live code to show the form for */
+	OUTCOME_NONE,              /* GET verify.cgi: no live code */
+	OUTCOME_UNAVAILABLE_CHECK, /* the store failed */
+	OUTCOME__MAX
+};
+
+/* What happened, and what a front end shows of it. */
+struct core_result {
+	enum outcome outcome;
+	char vid[OTP_ID_LEN + 1];           /* the verification, or "" */
+	char phone[OTP_PHONE_MAX + 1];      /* E.164, or "": never shown as it is */
+	char masked[OTP_PHONE_MAX + 1];     /* for pages and logs, or "" */
+	char return_to[OTP_RETURN_MAX + 1]; /* approved: where the site wants the visitor */
+	char assertion[ASSERTION_MAX + 1];  /* approved with SIGNING_KEY: for the site */
+	long retry_after;                   /* limited: seconds */
+	long expires_in;                    /* sent, pending: seconds the code lives */
+	int attempts_left;                  /* wrong, pending; -1: not said */
+	char detail[256];                   /* more for the audit line ("attempts=2") */
+};
+
+/*
+ * The core for one process: the config and the store, opened on first
+ * need and kept (a FastCGI loop serves many requests with one).
+ */
+struct core {
+	const struct config *cfg;
+	struct store *st;
+};
+
+/* What start needs, each checked at the door. */
+struct core_start_in {
+	const char *phone;     /* E.164 */
+	const char *client;    /* remote address, as the server gave it, or NULL */
+	const char *vid;       /* the visitor's verification id, or NULL */
+	const char *return_to; /* allowed, or NULL (keep the verification's) */
+	time_t now;
+};
+
+void core_init(struct core *c, const struct config *cfg);
+/* Close the store; c may be used again (it reopens). */
+void core_close(struct core *c);
+
+/*
+ * Start a verification: the country and the limits, a new code stored
+ * as its HMAC in the visitor's pending verification for the same number
+ * (its wrong tries carry over) or a new one, the SMS sent.  Fills r:
+ * SENT, COUNTRY, LIMITED_*, PROVIDER, UNAVAILABLE_SEND.  The code never
+ * leaves this call.
+ */
+void core_start(struct core *c, const struct core_start_in *in, struct core_result *r);
+
+/*
+ * Check token (letters and digits, spaces and dashes dropped) against
+ * verification vid, in one transaction, and record the outcome: APPROVED
+ * (the code is used up; with SIGNING_KEY the assertion made), WRONG,
+ * LOCKED, EXPIRED, DEAD, LIMITED_GUESSES, UNAVAILABLE_CHECK; MISSING_TOKEN
+ * or MISSING_TOKEN_OFF for an empty token.
+ */
+void core_check(struct core *c, const char *vid, const char *token, time_t now,
+		struct core_result *r);
+
+/* The state of verification vid (NULL: none): PENDING, NONE, UNAVAILABLE_CHECK. */
+void core_status(struct core *c, const char *vid, time_t now, struct core_result *r);
+
+/* The store, opened on first use.  NULL after logging. */
+struct store *core_store(struct core *c);
+
+/* Clear r, and set its outcome. */
+void core_result_init(struct core_result *r, enum outcome o);
+
+#endif

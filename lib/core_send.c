@@ -1,0 +1,192 @@
+/*
+ * The verification core, first step: make, store and send a code.  Apart
+ * from core.c because it sends: only request.cgi links it (and sms.o),
+ * so verify.cgi carries no provider code at all.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "code.h"
+#include "core.h"
+#include "limit.h"
+#include "log.h"
+#include "phone.h"
+#include "sms.h"
+#include "store.h"
+
+/*
+ * The SMS text: MESSAGE_TEXT with each {code} replaced, and with
+ * WEBOTP_DOMAIN the origin-bound line "@domain #code" last, so that
+ * browsers offer the code on that site only.  config checked that
+ * MESSAGE_TEXT has a {code} and is short enough for the result to fit;
+ * returns 0, or -1 if it did not all the same.
+ */
+static int
+core_text(const struct config *cfg, const char *code, char *out, size_t size)
+{
+	const char *p = cfg->message_text, *at;
+	size_t n = 0;
+	int w;
+
+	while ((at = strstr(p, "{code}")) != NULL) {
+		w = snprintf(out + n, size - n, "%.*s%s", (int)(at - p), p, code);
+		if (w < 0 || (size_t)w >= size - n)
+			goto toolong;
+		n += (size_t)w;
+		p = at + 6;
+	}
+	if (cfg->webotp_domain != NULL)
+		w = snprintf(out + n, size - n, "%s\n\n@%s #%s", p, cfg->webotp_domain, code);
+	else
+		w = snprintf(out + n, size - n, "%s", p);
+	if (w >= 0 && (size_t)w < size - n)
+		return 0;
+toolong:
+	out[0] = '\0';
+	return -1;
+}
+
+/*
+ * Check the send limits and store the code's hash for in->phone: in the
+ * visitor's pending verification for the same number if there is one
+ * (its wrong-try count carries over), else in a new one.  Fills v.  All
+ * in one transaction, so that concurrent requests are counted exactly.
+ * Returns 0, 429 (with *hit), or -1 (logged).
+ */
+static int
+core_store_code(struct store *st, const struct config *cfg, const struct core_start_in *in,
+		const char *client, const char *code, struct verification *v, struct limit_hit *hit)
+{
+	int found = 0, rc, seed = 0;
+
+	if (store_begin(st) < 0)
+		return -1;
+	if (store_purge(st, in->now) < 0)
+		goto fail;
+	if ((rc = limit_send(st, cfg, in->phone, client, in->now, &seed, hit)) != 0) {
+		store_rollback(st);
+		return rc;
+	}
+	if (in->vid != NULL) {
+		if ((found = store_get(st, in->vid, v)) < 0)
+			goto fail;
+		found = found && v->status == STATUS_PENDING && !strcmp(v->phone, in->phone);
+	}
+	if (!found) {
+		memset(v, 0, sizeof(*v));
+		if (code_new_id(v->id) < 0) {
+			log_msg("cannot make a verification id: no randomness");
+			goto fail;
+		}
+		snprintf(v->phone, sizeof(v->phone), "%s", in->phone);
+	}
+	/* No new code resets the number's wrong-try count (NIST SP 800-63B). */
+	if (v->attempts < seed)
+		v->attempts = seed;
+	v->created = in->now;
+	v->expires = in->now + cfg->token_ttl;
+	v->status = STATUS_PENDING;
+	v->message_id[0] = '\0';
+	/* "Send a new code" comes without return_to: keep the one the site gave. */
+	if (in->return_to != NULL)
+		snprintf(v->return_to, sizeof(v->return_to), "%s", in->return_to);
+	if (code_mac(cfg->secret_key, v->id, code, v->mac) < 0) {
+		log_msg("cannot compute HMAC");
+		goto fail;
+	}
+	if (store_put(st, v) < 0 || store_commit(st) < 0)
+		goto fail;
+	log_debug("start %.8s: code stored (%s verification, %d wrong tries carried)", v->id,
+		  found ? "same" : "new", v->attempts);
+	return 0;
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+/* Send code to v's number.  Returns 0, or -1 with res saying why. */
+static int
+core_send_code(const struct config *cfg, const struct verification *v, const char *code,
+	       struct sms_result *res)
+{
+	char text[OTP_TEXT_MAX];
+	int rc;
+
+	if (core_text(cfg, code, text, sizeof(text)) < 0) {
+		log_msg("MESSAGE_TEXT does not fit in %d bytes", OTP_TEXT_MAX);
+		memset(res, 0, sizeof(*res));
+		snprintf(res->reason, sizeof(res->reason), "message too long");
+		return -1;
+	}
+	rc = sms_send(cfg, v->phone, text, res);
+	explicit_bzero(text, sizeof(text));
+	return rc;
+}
+
+void
+core_start(struct core *c, const struct core_start_in *in, struct core_result *r)
+{
+	const struct config *cfg = c->cfg;
+	char code[OTP_CODE_MAX + 1], client[64], ecode[64], reason[256];
+	struct verification v;
+	struct limit_hit hit;
+	struct sms_result res;
+	struct store *st;
+	int rc;
+
+	core_result_init(r, OUTCOME_UNAVAILABLE_SEND);
+	snprintf(r->phone, sizeof(r->phone), "%s", in->phone);
+	phone_mask(in->phone, r->masked, sizeof(r->masked));
+	if (!limit_country_allowed(cfg, in->phone)) {
+		r->outcome = OUTCOME_COUNTRY;
+		return;
+	}
+	limit_client_key(in->client, client, sizeof(client));
+	if ((st = core_store(c)) == NULL) {
+		log_msg("no code sent to %s: cannot open the database", r->masked);
+		return;
+	}
+	memset(code, 0, sizeof(code));
+	rc = code_random(code, cfg->token_length, cfg->alphabet) < 0
+		 ? -1
+		 : core_store_code(st, cfg, in, client, code, &v, &hit);
+	if (rc == 429) {
+		r->outcome = hit.guesses ? OUTCOME_LIMITED_GUESSES : OUTCOME_LIMITED_SENDS;
+		r->retry_after = hit.retry_after;
+		snprintf(r->detail, sizeof(r->detail), "limit=%s retry_after=%ld", hit.name,
+			 hit.retry_after);
+		if (hit.budget)
+			log_msg("WARNING: %s reached: no codes are sent to anyone until it "
+				"passes (SMS pumping?)",
+				hit.name);
+		goto out;
+	}
+	if (rc < 0) {
+		log_msg("no code sent to %s: cannot store it", r->masked);
+		goto out;
+	}
+	snprintf(r->vid, sizeof(r->vid), "%s", v.id);
+	log_audit("requested", r->masked, in->client, v.id, "attempts=%d", v.attempts);
+	if (core_send_code(cfg, &v, code, &res) < 0) {
+		r->outcome = OUTCOME_PROVIDER;
+		snprintf(r->detail, sizeof(r->detail), "http_status=%ld error_code=%s reason=%s",
+			 res.http_status,
+			 log_value(res.error_code[0] != '\0' ? res.error_code : "-", ecode,
+				   sizeof(ecode)),
+			 log_value(res.reason, reason, sizeof(reason)));
+		/* The visitor never saw the code: make sure nobody can use it. */
+		if (store_fail(st, v.id, v.mac) < 0)
+			log_msg("cannot mark verification %.8s failed", v.id);
+		goto out;
+	}
+	if (store_set_message_id(st, v.id, res.message_id) < 0)
+		log_msg("cannot record message id for verification %.8s", v.id);
+	r->outcome = OUTCOME_SENT;
+	r->expires_in = cfg->token_ttl;
+	snprintf(r->detail, sizeof(r->detail), "message_id=%s",
+		 log_value(res.message_id, reason, sizeof(reason)));
+	log_debug("start %.8s: sent to %s", v.id, r->masked);
+out:
+	explicit_bzero(code, sizeof(code));
+	explicit_bzero(&v, sizeof(v));
+}
