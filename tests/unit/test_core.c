@@ -140,7 +140,8 @@ static void
 test_ten_thousand_requests(void **state)
 {
 	struct fixture *f = *state;
-	char phone[16], addr[32], code[16], wrong[16], last_vid[OTP_ID_LEN + 1] = "-no-verification-yet-";
+	char phone[16], addr[32], code[16], wrong[16],
+	    last_vid[OTP_ID_LEN + 1] = "-no-verification-yet-";
 	struct core_start_in in;
 	struct core_result r;
 	struct cgi_req req;

@@ -34,7 +34,7 @@ class FlowTests:
 
     def test_get_verify_without_verification_is_a_page(self):
         r = self.client().get(self.path("verify.cgi"))
-        self.assertIn(r.status, (200, 410), r)
+        self.assertStatus(r, 200)
         self.assertIsNotNone(r.page(), r)
 
     # -- the flow --------------------------------------------------------
@@ -105,7 +105,7 @@ class FlowTests:
         _, code = self.request_code(c, "2025550149", "+12025550149")
         for _ in range(2):
             self.assertStatus(self.verify(c, wrong_code(code)), 422)
-        self.assertIn(self.verify(c, wrong_code(code)).status, (410, 422))
+        self.assertStatus(self.verify(c, wrong_code(code)), 410)  # the last try
         self.assertStatus(self.verify(c, code), 410)
 
     def test_expired_code_410(self):
@@ -166,7 +166,7 @@ class FlowTests:
         body = b"phone=2025550152&pad=" + b"x" * (8 * 1024 - 21)
         self.assertEqual(len(body), 8 * 1024)
         r = self.client().post(self.path("request.cgi"), body)
-        self.assertIn(r.status, (200, 400), r)
+        self.assertStatus(r, 400)
 
     def test_wrong_content_type_415(self):
         c = self.client()
