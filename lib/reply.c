@@ -342,23 +342,26 @@ reply_way_back(const struct reply *rp, const struct core_result *r, struct cgi_r
 	}
 }
 
-/* The audit line of row a. */
+/* The audit line of row a: "status=N reason=R" for a refusal, then r's detail and extra. */
 static void
 reply_audit(const struct reply *rp, const struct answer *a, const struct core_result *r,
 	    const char *extra)
 {
-	char reason[64] = "";
+	char detail[1024] = "";
+	size_t n = 0;
 
 	if (a->event == NULL)
 		return;
 	if (a->reason != NULL)
-		snprintf(reason, sizeof(reason), "status=%d reason=%s", a->status, a->reason);
+		n += (size_t)snprintf(detail, sizeof(detail), " status=%d reason=%s", a->status,
+				      a->reason);
+	if (r->detail[0] != '\0' && n < sizeof(detail))
+		n += (size_t)snprintf(detail + n, sizeof(detail) - n, " %s", r->detail);
+	if (extra != NULL && n < sizeof(detail))
+		snprintf(detail + n, sizeof(detail) - n, " %s", extra);
 	log_audit(a->event, r->masked[0] != '\0' ? r->masked : NULL,
 		  rp->req != NULL ? rp->req->remote_addr : NULL, r->vid[0] != '\0' ? r->vid : NULL,
-		  "%s%s%s%s%s", reason, reason[0] != '\0' && r->detail[0] != '\0' ? " " : "",
-		  r->detail,
-		  extra != NULL && (reason[0] != '\0' || r->detail[0] != '\0') ? " " : "",
-		  extra != NULL ? extra : "");
+		  "%s", detail[0] != '\0' ? detail + 1 : "");
 }
 
 void
