@@ -19,6 +19,7 @@ WWWUSER       ?= www-data
 CONFIG_DEFAULT   = $(SYSCONFDIR)/otp/otp.conf
 DB_DEFAULT       = $(LOCALSTATEDIR)/lib/otp/otp.db
 
+comma   := ,
 CC      ?= cc
 CXX     ?= c++
 PYTHON  ?= /usr/bin/python3
@@ -51,7 +52,9 @@ LIBS_STATIC := $(shell for p in $(PKGS_STATIC); do d=$$(pkg-config --variable=li
     else echo "warning: $$a not found: $$l linked dynamically (slower start-up)" >&2; \
       printf ' %s' $$l; fi; done; done)
 STATIC_RT    = -static-libstdc++ -static-libgcc
-LIBS_VERIFY  = $(LIBS_STATIC) $(shell pkg-config --libs libcjson) -lm -ldl -pthread
+# libfcgi (no pkg-config file): the FastCGI loop of lib/serve.c.
+LIB_FCGI    := $(if $(wildcard /usr/lib/*/libfcgi.a),-Wl$(comma)-Bstatic -lfcgi -Wl$(comma)-Bdynamic,-lfcgi)
+LIBS_VERIFY  = $(LIBS_STATIC) $(LIB_FCGI) $(shell pkg-config --libs libcjson) -lm -ldl -pthread
 LIBS_REQUEST = $(LIBS_VERIFY)
 
 # The library: one module a file.  sms.o is the only one that uses libcurl,
@@ -60,7 +63,7 @@ LIBS_REQUEST = $(LIBS_VERIFY)
 # dependency but not a link one.
 LIB_OBJS = lib/log.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o \
            lib/sms.o lib/reply.o lib/page.o lib/limit.o lib/assertion.o lib/core.o \
-           lib/core_send.o
+           lib/core_send.o lib/serve.o
 HEADERS  = $(wildcard lib/*.h) lib/schema.h
 
 PROGRAMS = cgi-bin/request.cgi cgi-bin/verify.cgi
@@ -123,7 +126,7 @@ install: all
 
 # The Debian packages the build, the tests and `make run` need.
 DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libssl-dev libcjson-dev \
-               libcurl4-openssl-dev libctemplate-dev libcmocka-dev clang \
+               libcurl4-openssl-dev libctemplate-dev libcmocka-dev libfcgi-dev clang \
                libclang-rt-14-dev python3 python3-selenium apache2 lighttpd \
                chromium chromium-driver php-cli valgrind sqlite3 hyperfine
 

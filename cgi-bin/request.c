@@ -12,7 +12,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "assertion.h"
@@ -22,6 +21,7 @@
 #include "log.h"
 #include "phone.h"
 #include "reply.h"
+#include "serve.h"
 
 /* In the order they are checked: return_to first, as its refusal is no form. */
 enum request_field {
@@ -102,42 +102,38 @@ request_door(struct reply *rp, const char *s, size_t len, int post, char **v)
 	return OUTCOME_READY;
 }
 
+/* One request: the door, then for a POST the core's start. */
+static void
+request_handle(struct reply *rp, struct cgi_req *req, struct core *core)
+{
+	char *v[FIELD__MAX] = {NULL}, vid[OTP_ID_LEN + 1];
+	struct core_start_in in;
+	struct core_result r;
+	int post = req->method == CGI_POST;
+	size_t i;
+
+	if (post)
+		core_result_init(&r, request_door(rp, req->body, req->body_len, 1, v));
+	else
+		core_result_init(&r,
+				 request_door(rp, req->query,
+					      req->query != NULL ? strlen(req->query) : 0, 0, v));
+	if (post && r.outcome == OUTCOME_READY) {
+		in.phone = v[FIELD_PHONE];
+		in.client = req->remote_addr;
+		in.vid = cgi_vid(req, v[FIELD_ID], vid) ? vid : NULL;
+		in.return_to = v[FIELD_RETURN_TO];
+		in.now = time(NULL);
+		core_start(core, &in, &r);
+	}
+	reply_answer(rp, &r, NULL);
+	explicit_bzero(&r, sizeof(r));
+	for (i = 0; i < FIELD__MAX; i++)
+		free(v[i]);
+}
+
 int
 main(void)
 {
-	char *v[FIELD__MAX] = {NULL}, vid[OTP_ID_LEN + 1];
-	struct core_result r;
-	struct core_start_in in;
-	struct cgi_req req;
-	struct config cfg;
-	struct reply rp;
-	struct core core;
-	size_t i;
-	int post;
-
-	log_init("request.cgi");
-	umask(077); /* the database and outbox are for this user alone */
-	if (reply_front(&rp, &req, &cfg, stdin, stdout) != 0)
-		return 0;
-	post = req.method == CGI_POST;
-	if (post)
-		core_result_init(&r, request_door(&rp, req.body, req.body_len, 1, v));
-	else
-		core_result_init(&r, request_door(&rp, req.query,
-						  req.query != NULL ? strlen(req.query) : 0, 0, v));
-	if (post && r.outcome == OUTCOME_READY) {
-		core_init(&core, &cfg);
-		in.phone = v[FIELD_PHONE];
-		in.client = req.remote_addr;
-		in.vid = cgi_vid(&req, v[FIELD_ID], vid) ? vid : NULL;
-		in.return_to = v[FIELD_RETURN_TO];
-		in.now = time(NULL);
-		core_start(&core, &in, &r);
-		core_close(&core);
-	}
-	reply_answer(&rp, &r, NULL);
-	for (i = 0; i < FIELD__MAX; i++)
-		free(v[i]);
-	reply_done(&rp, &req, &cfg);
-	return 0;
+	return serve("request.cgi", request_handle);
 }

@@ -14,7 +14,6 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "cgi.h"
@@ -22,6 +21,7 @@
 #include "core.h"
 #include "log.h"
 #include "reply.h"
+#include "serve.h"
 
 enum verify_field {
 	FIELD_TOKEN,
@@ -78,28 +78,23 @@ verify_post(struct core *core, const struct cgi_req *req, struct core_result *r)
 	}
 }
 
-int
-main(void)
+/* One request: the state of the visitor's verification, or a check. */
+static void
+verify_handle(struct reply *rp, struct cgi_req *req, struct core *core)
 {
 	char vid[OTP_ID_LEN + 1];
 	struct core_result r;
-	struct cgi_req req;
-	struct config cfg;
-	struct reply rp;
-	struct core core;
 
-	log_init("verify.cgi");
-	umask(077);
-	if (reply_front(&rp, &req, &cfg, stdin, stdout) != 0)
-		return 0;
-	core_init(&core, &cfg);
-	if (req.method == CGI_GET)
-		core_status(&core, cgi_vid(&req, NULL, vid) ? vid : NULL, time(NULL), &r);
+	if (req->method == CGI_GET)
+		core_status(core, cgi_vid(req, NULL, vid) ? vid : NULL, time(NULL), &r);
 	else
-		verify_post(&core, &req, &r);
-	core_close(&core);
-	reply_answer(&rp, &r, NULL);
+		verify_post(core, req, &r);
+	reply_answer(rp, &r, NULL);
 	explicit_bzero(&r, sizeof(r));
-	reply_done(&rp, &req, &cfg);
-	return 0;
+}
+
+int
+main(void)
+{
+	return serve("verify.cgi", verify_handle);
 }

@@ -193,6 +193,7 @@ core_check(struct core *c, const char *vid, const char *token, time_t now, struc
 		break;
 	}
 	log_debug("check %.8s: outcome %d", vid, (int)r->outcome);
+	core_settle(c, r);
 }
 
 void
@@ -214,4 +215,12 @@ core_status(struct core *c, const char *vid, time_t now, struct core_result *r)
 		r->expires_in = (long)(v.expires - now);
 		r->attempts_left = c->cfg->max_attempts - v.attempts;
 	}
+}
+
+void
+core_settle(struct core *c, const struct core_result *r)
+{
+	/* A store that failed is opened afresh for the next request. */
+	if (r->outcome == OUTCOME_UNAVAILABLE_SEND || r->outcome == OUTCOME_UNAVAILABLE_CHECK)
+		core_close(c);
 }

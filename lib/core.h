@@ -123,6 +123,9 @@ void core_status(struct core *c, const char *vid, time_t now, struct core_result
 /* The store, opened on first use.  NULL after logging. */
 struct store *core_store(struct core *c);
 
+/* After a result: a store that failed is closed, to be opened afresh. */
+void core_settle(struct core *c, const struct core_result *r);
+
 /* Clear r, and set its outcome. */
 void core_result_init(struct core_result *r, enum outcome o);
 

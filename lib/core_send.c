@@ -189,4 +189,5 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 out:
 	explicit_bzero(code, sizeof(code));
 	explicit_bzero(&v, sizeof(v));
+	core_settle(c, r);
 }

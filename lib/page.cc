@@ -86,3 +86,9 @@ page_free(struct page *p)
 {
 	delete p;
 }
+
+extern "C" void
+page_forget(void)
+{
+	ctemplate::mutable_default_template_cache()->ClearCache();
+}

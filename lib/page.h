@@ -31,6 +31,9 @@ int page_render(struct page *p, const char *dir, char **out, size_t *len);
 
 void page_free(struct page *p);
 
+/* Forget every template parsed so far: the next render reads them again. */
+void page_forget(void);
+
 #ifdef __cplusplus
 }
 #endif

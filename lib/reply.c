@@ -451,7 +451,7 @@ reply_wants_json(const char *accept)
 }
 
 int
-reply_front(struct reply *rp, struct cgi_req *req, struct config *cfg, FILE *in, FILE *out)
+reply_front(struct reply *rp, struct cgi_req *req, const struct config *cfg, FILE *in, FILE *out)
 {
 	static const struct {
 		int status;
@@ -470,7 +470,7 @@ reply_front(struct reply *rp, struct cgi_req *req, struct config *cfg, FILE *in,
 	rp->out = out;
 	cgi_read(req, in);
 	rp->json = reply_wants_json(req->accept);
-	if (config_load(cfg, config_path()) < 0) {
+	if (cfg == NULL) {
 		reply_refuse(rp, OUTCOME_MISCONFIGURED);
 		cgi_free(req);
 		return 500;
@@ -494,15 +494,13 @@ reply_front(struct reply *rp, struct cgi_req *req, struct config *cfg, FILE *in,
 						  : "-",
 			   origin, sizeof(origin)));
 	reply_answer(rp, &r, detail);
-	reply_done(rp, req, cfg);
+	reply_done(rp, req);
 	return status;
 }
 
 void
-reply_done(struct reply *rp, struct cgi_req *req, struct config *cfg)
+reply_done(struct reply *rp, struct cgi_req *req)
 {
 	cgi_free(req);
-	if (rp->cfg != NULL)
-		config_free(cfg);
-	rp->cfg = NULL;
+	memset(rp, 0, sizeof(*rp));
 }

@@ -44,15 +44,17 @@ void reply_refuse(struct reply *rp, enum outcome o);
 
 /*
  * The front line of both programs: read the request (the whole body,
- * always) into req, load the config into cfg, run cgi_check(), and set up
- * rp for the answer.  Returns 0 when the request may go on; otherwise it
- * has answered (500, 405, 400, 413, 414, 415, 403) and logged, freed what
- * it made, and returns the status.
+ * always) from in into req, run cgi_check() under cfg (NULL: the config
+ * could not be loaded, 500), and set up rp to answer to out.  Returns 0
+ * when the request may go on; otherwise it has answered (500, 405, 400,
+ * 413, 414, 415, 403) and logged, freed what it made, and returns the
+ * status.
  */
-int reply_front(struct reply *rp, struct cgi_req *req, struct config *cfg, FILE *in, FILE *out);
+int reply_front(struct reply *rp, struct cgi_req *req, const struct config *cfg, FILE *in,
+		FILE *out);
 
 /* Free what reply_front() made. */
-void reply_done(struct reply *rp, struct cgi_req *req, struct config *cfg);
+void reply_done(struct reply *rp, struct cgi_req *req);
 
 /* The row of the table for o: its status, and its JSON code or NULL. */
 int reply_status(enum outcome o);

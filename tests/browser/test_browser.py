@@ -73,7 +73,7 @@ class BrowserFlow(unittest.TestCase):
             raise unittest.SkipTest(msg)
         harness.need(CHROMIUM, "chromium")
         harness.need(CHROMEDRIVER, "chromium-driver")
-        harness.need(harness.LIGHTTPD if cls.server_class is harness.Lighttpd else harness.APACHE,
+        harness.need(harness.LIGHTTPD if issubclass(cls.server_class, harness.Lighttpd) else harness.APACHE,
                      cls.server_class.name)
         harness.need_programs()
         SHOTS.mkdir(parents=True, exist_ok=True)

@@ -42,6 +42,9 @@ if str(TESTS) not in sys.path:
 APACHE_EXAMPLE = REPO / "apache-example.conf"
 LIGHTTPD_EXAMPLE = REPO / "conf" / "lighttpd-example.conf"
 HTACCESS_EXAMPLE = REPO / "conf" / "htaccess-example"
+LIGHTTPD_FASTCGI_EXAMPLE = REPO / "conf" / "lighttpd-fastcgi-example.conf"
+APACHE_FCGID_EXAMPLE = REPO / "conf" / "apache-fcgid-example.conf"
+EXAMPLE_SOCKET_DIR = "/run/lighttpd/"  # what lighttpd-fastcgi-example.conf names
 
 # The paths the example files name; the harness puts each under its
 # temporary root.  If the examples change them, change them here too.
@@ -456,6 +459,29 @@ Include "{d}/otp.conf"
             raise RuntimeError("apache2 -t failed:\n" + r.stdout + r.stderr)
 
 
+class ApacheFcgid(Apache):
+    """The same Apache with mod_fcgid and apache-fcgid-example.conf: the
+    programs run as FastCGI applications, each process serving many
+    requests."""
+
+    name = "apache-fcgid"
+    modules = Apache.modules + ("fcgid",)
+
+    def example_snippet(self):
+        s = self.site
+        run = self.dir / "run"
+        fcgid = run / "fcgid"
+        fcgid.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            os.chown(fcgid, s.uid, s.gid)
+        snippet = substitute(APACHE_FCGID_EXAMPLE.read_text(), [
+            (EXAMPLE_CGI_DIR, str(s.cgi_dir)),
+            (EXAMPLE_CONFIG, str(s.config_path)),
+        ])
+        return (f'FcgidIPCDir "{fcgid}"\nFcgidProcessTableFile "{run}/fcgid_shm"\n'
+                "FcgidMaxProcessesPerClass 4\n" + snippet)
+
+
 class SharedHostingApache(Apache):
     """Apache as a shared host sets it up: mod_userdir maps /~user/ to
     <root>/home/user/public_html, CGI runs in public_html/cgi-bin, and
@@ -563,6 +589,25 @@ SERVERS = {"apache": Apache, "lighttpd": Lighttpd}
 
 
 # ---------------------------------------------------------------- HTTP
+
+
+class LighttpdFastCGI(Lighttpd):
+    """lighttpd with mod_fastcgi and lighttpd-fastcgi-example.conf: lighttpd
+    starts the programs (bin-path) and keeps them alive."""
+
+    name = "lighttpd-fastcgi"
+
+    def example_snippet(self):
+        s = self.site
+        sockets = self.dir / "sockets"
+        sockets.mkdir(exist_ok=True)
+        if os.geteuid() == 0:
+            os.chown(sockets, s.uid, s.gid)
+        return substitute(LIGHTTPD_FASTCGI_EXAMPLE.read_text(), [
+            (EXAMPLE_CGI_DIR, str(s.cgi_dir)),
+            (EXAMPLE_CONFIG, str(s.config_path)),
+            (EXAMPLE_SOCKET_DIR, str(sockets) + "/"),
+        ])
 
 
 class Response:

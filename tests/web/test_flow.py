@@ -240,3 +240,13 @@ class LighttpdFlow(FlowTests, ServerCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LighttpdFastCGIFlow(FlowTests, ServerCase):
+    """The same programs as FastCGI applications under lighttpd mod_fastcgi."""
+    server_class = harness.LighttpdFastCGI
+
+
+class ApacheFcgidFlow(FlowTests, ServerCase):
+    """The same programs as FastCGI applications under Apache mod_fcgid."""
+    server_class = harness.ApacheFcgid

@@ -36,7 +36,7 @@ class ServerCase(unittest.TestCase):
     def setUpClass(cls):
         if cls.server_class is None:
             raise unittest.SkipTest("base class")
-        binary = harness.LIGHTTPD if cls.server_class is harness.Lighttpd else harness.APACHE
+        binary = harness.LIGHTTPD if issubclass(cls.server_class, harness.Lighttpd) else harness.APACHE
         harness.need(binary, cls.server_class.name)
         harness.need_programs()
         cls.fake = FakeTelnyx(mode="ok").start()

@@ -1,0 +1,180 @@
+/*
+ * CGI or FastCGI.  Under CGI the request is the process: its environment,
+ * stdin and stdout.  Under FastCGI (libfcgi's fcgiapp, linked in) each
+ * accepted request brings its own parameters, which become the
+ * environment while it is answered (as libfcgi's own fcgi_stdio does), and
+ * its streams, which become FILEs (stdin, stdout, and stderr for the log
+ * lines: FastCGI's per-request error stream, which the server logs), so
+ * that everything below reads and writes one request the same way in both
+ * modes.
+ *
+ * Kept from one FastCGI request to the next: the config, parsed (and
+ * parsed again when its file's path, inode, size or mtime change), the
+ * templates ctemplate parsed, and the core's open database (closed after a
+ * request it failed, so that the next one opens it afresh).  Nothing of a
+ * request: its struct cgi_req, struct reply and results live on the
+ * stack of serve_one() and are wiped or freed when it returns.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "config.h"
+#include "log.h"
+#include "page.h"
+#include "serve.h"
+
+extern char **environ;
+
+/* The config of the process, as last loaded. */
+struct serve_config {
+	int loaded;
+	struct config cfg;
+	char *path;
+	struct stat st;
+};
+
+/* Whether the file at path is the one cached (same inode, size, mtime). */
+static int
+serve_config_same(const struct serve_config *sc, const char *path)
+{
+	struct stat st;
+
+	if (!sc->loaded || strcmp(sc->path, path) != 0 || stat(path, &st) < 0)
+		return 0;
+	return st.st_ino == sc->st.st_ino && st.st_dev == sc->st.st_dev &&
+	       st.st_size == sc->st.st_size && st.st_mtim.tv_sec == sc->st.st_mtim.tv_sec &&
+	       st.st_mtim.tv_nsec == sc->st.st_mtim.tv_nsec;
+}
+
+/*
+ * The config at path: the cached one when its file has not changed, else
+ * loaded anew (and the core moved to it).  NULL, logged, when it cannot
+ * be loaded.
+ */
+static const struct config *
+serve_config(struct serve_config *sc, const char *path, struct core *core)
+{
+	if (serve_config_same(sc, path))
+		return &sc->cfg;
+	core_close(core);
+	if (sc->loaded) {
+		config_free(&sc->cfg);
+		free(sc->path);
+		sc->loaded = 0;
+		/* Another file may name other templates, or the same changed. */
+		page_forget();
+	}
+	/* Before the load: a change after it makes the next request load again. */
+	if (stat(path, &sc->st) < 0)
+		memset(&sc->st, 0, sizeof(sc->st));
+	if (config_load(&sc->cfg, path) < 0)
+		return NULL;
+	sc->path = xstrdup(path);
+	sc->loaded = 1;
+	core_init(core, &sc->cfg);
+	return &sc->cfg;
+}
+
+/* One request from in to out, its environment in environ. */
+static void
+serve_one(struct serve_config *sc, const char *initial_config, struct core *core, serve_fn *handle,
+	  FILE *in, FILE *out)
+{
+	const char *path = getenv("OTP_CONFIG");
+	const struct config *cfg;
+	struct cgi_req req;
+	struct reply rp;
+
+	/* A FastCGI request may not carry the server's environment: the process' then. */
+	if ((path == NULL || path[0] == '\0') && initial_config != NULL)
+		path = initial_config;
+	cfg = serve_config(sc, path != NULL && path[0] != '\0' ? path : config_path(), core);
+	if (reply_front(&rp, &req, cfg, in, out) != 0)
+		return;
+	handle(&rp, &req, core);
+	reply_done(&rp, &req);
+}
+
+/* FILE functions over a FastCGI stream. */
+static ssize_t
+serve_read(void *stream, char *buf, size_t n)
+{
+	int got = FCGX_GetStr(buf, n > INT_MAX ? INT_MAX : (int)n, stream);
+
+	return got < 0 ? -1 : got;
+}
+
+static ssize_t
+serve_write(void *stream, const char *buf, size_t n)
+{
+	int put = FCGX_PutStr(buf, n > INT_MAX ? INT_MAX : (int)n, stream);
+
+	return put < 0 ? 0 : put;
+}
+
+/* Serve FastCGI requests until the server closes the socket. */
+static int
+serve_fastcgi(struct serve_config *sc, const char *initial_config, struct core *core,
+	      serve_fn *handle)
+{
+	static const cookie_io_functions_t in_fns = {serve_read, NULL, NULL, NULL};
+	static const cookie_io_functions_t out_fns = {NULL, serve_write, NULL, NULL};
+	char **saved = environ;
+	FILE *in, *out, *err, *saved_err = stderr;
+	FCGX_Request rq;
+
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&rq, 0, 0) != 0) {
+		log_msg("cannot set up FastCGI");
+		return 1;
+	}
+	while (FCGX_Accept_r(&rq) >= 0) {
+		in = fopencookie(rq.in, "r", in_fns);
+		out = fopencookie(rq.out, "w", out_fns);
+		err = fopencookie(rq.err, "w", out_fns);
+		if (in == NULL || out == NULL || err == NULL) {
+			log_msg("out of memory");
+			exit(1);
+		}
+		environ = rq.envp;
+		stderr = err;
+		serve_one(sc, initial_config, core, handle, in, out);
+		stderr = saved_err;
+		environ = saved;
+		fclose(in);
+		fclose(out);
+		fclose(err);
+		FCGX_Finish_r(&rq);
+	}
+	return 0;
+}
+
+int
+serve(const char *prog, serve_fn *handle)
+{
+	const char *initial = getenv("OTP_CONFIG");
+	struct serve_config sc;
+	struct core core;
+	int rc = 0;
+
+	log_init(prog);
+	umask(077); /* the database and outbox are for this user alone */
+	memset(&sc, 0, sizeof(sc));
+	core_init(&core, NULL);
+	if (FCGX_IsCGI())
+		serve_one(&sc, NULL, &core, handle, stdin, stdout);
+	else
+		rc = serve_fastcgi(&sc, initial != NULL ? xstrdup(initial) : NULL, &core, handle);
+	core_close(&core);
+	if (sc.loaded) {
+		config_free(&sc.cfg);
+		free(sc.path);
+	}
+	return rc;
+}
