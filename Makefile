@@ -128,7 +128,8 @@ install: all
 DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libssl-dev libcjson-dev \
                libcurl4-openssl-dev libctemplate-dev libcmocka-dev libfcgi-dev clang \
                libclang-rt-14-dev python3 python3-selenium apache2 lighttpd \
-               chromium chromium-driver php-cli valgrind sqlite3 hyperfine
+               chromium chromium-driver php-cli valgrind sqlite3 hyperfine wrk \
+               libapache2-mod-fcgid python3-flask gunicorn
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
