@@ -1,0 +1,303 @@
+#!/usr/bin/python3
+"""make bench: what each request costs, as ratios to floors measured in the
+same run.  A measurement, not a test: it asserts nothing, it prints.
+
+1. CPU per process (user + system from wait4(), 300 runs each) of each path
+   of the programs run as CGI, against a C program that does nothing.
+2. The same paths with 10^2 and 10^6 sends of history in the database.
+3. Requests per second through lighttpd (wrk, 2 threads, 16 connections):
+   the programs under mod_cgi and mod_fastcgi, a hello-world C CGI, and
+   the tutorial's app (../shared/bench/tutorial_app.py) on gunicorn with
+   1 worker and 4 threads and with 2 sync workers; all sending to the same
+   fake Telnyx.
+
+    /usr/bin/python3 tests/bench.py [--runs N] [--seconds S] [--skip-wrk]
+"""
+
+import argparse
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "web"))
+
+import fake_telnyx  # noqa: E402
+
+TUTORIAL = REPO.parent / "shared" / "bench" / "tutorial_app.py"
+NOOP_C = "int main(void) { return 0; }\n"
+HELLO_C = r"""#include <stdio.h>
+int main(void) {
+	fputs("Status: 200 OK\r\nContent-Type: text/html\r\nContent-Length: 52\r\n\r\n"
+	      "<!DOCTYPE html><html><body>Hello, world</body></html>", stdout);
+	return 0;
+}
+"""
+VID = "0123456789abcdef0123456789abcdef"
+
+
+def cc(src, out):
+    c = out.with_suffix(".c")
+    c.write_text(src)
+    subprocess.run([os.environ.get("CC", "cc"), "-O2", "-o", str(out), str(c)], check=True)
+
+
+def cpu_ms(argv, env, stdin=b"", runs=300):
+    """Mean and minimum CPU (user + system, ms) of runs executions."""
+    times = []
+    for _ in range(runs):
+        p = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        p.stdin.write(stdin)
+        p.stdin.close()
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        times.append((ru.ru_utime + ru.ru_stime) * 1000.0)
+    return sum(times) / len(times), min(times)
+
+
+def cgi_env(conf, method, body=b"", script="/cgi-bin/x.cgi", **extra):
+    env = {"OTP_CONFIG": str(conf), "REQUEST_METHOD": method, "HTTP_HOST": "127.0.0.1",
+           "REMOTE_ADDR": "127.0.0.1", "SCRIPT_NAME": script, "QUERY_STRING": ""}
+    if method == "POST":
+        env["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
+        env["CONTENT_LENGTH"] = str(len(body))
+    env.update(extra)
+    return env
+
+
+def write_conf(path, d, **keys):
+    base = {"SECRET_KEY": "'bench-secret-0123456789abcdef'", "SMS_TRANSPORT": "outbox",
+            "OUTBOX_PATH": str(d / "outbox.jsonl"), "DB_PATH": str(d / "otp.db"),
+            "TEMPLATE_DIR": str(REPO / "templates"), "RESEND_AFTER": 0,
+            "PHONE_SEND_LIMIT": 1000, "PHONE_DAILY_LIMIT": 1000, "IP_SEND_LIMIT": 1000000,
+            "HOURLY_SEND_LIMIT": 1000000, "DAILY_SEND_LIMIT": 10000000, "MAX_ATTEMPTS": 10,
+            "PHONE_FAILURE_LIMIT": 100}
+    base.update(keys)
+    path.write_text("".join("%s=%s\n" % kv for kv in base.items()))
+
+
+def add_history(db, n):
+    """n sends in the last day, spread over numbers, clients and countries."""
+    now = int(time.time())
+    con = sqlite3.connect(str(db))
+    con.executemany("INSERT INTO send (at, phone, client, country) VALUES (?, ?, ?, ?)",
+                    ((now - (i * 86000 // max(n, 1)), "+1202%07d" % (i % 10000000),
+                      "10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255), "+1")
+                     for i in range(n)))
+    con.commit()
+    con.close()
+
+
+def part_cpu(d, runs):
+    noop, hello = d / "noop", d / "hello"
+    cc(NOOP_C, noop)
+    cc(HELLO_C, hello)
+    req, ver = str(REPO / "cgi-bin" / "request.cgi"), str(REPO / "cgi-bin" / "verify.cgi")
+    rows = []
+    for hist in (100, 1000000):
+        hd = d / ("h%d" % hist)
+        hd.mkdir()
+        conf = hd / "otp.conf"
+        write_conf(conf, hd)
+        # The database made by the program itself, then the history added.
+        subprocess.run([req], env=cgi_env(conf, "POST", b"phone=2025550143"),
+                       input=b"phone=2025550143", capture_output=True, check=True)
+        add_history(hd / "otp.db", hist - 1)
+        counter = [0]
+
+        def phone_body():
+            counter[0] += 1
+            return ("phone=%%2B1303555%04d" % (counter[0] % 10000)).encode()
+
+        paths = [
+            ("GET request.cgi (phone form)", [req], cgi_env(conf, "GET"), b"", 2.0),
+            ("GET verify.cgi (no verification)", [ver], cgi_env(conf, "GET"), b"", 2.0),
+            ("POST verify.cgi (code checked, row read)", [ver],
+             cgi_env(conf, "POST", b"token=123456&verification_id=" + VID.encode()),
+             b"token=123456&verification_id=" + VID.encode(), 2.5),
+            ("POST request.cgi (limits, store, outbox)", [req], None, None, 3.0),
+        ]
+        floor, _ = cpu_ms([str(noop)], {}, runs=runs)
+        hello_ms, _ = cpu_ms([str(hello)], {}, runs=runs)
+        rows.append((hist, "no-op C program", floor, 1.0, None))
+        rows.append((hist, "hello-world C CGI", hello_ms, hello_ms / floor, None))
+        for name, argv, env, body, goal in paths:
+            if env is None:  # a new number each time, so that no limit is hit
+                times = []
+                for _ in range(runs):
+                    b = phone_body()
+                    t, _ = cpu_ms(argv, cgi_env(conf, "POST", b), b, runs=1)
+                    times.append(t)
+                mean = sum(times) / len(times)
+            else:
+                mean, _ = cpu_ms(argv, env, body, runs=runs)
+            rows.append((hist, name, mean, mean / floor, goal))
+    print("## CPU per process (user + system, mean of %d runs), ratio to the no-op program\n" % runs)
+    print("| history (sends) | path | CPU [ms] | ratio | goal |")
+    print("|---:|:---|---:|---:|---:|")
+    for hist, name, ms, ratio, goal in rows:
+        print("| 10^%d | %s | %.2f | %.1fx | %s |" % (len(str(hist)) - 1, name, ms, ratio,
+                                                   "%.1fx" % goal if goal else ""))
+    print()
+    small = {n: ms for h, n, ms, _, _ in rows if h == 100}
+    big = {n: ms for h, n, ms, _, _ in rows if h != 100}
+    print("10^6 against 10^2 rows of history: " + ", ".join(
+        "%s %.2f" % (n.split(" (")[0], big[n] / small[n]) for n in small if "C " not in n))
+    print()
+
+
+def wrk(url, script=None, seconds=5, conns=16):
+    argv = ["wrk", "-t2", "-c%d" % conns, "-d%ds" % seconds]
+    if script is not None:
+        argv += ["-s", str(script)]
+    r = subprocess.run(argv + [url], capture_output=True, text=True, timeout=seconds + 60)
+    m = re.search(r"Requests/sec:\s+([\d.]+)", r.stdout)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", r.stdout)
+    errs = re.search(r"Socket errors: (.*)", r.stdout)
+    note = ""
+    if bad:
+        note += " (%s non-2xx)" % bad.group(1)
+    if errs:
+        note += " (socket errors: %s)" % errs.group(1)
+    return (float(m.group(1)) if m else 0.0), note
+
+
+SEND_LUA = r"""
+local n = 0
+local id = math.random(0, 999)
+request = function()
+  n = n + 1
+  return wrk.format("POST", "%(path)s",
+    {["Content-Type"] = "application/x-www-form-urlencoded"},
+    string.format("phone=%%%%2B1%%03d555%%04d", id, n %% 10000))
+end
+"""
+CHECK_LUA = r"""
+request = function()
+  return wrk.format("POST", "%(path)s",
+    {["Content-Type"] = "application/x-www-form-urlencoded"}, "%(body)s")
+end
+"""
+
+
+def part_wrk(d, seconds):
+    import harness  # tests/web/harness.py
+    from fake_telnyx import FakeTelnyx
+
+    fake = FakeTelnyx(mode="ok").start()
+    results = {}
+    try:
+        for server_class in (harness.Lighttpd, harness.LighttpdFastCGI):
+            root = Path(tempfile.mkdtemp(prefix="otp-bench-", dir=str(d)))
+            site = harness.Site(root, {"SMS_TRANSPORT": "telnyx", "API_BASE_URL": fake.url,
+                                       "RESEND_AFTER": 0, "PHONE_SEND_LIMIT": 1000,
+                                       "PHONE_DAILY_LIMIT": 1000, "IP_SEND_LIMIT": 1000000,
+                                       "HOURLY_SEND_LIMIT": 1000000,
+                                       "DAILY_SEND_LIMIT": 10000000,
+                                       "PHONE_FAILURE_LIMIT": 100})
+            hello = site.cgi_dir / "hello.cgi"
+            cc(HELLO_C, hello)
+            os.chmod(hello, 0o755)
+            srv = server_class(site)
+            srv.start()
+            try:
+                base = srv.base + harness.EXAMPLE_URL
+                mode = "FastCGI" if server_class is harness.LighttpdFastCGI else "CGI"
+                results[(mode, "phone form")] = wrk(base + "request.cgi", seconds=seconds)
+                lua = root / "send.lua"
+                lua.write_text(SEND_LUA % {"path": harness.EXAMPLE_URL + "request.cgi"})
+                results[(mode, "send a code")] = wrk(srv.base, lua, seconds)
+                lua = root / "check.lua"
+                lua.write_text(CHECK_LUA % {"path": harness.EXAMPLE_URL + "verify.cgi",
+                                            "body": "token=123456&verification_id=" + VID})
+                results[(mode, "check a code")] = wrk(srv.base, lua, seconds)
+                if mode == "CGI":
+                    # lighttpd serves hello.cgi under mod_cgi in the same alias.
+                    results[("hello-world CGI", "phone form")] = wrk(base + "hello.cgi",
+                                                                     seconds=seconds)
+            finally:
+                srv.stop()
+        if TUTORIAL.exists() and shutil.which("gunicorn"):
+            for label, args in (("tutorial, gunicorn 1 worker 4 threads",
+                                 ["-w", "1", "--threads", "4"]),
+                                ("tutorial, gunicorn 2 sync workers", ["-w", "2"])):
+                port = harness.free_port()
+                env = dict(os.environ, TELNYX_API_BASE=fake.url, PYTHONDONTWRITEBYTECODE="1")
+                g = subprocess.Popen(["gunicorn", "--chdir", str(TUTORIAL.parent), "-b",
+                                      "127.0.0.1:%d" % port] + args + ["tutorial_app:app"],
+                                     env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+                try:
+                    base = "http://127.0.0.1:%d" % port
+                    for _ in range(100):
+                        try:
+                            import urllib.request
+                            urllib.request.urlopen(base + "/", timeout=1).read()
+                            break
+                        except OSError:
+                            time.sleep(0.1)
+                    results[(label, "phone form")] = wrk(base + "/", seconds=seconds)
+                    lua = d / "tsend.lua"
+                    lua.write_text(SEND_LUA % {"path": "/request"})
+                    results[(label, "send a code")] = wrk(base, lua, seconds)
+                    lua = d / "tcheck.lua"
+                    lua.write_text(CHECK_LUA % {"path": "/verify", "body": "token=ZZZZ"})
+                    results[(label, "check a code")] = wrk(base, lua, seconds)
+                finally:
+                    g.terminate()
+                    g.wait(10)
+    finally:
+        fake.stop()
+    print("## Requests per second (wrk, 2 threads, 16 connections, %d s each)\n" % seconds)
+    columns = ["CGI", "FastCGI", "hello-world CGI", "tutorial, gunicorn 1 worker 4 threads",
+               "tutorial, gunicorn 2 sync workers"]
+    print("| request | " + " | ".join(columns) + " |")
+    print("|:---|" + "---:|" * len(columns))
+    for what in ("phone form", "send a code", "check a code"):
+        cells = []
+        for c in columns:
+            v = results.get((c, what))
+            cells.append("%.0f%s" % v if v else "")
+        print("| %s | %s |" % (what, " | ".join(cells)))
+    print()
+    get = lambda c, w: results.get((c, w), (0.0, ""))[0]  # noqa: E731
+    hello = get("hello-world CGI", "phone form")
+    t1 = get("tutorial, gunicorn 1 worker 4 threads", "send a code")
+    t2 = get("tutorial, gunicorn 2 sync workers", "check a code")
+    print("Ratios: phone form CGI / hello-world CGI %.2f (goal 0.7); send a code CGI / "
+          "tutorial (1 worker, 4 threads) %.2f (goal 1); FastCGI / CGI: phone form %.1f "
+          "(goal 10), check a code %.1f (goal 5); check a code FastCGI / tutorial (2 sync "
+          "workers) %.1f (goal 3)" % (
+              get("CGI", "phone form") / hello if hello else 0,
+              get("CGI", "send a code") / t1 if t1 else 0,
+              get("FastCGI", "phone form") / max(get("CGI", "phone form"), 1),
+              get("FastCGI", "check a code") / max(get("CGI", "check a code"), 1),
+              get("FastCGI", "check a code") / t2 if t2 else 0))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=300)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--skip-wrk", action="store_true")
+    a = ap.parse_args()
+    d = Path(tempfile.mkdtemp(prefix="otp-bench-"))
+    try:
+        part_cpu(d, a.runs)
+        if not a.skip_wrk:
+            part_wrk(d, a.seconds)
+    finally:
+        shutil.rmtree(d, True)
+
+
+if __name__ == "__main__":
+    main()
