@@ -791,6 +791,50 @@ test_read_environment(void **state)
 	cgi_free(&req);
 }
 
+/* A query over OTP_QUERY_MAX is 414, not silently dropped with its return_to. */
+static void
+test_read_query_too_long(void **state)
+{
+	char *q = malloc(OTP_QUERY_MAX + 2);
+	struct cgi_req req;
+	long at;
+
+	(void)state;
+	assert_non_null(q);
+	memset(q, 'a', OTP_QUERY_MAX + 1);
+	memcpy(q, "return_to=/x&", 13);
+	q[OTP_QUERY_MAX] = '\0';
+	setenv("QUERY_STRING", q, 1);
+	read_body(&req, "7", "phone=1", 7, &at);
+	assert_int_equal(req.read_status, 0);
+	assert_non_null(req.query);
+	assert_int_equal(strlen(req.query), OTP_QUERY_MAX);
+	cgi_free(&req);
+
+	q[OTP_QUERY_MAX] = 'a';
+	q[OTP_QUERY_MAX + 1] = '\0';
+	setenv("QUERY_STRING", q, 1);
+	read_body(&req, "7", "phone=1", 7, &at);
+	assert_int_equal(req.read_status, 414);
+	assert_null(req.query);
+	/* The body is read all the same. */
+	assert_int_equal(at, 7);
+	req.method = CGI_GET;
+	assert_int_equal(cgi_check(&req), 414);
+	/* After 405 only. */
+	req.method = CGI_OTHER;
+	assert_int_equal(cgi_check(&req), 405);
+	cgi_free(&req);
+	/* Before a body too large, which is drained all the same. */
+	read_body(&req, "9000", NULL, 9000, &at);
+	assert_int_equal(req.read_status, 414);
+	assert_int_equal(at, 9000);
+	assert_int_equal(cgi_check(&req), 414);
+	cgi_free(&req);
+	unsetenv("QUERY_STRING");
+	free(q);
+}
+
 static void
 test_read_methods(void **state)
 {
@@ -1071,6 +1115,7 @@ test_reasons(void **state)
 	    {405, "Method Not Allowed"},
 	    {410, "Gone"},
 	    {413, "Content Too Large"},
+	    {414, "URI Too Long"},
 	    {415, "Unsupported Media Type"},
 	    {422, "Unprocessable Content"},
 	    {429, "Too Many Requests"},
@@ -1111,6 +1156,41 @@ test_vid(void **state)
 	assert_int_equal(cgi_vid(&req, "", id), 0);
 }
 
+/* Of several otp_vid cookies the first that holds an id counts: a bad
+ * one first (stale, another path's, planted) must not hide it. */
+static void
+test_vid_first_valid(void **state)
+{
+	static const char *const headers[] = {
+	    "otp_vid=junk; otp_vid=00112233445566778899aabbccddeeff",
+	    "otp_vid=; otp_vid=00112233445566778899aabbccddeeff",
+	    "otp_vid=00112233445566778899aabbccddeeff00112233; "
+	    "otp_vid=00112233445566778899aabbccddeeff",
+	    "otp_vid=00112233445566778899AABBCCDDEEFF;otp_vid=00112233445566778899aabbccddeeff",
+	    "a=1; otp_vid=x; b=2; otp_vid=y; otp_vid=00112233445566778899aabbccddeeff; "
+	    "otp_vid=ffeeddccbbaa99887766554433221100",
+	};
+	struct cgi_req req;
+	char id[OTP_ID_LEN + 1];
+	size_t i;
+
+	(void)state;
+	memset(&req, 0, sizeof(req));
+	for (i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+		req.cookie = headers[i];
+		memset(id, 0, sizeof(id));
+		if (cgi_vid(&req, NULL, id) != 1)
+			print_error("no id from: %s\n", headers[i]);
+		assert_int_equal(cgi_vid(&req, NULL, id), 1);
+		assert_string_equal(id, "00112233445566778899aabbccddeeff");
+	}
+	req.cookie = "otp_vid=junk; otp_vid=; otp_vid=0011";
+	assert_int_equal(cgi_vid(&req, NULL, id), 0);
+	/* cgi_cookie() itself still answers the first one. */
+	assert_int_equal(cgi_cookie(headers[0], "otp_vid", id, sizeof(id)), 1);
+	assert_string_equal(id, "junk");
+}
+
 static void
 test_vid_cookie(void **state)
 {
@@ -1140,6 +1220,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_vid),
+	    cmocka_unit_test(test_vid_first_valid),
 	    cmocka_unit_test(test_vid_cookie),
 	    cmocka_unit_test(test_urldecode),
 	    cmocka_unit_test(test_urldecode_malformed),
@@ -1167,6 +1248,7 @@ main(void)
 	    cmocka_unit_test_setup(test_read_bad_length, env_setup),
 	    cmocka_unit_test_setup(test_read_environment, env_setup),
 	    cmocka_unit_test_setup(test_read_methods, env_setup),
+	    cmocka_unit_test_setup(test_read_query_too_long, env_setup),
 	    cmocka_unit_test(test_check_order),
 	    cmocka_unit_test(test_check_content_type),
 	    cmocka_unit_test(test_write_headers),
