@@ -102,7 +102,7 @@ request_parse(const struct config *cfg, const struct cgi_req *req, char **values
 	in->typed = values[FIELD_PHONE];
 	in->id = values[FIELD_ID];
 	if (values[FIELD_RETURN_TO] != NULL && values[FIELD_RETURN_TO][0] != '\0') {
-		if (!config_return_to_ok(cfg, values[FIELD_RETURN_TO])) {
+		if (!return_to_ok(&cfg->return_to, values[FIELD_RETURN_TO])) {
 			/* Not the form: a verification the site never hears of is no use. */
 			log_audit("refused", NULL, req->remote_addr, NULL,
 				  "status=400 reason=return_to");

@@ -27,6 +27,7 @@
 #include "bounds.h"
 #include "log.h"
 #include "phone.h"
+#include "return_to.h"
 
 #ifndef OTP_CONFIG_DEFAULT
 #define OTP_CONFIG_DEFAULT "/etc/otp/otp.conf"
@@ -130,7 +131,7 @@ config_free(struct config *cfg)
 {
 	size_t i;
 
-	free(cfg->form_origins);
+	return_to_free(&cfg->return_to);
 	cfg->form_origins = NULL;
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		const struct config_key *k = &config_keys[i];
@@ -347,13 +348,8 @@ config_url_ok(const char *url)
 	return 0;
 }
 
-/*
- * The next item of a list separated by commas and spaces ("+1, +44"):
- * points *item at it and returns its length, or 0 at the end.  *p moves
- * past it.
- */
-static size_t
-config_item(const char **p, const char **item)
+size_t
+config_list_next(const char **p, const char **item)
 {
 	size_t n;
 
@@ -415,7 +411,7 @@ config_countries(struct config *cfg, const char *name)
 
 	cfg->ncountries = 0;
 	cfg->all_countries = 0;
-	while ((n = config_item(&p, &it)) > 0) {
+	while ((n = config_list_next(&p, &it)) > 0) {
 		if (n == 1 && *it == '*')
 			cfg->all_countries = 1;
 		else if (!config_is_cc(it, n) || (cc = config_country_add(cfg, it, n)) == NULL) {
@@ -431,7 +427,7 @@ config_countries(struct config *cfg, const char *name)
 		return -1;
 	}
 	p = cfg->country_hourly_limits != NULL ? cfg->country_hourly_limits : "";
-	while ((n = config_item(&p, &it)) > 0) {
+	while ((n = config_list_next(&p, &it)) > 0) {
 		const char *colon = memchr(it, ':', n);
 		char *end = NULL;
 		long lim = colon != NULL ? strtol(colon + 1, &end, 10) : 0;
@@ -464,119 +460,6 @@ config_country(const struct config *cfg, const char *phone, int allowed_only)
 			best = c;
 	}
 	return best;
-}
-
-/* Whether s (n bytes) may be part of a URL we send back: printable ASCII
- * without the characters that have no business in one. */
-static int
-config_urlchars(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] <= 0x20 || s[i] >= 0x7f || strchr("\\\"<>`{}|^", s[i]) != NULL)
-			return 0;
-	return 1;
-}
-
-/*
- * RETURN_TO_ALLOWED: a comma-separated list of prefixes, each a path
- * ("/account/") or an https URL with a path ("https://app.example.com/").
- * Collects the URLs' origins into cfg->form_origins for the CSP, since a
- * form's redirect to them must be allowed there.  Returns 0 or -1.
- */
-static int
-config_return_prefixes(struct config *cfg, const char *name)
-{
-	const char *p = cfg->return_to_allowed != NULL ? cfg->return_to_allowed : "", *it;
-	size_t used = 0, cap = 1, n;
-
-	cfg->form_origins = xstrdup("");
-	cfg->return_paths = 0;
-	while ((n = config_item(&p, &it)) > 0) {
-		const char *host = it + 8;
-		size_t hn;
-
-		if (!config_urlchars(it, n))
-			goto bad;
-		if (it[0] == '/') {
-			if (n > 1 && (it[1] == '/' || it[1] == '\\'))
-				goto bad;
-			cfg->return_paths = 1;
-		} else if (n > 8 && !strncmp(it, "https://", 8)) {
-			hn = strcspn(host, "/, ");
-			/* The host must end with '/': "https://a.example" would allow
-			 * "https://a.example.evil.example". */
-			if (hn == 0 || 8 + hn >= n || host[hn] != '/' ||
-			    memchr(host, '@', hn) != NULL)
-				goto bad;
-			cap += 8 + hn + 1;
-			cfg->form_origins = xrealloc(cfg->form_origins, cap);
-			used += (size_t)snprintf(cfg->form_origins + used, cap - used, " %.*s",
-						 (int)(8 + hn), it);
-		} else
-			goto bad;
-	}
-	return 0;
-bad:
-	log_msg("%s: invalid RETURN_TO_ALLOWED: comma-separated paths (/account/) or https "
-		"URLs with a path (https://app.example.com/)",
-		name);
-	return -1;
-}
-
-/*
- * Whether the path of URL or path r has a "." or ".." segment, plain or
- * percent-encoded: a browser resolves them before it follows a redirect,
- * so "/~alice/../~bob/" would pass a "/~alice/" prefix and land elsewhere.
- */
-static int
-config_dot_segments(const char *r)
-{
-	const char *p = r, *end;
-
-	if (strncmp(p, "https://", 8) == 0)
-		p += 8 + strcspn(p + 8, "/?#");
-	end = p + strcspn(p, "?#");
-	while (p < end) {
-		const char *seg = ++p; /* past the '/' */
-		size_t n = strcspn(seg, "/?#"), dots = 0, i = 0;
-
-		while (i < n) {
-			if (seg[i] == '.')
-				i++;
-			else if (n - i >= 3 && seg[i] == '%' && seg[i + 1] == '2' &&
-				 (seg[i + 2] == 'e' || seg[i + 2] == 'E'))
-				i += 3;
-			else
-				break;
-			dots++;
-		}
-		if (i == n && (dots == 1 || dots == 2))
-			return 1;
-		p = seg + n;
-	}
-	return 0;
-}
-
-int
-config_return_to_ok(const struct config *cfg, const char *r)
-{
-	const char *p = cfg->return_to_allowed != NULL ? cfg->return_to_allowed : "", *it;
-	size_t len = strlen(r), n;
-
-	if (len == 0 || len > OTP_RETURN_MAX || !config_urlchars(r, len))
-		return 0;
-	/* "//host" and "/\\host" are other hosts to a browser. */
-	if (r[0] == '/' && (r[1] == '/' || r[1] == '\\'))
-		return 0;
-	if (config_dot_segments(r))
-		return 0;
-	while ((n = config_item(&p, &it)) > 0)
-		if (len >= n && !strncmp(r, it, n))
-			return 1;
-	/* Any path on this site, unless the list names the paths allowed. */
-	return r[0] == '/' && !cfg->return_paths;
 }
 
 /* The checks that involve more than one key.  Returns 0 or -1. */
@@ -647,8 +530,15 @@ config_check(struct config *cfg, const char *name)
 			name, OTP_MESSAGE_MAX);
 		return -1;
 	}
-	if (config_countries(cfg, name) < 0 || config_return_prefixes(cfg, name) < 0)
+	if (config_countries(cfg, name) < 0)
 		return -1;
+	if (return_to_parse(&cfg->return_to, cfg->return_to_allowed) < 0) {
+		log_msg("%s: invalid RETURN_TO_ALLOWED: comma-separated paths (/account/) or https "
+			"URLs with a path (https://app.example.com/)",
+			name);
+		return -1;
+	}
+	cfg->form_origins = cfg->return_to.form_origins;
 	if (cfg->signing_key != NULL && strlen(cfg->signing_key) < 16) {
 		log_msg("%s: invalid SIGNING_KEY: at least 16 characters", name);
 		return -1;
