@@ -50,6 +50,7 @@ struct config {
 	int hourly_send_limit;       /* codes per hour, all together */
 	int daily_send_limit;        /* codes per day, all together */
 	int phone_failure_limit;     /* wrong codes per phone per hour */
+	int phone_daily_limit;       /* codes to one phone per day */
 	char *allowed_country_codes; /* "+1,+44", "*"; default COUNTRY_CODE */
 	char *country_hourly_limits; /* "+44:20,+1:100", or NULL */
 	char *webotp_domain;         /* adds "@domain #code" to the SMS */
@@ -71,6 +72,10 @@ struct config {
 	int result_max_age;                /* seconds an assertion is good for */
 	struct return_to_policy return_to; /* RETURN_TO_ALLOWED, parsed at load */
 	const char *form_origins;          /* return_to.form_origins, the name reply.c reads */
+
+	/* "https://example.com": the one origin POSTs may come from, or NULL
+	 * (then the Host header's).  Lower case, no default port, no '/'. */
+	char *site_origin;
 };
 
 /* The path to read: $OTP_CONFIG, else the default built in. */
