@@ -163,6 +163,29 @@ cgi_same_origin(const char *host, const char *origin, const char *referer)
 	       cgi_fold_port(a.port) == cgi_fold_port(h.port);
 }
 
+/*
+ * Whether a POST comes from site_origin (SITE_ORIGIN, already checked and
+ * normalised): its Origin must be that origin exactly, or without one
+ * its Referer's origin must.  A request with neither passes, as in
+ * cgi_same_origin().  The Host header is not read: a page on a name that
+ * the attacker points at this server (DNS rebinding) sends its own Host.
+ */
+static int
+cgi_site_origin(const char *site_origin, const char *origin, const char *referer)
+{
+	struct url_authority s, a;
+	const char *url = origin != NULL ? origin : referer;
+
+	if (url == NULL)
+		return 1;
+	if (url_authority(site_origin, &s) < 0 || url_authority(url, &a) < 0)
+		return 0;
+	/* An Origin header is scheme://host[:port] and nothing more. */
+	if (origin != NULL && a.rest[0] != '\0')
+		return 0;
+	return url_same_origin(&s, &a);
+}
+
 /* Whether content_type is application/x-www-form-urlencoded (any params). */
 static int
 cgi_is_form(const char *content_type)
@@ -176,7 +199,7 @@ cgi_is_form(const char *content_type)
 }
 
 int
-cgi_check(const struct cgi_req *req)
+cgi_check(const struct cgi_req *req, const char *site_origin)
 {
 	if (req->method == CGI_OTHER)
 		return 405;
@@ -186,7 +209,8 @@ cgi_check(const struct cgi_req *req)
 		return 0;
 	if (!cgi_is_form(req->content_type))
 		return 415;
-	if (!cgi_same_origin(req->host, req->origin, req->referer))
+	if (site_origin != NULL ? !cgi_site_origin(site_origin, req->origin, req->referer)
+				: !cgi_same_origin(req->host, req->origin, req->referer))
 		return 403;
 	return 0;
 }

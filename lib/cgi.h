@@ -52,9 +52,12 @@ void cgi_free(struct cgi_req *req);
  * The front line every program runs, in this order: 405 for a method
  * other than GET or POST, then cgi_read()'s 414, 400 or 413, 415 for a
  * POST that is not application/x-www-form-urlencoded, 403 for a POST from
- * another origin.  Returns 0 when the request may go on.
+ * another origin: with site_origin (SITE_ORIGIN, as config.c normalised
+ * it) its Origin, or without one its Referer, must name exactly that
+ * origin and Host is not read; with NULL, cgi_same_origin() decides.
+ * Returns 0 when the request may go on.
  */
-int cgi_check(const struct cgi_req *req);
+int cgi_check(const struct cgi_req *req, const char *site_origin);
 
 /*
  * Whether a POST comes from this site: its Origin, or without one its
