@@ -62,8 +62,8 @@ LIBS_REQUEST = $(LIBS_VERIFY)
 # sends (lib/sms.c says why), so libcurl is a build and run-time
 # dependency but not a link one.
 LIB_OBJS = lib/log.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o \
-           lib/sms.o lib/reply.o lib/page.o lib/limit.o lib/assertion.o lib/core.o \
-           lib/core_send.o lib/serve.o
+           lib/sms.o lib/reply.o lib/page.o lib/limit.o lib/assertion.o lib/url.o \
+           lib/return_to.o lib/core.o lib/core_send.o lib/serve.o
 HEADERS  = $(wildcard lib/*.h) lib/schema.h
 
 PROGRAMS = cgi-bin/request.cgi cgi-bin/verify.cgi

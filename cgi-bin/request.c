@@ -57,7 +57,7 @@ request_return_to_ok(char **v, const void *arg)
 		*v = NULL;
 		return 1;
 	}
-	return config_return_to_ok(arg, *v);
+	return return_to_ok(&((const struct config *)arg)->return_to, *v);
 }
 
 static const struct cgi_field request_fields[FIELD__MAX] = {

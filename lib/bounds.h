@@ -12,6 +12,7 @@
 #define OTP_FIELDS_MAX 32            /* most name=value pairs in one form */
 #define OTP_HEADER_MAX 4096          /* longest Origin/Referer/Host looked at */
 #define OTP_COOKIE_MAX 16384         /* longest Cookie header looked at */
+#define OTP_HOST_MAX   255           /* longest host of a URL or Host header (DNS: 253) */
 
 #define OTP_ID_BYTES  16                 /* verification id: 128 random bits */
 #define OTP_ID_LEN    (OTP_ID_BYTES * 2) /* ... as lower-case hex */

@@ -16,6 +16,7 @@
 #include "code.h"
 #include "bounds.h"
 #include "log.h"
+#include "url.h"
 
 /* getenv(), with empty values and values over max bytes treated as absent. */
 static const char *
@@ -59,32 +60,17 @@ cgi_drain(FILE *in, size_t n)
 	return got;
 }
 
-void
-cgi_read(struct cgi_req *req, FILE *in)
+/*
+ * The body: exactly CONTENT_LENGTH bytes, kept up to OTP_BODY_MAX, more
+ * drained up to OTP_DRAIN_MAX; a problem goes into req->read_status.
+ */
+static void
+cgi_read_body(struct cgi_req *req, FILE *in)
 {
-	const char *m, *cl, *https;
+	const char *cl;
 	unsigned long long want;
 	char *end;
 	size_t got;
-
-	memset(req, 0, sizeof(*req));
-	m = cgi_env("REQUEST_METHOD", OTP_HEADER_MAX);
-	req->method = m == NULL            ? CGI_OTHER
-		      : !strcmp(m, "GET")  ? CGI_GET
-		      : !strcmp(m, "POST") ? CGI_POST
-					   : CGI_OTHER;
-	https = cgi_env("HTTPS", OTP_HEADER_MAX);
-	req->https = https != NULL && (!strcasecmp(https, "on") || !strcmp(https, "1"));
-	req->content_type = cgi_env("CONTENT_TYPE", OTP_HEADER_MAX);
-	req->host = cgi_env("HTTP_HOST", OTP_HEADER_MAX);
-	req->origin = cgi_env_origin("HTTP_ORIGIN");
-	req->referer = cgi_env_origin("HTTP_REFERER");
-	/* Sites' own cookies can be large: the cookie has a cap of its own. */
-	req->cookie = cgi_env("HTTP_COOKIE", OTP_COOKIE_MAX);
-	req->query = cgi_env("QUERY_STRING", OTP_QUERY_MAX);
-	req->script_name = cgi_env("SCRIPT_NAME", OTP_HEADER_MAX);
-	req->remote_addr = cgi_env("REMOTE_ADDR", OTP_HEADER_MAX);
-	req->accept = cgi_env("HTTP_ACCEPT", OTP_HEADER_MAX);
 
 	if ((cl = cgi_env("CONTENT_LENGTH", OTP_HEADER_MAX)) == NULL)
 		return;
@@ -116,64 +102,88 @@ cgi_read(struct cgi_req *req, FILE *in)
 }
 
 void
+cgi_read(struct cgi_req *req, FILE *in)
+{
+	const char *m, *https, *q;
+	int query_long;
+
+	memset(req, 0, sizeof(*req));
+	m = cgi_env("REQUEST_METHOD", OTP_HEADER_MAX);
+	req->method = m == NULL            ? CGI_OTHER
+		      : !strcmp(m, "GET")  ? CGI_GET
+		      : !strcmp(m, "POST") ? CGI_POST
+					   : CGI_OTHER;
+	https = cgi_env("HTTPS", OTP_HEADER_MAX);
+	req->https = https != NULL && (!strcasecmp(https, "on") || !strcmp(https, "1"));
+	req->content_type = cgi_env("CONTENT_TYPE", OTP_HEADER_MAX);
+	req->host = cgi_env("HTTP_HOST", OTP_HEADER_MAX);
+	req->origin = cgi_env_origin("HTTP_ORIGIN");
+	req->referer = cgi_env_origin("HTTP_REFERER");
+	/* Sites' own cookies can be large: the cookie has a cap of its own. */
+	req->cookie = cgi_env("HTTP_COOKIE", OTP_COOKIE_MAX);
+	req->query = cgi_env("QUERY_STRING", OTP_QUERY_MAX);
+	/* Left out, the query would lose return_to without a word: 414 instead. */
+	query_long = (q = getenv("QUERY_STRING")) != NULL && strlen(q) > OTP_QUERY_MAX;
+	req->script_name = cgi_env("SCRIPT_NAME", OTP_HEADER_MAX);
+	req->remote_addr = cgi_env("REMOTE_ADDR", OTP_HEADER_MAX);
+	req->accept = cgi_env("HTTP_ACCEPT", OTP_HEADER_MAX);
+
+	cgi_read_body(req, in);
+	/* The request line comes before the body: its 414 wins over a 413. */
+	if (query_long)
+		req->read_status = 414;
+}
+
+void
 cgi_free(struct cgi_req *req)
 {
 	free(req->body);
 	req->body = NULL;
 }
 
-/* Drop ":80" or ":443" from the end of a host[:port], in place. */
-static void
-cgi_drop_default_port(char *hostport)
-{
-	size_t n = strlen(hostport);
-
-	if (n > 3 && !strcmp(hostport + n - 3, ":80"))
-		hostport[n - 3] = '\0';
-	else if (n > 4 && !strcmp(hostport + n - 4, ":443"))
-		hostport[n - 4] = '\0';
-}
-
-/*
- * The host[:port] of an origin or URL ("https://a.example:8443/x"), with
- * a default port dropped, into out.  Returns 0, or -1 if not a URL.
- */
+/* A port written as 80 or 443 counts as none: the Host header does not
+ * say which scheme it came with. */
 static int
-cgi_authority(const char *url, char *out, size_t size)
+cgi_fold_port(int port)
 {
-	const char *p = strstr(url, "://"), *end;
-	size_t n;
-
-	if (p == NULL)
-		return -1;
-	p += 3;
-	end = p + strcspn(p, "/?#");
-	n = (size_t)(end - p);
-	if (n == 0 || n >= size || memchr(p, '@', n) != NULL)
-		return -1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	cgi_drop_default_port(out);
-	return 0;
+	return port == 80 || port == 443 ? 0 : port;
 }
 
 int
 cgi_same_origin(const char *host, const char *origin, const char *referer)
 {
-	char a[256], h[256];
+	struct url_authority a, h;
 	const char *url = origin != NULL ? origin : referer;
-	size_t n;
 
 	if (url == NULL)
 		return 1;
-	if (host == NULL || cgi_authority(url, a, sizeof(a)) < 0)
+	if (host == NULL || url_authority(url, &a) < 0 || url_host(host, strlen(host), &h) < 0)
 		return 0;
-	n = strlen(host);
-	if (n >= sizeof(h))
+	return a.host_len == h.host_len && strncasecmp(a.host, h.host, a.host_len) == 0 &&
+	       cgi_fold_port(a.port) == cgi_fold_port(h.port);
+}
+
+/*
+ * Whether a POST comes from site_origin (SITE_ORIGIN, already checked and
+ * normalised): its Origin must be that origin exactly, or without one
+ * its Referer's origin must.  A request with neither passes, as in
+ * cgi_same_origin().  The Host header is not read: a page on a name that
+ * the attacker points at this server (DNS rebinding) sends its own Host.
+ */
+static int
+cgi_site_origin(const char *site_origin, const char *origin, const char *referer)
+{
+	struct url_authority s, a;
+	const char *url = origin != NULL ? origin : referer;
+
+	if (url == NULL)
+		return 1;
+	if (url_authority(site_origin, &s) < 0 || url_authority(url, &a) < 0)
 		return 0;
-	memcpy(h, host, n + 1);
-	cgi_drop_default_port(h);
-	return strcasecmp(a, h) == 0;
+	/* An Origin header is scheme://host[:port] and nothing more. */
+	if (origin != NULL && a.rest[0] != '\0')
+		return 0;
+	return url_same_origin(&s, &a);
 }
 
 /* Whether content_type is application/x-www-form-urlencoded (any params). */
@@ -189,7 +199,7 @@ cgi_is_form(const char *content_type)
 }
 
 int
-cgi_check(const struct cgi_req *req)
+cgi_check(const struct cgi_req *req, const char *site_origin)
 {
 	if (req->method == CGI_OTHER)
 		return 405;
@@ -199,7 +209,8 @@ cgi_check(const struct cgi_req *req)
 		return 0;
 	if (!cgi_is_form(req->content_type))
 		return 415;
-	if (!cgi_same_origin(req->host, req->origin, req->referer))
+	if (site_origin != NULL ? !cgi_site_origin(site_origin, req->origin, req->referer)
+				: !cgi_same_origin(req->host, req->origin, req->referer))
 		return 403;
 	return 0;
 }
@@ -351,35 +362,46 @@ bad:
 	return 400;
 }
 
+/*
+ * The next cookie name in the Cookie header at *p: copies its value into
+ * out (size bytes) and returns 1, returns -1 for one that is empty or too
+ * long, or 0 when there is none left.  *p moves past what was looked at.
+ */
+static int
+cgi_cookie_next(const char **p, const char *name, char *out, size_t size)
+{
+	size_t nlen = strlen(name);
+
+	while (**p != '\0') {
+		const char *c, *v;
+		size_t len, vlen;
+
+		while (**p == ' ' || **p == ';')
+			(*p)++;
+		c = *p;
+		len = strcspn(c, ";");
+		*p += len;
+		if (len <= nlen || strncmp(c, name, nlen) != 0 || c[nlen] != '=')
+			continue;
+		v = c + nlen + 1;
+		vlen = len - nlen - 1;
+		while (vlen > 0 && v[vlen - 1] == ' ')
+			vlen--;
+		if (vlen == 0 || vlen >= size)
+			return -1;
+		memcpy(out, v, vlen);
+		out[vlen] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
 int
 cgi_cookie(const char *header, const char *name, char *out, size_t size)
 {
-	size_t nlen = strlen(name);
-	const char *p = header;
-
 	if (header == NULL || size == 0)
 		return 0;
-	while (*p != '\0') {
-		size_t len;
-
-		while (*p == ' ' || *p == ';')
-			p++;
-		len = strcspn(p, ";");
-		if (len > nlen && !strncmp(p, name, nlen) && p[nlen] == '=') {
-			const char *v = p + nlen + 1;
-			size_t vlen = len - nlen - 1;
-
-			while (vlen > 0 && v[vlen - 1] == ' ')
-				vlen--;
-			if (vlen == 0 || vlen >= size)
-				return 0;
-			memcpy(out, v, vlen);
-			out[vlen] = '\0';
-			return 1;
-		}
-		p += len;
-	}
-	return 0;
+	return cgi_cookie_next(&header, name, out, size) == 1;
 }
 
 void
@@ -418,6 +440,8 @@ cgi_reason(int status)
 		return "Gone";
 	case 413:
 		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
 	case 415:
 		return "Unsupported Media Type";
 	case 422:
@@ -497,11 +521,20 @@ cgi_write(const struct cgi_reply *r, FILE *out)
 int
 cgi_vid(const struct cgi_req *req, const char *field, char out[OTP_ID_LEN + 1])
 {
+	const char *p;
+	int rc;
+
 	if (field != NULL && code_is_id(field)) {
 		memcpy(out, field, OTP_ID_LEN + 1);
 		return 1;
 	}
-	return cgi_cookie(req->cookie, OTP_COOKIE, out, OTP_ID_LEN + 1) && code_is_id(out);
+	/* The first cookie that holds an id: a stale or planted "otp_vid=junk"
+	 * (another path's, a sibling domain's) must not hide the real one. */
+	p = req->cookie;
+	while (p != NULL && (rc = cgi_cookie_next(&p, OTP_COOKIE, out, OTP_ID_LEN + 1)) != 0)
+		if (rc == 1 && code_is_id(out))
+			return 1;
+	return 0;
 }
 
 int

@@ -31,7 +31,7 @@ struct cgi_req {
 	const char *script_name;
 	const char *remote_addr;
 	const char *accept;
-	int read_status; /* 0, or 400/413 from cgi_read() */
+	int read_status; /* 0, or 400/413/414 from cgi_read() */
 };
 
 /*
@@ -40,7 +40,8 @@ struct cgi_req {
  * up to OTP_DRAIN_MAX, so that the server never resets the connection.
  * Never reads past CONTENT_LENGTH (reading to end of file can hang).
  * What went wrong is left in req->read_status (400 for a bad or short
- * CONTENT_LENGTH, 413 for a body too large) for cgi_check() to answer.
+ * CONTENT_LENGTH, 413 for a body too large, 414 for a QUERY_STRING over
+ * OTP_QUERY_MAX, which wins over both) for cgi_check() to answer.
  */
 void cgi_read(struct cgi_req *req, FILE *in);
 
@@ -49,11 +50,14 @@ void cgi_free(struct cgi_req *req);
 
 /*
  * The front line every program runs, in this order: 405 for a method
- * other than GET or POST, then cgi_read()'s 400 or 413, 415 for a POST
- * that is not application/x-www-form-urlencoded, 403 for a POST from
- * another origin.  Returns 0 when the request may go on.
+ * other than GET or POST, then cgi_read()'s 414, 400 or 413, 415 for a
+ * POST that is not application/x-www-form-urlencoded, 403 for a POST from
+ * another origin: with site_origin (SITE_ORIGIN, as config.c normalised
+ * it) its Origin, or without one its Referer, must name exactly that
+ * origin and Host is not read; with NULL, cgi_same_origin() decides.
+ * Returns 0 when the request may go on.
  */
-int cgi_check(const struct cgi_req *req);
+int cgi_check(const struct cgi_req *req, const char *site_origin);
 
 /*
  * Whether a POST comes from this site: its Origin, or without one its
@@ -107,8 +111,9 @@ void cgi_script_dir(const char *script_name, char *out, size_t size);
 
 /*
  * The visitor's verification id: the form's field when it holds one, else
- * the OTP_COOKIE cookie's.  Returns 1 with out set, or 0.  The id names a
- * verification; it grants nothing by itself.
+ * the first OTP_COOKIE cookie that holds one (a client may send several).
+ * Returns 1 with out set, or 0.  The id names a verification; it grants
+ * nothing by itself.
  */
 int cgi_vid(const struct cgi_req *req, const char *field, char out[OTP_ID_LEN + 1]);
 

@@ -9,9 +9,11 @@
  *
  * Values are bare (up to a '#' or the end of the line) or in single or
  * double quotes (no escapes).  A later line overrides an earlier one, as
- * in Python.  Every key is described once, in config_keys[], with its
- * type and range; config_check() then checks what depends on other keys.
+ * in Python.  Every key is described once, in config_keys[]: its type,
+ * default, range or length, choices and validator; config_check() then
+ * checks only what depends on more than one key.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +29,8 @@
 #include "bounds.h"
 #include "log.h"
 #include "phone.h"
+#include "return_to.h"
+#include "url.h"
 
 #ifndef OTP_CONFIG_DEFAULT
 #define OTP_CONFIG_DEFAULT "/etc/otp/otp.conf"
@@ -36,58 +40,128 @@
 #endif
 
 enum config_type {
-	TYPE_STR,  /* any text without control characters */
-	TYPE_PATH, /* an absolute path */
-	TYPE_INT,  /* a decimal in [min, max] */
-	TYPE_BOOL, /* True/False (and true/false, 1/0, yes/no, on/off) */
-	TYPE_ALPHABET,
-	TYPE_TRANSPORT,
-	TYPE_DELIVERY
+	TYPE_STR,   /* text without control characters, of min to max characters */
+	TYPE_PATH,  /* an absolute path, as TYPE_STR otherwise */
+	TYPE_INT,   /* a decimal in [min, max] */
+	TYPE_BOOL,  /* True/False (and true/false, 1/0, yes/no, on/off) */
+	TYPE_CHOICE /* one of choices[], stored as its index (the enum's value) */
 };
 
+/*
+ * One key: everything about it is here.  valid() sees a copy of the
+ * value that it may normalise in place (never longer); it returns 0 for
+ * a value it refuses, and why says what it wants, for the log line.
+ */
 struct config_key {
 	const char *name;
 	enum config_type type;
 	size_t offset;
-	long min, max;
+	long min, max;              /* TYPE_INT: the range; TYPE_STR, TYPE_PATH: the length's */
+	const char *def;            /* the default, as the file would write it; NULL: none */
+	const char *const *choices; /* TYPE_CHOICE: the names in enum order, NULL-terminated */
+	int (*valid)(char *value);
+	const char *why;
+	int warn_only; /* valid()'s no is a warning, and the value is kept */
 };
 
-#define KEY(n, t, f, lo, hi)                                                                       \
+#define FIELD(f) offsetof(struct config, f)
+#define STR(n, f, lo, hi, d, v, w)                                                                 \
 	{                                                                                          \
-		n, t, offsetof(struct config, f), lo, hi                                           \
+		.name = n, .type = TYPE_STR, .offset = FIELD(f), .min = lo, .max = hi, .def = d,   \
+		.valid = v, .why = w                                                               \
 	}
+#define PATH(n, f, d)                                                                              \
+	{                                                                                          \
+		.name = n, .type = TYPE_PATH, .offset = FIELD(f), .max = OTP_CONFIG_LINE, .def = d \
+	}
+#define INT(n, f, lo, hi, d)                                                                       \
+	{                                                                                          \
+		.name = n, .type = TYPE_INT, .offset = FIELD(f), .min = lo, .max = hi, .def = d    \
+	}
+#define BOOL(n, f, d)                                                                              \
+	{                                                                                          \
+		.name = n, .type = TYPE_BOOL, .offset = FIELD(f), .def = d                         \
+	}
+#define CHOICE(n, f, c, d)                                                                         \
+	{                                                                                          \
+		.name = n, .type = TYPE_CHOICE, .offset = FIELD(f), .def = d, .choices = c         \
+	}
+#define ANY OTP_CONFIG_LINE /* no length limit but the line's */
+
+/* TYPE_CHOICE stores an int into the enum. */
+_Static_assert(sizeof(enum config_alphabet) == sizeof(int) &&
+		   sizeof(enum config_transport) == sizeof(int) &&
+		   sizeof(enum config_delivery) == sizeof(int),
+	       "an enum of the config is not an int");
+
+static const char *const config_alphabets[] = {
+    [ALPHABET_HEX] = "hex", [ALPHABET_DIGITS] = "digits", NULL};
+static const char *const config_transports[] = {
+    [TRANSPORT_TELNYX] = "telnyx", [TRANSPORT_OUTBOX] = "outbox", NULL};
+static const char *const config_deliveries[] = {
+    [DELIVERY_QUERY] = "query", [DELIVERY_COOKIE] = "cookie", NULL};
+
+static int config_country_code_ok(char *s);
+static int config_sender_ok(char *s);
+static int config_api_url_ok(char *s);
+static int config_message_ok(char *s);
+static int config_domain_ok(char *s);
+static int config_return_list_ok(char *s);
+static int config_site_origin_ok(char *s);
 
 static const struct config_key config_keys[] = {
-    KEY("API_KEY", TYPE_STR, api_key, 0, 0),
-    KEY("FROM_NUMBER", TYPE_STR, from_number, 0, 0),
-    KEY("COUNTRY_CODE", TYPE_STR, country_code, 0, 0),
-    KEY("TOKEN_LENGTH", TYPE_INT, token_length, OTP_CODE_MIN, OTP_CODE_MAX),
-    KEY("DEBUG", TYPE_BOOL, debug, 0, 0),
-    KEY("TOKEN_ALPHABET", TYPE_ALPHABET, alphabet, 0, 0),
-    KEY("TOKEN_TTL", TYPE_INT, token_ttl, 1, OTP_TOKEN_TTL_MAX),
-    KEY("MAX_ATTEMPTS", TYPE_INT, max_attempts, 1, 10),
-    KEY("SECRET_KEY", TYPE_STR, secret_key, 0, 0),
-    KEY("API_BASE_URL", TYPE_STR, api_base_url, 0, 0),
-    KEY("MESSAGING_PROFILE_ID", TYPE_STR, messaging_profile_id, 0, 0),
-    KEY("DB_PATH", TYPE_PATH, db_path, 0, 0),
-    KEY("TEMPLATE_DIR", TYPE_PATH, template_dir, 0, 0),
-    KEY("SMS_TRANSPORT", TYPE_TRANSPORT, transport, 0, 0),
-    KEY("OUTBOX_PATH", TYPE_PATH, outbox_path, 0, 0),
-    KEY("MESSAGE_TEXT", TYPE_STR, message_text, 0, 0),
-    KEY("RESEND_AFTER", TYPE_INT, resend_after, 0, OTP_RESEND_AFTER_MAX),
-    KEY("PHONE_SEND_LIMIT", TYPE_INT, phone_send_limit, 1, 1000),
-    KEY("PHONE_SEND_WINDOW", TYPE_INT, phone_send_window, 60, OTP_PHONE_WINDOW_MAX),
-    KEY("IP_SEND_LIMIT", TYPE_INT, ip_send_limit, 1, 1000000),
-    KEY("HOURLY_SEND_LIMIT", TYPE_INT, hourly_send_limit, 1, 1000000),
-    KEY("DAILY_SEND_LIMIT", TYPE_INT, daily_send_limit, 1, 10000000),
-    KEY("PHONE_FAILURE_LIMIT", TYPE_INT, phone_failure_limit, 1, 100),
-    KEY("ALLOWED_COUNTRY_CODES", TYPE_STR, allowed_country_codes, 0, 0),
-    KEY("COUNTRY_HOURLY_LIMITS", TYPE_STR, country_hourly_limits, 0, 0),
-    KEY("WEBOTP_DOMAIN", TYPE_STR, webotp_domain, 0, 0),
-    KEY("SIGNING_KEY", TYPE_STR, signing_key, 0, 0),
-    KEY("RETURN_TO_ALLOWED", TYPE_STR, return_to_allowed, 0, 0),
-    KEY("RESULT_DELIVERY", TYPE_DELIVERY, delivery, 0, 0),
-    KEY("RESULT_MAX_AGE", TYPE_INT, result_max_age, 10, OTP_RESULT_AGE_MAX),
+    STR("API_KEY", api_key, 0, ANY, NULL, NULL, NULL),
+    /* A warning, not an error: the tutorial's own file holds a placeholder
+     * here, and Telnyx is the judge of what it will send from. */
+    {.name = "FROM_NUMBER",
+     .type = TYPE_STR,
+     .offset = FIELD(from_number),
+     .max = 32,
+     .valid = config_sender_ok,
+     .warn_only = 1,
+     .why = "is not an E.164 number (+ and 8 to 15 digits), a short code or an "
+	    "alphanumeric sender id"},
+    STR("COUNTRY_CODE", country_code, 0, ANY, "+1", config_country_code_ok,
+	"must be + and 1 to 3 digits"),
+    INT("TOKEN_LENGTH", token_length, OTP_CODE_MIN, OTP_CODE_MAX, "6"),
+    BOOL("DEBUG", debug, "False"),
+    CHOICE("TOKEN_ALPHABET", alphabet, config_alphabets, "hex"),
+    INT("TOKEN_TTL", token_ttl, 1, OTP_TOKEN_TTL_MAX, "300"),
+    INT("MAX_ATTEMPTS", max_attempts, 1, 10, "5"),
+    STR("SECRET_KEY", secret_key, 0, ANY, NULL, NULL, NULL), /* else API_KEY: config_check() */
+    STR("API_BASE_URL", api_base_url, 0, 512, "https://api.telnyx.com", config_api_url_ok,
+	"must be https:// (http:// only to loopback)"),
+    STR("MESSAGING_PROFILE_ID", messaging_profile_id, 0, 64, NULL, NULL, NULL),
+    PATH("DB_PATH", db_path, OTP_DB_DEFAULT),
+    PATH("TEMPLATE_DIR", template_dir, OTP_TEMPLATE_DEFAULT),
+    CHOICE("SMS_TRANSPORT", transport, config_transports, "telnyx"),
+    PATH("OUTBOX_PATH", outbox_path, NULL),
+    /* Each {code} grows by at most 4 characters: OTP_MESSAGE_MAX of text
+     * and the WebOTP line still fit in OTP_TEXT_MAX. */
+    STR("MESSAGE_TEXT", message_text, 0, OTP_MESSAGE_MAX, "Your token is {code}", config_message_ok,
+	"must contain {code}"),
+    INT("RESEND_AFTER", resend_after, 0, OTP_RESEND_AFTER_MAX, "30"),
+    INT("PHONE_SEND_LIMIT", phone_send_limit, 1, 1000, "5"),
+    INT("PHONE_SEND_WINDOW", phone_send_window, 60, OTP_PHONE_WINDOW_MAX, "600"),
+    INT("PHONE_DAILY_LIMIT", phone_daily_limit, 1, 1000, "10"),
+    INT("IP_SEND_LIMIT", ip_send_limit, 1, 1000000, "10"),
+    INT("HOURLY_SEND_LIMIT", hourly_send_limit, 1, 1000000, "200"),
+    INT("DAILY_SEND_LIMIT", daily_send_limit, 1, 10000000, "1000"),
+    INT("PHONE_FAILURE_LIMIT", phone_failure_limit, 1, 100, "20"),
+    /* Both lists are read into cfg->countries by config_countries(). */
+    STR("ALLOWED_COUNTRY_CODES", allowed_country_codes, 0, ANY, NULL, NULL, NULL),
+    STR("COUNTRY_HOURLY_LIMITS", country_hourly_limits, 0, ANY, NULL, NULL, NULL),
+    STR("WEBOTP_DOMAIN", webotp_domain, 1, 253, NULL, config_domain_ok,
+	"a lower-case host name such as example.com"),
+    STR("SIGNING_KEY", signing_key, 16, ANY, NULL, NULL, NULL),
+    STR("RETURN_TO_ALLOWED", return_to_allowed, 0, ANY, NULL, config_return_list_ok,
+	"comma-separated paths (/account/) or https URLs with a path "
+	"(https://app.example.com/)"),
+    CHOICE("RESULT_DELIVERY", delivery, config_deliveries, "query"),
+    INT("RESULT_MAX_AGE", result_max_age, 10, OTP_RESULT_AGE_MAX, "300"),
+    STR("SITE_ORIGIN", site_origin, 1, 512, NULL, config_site_origin_ok,
+	"an origin such as https://example.com or http://127.0.0.1:8080: http or https, a "
+	"host, a port if not the default, and no path"),
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -100,37 +174,12 @@ config_path(void)
 	return (p != NULL && *p != '\0') ? p : OTP_CONFIG_DEFAULT;
 }
 
-static void
-config_defaults(struct config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->country_code = xstrdup("+1");
-	cfg->token_length = 6;
-	cfg->alphabet = ALPHABET_HEX;
-	cfg->token_ttl = 300;
-	cfg->max_attempts = 5;
-	cfg->api_base_url = xstrdup("https://api.telnyx.com");
-	cfg->db_path = xstrdup(OTP_DB_DEFAULT);
-	cfg->template_dir = xstrdup(OTP_TEMPLATE_DEFAULT);
-	cfg->transport = TRANSPORT_TELNYX;
-	cfg->message_text = xstrdup("Your token is {code}");
-	cfg->resend_after = 30;
-	cfg->phone_send_limit = 5;
-	cfg->phone_send_window = 600;
-	cfg->ip_send_limit = 10;
-	cfg->hourly_send_limit = 200;
-	cfg->daily_send_limit = 1000;
-	cfg->phone_failure_limit = 20;
-	cfg->delivery = DELIVERY_QUERY;
-	cfg->result_max_age = 300;
-}
-
 void
 config_free(struct config *cfg)
 {
 	size_t i;
 
-	free(cfg->form_origins);
+	return_to_free(&cfg->return_to);
 	cfg->form_origins = NULL;
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		const struct config_key *k = &config_keys[i];
@@ -157,29 +206,79 @@ config_has_ctl(const char *s)
 	return 0;
 }
 
+/* Set a string key from value, through its length limits and validator.
+ * Returns 0, or -1 after logging. */
+static int
+config_set_str(struct config *cfg, const struct config_key *k, const char *value, const char *name)
+{
+	char **field = (char **)((char *)cfg + k->offset);
+	size_t n = strlen(value);
+	char *copy;
+
+	if (k->type == TYPE_PATH && value[0] != '/') {
+		log_msg("%s: invalid %s: must be an absolute path", name, k->name);
+		return -1;
+	}
+	if (config_has_ctl(value)) {
+		log_msg("%s: invalid %s: control character", name, k->name);
+		return -1;
+	}
+	if (n < (size_t)k->min || n > (size_t)k->max) {
+		log_msg("%s: invalid %s: %s %ld characters", name, k->name,
+			n < (size_t)k->min ? "at least" : "at most",
+			n < (size_t)k->min ? k->min : k->max);
+		return -1;
+	}
+	copy = xstrdup(value);
+	if (k->valid != NULL && !k->valid(copy)) {
+		if (k->warn_only)
+			log_msg("%s: warning: %s %s", name, k->name, k->why);
+		else {
+			log_msg("%s: invalid %s: %s", name, k->name, k->why);
+			explicit_bzero(copy, n);
+			free(copy);
+			return -1;
+		}
+	}
+	if (*field != NULL) {
+		explicit_bzero(*field, strlen(*field));
+		free(*field);
+	}
+	*field = copy;
+	return 0;
+}
+
+/* "a or b", "a, b or c" from a NULL-terminated list, into out. */
+static const char *
+config_choices(const char *const *c, char *out, size_t size)
+{
+	size_t i, used = 0;
+
+	out[0] = '\0';
+	for (i = 0; c[i] != NULL; i++) {
+		const char *sep = i == 0 ? "" : c[i + 1] == NULL ? " or " : ", ";
+		int n = snprintf(out + used, size - used, "%s%s", sep, c[i]);
+
+		if (n < 0 || (size_t)n >= size - used)
+			break; /* cut short: the log line says less, nothing worse */
+		used += (size_t)n;
+	}
+	return out;
+}
+
 /* Set key k from the text value.  Returns 0, or -1 after logging. */
 static int
 config_set(struct config *cfg, const struct config_key *k, const char *value, const char *name)
 {
 	void *field = (char *)cfg + k->offset;
-	char *end;
+	char *end, list[128];
 	long n;
+	int i;
 
 	switch (k->type) {
 	case TYPE_PATH:
-		if (value[0] != '/') {
-			log_msg("%s: invalid %s: must be an absolute path", name, k->name);
-			return -1;
-		}
-		/* FALLTHROUGH */
 	case TYPE_STR:
-		if (config_has_ctl(value)) {
-			log_msg("%s: invalid %s: control character", name, k->name);
-			return -1;
-		}
-		free(*(char **)field);
-		*(char **)field = xstrdup(value);
-		return 0;
+		return config_set_str(cfg, k, value, name);
 	case TYPE_INT:
 		errno = 0;
 		n = strtol(value, &end, 10);
@@ -202,38 +301,33 @@ config_set(struct config *cfg, const struct config_key *k, const char *value, co
 			return -1;
 		}
 		return 0;
-	case TYPE_ALPHABET:
-		if (!strcmp(value, "hex"))
-			*(enum config_alphabet *)field = ALPHABET_HEX;
-		else if (!strcmp(value, "digits"))
-			*(enum config_alphabet *)field = ALPHABET_DIGITS;
-		else {
-			log_msg("%s: invalid %s: must be hex or digits", name, k->name);
-			return -1;
-		}
-		return 0;
-	case TYPE_DELIVERY:
-		if (!strcmp(value, "query"))
-			*(enum config_delivery *)field = DELIVERY_QUERY;
-		else if (!strcmp(value, "cookie"))
-			*(enum config_delivery *)field = DELIVERY_COOKIE;
-		else {
-			log_msg("%s: invalid %s: must be query or cookie", name, k->name);
-			return -1;
-		}
-		return 0;
-	case TYPE_TRANSPORT:
-		if (!strcmp(value, "telnyx"))
-			*(enum config_transport *)field = TRANSPORT_TELNYX;
-		else if (!strcmp(value, "outbox"))
-			*(enum config_transport *)field = TRANSPORT_OUTBOX;
-		else {
-			log_msg("%s: invalid %s: must be telnyx or outbox", name, k->name);
-			return -1;
-		}
-		return 0;
+	case TYPE_CHOICE:
+		for (i = 0; k->choices[i] != NULL; i++)
+			if (!strcmp(value, k->choices[i])) {
+				*(int *)field = i;
+				return 0;
+			}
+		log_msg("%s: invalid %s: must be %s", name, k->name,
+			config_choices(k->choices, list, sizeof(list)));
+		return -1;
 	}
 	return -1;
+}
+
+/* Every key at its default: the table's, through the same checks. */
+static void
+config_defaults(struct config *cfg)
+{
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < CONFIG_NKEYS; i++)
+		if (config_keys[i].def != NULL) {
+			int rc = config_set(cfg, &config_keys[i], config_keys[i].def, "default");
+
+			assert(rc == 0); /* the table's defaults pass its own checks */
+			(void)rc;
+		}
 }
 
 /*
@@ -291,18 +385,20 @@ config_split(char *line, char **key, char **value)
 /*
  * Whether s is a sender Telnyx takes: an E.164 number, a short code (4 to
  * 8 digits) or an alphanumeric sender id (1 to 11 letters, digits and
- * spaces, at least one letter).
+ * spaces, at least one letter).  Empty is no sender: config_check() says.
  */
 static int
-config_sender_ok(const char *s)
+config_sender_ok(char *s)
 {
 	size_t i, n = strlen(s), letters = 0;
 
+	if (n == 0)
+		return 1;
 	if (s[0] == '+')
 		return phone_is_e164(s);
 	if (n >= 4 && n <= 8 && strspn(s, "0123456789") == n)
 		return 1;
-	if (n < 1 || n > 11)
+	if (n > 11)
 		return 0;
 	for (i = 0; i < n; i++) {
 		if ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z'))
@@ -313,47 +409,95 @@ config_sender_ok(const char *s)
 	return letters > 0;
 }
 
-/* Whether url is https, or http to this machine only (the tests' fake). */
+/* COUNTRY_CODE: '+', then 1 to 3 digits, not 0 first. */
 static int
-config_url_ok(const char *url)
+config_country_code_ok(char *s)
 {
-	static const char *const local[] = {"http://127.0.0.1", "http://localhost", "http://[::1]"};
-	const char *host, *end;
-	size_t i, n;
+	size_t n = strlen(s);
 
-	if (!strncmp(url, "https://", 8))
-		host = url + 8;
-	else if (!strncmp(url, "http://", 7))
-		host = url + 7;
-	else
-		return 0;
-	/* No user-info: in "http://127.0.0.1:80@evil.example" the host is evil. */
-	end = host + strcspn(host, "/?#");
-	if (end == host || memchr(host, '@', (size_t)(end - host)) != NULL)
-		return 0;
-	if (host == url + 8)
-		return 1;
-	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
-		n = strlen(local[i]);
-		if (strncmp(url, local[i], n) != 0)
-			continue;
-		if (url + n == end)
-			return 1;
-		/* Only a port may follow the loopback host. */
-		if (url[n] == ':' && url + n + 1 < end &&
-		    strspn(url + n + 1, "0123456789") == (size_t)(end - (url + n + 1)))
-			return 1;
-	}
-	return 0;
+	return n >= 2 && n <= 4 && s[0] == '+' && s[1] >= '1' && s[1] <= '9' &&
+	       strspn(s + 1, "0123456789") == n - 1;
 }
 
 /*
- * The next item of a list separated by commas and spaces ("+1, +44"):
- * points *item at it and returns its length, or 0 at the end.  *p moves
- * past it.
+ * API_BASE_URL: https, or http to this machine only (the tests' fake),
+ * with no trailing '/' (the endpoint is {API_BASE_URL}/v2/messages).
  */
-static size_t
-config_item(const char **p, const char **item)
+static int
+config_api_url_ok(char *s)
+{
+	static const char *const local[] = {"127.0.0.1", "localhost", "[::1]"};
+	struct url_authority a;
+	size_t i, n = strlen(s);
+
+	while (n > 0 && s[n - 1] == '/')
+		s[--n] = '\0';
+	if (url_authority(s, &a) < 0)
+		return 0;
+	if (url_is_scheme(&a, "https"))
+		return 1;
+	if (!url_is_scheme(&a, "http"))
+		return 0;
+	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		if (a.host_len == strlen(local[i]) && !memcmp(a.host, local[i], a.host_len))
+			return 1;
+	return 0;
+}
+
+static int
+config_message_ok(char *s)
+{
+	return strstr(s, "{code}") != NULL;
+}
+
+/* WEBOTP_DOMAIN: a lower-case host name. */
+static int
+config_domain_ok(char *s)
+{
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789.-") == strlen(s);
+}
+
+/* RETURN_TO_ALLOWED: what return_to_parse() takes (config_parse() keeps it). */
+static int
+config_return_list_ok(char *s)
+{
+	struct return_to_policy pol;
+
+	if (return_to_parse(&pol, s) < 0)
+		return 0;
+	return_to_free(&pol);
+	return 1;
+}
+
+/*
+ * SITE_ORIGIN: "http[s]://host[:port]", a lone '/' after it at most;
+ * made lower case, without its default port or the '/', so that it reads
+ * as browsers write an Origin header.
+ */
+static int
+config_site_origin_ok(char *s)
+{
+	struct url_authority a;
+	size_t i, host_end, room;
+
+	if (url_authority(s, &a) < 0 || (a.rest[0] != '\0' && strcmp(a.rest, "/") != 0))
+		return 0;
+	host_end = (size_t)(a.host - s) + a.host_len;
+	room = strlen(s + host_end) + 1;
+	for (i = 0; i < host_end; i++)
+		if (s[i] >= 'A' && s[i] <= 'Z')
+			s[i] = (char)(s[i] - 'A' + 'a');
+	if (!url_is_scheme(&a, "http") && !url_is_scheme(&a, "https"))
+		return 0;
+	s[host_end] = '\0';
+	/* The port as a number ("0080" is 80): never longer than written. */
+	if (a.port != 0 && a.port != (url_is_scheme(&a, "http") ? 80 : 443))
+		snprintf(s + host_end, room, ":%d", a.port);
+	return 1;
+}
+
+size_t
+config_list_next(const char **p, const char **item)
 {
 	size_t n;
 
@@ -415,7 +559,7 @@ config_countries(struct config *cfg, const char *name)
 
 	cfg->ncountries = 0;
 	cfg->all_countries = 0;
-	while ((n = config_item(&p, &it)) > 0) {
+	while ((n = config_list_next(&p, &it)) > 0) {
 		if (n == 1 && *it == '*')
 			cfg->all_countries = 1;
 		else if (!config_is_cc(it, n) || (cc = config_country_add(cfg, it, n)) == NULL) {
@@ -431,7 +575,7 @@ config_countries(struct config *cfg, const char *name)
 		return -1;
 	}
 	p = cfg->country_hourly_limits != NULL ? cfg->country_hourly_limits : "";
-	while ((n = config_item(&p, &it)) > 0) {
+	while ((n = config_list_next(&p, &it)) > 0) {
 		const char *colon = memchr(it, ':', n);
 		char *end = NULL;
 		long lim = colon != NULL ? strtol(colon + 1, &end, 10) : 0;
@@ -466,132 +610,14 @@ config_country(const struct config *cfg, const char *phone, int allowed_only)
 	return best;
 }
 
-/* Whether s (n bytes) may be part of a URL we send back: printable ASCII
- * without the characters that have no business in one. */
-static int
-config_urlchars(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] <= 0x20 || s[i] >= 0x7f || strchr("\\\"<>`{}|^", s[i]) != NULL)
-			return 0;
-	return 1;
-}
-
 /*
- * RETURN_TO_ALLOWED: a comma-separated list of prefixes, each a path
- * ("/account/") or an https URL with a path ("https://app.example.com/").
- * Collects the URLs' origins into cfg->form_origins for the CSP, since a
- * form's redirect to them must be allowed there.  Returns 0 or -1.
+ * The rules that involve more than one key (each key's own are in
+ * config_keys[]), then what is built from the keys once they are all
+ * read.  Returns 0 or -1 (logged).
  */
-static int
-config_return_prefixes(struct config *cfg, const char *name)
-{
-	const char *p = cfg->return_to_allowed != NULL ? cfg->return_to_allowed : "", *it;
-	size_t used = 0, cap = 1, n;
-
-	cfg->form_origins = xstrdup("");
-	cfg->return_paths = 0;
-	while ((n = config_item(&p, &it)) > 0) {
-		const char *host = it + 8;
-		size_t hn;
-
-		if (!config_urlchars(it, n))
-			goto bad;
-		if (it[0] == '/') {
-			if (n > 1 && (it[1] == '/' || it[1] == '\\'))
-				goto bad;
-			cfg->return_paths = 1;
-		} else if (n > 8 && !strncmp(it, "https://", 8)) {
-			hn = strcspn(host, "/, ");
-			/* The host must end with '/': "https://a.example" would allow
-			 * "https://a.example.evil.example". */
-			if (hn == 0 || 8 + hn >= n || host[hn] != '/' ||
-			    memchr(host, '@', hn) != NULL)
-				goto bad;
-			cap += 8 + hn + 1;
-			cfg->form_origins = xrealloc(cfg->form_origins, cap);
-			used += (size_t)snprintf(cfg->form_origins + used, cap - used, " %.*s",
-						 (int)(8 + hn), it);
-		} else
-			goto bad;
-	}
-	return 0;
-bad:
-	log_msg("%s: invalid RETURN_TO_ALLOWED: comma-separated paths (/account/) or https "
-		"URLs with a path (https://app.example.com/)",
-		name);
-	return -1;
-}
-
-/*
- * Whether the path of URL or path r has a "." or ".." segment, plain or
- * percent-encoded: a browser resolves them before it follows a redirect,
- * so "/~alice/../~bob/" would pass a "/~alice/" prefix and land elsewhere.
- */
-static int
-config_dot_segments(const char *r)
-{
-	const char *p = r, *end;
-
-	if (strncmp(p, "https://", 8) == 0)
-		p += 8 + strcspn(p + 8, "/?#");
-	end = p + strcspn(p, "?#");
-	while (p < end) {
-		const char *seg = ++p; /* past the '/' */
-		size_t n = strcspn(seg, "/?#"), dots = 0, i = 0;
-
-		while (i < n) {
-			if (seg[i] == '.')
-				i++;
-			else if (n - i >= 3 && seg[i] == '%' && seg[i + 1] == '2' &&
-				 (seg[i + 2] == 'e' || seg[i + 2] == 'E'))
-				i += 3;
-			else
-				break;
-			dots++;
-		}
-		if (i == n && (dots == 1 || dots == 2))
-			return 1;
-		p = seg + n;
-	}
-	return 0;
-}
-
-int
-config_return_to_ok(const struct config *cfg, const char *r)
-{
-	const char *p = cfg->return_to_allowed != NULL ? cfg->return_to_allowed : "", *it;
-	size_t len = strlen(r), n;
-
-	if (len == 0 || len > OTP_RETURN_MAX || !config_urlchars(r, len))
-		return 0;
-	/* "//host" and "/\\host" are other hosts to a browser. */
-	if (r[0] == '/' && (r[1] == '/' || r[1] == '\\'))
-		return 0;
-	if (config_dot_segments(r))
-		return 0;
-	while ((n = config_item(&p, &it)) > 0)
-		if (len >= n && !strncmp(r, it, n))
-			return 1;
-	/* Any path on this site, unless the list names the paths allowed. */
-	return r[0] == '/' && !cfg->return_paths;
-}
-
-/* The checks that involve more than one key.  Returns 0 or -1. */
 static int
 config_check(struct config *cfg, const char *name)
 {
-	size_t n;
-	const char *p;
-
-	if (cfg->country_code[0] != '+' || cfg->country_code[1] < '1' ||
-	    cfg->country_code[1] > '9' || strlen(cfg->country_code) > 4 ||
-	    strspn(cfg->country_code + 1, "0123456789") != strlen(cfg->country_code + 1)) {
-		log_msg("%s: invalid COUNTRY_CODE: must be + and 1 to 3 digits", name);
-		return -1;
-	}
 	if (cfg->transport == TRANSPORT_TELNYX) {
 		if (cfg->api_key == NULL || cfg->api_key[0] == '\0') {
 			log_msg("%s: missing API_KEY (required with SMS_TRANSPORT=telnyx)", name);
@@ -606,29 +632,6 @@ config_check(struct config *cfg, const char *name)
 		log_msg("%s: missing OUTBOX_PATH (required with SMS_TRANSPORT=outbox)", name);
 		return -1;
 	}
-	if (cfg->from_number != NULL && strlen(cfg->from_number) > 32) {
-		log_msg("%s: invalid FROM_NUMBER: longer than 32 characters", name);
-		return -1;
-	}
-	/* A warning, not an error: the tutorial's own file holds a placeholder
-	 * here, and Telnyx is the judge of what it will send from. */
-	if (cfg->from_number != NULL && cfg->from_number[0] != '\0' &&
-	    !config_sender_ok(cfg->from_number))
-		log_msg("%s: warning: FROM_NUMBER is not an E.164 number (+ and 8 to 15 digits), "
-			"a short code or an alphanumeric sender id",
-			name);
-	if (cfg->messaging_profile_id != NULL && strlen(cfg->messaging_profile_id) > 64) {
-		log_msg("%s: invalid MESSAGING_PROFILE_ID: too long", name);
-		return -1;
-	}
-	n = strlen(cfg->api_base_url);
-	while (n > 0 && cfg->api_base_url[n - 1] == '/')
-		cfg->api_base_url[--n] = '\0';
-	if (!config_url_ok(cfg->api_base_url) || n > 512) {
-		log_msg("%s: invalid API_BASE_URL: must be https:// (http:// only to loopback)",
-			name);
-		return -1;
-	}
 	if (cfg->secret_key == NULL || cfg->secret_key[0] == '\0') {
 		if (cfg->api_key == NULL || cfg->api_key[0] == '\0') {
 			log_msg("%s: missing SECRET_KEY (required without API_KEY)", name);
@@ -639,33 +642,20 @@ config_check(struct config *cfg, const char *name)
 	}
 	if (strlen(cfg->secret_key) < 16)
 		log_msg("%s: warning: SECRET_KEY (or API_KEY) is shorter than 16 characters", name);
-	/* Each {code} grows by at most 4 characters: OTP_MESSAGE_MAX of text
-	 * and the WebOTP line still fit in OTP_TEXT_MAX. */
-	p = strstr(cfg->message_text, "{code}");
-	if (p == NULL || strlen(cfg->message_text) > OTP_MESSAGE_MAX) {
-		log_msg("%s: invalid MESSAGE_TEXT: must contain {code} and be at most %d long",
-			name, OTP_MESSAGE_MAX);
-		return -1;
-	}
-	if (config_countries(cfg, name) < 0 || config_return_prefixes(cfg, name) < 0)
-		return -1;
-	if (cfg->signing_key != NULL && strlen(cfg->signing_key) < 16) {
-		log_msg("%s: invalid SIGNING_KEY: at least 16 characters", name);
-		return -1;
-	}
-	if (cfg->webotp_domain != NULL &&
-	    (cfg->webotp_domain[0] == '\0' || strlen(cfg->webotp_domain) > 253 ||
-	     strspn(cfg->webotp_domain, "abcdefghijklmnopqrstuvwxyz0123456789.-") !=
-		 strlen(cfg->webotp_domain))) {
-		log_msg("%s: invalid WEBOTP_DOMAIN: a lower-case host name such as example.com",
-			name);
-		return -1;
-	}
 	/* Fewer than about a million possible codes (20 bits) is weak. */
 	if ((cfg->alphabet == ALPHABET_HEX && cfg->token_length < 5) ||
 	    (cfg->alphabet == ALPHABET_DIGITS && cfg->token_length < 6))
 		log_msg("%s: warning: TOKEN_LENGTH %d gives fewer than 20 bits per code", name,
 			cfg->token_length);
+	/* ALLOWED_COUNTRY_CODES falls back to COUNTRY_CODE. */
+	if (config_countries(cfg, name) < 0)
+		return -1;
+	/* Its validator took the list already: this cannot fail. */
+	if (return_to_parse(&cfg->return_to, cfg->return_to_allowed) < 0) {
+		log_msg("%s: invalid RETURN_TO_ALLOWED", name);
+		return -1;
+	}
+	cfg->form_origins = cfg->return_to.form_origins;
 	return 0;
 }
 

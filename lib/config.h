@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "return_to.h"
+
 /* Built in by the Makefile from its install paths. */
 #ifndef OTP_TEMPLATE_DEFAULT
 #define OTP_TEMPLATE_DEFAULT "/usr/share/otp/templates"
@@ -48,6 +50,7 @@ struct config {
 	int hourly_send_limit;       /* codes per hour, all together */
 	int daily_send_limit;        /* codes per day, all together */
 	int phone_failure_limit;     /* wrong codes per phone per hour */
+	int phone_daily_limit;       /* codes to one phone per day */
 	char *allowed_country_codes; /* "+1,+44", "*"; default COUNTRY_CODE */
 	char *country_hourly_limits; /* "+44:20,+1:100", or NULL */
 	char *webotp_domain;         /* adds "@domain #code" to the SMS */
@@ -66,9 +69,13 @@ struct config {
 		DELIVERY_QUERY, /* otp_assertion=... on the return_to URL */
 		DELIVERY_COOKIE /* Set-Cookie: otp_assertion=... */
 	} delivery;
-	int result_max_age; /* seconds an assertion is good for */
-	char *form_origins; /* origins of RETURN_TO_ALLOWED, for the CSP */
-	int return_paths;   /* RETURN_TO_ALLOWED names path prefixes */
+	int result_max_age;                /* seconds an assertion is good for */
+	struct return_to_policy return_to; /* RETURN_TO_ALLOWED, parsed at load */
+	const char *form_origins;          /* return_to.form_origins, the name reply.c reads */
+
+	/* "https://example.com": the one origin POSTs may come from, or NULL
+	 * (then the Host header's).  Lower case, no default port, no '/'. */
+	char *site_origin;
 };
 
 /* The path to read: $OTP_CONFIG, else the default built in. */
@@ -93,12 +100,11 @@ const struct config_country *config_country(const struct config *cfg, const char
 					    int allowed_only);
 
 /*
- * Whether return_to may be sent back to: a URL that begins with one of
- * RETURN_TO_ALLOWED's prefixes, or a path on this site ("/x", not "//x"
- * or "/\\x") when the list names no path prefixes; printable ASCII only,
- * at most OTP_RETURN_MAX long.
+ * The next item of one of the config's lists, separated by commas and
+ * spaces ("+1, +44"): points *item at it and returns its length, or 0 at
+ * the end.  *p moves past it.
  */
-int config_return_to_ok(const struct config *cfg, const char *return_to);
+size_t config_list_next(const char **p, const char **item);
 
 /* Free what config_load() or config_parse() allocated. */
 void config_free(struct config *cfg);

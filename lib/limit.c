@@ -95,6 +95,9 @@ limit_send(struct store *st, const struct config *cfg, const char *phone, const 
 	    {SCOPE_PHONE, phone, 1, cfg->resend_after, "RESEND_AFTER", 0, 0},
 	    {SCOPE_PHONE, phone, cfg->phone_send_limit, cfg->phone_send_window, "PHONE_SEND_LIMIT",
 	     0, 0},
+	    /* Many addresses can each stay under IP_SEND_LIMIT: a day's cap per number. */
+	    {SCOPE_PHONE, phone, cfg->phone_daily_limit, OTP_PHONE_DAY_WINDOW, "PHONE_DAILY_LIMIT",
+	     0, 0},
 	    {SCOPE_FAILURES, phone, cfg->phone_failure_limit, OTP_FAILURE_WINDOW,
 	     "PHONE_FAILURE_LIMIT", 0, 1},
 	    {SCOPE_CLIENT, client, cfg->ip_send_limit, OTP_CLIENT_WINDOW, "IP_SEND_LIMIT", 0, 0},

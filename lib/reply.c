@@ -477,7 +477,7 @@ reply_front(struct reply *rp, struct cgi_req *req, const struct config *cfg, FIL
 	}
 	rp->cfg = cfg;
 	log_set_debug(cfg->debug);
-	if ((status = cgi_check(req)) == 0)
+	if ((status = cgi_check(req, cfg->site_origin)) == 0)
 		return 0;
 	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
 		if (refusals[i].status == status)

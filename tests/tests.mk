@@ -55,7 +55,7 @@ ASAN_PROGRAMS = build/asan/cgi-bin/request.cgi build/asan/cgi-bin/verify.cgi
 FUZZ_CC    = clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
              -std=c11 $(DEFS) -Ilib $(shell pkg-config --cflags $(PKGS_C))
-FUZZ_LIB   = lib/log.c lib/config.c lib/cgi.c lib/phone.c lib/code.c
+FUZZ_LIB   = lib/log.c lib/config.c lib/cgi.c lib/phone.c lib/code.c lib/url.c lib/return_to.c
 
 tests/fuzz/%.fuzz: tests/fuzz/%.c $(FUZZ_LIB) $(HEADERS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB) $(shell pkg-config --libs libcrypto)

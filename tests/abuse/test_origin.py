@@ -113,5 +113,61 @@ class OriginTest(AbuseCase):
         self.assertStatus(r, 200)
 
 
+class SiteOriginTest(AbuseCase):
+    """With SITE_ORIGIN the POST's Origin (or Referer) must be that origin
+    exactly; the Host header, which a DNS-rebinding page writes, is not read."""
+    site_keys = {'RESEND_AFTER': 0, 'SITE_ORIGIN': 'https://otp.example.com'}
+
+    def rebinding(self, site, prog=REQUEST, **kw):
+        """A POST from a page on evil whose name now points at this server."""
+        kw.setdefault('origin', 'http://evil')
+        if prog == REQUEST:
+            return site.request(PHONE, host='evil', **kw)
+        return site.verify('1234', vid='0' * 32, host='evil', **kw)
+
+    def test_dns_rebinding_refused_with_site_origin(self):
+        before = len(self.fake.messages)
+        r = self.rebinding(self.site)
+        self.assertStatus(r, 403, 'error')
+        self.assertEqual(len([e for e in audit_events(r.stderr)
+                              if e['event'] == 'refused_origin']), 1, r.describe())
+        self.assertStatus(self.rebinding(self.site, VERIFY), 403, 'error')
+        self.assertStatus(self.rebinding(self.site, origin=None,
+                                         referer='http://evil/form.html'), 403, 'error')
+        self.assertEqual(self.wait_settled(before), before, 'a refused POST sent an SMS')
+        self.assertEqual(send_rows(self.site), [])
+
+    def test_dns_rebinding_passes_without_site_origin(self):
+        # what the Host-based check lets through, and why SITE_ORIGIN exists
+        site = self.make_site({'RESEND_AFTER': 0})
+        self.start_flow(PHONE, site=site, host='evil', origin='http://evil')
+
+    def test_real_origin_passes(self):
+        for i, kw in enumerate(({'origin': 'https://otp.example.com'},
+                                {'origin': 'https://OTP.example.com:443'},
+                                {'referer': 'https://otp.example.com/cgi-bin/request.cgi'},
+                                {})):
+            with self.subTest(**kw):
+                # Host is not read: the real one, or what a proxy passes on
+                r, vid, code = self.start_flow('+1202555%04d' % (2100 + i), https=True,
+                                               host='127.0.0.1:8443', **kw)
+                self.assertStatus(self.site.verify(code, vid=vid, https=True, **kw), 200,
+                                  'success')
+
+    def test_other_origins_refused(self):
+        for origin in ('http://otp.example.com', 'https://otp.example.com:8443',
+                       'https://otp.example.com.evil.example', 'https://evil.example',
+                       'https://otp.example.com@evil.example', 'null'):
+            with self.subTest(origin=origin):
+                # even with a Host that names the site
+                r = self.site.request(PHONE, host='otp.example.com', https=True, origin=origin)
+                self.assertStatus(r, 403, 'error')
+        self.assertEqual(self.fake.messages, [])
+
+    def test_get_not_origin_checked(self):
+        r = self.site.get(REQUEST, host='evil', origin='http://evil')
+        self.assertStatus(r, 200, 'index')
+
+
 if __name__ == '__main__':
     unittest.main()

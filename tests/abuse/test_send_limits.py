@@ -13,7 +13,8 @@ import unittest
 from abuse_common import (AbuseCase, DAY, FR_PHONE, HOUR, OTHER_PHONE, PHONE, UK_PHONE,
                           age_sends, audit_events, db_query, send_rows)
 
-HIGH = {'RESEND_AFTER': 0, 'PHONE_SEND_LIMIT': 1000, 'IP_SEND_LIMIT': 1000000,
+HIGH = {'RESEND_AFTER': 0, 'PHONE_SEND_LIMIT': 1000, 'PHONE_DAILY_LIMIT': 1000,
+        'IP_SEND_LIMIT': 1000000,
         'HOURLY_SEND_LIMIT': 1000000, 'DAILY_SEND_LIMIT': 10000000,
         'PHONE_FAILURE_LIMIT': 100}
 
@@ -26,6 +27,26 @@ def keys(**kw):
 
 def phone(i):
     return '+1202555%04d' % (1000 + i)
+
+
+class PhoneDailyLimitTest(AbuseCase):
+    def test_one_number_from_many_addresses_capped_per_day(self):
+        # The victim's number asked for from a new address each time, every
+        # window passing (aged rows): PHONE_DAILY_LIMIT (default 10) stops the
+        # eleventh code of the day, whoever asks.
+        site = self.make_site(keys(PHONE_DAILY_LIMIT=None, PHONE_SEND_LIMIT=2))
+        for i in range(10):
+            r = site.request(PHONE, remote_addr='10.50.%d.1' % i)
+            self.assertStatus(r, 200)
+            age_sends(site, 700)  # past PHONE_SEND_WINDOW (600 s), inside the day
+        r = site.request(PHONE, remote_addr='10.50.99.1')
+        self.assert429(r, DAY, why='PHONE_DAILY_LIMIT', at_least=DAY - 10 * 700 - 60)
+        self.assertEqual(self.wait_settled(10), 10, 'the refused request sent an SMS')
+        # Another number is not held back by it.
+        self.assertStatus(site.request(OTHER_PHONE, remote_addr='10.50.99.1'), 200)
+        # A day after the first of them, one more gets through.
+        age_sends(site, DAY)
+        self.assertStatus(site.request(PHONE, remote_addr='10.50.99.2'), 200)
 
 
 class ResendCooldownTest(AbuseCase):

@@ -98,6 +98,17 @@ class WholeFlowTest(CGITestCase):
         r2 = self.site.verify(code, cookie_vid=vid)
         self.assertStatus(r2, 200, 'success')
 
+    def test_bad_first_cookie_does_not_hide_the_real_one(self):
+        # a stale or planted otp_vid (another path's, a sibling domain's) sent first
+        r, vid, code = self.start_flow(PHONE_US)
+        for junk in ('junk', '', '0' * 31, vid.upper()):
+            with self.subTest(junk=junk):
+                g = self.site.get(VERIFY, cookie='otp_vid=%s; otp_vid=%s' % (junk, vid))
+                self.assertStatus(g, 200, 'verify')
+                self.assertEqual(g.hidden_vid, vid, g.describe())
+        r2 = self.site.verify(code, cookie='a=1; otp_vid=junk; otp_vid=' + vid)
+        self.assertStatus(r2, 200, 'success')
+
     def test_hex_code_is_case_insensitive(self):
         r, vid, code = self.start_flow(PHONE_US)
         self.assertRegex(code, r'^[0-9A-F]{4}$')

@@ -99,6 +99,40 @@ class BodySizeTest(CGITestCase):
         self.assertEqual(self.fake.messages, [])
 
 
+class UriTooLongTest(CGITestCase):
+    """A query over 4 KiB is 414, not silently dropped (with the site's
+    return_to in it).  The JSON code and the page's wording come from
+    lib/reply.c's refusals[] row for 414."""
+
+    def test_414_for_query_over_4k(self):
+        q = 'return_to=/account/&x=' + 'a' * (5000 - 22)
+        self.assertEqual(len(q), 5000)
+        for prog in PROGS:
+            with self.subTest(prog=prog.name):
+                r = self.site.get(prog, query=q)
+                self.assertStatus(r, 414, 'error')
+                self.assertEqual(r.reason, 'URI Too Long', r.describe())
+        r = self.site.post(REQUEST, 'phone=%2B12025550143', query=q)
+        self.assertStatus(r, 414, 'error')
+        self.assertFalse(r.stdin_broken, 'body not read on the 414 path')
+        self.assertEqual(self.fake.messages, [])
+
+    def test_4k_query_is_not_414(self):
+        # unknown fields of at most OTP_FIELD_MAX each, to exactly 4096 bytes
+        q = 'phone=%2B12025550143' + ''.join('&x%d=%s' % (i, 'a' * 1000) for i in range(4))
+        q += '&y=' + 'a' * (4096 - len(q) - 3)
+        self.assertEqual(len(q), 4096)
+        self.assertStatus(self.site.get(REQUEST, query=q), 200, 'index')
+
+    def test_414_json_code(self):
+        import json
+        r = self.site.get(REQUEST, query='x=' + 'a' * 4998,
+                          extra={'HTTP_ACCEPT': 'application/json'})
+        self.assertStatus(r, 414)
+        err = json.loads(r.text).get('error', {})
+        self.assertEqual(err.get('code'), 'uri_too_long', r.describe())
+
+
 class ContentTypeTest(CGITestCase):
     def test_415_for_non_form_post(self):
         for prog in PROGS:

@@ -146,6 +146,41 @@ class OpenRedirectTest(HandoverCase):
                 self.assertEqual(read_assertion(a)['phone'], phone)
 
 
+class PathPrefixEscapeTest(HandoverCase):
+    """A path prefix in RETURN_TO_ALLOWED holds against an encoded slash or
+    backslash next to a dot segment: a server that decodes %2F before it
+    routes reads /alice/..%2Fbob/steal as /bob/steal."""
+    site_keys = dict(RETURN_TO_ALLOWED='/alice/')
+
+    ESCAPES = ['/alice/..%2Fbob/steal', '/alice/..%2fbob/steal',
+               '/alice/..%5Cbob/steal', '/alice/..%5cbob/steal',
+               '/alice/x%2F..%2F..%2Fbob/steal', '/alice/%2e%2e%2Fbob/steal']
+
+    def test_encoded_separator_escapes_refused_on_get(self):
+        for value in self.ESCAPES:
+            with self.subTest(value):
+                r = self.site.get(REQUEST, query=get_query(value))
+                self.assertStatus(r, 400, 'error')
+                self.assertFalse(any(a.get('name') == 'return_to' for a in r.inputs()),
+                                 r.describe())
+
+    def test_encoded_separator_escapes_refused_on_post(self):
+        for value in self.ESCAPES:
+            with self.subTest(value):
+                r = self.site.request(PHONE, extra_fields={'return_to': value})
+                self.assertStatus(r, 400, 'error')
+                self.assertIsNone(r.cookie_vid, r.describe())
+        self.assertEqual(self.sent_count(), 0, 'a code was sent for a refused return_to')
+
+    def test_prefix_still_works(self):
+        for value in ('/alice/steal', '/alice/a%2Fb'):
+            with self.subTest(value):
+                r = self.site.get(REQUEST, query=get_query(value))
+                self.assertStatus(r, 200, 'index')
+        r = self.site.get(REQUEST, query=get_query('/bob/steal'))
+        self.assertStatus(r, 400, 'error')
+
+
 class RoundTripTest(HandoverCase):
 
     def test_get_form_then_post_its_fields_then_303_with_assertion(self):

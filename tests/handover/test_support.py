@@ -59,7 +59,7 @@ ERROR_CODES = {
     'bad_request', 'invalid_return_to', 'missing_phone', 'invalid_phone', 'bad_signature',
     'country_not_allowed', 'unavailable', 'rate_limited', 'provider_error', 'misconfigured',
     'method_not_allowed', 'too_large', 'unsupported_media_type', 'forbidden_origin',
-    'no_verification', 'missing_token', 'wrong_code', 'locked', 'code_dead',
+    'no_verification', 'missing_token', 'wrong_code', 'locked', 'code_dead', 'uri_too_long',
 }
 
 

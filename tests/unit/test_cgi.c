@@ -830,25 +830,69 @@ test_read_environment(void **state)
 	read_body(&req, "0", "", 0, &at);
 	assert_null(req.cookie);
 	assert_int_equal(req.https, 0);
-	assert_int_equal(cgi_check(&req), 0);
+	assert_int_equal(cgi_check(&req, NULL), 0);
 	cgi_free(&req);
 	/* ...except Origin and Referer: an over-long one is no match, not absent. */
 	memcpy(big, "https://", 8);
 	setenv("HTTP_ORIGIN", big, 1);
 	read_body(&req, "0", "", 0, &at);
 	assert_non_null(req.origin);
-	assert_int_equal(cgi_check(&req), 403);
+	assert_int_equal(cgi_check(&req, NULL), 403);
 	cgi_free(&req);
 	unsetenv("HTTP_ORIGIN");
 	setenv("HTTP_REFERER", big, 1);
 	read_body(&req, "0", "", 0, &at);
 	assert_non_null(req.referer);
-	assert_int_equal(cgi_check(&req), 403);
+	assert_int_equal(cgi_check(&req, NULL), 403);
 	cgi_free(&req);
 	setenv("HTTPS", "1", 1);
 	read_body(&req, "0", "", 0, &at);
 	assert_int_equal(req.https, 1);
 	cgi_free(&req);
+}
+
+/* A query over OTP_QUERY_MAX is 414, not silently dropped with its return_to. */
+static void
+test_read_query_too_long(void **state)
+{
+	char *q = malloc(OTP_QUERY_MAX + 2);
+	struct cgi_req req;
+	long at;
+
+	(void)state;
+	assert_non_null(q);
+	memset(q, 'a', OTP_QUERY_MAX + 1);
+	memcpy(q, "return_to=/x&", 13);
+	q[OTP_QUERY_MAX] = '\0';
+	setenv("QUERY_STRING", q, 1);
+	read_body(&req, "7", "phone=1", 7, &at);
+	assert_int_equal(req.read_status, 0);
+	assert_non_null(req.query);
+	assert_int_equal(strlen(req.query), OTP_QUERY_MAX);
+	cgi_free(&req);
+
+	q[OTP_QUERY_MAX] = 'a';
+	q[OTP_QUERY_MAX + 1] = '\0';
+	setenv("QUERY_STRING", q, 1);
+	read_body(&req, "7", "phone=1", 7, &at);
+	assert_int_equal(req.read_status, 414);
+	assert_null(req.query);
+	/* The body is read all the same. */
+	assert_int_equal(at, 7);
+	req.method = CGI_GET;
+	assert_int_equal(cgi_check(&req, NULL), 414);
+	/* After 405 only. */
+	req.method = CGI_OTHER;
+	assert_int_equal(cgi_check(&req, NULL), 405);
+	cgi_free(&req);
+	/* Before a body too large, which is drained all the same. */
+	read_body(&req, "9000", NULL, 9000, &at);
+	assert_int_equal(req.read_status, 414);
+	assert_int_equal(at, 9000);
+	assert_int_equal(cgi_check(&req, NULL), 414);
+	cgi_free(&req);
+	unsetenv("QUERY_STRING");
+	free(q);
 }
 
 static void
@@ -903,30 +947,30 @@ test_check_order(void **state)
 	struct cgi_req r = post();
 
 	(void)state;
-	assert_int_equal(cgi_check(&r), 0);
+	assert_int_equal(cgi_check(&r, NULL), 0);
 	/* Each failure shows only when every earlier check passes. */
 	r.method = CGI_OTHER;
 	r.read_status = 413;
 	r.content_type = "text/plain";
 	r.origin = "https://evil.example";
-	assert_int_equal(cgi_check(&r), 405);
+	assert_int_equal(cgi_check(&r, NULL), 405);
 	r.method = CGI_POST;
-	assert_int_equal(cgi_check(&r), 413);
+	assert_int_equal(cgi_check(&r, NULL), 413);
 	r.read_status = 400;
-	assert_int_equal(cgi_check(&r), 400);
+	assert_int_equal(cgi_check(&r, NULL), 400);
 	r.read_status = 0;
-	assert_int_equal(cgi_check(&r), 415);
+	assert_int_equal(cgi_check(&r, NULL), 415);
 	r.content_type = "application/x-www-form-urlencoded";
-	assert_int_equal(cgi_check(&r), 403);
+	assert_int_equal(cgi_check(&r, NULL), 403);
 	r.origin = "https://example.com";
-	assert_int_equal(cgi_check(&r), 0);
+	assert_int_equal(cgi_check(&r, NULL), 0);
 	/* GET has no body to type and nothing to forge. */
 	r.method = CGI_GET;
 	r.content_type = NULL;
 	r.origin = "https://evil.example";
-	assert_int_equal(cgi_check(&r), 0);
+	assert_int_equal(cgi_check(&r, NULL), 0);
 	r.read_status = 413;
-	assert_int_equal(cgi_check(&r), 413);
+	assert_int_equal(cgi_check(&r, NULL), 413);
 }
 
 static void
@@ -952,14 +996,76 @@ test_check_content_type(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		r.content_type = good[i];
-		assert_int_equal(cgi_check(&r), 0);
+		assert_int_equal(cgi_check(&r, NULL), 0);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		r.content_type = bad[i];
-		assert_int_equal(cgi_check(&r), 415);
+		assert_int_equal(cgi_check(&r, NULL), 415);
 	}
 	r.content_type = NULL;
-	assert_int_equal(cgi_check(&r), 415);
+	assert_int_equal(cgi_check(&r, NULL), 415);
+}
+
+/*
+ * With SITE_ORIGIN the POST's Origin (or Referer) must be that origin:
+ * the Host header, which a DNS-rebinding page controls, is not read.
+ */
+static void
+test_check_site_origin(void **state)
+{
+	static const char site[] = "https://example.com";
+	struct cgi_req r = post();
+
+	(void)state;
+	/* A page on evil whose name now points at this server. */
+	r.host = "evil";
+	r.origin = "http://evil";
+	assert_int_equal(cgi_check(&r, NULL), 0); /* what Host-based checking lets through */
+	assert_int_equal(cgi_check(&r, site), 403);
+	r.origin = NULL;
+	r.referer = "http://evil/page.html";
+	assert_int_equal(cgi_check(&r, NULL), 0);
+	assert_int_equal(cgi_check(&r, site), 403);
+	/* The real origin passes, whatever Host says. */
+	r.referer = NULL;
+	r.origin = "https://example.com";
+	assert_int_equal(cgi_check(&r, site), 0);
+	r.host = NULL;
+	assert_int_equal(cgi_check(&r, site), 0);
+	r.origin = "HTTPS://Example.com:443";
+	assert_int_equal(cgi_check(&r, site), 0);
+	r.origin = NULL;
+	r.referer = "https://example.com/cgi-bin/request.cgi?x=1";
+	assert_int_equal(cgi_check(&r, site), 0);
+	/* Scheme, host and port must all match; an Origin is nothing more. */
+	r.referer = NULL;
+	r.host = "example.com";
+	r.origin = "http://example.com";
+	assert_int_equal(cgi_check(&r, site), 403);
+	r.origin = "https://example.com:8443";
+	assert_int_equal(cgi_check(&r, site), 403);
+	r.origin = "https://example.com.evil.example";
+	assert_int_equal(cgi_check(&r, site), 403);
+	r.origin = "https://example.com@evil.example";
+	assert_int_equal(cgi_check(&r, site), 403);
+	r.origin = "https://example.com/";
+	assert_int_equal(cgi_check(&r, site), 403);
+	r.origin = "null";
+	assert_int_equal(cgi_check(&r, site), 403);
+	/* The Origin decides when there is one. */
+	r.origin = "https://evil.example";
+	r.referer = "https://example.com/";
+	assert_int_equal(cgi_check(&r, site), 403);
+	/* Neither header: as without SITE_ORIGIN, a client that sends none. */
+	r.origin = NULL;
+	r.referer = NULL;
+	assert_int_equal(cgi_check(&r, site), 0);
+	/* A port that is not the default, and GET, which is never checked. */
+	r.origin = "http://127.0.0.1:8080";
+	assert_int_equal(cgi_check(&r, "http://127.0.0.1:8080"), 0);
+	assert_int_equal(cgi_check(&r, "http://127.0.0.1:8081"), 403);
+	r.method = CGI_GET;
+	assert_int_equal(cgi_check(&r, "http://127.0.0.1:8081"), 0);
 }
 
 /* ---- cgi_write ---- */
@@ -1131,6 +1237,7 @@ test_reasons(void **state)
 	    {405, "Method Not Allowed"},
 	    {410, "Gone"},
 	    {413, "Content Too Large"},
+	    {414, "URI Too Long"},
 	    {415, "Unsupported Media Type"},
 	    {422, "Unprocessable Content"},
 	    {429, "Too Many Requests"},
@@ -1171,6 +1278,41 @@ test_vid(void **state)
 	assert_int_equal(cgi_vid(&req, "", id), 0);
 }
 
+/* Of several otp_vid cookies the first that holds an id counts: a bad
+ * one first (stale, another path's, planted) must not hide it. */
+static void
+test_vid_first_valid(void **state)
+{
+	static const char *const headers[] = {
+	    "otp_vid=junk; otp_vid=00112233445566778899aabbccddeeff",
+	    "otp_vid=; otp_vid=00112233445566778899aabbccddeeff",
+	    "otp_vid=00112233445566778899aabbccddeeff00112233; "
+	    "otp_vid=00112233445566778899aabbccddeeff",
+	    "otp_vid=00112233445566778899AABBCCDDEEFF;otp_vid=00112233445566778899aabbccddeeff",
+	    "a=1; otp_vid=x; b=2; otp_vid=y; otp_vid=00112233445566778899aabbccddeeff; "
+	    "otp_vid=ffeeddccbbaa99887766554433221100",
+	};
+	struct cgi_req req;
+	char id[OTP_ID_LEN + 1];
+	size_t i;
+
+	(void)state;
+	memset(&req, 0, sizeof(req));
+	for (i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+		req.cookie = headers[i];
+		memset(id, 0, sizeof(id));
+		if (cgi_vid(&req, NULL, id) != 1)
+			print_error("no id from: %s\n", headers[i]);
+		assert_int_equal(cgi_vid(&req, NULL, id), 1);
+		assert_string_equal(id, "00112233445566778899aabbccddeeff");
+	}
+	req.cookie = "otp_vid=junk; otp_vid=; otp_vid=0011";
+	assert_int_equal(cgi_vid(&req, NULL, id), 0);
+	/* cgi_cookie() itself still answers the first one. */
+	assert_int_equal(cgi_cookie(headers[0], "otp_vid", id, sizeof(id)), 1);
+	assert_string_equal(id, "junk");
+}
+
 static void
 test_vid_cookie(void **state)
 {
@@ -1200,6 +1342,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_vid),
+	    cmocka_unit_test(test_vid_first_valid),
 	    cmocka_unit_test(test_vid_cookie),
 	    cmocka_unit_test(test_urldecode),
 	    cmocka_unit_test(test_urldecode_malformed),
@@ -1227,8 +1370,10 @@ main(void)
 	    cmocka_unit_test_setup(test_read_bad_length, env_setup),
 	    cmocka_unit_test_setup(test_read_environment, env_setup),
 	    cmocka_unit_test_setup(test_read_methods, env_setup),
+	    cmocka_unit_test_setup(test_read_query_too_long, env_setup),
 	    cmocka_unit_test(test_check_order),
 	    cmocka_unit_test(test_check_content_type),
+	    cmocka_unit_test(test_check_site_origin),
 	    cmocka_unit_test(test_write_headers),
 	    cmocka_unit_test(test_write_optional_headers),
 	    cmocka_unit_test(test_write_refuses_injection),

@@ -153,6 +153,31 @@ test_phone_and_client_limits(void **state)
 }
 
 static void
+test_phone_daily_limit(void **state)
+{
+	struct fixture *f =
+	    fixture_new("RESEND_AFTER=0\nPHONE_SEND_LIMIT=5\nPHONE_SEND_WINDOW=600\n"
+			"PHONE_DAILY_LIMIT=6\nIP_SEND_LIMIT=1000\n");
+	struct limit_hit hit;
+	char client[32];
+	int i;
+
+	(void)state;
+	/* Six codes from six addresses, an hour apart: each window passes, the day does not. */
+	for (i = 0; i < 6; i++) {
+		snprintf(client, sizeof(client), "10.1.0.%d", i);
+		assert_int_equal(send_one(f, PHONE, client, NOW + i * 3600, &hit), 0);
+	}
+	assert_int_equal(send_one(f, PHONE, "10.1.1.1", NOW + 6 * 3600, &hit), 429);
+	assert_string_equal(hit.name, "PHONE_DAILY_LIMIT");
+	assert_int_equal(hit.retry_after, 86400 - 6 * 3600);
+	assert_false(hit.budget);
+	assert_int_equal(send_one(f, "+12025550199", "10.1.1.1", NOW + 6 * 3600, &hit), 0);
+	assert_int_equal(send_one(f, PHONE, "10.1.1.1", NOW + 86401, &hit), 0);
+	fixture_free(f);
+}
+
+static void
 test_budget_caps(void **state)
 {
 	struct fixture *f = fixture_new("RESEND_AFTER=0\nHOURLY_SEND_LIMIT=2\nIP_SEND_LIMIT=100\n");
@@ -196,9 +221,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_client_key),      cmocka_unit_test(test_country_allowed),
-	    cmocka_unit_test(test_resend_cooldown), cmocka_unit_test(test_phone_and_client_limits),
-	    cmocka_unit_test(test_budget_caps),     cmocka_unit_test(test_guess_limit),
+	    cmocka_unit_test(test_client_key),
+	    cmocka_unit_test(test_country_allowed),
+	    cmocka_unit_test(test_resend_cooldown),
+	    cmocka_unit_test(test_phone_and_client_limits),
+	    cmocka_unit_test(test_phone_daily_limit),
+	    cmocka_unit_test(test_budget_caps),
+	    cmocka_unit_test(test_guess_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
