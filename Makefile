@@ -142,9 +142,10 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 
-# Start-up cost of each program (hyperfine); a measurement, not a test.
+# What each request costs, as ratios to floors measured in the same run
+# (tests/bench.py); a measurement, not a test.
 bench: all
-	sh tests/bench.sh
+	$(PYTHON) tests/bench.py
 
 run: deps all
 	$(PYTHON) tests/web/serve.py
