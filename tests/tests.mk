@@ -64,6 +64,10 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=al
 FUZZ_LIB   = lib/log.c lib/config.c lib/cgi.c lib/phone.c lib/code.c
 FUZZ_LIBS  = $(shell pkg-config --libs libcrypto)
 
+tests/fuzz/fuzz_assertion.fuzz: FUZZ_MORE = lib/assertion.c
+tests/fuzz/fuzz_assertion.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson)
+tests/fuzz/fuzz_assertion.fuzz: lib/assertion.c
+
 tests/fuzz/%.fuzz: tests/fuzz/%.c $(FUZZ_LIB) $(HEADERS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB) $(FUZZ_MORE) $(FUZZ_LIBS) $(FUZZ_MORE_LIBS)
 
