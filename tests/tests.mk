@@ -68,6 +68,11 @@ tests/fuzz/fuzz_assertion.fuzz: FUZZ_MORE = lib/assertion.c
 tests/fuzz/fuzz_assertion.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson)
 tests/fuzz/fuzz_assertion.fuzz: lib/assertion.c
 
+# sms.c loads libcurl with dlopen(): its headers, but no -lcurl.
+tests/fuzz/fuzz_telnyx.fuzz: FUZZ_MORE = lib/sms.c
+tests/fuzz/fuzz_telnyx.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson) -ldl
+tests/fuzz/fuzz_telnyx.fuzz: lib/sms.c
+
 tests/fuzz/%.fuzz: tests/fuzz/%.c $(FUZZ_LIB) $(HEADERS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB) $(FUZZ_MORE) $(FUZZ_LIBS) $(FUZZ_MORE_LIBS)
 
