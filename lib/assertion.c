@@ -77,6 +77,30 @@ assertion_unb64(const char *in, size_t len, unsigned char *out, size_t size)
 	return (long)((size_t)n - pad);
 }
 
+_Static_assert(sizeof(time_t) >= 8, "time_t holds every second up to 2^53");
+
+/*
+ * The JSON number at as a time: a whole number of seconds from 0 to 2^53
+ * (where doubles stop holding every integer).  Checked before converting:
+ * casting NaN, an infinity or anything out of time_t's range is undefined,
+ * and a fraction or a negative time is no time assertion_make() writes.
+ * Returns 0 with *t set, or -1.
+ */
+static int
+assertion_time(const cJSON *at, time_t *t)
+{
+	double d;
+
+	if (!cJSON_IsNumber(at))
+		return -1;
+	d = at->valuedouble;
+	/* Written so that NaN fails too. */
+	if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(long long)d)
+		return -1;
+	*t = (time_t)d;
+	return 0;
+}
+
 int
 assertion_make(const char *key, const struct assertion *a, char *out, size_t size)
 {
@@ -145,15 +169,15 @@ assertion_check(const char *key, const char *s, time_t now, long max_age, struct
 	at = cJSON_GetObjectItemCaseSensitive(o, "verified_at");
 	vid = cJSON_GetObjectItemCaseSensitive(o, "vid");
 	ret = cJSON_GetObjectItemCaseSensitive(o, "return_to");
-	if (!cJSON_IsString(phone) || !phone_is_e164(phone->valuestring) || !cJSON_IsNumber(at) ||
-	    !cJSON_IsString(vid) || !code_is_id(vid->valuestring) ||
+	if (!cJSON_IsString(phone) || !phone_is_e164(phone->valuestring) ||
+	    assertion_time(at, &a->verified_at) < 0 || !cJSON_IsString(vid) ||
+	    !code_is_id(vid->valuestring) ||
 	    (ret != NULL && (!cJSON_IsString(ret) || strlen(ret->valuestring) > OTP_RETURN_MAX)))
 		goto out;
 	if (ret != NULL)
 		snprintf(a->return_to, sizeof(a->return_to), "%s", ret->valuestring);
 	snprintf(a->phone, sizeof(a->phone), "%s", phone->valuestring);
 	snprintf(a->vid, sizeof(a->vid), "%s", vid->valuestring);
-	a->verified_at = (time_t)at->valuedouble;
 	if (a->verified_at > now + 60) {
 		*why = "from the future";
 		goto out;

@@ -51,14 +51,30 @@ build/asan/cgi-bin/verify.cgi: build/asan/cgi-bin/verify.o build/asan/libotp.a
 
 ASAN_PROGRAMS = build/asan/cgi-bin/request.cgi build/asan/cgi-bin/verify.cgi
 
-# libFuzzer: clang, the parsers' sources compiled in with the harness.
+# libFuzzer: clang, the parsers' sources compiled in with the harness
+# (UBSan's float-cast-overflow is part of "undefined"), with the warnings
+# of the build; clang's -Wformat=2 also flags log.c's vsnprintf() of a
+# va_list, which gcc does not.  A harness that needs more than FUZZ_LIB
+# names its sources (FUZZ_MORE, also a prerequisite) and libraries
+# (FUZZ_MORE_LIBS) below.
 FUZZ_CC    = clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-             -std=c11 $(DEFS) -Ilib $(shell pkg-config --cflags $(PKGS_C))
+             -std=c11 $(WARN) -Wno-format-nonliteral $(DEFS) -Ilib \
+             $(shell pkg-config --cflags $(PKGS_C) $(PKGS_NET))
 FUZZ_LIB   = lib/log.c lib/config.c lib/cgi.c lib/phone.c lib/code.c lib/url.c lib/return_to.c
+FUZZ_LIBS  = $(shell pkg-config --libs libcrypto)
+
+tests/fuzz/fuzz_assertion.fuzz: FUZZ_MORE = lib/assertion.c
+tests/fuzz/fuzz_assertion.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson)
+tests/fuzz/fuzz_assertion.fuzz: lib/assertion.c
+
+# sms.c loads libcurl with dlopen(): its headers, but no -lcurl.
+tests/fuzz/fuzz_telnyx.fuzz: FUZZ_MORE = lib/sms.c
+tests/fuzz/fuzz_telnyx.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson) -ldl
+tests/fuzz/fuzz_telnyx.fuzz: lib/sms.c
 
 tests/fuzz/%.fuzz: tests/fuzz/%.c $(FUZZ_LIB) $(HEADERS)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB) $(shell pkg-config --libs libcrypto)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB) $(FUZZ_MORE) $(FUZZ_LIBS) $(FUZZ_MORE_LIBS)
 
 tests-build: all $(UNIT_BINS) $(ASAN_BINS) $(ASAN_PROGRAMS) $(FUZZ_BINS)
 

@@ -1,0 +1,125 @@
+/*
+ * libFuzzer harness for the SMS provider's answer: sms_telnyx_parse() on
+ * the HTTP status and body as they come off the wire.  The input's first
+ * line, when it is a number, is the status ("200\n{...}"); otherwise the
+ * status is 200 and the whole input is the body, which is not
+ * NUL-terminated, so that ASan sees any read past its length.
+ *
+ * Checks what sms.h and sms.c promise: res's strings end within their
+ * arrays and hold printable ASCII only (what the caller logs and stores);
+ * 0 only for a 2xx status, with a message_id that is data.id of the body
+ * (non-printable bytes as '?'), non-empty and at most OTP_MSGID_MAX; -1
+ * leaves message_id empty; the status is kept in res.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "sms.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	stderr = fopen("/dev/null", "w"); /* fd 2 stays libFuzzer's */
+	return 0;
+}
+
+/* Whether the array s (size bytes) holds a string of printable ASCII. */
+static int
+printable(const char *s, size_t size)
+{
+	const char *end = memchr(s, '\0', size);
+
+	if (end == NULL)
+		return 0;
+	for (; s < end; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* The status from the first line of data, if it is one: "-1", "200". */
+static long
+status_of(const uint8_t *data, size_t size, size_t *skip)
+{
+	char line[24], *end;
+	const uint8_t *nl = memchr(data, '\n', size < sizeof(line) ? size : sizeof(line));
+	long status;
+
+	*skip = 0;
+	if (nl == NULL || nl == data)
+		return 200;
+	memcpy(line, data, (size_t)(nl - data));
+	line[nl - data] = '\0';
+	status = strtol(line, &end, 10);
+	if (*end != '\0')
+		return 200;
+	*skip = (size_t)(nl - data) + 1;
+	return status;
+}
+
+/* data.id of body as the harness reads it, whole, with '?' for what is
+ * not printable (caller frees); "" when there is none. */
+static char *
+expected_id(const char *body, size_t len)
+{
+	cJSON *root = cJSON_ParseWithLength(body, len);
+	const cJSON *id =
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "data"), "id");
+	const char *v = cJSON_IsString(id) ? id->valuestring : "";
+	char *out = malloc(strlen(v) + 1);
+	size_t i;
+
+	if (out == NULL)
+		abort();
+	for (i = 0; v[i] != '\0'; i++)
+		out[i] = v[i] >= 0x20 && v[i] < 0x7f ? v[i] : '?';
+	out[i] = '\0';
+	cJSON_Delete(root);
+	return out;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct sms_result res;
+	size_t skip, len;
+	char *body, *want;
+	long status = status_of(data, size, &skip);
+	int rc;
+
+	len = size - skip;
+	if ((body = malloc(len > 0 ? len : 1)) == NULL)
+		abort();
+	memcpy(body, data + skip, len);
+
+	memset(&res, 0, sizeof(res)); /* as sms_send() does */
+	rc = sms_telnyx_parse(status, body, len, &res);
+	if ((rc != 0 && rc != -1) || res.http_status != status ||
+	    !printable(res.error_code, sizeof(res.error_code)) ||
+	    !printable(res.message_id, sizeof(res.message_id)) ||
+	    !printable(res.reason, sizeof(res.reason)))
+		abort();
+	if (rc == 0) {
+		if (status < 200 || status > 299 || res.message_id[0] == '\0' ||
+		    strlen(res.message_id) > OTP_MSGID_MAX)
+			abort();
+		/* All of it: an id cut short would name another message. */
+		want = expected_id(body, len);
+		if (strcmp(want, res.message_id) != 0)
+			abort();
+		free(want);
+	} else if (res.message_id[0] != '\0') {
+		abort();
+	}
+	free(body);
+	return 0;
+}
