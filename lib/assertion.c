@@ -20,14 +20,9 @@
 static int
 assertion_hmac(const char *key, const void *msg, size_t len, unsigned char mac[OTP_MAC_LEN])
 {
-	unsigned int n = 0;
-
 	if (key == NULL || key[0] == '\0')
 		return -1;
-	if (HMAC(EVP_sha256(), key, (int)strlen(key), msg, len, mac, &n) == NULL ||
-	    n != OTP_MAC_LEN)
-		return -1;
-	return 0;
+	return code_hmac(key, strlen(key), msg, len, mac);
 }
 
 /* base64url without padding of in (len bytes) into out; -1 if too small. */

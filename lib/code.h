@@ -20,6 +20,10 @@ int code_new_id(char out[OTP_ID_LEN + 1]);
 /* Whether s is a well-formed verification id. */
 int code_is_id(const char *s);
 
+/* HMAC-SHA256 (RFC 2104) of msg (len bytes) under key (klen bytes).  0 or -1. */
+int code_hmac(const void *key, size_t klen, const void *msg, size_t len,
+	      unsigned char mac[OTP_MAC_LEN]);
+
 /*
  * HMAC-SHA256 with key over the id and the code, upper-cased (so hex
  * codes compare case-insensitively).  Binding the id into the MAC means a

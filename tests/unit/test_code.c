@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "code.h"
 
 static const char hex[] = "0123456789ABCDEF";
@@ -291,6 +294,87 @@ test_equal(void **state)
 	assert_true(code_equal(a, b, 0));
 }
 
+/* hex of n bytes into out (2n + 1). */
+static void
+to_hex(const unsigned char *b, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* RFC 4231's test cases 1, 2, 3, 4, 6 and 7 (6 and 7: a key longer than a block). */
+static void
+test_hmac_rfc4231(void **state)
+{
+	unsigned char k20[20], k25[25], k131[131], d50[50], mac[OTP_MAC_LEN];
+	char out[2 * OTP_MAC_LEN + 1];
+	size_t i;
+
+	(void)state;
+	memset(k20, 0x0b, sizeof(k20));
+	assert_int_equal(code_hmac(k20, 20, "Hi There", 8, mac), 0);
+	to_hex(mac, sizeof(mac), out);
+	assert_string_equal(out,
+			    "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+	assert_int_equal(code_hmac("Jefe", 4, "what do ya want for nothing?", 28, mac), 0);
+	to_hex(mac, sizeof(mac), out);
+	assert_string_equal(out,
+			    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	memset(k20, 0xaa, sizeof(k20));
+	memset(d50, 0xdd, sizeof(d50));
+	assert_int_equal(code_hmac(k20, 20, d50, 50, mac), 0);
+	to_hex(mac, sizeof(mac), out);
+	assert_string_equal(out,
+			    "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
+	for (i = 0; i < sizeof(k25); i++)
+		k25[i] = (unsigned char)(i + 1);
+	memset(d50, 0xcd, sizeof(d50));
+	assert_int_equal(code_hmac(k25, 25, d50, 50, mac), 0);
+	to_hex(mac, sizeof(mac), out);
+	assert_string_equal(out,
+			    "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
+	memset(k131, 0xaa, sizeof(k131));
+	assert_int_equal(
+	    code_hmac(k131, 131, "Test Using Larger Than Block-Size Key - Hash Key First", 54, mac),
+	    0);
+	to_hex(mac, sizeof(mac), out);
+	assert_string_equal(out,
+			    "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+	assert_int_equal(code_hmac(k131, 131,
+				   "This is a test using a larger than block-size key and a larger "
+				   "than block-size data. The key needs to be hashed before being "
+				   "used by the HMAC algorithm.",
+				   152, mac),
+			 0);
+	to_hex(mac, sizeof(mac), out);
+	assert_string_equal(out,
+			    "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+}
+
+/* The same as OpenSSL's HMAC() for every key length around the block size. */
+static void
+test_hmac_matches_openssl(void **state)
+{
+	unsigned char key[200], msg[300], mine[OTP_MAC_LEN], theirs[EVP_MAX_MD_SIZE];
+	unsigned int n;
+	size_t kl, ml;
+
+	(void)state;
+	for (kl = 0; kl < sizeof(key); kl++)
+		key[kl] = (unsigned char)(kl * 7 + 3);
+	for (ml = 0; ml < sizeof(msg); ml++)
+		msg[ml] = (unsigned char)(ml * 13 + 1);
+	for (kl = 0; kl <= 130; kl += 1)
+		for (ml = 0; ml <= 300; ml += 37) {
+			assert_int_equal(code_hmac(key, kl, msg, ml, mine), 0);
+			assert_non_null(HMAC(EVP_sha256(), key, (int)kl, msg, ml, theirs, &n));
+			assert_int_equal(n, OTP_MAC_LEN);
+			assert_memory_equal(mine, theirs, OTP_MAC_LEN);
+		}
+}
+
 int
 main(void)
 {
@@ -306,6 +390,8 @@ main(void)
 	    cmocka_unit_test(test_mac_differs),
 	    cmocka_unit_test(test_mac_limits),
 	    cmocka_unit_test(test_equal),
+	    cmocka_unit_test(test_hmac_rfc4231),
+	    cmocka_unit_test(test_hmac_matches_openssl),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
