@@ -298,5 +298,19 @@ class ApacheBrowserFlow(BrowserFlow):
     shot_prefix = "apache-"
 
 
+class LighttpdFastCGIBrowserFlow(BrowserFlow):
+    """The same with the programs as FastCGI applications (lighttpd mod_fastcgi)."""
+
+    server_class = harness.LighttpdFastCGI
+    shot_prefix = "lighttpd-fastcgi-"
+
+
+class ApacheFcgidBrowserFlow(BrowserFlow):
+    """The same with the programs as FastCGI applications (Apache mod_fcgid)."""
+
+    server_class = harness.ApacheFcgid
+    shot_prefix = "apache-fcgid-"
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -67,5 +67,13 @@ class LighttpdConcurrency(ConcurrencyTests, ServerCase):
     server_class = harness.Lighttpd
 
 
+class LighttpdFastCGIConcurrency(ConcurrencyTests, ServerCase):
+    server_class = harness.LighttpdFastCGI
+
+
+class ApacheFcgidConcurrency(ConcurrencyTests, ServerCase):
+    server_class = harness.ApacheFcgid
+
+
 if __name__ == "__main__":
     unittest.main()
