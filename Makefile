@@ -41,12 +41,13 @@ ALL_LDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
 LIBS_VERIFY  = $(shell pkg-config --libs $(PKGS_C) $(PKGS_CXX))
 LIBS_REQUEST = $(shell pkg-config --libs $(PKGS_C) $(PKGS_CXX)) -ldl
 
-# The library: one module a file.  sms.o is the only one that uses libcurl,
-# and only request.cgi pulls it in; it loads libcurl with dlopen() when it
-# sends (lib/sms.c says why), so libcurl is a build and run-time
-# dependency but not a link one.
+# The library: one module a file.  store.o is the engine-neutral front of
+# the database, store_sqlite.o its SQLite engine.  sms.o is the only one
+# that uses libcurl, and only request.cgi pulls it in; it loads libcurl
+# with dlopen() when it sends (lib/sms.c says why), so libcurl is a build
+# and run-time dependency but not a link one.
 LIB_OBJS = lib/log.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o \
-           lib/sms.o lib/reply.o lib/page.o lib/limit.o lib/assertion.o
+           lib/store_sqlite.o lib/sms.o lib/reply.o lib/page.o lib/limit.o lib/assertion.o
 HEADERS  = $(wildcard lib/*.h) lib/schema.h
 
 PROGRAMS = cgi-bin/request.cgi cgi-bin/verify.cgi

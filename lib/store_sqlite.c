@@ -1,0 +1,478 @@
+/*
+ * The SQLite engine of the store (lib/store_engine.h).  Each CGI process
+ * opens the file, runs one or two short transactions and exits, so: WAL
+ * (readers never wait for the writer), a busy timeout (writers queue
+ * instead of failing with "database is locked"), BEGIN IMMEDIATE (no
+ * deadlock between two readers that both want to write), defensive mode
+ * and untrusted schema.  Every statement is in store_sqlite_sql[] and
+ * prepared on first use: nothing is built from strings.  The schema of
+ * sql/schema.sql is compiled in and run when the file is new.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "schema.h"
+#include "store_engine.h"
+
+#define STORE_VERSION 1
+
+enum store_stmt {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_GET,
+	STMT_PUT,
+	STMT_PURGE,
+	STMT_SET_MESSAGE_ID,
+	STMT_FAIL,
+	STMT_PURGE_SENDS,
+	STMT_PURGE_FAILURES,
+	STMT_COUNT_PHONE,
+	STMT_PHONE_ATTEMPTS,
+	STMT_COUNT_CLIENT,
+	STMT_COUNT_COUNTRY,
+	STMT_COUNT_ALL,
+	STMT_ADD_SEND,
+	STMT_COUNT_FAILURES,
+	STMT_ADD_FAILURE,
+	STMT_MARK_ASSERTION,
+	STMT_PURGE_ASSERTIONS,
+	STMT__MAX
+};
+
+static const char *const store_sqlite_sql[STMT__MAX] = {
+    [STMT_BEGIN] = "BEGIN IMMEDIATE",
+    [STMT_COMMIT] = "COMMIT",
+    [STMT_ROLLBACK] = "ROLLBACK",
+    [STMT_GET] = "SELECT phone, mac, created, expires, attempts, status, message_id, return_to "
+		 "FROM verification WHERE id = ?1",
+    [STMT_PUT] = "INSERT INTO verification "
+		 "(id, phone, mac, created, expires, attempts, status, message_id, return_to) "
+		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+		 "ON CONFLICT (id) DO UPDATE SET phone = ?2, mac = ?3, created = ?4, "
+		 "expires = ?5, attempts = ?6, status = ?7, message_id = ?8, return_to = ?9",
+    [STMT_PURGE] = "DELETE FROM verification WHERE expires < ?1",
+    [STMT_SET_MESSAGE_ID] = "UPDATE verification SET message_id = ?2 WHERE id = ?1",
+    [STMT_FAIL] = "UPDATE verification SET status = 'failed' "
+		  "WHERE id = ?1 AND mac = ?2 AND status = 'pending'",
+    [STMT_PURGE_SENDS] = "DELETE FROM send WHERE at < ?1",
+    [STMT_PURGE_FAILURES] = "DELETE FROM failure WHERE at < ?1",
+    [STMT_COUNT_PHONE] = "SELECT count(*), min(at) FROM send WHERE phone = ?2 AND at > ?1",
+    [STMT_PHONE_ATTEMPTS] = "SELECT max(attempts), max(expires) FROM verification "
+			    "WHERE phone = ?1 AND status != 'used' AND expires > ?2",
+    [STMT_COUNT_CLIENT] = "SELECT count(*), min(at) FROM send "
+			  "WHERE client = ?2 AND at > ?1",
+    [STMT_COUNT_COUNTRY] = "SELECT count(*), min(at) FROM send "
+			   "WHERE country = ?2 AND at > ?1",
+    [STMT_COUNT_ALL] = "SELECT count(*), min(at) FROM send WHERE at > ?1",
+    [STMT_ADD_SEND] = "INSERT INTO send (at, phone, client, country) VALUES (?1, ?2, ?3, ?4)",
+    [STMT_COUNT_FAILURES] = "SELECT count(*), min(at) FROM failure "
+			    "WHERE phone = ?2 AND at > ?1",
+    [STMT_ADD_FAILURE] = "INSERT INTO failure (at, phone) VALUES (?1, ?2)",
+    [STMT_MARK_ASSERTION] = "INSERT INTO assertion_used (vid, at) VALUES (?1, ?2) "
+			    "ON CONFLICT (vid) DO NOTHING",
+    [STMT_PURGE_ASSERTIONS] = "DELETE FROM assertion_used WHERE at < ?1",
+};
+
+/* The handle: the front's part first, so that a struct store * is one. */
+struct store_sqlite {
+	struct store base;
+	sqlite3 *db;
+	sqlite3_stmt *stmt[STMT__MAX];
+};
+
+static struct store_sqlite *
+store_sqlite_of(struct store *st)
+{
+	return (struct store_sqlite *)st;
+}
+
+/* ---- opening and making the file ------------------------------------- */
+
+static int
+store_sqlite_version(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/*
+ * Create the schema if the file is new.  Concurrent first requests all
+ * see version 0; BEGIN EXCLUSIVE lets one of them create it and the
+ * others find it made when they get the lock.
+ */
+static int
+store_sqlite_init(sqlite3 *db)
+{
+	char *err = NULL;
+	int v;
+
+	if ((v = store_sqlite_version(db)) == STORE_VERSION)
+		return 0;
+	if (v < 0)
+		goto fail;
+	if (sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, &err) != SQLITE_OK)
+		goto fail;
+	if ((v = store_sqlite_version(db)) == 0) {
+		if (sqlite3_exec(db, store_schema, NULL, NULL, &err) != SQLITE_OK ||
+		    sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, &err) != SQLITE_OK) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			goto fail;
+		}
+	} else if (v != STORE_VERSION) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		log_msg("database has schema version %d, this program knows %d", v, STORE_VERSION);
+		return -1;
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, &err) != SQLITE_OK)
+		goto fail;
+	/* Persistent: set once, for every later connection. */
+	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, &err) != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	log_msg("cannot create database schema: %s", err != NULL ? err : sqlite3_errmsg(db));
+	sqlite3_free(err);
+	return -1;
+}
+
+static void store_sqlite_close(struct store *st);
+
+static struct store *
+store_sqlite_open(const char *path)
+{
+	struct store_sqlite *sq = xcalloc(1, sizeof(*sq));
+	int rc;
+
+	sq->base.ops = &store_sqlite_ops;
+	rc = sqlite3_open_v2(path, &sq->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+				 SQLITE_OPEN_NOFOLLOW,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		log_msg("cannot open database: %s",
+			sq->db != NULL ? sqlite3_errmsg(sq->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(sq->db, 1);
+	sqlite3_busy_timeout(sq->db, OTP_DB_BUSY_MS);
+	sqlite3_db_config(sq->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(sq->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	sqlite3_db_config(sq->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+	if (store_sqlite_init(sq->db) < 0)
+		goto fail;
+	/* Safe in WAL mode: a power cut may lose the last commit, never corrupt. */
+	if (sqlite3_exec(sq->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+		log_msg("cannot set up database: %s", sqlite3_errmsg(sq->db));
+		goto fail;
+	}
+	return &sq->base;
+fail:
+	store_sqlite_close(&sq->base);
+	return NULL;
+}
+
+static void
+store_sqlite_close(struct store *st)
+{
+	struct store_sqlite *sq = store_sqlite_of(st);
+	size_t i;
+
+	for (i = 0; i < STMT__MAX; i++)
+		sqlite3_finalize(sq->stmt[i]);
+	sqlite3_close(sq->db);
+	free(sq);
+}
+
+/* ---- statements -------------------------------------------------------- */
+
+/* The statement, prepared on first use and reset for the next.  NULL
+ * after logging if it cannot be prepared. */
+static sqlite3_stmt *
+store_sqlite_stmt(struct store *st, enum store_stmt which)
+{
+	struct store_sqlite *sq = store_sqlite_of(st);
+	sqlite3_stmt *s = sq->stmt[which];
+
+	if (s != NULL) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return s;
+	}
+	if (sqlite3_prepare_v2(sq->db, store_sqlite_sql[which], -1, &s, NULL) != SQLITE_OK) {
+		log_msg("cannot prepare statement: %s", sqlite3_errmsg(sq->db));
+		return NULL;
+	}
+	sq->stmt[which] = s;
+	return s;
+}
+
+/* Step s, which returns one row (want SQLITE_ROW) or none (SQLITE_DONE).
+ * Returns 0, or -1 after logging and resetting s. */
+static int
+store_sqlite_step(struct store *st, sqlite3_stmt *s, int want)
+{
+	if (sqlite3_step(s) != want) {
+		log_msg("database error: %s", sqlite3_errmsg(store_sqlite_of(st)->db));
+		sqlite3_reset(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Run a statement that returns no rows.  Returns 0 or -1 (logged). */
+static int
+store_sqlite_done(struct store *st, sqlite3_stmt *s)
+{
+	if (store_sqlite_step(st, s, SQLITE_DONE) < 0)
+		return -1;
+	sqlite3_reset(s);
+	return 0;
+}
+
+static int
+store_sqlite_simple(struct store *st, enum store_stmt which)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, which);
+
+	return s == NULL ? -1 : store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_begin(struct store *st)
+{
+	return store_sqlite_simple(st, STMT_BEGIN);
+}
+
+static int
+store_sqlite_commit(struct store *st)
+{
+	return store_sqlite_simple(st, STMT_COMMIT);
+}
+
+static void
+store_sqlite_rollback(struct store *st)
+{
+	if (sqlite3_get_autocommit(store_sqlite_of(st)->db) == 0)
+		store_sqlite_simple(st, STMT_ROLLBACK);
+}
+
+/* Run a purge statement for rows older than before. */
+static int
+store_sqlite_purge_one(struct store *st, enum store_stmt which, time_t before)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, which);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)before);
+	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_purge(struct store *st, const struct store_cutoffs *before)
+{
+	if (store_sqlite_purge_one(st, STMT_PURGE, before->verification) < 0 ||
+	    store_sqlite_purge_one(st, STMT_PURGE_SENDS, before->send) < 0 ||
+	    store_sqlite_purge_one(st, STMT_PURGE_FAILURES, before->failure) < 0 ||
+	    store_sqlite_purge_one(st, STMT_PURGE_ASSERTIONS, before->assertion) < 0)
+		return -1;
+	return 0;
+}
+
+/* Column i as text, "" for NULL. */
+static const char *
+store_sqlite_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t != NULL ? (const char *)t : "";
+}
+
+static int
+store_sqlite_get(struct store *st, const char *id, struct verification *v)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_GET);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(s);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		log_msg("database error: %s", sqlite3_errmsg(store_sqlite_of(st)->db));
+		sqlite3_reset(s);
+		return -1;
+	}
+	snprintf(v->id, sizeof(v->id), "%s", id);
+	snprintf(v->phone, sizeof(v->phone), "%s", store_sqlite_text(s, 0));
+	if (sqlite3_column_bytes(s, 1) == OTP_MAC_LEN)
+		memcpy(v->mac, sqlite3_column_blob(s, 1), OTP_MAC_LEN);
+	v->created = (time_t)sqlite3_column_int64(s, 2);
+	v->expires = (time_t)sqlite3_column_int64(s, 3);
+	v->attempts = sqlite3_column_int(s, 4);
+	v->status = store_status_parse((const char *)sqlite3_column_text(s, 5));
+	snprintf(v->message_id, sizeof(v->message_id), "%s", store_sqlite_text(s, 6));
+	snprintf(v->return_to, sizeof(v->return_to), "%s", store_sqlite_text(s, 7));
+	sqlite3_reset(s);
+	return 1;
+}
+
+static int
+store_sqlite_put(struct store *st, const struct verification *v)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_PUT);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, v->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, v->phone, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, v->mac, OTP_MAC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)v->created);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)v->expires);
+	sqlite3_bind_int(s, 6, v->attempts);
+	sqlite3_bind_text(s, 7, store_status_name(v->status), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, v->message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, v->return_to, -1, SQLITE_STATIC);
+	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_set_message_id(struct store *st, const char *id, const char *message_id)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_SET_MESSAGE_ID);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, message_id, -1, SQLITE_STATIC);
+	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN])
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_FAIL);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, mac, OTP_MAC_LEN, SQLITE_STATIC);
+	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_count(struct store *st, enum store_scope scope, const char *key, time_t since,
+		   struct store_count *out)
+{
+	static const enum store_stmt which[] = {
+	    [SCOPE_PHONE] = STMT_COUNT_PHONE,       [SCOPE_CLIENT] = STMT_COUNT_CLIENT,
+	    [SCOPE_COUNTRY] = STMT_COUNT_COUNTRY,   [SCOPE_ALL] = STMT_COUNT_ALL,
+	    [SCOPE_FAILURES] = STMT_COUNT_FAILURES,
+	};
+	sqlite3_stmt *s = store_sqlite_stmt(st, which[scope]);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
+	if (key != NULL)
+		sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	if (store_sqlite_step(st, s, SQLITE_ROW) < 0)
+		return -1;
+	out->n = sqlite3_column_int64(s, 0);
+	out->oldest = (time_t)sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	return 0;
+}
+
+static int
+store_sqlite_phone_attempts(struct store *st, const char *phone, time_t now, int *n,
+			    time_t *expires)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_PHONE_ATTEMPTS);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	if (store_sqlite_step(st, s, SQLITE_ROW) < 0)
+		return -1;
+	*n = sqlite3_column_int(s, 0);
+	*expires = (time_t)sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	return 0;
+}
+
+static int
+store_sqlite_add_send(struct store *st, time_t now, const char *phone, const char *client,
+		      const char *country)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_ADD_SEND);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_text(s, 2, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, client, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, country, -1, SQLITE_STATIC);
+	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_add_failure(struct store *st, time_t now, const char *phone)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_ADD_FAILURE);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_text(s, 2, phone, -1, SQLITE_STATIC);
+	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_mark_assertion(struct store *st, const char *vid, time_t now)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_MARK_ASSERTION);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, vid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	if (store_sqlite_done(st, s) < 0)
+		return -1;
+	return sqlite3_changes(store_sqlite_of(st)->db) == 1 ? 1 : 0;
+}
+
+const struct store_ops store_sqlite_ops = {
+    .open = store_sqlite_open,
+    .close = store_sqlite_close,
+    .begin = store_sqlite_begin,
+    .commit = store_sqlite_commit,
+    .rollback = store_sqlite_rollback,
+    .purge = store_sqlite_purge,
+    .get = store_sqlite_get,
+    .put = store_sqlite_put,
+    .set_message_id = store_sqlite_set_message_id,
+    .fail = store_sqlite_fail,
+    .count = store_sqlite_count,
+    .phone_attempts = store_sqlite_phone_attempts,
+    .add_send = store_sqlite_add_send,
+    .add_failure = store_sqlite_add_failure,
+    .mark_assertion = store_sqlite_mark_assertion,
+};
