@@ -5,12 +5,22 @@
  * instead of failing with "database is locked"), BEGIN IMMEDIATE (no
  * deadlock between two readers that both want to write), defensive mode
  * and untrusted schema.  Every statement is in store_sqlite_sql[] and
- * prepared on first use: nothing is built from strings.  The schema of
- * sql/schema.sql is compiled in and run when the file is new.
+ * prepared on first use: nothing is built from strings.
+ *
+ * No process ever sees a file half made.  A new file is built whole
+ * (schema, user_version, WAL mode) under a temporary name in the same
+ * directory and link()ed into place: of many first requests at once, one
+ * links its file and the others open it.  An existing file is only
+ * opened, and refused unless it is of this program's schema version.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -18,7 +28,12 @@
 #include "schema.h"
 #include "store_engine.h"
 
+/* The schema version of sql/schema.sql (its last line sets it); 0 is a
+ * file without a schema. */
 #define STORE_VERSION 1
+
+/* An existing file only: a missing one is made by store_sqlite_create(). */
+#define STORE_OPEN_FLAGS (SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW)
 
 enum store_stmt {
 	STMT_BEGIN,
@@ -93,58 +108,275 @@ store_sqlite_of(struct store *st)
 
 /* ---- opening and making the file ------------------------------------- */
 
-static int
-store_sqlite_version(sqlite3 *db)
+/*
+ * Log "what: SQLite's message", and the system's error when SQLite's
+ * comes from a failed read or write ("disk I/O error (No space left on
+ * device)").  Not for SQLITE_CANTOPEN in general: its errno is the last
+ * of the opens SQLite tried, often not the one that tells.
+ */
+static void
+store_sqlite_log(sqlite3 *db, const char *what)
 {
-	sqlite3_stmt *s;
-	int v = -1;
+	int sys = sqlite3_system_errno(db);
 
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	return v;
+	if ((sqlite3_errcode(db) & 0xff) == SQLITE_IOERR && sys != 0)
+		log_msg("%s: %s (%s)", what, sqlite3_errmsg(db), strerror(sys));
+	else
+		log_msg("%s: %s", what, sqlite3_errmsg(db));
+}
+
+/* Log why the file at path could not be opened (db may be NULL). */
+static void
+store_sqlite_log_open(const char *path, sqlite3 *db, int rc)
+{
+	if (db == NULL)
+		log_msg("cannot open database: %s", sqlite3_errstr(rc));
+	else if (sqlite3_extended_errcode(db) == SQLITE_CANTOPEN_SYMLINK)
+		log_msg("cannot open database %s: it is a symbolic link, which is not followed",
+			path);
+	else if (sqlite3_system_errno(db) != 0) /* the file's own open: errno says why */
+		log_msg("cannot open database: %s (%s)", sqlite3_errmsg(db),
+			strerror(sqlite3_system_errno(db)));
+	else
+		log_msg("cannot open database: %s", sqlite3_errmsg(db));
 }
 
 /*
- * Create the schema if the file is new.  Concurrent first requests all
- * see version 0; BEGIN EXCLUSIVE lets one of them create it and the
- * others find it made when they get the lock.
+ * Open the existing file at path and set the connection up.  Returns 1,
+ * 0 if nothing is at path (nothing logged), or -1 after logging.
  */
 static int
-store_sqlite_init(sqlite3 *db)
+store_sqlite_connect(const char *path, sqlite3 **dbp)
 {
-	char *err = NULL;
-	int v;
+	struct stat sb;
+	int rc, missing;
 
-	if ((v = store_sqlite_version(db)) == STORE_VERSION)
+	rc = sqlite3_open_v2(path, dbp, STORE_OPEN_FLAGS, NULL);
+	if (rc != SQLITE_OK) {
+		missing = (rc & 0xff) == SQLITE_CANTOPEN && lstat(path, &sb) < 0 && errno == ENOENT;
+		if (!missing)
+			store_sqlite_log_open(path, *dbp, rc);
+		sqlite3_close(*dbp);
+		*dbp = NULL;
+		return missing ? 0 : -1;
+	}
+	sqlite3_extended_result_codes(*dbp, 1);
+	sqlite3_busy_timeout(*dbp, OTP_DB_BUSY_MS);
+	sqlite3_db_config(*dbp, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(*dbp, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	sqlite3_db_config(*dbp, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+	return 1;
+}
+
+/* The file's schema version in *v.  Returns 0, or -1 after logging (a
+ * file that is not a database fails here). */
+static int
+store_sqlite_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		*v = sqlite3_column_int(s, 0);
+		rc = 0;
+	} else
+		store_sqlite_log(db, "cannot read database");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Whether this program can use a file of version v.  Returns 1, or 0
+ * after logging. */
+static int
+store_sqlite_known(int v)
+{
+	if (v > STORE_VERSION) {
+		log_msg("database schema version %d is newer than this program (%d): upgrade "
+			"the programs",
+			v, STORE_VERSION);
 		return 0;
-	if (v < 0)
-		goto fail;
-	if (sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, &err) != SQLITE_OK)
-		goto fail;
-	if ((v = store_sqlite_version(db)) == 0) {
-		if (sqlite3_exec(db, store_schema, NULL, NULL, &err) != SQLITE_OK ||
-		    sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, &err) != SQLITE_OK) {
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-			goto fail;
-		}
-	} else if (v != STORE_VERSION) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		log_msg("database has schema version %d, this program knows %d", v, STORE_VERSION);
+	}
+	if (v < 1) {
+		log_msg("database has no schema (version %d): it was not made by these programs; "
+			"move it away and they make a new one",
+			v);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Put the file in WAL mode (persistent: its header says so to every
+ * later connection).  The pragma answers the mode it is in, which stays
+ * the old one when it cannot switch.  Returns 0, or -1 after logging.
+ */
+static int
+store_sqlite_wal(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	const unsigned char *mode;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		mode = sqlite3_column_text(s, 0);
+		if (mode != NULL && !strcmp((const char *)mode, "wal"))
+			rc = 0;
+		else
+			log_msg("cannot switch database to WAL: still in %s mode",
+				mode != NULL ? (const char *)mode : "no");
+	} else
+		store_sqlite_log(db, "cannot switch database to WAL");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* path with suffix in buf (size bytes).  Returns 0, or -1 after logging
+ * that it does not fit. */
+static int
+store_sqlite_name(char *buf, size_t size, const char *path, const char *suffix)
+{
+	int n = snprintf(buf, size, "%s%s", path, suffix);
+
+	if (n < 0 || (size_t)n >= size) {
+		log_msg("cannot create database: its path is too long");
 		return -1;
 	}
-	if (sqlite3_exec(db, "COMMIT", NULL, NULL, &err) != SQLITE_OK)
-		goto fail;
-	/* Persistent: set once, for every later connection. */
-	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, &err) != SQLITE_OK)
-		goto fail;
 	return 0;
-fail:
-	log_msg("cannot create database schema: %s", err != NULL ? err : sqlite3_errmsg(db));
-	sqlite3_free(err);
-	return -1;
+}
+
+/*
+ * Whether a -wal or -journal file lies there without its database (the
+ * file was deleted alone): SQLite would play it back into a new file and
+ * corrupt it.  Only a leftover can be there, since a database never goes
+ * away once made and these come after it: looked for before path.
+ * Returns 1 after logging, or 0.
+ */
+static int
+store_sqlite_orphaned(const char *path)
+{
+	static const char *const sides[] = {"-wal", "-journal"};
+	char side[PATH_MAX];
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
+		if (store_sqlite_name(side, sizeof(side), path, sides[i]) < 0)
+			return 1;
+		if (lstat(side, &sb) == 0 && lstat(path, &sb) < 0 && errno == ENOENT) {
+			log_msg("cannot create database %s: %s is left from a deleted one; "
+				"move it away",
+				path, side);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Build the whole schema into the empty file at tmp, then WAL mode, and
+ * close it.  The schema is committed before the switch to WAL, so that
+ * all of it is in the file itself and nothing in a -wal file that would
+ * not follow the file to its name.  Returns 0, or -1 after logging.
+ */
+static int
+store_sqlite_build(const char *tmp)
+{
+	sqlite3 *db = NULL;
+	int v, rc = -1;
+
+	if (store_sqlite_connect(tmp, &db) != 1)
+		return -1;
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, store_schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		store_sqlite_log(db, "cannot create database schema");
+		goto out;
+	}
+	if (store_sqlite_wal(db) < 0 || store_sqlite_version(db, &v) < 0)
+		goto out;
+	if (v != STORE_VERSION) {
+		log_msg("cannot create database: sql/schema.sql is version %d, this program's %d",
+			v, STORE_VERSION);
+		goto out;
+	}
+	rc = 0;
+out:
+	/* The last connection: this deletes tmp's -wal and -shm, empty. */
+	sqlite3_close(db);
+	return rc;
+}
+
+/* Remove tmp and whatever SQLite may have left beside it. */
+static void
+store_sqlite_remove(const char *tmp)
+{
+	static const char *const sides[] = {"", "-journal", "-wal", "-shm"};
+	char side[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(sides) / sizeof(sides[0]); i++)
+		if (snprintf(side, sizeof(side), "%s%s", tmp, sides[i]) < (int)sizeof(side))
+			unlink(side);
+}
+
+/* Make the new name in path's directory last through a power cut. */
+static void
+store_sqlite_sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	int n, fd;
+
+	if (slash == NULL)
+		n = snprintf(dir, sizeof(dir), ".");
+	else
+		n = snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path),
+			     path);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/*
+ * Make the database at path, where there was none: build it whole under
+ * a temporary name in the same directory (mode 0600), then link() it to
+ * path, which never replaces a file and never follows a symbolic link.
+ * Of many processes doing this at once one links its file; the others
+ * find path taken (EEXIST) and drop theirs.  Returns 0 when path exists
+ * (made here or by another), or -1 after logging.
+ */
+static int
+store_sqlite_create(const char *path)
+{
+	char tmp[PATH_MAX - 16]; /* room for the names SQLite puts beside it */
+	int fd, rc = -1;
+
+	if (store_sqlite_orphaned(path) ||
+	    store_sqlite_name(tmp, sizeof(tmp), path, ".new-XXXXXX") < 0)
+		return -1;
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		log_msg("cannot create database %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* SQLite opens it by name.  Closing any descriptor of a file drops
+	 * the process's POSIX locks on it, SQLite's too: close ours first. */
+	close(fd);
+	if (store_sqlite_build(tmp) == 0) {
+		if (link(tmp, path) == 0) {
+			rc = 0;
+			store_sqlite_sync_dir(path);
+		} else if (errno == EEXIST)
+			rc = 0;
+		else
+			log_msg("cannot create database %s: %s", path, strerror(errno));
+	}
+	store_sqlite_remove(tmp);
+	return rc;
 }
 
 static void store_sqlite_close(struct store *st);
@@ -153,28 +385,22 @@ static struct store *
 store_sqlite_open(const char *path)
 {
 	struct store_sqlite *sq = xcalloc(1, sizeof(*sq));
-	int rc;
+	int rc, v;
 
 	sq->base.ops = &store_sqlite_ops;
-	rc = sqlite3_open_v2(path, &sq->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-				 SQLITE_OPEN_NOFOLLOW,
-			     NULL);
-	if (rc != SQLITE_OK) {
-		log_msg("cannot open database: %s",
-			sq->db != NULL ? sqlite3_errmsg(sq->db) : sqlite3_errstr(rc));
-		goto fail;
+	if ((rc = store_sqlite_connect(path, &sq->db)) == 0) {
+		if (store_sqlite_create(path) < 0)
+			goto fail;
+		if ((rc = store_sqlite_connect(path, &sq->db)) == 0)
+			log_msg("cannot open database %s: it was made, then removed", path);
 	}
-	sqlite3_extended_result_codes(sq->db, 1);
-	sqlite3_busy_timeout(sq->db, OTP_DB_BUSY_MS);
-	sqlite3_db_config(sq->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(sq->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	sqlite3_db_config(sq->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
-	if (store_sqlite_init(sq->db) < 0)
+	if (rc != 1)
+		goto fail;
+	if (store_sqlite_version(sq->db, &v) < 0 || !store_sqlite_known(v))
 		goto fail;
 	/* Safe in WAL mode: a power cut may lose the last commit, never corrupt. */
 	if (sqlite3_exec(sq->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
-		log_msg("cannot set up database: %s", sqlite3_errmsg(sq->db));
+		store_sqlite_log(sq->db, "cannot set up database");
 		goto fail;
 	}
 	return &sq->base;
@@ -211,7 +437,7 @@ store_sqlite_stmt(struct store *st, enum store_stmt which)
 		return s;
 	}
 	if (sqlite3_prepare_v2(sq->db, store_sqlite_sql[which], -1, &s, NULL) != SQLITE_OK) {
-		log_msg("cannot prepare statement: %s", sqlite3_errmsg(sq->db));
+		store_sqlite_log(sq->db, "cannot prepare statement");
 		return NULL;
 	}
 	sq->stmt[which] = s;
@@ -224,7 +450,7 @@ static int
 store_sqlite_step(struct store *st, sqlite3_stmt *s, int want)
 {
 	if (sqlite3_step(s) != want) {
-		log_msg("database error: %s", sqlite3_errmsg(store_sqlite_of(st)->db));
+		store_sqlite_log(store_sqlite_of(st)->db, "database error");
 		sqlite3_reset(s);
 		return -1;
 	}
@@ -315,7 +541,7 @@ store_sqlite_get(struct store *st, const char *id, struct verification *v)
 		return 0;
 	}
 	if (rc != SQLITE_ROW) {
-		log_msg("database error: %s", sqlite3_errmsg(store_sqlite_of(st)->db));
+		store_sqlite_log(store_sqlite_of(st)->db, "database error");
 		sqlite3_reset(s);
 		return -1;
 	}

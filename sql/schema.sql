@@ -1,6 +1,6 @@
 -- The database of request.cgi and verify.cgi.  Compiled into both programs
--- (lib/schema.h is made from this file) and run once, when the file is new;
--- PRAGMA user_version then records the schema version.
+-- (lib/schema.h is made from this file) and run once, when a new file is
+-- made; the last line records its version in PRAGMA user_version.
 
 -- One row per verification: a visitor asking to prove a phone number.
 -- The code itself is never stored: mac is HMAC-SHA256(SECRET_KEY, id ":" code).
@@ -48,3 +48,6 @@ CREATE TABLE assertion_used (
 	at  INTEGER NOT NULL
 );
 CREATE INDEX assertion_used_at ON assertion_used (at);	-- for the purge
+
+-- The version of this schema.
+PRAGMA user_version = 1;
