@@ -56,12 +56,19 @@ BINDIR  ?= $(PREFIX)/bin
 
 all: $(PROGRAMS) $(TOOLS)
 
-# sql/schema.sql compiled in, as one C string: a new database needs no setup.
-lib/schema.h: sql/schema.sql
-	{ echo '/* Made by make from sql/schema.sql: do not edit. */'; \
-	  echo 'static const char store_schema[] ='; \
-	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $<; \
-	  echo ';'; } > $@.tmp && mv $@.tmp $@
+# sql/ compiled in, each file as one C string: a new database needs no
+# setup step (schema.sql, always the whole latest schema), and an older one
+# is brought up to date by the steps (migrate-N.sql takes version N-1 to N).
+SQL_STEPS = sql/migrate-2.sql
+SQL_TO_C  = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/'
+
+lib/schema.h: sql/schema.sql $(SQL_STEPS)
+	{ echo '/* Made by make from sql/: do not edit. */'; \
+	  echo 'static const char store_schema[] ='; $(SQL_TO_C) sql/schema.sql; echo ';'; \
+	  for f in $(SQL_STEPS); do \
+	    echo "static const char store_$$(basename $$f .sql | tr - _)[] ="; \
+	    $(SQL_TO_C) $$f; echo ';'; \
+	  done; } > $@.tmp && mv $@.tmp $@
 
 # The built-in paths are compiled in: rebuild when they change.
 .build-paths: FORCE

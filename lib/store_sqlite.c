@@ -11,7 +11,8 @@
  * (schema, user_version, WAL mode) under a temporary name in the same
  * directory and link()ed into place: of many first requests at once, one
  * links its file and the others open it.  An existing file is only
- * opened, and refused unless it is of this program's schema version.
+ * opened, and if it is of an older version brought up to date by the
+ * steps of sql/ (migrate-N.sql) in one exclusive transaction.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,9 +29,17 @@
 #include "schema.h"
 #include "store_engine.h"
 
-/* The schema version of sql/schema.sql (its last line sets it); 0 is a
- * file without a schema. */
-#define STORE_VERSION 1
+/*
+ * The steps from sql/: store_sqlite_steps[n] takes a file of version
+ * n - 1 to version n and sets user_version to n.  Version 1 is the first
+ * schema, and 0 a file without one.  sql/schema.sql is the whole of the
+ * latest version, for new files.
+ */
+static const char *const store_sqlite_steps[] = {
+    [2] = store_migrate_2,
+};
+
+#define STORE_VERSION ((int)(sizeof(store_sqlite_steps) / sizeof(store_sqlite_steps[0])) - 1)
 
 /* An existing file only: a missing one is made by store_sqlite_create(). */
 #define STORE_OPEN_FLAGS (SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW)
@@ -106,7 +115,7 @@ store_sqlite_of(struct store *st)
 	return (struct store_sqlite *)st;
 }
 
-/* ---- opening and making the file ------------------------------------- */
+/* ---- opening, making and upgrading the file ---------------------------- */
 
 /*
  * Log "what: SQLite's message", and the system's error when SQLite's
@@ -186,8 +195,8 @@ store_sqlite_version(sqlite3 *db, int *v)
 	return rc;
 }
 
-/* Whether this program can use a file of version v.  Returns 1, or 0
- * after logging. */
+/* Whether this program can use a file of version v, after the steps it
+ * lacks.  Returns 1, or 0 after logging. */
 static int
 store_sqlite_known(int v)
 {
@@ -230,6 +239,47 @@ store_sqlite_wal(sqlite3 *db)
 		store_sqlite_log(db, "cannot switch database to WAL");
 	sqlite3_finalize(s);
 	return rc;
+}
+
+/*
+ * Bring a file older than this program up to STORE_VERSION: the steps
+ * it lacks, in one exclusive transaction, so that no process sees half
+ * of them and of many processes one runs them (the others find them made
+ * when they get the lock).  Returns 0, or -1 after logging.
+ */
+static int
+store_sqlite_migrate(sqlite3 *db)
+{
+	int from, v, now;
+
+	if (sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (store_sqlite_version(db, &from) < 0 || !store_sqlite_known(from))
+		goto rollback;
+	for (v = from; v < STORE_VERSION; v++) {
+		if (sqlite3_exec(db, store_sqlite_steps[v + 1], NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+		if (store_sqlite_version(db, &now) < 0)
+			goto rollback;
+		if (now != v + 1) {
+			log_msg("cannot upgrade database: step %d leaves version %d", v + 1, now);
+			goto rollback;
+		}
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (from == STORE_VERSION)
+		return 0;
+	log_msg("database schema upgraded from version %d to %d", from, STORE_VERSION);
+	/* Files of version 1 could be left in rollback mode when the first
+	 * requests raced to make them; not fatal, only slower. */
+	store_sqlite_wal(db);
+	return 0;
+fail:
+	store_sqlite_log(db, "cannot upgrade database schema");
+rollback:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
 }
 
 /* path with suffix in buf (size bytes).  Returns 0, or -1 after logging
@@ -297,7 +347,7 @@ store_sqlite_build(const char *tmp)
 	if (store_sqlite_wal(db) < 0 || store_sqlite_version(db, &v) < 0)
 		goto out;
 	if (v != STORE_VERSION) {
-		log_msg("cannot create database: sql/schema.sql is version %d, this program's %d",
+		log_msg("cannot create database: sql/schema.sql is version %d, the steps reach %d",
 			v, STORE_VERSION);
 		goto out;
 	}
@@ -397,6 +447,8 @@ store_sqlite_open(const char *path)
 	if (rc != 1)
 		goto fail;
 	if (store_sqlite_version(sq->db, &v) < 0 || !store_sqlite_known(v))
+		goto fail;
+	if (v < STORE_VERSION && store_sqlite_migrate(sq->db) < 0)
 		goto fail;
 	/* Safe in WAL mode: a power cut may lose the last commit, never corrupt. */
 	if (sqlite3_exec(sq->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {

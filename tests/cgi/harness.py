@@ -405,12 +405,15 @@ class Site:
 
     keys: config keys on top of the tutorial's file and the test keys
     (a value of None leaves a key out; raw_config replaces the whole text).
-    Every Response run through it is kept in self.responses.
+    db_path: the database's path (default otp.db in the site's directory;
+    keys['DB_PATH'] still wins).  Every Response run through it is kept in
+    self.responses.
     """
 
-    def __init__(self, fake=None, keys=None, transport=None, raw_config=None, prefix='otp-cgi-'):
+    def __init__(self, fake=None, keys=None, transport=None, raw_config=None, prefix='otp-cgi-',
+                 db_path=None):
         self.dir = Path(tempfile.mkdtemp(prefix=prefix))
-        self.db_path = self.dir / 'otp.db'
+        self.db_path = Path(db_path) if db_path is not None else self.dir / 'otp.db'
         self.outbox_path = self.dir / 'outbox.jsonl'
         self.config_path = self.dir / 'otp.conf'
         self.fake = fake
@@ -554,9 +557,9 @@ class CGITestCase(unittest.TestCase):
         self.addCleanup(self.fake.stop)
         self.site = self.make_site(self.site_keys, transport=self.transport)
 
-    def make_site(self, keys=None, transport=None, raw_config=None, fake=True):
+    def make_site(self, keys=None, transport=None, raw_config=None, fake=True, db_path=None):
         site = Site(fake=self.fake if fake else None, keys=keys, transport=transport,
-                    raw_config=raw_config)
+                    raw_config=raw_config, db_path=db_path)
         self.addCleanup(site.cleanup)
         return site
 
