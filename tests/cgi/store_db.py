@@ -1,7 +1,7 @@
 """The tests' own look into a site's SQLite file (Python's sqlite3, never
 the programs' code): row counts, the schema normalised, files of older and
 newer versions of the programs, and the code's keyed hash as lib/code.c
-makes it.  Used by test_store_migrate.py."""
+makes it.  Used by test_store_migrate.py and test_store_faults.py."""
 
 import hashlib
 import hmac
