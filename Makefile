@@ -57,13 +57,14 @@ LIB_FCGI    := $(if $(wildcard /usr/lib/*/libfcgi.a),-Wl$(comma)-Bstatic -lfcgi 
 LIBS_VERIFY  = $(LIBS_STATIC) $(LIB_FCGI) $(shell pkg-config --libs libcjson) -lm -ldl -pthread
 LIBS_REQUEST = $(LIBS_VERIFY)
 
-# The library: one module a file.  sms.o is the only one that uses libcurl,
-# and only request.cgi pulls it in; it loads libcurl with dlopen() when it
-# sends (lib/sms.c says why), so libcurl is a build and run-time
-# dependency but not a link one.
+# The library: one module a file.  store.o is the engine-neutral front of
+# the database, store_sqlite.o its SQLite engine.  sms.o is the only one
+# that uses libcurl, and only request.cgi pulls it in; it loads libcurl
+# with dlopen() when it sends (lib/sms.c says why), so libcurl is a build
+# and run-time dependency but not a link one.
 LIB_OBJS = lib/log.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o \
-           lib/sms.o lib/reply.o lib/page.o lib/limit.o lib/assertion.o lib/url.o \
-           lib/return_to.o lib/core.o lib/core_send.o lib/serve.o
+           lib/store_sqlite.o lib/sms.o lib/reply.o lib/page.o lib/limit.o lib/assertion.o \
+           lib/url.o lib/return_to.o lib/core.o lib/core_send.o lib/serve.o
 HEADERS  = $(wildcard lib/*.h) lib/schema.h
 
 PROGRAMS = cgi-bin/request.cgi cgi-bin/verify.cgi
@@ -72,12 +73,19 @@ BINDIR  ?= $(PREFIX)/bin
 
 all: $(PROGRAMS) $(TOOLS)
 
-# sql/schema.sql compiled in, as one C string: a new database needs no setup.
-lib/schema.h: sql/schema.sql
-	{ echo '/* Made by make from sql/schema.sql: do not edit. */'; \
-	  echo 'static const char store_schema[] ='; \
-	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $<; \
-	  echo ';'; } > $@.tmp && mv $@.tmp $@
+# sql/ compiled in, each file as one C string: a new database needs no
+# setup step (schema.sql, always the whole latest schema), and an older one
+# is brought up to date by the steps (migrate-N.sql takes version N-1 to N).
+SQL_STEPS = sql/migrate-2.sql
+SQL_TO_C  = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/'
+
+lib/schema.h: sql/schema.sql $(SQL_STEPS)
+	{ echo '/* Made by make from sql/: do not edit. */'; \
+	  echo 'static const char store_schema[] ='; $(SQL_TO_C) sql/schema.sql; echo ';'; \
+	  for f in $(SQL_STEPS); do \
+	    echo "static const char store_$$(basename $$f .sql | tr - _)[] ="; \
+	    $(SQL_TO_C) $$f; echo ';'; \
+	  done; } > $@.tmp && mv $@.tmp $@
 
 # The built-in paths are compiled in: rebuild when they change.
 .build-paths: FORCE
@@ -154,8 +162,11 @@ clean:
 	rm -f lib/*.o lib/libotp.a lib/schema.h cgi-bin/*.o $(PROGRAMS) $(TOOLS) .build-paths
 	rm -rf build tests/out
 
+# Not lib/schema.h: made by make, and rewriting it would make it look
+# newer than the sql/ it was made from.
 format:
-	clang-format -i lib/*.c lib/*.h lib/*.cc cgi-bin/*.c tools/*.c $(wildcard tests/unit/*.c tests/fuzz/*.c)
+	clang-format -i lib/*.c $(filter-out lib/schema.h,$(wildcard lib/*.h)) lib/*.cc cgi-bin/*.c \
+	  tools/*.c $(wildcard tests/unit/*.c tests/fuzz/*.c)
 
 FORCE:
 .PHONY: all check install deps run bench clean format FORCE

@@ -1,8 +1,12 @@
 /*
- * The SQLite store shared by both programs: verifications (the code's
- * hash, timestamps, attempts, status) in one file, created with the
- * schema of sql/schema.sql on first use.  WAL, a busy timeout and short
- * immediate transactions keep concurrent CGI processes from failing.
+ * The store shared by the programs: verifications (the code's hash,
+ * timestamps, attempts, status) and what the limits count, in one
+ * database.  The calls are the same whatever the engine; lib/store.c
+ * hands them to it (lib/store_engine.h).  The engine is SQLite
+ * (lib/store_sqlite.c): one file, made with sql/schema.sql on first use
+ * and brought up to date by the steps of sql/ when an older one is
+ * opened.  WAL, a busy timeout and short immediate transactions keep
+ * concurrent CGI processes from failing.
  */
 #ifndef OTP_STORE_H
 #define OTP_STORE_H
@@ -32,8 +36,10 @@ struct verification {
 };
 
 /*
- * Open (and on first use create) the database at path.  Returns NULL
- * after logging why.  Free with store_close().
+ * Open the database at path: make it if there is none (whole, before any
+ * other process can see it), upgrade it if it is of an older schema.
+ * Returns NULL after logging why (one line), among others when it is of
+ * a newer schema than this program.  Free with store_close().
  */
 struct store *store_open(const char *path);
 void store_close(struct store *st);

@@ -1,6 +1,10 @@
 -- The database of request.cgi and verify.cgi.  Compiled into both programs
--- (lib/schema.h is made from this file) and run once, when the file is new;
--- PRAGMA user_version then records the schema version.
+-- (lib/schema.h is made from this file) and run once, when a new file is
+-- made; the last line records its version in PRAGMA user_version.
+--
+-- This is always the whole latest schema.  A change is also written as one
+-- step, sql/migrate-N.sql, that takes a file of version N-1 to N; the
+-- programs run the steps a file lacks when they first open it.
 
 -- One row per verification: a visitor asking to prove a phone number.
 -- The code itself is never stored: mac is HMAC-SHA256(SECRET_KEY, id ":" code).
@@ -17,6 +21,7 @@ CREATE TABLE verification (
 );
 CREATE INDEX verification_expires ON verification (expires);
 CREATE INDEX verification_phone ON verification (phone);
+CREATE INDEX verification_message_id ON verification (message_id);	-- webhooks look up by it
 
 -- One row per code sent (or tried), for the send limits: per phone, per
 -- client address (IPv6 per /64), per country code, per hour and per day.
@@ -48,3 +53,6 @@ CREATE TABLE assertion_used (
 	at  INTEGER NOT NULL
 );
 CREATE INDEX assertion_used_at ON assertion_used (at);	-- for the purge
+
+-- The version of this schema; the step to it is sql/migrate-2.sql.
+PRAGMA user_version = 2;

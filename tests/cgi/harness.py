@@ -284,7 +284,7 @@ def cgi_env(method='GET', *, body_len=None, content_type=None, query='', host='l
 
 
 def run_cgi(prog, env, stdin=b'', timeout=DEFAULT_TIMEOUT, keep_stdin_open=None,
-            stdin_file=False, user=None):
+            stdin_file=False, user=None, preexec_fn=None):
     """Run prog with env and stdin; return a Response.
 
     The body is written by a thread so that a program that stops reading
@@ -292,7 +292,8 @@ def run_cgi(prog, env, stdin=b'', timeout=DEFAULT_TIMEOUT, keep_stdin_open=None,
     (seconds) keeps stdin open after the body, as a slow client would.
     stdin_file: give the body as a regular file of exactly its bytes
     instead, and set Response.stdin_consumed to the file offset the program
-    left (how much it read, even of a small body).
+    left (how much it read, even of a small body).  preexec_fn runs in the
+    child before the program (say, to set a resource limit).
     """
     if isinstance(stdin, str):
         stdin = stdin.encode()
@@ -304,6 +305,8 @@ def run_cgi(prog, env, stdin=b'', timeout=DEFAULT_TIMEOUT, keep_stdin_open=None,
         import pwd
         pw = pwd.getpwnam(user)
         extra = {'user': pw.pw_uid, 'group': pw.pw_gid, 'extra_groups': []}
+    if preexec_fn is not None:
+        extra['preexec_fn'] = preexec_fn
     proc = subprocess.Popen([str(prog)], env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             cwd=str(Path(prog).parent), start_new_session=True,
@@ -405,12 +408,15 @@ class Site:
 
     keys: config keys on top of the tutorial's file and the test keys
     (a value of None leaves a key out; raw_config replaces the whole text).
-    Every Response run through it is kept in self.responses.
+    db_path: the database's path (default otp.db in the site's directory;
+    keys['DB_PATH'] still wins).  Every Response run through it is kept in
+    self.responses.
     """
 
-    def __init__(self, fake=None, keys=None, transport=None, raw_config=None, prefix='otp-cgi-'):
+    def __init__(self, fake=None, keys=None, transport=None, raw_config=None, prefix='otp-cgi-',
+                 db_path=None):
         self.dir = Path(tempfile.mkdtemp(prefix=prefix))
-        self.db_path = self.dir / 'otp.db'
+        self.db_path = Path(db_path) if db_path is not None else self.dir / 'otp.db'
         self.outbox_path = self.dir / 'outbox.jsonl'
         self.config_path = self.dir / 'otp.conf'
         self.fake = fake
@@ -470,7 +476,7 @@ class Site:
     # --- running ----------------------------------------------------------
     def run(self, prog, method='GET', body=None, *, content_type=None, cookie=None,
             timeout=DEFAULT_TIMEOUT, script_name=None, config=True, keep_stdin_open=None,
-            stdin_file=False, user=None, **env_kw):
+            stdin_file=False, user=None, preexec_fn=None, **env_kw):
         if body is None:
             body = b''
         elif isinstance(body, str):
@@ -483,7 +489,7 @@ class Site:
                       content_type=content_type, cookie=cookie, script_name=script_name,
                       config=self.config_path if config is True else config, **env_kw)
         r = run_cgi(prog, env, body, timeout=timeout, keep_stdin_open=keep_stdin_open,
-                    stdin_file=stdin_file, user=user)
+                    stdin_file=stdin_file, user=user, preexec_fn=preexec_fn)
         with self._lock:
             self.responses.append(r)
         return r
@@ -554,9 +560,9 @@ class CGITestCase(unittest.TestCase):
         self.addCleanup(self.fake.stop)
         self.site = self.make_site(self.site_keys, transport=self.transport)
 
-    def make_site(self, keys=None, transport=None, raw_config=None, fake=True):
+    def make_site(self, keys=None, transport=None, raw_config=None, fake=True, db_path=None):
         site = Site(fake=self.fake if fake else None, keys=keys, transport=transport,
-                    raw_config=raw_config)
+                    raw_config=raw_config, db_path=db_path)
         self.addCleanup(site.cleanup)
         return site
 

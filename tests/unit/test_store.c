@@ -1,6 +1,9 @@
 /*
- * Proves the SQLite store on real files: the first open creates the schema
- * (user_version 1, WAL), rows round-trip field by field, a put with the
+ * Proves the store (its SQLite engine) on real files: the first open
+ * creates the schema (user_version 2, WAL, mode 0600, no file left
+ * beside it), a version-1 file is upgraded and keeps its rows, a file
+ * without a schema, a stale -wal without its database and a dangling
+ * symbolic link are refused untouched, rows round-trip field by field, a put with the
  * same id replaces, purge deletes only what has been dead longer than
  * OTP_PURGE_AFTER, store_fail() kills only the pending code whose hash
  * matches, rollback undoes, a second handle sees only committed rows, bad
@@ -18,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,25 +115,130 @@ query(const char *path, const char *sql, char *out, size_t size)
 	sqlite3_close(db);
 }
 
+/* How many entries of dir have a name that starts with prefix. */
+static int
+count_files(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (!strncmp(e->d_name, prefix, strlen(prefix)))
+			n++;
+	closedir(d);
+	return n;
+}
+
 static void
 test_schema(void **state)
 {
 	struct fixture *f = *state;
+	struct stat sb;
 	char out[64];
 
 	query(f->path, "PRAGMA user_version", out, sizeof(out));
-	assert_string_equal(out, "1");
+	assert_string_equal(out, "2");
 	query(f->path, "PRAGMA journal_mode", out, sizeof(out));
 	assert_string_equal(out, "wal");
 	query(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'verification'", out,
 	      sizeof(out));
 	assert_string_equal(out, "1");
+	query(f->path,
+	      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+	      "name = 'verification_message_id'",
+	      out, sizeof(out));
+	assert_string_equal(out, "1");
+	/* Only the owner may read it; the temporary file it was built in is gone. */
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(count_files(f->dir, "otp.db.new-"), 0);
 	/* Opening again finds the schema made and leaves it alone. */
 	store_close(f->st);
 	f->st = store_open(f->path);
 	assert_non_null(f->st);
 	query(f->path, "PRAGMA user_version", out, sizeof(out));
+	assert_string_equal(out, "2");
+	/* Closed, nothing is left beside it. */
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(count_files(f->dir, ""), 3); /* ".", "..", otp.db */
+}
+
+/* Run sql on a new file at path with a connection of our own. */
+static void
+make_db(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	char *err = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		print_error("%s: %s\n", path, err);
+	assert_null(err);
+	sqlite3_close(db);
+}
+
+/*
+ * A file of version 1, made by the programs before this one (the schema
+ * of tests/data/schema-v1.sql, as sql/schema.sql was then), in rollback
+ * mode as the first requests could leave it: the first open upgrades it
+ * to version 2, in WAL mode, with its rows.
+ */
+static void
+test_upgrade_from_v1(void **state)
+{
+	struct fixture *f = *state;
+	struct verification v, got;
+	char path[400], out[64], *schema, *log;
+	struct store *st;
+
+	schema = unit_read_file("tests/data/schema-v1.sql", NULL);
+	assert_non_null(schema);
+	snprintf(path, sizeof(path), "%s/v1.db", f->dir);
+	make_db(path, schema);
+	free(schema);
+	make_db(path,
+		"PRAGMA user_version = 1;"
+		"INSERT INTO verification (id, phone, mac, created, expires, attempts, status) "
+		"VALUES ('" ID1 "', '+12025550001', zeroblob(32), 1, 4102444800, 2, 'pending');"
+		"INSERT INTO send (at, phone, client, country) VALUES (1, '+12025550001', "
+		"'192.0.2.1', '+1')");
+	unit_cap_begin();
+	st = store_open(path);
+	log = unit_cap_end();
+	assert_non_null(st);
+	assert_non_null(strstr(log, "upgraded from version 1 to 2"));
+	free(log);
+	query(path, "PRAGMA user_version", out, sizeof(out));
+	assert_string_equal(out, "2");
+	query(path, "PRAGMA journal_mode", out, sizeof(out));
+	assert_string_equal(out, "wal");
+	query(path,
+	      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+	      "name = 'verification_message_id'",
+	      out, sizeof(out));
 	assert_string_equal(out, "1");
+	assert_int_equal(store_get(st, ID1, &got), 1);
+	assert_int_equal(got.attempts, 2);
+	assert_int_equal(got.status, STATUS_PENDING);
+	query(path, "SELECT count(*) FROM send", out, sizeof(out));
+	assert_string_equal(out, "1");
+	/* And it works as a new one does. */
+	make(&v, ID2, 2);
+	assert_int_equal(store_put(st, &v), 0);
+	assert_int_equal(store_get(st, ID2, &got), 1);
+	assert_same(&v, &got);
+	store_close(st);
+	/* A second open has nothing to do. */
+	unit_cap_begin();
+	st = store_open(path);
+	log = unit_cap_end();
+	assert_non_null(st);
+	assert_string_equal(log, "");
+	free(log);
+	store_close(st);
 }
 
 static void
@@ -372,6 +482,9 @@ test_open_fails(void **state)
 
 	/* A directory that does not exist (root could write anywhere else). */
 	snprintf(path, sizeof(path), "%s/missing/otp.db", f->dir);
+	assert_open_fails(path, "cannot create database");
+	/* A directory that is a file. */
+	snprintf(path, sizeof(path), "%s/otp.db/x.db", f->dir);
 	assert_open_fails(path, "cannot open database");
 	/* A directory. */
 	assert_open_fails(f->dir, "database");
@@ -386,11 +499,57 @@ test_open_fails(void **state)
 	    sqlite3_exec(db, "CREATE TABLE t (x); PRAGMA user_version = 7", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
-	assert_open_fails(path, "schema version 7");
-	/* A symbolic link is not followed. */
+	assert_open_fails(path, "database schema version 7 is newer than this program (2)");
+	/* A symbolic link is not followed, to a database or to nothing. */
 	snprintf(path, sizeof(path), "%s/link.db", f->dir);
 	assert_int_equal(symlink(f->path, path), 0);
 	assert_open_fails(path, "cannot open database");
+	snprintf(path, sizeof(path), "%s/dangling.db", f->dir);
+	assert_int_equal(symlink("made.db", path), 0);
+	assert_open_fails(path, "cannot open database");
+	snprintf(path, sizeof(path), "%s/made.db", f->dir);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(count_files(f->dir, "dangling.db.new-"), 0);
+}
+
+/* Files that are there are never made into databases, and stay as they were. */
+static void
+test_refused_untouched(void **state)
+{
+	struct fixture *f = *state;
+	char path[400], side[420];
+	struct stat sb;
+	sqlite3 *db;
+
+	/* An empty file (touched by hand, or left by a crash). */
+	snprintf(path, sizeof(path), "%s/empty.db", f->dir);
+	unit_write_file(path, "", 0);
+	assert_open_fails(path, "database has no schema (version 0)");
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+	/* A database of something else. */
+	snprintf(path, sizeof(path), "%s/other.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_open_fails(path, "database has no schema");
+	/* A -wal left from a database deleted alone: a new file would
+	 * take its pages, so none is made. */
+	snprintf(path, sizeof(path), "%s/gone.db", f->dir);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unit_write_file(side, "x", 1);
+	assert_open_fails(path, "is left from a deleted one");
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(count_files(f->dir, "gone.db.new-"), 0);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-journal", path);
+	unit_write_file(side, "x", 1);
+	assert_open_fails(path, "is left from a deleted one");
+	unlink(side);
+	/* Once it is moved away, the file is made. */
+	store_close(f->st);
+	f->st = store_open(path);
+	assert_non_null(f->st);
 }
 
 /*
@@ -491,20 +650,26 @@ child_open(const char *path)
 	return rc;
 }
 
-/* Many first requests at once on a new file: one creates the schema, the
- * others find it made. */
+/* Many first requests at once on a new file: one makes it, the others
+ * open what it made, and no temporary file is left. */
 static void
 test_concurrent_create(void **state)
 {
 	struct fixture *f = *state;
-	char path[400], out[16];
+	char path[400], out[16], name[32];
+	int round;
 
-	snprintf(path, sizeof(path), "%s/new.db", f->dir);
-	assert_int_equal(run_children(PROCS, child_open, path), 0);
-	query(path, "PRAGMA user_version", out, sizeof(out));
-	assert_string_equal(out, "1");
-	query(path, "PRAGMA journal_mode", out, sizeof(out));
-	assert_string_equal(out, "wal");
+	for (round = 0; round < 5; round++) {
+		snprintf(name, sizeof(name), "new%d.db", round);
+		snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+		assert_int_equal(run_children(PROCS, child_open, path), 0);
+		query(path, "PRAGMA user_version", out, sizeof(out));
+		assert_string_equal(out, "2");
+		query(path, "PRAGMA journal_mode", out, sizeof(out));
+		assert_string_equal(out, "wal");
+		snprintf(name, sizeof(name), "new%d.db.new-", round);
+		assert_int_equal(count_files(f->dir, name), 0);
+	}
 }
 
 static void
@@ -604,6 +769,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refused_untouched, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),

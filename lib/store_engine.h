@@ -1,0 +1,66 @@
+/*
+ * What a database engine gives the store: the private side of store.h.
+ * lib/store.c is the front the programs call; it checks and prepares
+ * what is engine-neutral (the purge ages, the status names) and hands
+ * every call on through the engine's table of operations.  An engine
+ * (lib/store_sqlite.c) allocates its own handle, with struct store as
+ * its first member, in its open(): one allocation per process, one
+ * indirect call per operation.
+ */
+#ifndef OTP_STORE_ENGINE_H
+#define OTP_STORE_ENGINE_H
+
+#include "store.h"
+
+/* What each purge deletes: rows of each table from before these times. */
+struct store_cutoffs {
+	time_t verification; /* dead before this (expires < it) */
+	time_t send;
+	time_t failure;
+	time_t assertion;
+};
+
+/*
+ * An engine's operations.  Each has the contract of the store_*
+ * function of the same name in store.h, except where said; the front
+ * has already checked what store.h promises to check.
+ */
+struct store_ops {
+	/* A new handle for where (a path, or later a URL), ready to use
+	 * (created and migrated as need be), or NULL after logging why. */
+	struct store *(*open)(const char *where);
+	void (*close)(struct store *st); /* never NULL */
+	int (*begin)(struct store *st);
+	int (*commit)(struct store *st);
+	void (*rollback)(struct store *st);
+	int (*purge)(struct store *st, const struct store_cutoffs *before);
+	int (*get)(struct store *st, const char *id, struct verification *v); /* v zeroed */
+	int (*put)(struct store *st, const struct verification *v);
+	int (*set_message_id)(struct store *st, const char *id, const char *message_id);
+	int (*fail)(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN]);
+	/* out zeroed; key is NULL for SCOPE_ALL */
+	int (*count)(struct store *st, enum store_scope scope, const char *key, time_t since,
+		     struct store_count *out);
+	/* *n and *expires zeroed */
+	int (*phone_attempts)(struct store *st, const char *phone, time_t now, int *n,
+			      time_t *expires);
+	int (*add_send)(struct store *st, time_t now, const char *phone, const char *client,
+			const char *country);
+	int (*add_failure)(struct store *st, time_t now, const char *phone);
+	int (*mark_assertion)(struct store *st, const char *vid, time_t now);
+};
+
+/* The front's part of every handle: an engine's handle starts with it. */
+struct store {
+	const struct store_ops *ops;
+};
+
+/* The engines. */
+extern const struct store_ops store_sqlite_ops;
+
+/* How a status is written in the database ("pending", ...), and back:
+ * an unknown name reads as STATUS_FAILED, dead rather than pending. */
+const char *store_status_name(enum store_status status);
+enum store_status store_status_parse(const char *name);
+
+#endif

@@ -1,0 +1,756 @@
+/*
+ * The SQLite engine of the store (lib/store_engine.h).  Each CGI process
+ * opens the file, runs one or two short transactions and exits, so: WAL
+ * (readers never wait for the writer), a busy timeout (writers queue
+ * instead of failing with "database is locked"), BEGIN IMMEDIATE (no
+ * deadlock between two readers that both want to write), defensive mode
+ * and untrusted schema.  Every statement is in store_sqlite_sql[] and
+ * prepared on first use: nothing is built from strings.
+ *
+ * No process ever sees a file half made.  A new file is built whole
+ * (schema, user_version, WAL mode) under a temporary name in the same
+ * directory and link()ed into place: of many first requests at once, one
+ * links its file and the others open it.  An existing file is only
+ * opened, and if it is of an older version brought up to date by the
+ * steps of sql/ (migrate-N.sql) in one exclusive transaction.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "schema.h"
+#include "store_engine.h"
+
+/*
+ * The steps from sql/: store_sqlite_steps[n] takes a file of version
+ * n - 1 to version n and sets user_version to n.  Version 1 is the first
+ * schema, and 0 a file without one.  sql/schema.sql is the whole of the
+ * latest version, for new files.
+ */
+static const char *const store_sqlite_steps[] = {
+    [2] = store_migrate_2,
+};
+
+#define STORE_VERSION ((int)(sizeof(store_sqlite_steps) / sizeof(store_sqlite_steps[0])) - 1)
+
+/* An existing file only: a missing one is made by store_sqlite_create(). */
+#define STORE_OPEN_FLAGS (SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW)
+
+enum store_stmt {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_GET,
+	STMT_PUT,
+	STMT_PURGE,
+	STMT_SET_MESSAGE_ID,
+	STMT_FAIL,
+	STMT_PURGE_SENDS,
+	STMT_PURGE_FAILURES,
+	STMT_COUNT_PHONE,
+	STMT_PHONE_ATTEMPTS,
+	STMT_COUNT_CLIENT,
+	STMT_COUNT_COUNTRY,
+	STMT_COUNT_ALL,
+	STMT_ADD_SEND,
+	STMT_COUNT_FAILURES,
+	STMT_ADD_FAILURE,
+	STMT_MARK_ASSERTION,
+	STMT_PURGE_ASSERTIONS,
+	STMT__MAX
+};
+
+static const char *const store_sqlite_sql[STMT__MAX] = {
+    [STMT_BEGIN] = "BEGIN IMMEDIATE",
+    [STMT_COMMIT] = "COMMIT",
+    [STMT_ROLLBACK] = "ROLLBACK",
+    [STMT_GET] = "SELECT phone, mac, created, expires, attempts, status, message_id, return_to "
+		 "FROM verification WHERE id = ?1",
+    [STMT_PUT] = "INSERT INTO verification "
+		 "(id, phone, mac, created, expires, attempts, status, message_id, return_to) "
+		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+		 "ON CONFLICT (id) DO UPDATE SET phone = ?2, mac = ?3, created = ?4, "
+		 "expires = ?5, attempts = ?6, status = ?7, message_id = ?8, return_to = ?9",
+    [STMT_PURGE] = "DELETE FROM verification WHERE expires < ?1",
+    [STMT_SET_MESSAGE_ID] = "UPDATE verification SET message_id = ?2 WHERE id = ?1",
+    [STMT_FAIL] = "UPDATE verification SET status = 'failed' "
+		  "WHERE id = ?1 AND mac = ?2 AND status = 'pending'",
+    [STMT_PURGE_SENDS] = "DELETE FROM send WHERE at < ?1",
+    [STMT_PURGE_FAILURES] = "DELETE FROM failure WHERE at < ?1",
+    [STMT_COUNT_PHONE] = "SELECT count(*), min(at) FROM send WHERE phone = ?2 AND at > ?1",
+    [STMT_PHONE_ATTEMPTS] = "SELECT max(attempts), max(expires) FROM verification "
+			    "WHERE phone = ?1 AND status != 'used' AND expires > ?2",
+    [STMT_COUNT_CLIENT] = "SELECT count(*), min(at) FROM send "
+			  "WHERE client = ?2 AND at > ?1",
+    [STMT_COUNT_COUNTRY] = "SELECT count(*), min(at) FROM send "
+			   "WHERE country = ?2 AND at > ?1",
+    [STMT_COUNT_ALL] = "SELECT count(*), min(at) FROM send WHERE at > ?1",
+    [STMT_ADD_SEND] = "INSERT INTO send (at, phone, client, country) VALUES (?1, ?2, ?3, ?4)",
+    [STMT_COUNT_FAILURES] = "SELECT count(*), min(at) FROM failure "
+			    "WHERE phone = ?2 AND at > ?1",
+    [STMT_ADD_FAILURE] = "INSERT INTO failure (at, phone) VALUES (?1, ?2)",
+    [STMT_MARK_ASSERTION] = "INSERT INTO assertion_used (vid, at) VALUES (?1, ?2) "
+			    "ON CONFLICT (vid) DO NOTHING",
+    [STMT_PURGE_ASSERTIONS] = "DELETE FROM assertion_used WHERE at < ?1",
+};
+
+/* The handle: the front's part first, so that a struct store * is one. */
+struct store_sqlite {
+	struct store base;
+	sqlite3 *db;
+	sqlite3_stmt *stmt[STMT__MAX];
+};
+
+static struct store_sqlite *
+store_sqlite_of(struct store *st)
+{
+	return (struct store_sqlite *)st;
+}
+
+/* ---- opening, making and upgrading the file ---------------------------- */
+
+/*
+ * Log "what: SQLite's message", and the system's error when SQLite's
+ * comes from a failed read or write ("disk I/O error (No space left on
+ * device)").  Not for SQLITE_CANTOPEN in general: its errno is the last
+ * of the opens SQLite tried, often not the one that tells.
+ */
+static void
+store_sqlite_log(sqlite3 *db, const char *what)
+{
+	int sys = sqlite3_system_errno(db);
+
+	if ((sqlite3_errcode(db) & 0xff) == SQLITE_IOERR && sys != 0)
+		log_msg("%s: %s (%s)", what, sqlite3_errmsg(db), strerror(sys));
+	else
+		log_msg("%s: %s", what, sqlite3_errmsg(db));
+}
+
+/* Log why the file at path could not be opened (db may be NULL). */
+static void
+store_sqlite_log_open(const char *path, sqlite3 *db, int rc)
+{
+	if (db == NULL)
+		log_msg("cannot open database: %s", sqlite3_errstr(rc));
+	else if (sqlite3_extended_errcode(db) == SQLITE_CANTOPEN_SYMLINK)
+		log_msg("cannot open database %s: it is a symbolic link, which is not followed",
+			path);
+	else if (sqlite3_system_errno(db) != 0) /* the file's own open: errno says why */
+		log_msg("cannot open database: %s (%s)", sqlite3_errmsg(db),
+			strerror(sqlite3_system_errno(db)));
+	else
+		log_msg("cannot open database: %s", sqlite3_errmsg(db));
+}
+
+/*
+ * Open the existing file at path and set the connection up.  Returns 1,
+ * 0 if nothing is at path (nothing logged), or -1 after logging.
+ */
+static int
+store_sqlite_connect(const char *path, sqlite3 **dbp)
+{
+	struct stat sb;
+	int rc, missing;
+
+	rc = sqlite3_open_v2(path, dbp, STORE_OPEN_FLAGS, NULL);
+	if (rc != SQLITE_OK) {
+		missing = (rc & 0xff) == SQLITE_CANTOPEN && lstat(path, &sb) < 0 && errno == ENOENT;
+		if (!missing)
+			store_sqlite_log_open(path, *dbp, rc);
+		sqlite3_close(*dbp);
+		*dbp = NULL;
+		return missing ? 0 : -1;
+	}
+	sqlite3_extended_result_codes(*dbp, 1);
+	sqlite3_busy_timeout(*dbp, OTP_DB_BUSY_MS);
+	sqlite3_db_config(*dbp, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(*dbp, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	sqlite3_db_config(*dbp, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+	return 1;
+}
+
+/* The file's schema version in *v.  Returns 0, or -1 after logging (a
+ * file that is not a database fails here). */
+static int
+store_sqlite_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		*v = sqlite3_column_int(s, 0);
+		rc = 0;
+	} else
+		store_sqlite_log(db, "cannot read database");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Whether this program can use a file of version v, after the steps it
+ * lacks.  Returns 1, or 0 after logging. */
+static int
+store_sqlite_known(int v)
+{
+	if (v > STORE_VERSION) {
+		log_msg("database schema version %d is newer than this program (%d): upgrade "
+			"the programs",
+			v, STORE_VERSION);
+		return 0;
+	}
+	if (v < 1) {
+		log_msg("database has no schema (version %d): it was not made by these programs; "
+			"move it away and they make a new one",
+			v);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Put the file in WAL mode (persistent: its header says so to every
+ * later connection).  The pragma answers the mode it is in, which stays
+ * the old one when it cannot switch.  Returns 0, or -1 after logging.
+ */
+static int
+store_sqlite_wal(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	const unsigned char *mode;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		mode = sqlite3_column_text(s, 0);
+		if (mode != NULL && !strcmp((const char *)mode, "wal"))
+			rc = 0;
+		else
+			log_msg("cannot switch database to WAL: still in %s mode",
+				mode != NULL ? (const char *)mode : "no");
+	} else
+		store_sqlite_log(db, "cannot switch database to WAL");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/*
+ * Bring a file older than this program up to STORE_VERSION: the steps
+ * it lacks, in one exclusive transaction, so that no process sees half
+ * of them and of many processes one runs them (the others find them made
+ * when they get the lock).  Returns 0, or -1 after logging.
+ */
+static int
+store_sqlite_migrate(sqlite3 *db)
+{
+	int from, v, now;
+
+	if (sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (store_sqlite_version(db, &from) < 0 || !store_sqlite_known(from))
+		goto rollback;
+	for (v = from; v < STORE_VERSION; v++) {
+		if (sqlite3_exec(db, store_sqlite_steps[v + 1], NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+		if (store_sqlite_version(db, &now) < 0)
+			goto rollback;
+		if (now != v + 1) {
+			log_msg("cannot upgrade database: step %d leaves version %d", v + 1, now);
+			goto rollback;
+		}
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (from == STORE_VERSION)
+		return 0;
+	log_msg("database schema upgraded from version %d to %d", from, STORE_VERSION);
+	/* Files of version 1 could be left in rollback mode when the first
+	 * requests raced to make them; not fatal, only slower. */
+	store_sqlite_wal(db);
+	return 0;
+fail:
+	store_sqlite_log(db, "cannot upgrade database schema");
+rollback:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* path with suffix in buf (size bytes).  Returns 0, or -1 after logging
+ * that it does not fit. */
+static int
+store_sqlite_name(char *buf, size_t size, const char *path, const char *suffix)
+{
+	int n = snprintf(buf, size, "%s%s", path, suffix);
+
+	if (n < 0 || (size_t)n >= size) {
+		log_msg("cannot create database: its path is too long");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Whether a -wal or -journal file lies there without its database (the
+ * file was deleted alone): SQLite would play it back into a new file and
+ * corrupt it.  Only a leftover can be there, since a database never goes
+ * away once made and these come after it: looked for before path.
+ * Returns 1 after logging, or 0.
+ */
+static int
+store_sqlite_orphaned(const char *path)
+{
+	static const char *const sides[] = {"-wal", "-journal"};
+	char side[PATH_MAX];
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
+		if (store_sqlite_name(side, sizeof(side), path, sides[i]) < 0)
+			return 1;
+		if (lstat(side, &sb) == 0 && lstat(path, &sb) < 0 && errno == ENOENT) {
+			log_msg("cannot create database %s: %s is left from a deleted one; "
+				"move it away",
+				path, side);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Build the whole schema into the empty file at tmp, then WAL mode, and
+ * close it.  The schema is committed before the switch to WAL, so that
+ * all of it is in the file itself and nothing in a -wal file that would
+ * not follow the file to its name.  Returns 0, or -1 after logging.
+ */
+static int
+store_sqlite_build(const char *tmp)
+{
+	sqlite3 *db = NULL;
+	int v, rc = -1;
+
+	if (store_sqlite_connect(tmp, &db) != 1)
+		return -1;
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, store_schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		store_sqlite_log(db, "cannot create database schema");
+		goto out;
+	}
+	if (store_sqlite_wal(db) < 0 || store_sqlite_version(db, &v) < 0)
+		goto out;
+	if (v != STORE_VERSION) {
+		log_msg("cannot create database: sql/schema.sql is version %d, the steps reach %d",
+			v, STORE_VERSION);
+		goto out;
+	}
+	rc = 0;
+out:
+	/* The last connection: this deletes tmp's -wal and -shm, empty. */
+	sqlite3_close(db);
+	return rc;
+}
+
+/* Remove tmp and whatever SQLite may have left beside it. */
+static void
+store_sqlite_remove(const char *tmp)
+{
+	static const char *const sides[] = {"", "-journal", "-wal", "-shm"};
+	char side[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(sides) / sizeof(sides[0]); i++)
+		if (snprintf(side, sizeof(side), "%s%s", tmp, sides[i]) < (int)sizeof(side))
+			unlink(side);
+}
+
+/* Make the new name in path's directory last through a power cut. */
+static void
+store_sqlite_sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	int n, fd;
+
+	if (slash == NULL)
+		n = snprintf(dir, sizeof(dir), ".");
+	else
+		n = snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path),
+			     path);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/*
+ * Make the database at path, where there was none: build it whole under
+ * a temporary name in the same directory (mode 0600), then link() it to
+ * path, which never replaces a file and never follows a symbolic link.
+ * Of many processes doing this at once one links its file; the others
+ * find path taken (EEXIST) and drop theirs.  Returns 0 when path exists
+ * (made here or by another), or -1 after logging.
+ */
+static int
+store_sqlite_create(const char *path)
+{
+	char tmp[PATH_MAX - 16]; /* room for the names SQLite puts beside it */
+	int fd, rc = -1;
+
+	if (store_sqlite_orphaned(path) ||
+	    store_sqlite_name(tmp, sizeof(tmp), path, ".new-XXXXXX") < 0)
+		return -1;
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		log_msg("cannot create database %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* SQLite opens it by name.  Closing any descriptor of a file drops
+	 * the process's POSIX locks on it, SQLite's too: close ours first. */
+	close(fd);
+	if (store_sqlite_build(tmp) == 0) {
+		if (link(tmp, path) == 0) {
+			rc = 0;
+			store_sqlite_sync_dir(path);
+		} else if (errno == EEXIST)
+			rc = 0;
+		else
+			log_msg("cannot create database %s: %s", path, strerror(errno));
+	}
+	store_sqlite_remove(tmp);
+	return rc;
+}
+
+static void store_sqlite_close(struct store *st);
+
+static struct store *
+store_sqlite_open(const char *path)
+{
+	struct store_sqlite *sq = xcalloc(1, sizeof(*sq));
+	int rc, v;
+
+	sq->base.ops = &store_sqlite_ops;
+	if ((rc = store_sqlite_connect(path, &sq->db)) == 0) {
+		if (store_sqlite_create(path) < 0)
+			goto fail;
+		if ((rc = store_sqlite_connect(path, &sq->db)) == 0)
+			log_msg("cannot open database %s: it was made, then removed", path);
+	}
+	if (rc != 1)
+		goto fail;
+	if (store_sqlite_version(sq->db, &v) < 0 || !store_sqlite_known(v))
+		goto fail;
+	if (v < STORE_VERSION && store_sqlite_migrate(sq->db) < 0)
+		goto fail;
+	/* Safe in WAL mode: a power cut may lose the last commit, never corrupt. */
+	if (sqlite3_exec(sq->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+		store_sqlite_log(sq->db, "cannot set up database");
+		goto fail;
+	}
+	return &sq->base;
+fail:
+	store_sqlite_close(&sq->base);
+	return NULL;
+}
+
+static void
+store_sqlite_close(struct store *st)
+{
+	struct store_sqlite *sq = store_sqlite_of(st);
+	size_t i;
+
+	for (i = 0; i < STMT__MAX; i++)
+		sqlite3_finalize(sq->stmt[i]);
+	sqlite3_close(sq->db);
+	free(sq);
+}
+
+/* ---- statements -------------------------------------------------------- */
+
+/* The statement, prepared on first use and reset for the next.  NULL
+ * after logging if it cannot be prepared. */
+static sqlite3_stmt *
+store_sqlite_stmt(struct store *st, enum store_stmt which)
+{
+	struct store_sqlite *sq = store_sqlite_of(st);
+	sqlite3_stmt *s = sq->stmt[which];
+
+	if (s != NULL) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return s;
+	}
+	if (sqlite3_prepare_v2(sq->db, store_sqlite_sql[which], -1, &s, NULL) != SQLITE_OK) {
+		store_sqlite_log(sq->db, "cannot prepare statement");
+		return NULL;
+	}
+	sq->stmt[which] = s;
+	return s;
+}
+
+/* Step s, which returns one row (want SQLITE_ROW) or none (SQLITE_DONE).
+ * Returns 0, or -1 after logging and resetting s. */
+static int
+store_sqlite_step(struct store *st, sqlite3_stmt *s, int want)
+{
+	if (sqlite3_step(s) != want) {
+		store_sqlite_log(store_sqlite_of(st)->db, "database error");
+		sqlite3_reset(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Run a statement that returns no rows.  Returns 0 or -1 (logged). */
+static int
+store_sqlite_done(struct store *st, sqlite3_stmt *s)
+{
+	if (store_sqlite_step(st, s, SQLITE_DONE) < 0)
+		return -1;
+	sqlite3_reset(s);
+	return 0;
+}
+
+static int
+store_sqlite_simple(struct store *st, enum store_stmt which)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, which);
+
+	return s == NULL ? -1 : store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_begin(struct store *st)
+{
+	return store_sqlite_simple(st, STMT_BEGIN);
+}
+
+static int
+store_sqlite_commit(struct store *st)
+{
+	return store_sqlite_simple(st, STMT_COMMIT);
+}
+
+static void
+store_sqlite_rollback(struct store *st)
+{
+	if (sqlite3_get_autocommit(store_sqlite_of(st)->db) == 0)
+		store_sqlite_simple(st, STMT_ROLLBACK);
+}
+
+/* Run a purge statement for rows older than before. */
+static int
+store_sqlite_purge_one(struct store *st, enum store_stmt which, time_t before)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, which);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)before);
+	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_purge(struct store *st, const struct store_cutoffs *before)
+{
+	if (store_sqlite_purge_one(st, STMT_PURGE, before->verification) < 0 ||
+	    store_sqlite_purge_one(st, STMT_PURGE_SENDS, before->send) < 0 ||
+	    store_sqlite_purge_one(st, STMT_PURGE_FAILURES, before->failure) < 0 ||
+	    store_sqlite_purge_one(st, STMT_PURGE_ASSERTIONS, before->assertion) < 0)
+		return -1;
+	return 0;
+}
+
+/* Column i as text, "" for NULL. */
+static const char *
+store_sqlite_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t != NULL ? (const char *)t : "";
+}
+
+static int
+store_sqlite_get(struct store *st, const char *id, struct verification *v)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_GET);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(s);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		store_sqlite_log(store_sqlite_of(st)->db, "database error");
+		sqlite3_reset(s);
+		return -1;
+	}
+	snprintf(v->id, sizeof(v->id), "%s", id);
+	snprintf(v->phone, sizeof(v->phone), "%s", store_sqlite_text(s, 0));
+	if (sqlite3_column_bytes(s, 1) == OTP_MAC_LEN)
+		memcpy(v->mac, sqlite3_column_blob(s, 1), OTP_MAC_LEN);
+	v->created = (time_t)sqlite3_column_int64(s, 2);
+	v->expires = (time_t)sqlite3_column_int64(s, 3);
+	v->attempts = sqlite3_column_int(s, 4);
+	v->status = store_status_parse((const char *)sqlite3_column_text(s, 5));
+	snprintf(v->message_id, sizeof(v->message_id), "%s", store_sqlite_text(s, 6));
+	snprintf(v->return_to, sizeof(v->return_to), "%s", store_sqlite_text(s, 7));
+	sqlite3_reset(s);
+	return 1;
+}
+
+static int
+store_sqlite_put(struct store *st, const struct verification *v)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_PUT);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, v->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, v->phone, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, v->mac, OTP_MAC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)v->created);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)v->expires);
+	sqlite3_bind_int(s, 6, v->attempts);
+	sqlite3_bind_text(s, 7, store_status_name(v->status), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, v->message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, v->return_to, -1, SQLITE_STATIC);
+	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_set_message_id(struct store *st, const char *id, const char *message_id)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_SET_MESSAGE_ID);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, message_id, -1, SQLITE_STATIC);
+	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN])
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_FAIL);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, mac, OTP_MAC_LEN, SQLITE_STATIC);
+	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_count(struct store *st, enum store_scope scope, const char *key, time_t since,
+		   struct store_count *out)
+{
+	static const enum store_stmt which[] = {
+	    [SCOPE_PHONE] = STMT_COUNT_PHONE,       [SCOPE_CLIENT] = STMT_COUNT_CLIENT,
+	    [SCOPE_COUNTRY] = STMT_COUNT_COUNTRY,   [SCOPE_ALL] = STMT_COUNT_ALL,
+	    [SCOPE_FAILURES] = STMT_COUNT_FAILURES,
+	};
+	sqlite3_stmt *s = store_sqlite_stmt(st, which[scope]);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
+	if (key != NULL)
+		sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	if (store_sqlite_step(st, s, SQLITE_ROW) < 0)
+		return -1;
+	out->n = sqlite3_column_int64(s, 0);
+	out->oldest = (time_t)sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	return 0;
+}
+
+static int
+store_sqlite_phone_attempts(struct store *st, const char *phone, time_t now, int *n,
+			    time_t *expires)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_PHONE_ATTEMPTS);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	if (store_sqlite_step(st, s, SQLITE_ROW) < 0)
+		return -1;
+	*n = sqlite3_column_int(s, 0);
+	*expires = (time_t)sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	return 0;
+}
+
+static int
+store_sqlite_add_send(struct store *st, time_t now, const char *phone, const char *client,
+		      const char *country)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_ADD_SEND);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_text(s, 2, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, client, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, country, -1, SQLITE_STATIC);
+	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_add_failure(struct store *st, time_t now, const char *phone)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_ADD_FAILURE);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_text(s, 2, phone, -1, SQLITE_STATIC);
+	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_mark_assertion(struct store *st, const char *vid, time_t now)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_MARK_ASSERTION);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, vid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	if (store_sqlite_done(st, s) < 0)
+		return -1;
+	return sqlite3_changes(store_sqlite_of(st)->db) == 1 ? 1 : 0;
+}
+
+const struct store_ops store_sqlite_ops = {
+    .open = store_sqlite_open,
+    .close = store_sqlite_close,
+    .begin = store_sqlite_begin,
+    .commit = store_sqlite_commit,
+    .rollback = store_sqlite_rollback,
+    .purge = store_sqlite_purge,
+    .get = store_sqlite_get,
+    .put = store_sqlite_put,
+    .set_message_id = store_sqlite_set_message_id,
+    .fail = store_sqlite_fail,
+    .count = store_sqlite_count,
+    .phone_attempts = store_sqlite_phone_attempts,
+    .add_send = store_sqlite_add_send,
+    .add_failure = store_sqlite_add_failure,
+    .mark_assertion = store_sqlite_mark_assertion,
+};

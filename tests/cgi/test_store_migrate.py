@@ -1,0 +1,105 @@
+"""Schema versions (issue 8): a file made by the programs of version 1 is
+upgraded by the first program that opens it and its pending code still
+verifies; an upgraded file has the very schema of a new one; a file of a
+newer version than the programs is refused with one log line, a 503, and
+is left byte for byte as it was."""
+
+import os
+import time
+import unittest
+
+import store_db
+from harness import CGITestCase
+
+PHONE = '+12025550143'
+SECRET = 'migrate-secret-0123456789abcdef'
+VID = '0123456789abcdef0123456789abcdef'
+CODE = '4A7F'   # TOKEN_LENGTH 4 in the tutorial's file, upper-case hex
+
+
+class UpgradeTest(CGITestCase):
+    site_keys = {'SECRET_KEY': SECRET}
+
+    def v1_site(self, wal=True):
+        """The site's file as the programs of version 1 left it, with a
+        pending code CODE for verification VID."""
+        path = self.site.db_path
+        store_db.make_v1(path, wal=wal)
+        store_db.add_pending(path, VID, PHONE, store_db.code_mac(SECRET, VID, CODE),
+                             int(time.time()))
+        self.assertEqual(store_db.pragma(path, 'user_version'), 1)
+        return path
+
+    def test_v1_file_upgraded_and_its_code_verifies(self):
+        path = self.v1_site()
+        before = store_db.rows(path)
+        r = self.site.verify(CODE, vid=VID)
+        self.assertStatus(r, 200, 'success')
+        self.assertIn('database schema upgraded from version 1 to 2', r.stderr, r.describe())
+        self.assertEqual(store_db.pragma(path, 'user_version'), 2)
+        self.assertIn(('index', 'verification_message_id', 'verification',
+                       'CREATE INDEX verification_message_id ON verification(message_id)'),
+                      store_db.schema(path))
+        after = store_db.rows(path)
+        self.assertEqual(after['send'], before['send'])
+        self.assertEqual([row[0] for row in after['verification']], [VID])
+        # Used up, as any code is; the next program has nothing to upgrade.
+        again = self.site.verify(CODE, vid=VID)
+        self.assertStatus(again, 410)
+        self.assertNotIn('upgraded', again.stderr)
+        # And a new code works on the upgraded file.
+        r, vid, code = self.start_flow('+12025550144', remote_addr='10.80.0.1')
+        self.assertStatus(self.site.verify(code, vid=vid), 200, 'success')
+
+    def test_v1_file_in_rollback_mode_ends_in_wal(self):
+        # The first requests' race of version 1 could leave a file with its
+        # schema but not in WAL mode.
+        path = self.v1_site(wal=False)
+        self.assertEqual(store_db.pragma(path, 'journal_mode'), 'delete')
+        self.assertStatus(self.site.verify(CODE, vid=VID), 200, 'success')
+        self.assertEqual(store_db.pragma(path, 'journal_mode'), 'wal')
+
+    def test_upgraded_schema_is_the_new_schema(self):
+        upgraded = self.v1_site()
+        self.assertStatus(self.site.verify(CODE, vid=VID), 200, 'success')
+        fresh_site = self.make_site(self.site_keys)
+        self.start_flow(PHONE, site=fresh_site)
+        fresh = fresh_site.db_path
+        self.assertEqual(store_db.schema(upgraded), store_db.schema(fresh))
+        for p in ('user_version', 'journal_mode'):
+            self.assertEqual(store_db.pragma(upgraded, p), store_db.pragma(fresh, p), p)
+        # sql/schema.sql is that schema too, as a test file of it shows.
+        made = self.site.dir / 'from-schema.sql.db'
+        store_db.make_db(made, store_db.SCHEMA.read_text())
+        self.assertEqual(store_db.schema(made), store_db.schema(fresh))
+        self.assertEqual(store_db.pragma(made, 'user_version'), 2)
+
+
+class NewerFileTest(CGITestCase):
+    def test_newer_version_refused_untouched(self):
+        for wal in (True, False):
+            with self.subTest(wal=wal):
+                site = self.make_site()
+                path = site.db_path
+                store_db.make_db(path, store_db.SCHEMA.read_text(), 9, wal=wal)
+                self.assertEqual(store_db.pragma(path, 'user_version'), 9)
+                raw = path.read_bytes()
+                names = sorted(os.listdir(site.dir))
+                r = site.request(PHONE)
+                self.assertStatus(r, 503, 'error')
+                self.assertEqual(self.fake.messages, [], 'sent with a database refused')
+                lines = [ln for ln in r.stderr.splitlines() if 'database' in ln]
+                self.assertEqual(lines, ['request.cgi: database schema version 9 is newer '
+                                         'than this program (2): upgrade the programs'],
+                                 r.describe())
+                self.assertNotIn(str(site.dir), r.text)
+                v = site.verify(CODE, vid=VID)
+                self.assertStatus(v, 503, 'error')
+                self.assertEqual(len([ln for ln in v.stderr.splitlines()
+                                      if 'database' in ln]), 1, v.describe())
+                self.assertEqual(path.read_bytes(), raw, 'the file was changed')
+                self.assertEqual(sorted(os.listdir(site.dir)), names)
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -1,0 +1,50 @@
+-- The database of request.cgi and verify.cgi.  Compiled into both programs
+-- (lib/schema.h is made from this file) and run once, when the file is new;
+-- PRAGMA user_version then records the schema version.
+
+-- One row per verification: a visitor asking to prove a phone number.
+-- The code itself is never stored: mac is HMAC-SHA256(SECRET_KEY, id ":" code).
+CREATE TABLE verification (
+	id         TEXT PRIMARY KEY NOT NULL,	-- 128 random bits, hex; the visitor's handle
+	phone      TEXT NOT NULL,		-- E.164
+	mac        BLOB NOT NULL,
+	created    INTEGER NOT NULL,		-- Unix seconds
+	expires    INTEGER NOT NULL,		-- Unix seconds; the code is dead from then on
+	attempts   INTEGER NOT NULL DEFAULT 0,	-- wrong tries so far
+	status     TEXT NOT NULL CHECK (status IN ('pending', 'used', 'locked', 'failed')),
+	message_id TEXT NOT NULL DEFAULT '',	-- the provider's id for the SMS
+	return_to  TEXT NOT NULL DEFAULT ''	-- where the site wants the visitor back
+);
+CREATE INDEX verification_expires ON verification (expires);
+CREATE INDEX verification_phone ON verification (phone);
+
+-- One row per code sent (or tried), for the send limits: per phone, per
+-- client address (IPv6 per /64), per country code, per hour and per day.
+-- Rows older than a day are purged.
+CREATE TABLE send (
+	at      INTEGER NOT NULL,	-- Unix seconds
+	phone   TEXT NOT NULL,
+	client  TEXT NOT NULL,
+	country TEXT NOT NULL		-- the calling code the phone matched, or ''
+);
+CREATE INDEX send_at ON send (at);
+CREATE INDEX send_phone ON send (phone, at);
+CREATE INDEX send_client ON send (client, at);
+CREATE INDEX send_country ON send (country, at);
+
+-- One row per wrong code, for the per-phone limit on guesses.  Rows older
+-- than an hour are purged.
+CREATE TABLE failure (
+	at    INTEGER NOT NULL,
+	phone TEXT NOT NULL
+);
+CREATE INDEX failure_phone ON failure (phone, at);
+CREATE INDEX failure_at ON failure (at);			-- for the purge
+
+-- Assertions otp-assertion has accepted, so that each is accepted once.
+-- Rows older than a day (far past RESULT_MAX_AGE) are purged.
+CREATE TABLE assertion_used (
+	vid TEXT PRIMARY KEY NOT NULL,
+	at  INTEGER NOT NULL
+);
+CREATE INDEX assertion_used_at ON assertion_used (at);	-- for the purge
