@@ -51,6 +51,7 @@
 #define OTP_PURGE_SENDS      OTP_DAY  /* sends, for the send limits */
 #define OTP_PURGE_FAILURES   OTP_HOUR /* wrong codes, for PHONE_FAILURE_LIMIT */
 #define OTP_PURGE_ASSERTIONS OTP_DAY  /* assertions seen by otp-assertion */
+#define OTP_PURGE_BATCH      500      /* most rows of a table one request purges */
 
 _Static_assert(OTP_PURGE_SENDS >= OTP_PHONE_WINDOW_MAX,
 	       "a purge drops sends PHONE_SEND_WINDOW counts");

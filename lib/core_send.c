@@ -142,10 +142,8 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 		return;
 	}
 	limit_client_key(in->client, client, sizeof(client));
-	if ((st = core_store(c)) == NULL) {
-		log_msg("no code sent to %s: cannot open the database", r->masked);
-		return;
-	}
+	if ((st = core_store(c)) == NULL)
+		return; /* logged by the store */
 	memset(code, 0, sizeof(code));
 	rc = code_random(code, cfg->token_length, cfg->alphabet) < 0
 		 ? -1

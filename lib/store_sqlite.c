@@ -37,6 +37,7 @@
  */
 static const char *const store_sqlite_steps[] = {
     [2] = store_migrate_2,
+    [3] = store_migrate_3,
 };
 
 #define STORE_VERSION ((int)(sizeof(store_sqlite_steps) / sizeof(store_sqlite_steps[0])) - 1)
@@ -79,27 +80,34 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
 		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
 		 "ON CONFLICT (id) DO UPDATE SET phone = ?2, mac = ?3, created = ?4, "
 		 "expires = ?5, attempts = ?6, status = ?7, message_id = ?8, return_to = ?9",
-    [STMT_PURGE] = "DELETE FROM verification WHERE expires < ?1",
+    /* Purges in batches: a request never deletes more than OTP_PURGE_BATCH rows of each. */
+    [STMT_PURGE] = "DELETE FROM verification WHERE id IN "
+		   "(SELECT id FROM verification WHERE expires < ?1 LIMIT ?2)",
     [STMT_SET_MESSAGE_ID] = "UPDATE verification SET message_id = ?2 WHERE id = ?1",
     [STMT_FAIL] = "UPDATE verification SET status = 'failed' "
 		  "WHERE id = ?1 AND mac = ?2 AND status = 'pending'",
-    [STMT_PURGE_SENDS] = "DELETE FROM send WHERE at < ?1",
-    [STMT_PURGE_FAILURES] = "DELETE FROM failure WHERE at < ?1",
+    [STMT_PURGE_SENDS] = "DELETE FROM send WHERE rowid IN "
+			 "(SELECT rowid FROM send WHERE at < ?1 ORDER BY at LIMIT ?2)",
+    [STMT_PURGE_FAILURES] = "DELETE FROM failure WHERE rowid IN "
+			    "(SELECT rowid FROM failure WHERE at < ?1 ORDER BY at LIMIT ?2)",
     [STMT_COUNT_PHONE] = "SELECT count(*), min(at) FROM send WHERE phone = ?2 AND at > ?1",
     [STMT_PHONE_ATTEMPTS] = "SELECT max(attempts), max(expires) FROM verification "
 			    "WHERE phone = ?1 AND status != 'used' AND expires > ?2",
     [STMT_COUNT_CLIENT] = "SELECT count(*), min(at) FROM send "
 			  "WHERE client = ?2 AND at > ?1",
-    [STMT_COUNT_COUNTRY] = "SELECT count(*), min(at) FROM send "
-			   "WHERE country = ?2 AND at > ?1",
-    [STMT_COUNT_ALL] = "SELECT count(*), min(at) FROM send WHERE at > ?1",
+    /* Whole minutes: the minute of ?1 is left out, the current one counted. */
+    [STMT_COUNT_COUNTRY] = "SELECT coalesce(sum(n), 0), min(minute) * 60 FROM send_minute "
+			   "WHERE scope = ?2 AND minute > ?1 / 60",
+    [STMT_COUNT_ALL] = "SELECT coalesce(sum(n), 0), min(minute) * 60 FROM send_minute "
+		       "WHERE scope = '*' AND minute > ?1 / 60",
     [STMT_ADD_SEND] = "INSERT INTO send (at, phone, client, country) VALUES (?1, ?2, ?3, ?4)",
     [STMT_COUNT_FAILURES] = "SELECT count(*), min(at) FROM failure "
 			    "WHERE phone = ?2 AND at > ?1",
     [STMT_ADD_FAILURE] = "INSERT INTO failure (at, phone) VALUES (?1, ?2)",
     [STMT_MARK_ASSERTION] = "INSERT INTO assertion_used (vid, at) VALUES (?1, ?2) "
 			    "ON CONFLICT (vid) DO NOTHING",
-    [STMT_PURGE_ASSERTIONS] = "DELETE FROM assertion_used WHERE at < ?1",
+    [STMT_PURGE_ASSERTIONS] = "DELETE FROM assertion_used WHERE vid IN "
+			      "(SELECT vid FROM assertion_used WHERE at < ?1 ORDER BY at LIMIT ?2)",
 };
 
 /* The handle: the front's part first, so that a struct store * is one. */
@@ -555,6 +563,7 @@ store_sqlite_purge_one(struct store *st, enum store_stmt which, time_t before)
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)before);
+	sqlite3_bind_int(s, 2, OTP_PURGE_BATCH);
 	return store_sqlite_done(st, s);
 }
 

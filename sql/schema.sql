@@ -35,7 +35,36 @@ CREATE TABLE send (
 CREATE INDEX send_at ON send (at);
 CREATE INDEX send_phone ON send (phone, at);
 CREATE INDEX send_client ON send (client, at);
-CREATE INDEX send_country ON send (country, at);
+
+-- Sends counted per minute, for the limits that count every send of a window
+-- (all sends per hour and per day, a country's per hour): such a count reads
+-- at most a day's minutes (1,440 rows) whatever the volume, where counting
+-- `send` read every row of the window.  Kept by the triggers below in the
+-- transaction that changes `send`, so the two never disagree.
+CREATE TABLE send_minute (
+	scope  TEXT NOT NULL,		-- '*' for all sends, else the calling code ('+44')
+	minute INTEGER NOT NULL,	-- Unix seconds / 60
+	n      INTEGER NOT NULL,
+	PRIMARY KEY (scope, minute)
+) WITHOUT ROWID;
+CREATE TRIGGER send_counted AFTER INSERT ON send BEGIN
+	INSERT INTO send_minute (scope, minute, n) SELECT '*', NEW.at / 60, 1 WHERE 1
+		ON CONFLICT (scope, minute) DO UPDATE SET n = n + 1;
+	INSERT INTO send_minute (scope, minute, n) SELECT NEW.country, NEW.at / 60, 1
+		WHERE NEW.country != '' ON CONFLICT (scope, minute) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER send_uncounted AFTER DELETE ON send BEGIN
+	UPDATE send_minute SET n = n - 1 WHERE scope IN ('*', OLD.country) AND minute = OLD.at / 60;
+	DELETE FROM send_minute WHERE scope IN ('*', OLD.country) AND minute = OLD.at / 60 AND n <= 0;
+END;
+CREATE TRIGGER send_recounted AFTER UPDATE OF at, country ON send BEGIN
+	UPDATE send_minute SET n = n - 1 WHERE scope IN ('*', OLD.country) AND minute = OLD.at / 60;
+	DELETE FROM send_minute WHERE scope IN ('*', OLD.country) AND minute = OLD.at / 60 AND n <= 0;
+	INSERT INTO send_minute (scope, minute, n) SELECT '*', NEW.at / 60, 1 WHERE 1
+		ON CONFLICT (scope, minute) DO UPDATE SET n = n + 1;
+	INSERT INTO send_minute (scope, minute, n) SELECT NEW.country, NEW.at / 60, 1
+		WHERE NEW.country != '' ON CONFLICT (scope, minute) DO UPDATE SET n = n + 1;
+END;
 
 -- One row per wrong code, for the per-phone limit on guesses.  Rows older
 -- than an hour are purged.
@@ -54,5 +83,5 @@ CREATE TABLE assertion_used (
 );
 CREATE INDEX assertion_used_at ON assertion_used (at);	-- for the purge
 
--- The version of this schema; the step to it is sql/migrate-2.sql.
-PRAGMA user_version = 2;
+-- The version of this schema; the step to it is sql/migrate-3.sql.
+PRAGMA user_version = 3;

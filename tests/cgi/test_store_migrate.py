@@ -5,6 +5,7 @@ newer version than the programs is refused with one log line, a 503, and
 is left byte for byte as it was."""
 
 import os
+import sqlite3
 import time
 import unittest
 
@@ -35,8 +36,8 @@ class UpgradeTest(CGITestCase):
         before = store_db.rows(path)
         r = self.site.verify(CODE, vid=VID)
         self.assertStatus(r, 200, 'success')
-        self.assertIn('database schema upgraded from version 1 to 2', r.stderr, r.describe())
-        self.assertEqual(store_db.pragma(path, 'user_version'), 2)
+        self.assertIn('database schema upgraded from version 1 to 3', r.stderr, r.describe())
+        self.assertEqual(store_db.pragma(path, 'user_version'), 3)
         self.assertIn(('index', 'verification_message_id', 'verification',
                        'CREATE INDEX verification_message_id ON verification(message_id)'),
                       store_db.schema(path))
@@ -50,6 +51,31 @@ class UpgradeTest(CGITestCase):
         # And a new code works on the upgraded file.
         r, vid, code = self.start_flow('+12025550144', remote_addr='10.80.0.1')
         self.assertStatus(self.site.verify(code, vid=vid), 200, 'success')
+
+    def test_v1_sends_still_count_after_the_upgrade(self):
+        # Version 3 counts the hourly and daily caps from send_minute: the
+        # upgrade fills it from the sends the file already holds.
+        path = self.v1_site()
+        now = int(time.time())
+        con = sqlite3.connect(str(path))
+        con.executemany("INSERT INTO send (at, phone, client, country) VALUES (?, ?, ?, '+1')",
+                        [(now - 60 * i, '+1303555%04d' % i, '10.81.0.%d' % i) for i in range(5)])
+        con.commit()
+        con.close()
+        site = self.make_site(dict(self.site_keys, HOURLY_SEND_LIMIT=5, RESEND_AFTER=0),
+                              db_path=path)
+        r = site.request('+12025550145', remote_addr='10.82.0.1')
+        self.assertStatus(r, 429)
+        self.assertIn('limit=HOURLY_SEND_LIMIT', r.stderr, r.describe())
+        self.assertEqual(store_db.pragma(path, 'user_version'), 3)
+        con = sqlite3.connect(str(path))
+        minutes = con.execute("SELECT sum(n) FROM send_minute WHERE scope = '*'").fetchone()[0]
+        country = con.execute("SELECT sum(n) FROM send_minute WHERE scope = '+1'").fetchone()[0]
+        sends = con.execute("SELECT count(*) FROM send").fetchone()[0]
+        plus1 = con.execute("SELECT count(*) FROM send WHERE country = '+1'").fetchone()[0]
+        con.close()
+        self.assertGreaterEqual(sends, 5)
+        self.assertEqual((minutes, country), (sends, plus1))
 
     def test_v1_file_in_rollback_mode_ends_in_wal(self):
         # The first requests' race of version 1 could leave a file with its
@@ -72,7 +98,7 @@ class UpgradeTest(CGITestCase):
         made = self.site.dir / 'from-schema.sql.db'
         store_db.make_db(made, store_db.SCHEMA.read_text())
         self.assertEqual(store_db.schema(made), store_db.schema(fresh))
-        self.assertEqual(store_db.pragma(made, 'user_version'), 2)
+        self.assertEqual(store_db.pragma(made, 'user_version'), 3)
 
 
 class NewerFileTest(CGITestCase):
@@ -90,7 +116,7 @@ class NewerFileTest(CGITestCase):
                 self.assertEqual(self.fake.messages, [], 'sent with a database refused')
                 lines = [ln for ln in r.stderr.splitlines() if 'database' in ln]
                 self.assertEqual(lines, ['request.cgi: database schema version 9 is newer '
-                                         'than this program (2): upgrade the programs'],
+                                         'than this program (3): upgrade the programs'],
                                  r.describe())
                 self.assertNotIn(str(site.dir), r.text)
                 v = site.verify(CODE, vid=VID)

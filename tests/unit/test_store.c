@@ -1,6 +1,6 @@
 /*
  * Proves the store (its SQLite engine) on real files: the first open
- * creates the schema (user_version 2, WAL, mode 0600, no file left
+ * creates the schema (user_version 3, WAL, mode 0600, no file left
  * beside it), a version-1 file is upgraded and keeps its rows, a file
  * without a schema, a stale -wal without its database and a dangling
  * symbolic link are refused untouched, rows round-trip field by field, a put with the
@@ -139,7 +139,7 @@ test_schema(void **state)
 	char out[64];
 
 	query(f->path, "PRAGMA user_version", out, sizeof(out));
-	assert_string_equal(out, "2");
+	assert_string_equal(out, "3");
 	query(f->path, "PRAGMA journal_mode", out, sizeof(out));
 	assert_string_equal(out, "wal");
 	query(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'verification'", out,
@@ -159,7 +159,7 @@ test_schema(void **state)
 	f->st = store_open(f->path);
 	assert_non_null(f->st);
 	query(f->path, "PRAGMA user_version", out, sizeof(out));
-	assert_string_equal(out, "2");
+	assert_string_equal(out, "3");
 	/* Closed, nothing is left beside it. */
 	store_close(f->st);
 	f->st = NULL;
@@ -209,10 +209,10 @@ test_upgrade_from_v1(void **state)
 	st = store_open(path);
 	log = unit_cap_end();
 	assert_non_null(st);
-	assert_non_null(strstr(log, "upgraded from version 1 to 2"));
+	assert_non_null(strstr(log, "upgraded from version 1 to 3"));
 	free(log);
 	query(path, "PRAGMA user_version", out, sizeof(out));
-	assert_string_equal(out, "2");
+	assert_string_equal(out, "3");
 	query(path, "PRAGMA journal_mode", out, sizeof(out));
 	assert_string_equal(out, "wal");
 	query(path,
@@ -499,7 +499,7 @@ test_open_fails(void **state)
 	    sqlite3_exec(db, "CREATE TABLE t (x); PRAGMA user_version = 7", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
-	assert_open_fails(path, "database schema version 7 is newer than this program (2)");
+	assert_open_fails(path, "database schema version 7 is newer than this program (3)");
 	/* A symbolic link is not followed, to a database or to nothing. */
 	snprintf(path, sizeof(path), "%s/link.db", f->dir);
 	assert_int_equal(symlink(f->path, path), 0);
@@ -664,7 +664,7 @@ test_concurrent_create(void **state)
 		snprintf(path, sizeof(path), "%s/%s", f->dir, name);
 		assert_int_equal(run_children(PROCS, child_open, path), 0);
 		query(path, "PRAGMA user_version", out, sizeof(out));
-		assert_string_equal(out, "2");
+		assert_string_equal(out, "3");
 		query(path, "PRAGMA journal_mode", out, sizeof(out));
 		assert_string_equal(out, "wal");
 		snprintf(name, sizeof(name), "new%d.db.new-", round);
