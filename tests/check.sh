@@ -1,11 +1,13 @@
 #!/bin/sh
 # Run every test suite and add up their closing lines ("N passed, N failed").
-# SUITES narrows it: unit, asan, linkage, cgi, cgi-asan, abuse, handover, web, browser,
-# fuzz.  cgi-asan is the contract suite against the programs built with ASan+UBSan.
+# SUITES narrows it: unit, asan, linkage, cgi, cgi-asan, cgi-fastcgi, abuse, handover,
+# web, browser, fuzz.  cgi-asan is the contract suite against the programs built with
+# ASan+UBSan; cgi-fastcgi the same suite with the programs as long-lived FastCGI
+# applications (tests/fcgi_client.py).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 PYTHON=${PYTHON:-/usr/bin/python3}
-SUITES=${SUITES:-"unit asan linkage cgi cgi-asan abuse handover web browser fuzz"}
+SUITES=${SUITES:-"unit asan linkage cgi cgi-asan cgi-fastcgi abuse handover web browser fuzz"}
 mkdir -p tests/out
 passed=0 failed=0 skipped=0 bad=""
 
@@ -93,6 +95,7 @@ for s in $SUITES; do
 	cgi) [ -d tests/cgi ] && tally cgi "$PYTHON" tests/pyrun.py tests/cgi ;;
 	cgi-asan) OTP_TEST_CGI_DIR=$PWD/build/asan/cgi-bin ASAN_OPTIONS=detect_leaks=1 \
 		tally cgi-asan "$PYTHON" tests/pyrun.py tests/cgi ;;
+	cgi-fastcgi) OTP_TEST_FASTCGI=1 tally cgi-fastcgi "$PYTHON" tests/pyrun.py tests/cgi ;;
 	abuse) [ -d tests/abuse ] && tally abuse "$PYTHON" tests/pyrun.py tests/abuse ;;
 	handover) [ -d tests/handover ] && tally handover "$PYTHON" tests/pyrun.py tests/handover ;;
 	web) [ -d tests/web ] && tally web "$PYTHON" tests/pyrun.py tests/web ;;

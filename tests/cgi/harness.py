@@ -283,6 +283,25 @@ def cgi_env(method='GET', *, body_len=None, content_type=None, query='', host='l
     return env
 
 
+FASTCGI = os.environ.get('OTP_TEST_FASTCGI') == '1'
+
+
+def _run_fastcgi(prog, env, stdin, timeout):
+    """As run_cgi(), through the FastCGI application of prog."""
+    import fcgi_client
+    app = fcgi_client.app_for(prog)
+    start = time.monotonic()
+    timed_out = False
+    try:
+        out, err, status = app.request(env, stdin, timeout)
+    except fcgi_client.Timeout:
+        out, err, status, timed_out = b'', b'', None, True
+    except (EOFError, OSError) as e:
+        out, err, status = b'', ('fastcgi: %s' % e).encode(), None
+    return Response(prog, env, len(stdin), out, err, status, time.monotonic() - start,
+                    timed_out, len(stdin), False)
+
+
 def run_cgi(prog, env, stdin=b'', timeout=DEFAULT_TIMEOUT, keep_stdin_open=None,
             stdin_file=False, user=None, preexec_fn=None):
     """Run prog with env and stdin; return a Response.
@@ -299,6 +318,11 @@ def run_cgi(prog, env, stdin=b'', timeout=DEFAULT_TIMEOUT, keep_stdin_open=None,
         stdin = stdin.encode()
     if stdin_file:
         return _run_cgi_file(prog, env, stdin, timeout)
+    # OTP_TEST_FASTCGI=1: the request goes to the program running as a
+    # FastCGI application, unless the test is about the process itself (a
+    # slow or broken stdin, another user, resource limits).
+    if FASTCGI and keep_stdin_open is None and user is None and preexec_fn is None:
+        return _run_fastcgi(prog, env, stdin, timeout)
     start = time.monotonic()
     extra = {}
     if user is not None:  # run as another user (the tests run as root: see test_read_only_dir)
