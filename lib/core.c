@@ -33,6 +33,9 @@ core_close(struct core *c)
 struct store *
 core_store(struct core *c)
 {
+	/* Kept from an earlier request: still the file at DB_PATH? */
+	if (c->st != NULL && store_stale(c->st))
+		core_close(c);
 	if (c->st == NULL)
 		c->st = store_open(c->cfg->db_path);
 	return c->st;

@@ -65,6 +65,12 @@ store_close(struct store *st)
 }
 
 int
+store_stale(struct store *st)
+{
+	return st->ops->stale(st);
+}
+
+int
 store_begin(struct store *st)
 {
 	return st->ops->begin(st);

@@ -44,6 +44,13 @@ struct verification {
 struct store *store_open(const char *path);
 void store_close(struct store *st);
 
+/*
+ * Whether the database open in st is no longer the one its path names
+ * (removed, replaced, cut shorter): a process that keeps st between
+ * requests (FastCGI) then opens the path afresh.  1 or 0.
+ */
+int store_stale(struct store *st);
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  begin and commit return 0 or -1. */
 int store_begin(struct store *st);
 int store_commit(struct store *st);

@@ -115,6 +115,10 @@ struct store_sqlite {
 	struct store base;
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT__MAX];
+	char *path; /* as opened, for store_sqlite_stale() */
+	dev_t dev;  /* the file opened */
+	ino_t ino;
+	off_t size; /* its size when last looked at: it never shrinks */
 };
 
 static struct store_sqlite *
@@ -439,6 +443,30 @@ store_sqlite_create(const char *path)
 
 static void store_sqlite_close(struct store *st);
 
+/*
+ * Whether the file at the path opened is no longer the one open: gone,
+ * replaced (another inode: a restore, a move) or cut shorter (a database
+ * file in WAL mode never shrinks without VACUUM, which nothing here runs).
+ * A FastCGI process asks before each request and opens the path afresh,
+ * as a CGI process would.  Records what it saw for the next time.
+ */
+static int
+store_sqlite_stale(struct store *st)
+{
+	struct store_sqlite *sq = store_sqlite_of(st);
+	struct stat sb;
+	int stale;
+
+	if (stat(sq->path, &sb) < 0)
+		return 1;
+	stale =
+	    sq->ino != 0 && (sb.st_dev != sq->dev || sb.st_ino != sq->ino || sb.st_size < sq->size);
+	sq->dev = sb.st_dev;
+	sq->ino = sb.st_ino;
+	sq->size = sb.st_size;
+	return stale;
+}
+
 static struct store *
 store_sqlite_open(const char *path)
 {
@@ -463,6 +491,8 @@ store_sqlite_open(const char *path)
 		store_sqlite_log(sq->db, "cannot set up database");
 		goto fail;
 	}
+	sq->path = xstrdup(path);
+	store_sqlite_stale(&sq->base);
 	return &sq->base;
 fail:
 	store_sqlite_close(&sq->base);
@@ -478,6 +508,7 @@ store_sqlite_close(struct store *st)
 	for (i = 0; i < STMT__MAX; i++)
 		sqlite3_finalize(sq->stmt[i]);
 	sqlite3_close(sq->db);
+	free(sq->path);
 	free(sq);
 }
 
@@ -518,12 +549,35 @@ store_sqlite_step(struct store *st, sqlite3_stmt *s, int want)
 }
 
 /* Run a statement that returns no rows.  Returns 0 or -1 (logged). */
+/*
+ * What was committed, into the database file at once, as the close of a
+ * CGI process would do it: a FastCGI process keeps its connection, and
+ * what only its -wal held would be lost to the file moved or copied
+ * meanwhile (SQLite will not write to a moved file, and drops the -wal
+ * when it closes).  A checkpoint that cannot run now (a reader in the
+ * way) is done by a later one.
+ */
+static void
+store_sqlite_checkpoint(struct store *st)
+{
+	sqlite3 *db = store_sqlite_of(st)->db;
+
+	if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
+		log_debug("database checkpoint deferred: %s", sqlite3_errmsg(db));
+}
+
 static int
 store_sqlite_done(struct store *st, sqlite3_stmt *s)
 {
+	int wrote;
+
 	if (store_sqlite_step(st, s, SQLITE_DONE) < 0)
 		return -1;
+	/* A write of its own, outside a transaction (the message id, say). */
+	wrote = !sqlite3_stmt_readonly(s) && sqlite3_get_autocommit(store_sqlite_of(st)->db);
 	sqlite3_reset(s);
+	if (wrote)
+		store_sqlite_checkpoint(st);
 	return 0;
 }
 
@@ -544,7 +598,10 @@ store_sqlite_begin(struct store *st)
 static int
 store_sqlite_commit(struct store *st)
 {
-	return store_sqlite_simple(st, STMT_COMMIT);
+	if (store_sqlite_simple(st, STMT_COMMIT) < 0)
+		return -1;
+	store_sqlite_checkpoint(st);
+	return 0;
 }
 
 static void
@@ -762,4 +819,5 @@ const struct store_ops store_sqlite_ops = {
     .add_send = store_sqlite_add_send,
     .add_failure = store_sqlite_add_failure,
     .mark_assertion = store_sqlite_mark_assertion,
+    .stale = store_sqlite_stale,
 };

@@ -321,7 +321,8 @@ def run_cgi(prog, env, stdin=b'', timeout=DEFAULT_TIMEOUT, keep_stdin_open=None,
     # OTP_TEST_FASTCGI=1: the request goes to the program running as a
     # FastCGI application, unless the test is about the process itself (a
     # slow or broken stdin, another user, resource limits).
-    if FASTCGI and keep_stdin_open is None and user is None and preexec_fn is None:
+    if FASTCGI and keep_stdin_open is None and user is None and preexec_fn is None and \
+            os.path.basename(str(prog)) in ('request.cgi', 'verify.cgi'):
         return _run_fastcgi(prog, env, stdin, timeout)
     start = time.monotonic()
     extra = {}

@@ -14,6 +14,7 @@ import sys
 import time
 import unittest
 
+import harness
 import store_db
 from harness import CGITestCase
 
@@ -108,13 +109,21 @@ class StoreFaultTest(CGITestCase):
         site, before = self.working_site(d / 'otp.db')
         new = self.make_site(db_path=d / 'new.db')
         how = self.make_unwritable(d)
-        # The file there cannot be opened (no -wal or -shm can be made beside it) ...
-        self.assert_clean_503(self.next_request(site))
+        if harness.FASTCGI:
+            # A FastCGI process has the file, its -wal and -shm open from the
+            # request before: it goes on serving from them, and loses nothing.
+            self.assertStatus(self.next_request(site), 200, 'verify')
+            before = store_db.rows(site.db_path)
+        else:
+            # The file there cannot be opened (no -wal or -shm can be made beside it) ...
+            self.assert_clean_503(self.next_request(site))
         # ... and none can be made.
         self.assert_clean_503(self.next_request(new))
         self.restore()
         self.assertFalse((d / 'new.db').exists(), how)
-        self.assertEqual([p for p in os.listdir(d) if p != 'otp.db'], [], how)
+        # (A FastCGI process keeps its -wal and -shm; CGI leaves none behind.)
+        left = {'otp.db-wal', 'otp.db-shm'} if harness.FASTCGI else set()
+        self.assertEqual({p for p in os.listdir(d) if p != 'otp.db'}, left, how)
         self.assert_recovers(site, before)
         self.assert_recovers(new, {t: set() for t in store_db.TABLES})
 
@@ -150,6 +159,8 @@ class StoreFaultTest(CGITestCase):
         self.assertEqual(shutil.disk_usage(d).free, 0)
         return filler
 
+    @unittest.skipIf(harness.FASTCGI, 'a FastCGI process writes into the -wal it has open, '
+                     'which a full disk does not stop; the CGI run of this suite covers it')
     def test_disk_full(self):
         d = self.site.dir / 'small'
         d.mkdir()
