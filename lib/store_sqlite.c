@@ -562,8 +562,11 @@ store_sqlite_checkpoint(struct store *st)
 {
 	sqlite3 *db = store_sqlite_of(st)->db;
 
-	if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
-		log_debug("database checkpoint deferred: %s", sqlite3_errmsg(db));
+	int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	/* Busy: another process is checkpointing right now, which is as good. */
+	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+		log_msg("cannot checkpoint database: %s", sqlite3_errmsg(db));
 }
 
 static int
