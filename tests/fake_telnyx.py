@@ -375,14 +375,102 @@ class FakeTelnyx:
             return True
 
 
+class FakeTelnyxProcess:
+    """The same fake in a process of its own, for tests that load the
+    machine: a burst of 50 CGI processes run from 50 threads of the test,
+    with CPU burners beside them, leaves a fake in the test's own process
+    waiting for the GIL for longer than the programs' 10-second timeout.
+    Mode 'ok' only; messages, wait_messages(), code_for() and messages_to()
+    as FakeTelnyx's (the child reports each message as a JSON line)."""
+
+    def __init__(self):
+        self._messages = []
+        self._cond = threading.Condition()
+        self._proc = None
+        self._reader = None
+        self.url = None
+        self.mode = 'ok'
+
+    def start(self):
+        import os
+        import subprocess
+        self._proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), '--json'],
+                                      stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                      text=True, start_new_session=True)
+        first = self._proc.stdout.readline()
+        m = re.search(r'listening on (http://\S+)', first)
+        if m is None:
+            self.stop()
+            raise RuntimeError('fake telnyx did not start: %r' % first)
+        self.url = m.group(1)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        return self
+
+    def _read(self):
+        for line in self._proc.stdout:
+            if line.startswith('{'):
+                with self._cond:
+                    self._messages.append(json.loads(line))
+                    self._cond.notify_all()
+            elif line.strip():
+                raise RuntimeError('fake telnyx wrote %r' % line)
+
+    def stop(self):
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(10)
+            except Exception:
+                self._proc.kill()
+                self._proc.wait(10)
+            self._proc = None
+        if self._reader is not None:
+            self._reader.join(5)
+            self._reader = None
+
+    @property
+    def messages(self):
+        with self._cond:
+            return list(self._messages)
+
+    def messages_to(self, phone):
+        return [m for m in self.messages if m.get('to') == phone]
+
+    def code_for(self, phone):
+        for m in reversed(self.messages):
+            if m.get('to') == phone:
+                return extract_code(m.get('text'))
+        return None
+
+    def wait_messages(self, n, timeout=10):
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self._messages) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            return True
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description='Fake Telnyx Messages API on 127.0.0.1')
     ap.add_argument('--port', type=int, default=0)
     ap.add_argument('--mode', default='ok')
     ap.add_argument('--verbose', action='store_true')
+    ap.add_argument('--json', action='store_true', help='each message as one JSON line')
     args = ap.parse_args(argv)
 
+    out_lock = threading.Lock()
+
     def show(m):
+        if args.json:
+            # One write per line, under a lock: handlers run in threads.
+            with out_lock:
+                sys.stdout.write(json.dumps(m, default=str) + '\n')
+                sys.stdout.flush()
+            return
         print('message: to=%r from=%r text=%r profile=%r auth=%r mode=%s'
               % (m['to'], m['from'], m['text'], m['messaging_profile_id'],
                  m['authorization'], m['mode']), flush=True)
