@@ -256,7 +256,48 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_PUT = do_DELETE = do_PATCH = _not_allowed
 
 
-class FakeTelnyx:
+class _Received:
+    """What a fake received: self._messages under self._cond."""
+
+    @property
+    def messages(self):
+        """A copy of the list of received messages (dicts), oldest first."""
+        with self._cond:
+            return list(self._messages)
+
+    def clear(self):
+        with self._cond:
+            self._messages.clear()
+
+    def messages_to(self, phone):
+        return [m for m in self.messages if m.get('to') == phone]
+
+    def code_for(self, phone):
+        """The code in the last text sent to phone, or None."""
+        for m in reversed(self.messages):
+            if m.get('to') == phone:
+                return extract_code(m.get('text'))
+        return None
+
+    def codes_for(self, phone):
+        """Every code sent to phone, oldest first."""
+        return [c for c in (extract_code(m.get('text')) for m in self.messages_to(phone))
+                if c]
+
+    def wait_messages(self, n, timeout=10):
+        """Wait (at most timeout seconds) until n messages were received.
+        Returns whether they were."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self._messages) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            return True
+
+
+class FakeTelnyx(_Received):
     """The fake server.  start() binds 127.0.0.1 on a free port."""
 
     def __init__(self, mode='ok', port=0, verbose=False, on_message=None):
@@ -337,45 +378,7 @@ class FakeTelnyx:
             'received_at': time.strftime('%Y-%m-%dT%H:%M:%S.000+00:00', time.gmtime()),
         }}
 
-    @property
-    def messages(self):
-        """A copy of the list of received messages (dicts), oldest first."""
-        with self._cond:
-            return list(self._messages)
-
-    def clear(self):
-        with self._cond:
-            self._messages.clear()
-
-    def messages_to(self, phone):
-        return [m for m in self.messages if m.get('to') == phone]
-
-    def code_for(self, phone):
-        """The code in the last text sent to phone, or None."""
-        for m in reversed(self.messages):
-            if m.get('to') == phone:
-                return extract_code(m.get('text'))
-        return None
-
-    def codes_for(self, phone):
-        """Every code sent to phone, oldest first."""
-        return [c for c in (extract_code(m.get('text')) for m in self.messages_to(phone))
-                if c]
-
-    def wait_messages(self, n, timeout=10):
-        """Wait (at most timeout seconds) until n messages were received.
-        Returns whether they were."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while len(self._messages) < n:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-            return True
-
-
-class FakeTelnyxProcess:
+class FakeTelnyxProcess(_Received):
     """The same fake in a process of its own, for tests that load the
     machine: a burst of 50 CGI processes run from 50 threads of the test,
     with CPU burners beside them, leaves a fake in the test's own process
@@ -428,30 +431,6 @@ class FakeTelnyxProcess:
         if self._reader is not None:
             self._reader.join(5)
             self._reader = None
-
-    @property
-    def messages(self):
-        with self._cond:
-            return list(self._messages)
-
-    def messages_to(self, phone):
-        return [m for m in self.messages if m.get('to') == phone]
-
-    def code_for(self, phone):
-        for m in reversed(self.messages):
-            if m.get('to') == phone:
-                return extract_code(m.get('text'))
-        return None
-
-    def wait_messages(self, n, timeout=10):
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while len(self._messages) < n:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-            return True
 
 
 def main(argv=None):
