@@ -173,8 +173,6 @@ core_check(struct core *c, const char *vid, const char *token, time_t now, struc
 	explicit_bzero(mac, sizeof(mac));
 	if (v.phone[0] != '\0')
 		core_result_of(r, &v);
-	else
-		snprintf(r->vid, sizeof(r->vid), "%s", vid);
 	switch (r->outcome) {
 	case OUTCOME_APPROVED:
 		snprintf(r->detail, sizeof(r->detail), "attempts=%d", v.attempts);

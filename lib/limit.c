@@ -75,9 +75,6 @@ limit_one(struct store *st, const struct limit *l, time_t now, struct limit_hit 
 	hit->budget = l->budget;
 	hit->guesses = l->guesses;
 	hit->retry_after = (long)(c.oldest + l->window - now);
-	/* Counts kept per minute name the minute's last second as the oldest. */
-	if (hit->retry_after > l->window)
-		hit->retry_after = l->window;
 	if (hit->retry_after < 1)
 		hit->retry_after = 1;
 	return 429;

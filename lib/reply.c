@@ -5,6 +5,7 @@
  * page (or JSON) from that row alone.  When the templates themselves
  * cannot be read, a fixed page says only that something went wrong.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,16 +454,9 @@ reply_wants_json(const char *accept)
 int
 reply_front(struct reply *rp, struct cgi_req *req, const struct config *cfg, FILE *in, FILE *out)
 {
-	static const struct {
-		int status;
-		enum outcome o;
-	} refusals[] = {
-	    {405, OUTCOME_METHOD},       {400, OUTCOME_MALFORMED},  {413, OUTCOME_TOO_LARGE},
-	    {414, OUTCOME_URI_TOO_LONG}, {415, OUTCOME_MEDIA_TYPE}, {403, OUTCOME_ORIGIN},
-	};
 	struct core_result r;
 	char origin[256], detail[512];
-	size_t i;
+	enum outcome o;
 	int status;
 
 	memset(rp, 0, sizeof(*rp));
@@ -479,12 +473,11 @@ reply_front(struct reply *rp, struct cgi_req *req, const struct config *cfg, FIL
 	log_set_debug(cfg->debug);
 	if ((status = cgi_check(req, cfg->site_origin)) == 0)
 		return 0;
-	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
-		if (refusals[i].status == status)
-			break;
-	if (i == sizeof(refusals) / sizeof(refusals[0]))
-		i = 1; /* cannot happen: cgi_check() answers only the statuses above */
-	core_result_init(&r, refusals[i].o);
+	/* The front line's row with cgi_check()'s status (405, 400, 413, 414, 415, 403). */
+	for (o = OUTCOME_METHOD; o < OUTCOME_ORIGIN && answers[o].status != status; o++)
+		;
+	assert(answers[o].status == status);
+	core_result_init(&r, o);
 	snprintf(detail, sizeof(detail), "status=%d method=%s origin=%s", status,
 		 req->method == CGI_GET    ? "GET"
 		 : req->method == CGI_POST ? "POST"

@@ -170,7 +170,9 @@ serve(const char *prog, serve_fn *handle)
 	if (FCGX_IsCGI())
 		serve_one(&sc, NULL, &core, handle, stdin, stdout);
 	else
-		rc = serve_fastcgi(&sc, initial != NULL ? xstrdup(initial) : NULL, &core, handle);
+		/* initial points into the process' own environment, which swapping environ keeps.
+		 */
+		rc = serve_fastcgi(&sc, initial, &core, handle);
 	core_close(&core);
 	if (sc.loaded) {
 		config_free(&sc.cfg);

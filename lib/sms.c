@@ -189,7 +189,7 @@ static int
 sms_curl_setup(CURL *c, const char *url, struct curl_slist *headers, const char *body,
 	       struct sms_buf *buf, long timeout_ms)
 {
-	/* config_check() allows http:// only to loopback. */
+	/* API_BASE_URL's validator allows http:// only to loopback. */
 	const char *protocols = strncmp(url, "https://", 8) == 0 ? "https" : "http";
 
 	if (curl.easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
