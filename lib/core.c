@@ -30,6 +30,13 @@ core_close(struct core *c)
 	c->st = NULL;
 }
 
+void
+core_idle(struct core *c)
+{
+	if (c->st != NULL)
+		store_idle(c->st);
+}
+
 struct store *
 core_store(struct core *c)
 {

@@ -97,6 +97,8 @@ struct core_start_in {
 void core_init(struct core *c, const struct config *cfg);
 /* Close the store; c may be used again (it reopens). */
 void core_close(struct core *c);
+/* Between two requests of a long-lived process: see store_idle(). */
+void core_idle(struct core *c);
 
 /*
  * Start a verification: the country and the limits, a new code stored

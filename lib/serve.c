@@ -145,6 +145,8 @@ serve_fastcgi(struct serve_config *sc, const char *initial_config, struct core *
 		environ = rq.envp;
 		stderr = err;
 		serve_one(sc, initial_config, core, handle, in, out);
+		/* Before the answer ends: whoever got it finds the file whole. */
+		core_idle(core);
 		stderr = saved_err;
 		environ = saved;
 		fclose(in);

@@ -70,6 +70,13 @@ store_stale(struct store *st)
 	return st->ops->stale(st);
 }
 
+void
+store_idle(struct store *st)
+{
+	if (st->ops->idle != NULL)
+		st->ops->idle(st);
+}
+
 int
 store_begin(struct store *st)
 {

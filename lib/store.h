@@ -51,6 +51,14 @@ void store_close(struct store *st);
  */
 int store_stale(struct store *st);
 
+/*
+ * Between two requests of a process that keeps st (FastCGI): make the
+ * database file whole, as the close that ends a CGI process does, so
+ * that the file alone (moved, copied) holds every commit.  A failure is
+ * logged; the next request does not depend on it.
+ */
+void store_idle(struct store *st);
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  begin and commit return 0 or -1. */
 int store_begin(struct store *st);
 int store_commit(struct store *st);

@@ -49,6 +49,7 @@ struct store_ops {
 	int (*add_failure)(struct store *st, time_t now, const char *phone);
 	int (*mark_assertion)(struct store *st, const char *vid, time_t now);
 	int (*stale)(struct store *st);
+	void (*idle)(struct store *st); /* may be NULL: nothing to do */
 };
 
 /* The front's part of every handle: an engine's handle starts with it. */

@@ -550,18 +550,18 @@ store_sqlite_step(struct store *st, sqlite3_stmt *s, int want)
 
 /* Run a statement that returns no rows.  Returns 0 or -1 (logged). */
 /*
- * What was committed, into the database file at once, as the close of a
- * CGI process would do it: a FastCGI process keeps its connection, and
- * what only its -wal held would be lost to the file moved or copied
- * meanwhile (SQLite will not write to a moved file, and drops the -wal
- * when it closes).  A checkpoint that cannot run now (a reader in the
- * way) is done by a later one.
+ * Everything committed, into the database file, as the close that ends a
+ * CGI process does it (the last connection to close checkpoints): a
+ * FastCGI process keeps its connection, and what only its -wal held
+ * would be lost to the file moved or copied meanwhile.  Not after each
+ * commit: a CGI process would pay three more fsyncs a request for
+ * nothing.  A checkpoint that cannot run now (a reader in the way) is
+ * done by a later one.
  */
 static void
-store_sqlite_checkpoint(struct store *st)
+store_sqlite_idle(struct store *st)
 {
 	sqlite3 *db = store_sqlite_of(st)->db;
-
 	int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 
 	/* Busy: another process is checkpointing right now, which is as good. */
@@ -572,15 +572,9 @@ store_sqlite_checkpoint(struct store *st)
 static int
 store_sqlite_done(struct store *st, sqlite3_stmt *s)
 {
-	int wrote;
-
 	if (store_sqlite_step(st, s, SQLITE_DONE) < 0)
 		return -1;
-	/* A write of its own, outside a transaction (the message id, say). */
-	wrote = !sqlite3_stmt_readonly(s) && sqlite3_get_autocommit(store_sqlite_of(st)->db);
 	sqlite3_reset(s);
-	if (wrote)
-		store_sqlite_checkpoint(st);
 	return 0;
 }
 
@@ -601,10 +595,7 @@ store_sqlite_begin(struct store *st)
 static int
 store_sqlite_commit(struct store *st)
 {
-	if (store_sqlite_simple(st, STMT_COMMIT) < 0)
-		return -1;
-	store_sqlite_checkpoint(st);
-	return 0;
+	return store_sqlite_simple(st, STMT_COMMIT);
 }
 
 static void
@@ -823,4 +814,5 @@ const struct store_ops store_sqlite_ops = {
     .add_failure = store_sqlite_add_failure,
     .mark_assertion = store_sqlite_mark_assertion,
     .stale = store_sqlite_stale,
+    .idle = store_sqlite_idle,
 };
