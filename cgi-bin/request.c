@@ -19,7 +19,7 @@
 #include "config.h"
 #include "core.h"
 #include "log.h"
-#include "phone.h"
+#include "number.h"
 #include "reply.h"
 #include "serve.h"
 
@@ -32,20 +32,40 @@ enum request_field {
 	FIELD__MAX
 };
 
-/* The phone, normalised to E.164 ("" stays "": no number given). */
+/* The phone as typed, short enough to be one; request_number() parses it. */
 static int
 request_phone_ok(char **v, const void *arg)
 {
-	const struct config *cfg = arg;
-	char e164[OTP_PHONE_MAX + 1];
+	(void)arg;
+	return strlen(*v) <= OTP_PHONE_TYPED_MAX;
+}
 
-	if ((*v)[0] == '\0')
-		return 1;
-	if (phone_normalize(*v, cfg->country_code, e164) < 0)
-		return 0;
-	free(*v);
-	*v = xstrdup(e164);
-	return 1;
+/*
+ * The typed number in *phone, parsed into *n and replaced by its E.164
+ * form.  Returns OUTCOME_READY or the refusal.  The first call loads
+ * libphonenumber: only requests that carry a number come here.
+ */
+static enum outcome
+request_number(const struct config *cfg, char **phone, struct phone_number *n)
+{
+	switch (number_parse(*phone, cfg->default_region, cfg->country_code, n)) {
+	case PHONE_OK:
+		free(*phone);
+		*phone = xstrdup(n->e164);
+		return OUTCOME_READY;
+	case PHONE_NOT_A_NUMBER:
+		return OUTCOME_INVALID_PHONE;
+	case PHONE_INVALID:
+		return OUTCOME_NO_SUCH_NUMBER;
+	case PHONE_BAD_REGION:
+		log_msg("%s: DEFAULT_REGION (or COUNTRY_CODE) names no region libphonenumber knows",
+			config_path());
+		return OUTCOME_MISCONFIGURED;
+	case PHONE_UNAVAILABLE: /* logged */
+		return OUTCOME_MISCONFIGURED;
+	default: /* PHONE_FAILED, logged: out of memory, say */
+		return OUTCOME_UNAVAILABLE_SEND;
+	}
 }
 
 /* A return_to the policy allows ("" is none). */
@@ -72,9 +92,11 @@ static const struct cgi_field request_fields[FIELD__MAX] = {
  * form shows again) and v.  Returns the refusal, or OUTCOME_READY.
  */
 static enum outcome
-request_door(struct reply *rp, const char *s, size_t len, int post, char **v)
+request_door(struct reply *rp, const char *s, size_t len, int post, char **v,
+	     struct phone_number *n)
 {
 	const struct config *cfg = rp->cfg;
+	enum outcome o;
 	size_t bad;
 
 	if (cgi_form(s, len, request_fields, FIELD__MAX, cfg, v, &bad) != 0) {
@@ -90,6 +112,9 @@ request_door(struct reply *rp, const char *s, size_t len, int post, char **v)
 		rp->typed = NULL;
 		return v[FIELD_PHONE_SIG] != NULL || post ? OUTCOME_MISSING_PHONE : OUTCOME_READY;
 	}
+	if ((o = request_number(cfg, &v[FIELD_PHONE], n)) != OUTCOME_READY)
+		return o;
+	rp->typed = v[FIELD_PHONE];
 	if (v[FIELD_PHONE_SIG] != NULL) {
 		if (cfg->signing_key == NULL ||
 		    !assertion_phone_sig_ok(cfg->signing_key, v[FIELD_PHONE], v[FIELD_PHONE_SIG])) {
@@ -109,22 +134,26 @@ request_handle(struct reply *rp, struct cgi_req *req, struct core *core)
 	char *v[FIELD__MAX] = {NULL}, vid[OTP_ID_LEN + 1];
 	struct core_start_in in;
 	struct core_result r;
+	struct phone_number n;
 	int post = req->method == CGI_POST;
 	size_t i;
 
+	memset(&n, 0, sizeof(n));
 	if (post)
-		core_result_init(&r, request_door(rp, req->body, req->body_len, 1, v));
+		core_result_init(&r, request_door(rp, req->body, req->body_len, 1, v, &n));
 	else
-		core_result_init(&r,
-				 request_door(rp, req->query,
-					      req->query != NULL ? strlen(req->query) : 0, 0, v));
+		core_result_init(&r, request_door(rp, req->query,
+						  req->query != NULL ? strlen(req->query) : 0, 0, v,
+						  &n));
 	if (post && r.outcome == OUTCOME_READY) {
 		in.phone = v[FIELD_PHONE];
+		in.type = n.type;
 		in.client = req->remote_addr;
 		in.vid = cgi_vid(req, v[FIELD_ID], vid) ? vid : NULL;
 		in.return_to = v[FIELD_RETURN_TO];
 		in.now = time(NULL);
 		core_start(core, &in, &r);
+		number_display(&n, r.shown, sizeof(r.shown));
 	}
 	reply_answer(rp, &r, NULL);
 	explicit_bzero(&r, sizeof(r));

@@ -14,14 +14,16 @@
 #define OTP_COOKIE_MAX 16384         /* longest Cookie header looked at */
 #define OTP_HOST_MAX   255           /* longest host of a URL or Host header (DNS: 253) */
 
-#define OTP_ID_BYTES  16                 /* verification id: 128 random bits */
-#define OTP_ID_LEN    (OTP_ID_BYTES * 2) /* ... as lower-case hex */
-#define OTP_CODE_MIN  4
-#define OTP_CODE_MAX  10
-#define OTP_TOKEN_MAX 32 /* longest token field accepted before 400 */
-#define OTP_PHONE_MAX 16 /* '+' and at most 15 digits */
-#define OTP_MAC_LEN   32 /* HMAC-SHA256 */
-#define OTP_MSGID_MAX 64 /* Telnyx message id (a UUID) */
+#define OTP_ID_BYTES        16                 /* verification id: 128 random bits */
+#define OTP_ID_LEN          (OTP_ID_BYTES * 2) /* ... as lower-case hex */
+#define OTP_CODE_MIN        4
+#define OTP_CODE_MAX        10
+#define OTP_TOKEN_MAX       32 /* longest token field accepted before 400 */
+#define OTP_PHONE_MAX       16 /* '+' and at most 15 digits */
+#define OTP_PHONE_TYPED_MAX 64 /* longest phone field (bytes): spaces, non-ASCII digits */
+#define OTP_PHONE_TEXT_MAX  32 /* a number as written: "+44 7911 123456" */
+#define OTP_MAC_LEN         32 /* HMAC-SHA256 */
+#define OTP_MSGID_MAX       64 /* Telnyx message id (a UUID) */
 
 #define OTP_CONFIG_MAX  (64 * 1024) /* largest config file */
 #define OTP_CONFIG_LINE 4096        /* longest config line */
@@ -53,6 +55,7 @@
 #define OTP_PURGE_ASSERTIONS OTP_DAY  /* assertions seen by otp-assertion */
 #define OTP_PURGE_BATCH      500      /* most rows of a table one request purges */
 
+#ifndef __cplusplus /* C++ (lib/phonenumber.cc) reads the sizes only */
 _Static_assert(OTP_PURGE_SENDS >= OTP_PHONE_WINDOW_MAX,
 	       "a purge drops sends PHONE_SEND_WINDOW counts");
 _Static_assert(OTP_PURGE_SENDS >= OTP_PHONE_DAY_WINDOW,
@@ -64,6 +67,7 @@ _Static_assert(OTP_PURGE_FAILURES >= OTP_FAILURE_WINDOW,
 	       "a purge drops wrong codes a limit counts");
 _Static_assert(OTP_PURGE_ASSERTIONS >= OTP_RESULT_AGE_MAX,
 	       "a purge forgets an assertion while it may still be replayed");
+#endif
 
 #define OTP_RETURN_MAX 512       /* longest return_to */
 #define OTP_COOKIE     "otp_vid" /* cookie carrying the verification id */

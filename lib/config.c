@@ -108,6 +108,8 @@ static int config_message_ok(char *s);
 static int config_domain_ok(char *s);
 static int config_return_list_ok(char *s);
 static int config_site_origin_ok(char *s);
+static int config_region_ok(char *s);
+static int config_line_types_ok(char *s);
 
 static const struct config_key config_keys[] = {
     STR("API_KEY", api_key, 0, ANY, NULL, NULL, NULL),
@@ -123,6 +125,12 @@ static const struct config_key config_keys[] = {
 	    "alphanumeric sender id"},
     STR("COUNTRY_CODE", country_code, 0, ANY, "+1", config_country_code_ok,
 	"must be + and 1 to 3 digits"),
+    STR("DEFAULT_REGION", default_region, 2, 2, NULL, config_region_ok,
+	"must be an ISO 3166 alpha-2 region such as GB"),
+    STR("ALLOWED_LINE_TYPES", allowed_line_types, 1, ANY, "mobile,fixed_line_or_mobile",
+	config_line_types_ok,
+	"must be a list of mobile, fixed_line_or_mobile, fixed_line, voip, toll_free, "
+	"premium_rate, shared_cost, personal_number, pager, uan, voicemail, unknown"),
     INT("TOKEN_LENGTH", token_length, OTP_CODE_MIN, OTP_CODE_MAX, "6"),
     BOOL("DEBUG", debug, "False"),
     CHOICE("TOKEN_ALPHABET", alphabet, config_alphabets, "hex"),
@@ -409,6 +417,60 @@ config_sender_ok(char *s)
 	return letters > 0;
 }
 
+/* DEFAULT_REGION: two letters, made upper case ("gb" is GB).  Whether
+ * libphonenumber knows the region is its to say, when a number is parsed. */
+static int
+config_region_ok(char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (s[i] >= 'a' && s[i] <= 'z')
+			s[i] = (char)(s[i] - 'a' + 'A');
+		if (s[i] < 'A' || s[i] > 'Z')
+			return 0;
+	}
+	return s[2] == '\0';
+}
+
+/* ALLOWED_LINE_TYPES: a list of line type names (config_line_types() reads it). */
+static int
+config_line_types_ok(char *s)
+{
+	const char *p = s, *item;
+	size_t n;
+	int any = 0;
+
+	while ((n = config_list_next(&p, &item)) > 0) {
+		if (phone_type_of(item, n) < 0)
+			return 0;
+		any = 1;
+	}
+	return any;
+}
+
+/*
+ * ALLOWED_LINE_TYPES into cfg->line_types, with a warning for the types
+ * that SMS pumping aims at: a text to them earns their owner money.
+ */
+static void
+config_line_types(struct config *cfg, const char *name)
+{
+	const char *p = cfg->allowed_line_types, *item;
+	size_t n;
+	int t;
+
+	cfg->line_types = 0;
+	while ((n = config_list_next(&p, &item)) > 0)
+		if ((t = phone_type_of(item, n)) >= 0)
+			cfg->line_types |= 1u << t;
+	if (cfg->line_types & (1u << PHONE_PREMIUM_RATE | 1u << PHONE_SHARED_COST))
+		log_msg("%s: WARNING: ALLOWED_LINE_TYPES lets codes go to premium_rate or "
+			"shared_cost numbers, the usual targets of SMS pumping: every code "
+			"sent there earns their owner money at your cost",
+			name);
+}
+
 /* COUNTRY_CODE: '+', then 1 to 3 digits, not 0 first. */
 static int
 config_country_code_ok(char *s)
@@ -650,6 +712,7 @@ config_check(struct config *cfg, const char *name)
 	/* ALLOWED_COUNTRY_CODES falls back to COUNTRY_CODE. */
 	if (config_countries(cfg, name) < 0)
 		return -1;
+	config_line_types(cfg, name);
 	/* Its validator took the list already: this cannot fail. */
 	if (return_to_parse(&cfg->return_to, cfg->return_to_allowed) < 0) {
 		log_msg("%s: invalid RETURN_TO_ALLOWED", name);

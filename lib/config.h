@@ -28,6 +28,7 @@ struct config {
 	char *api_key;
 	char *from_number;
 	char *country_code;
+	char *default_region; /* "GB": national numbers' region; NULL: COUNTRY_CODE's */
 	int token_length;
 	int debug;
 	enum config_alphabet alphabet;
@@ -54,6 +55,8 @@ struct config {
 	char *allowed_country_codes; /* "+1,+44", "*"; default COUNTRY_CODE */
 	char *country_hourly_limits; /* "+44:20,+1:100", or NULL */
 	char *webotp_domain;         /* adds "@domain #code" to the SMS */
+	char *allowed_line_types;    /* "mobile,fixed_line_or_mobile" */
+	unsigned line_types;         /* ... as bits (1u << enum phone_type) */
 	struct config_country {
 		char code[6]; /* "+44", "+1876" */
 		int hourly;   /* codes per hour to it; 0: no cap of its own */

@@ -36,7 +36,8 @@ enum outcome {
 	OUTCOME_BAD_PHONE_FORM,    /* request.cgi: the form could not be read */
 	OUTCOME_BAD_CODE_FORM,     /* verify.cgi: the form could not be read */
 	OUTCOME_MISSING_PHONE,     /* POST without a number */
-	OUTCOME_INVALID_PHONE,     /* not E.164 once normalised */
+	OUTCOME_INVALID_PHONE,     /* no phone number at all */
+	OUTCOME_NO_SUCH_NUMBER,    /* a number, but libphonenumber says none exists */
 	OUTCOME_BAD_SIGNATURE,     /* phone_sig does not sign phone */
 	OUTCOME_BAD_RETURN_TO,     /* return_to not allowed */
 	OUTCOME_NO_VERIFICATION,   /* verify.cgi without an id */
@@ -45,6 +46,7 @@ enum outcome {
 	/* start, and the phone form. */
 	OUTCOME_READY,            /* GET request.cgi: the phone form */
 	OUTCOME_COUNTRY,          /* the number's country is not allowed */
+	OUTCOME_LINE_TYPE,        /* its line type is not in ALLOWED_LINE_TYPES */
 	OUTCOME_SENT,             /* a code went out */
 	OUTCOME_LIMITED_SENDS,    /* a send limit: retry_after */
 	OUTCOME_LIMITED_GUESSES,  /* a wrong-code limit: retry_after */
@@ -67,7 +69,8 @@ struct core_result {
 	enum outcome outcome;
 	char vid[OTP_ID_LEN + 1];           /* the verification, or "" */
 	char phone[OTP_PHONE_MAX + 1];      /* E.164, or "": never shown as it is */
-	char masked[OTP_PHONE_MAX + 1];     /* for pages and logs, or "" */
+	char masked[OTP_PHONE_MAX + 1];     /* for logs (and pages without shown), or "" */
+	char shown[OTP_PHONE_TEXT_MAX];     /* for pages: as written there, masked, or "" */
 	char return_to[OTP_RETURN_MAX + 1]; /* approved: where the site wants the visitor */
 	char assertion[ASSERTION_MAX + 1];  /* approved with SIGNING_KEY: for the site */
 	long retry_after;                   /* limited: seconds */
@@ -88,6 +91,7 @@ struct core {
 /* What start needs, each checked at the door. */
 struct core_start_in {
 	const char *phone;     /* E.164 */
+	int type;              /* its enum phone_type */
 	const char *client;    /* remote address, as the server gave it, or NULL */
 	const char *vid;       /* the visitor's verification id, or NULL */
 	const char *return_to; /* allowed, or NULL (keep the verification's) */
@@ -104,7 +108,7 @@ void core_idle(struct core *c);
  * Start a verification: the country and the limits, a new code stored
  * as its HMAC in the visitor's pending verification for the same number
  * (its wrong tries carry over) or a new one, the SMS sent.  Fills r:
- * SENT, COUNTRY, LIMITED_*, PROVIDER, UNAVAILABLE_SEND.  The code never
+ * SENT, COUNTRY, LINE_TYPE, LIMITED_*, PROVIDER, UNAVAILABLE_SEND.  The code never
  * leaves this call.
  */
 void core_start(struct core *c, const struct core_start_in *in, struct core_result *r);

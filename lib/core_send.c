@@ -141,6 +141,12 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 		r->outcome = OUTCOME_COUNTRY;
 		return;
 	}
+	if (in->type < 0 || in->type >= PHONE_TYPE__MAX || !(cfg->line_types & (1u << in->type))) {
+		r->outcome = OUTCOME_LINE_TYPE;
+		snprintf(r->detail, sizeof(r->detail), "line_type=%s",
+			 phone_type_name(in->type) != NULL ? phone_type_name(in->type) : "-");
+		return;
+	}
 	limit_client_key(in->client, client, sizeof(client));
 	if ((st = core_store(c)) == NULL)
 		return; /* logged by the store */

@@ -1,6 +1,7 @@
 /*
- * Phone numbers: the tutorial's normalisation (drop spaces, '-', '.',
- * '(' and ')'), the country code in front, and a strict E.164 check.
+ * Phone numbers without libphonenumber (lib/number.c parses them): the
+ * E.164 check, the mask of logs, and the names of the line types, which
+ * the config and every program need without loading the library.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,31 +24,36 @@ phone_is_e164(const char *s)
 	return 1;
 }
 
-int
-phone_normalize(const char *in, const char *country_code, char out[OTP_PHONE_MAX + 1])
-{
-	char digits[OTP_PHONE_MAX + 1], buf[2 * OTP_PHONE_MAX + 2];
-	size_t n = 0;
-	const char *p;
+static const char *const phone_types[PHONE_TYPE__MAX] = {
+    [PHONE_FIXED_LINE] = "fixed_line",
+    [PHONE_MOBILE] = "mobile",
+    [PHONE_FIXED_LINE_OR_MOBILE] = "fixed_line_or_mobile",
+    [PHONE_TOLL_FREE] = "toll_free",
+    [PHONE_PREMIUM_RATE] = "premium_rate",
+    [PHONE_SHARED_COST] = "shared_cost",
+    [PHONE_VOIP] = "voip",
+    [PHONE_PERSONAL_NUMBER] = "personal_number",
+    [PHONE_PAGER] = "pager",
+    [PHONE_UAN] = "uan",
+    [PHONE_VOICEMAIL] = "voicemail",
+    [PHONE_UNKNOWN] = "unknown",
+};
 
-	out[0] = '\0';
-	if (in == NULL || country_code == NULL)
-		return -1;
-	/* Drop the punctuation first: " +44 20..." and "(+44) 20..." have a +. */
-	for (p = in; *p != '\0'; p++) {
-		if (strchr(" -.()", *p) != NULL)
-			continue;
-		if (n >= OTP_PHONE_MAX)
-			return -1;
-		digits[n++] = *p;
-	}
-	digits[n] = '\0';
-	if ((size_t)snprintf(buf, sizeof(buf), "%s%s", digits[0] == '+' ? "" : country_code,
-			     digits) >= sizeof(buf) ||
-	    !phone_is_e164(buf))
-		return -1;
-	memcpy(out, buf, strlen(buf) + 1);
-	return 0;
+const char *
+phone_type_name(int type)
+{
+	return type >= 0 && type < PHONE_TYPE__MAX ? phone_types[type] : NULL;
+}
+
+int
+phone_type_of(const char *name, size_t len)
+{
+	int i;
+
+	for (i = 0; i < PHONE_TYPE__MAX; i++)
+		if (strlen(phone_types[i]) == len && memcmp(phone_types[i], name, len) == 0)
+			return i;
+	return -1;
 }
 
 void

@@ -1,21 +1,14 @@
 /*
- * Phone numbers: the tutorial's normalisation and an E.164 check.
+ * Phone numbers without libphonenumber: E.164, masks, line type names.
  */
 #ifndef OTP_PHONE_H
 #define OTP_PHONE_H
 
 #include <stddef.h>
 #include "bounds.h"
+#include "phonenumber.h" /* enum phone_type */
 
-/*
- * Drop spaces, '-', '.', '(' and ')' from in; put country_code (such as
- * "+1") in front unless the result starts with '+'; check that it is
- * E.164: '+', then 8 to 15 digits, the first not 0.  Writes the number
- * to out and returns 0, or returns -1 (out is then empty).
- */
-int phone_normalize(const char *in, const char *country_code, char out[OTP_PHONE_MAX + 1]);
-
-/* Whether s is E.164 as above. */
+/* Whether s is E.164: '+', then 8 to 15 digits, the first not 0. */
 int phone_is_e164(const char *s);
 
 /*
@@ -23,5 +16,11 @@ int phone_is_e164(const char *s);
  * two digits, stars between ("+12*******43").  Always NUL-terminates.
  */
 void phone_mask(const char *e164, char *out, size_t size);
+
+/* "mobile" for PHONE_MOBILE ... (the names ALLOWED_LINE_TYPES takes);
+ * NULL out of range. */
+const char *phone_type_name(int type);
+/* The type named by the len bytes at name, or -1. */
+int phone_type_of(const char *name, size_t len);
 
 #endif

@@ -79,6 +79,9 @@ static const struct answer answers[OUTCOME__MAX] = {
 			       "That does not look like a phone number. Use digits, with + and "
 			       "the country code for numbers abroad.",
 			       0},
+    [OUTCOME_NO_SUCH_NUMBER] = {400, PAGE_PHONE, "invalid_phone", NULL, 0, "refused",
+				"invalid_phone", NULL,
+				"That number does not exist. Check it and try again.", 0},
     [OUTCOME_BAD_SIGNATURE] = {400, PAGE_PHONE, "bad_signature", NULL, 0, "refused", "phone_sig",
 			       NULL,
 			       "The site sent you here with a phone number that does not check "
@@ -105,6 +108,11 @@ static const struct answer answers[OUTCOME__MAX] = {
 			 "Sorry, we cannot send codes to numbers in that country. Please use "
 			 "another number.",
 			 0},
+    [OUTCOME_LINE_TYPE] = {400, PAGE_PHONE, "line_type_not_allowed", NULL, 0, "refused",
+			   "line_type", NULL,
+			   "We cannot send text messages to this kind of number: use a mobile "
+			   "number.",
+			   0},
     [OUTCOME_SENT] = {200, PAGE_CODE, NULL, "pending", J_VID | J_EXPIRES | J_PHONE, "sent", NULL,
 		      NULL, NULL, 0},
     [OUTCOME_LIMITED_SENDS] = {429, PAGE_ERROR, "rate_limited", NULL, 0, "limited", NULL,
@@ -264,7 +272,7 @@ reply_code_form(const struct reply *rp, const struct core_result *r, struct page
 {
 	const struct config *cfg = rp->cfg;
 
-	page_set(p, "MASKED_PHONE", r->masked);
+	page_set(p, "MASKED_PHONE", r->shown[0] != '\0' ? r->shown : r->masked);
 	page_set(p, "VERIFICATION_ID", r->vid);
 	page_set_int(p, "CODE_LENGTH", cfg->token_length);
 	page_set_int(p, "TTL_MINUTES", (cfg->token_ttl + 59) / 60);
@@ -411,7 +419,7 @@ reply_answer(struct reply *rp, const struct core_result *r, const char *extra)
 		reply_code_form(rp, r, p);
 		break;
 	case PAGE_SUCCESS:
-		page_set(p, "MASKED_PHONE", r->masked);
+		page_set(p, "MASKED_PHONE", r->shown[0] != '\0' ? r->shown : r->masked);
 		reply_way_back(rp, r, &hdr, url, sizeof(url), result_cookie, sizeof(result_cookie));
 		if (hdr.location != NULL) {
 			page_show(p, "CONTINUE");

@@ -55,6 +55,30 @@ linkage() {
 	if ldd cgi-bin/request.cgi | grep -q libcurl; then
 		echo "request.cgi links libcurl at start"; f=$((f + 1))
 	else p=$((p + 1)); fi
+	# libphonenumber (lib/number.c) is loaded by the requests that parse a
+	# number, and only by them: not verify.cgi, not the phone form, not a
+	# refusal at the door.  LD_DEBUG=files names every object loaded.
+	if ldd cgi-bin/verify.cgi | grep -q libphonenumber || grep -q libphonenumber cgi-bin/verify.cgi \
+		|| ldd cgi-bin/request.cgi | grep -q libphonenumber; then
+		echo "a program links libphonenumber at start, or verify.cgi carries it"; f=$((f + 1))
+	else p=$((p + 1)); fi
+	d=$(mktemp -d)
+	printf "SECRET_KEY='linkage-secret-0123456789'\nSMS_TRANSPORT=outbox\nOUTBOX_PATH=%s/outbox\nDB_PATH=%s/otp.db\nTEMPLATE_DIR=%s/templates\n" \
+		"$d" "$d" "$PWD" > "$d/otp.conf"
+	loads() { # method body: whether request.cgi loaded libphonenumber
+		printf '%s' "$2" | env -i OTP_CONFIG="$d/otp.conf" REQUEST_METHOD=$1 HTTP_HOST=127.0.0.1 \
+			REMOTE_ADDR=127.0.0.1 SCRIPT_NAME=/request.cgi QUERY_STRING= \
+			CONTENT_TYPE=application/x-www-form-urlencoded CONTENT_LENGTH=${#2} \
+			LD_DEBUG=files cgi-bin/request.cgi 2>&1 >/dev/null | grep -q 'file=libphonenumber'
+	}
+	for how in "GET:" "POST:phone=" "POST:phone=2025550143&phone=2025550143"; do
+		if loads "${how%%:*}" "${how#*:}"; then
+			echo "request.cgi ${how%%:*} '${how#*:}' loaded libphonenumber"; f=$((f + 1))
+		else p=$((p + 1)); fi
+	done
+	if loads POST phone=2025550143; then p=$((p + 1))
+	else echo "request.cgi did not load libphonenumber to parse a number"; f=$((f + 1)); fi
+	rm -rf "$d"
 	# The libraries shipped as archives are linked in (the Makefile's
 	# LIBS_STATIC): no shared copy of them is loaded at start.
 	for prog in cgi-bin/request.cgi cgi-bin/verify.cgi; do

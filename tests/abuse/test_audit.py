@@ -92,9 +92,9 @@ class AuditTest(AbuseCase):
         self.assertFields(e)
         self.assertEqual(e['vid'], '-')
         # refused (country), refused_origin
-        r = site.request('+442079460958', remote_addr=ADDR)
+        r = site.request('+447911123456', remote_addr=ADDR)
         self.assertStatus(r, 400)
-        self.assertFields(self.events(r, ['refused'])[0], phone='+44********58')
+        self.assertFields(self.events(r, ['refused'])[0], phone='+44********56')
         r = site.request(PHONE, remote_addr=ADDR, origin='https://evil.example')
         self.assertStatus(r, 403)
         e = self.events(r, ['refused_origin'])[0]
@@ -126,11 +126,11 @@ class AuditTest(AbuseCase):
         self.fake.mode = 'status:401'
         self.assertStatus(site.request(OTHER_PHONE), 502)
         self.fake.mode = 'ok'
-        self.assertStatus(site.request('+442079460958'), 400)
+        self.assertStatus(site.request('+447911123456'), 400)
         stderr = '\n'.join(r.stderr for r in site.responses)
         self.assertIn(' audit ', stderr)
         for secret in [harness.API_KEY, PHONE, PHONE[1:], '2025550143', '5550143',
-                       OTHER_PHONE[2:], '2079460958'] + codes + guesses:
+                       OTHER_PHONE[2:], '7911123456'] + codes + guesses:
             self.assertNotIn(secret, stderr, 'found %r in the log:\n%s' % (secret, stderr))
         for code in codes:
             self.assertNotIn(code.lower(), stderr.lower())

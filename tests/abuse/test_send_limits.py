@@ -252,7 +252,7 @@ class GlobalCapTest(AbuseCase):
 class CountryTest(AbuseCase):
     def test_default_allows_only_country_code(self):
         # The harness's config has COUNTRY_CODE='+1' and no ALLOWED_COUNTRY_CODES.
-        r = self.site.request('+44 20 7946 0958')
+        r = self.site.request('+44 7911 123456')
         self.assertStatus(r, 400, 'index')
         self.assertTrue(r.has_error_element(), r.describe())
         self.assertIn('country', r.text.lower())
@@ -266,7 +266,7 @@ class CountryTest(AbuseCase):
 
     def test_country_code_sets_default_list(self):
         site = self.make_site({'COUNTRY_CODE': '+44'})
-        self.start_flow('20 7946 0958', expect_to=UK_PHONE, site=site)
+        self.start_flow('7911 123456', expect_to=UK_PHONE, site=site)
         self.assertStatus(site.request(PHONE), 400, 'index')
         self.assertEqual(self.wait_settled(1), 1)
 
@@ -288,9 +288,9 @@ class CountryTest(AbuseCase):
     def test_country_hourly_limit(self):
         site = self.make_site(keys(ALLOWED_COUNTRY_CODES='+1,+44',
                                    COUNTRY_HOURLY_LIMITS='+44:2,+1:100'))
-        self.start_flow('+442079460001', site=site)
-        self.start_flow('+442079460002', site=site)
-        self.assert429(site.request('+442079460003'), HOUR, why='COUNTRY_HOURLY_LIMITS',
+        self.start_flow('+447911123001', site=site)
+        self.start_flow('+447911123002', site=site)
+        self.assert429(site.request('+447911123003'), HOUR, why='COUNTRY_HOURLY_LIMITS',
                        at_least=HOUR - 60)
         # +1 has its own, higher cap.
         for i in range(3):
@@ -300,12 +300,12 @@ class CountryTest(AbuseCase):
                          ['+1', '+1', '+1', '+44', '+44'])
         # The hour passes for the +44 sends.
         age_sends(site, HOUR, 'country = ?', ('+44',))
-        self.start_flow('+442079460004', site=site)
+        self.start_flow('+447911123004', site=site)
 
     def test_country_hourly_limit_with_star(self):
         site = self.make_site(keys(ALLOWED_COUNTRY_CODES='*', COUNTRY_HOURLY_LIMITS='+44:1'))
         self.start_flow(UK_PHONE, site=site)
-        self.assert429(site.request('+442079460959'), HOUR, why='COUNTRY_HOURLY_LIMITS')
+        self.assert429(site.request('+447911123457'), HOUR, why='COUNTRY_HOURLY_LIMITS')
         self.start_flow(FR_PHONE, site=site)
         self.start_flow(PHONE, site=site)
 

@@ -102,7 +102,7 @@ class ValgrindTest(AbuseCase):
                 expect=410)                                                  # unknown id
         self.vg(site, REQUEST, 'POST', harness.form(phone=PHONE), expect=429)  # cooldown
         self.vg(site, REQUEST, 'POST', harness.form(phone='12'), expect=400)   # bad phone
-        self.vg(site, REQUEST, 'POST', harness.form(phone='+442079460958'),
+        self.vg(site, REQUEST, 'POST', harness.form(phone='+447911123456'),
                 expect=400)                                                  # country
         self.vg(site, REQUEST, 'POST', harness.form(phone=OTHER_PHONE),
                 origin='https://evil.example', expect=403)                   # origin

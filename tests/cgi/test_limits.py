@@ -121,21 +121,21 @@ class WrongCodeCapTest(LimitCase):
 class CountryTest(LimitCase):
     def test_allowed_country_codes(self):
         site = self.make_site({'ALLOWED_COUNTRY_CODES': '+1, +44'})
-        self.assertStatus(site.request('+44 20 7946 0958'), 200, 'verify')
-        r = site.request('+33 1 23 45 67 89')
+        self.assertStatus(site.request('+44 7911 123456'), 200, 'verify')
+        r = site.request('+33 6 12 34 56 78')
         self.assertStatus(r, 400, 'index')
         self.assertTrue(r.has_error_element(), r.describe())
         self.assertEqual(len(self.fake.messages), 1)
 
     def test_star_allows_all(self):
         site = self.make_site({'ALLOWED_COUNTRY_CODES': '*'})
-        self.assertStatus(site.request('+33 1 23 45 67 89'), 200, 'verify')
-        self.assertEqual(self.fake.messages[-1]['to'], '+33123456789')
+        self.assertStatus(site.request('+33 6 12 34 56 78'), 200, 'verify')
+        self.assertEqual(self.fake.messages[-1]['to'], '+33612345678')
 
     def test_country_hourly_limit(self):
         site = self.make_site({'ALLOWED_COUNTRY_CODES': '*', 'COUNTRY_HOURLY_LIMITS': '+44:1'})
-        self.assertStatus(site.request('+442079460958', remote_addr='10.36.0.1'), 200)
-        self.assert429(site.request('+442079460959', remote_addr='10.36.0.2'))
+        self.assertStatus(site.request('+447911123456', remote_addr='10.36.0.1'), 200)
+        self.assert429(site.request('+447911123457', remote_addr='10.36.0.2'))
         self.assertStatus(site.request('+12025550143', remote_addr='10.36.0.3'), 200)
 
 

@@ -20,6 +20,7 @@
 #include "cgi.h"
 #include "config.h"
 #include "core.h"
+#include "phone.h"
 #include "reply.h"
 #include "unit.h"
 
@@ -159,6 +160,7 @@ test_ten_thousand_requests(void **state)
 		snprintf(addr, sizeof(addr), "10.%d.%d.1", (i / 250) % 250, i % 250);
 		req.remote_addr = addr;
 		in.phone = phone;
+		in.type = PHONE_FIXED_LINE_OR_MOBILE;
 		in.client = addr;
 		in.vid = NULL;
 		in.return_to = i % 3 == 0 ? "/account/done?state=x" : NULL;

@@ -1,10 +1,8 @@
 /*
- * Proves the phone number rules of DESIGN.md section 2: the tutorial's
- * normalisation (spaces, '-', '.', '(' and ')' dropped), COUNTRY_CODE in
- * front of a number typed without '+', a strict E.164 check ('+', 8 to 15
- * digits, the first not 0) that refuses everything else with an empty
- * result, and a mask that never shows the middle digits, whatever the
- * buffer it is given.
+ * Proves the phone rules that need no libphonenumber (test_number.c has
+ * the parsing): a strict E.164 check ('+', 8 to 15 digits, the first not
+ * 0), a mask that never shows the middle digits whatever the buffer it
+ * is given, and the names of the line types ALLOWED_LINE_TYPES takes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,120 +15,29 @@
 
 #include "phone.h"
 
-/* phone_normalize() must give want (NULL: must refuse, out left empty). */
+/* Every type has one name, and each name reads back as its type. */
 static void
-assert_normal(const char *in, const char *cc, const char *want)
+test_type_names(void **state)
 {
-	char out[OTP_PHONE_MAX + 1];
-	int rc;
+	int t;
 
-	memset(out, 'X', sizeof(out));
-	rc = phone_normalize(in, cc, out);
-	if ((want == NULL) != (rc != 0) || (want != NULL && strcmp(out, want) != 0))
-		print_error("'%s' with %s: rc %d, '%.*s'\n", in != NULL ? in : "(null)",
-			    cc != NULL ? cc : "(null)", rc, (int)sizeof(out), out);
-	if (want == NULL) {
-		assert_int_equal(rc, -1);
-		assert_string_equal(out, "");
-	} else {
-		assert_int_equal(rc, 0);
-		assert_string_equal(out, want);
-		assert_true(phone_is_e164(out));
+	(void)state;
+	for (t = 0; t < PHONE_TYPE__MAX; t++) {
+		const char *name = phone_type_name(t);
+
+		assert_non_null(name);
+		assert_int_equal(phone_type_of(name, strlen(name)), t);
+		/* A prefix or a longer word is no name. */
+		assert_int_equal(phone_type_of(name, strlen(name) - 1), -1);
 	}
-}
-
-static void
-test_normalize(void **state)
-{
-	(void)state;
-	/* The tutorial's: US numbers as people type them. */
-	assert_normal("(202) 555-0143", "+1", "+12025550143");
-	assert_normal("202.555.0143", "+1", "+12025550143");
-	assert_normal("202-555-0143", "+1", "+12025550143");
-	assert_normal("2025550143", "+1", "+12025550143");
-	assert_normal("  202 555 0143  ", "+1", "+12025550143");
-	/* A leading '+' means the country code is there already. */
-	assert_normal("+44 20 7946 0958", "+1", "+442079460958");
-	assert_normal("+1 (202) 555-0143", "+44", "+12025550143");
-	assert_normal("+442079460958", "+1", "+442079460958");
-	/* Otherwise COUNTRY_CODE goes in front. */
-	assert_normal("20 7946 0958", "+44", "+442079460958");
-	assert_normal("30 123456", "+49", "+4930123456");
-	assert_normal("91 1234 5678", "+353", "+3539112345678");
-}
-
-static void
-test_lengths(void **state)
-{
-	(void)state;
-	/* 8 to 15 digits after the '+'. */
-	assert_normal("+1234567", "+1", NULL);
-	assert_normal("+12345678", "+1", "+12345678");
-	assert_normal("+123456789012345", "+1", "+123456789012345");
-	assert_normal("+1234567890123456", "+1", NULL);
-	assert_normal("+1 234 567 890 123 45", "+1", "+123456789012345");
-	/* The country code counts. */
-	assert_normal("1234567", "+1", "+11234567");
-	assert_normal("123456", "+1", NULL);
-	assert_normal("12345678901234", "+1", "+112345678901234");
-	assert_normal("123456789012345", "+1", NULL);
-	assert_normal("123456789012", "+353", "+353123456789012");
-	assert_normal("1234567890123", "+353", NULL);
-	/* Punctuation is free, however much of it. */
-	assert_normal("2 0 2 - 5 5 5 - 0 1 4 3 ............ ((((()))))", "+1", "+12025550143");
-	/* But digits are not: a long number never overflows. */
-	assert_normal("202555014320255501432025550143202555014320255501432025550143", "+1", NULL);
-}
-
-static void
-test_refused(void **state)
-{
-	static const char *const bad[] = {
-	    "",
-	    " ",
-	    "()-. ",
-	    "+",
-	    "+ ",
-	    "++12025550143",
-	    "+0123456789",
-	    "+01 202 555 0143",
-	    "202-555-CALL",
-	    "+1202555014a",
-	    "abcdefghij",
-	    "1+2025550143",
-	    "+1 202 555 0143 ext 7",
-	    "+1_202_555_0143",
-	    "+1/202/555/0143",
-	    "+1\t2025550143",
-	    "+1\n2025550143",
-	    "２０２５５５０１４３", /* full-width digits */
-	    "+1 202 555 0143\xc2\xa0",
-	};
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_normal(bad[i], "+1", NULL);
-	assert_normal(NULL, "+1", NULL);
-	assert_normal("2025550143", NULL, NULL);
-	/* Without a usable country code a number without '+' cannot be made E.164. */
-	assert_normal("2025550143", "", NULL);
-	assert_normal("2025550143", "1", NULL);
-	assert_normal("2025550143", "+0", NULL);
-	assert_normal("2025550143", "+12345678901234567890", NULL);
-}
-
-/*
- * The '+' is looked for after the punctuation is dropped, so " +44 20 7946
- * 0958" (a pasted number with a leading space) or "(+44) 20 7946 0958"
- * keeps its country code (DESIGN.md section 2), not "+1+44...".
- */
-static void
-test_plus_after_punctuation(void **state)
-{
-	(void)state;
-	assert_normal(" +44 20 7946 0958", "+1", "+442079460958");
-	assert_normal("(+44) 20 7946 0958", "+1", "+442079460958");
+	assert_null(phone_type_name(-1));
+	assert_null(phone_type_name(PHONE_TYPE__MAX));
+	assert_int_equal(phone_type_of("mobile,", 7), -1);
+	assert_int_equal(phone_type_of("MOBILE", 6), -1);
+	assert_int_equal(phone_type_of("", 0), -1);
+	assert_string_equal(phone_type_name(PHONE_MOBILE), "mobile");
+	assert_string_equal(phone_type_name(PHONE_FIXED_LINE_OR_MOBILE), "fixed_line_or_mobile");
+	assert_string_equal(phone_type_name(PHONE_PREMIUM_RATE), "premium_rate");
 }
 
 static void
@@ -227,10 +134,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_normalize),         cmocka_unit_test(test_lengths),
-	    cmocka_unit_test(test_refused),           cmocka_unit_test(test_plus_after_punctuation),
-	    cmocka_unit_test(test_is_e164),           cmocka_unit_test(test_mask),
-	    cmocka_unit_test(test_mask_hides_middle), cmocka_unit_test(test_mask_small_buffers),
+	    cmocka_unit_test(test_type_names),
+	    cmocka_unit_test(test_is_e164),
+	    cmocka_unit_test(test_mask),
+	    cmocka_unit_test(test_mask_hides_middle),
+	    cmocka_unit_test(test_mask_small_buffers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
