@@ -69,7 +69,7 @@ LIBS_REQUEST = $(LIBS_VERIFY)
 LIB_OBJS = lib/log.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o \
            lib/store_sqlite.o lib/sms.o lib/reply.o lib/page.o lib/limit.o lib/assertion.o \
            lib/url.o lib/return_to.o lib/core.o lib/core_send.o lib/serve.o lib/number.o \
-           lib/number_so.o
+           lib/number_so.o lib/text.o
 HEADERS  = $(wildcard lib/*.h) lib/schema.h
 
 PROGRAMS = cgi-bin/request.cgi cgi-bin/verify.cgi
@@ -81,7 +81,7 @@ all: $(PROGRAMS) $(TOOLS)
 # sql/ compiled in, each file as one C string: a new database needs no
 # setup step (schema.sql, always the whole latest schema), and an older one
 # is brought up to date by the steps (migrate-N.sql takes version N-1 to N).
-SQL_STEPS = sql/migrate-2.sql sql/migrate-3.sql
+SQL_STEPS = sql/migrate-2.sql sql/migrate-3.sql sql/migrate-4.sql
 SQL_TO_C  = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/'
 
 lib/schema.h: sql/schema.sql $(SQL_STEPS)

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "phone.h"
 #include "return_to.h"
+#include "text.h"
 #include "url.h"
 
 #ifndef OTP_CONFIG_DEFAULT
@@ -121,7 +122,7 @@ static const struct config_key config_keys[] = {
      .max = 32,
      .valid = config_sender_ok,
      .warn_only = 1,
-     .why = "is not an E.164 number (+ and 8 to 15 digits), a short code or an "
+     .why = "is not an E.164 number (+ and 7 to 15 digits), a short code or an "
 	    "alphanumeric sender id"},
     STR("COUNTRY_CODE", country_code, 0, ANY, "+1", config_country_code_ok,
 	"must be + and 1 to 3 digits"),
@@ -395,18 +396,13 @@ config_split(char *line, char **key, char **value)
  * 8 digits) or an alphanumeric sender id (1 to 11 letters, digits and
  * spaces, at least one letter).  Empty is no sender: config_check() says.
  */
+/* Whether s is an alphanumeric sender id, as config_sender_ok() says. */
 static int
-config_sender_ok(char *s)
+config_is_alphanumeric(const char *s)
 {
 	size_t i, n = strlen(s), letters = 0;
 
-	if (n == 0)
-		return 1;
-	if (s[0] == '+')
-		return phone_is_e164(s);
-	if (n >= 4 && n <= 8 && strspn(s, "0123456789") == n)
-		return 1;
-	if (n > 11)
+	if (n == 0 || n > 11)
 		return 0;
 	for (i = 0; i < n; i++) {
 		if ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z'))
@@ -415,6 +411,20 @@ config_sender_ok(char *s)
 			return 0;
 	}
 	return letters > 0;
+}
+
+static int
+config_sender_ok(char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return 1;
+	if (s[0] == '+')
+		return phone_is_e164(s);
+	if (n >= 4 && n <= 8 && strspn(s, "0123456789") == n)
+		return 1;
+	return config_is_alphanumeric(s);
 }
 
 /* DEFAULT_REGION: two letters, made upper case ("gb" is GB).  Whether
@@ -469,6 +479,70 @@ config_line_types(struct config *cfg, const char *name)
 			"shared_cost numbers, the usual targets of SMS pumping: every code "
 			"sent there earns their owner money at your cost",
 			name);
+}
+
+/*
+ * MESSAGE_TEXT as it is sent (its codes, the WebOTP line): more parts
+ * than Telnyx sends is an error, more than one a warning (each is
+ * billed).  Returns 0 or -1 (logged).
+ */
+static int
+config_parts(const struct config *cfg, const char *name)
+{
+	char code[OTP_CODE_MAX + 1], text[OTP_TEXT_MAX];
+	struct text_parts tp;
+
+	/* Every code is token_length characters of GSM-7: 0 counts as any. */
+	memset(code, '0', (size_t)cfg->token_length);
+	code[cfg->token_length] = '\0';
+	if (text_compose(cfg->message_text, cfg->webotp_domain, code, text, sizeof(text)) < 0) {
+		log_msg("%s: invalid MESSAGE_TEXT: too long with its codes", name);
+		return -1;
+	}
+	text_parts(text, &tp);
+	if (tp.parts > TEXT_PARTS_MAX) {
+		log_msg("%s: invalid MESSAGE_TEXT: %d parts with its codes (%zu %s), and Telnyx "
+			"sends at most %d",
+			name, tp.parts, tp.units, tp.ucs2 ? "UCS-2 units" : "GSM-7 characters",
+			TEXT_PARTS_MAX);
+		return -1;
+	}
+	if (tp.parts > 1)
+		log_msg("%s: warning: MESSAGE_TEXT is %d parts with its codes (%zu %s; one part "
+			"holds %d), and each part is billed",
+			name, tp.parts, tp.units, tp.ucs2 ? "UCS-2 units" : "GSM-7 characters",
+			tp.ucs2 ? 70 : 160);
+	return 0;
+}
+
+/*
+ * Telnyx's rules for alphanumeric senders ("MyShop"): a messaging profile
+ * is required, and they reach no number in the US or Canada.  Returns 0
+ * or -1 (logged).
+ */
+static int
+config_sender(const struct config *cfg, const char *name)
+{
+	size_t i;
+	int nanp = cfg->all_countries;
+
+	/* Not one (a placeholder such as the tutorial's): warned of already. */
+	if (cfg->transport != TRANSPORT_TELNYX || cfg->from_number == NULL ||
+	    !config_is_alphanumeric(cfg->from_number))
+		return 0;
+	if (cfg->messaging_profile_id == NULL || cfg->messaging_profile_id[0] == '\0') {
+		log_msg("%s: missing MESSAGING_PROFILE_ID (Telnyx requires one with the "
+			"alphanumeric FROM_NUMBER)",
+			name);
+		return -1;
+	}
+	for (i = 0; i < (size_t)cfg->ncountries; i++)
+		nanp |= cfg->countries[i].allowed && !strncmp(cfg->countries[i].code, "+1", 2);
+	if (nanp)
+		log_msg("%s: warning: an alphanumeric FROM_NUMBER cannot reach numbers in the "
+			"US and Canada, which ALLOWED_COUNTRY_CODES allows",
+			name);
+	return 0;
 }
 
 /* COUNTRY_CODE: '+', then 1 to 3 digits, not 0 first. */
@@ -713,6 +787,8 @@ config_check(struct config *cfg, const char *name)
 	if (config_countries(cfg, name) < 0)
 		return -1;
 	config_line_types(cfg, name);
+	if (config_parts(cfg, name) < 0 || config_sender(cfg, name) < 0)
+		return -1;
 	/* Its validator took the list already: this cannot fail. */
 	if (return_to_parse(&cfg->return_to, cfg->return_to_allowed) < 0) {
 		log_msg("%s: invalid RETURN_TO_ALLOWED", name);

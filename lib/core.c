@@ -105,7 +105,7 @@ core_check_tx(struct store *st, const struct config *cfg, const char *vid,
 {
 	struct limit_hit hit;
 	enum outcome out;
-	int found;
+	int found, right;
 
 	if (store_begin(st) < 0)
 		return OUTCOME_UNAVAILABLE_CHECK;
@@ -130,7 +130,11 @@ core_check_tx(struct store *st, const struct config *cfg, const char *vid,
 	default:
 		goto fail;
 	}
-	if (code_equal(mac, v->mac, OTP_MAC_LEN)) {
+	/* Either live code, both compared whatever the first gives; using
+	 * one uses both, and a wrong try counts against both. */
+	right = code_equal(mac, v->mac, OTP_MAC_LEN);
+	right |= code_equal(mac, v->prev_mac, OTP_MAC_LEN) & (v->prev_expires > now);
+	if (right) {
 		v->status = STATUS_USED;
 		out = OUTCOME_APPROVED;
 	} else {

@@ -13,38 +13,7 @@
 #include "phone.h"
 #include "sms.h"
 #include "store.h"
-
-/*
- * The SMS text: MESSAGE_TEXT with each {code} replaced, and with
- * WEBOTP_DOMAIN the origin-bound line "@domain #code" last, so that
- * browsers offer the code on that site only.  config checked that
- * MESSAGE_TEXT has a {code} and is short enough for the result to fit;
- * returns 0, or -1 if it did not all the same.
- */
-static int
-core_text(const struct config *cfg, const char *code, char *out, size_t size)
-{
-	const char *p = cfg->message_text, *at;
-	size_t n = 0;
-	int w;
-
-	while ((at = strstr(p, "{code}")) != NULL) {
-		w = snprintf(out + n, size - n, "%.*s%s", (int)(at - p), p, code);
-		if (w < 0 || (size_t)w >= size - n)
-			goto toolong;
-		n += (size_t)w;
-		p = at + 6;
-	}
-	if (cfg->webotp_domain != NULL)
-		w = snprintf(out + n, size - n, "%s\n\n@%s #%s", p, cfg->webotp_domain, code);
-	else
-		w = snprintf(out + n, size - n, "%s", p);
-	if (w >= 0 && (size_t)w < size - n)
-		return 0;
-toolong:
-	out[0] = '\0';
-	return -1;
-}
+#include "text.h"
 
 /*
  * Check the send limits and store the code's hash for in->phone: in the
@@ -80,6 +49,15 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 		}
 		snprintf(v->phone, sizeof(v->phone), "%s", in->phone);
 	}
+	/* The code it replaces stays good until its own expiry: its text may
+	 * come after the visitor asked again.  Two live codes at most. */
+	if (found && v->expires > in->now) {
+		memcpy(v->prev_mac, v->mac, OTP_MAC_LEN);
+		v->prev_expires = v->expires;
+	} else {
+		explicit_bzero(v->prev_mac, OTP_MAC_LEN);
+		v->prev_expires = 0;
+	}
 	/* No new code resets the number's wrong-try count (NIST SP 800-63B). */
 	if (v->attempts < seed)
 		v->attempts = seed;
@@ -112,7 +90,7 @@ core_send_code(const struct config *cfg, const struct verification *v, const cha
 	char text[OTP_TEXT_MAX];
 	int rc;
 
-	if (core_text(cfg, code, text, sizeof(text)) < 0) {
+	if (text_compose(cfg->message_text, cfg->webotp_domain, code, text, sizeof(text)) < 0) {
 		log_msg("MESSAGE_TEXT does not fit in %d bytes", OTP_TEXT_MAX);
 		memset(res, 0, sizeof(*res));
 		snprintf(res->reason, sizeof(res->reason), "message too long");
@@ -179,7 +157,7 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 				   sizeof(ecode)),
 			 log_value(res.reason, reason, sizeof(reason)));
 		/* The visitor never saw the code: make sure nobody can use it. */
-		if (store_fail(st, v.id, v.mac) < 0)
+		if (store_fail(st, v.id, v.mac, in->now) < 0)
 			log_msg("cannot mark verification %.8s failed", v.id);
 		goto out;
 	}

@@ -16,7 +16,7 @@ phone_is_e164(const char *s)
 	if (s == NULL || s[0] != '+' || s[1] < '1' || s[1] > '9')
 		return 0;
 	n = strlen(s + 1);
-	if (n < 8 || n > 15)
+	if (n < 7 || n > 15)
 		return 0;
 	for (i = 1; i <= n; i++)
 		if (s[i] < '0' || s[i] > '9')

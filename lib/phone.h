@@ -8,7 +8,7 @@
 #include "bounds.h"
 #include "phonenumber.h" /* enum phone_type */
 
-/* Whether s is E.164: '+', then 8 to 15 digits, the first not 0. */
+/* Whether s is E.164: '+', then 7 (Niue's +683 4002) to 15 digits, the first not 0. */
 int phone_is_e164(const char *s);
 
 /*

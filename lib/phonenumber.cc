@@ -96,7 +96,8 @@ phonenumber_parse(const char *typed, const char *region, const char *calling_cod
 		if (!u->IsValidNumber(n))
 			return PHONE_INVALID;
 		u->Format(n, PhoneNumberUtil::E164, &s);
-		if (phonenumber_copy(s, out->e164, sizeof(out->e164)) < 0)
+		/* '+' and 7 to 15 digits, as phone_is_e164() and every reader want. */
+		if (s.size() < 8 || phonenumber_copy(s, out->e164, sizeof(out->e164)) < 0)
 			return PHONE_INVALID;
 		u->GetRegionCodeForNumber(n, &s);
 		if (phonenumber_copy(s, out->region, sizeof(out->region)) < 0)

@@ -137,10 +137,23 @@ sms_copy(char *out, size_t size, const char *s)
 	out[i] = '\0';
 }
 
+/* Append sep and s to out (size bytes) as sms_copy() would, cut to fit. */
+static void
+sms_append(char *out, size_t size, const char *sep, const char *s)
+{
+	size_t n = strlen(out);
+
+	if (n + strlen(sep) + 1 >= size)
+		return;
+	memcpy(out + n, sep, strlen(sep) + 1);
+	n += strlen(sep);
+	sms_copy(out + n, size - n, s);
+}
+
 int
 sms_telnyx_parse(long http_status, const char *body, size_t len, struct sms_result *res)
 {
-	cJSON *root, *data, *id, *err, *code, *title;
+	cJSON *root, *data, *id, *err, *code, *title, *detail;
 	int rc = -1;
 
 	res->http_status = http_status;
@@ -161,6 +174,7 @@ sms_telnyx_parse(long http_status, const char *body, size_t len, struct sms_resu
 		err = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "errors"), 0);
 		code = cJSON_GetObjectItemCaseSensitive(err, "code");
 		title = cJSON_GetObjectItemCaseSensitive(err, "title");
+		detail = cJSON_GetObjectItemCaseSensitive(err, "detail");
 		if (cJSON_IsString(code))
 			sms_copy(res->error_code, sizeof(res->error_code), code->valuestring);
 		else if (cJSON_IsNumber(code))
@@ -169,6 +183,9 @@ sms_telnyx_parse(long http_status, const char *body, size_t len, struct sms_resu
 			sms_copy(res->reason, sizeof(res->reason), title->valuestring);
 		else
 			snprintf(res->reason, sizeof(res->reason), "HTTP %ld", http_status);
+		/* What Telnyx says of this message in particular, for the log only. */
+		if (cJSON_IsString(detail))
+			sms_append(res->reason, sizeof(res->reason), ": ", detail->valuestring);
 	}
 	cJSON_Delete(root);
 	return rc;

@@ -129,9 +129,9 @@ store_set_message_id(struct store *st, const char *id, const char *message_id)
 }
 
 int
-store_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN])
+store_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN], time_t now)
 {
-	return st->ops->fail(st, id, mac);
+	return st->ops->fail(st, id, mac, now);
 }
 
 int

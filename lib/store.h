@@ -29,6 +29,10 @@ struct verification {
 	unsigned char mac[OTP_MAC_LEN];
 	time_t created;
 	time_t expires;
+	/* The code before this one, live until prev_expires (0: none): a
+	 * text that came late still works, and either code kills both. */
+	unsigned char prev_mac[OTP_MAC_LEN];
+	time_t prev_expires;
 	int attempts; /* wrong tries so far */
 	enum store_status status;
 	char message_id[OTP_MSGID_MAX + 1]; /* empty until sent */
@@ -83,9 +87,11 @@ int store_set_message_id(struct store *st, const char *id, const char *message_i
 /*
  * Kill the code of verification id if it is still the pending code
  * whose hash is mac (a newer request may have replaced it): the SMS was
- * not sent, so no code may be left usable.  Returns 0 or -1.
+ * not sent, so it may not be usable.  The code before it, if still live
+ * at now, becomes the pending code again; else the verification fails.
+ * Returns 0 or -1.
  */
-int store_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN]);
+int store_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN], time_t now);
 
 /* What the limits count. */
 enum store_scope {

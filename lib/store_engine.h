@@ -37,7 +37,8 @@ struct store_ops {
 	int (*get)(struct store *st, const char *id, struct verification *v); /* v zeroed */
 	int (*put)(struct store *st, const struct verification *v);
 	int (*set_message_id)(struct store *st, const char *id, const char *message_id);
-	int (*fail)(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN]);
+	int (*fail)(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN],
+		    time_t now);
 	/* out zeroed; key is NULL for SCOPE_ALL */
 	int (*count)(struct store *st, enum store_scope scope, const char *key, time_t since,
 		     struct store_count *out);

@@ -38,6 +38,7 @@
 static const char *const store_sqlite_steps[] = {
     [2] = store_migrate_2,
     [3] = store_migrate_3,
+    [4] = store_migrate_4,
 };
 
 #define STORE_VERSION ((int)(sizeof(store_sqlite_steps) / sizeof(store_sqlite_steps[0])) - 1)
@@ -73,18 +74,25 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
-    [STMT_GET] = "SELECT phone, mac, created, expires, attempts, status, message_id, return_to "
-		 "FROM verification WHERE id = ?1",
+    [STMT_GET] = "SELECT phone, mac, created, expires, attempts, status, message_id, return_to, "
+		 "prev_mac, prev_expires FROM verification WHERE id = ?1",
     [STMT_PUT] = "INSERT INTO verification "
-		 "(id, phone, mac, created, expires, attempts, status, message_id, return_to) "
-		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+		 "(id, phone, mac, created, expires, attempts, status, message_id, return_to, "
+		 "prev_mac, prev_expires) "
+		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
 		 "ON CONFLICT (id) DO UPDATE SET phone = ?2, mac = ?3, created = ?4, "
-		 "expires = ?5, attempts = ?6, status = ?7, message_id = ?8, return_to = ?9",
+		 "expires = ?5, attempts = ?6, status = ?7, message_id = ?8, return_to = ?9, "
+		 "prev_mac = ?10, prev_expires = ?11",
     /* Purges in batches: a request never deletes more than OTP_PURGE_BATCH rows of each. */
     [STMT_PURGE] = "DELETE FROM verification WHERE id IN "
 		   "(SELECT id FROM verification WHERE expires < ?1 LIMIT ?2)",
     [STMT_SET_MESSAGE_ID] = "UPDATE verification SET message_id = ?2 WHERE id = ?1",
-    [STMT_FAIL] = "UPDATE verification SET status = 'failed' "
+    /* Every right-hand side reads the row as it was. */
+    [STMT_FAIL] = "UPDATE verification SET "
+		  "status = CASE WHEN prev_expires > ?3 THEN 'pending' ELSE 'failed' END, "
+		  "mac = CASE WHEN prev_expires > ?3 THEN prev_mac ELSE mac END, "
+		  "expires = CASE WHEN prev_expires > ?3 THEN prev_expires ELSE expires END, "
+		  "prev_mac = X'', prev_expires = 0 "
 		  "WHERE id = ?1 AND mac = ?2 AND status = 'pending'",
     [STMT_PURGE_SENDS] = "DELETE FROM send WHERE rowid IN "
 			 "(SELECT rowid FROM send WHERE at < ?1 ORDER BY at LIMIT ?2)",
@@ -667,6 +675,11 @@ store_sqlite_get(struct store *st, const char *id, struct verification *v)
 	v->status = store_status_parse((const char *)sqlite3_column_text(s, 5));
 	snprintf(v->message_id, sizeof(v->message_id), "%s", store_sqlite_text(s, 6));
 	snprintf(v->return_to, sizeof(v->return_to), "%s", store_sqlite_text(s, 7));
+	/* A previous code only with a whole hash. */
+	if (sqlite3_column_bytes(s, 8) == OTP_MAC_LEN) {
+		memcpy(v->prev_mac, sqlite3_column_blob(s, 8), OTP_MAC_LEN);
+		v->prev_expires = (time_t)sqlite3_column_int64(s, 9);
+	}
 	sqlite3_reset(s);
 	return 1;
 }
@@ -687,6 +700,11 @@ store_sqlite_put(struct store *st, const struct verification *v)
 	sqlite3_bind_text(s, 7, store_status_name(v->status), -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 8, v->message_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 9, v->return_to, -1, SQLITE_STATIC);
+	if (v->prev_expires > 0)
+		sqlite3_bind_blob(s, 10, v->prev_mac, OTP_MAC_LEN, SQLITE_STATIC);
+	else
+		sqlite3_bind_blob(s, 10, "", 0, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 11, (sqlite3_int64)(v->prev_expires > 0 ? v->prev_expires : 0));
 	return store_sqlite_done(st, s);
 }
 
@@ -703,7 +721,8 @@ store_sqlite_set_message_id(struct store *st, const char *id, const char *messag
 }
 
 static int
-store_sqlite_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN])
+store_sqlite_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN],
+		  time_t now)
 {
 	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_FAIL);
 
@@ -711,6 +730,7 @@ store_sqlite_fail(struct store *st, const char *id, const unsigned char mac[OTP_
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, mac, OTP_MAC_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)now);
 	return store_sqlite_done(st, s);
 }
 

@@ -17,7 +17,11 @@ CREATE TABLE verification (
 	attempts   INTEGER NOT NULL DEFAULT 0,	-- wrong tries so far
 	status     TEXT NOT NULL CHECK (status IN ('pending', 'used', 'locked', 'failed')),
 	message_id TEXT NOT NULL DEFAULT '',	-- the provider's id for the SMS
-	return_to  TEXT NOT NULL DEFAULT ''	-- where the site wants the visitor back
+	return_to  TEXT NOT NULL DEFAULT '',	-- where the site wants the visitor back
+	-- The code before mac, still good until prev_expires (0: none), so that
+	-- a text that arrives after the visitor asked for another still works.
+	prev_mac     BLOB NOT NULL DEFAULT X'',
+	prev_expires INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX verification_expires ON verification (expires);
 CREATE INDEX verification_phone ON verification (phone);
@@ -83,5 +87,5 @@ CREATE TABLE assertion_used (
 );
 CREATE INDEX assertion_used_at ON assertion_used (at);	-- for the purge
 
--- The version of this schema; the step to it is sql/migrate-3.sql.
-PRAGMA user_version = 3;
+-- The version of this schema; the step to it is sql/migrate-4.sql.
+PRAGMA user_version = 4;

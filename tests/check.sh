@@ -101,7 +101,7 @@ fuzz_brief() {
 		[ -e "$z" ] || continue
 		name=$(basename "$z" .fuzz)
 		mkdir -p build/corpus/$name
-		if "$z" -max_total_time=${FUZZ_BRIEF:-15} -timeout=5 build/corpus/$name tests/fuzz/corpus/$name >tests/out/fuzz-$name.log 2>&1; then
+		if "$z" -max_total_time=${FUZZ_BRIEF:-15} -timeout=5 -artifact_prefix=build/ build/corpus/$name tests/fuzz/corpus/$name >tests/out/fuzz-$name.log 2>&1; then
 			p=$((p + 1)); echo "$name: no crash in ${FUZZ_BRIEF:-15} s"
 		else
 			f=$((f + 1)); echo "$name: FAILED"; tail -n 30 tests/out/fuzz-$name.log

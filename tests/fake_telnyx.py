@@ -38,15 +38,17 @@ MESSAGES_PATH = '/v2/messages'
 HANG_MAX = 120.0    # a hanging answer gives up after this long even without stop()
 BODY_MAX = 1024 * 1024
 
-# The documented error of each status (code, title, detail).
+# The documented error of each status (code, title, detail), for the
+# status:N modes.  Telnyx's error pages: 40310, an invalid 'to', is HTTP 400;
+# the spec's 422 example is 10004, a missing parameter.
 ERRORS = {
-    400: ('10015', 'Bad Request', 'The request failed because it was not well-formed.'),
+    400: ('40310', "Invalid 'to' address", "The 'to' address is not a valid phone number."),
     401: ('10009', 'Authentication failed',
           'The API key looks malformed. Check that you copied it correctly.'),
     403: ('10010', 'Authorization failed',
           'You are not authorized to perform the requested action.'),
     404: ('10005', 'Resource not found', 'The requested resource or URL could not be found.'),
-    422: ('40310', "Invalid 'to' address", "The 'to' address is not a valid phone number."),
+    422: ('10004', 'Missing required parameter', 'A required parameter is missing.'),
     429: ('10011', 'Too many requests',
           'You have exceeded the maximum number of allowed requests.'),
     500: ('10007', 'Unexpected error', 'An unexpected error occurred.'),
@@ -84,14 +86,80 @@ def extract_code(text):
     return found[-1] if found else None
 
 
-def _error_body(status):
-    code, title, detail = ERRORS.get(status, ('10007', 'Unexpected error',
-                                              'An unexpected error occurred.'))
-    err = {'code': code, 'title': title, 'detail': detail,
-           'meta': {'url': 'https://developers.telnyx.com/docs/overview/errors/' + code}}
-    if status == 422:
-        err['source'] = {'pointer': '/to'}
-    return {'errors': [err]}
+# The errors the checks of mode 'ok' answer, as Telnyx does (spec3.yml and
+# its error pages).
+BAD_REQUEST = ('10015', 'Bad Request', 'The request failed because it was not well-formed.')
+BAD_TO = ERRORS[400]
+MISSING = ('10004', 'Missing required parameter', 'A required parameter is missing.')
+BAD_FROM = ('40305', "Invalid 'from' address", "The 'from' address is not a number, short "
+            "code or alphanumeric sender id of this account.")
+NO_TEXT = ('10015', 'Bad Request', "The 'text' parameter is required for SMS and may not be "
+           "empty.")
+TOO_LONG = ('40302', 'Message too long', 'The text is longer than 10 parts (1,530 GSM-7 or '
+            '670 UCS-2 characters).')
+POOL_NUMBER = '+13125550100'  # what a number pool sends from
+
+
+def _error_body(status, err=None, pointer=None):
+    code, title, detail = err or ERRORS.get(status, ('10007', 'Unexpected error',
+                                                     'An unexpected error occurred.'))
+    e = {'code': code, 'title': title, 'detail': detail,
+         'meta': {'url': 'https://developers.telnyx.com/docs/overview/errors/' + code}}
+    if pointer is None and status == 400 and err is None:
+        pointer = '/to'
+    if pointer:
+        e['source'] = {'pointer': pointer}
+    return {'errors': [e]}
+
+
+# GSM 03.38: the basic table (beyond printable ASCII but '`') and the
+# extension table, whose characters take two septets.
+_GSM_BASIC = set('@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?'
+                 '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà')
+_GSM_EXT = set('\f^{}\\[~]|€')
+
+
+def parts_of(text):
+    """(encoding, parts) of an SMS text as Telnyx counts them: GSM-7, 160
+    septets in one part or 153 a part; else UCS-2, 70 UTF-16 units or 67 a
+    part."""
+    if all(c in _GSM_BASIC or c in _GSM_EXT for c in text):
+        n = sum(2 if c in _GSM_EXT else 1 for c in text)
+        return 'GSM-7', 1 if n <= 160 else -(-n // 153)
+    n = len(text.encode('utf-16-le')) // 2
+    return 'UCS-2', 1 if n <= 70 else -(-n // 67)
+
+
+_E164 = re.compile(r'^\+[1-9][0-9]{7,14}$')
+_SHORT_CODE = re.compile(r'^[0-9]{4,8}$')
+_ALPHANUMERIC = re.compile(r'^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$')
+
+
+def _check_message(pj, content_type):
+    """What Telnyx refuses in a well-formed JSON body: (status, error body),
+    or None."""
+    if not (content_type or '').split(';')[0].strip().lower() == 'application/json':
+        return 400, _error_body(400, BAD_REQUEST)
+    to = pj.get('to')
+    if to is None:
+        return 422, _error_body(422, MISSING, '/to')
+    if not isinstance(to, str) or not (_E164.match(to) or _SHORT_CODE.match(to)):
+        return 400, _error_body(400, BAD_TO, '/to')
+    frm, profile = pj.get('from'), pj.get('messaging_profile_id')
+    if frm is None and not profile:
+        return 422, _error_body(422, MISSING, '/from')
+    if frm is not None:
+        if not isinstance(frm, str) or not (_E164.match(frm) or _SHORT_CODE.match(frm)
+                                            or _ALPHANUMERIC.match(frm)):
+            return 400, _error_body(400, BAD_FROM, '/from')
+        if _ALPHANUMERIC.match(frm) and not profile:
+            return 422, _error_body(422, MISSING, '/messaging_profile_id')
+    text = pj.get('text')
+    if not isinstance(text, str) or text == '':
+        return 400, _error_body(400, NO_TEXT, '/text')
+    if parts_of(text)[1] > 10:
+        return 400, _error_body(400, TOO_LONG, '/text')
+    return None
 
 
 class _Server(ThreadingHTTPServer):
@@ -237,14 +305,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         # 'ok' and anything unknown: success, but check what Telnyx checks.
         if parsed is None or not isinstance(parsed, dict):
-            self._send_json(400, _error_body(400))
+            self._send_json(400, _error_body(400, BAD_REQUEST))
             return
         if not (msg['authorization'] or '').startswith('Bearer '):
             self._send_json(401, _error_body(401))
             return
-        if not isinstance(msg['to'], str) or not msg['text']:
-            e = _error_body(422)
-            self._send_json(422, e)
+        refused = _check_message(pj, msg['content_type'])
+        if refused is not None:
+            self._send_json(*refused)
             return
         self._send_json(200, fake._success(pj))
 
@@ -360,6 +428,9 @@ class FakeTelnyx(_Received):
 
     def _success(self, pj):
         to = pj.get('to')
+        text = pj.get('text') if isinstance(pj.get('text'), str) else ''
+        encoding, parts = parts_of(text)
+        frm = pj.get('from') if isinstance(pj.get('from'), str) else POOL_NUMBER
         return {'data': {
             'record_type': 'message',
             'id': str(uuid.uuid4()),
@@ -367,12 +438,12 @@ class FakeTelnyx(_Received):
             'type': 'SMS',
             'messaging_profile_id': pj.get('messaging_profile_id')
                 or '4001767e-ce0f-4cae-9d5f-0d5e636e7809',
-            'from': {'phone_number': pj.get('from'), 'carrier': 'Telnyx', 'line_type': 'VoIP'},
+            'from': {'phone_number': frm, 'carrier': 'Telnyx', 'line_type': 'VoIP'},
             'to': [{'phone_number': to, 'status': 'queued', 'carrier': 'T-MOBILE USA, INC.',
                     'line_type': 'Wireless'}],
             'text': pj.get('text'),
-            'parts': 1,
-            'encoding': 'GSM-7',
+            'parts': parts,
+            'encoding': encoding,
             'cost': {'amount': '0.0051', 'currency': 'USD'},
             'errors': [],
             'received_at': time.strftime('%Y-%m-%dT%H:%M:%S.000+00:00', time.gmtime()),

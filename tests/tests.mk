@@ -66,7 +66,8 @@ FUZZ_CC    = clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
              -std=c11 $(WARN) -Wno-format-nonliteral $(DEFS) -Ilib \
              $(shell pkg-config --cflags $(PKGS_C) $(PKGS_NET))
-FUZZ_LIB   = lib/log.c lib/config.c lib/cgi.c lib/phone.c lib/code.c lib/url.c lib/return_to.c
+FUZZ_LIB   = lib/log.c lib/config.c lib/cgi.c lib/phone.c lib/code.c lib/url.c lib/return_to.c \
+             lib/text.c
 FUZZ_LIBS  = $(shell pkg-config --libs libcrypto)
 
 tests/fuzz/fuzz_assertion.fuzz: FUZZ_MORE = lib/assertion.c

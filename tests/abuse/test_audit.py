@@ -108,7 +108,7 @@ class AuditTest(AbuseCase):
         self.assertFields(evs[1], phone='+12*******22')
         self.assertEqual(evs[1]['vid'], evs[0]['vid'])
         self.assertRegex(evs[1]['vid'], r'^[0-9a-f]{8}$')
-        self.assertIn('error_code=40310', evs[1]['rest'])
+        self.assertIn('error_code=10004', evs[1]['rest'])
         self.assertIn('http_status=422', evs[1]['rest'])
 
     def test_secrets_and_numbers_never_logged(self):

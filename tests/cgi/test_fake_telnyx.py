@@ -61,12 +61,60 @@ class FakeTelnyxTest(unittest.TestCase):
         self.assertEqual(self.fake.code_for('+12025550143'), '1A2B')
         self.assertIsNone(self.fake.code_for('+19999999999'))
 
+    def test_spec_rules(self):
+        # Telnyx's spec3.yml and error pages: what 'ok' refuses, and how.
+        def refused(body, status, code, pointer, headers=None, raw=None):
+            st, _, b = post(self.fake.url, body, raw=raw, headers=headers)
+            err = json.loads(b)['errors'][0]
+            self.assertEqual((st, err['code']), (status, code), (body, err))
+            self.assertTrue(err['title'])
+            if pointer:
+                self.assertEqual(err['source']['pointer'], pointer)
+        refused({'from': MSG['from'], 'text': 'x'}, 422, '10004', '/to')
+        for to in ('12025550143', '+1 202 555 0143', ['+12025550143'], '+0123456789', 7):
+            refused(dict(MSG, to=to), 400, '40310', '/to')
+        refused({'to': MSG['to'], 'text': 'x'}, 422, '10004', '/from')
+        for frm in ('YOUR_TELNYX_NUMBER', '+0123', 'not-a-sender', ''):
+            refused(dict(MSG, **{'from': frm}), 400, '40305', '/from')
+        refused(dict(MSG, **{'from': 'Acme'}), 422, '10004', '/messaging_profile_id')
+        for text in ('', None):
+            refused(dict(MSG, text=text), 400, '10015', '/text')
+        refused(dict(MSG, text='a' * 1531), 400, '40302', '/text')
+        refused(dict(MSG, text='\u0416' * 671), 400, '40302', '/text')
+        refused(MSG, 400, '10015', None, headers={'Content-Type': 'text/plain'})
+        refused(None, 400, '10015', None, raw=b'{"to": ')
+        # Each refusal is recorded, as every POST is.
+        self.assertEqual(len(self.fake.messages), 18)
+
+    def test_success_shape_follows_the_text(self):
+        cases = [('a' * 160, 'GSM-7', 1), ('a' * 161, 'GSM-7', 2), ('\u20ac' * 81, 'GSM-7', 2),
+                 ('a' * 1530, 'GSM-7', 10), ('\u0416' * 70, 'UCS-2', 1),
+                 ('\u0416' * 71, 'UCS-2', 2), ('\U0001f511' * 36, 'UCS-2', 2),
+                 ('\u0416' * 670, 'UCS-2', 10)]
+        for text, encoding, parts in cases:
+            with self.subTest(text=text[:3], n=len(text)):
+                status, _, body = post(self.fake.url, dict(MSG, text=text))
+                self.assertEqual(status, 200, body)
+                d = json.loads(body)['data']
+                self.assertEqual((d['encoding'], d['parts']), (encoding, parts))
+                self.assertEqual(d['from']['phone_number'], MSG['from'])
+        # A number pool (a profile, no from): from.phone_number is still a string.
+        body = {'to': MSG['to'], 'text': 'x', 'messaging_profile_id': 'p-1'}
+        status, _, b = post(self.fake.url, body)
+        self.assertEqual(status, 200)
+        self.assertIsInstance(json.loads(b)['data']['from']['phone_number'], str)
+        # An alphanumeric sender with its profile.
+        status, _, b = post(self.fake.url, dict(MSG, messaging_profile_id='p-1', **{'from': 'Acme'}))
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(b)['data']['from']['phone_number'], 'Acme')
+
     def test_profile_id_recorded(self):
         post(self.fake.url, dict(MSG, messaging_profile_id='abc-123'))
         self.assertEqual(self.fake.messages[0]['messaging_profile_id'], 'abc-123')
 
     def test_error_modes(self):
-        want = {401: '10009', 403: '10010', 422: '40310', 429: '10011', 500: None, 503: None}
+        want = {400: '40310', 401: '10009', 403: '10010', 422: '10004', 429: '10011',
+                500: '10007', 503: '10007'}
         for st, code in want.items():
             self.fake.mode = 'status:%d' % st
             status, headers, body = post(self.fake.url, MSG)

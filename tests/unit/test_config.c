@@ -439,8 +439,37 @@ test_message_text(void **state)
 	snprintf(text, sizeof(text), BASE "MESSAGE_TEXT=%0*d{code}\n", OTP_MESSAGE_MAX - 6, 0);
 	assert_accepted(&cfg, text, &log);
 	assert_int_equal(strlen(cfg.message_text), OTP_MESSAGE_MAX);
+	/* 634 + a code of 6: five parts of GSM-7, each billed. */
+	assert_non_null(strstr(log, "warning: MESSAGE_TEXT is 5 parts with its codes (640 GSM-7 "
+				    "characters; one part holds 160)"));
 	config_free(&cfg);
 	free(log);
+	/* 154 + 6 fill one part; one more character is two. */
+	snprintf(text, sizeof(text), BASE "MESSAGE_TEXT=%0*d{code}\nTOKEN_LENGTH=6\n", 154, 0);
+	assert_accepted(&cfg, text, &log);
+	assert_string_equal(log, "");
+	config_free(&cfg);
+	free(log);
+	snprintf(text, sizeof(text), BASE "MESSAGE_TEXT=%0*d{code}\nTOKEN_LENGTH=6\n", 155, 0);
+	assert_accepted(&cfg, text, &log);
+	assert_non_null(strstr(log, "warning: MESSAGE_TEXT is 2 parts"));
+	config_free(&cfg);
+	free(log);
+	/* A dash outside GSM-7 makes it UCS-2: 64 + the dash + 6 = 71 units, two parts. */
+	snprintf(text, sizeof(text),
+		 BASE "MESSAGE_TEXT='%0*d\xe2\x80\x94{code}'\nTOKEN_LENGTH=6\n", 64, 0);
+	assert_accepted(&cfg, text, &log);
+	assert_non_null(strstr(log, "warning: MESSAGE_TEXT is 2 parts with its codes (71 UCS-2 "
+				    "units; one part holds 70)"));
+	config_free(&cfg);
+	free(log);
+	/* With the WebOTP line of a long domain, UCS-2 passes ten parts: refused. */
+	snprintf(text, sizeof(text),
+		 BASE "MESSAGE_TEXT='\xe2\x80\x94%0*d{code}'\nWEBOTP_DOMAIN=%s.example.com\n", 600,
+		 0,
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+		 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+	assert_refused(text, strlen(text), "Telnyx sends at most 10");
 }
 
 static void
@@ -461,7 +490,7 @@ test_senders(void **state)
 	    "Acme",         "Acme Co",          "ACME2FA", "A1234567890",
 	};
 	static const char *const odd[] = {
-	    "+1234567",        "+1234567890123456", "+0123456789", "123",
+	    "+123456",         "+1234567890123456", "+0123456789", "123",
 	    "123456789",       "AcmeCorp1234",      "Acme-Co",     "   ",
 	    "+1 555 000 1111",
 	};
@@ -474,7 +503,9 @@ test_senders(void **state)
 		struct config cfg;
 		char *log;
 
-		snprintf(text, sizeof(text), "API_KEY=" SECRET "\nFROM_NUMBER='%s'\n", good[i]);
+		/* An alphanumeric sender needs a messaging profile (Telnyx's spec). */
+		snprintf(text, sizeof(text),
+			 "API_KEY=" SECRET "\nFROM_NUMBER='%s'\nMESSAGING_PROFILE_ID=p1\n", good[i]);
 		assert_accepted(&cfg, text, &log);
 		assert_string_equal(cfg.from_number, good[i]);
 		config_free(&cfg);
@@ -494,6 +525,44 @@ test_senders(void **state)
 	}
 	REFUSED("API_KEY=" SECRET "\nFROM_NUMBER=123456789012345678901234567890123\n",
 		"invalid FROM_NUMBER");
+	REFUSED("API_KEY=" SECRET "\nFROM_NUMBER='Acme Co'\n", "missing MESSAGING_PROFILE_ID");
+	REFUSED("API_KEY=" SECRET "\nFROM_NUMBER='Acme'\nALLOWED_COUNTRY_CODES=+44\n",
+		"missing MESSAGING_PROFILE_ID");
+	/* Not with the outbox, which sends to nobody. */
+	{
+		struct config cfg;
+		char *log;
+
+		assert_accepted(&cfg,
+				"SECRET_KEY=" SECRET "\nFROM_NUMBER='Acme'\nSMS_TRANSPORT=outbox\n"
+				"OUTBOX_PATH=/tmp/x\n",
+				&log);
+		assert_string_equal(log, "");
+		config_free(&cfg);
+		free(log);
+		/* US and Canada allowed (the default COUNTRY_CODE, *, or a +1 area): warned. */
+		assert_accepted(&cfg,
+				"API_KEY=" SECRET "\nFROM_NUMBER='Acme'\nMESSAGING_PROFILE_ID=p\n", &log);
+		assert_non_null(strstr(log, "warning: an alphanumeric FROM_NUMBER cannot reach "
+					    "numbers in the US and Canada"));
+		config_free(&cfg);
+		free(log);
+		assert_accepted(&cfg,
+				"API_KEY=" SECRET "\nFROM_NUMBER='Acme'\nMESSAGING_PROFILE_ID=p\n"
+				"ALLOWED_COUNTRY_CODES=+44,+1876\n",
+				&log);
+		assert_non_null(strstr(log, "US and Canada"));
+		config_free(&cfg);
+		free(log);
+		/* Only elsewhere: no warning. */
+		assert_accepted(&cfg,
+				"API_KEY=" SECRET "\nFROM_NUMBER='Acme'\nMESSAGING_PROFILE_ID=p\n"
+				"COUNTRY_CODE=+44\n",
+				&log);
+		assert_string_equal(log, "");
+		config_free(&cfg);
+		free(log);
+	}
 	REFUSED(BASE "MESSAGING_PROFILE_ID="
 		     "12345678901234567890123456789012345678901234567890123456789012345\n",
 		"MESSAGING_PROFILE_ID");

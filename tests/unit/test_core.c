@@ -213,11 +213,103 @@ test_ten_thousand_requests(void **state)
 	assert_int_equal(r.outcome, OUTCOME_DEAD);
 }
 
+/* A code for phone at now, on verification vid (NULL: a new one); its id into out. */
+static void
+start_at(struct fixture *f, const char *phone, const char *vid, time_t now, char *code,
+	 size_t size, char out[OTP_ID_LEN + 1])
+{
+	struct core_start_in in;
+	struct core_result r;
+
+	memset(&in, 0, sizeof(in));
+	in.phone = phone;
+	in.type = PHONE_MOBILE;
+	in.client = "10.77.0.1";
+	in.vid = vid;
+	in.now = now;
+	core_start(&f->core, &in, &r);
+	assert_int_equal(r.outcome, OUTCOME_SENT);
+	take_code(f, code, size);
+	snprintf(out, OTP_ID_LEN + 1, "%s", r.vid);
+}
+
+static enum outcome
+check_at(struct fixture *f, const char *vid, const char *code, time_t now)
+{
+	struct core_result r;
+
+	core_check(&f->core, vid, code, now, &r);
+	return r.outcome;
+}
+
+/*
+ * Issue 10: a new code for the same verification keeps the one before
+ * good until its own expiry (the first text may come late): either
+ * verifies, a wrong try counts against both, using one kills both, and
+ * two at most are live.  TOKEN_TTL is 300 here, MAX_ATTEMPTS 3.
+ */
+static void
+test_late_code(void **state)
+{
+	struct fixture *f = *state;
+	char a[16], b[16], c[16], vid[OTP_ID_LEN + 1], again[OTP_ID_LEN + 1];
+	const time_t t = time(NULL);
+
+	unit_cap_begin();
+	/* The first code works after a second one was sent... */
+	start_at(f, "+12025550171", NULL, t, a, sizeof(a), vid);
+	start_at(f, "+12025550171", vid, t + 60, b, sizeof(b), again);
+	assert_string_equal(again, vid);
+	assert_string_not_equal(a, b);
+	assert_int_equal(check_at(f, vid, a, t + 90), OUTCOME_APPROVED);
+	/* ... and uses up the second with it. */
+	assert_int_equal(check_at(f, vid, b, t + 91), OUTCOME_DEAD);
+
+	/* The second works too, and uses up the first. */
+	start_at(f, "+12025550172", NULL, t, a, sizeof(a), vid);
+	start_at(f, "+12025550172", vid, t + 60, b, sizeof(b), again);
+	assert_int_equal(check_at(f, vid, b, t + 90), OUTCOME_APPROVED);
+	assert_int_equal(check_at(f, vid, a, t + 91), OUTCOME_DEAD);
+
+	/* The first only until its own expiry (t + 300); the second lives on. */
+	start_at(f, "+12025550173", NULL, t, a, sizeof(a), vid);
+	start_at(f, "+12025550173", vid, t + 60, b, sizeof(b), again);
+	assert_int_equal(check_at(f, vid, a, t + 300), OUTCOME_WRONG);
+	assert_int_equal(check_at(f, vid, b, t + 301), OUTCOME_APPROVED);
+
+	/* Wrong tries count against both: 2 wrong, then a third kills both. */
+	start_at(f, "+12025550174", NULL, t, a, sizeof(a), vid);
+	start_at(f, "+12025550174", vid, t + 60, b, sizeof(b), again);
+	assert_int_equal(check_at(f, vid, "0000000000", t + 61), OUTCOME_WRONG);
+	assert_int_equal(check_at(f, vid, "0000000001", t + 62), OUTCOME_WRONG);
+	assert_int_equal(check_at(f, vid, "0000000002", t + 63), OUTCOME_LOCKED);
+	assert_int_equal(check_at(f, vid, a, t + 64), OUTCOME_DEAD);
+	assert_int_equal(check_at(f, vid, b, t + 65), OUTCOME_DEAD);
+
+	/* Two live codes at most: a third request drops the first. */
+	start_at(f, "+12025550175", NULL, t, a, sizeof(a), vid);
+	start_at(f, "+12025550175", vid, t + 60, b, sizeof(b), again);
+	start_at(f, "+12025550175", vid, t + 120, c, sizeof(c), again);
+	assert_int_equal(check_at(f, vid, a, t + 121), OUTCOME_WRONG);
+	assert_int_equal(check_at(f, vid, b, t + 122), OUTCOME_APPROVED);
+	assert_int_equal(check_at(f, vid, c, t + 123), OUTCOME_DEAD);
+
+	/* A code asked for after the first expired: the first stays dead. */
+	start_at(f, "+12025550176", NULL, t, a, sizeof(a), vid);
+	assert_int_equal(check_at(f, vid, "0000000000", t + 301), OUTCOME_EXPIRED);
+	start_at(f, "+12025550176", vid, t + 400, b, sizeof(b), again);
+	assert_string_equal(again, vid);
+	assert_int_equal(check_at(f, vid, a, t + 401), OUTCOME_WRONG);
+	assert_int_equal(check_at(f, vid, b, t + 402), OUTCOME_APPROVED);
+	free(unit_cap_end());
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_ten_thousand_requests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_late_code, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

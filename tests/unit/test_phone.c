@@ -1,6 +1,6 @@
 /*
  * Proves the phone rules that need no libphonenumber (test_number.c has
- * the parsing): a strict E.164 check ('+', 8 to 15 digits, the first not
+ * the parsing): a strict E.164 check ('+', 7 to 15 digits, the first not
  * 0), a mask that never shows the middle digits whatever the buffer it
  * is given, and the names of the line types ALLOWED_LINE_TYPES takes.
  */
@@ -52,7 +52,8 @@ test_is_e164(void **state)
 	assert_false(phone_is_e164("+"));
 	assert_false(phone_is_e164("12025550143"));
 	assert_false(phone_is_e164("+02025550143"));
-	assert_false(phone_is_e164("+1234567"));
+	assert_true(phone_is_e164("+1234567"));
+	assert_false(phone_is_e164("+123456"));
 	assert_false(phone_is_e164("+1234567890123456"));
 	assert_false(phone_is_e164("+1 2025550143"));
 	assert_false(phone_is_e164("+1202555014x"));

@@ -224,8 +224,27 @@ test_parse_errors(void **state)
 			 -1);
 	assert_int_equal(res.http_status, 401);
 	assert_string_equal(res.error_code, "10009");
-	assert_string_equal(res.reason, "Authentication failed");
+	/* The detail too, for the log (issue 10). */
+	assert_string_equal(res.reason, "Authentication failed: The API key looks malformed.");
 	assert_string_equal(res.message_id, "");
+	/* Control characters in it never reach the log line as they are. */
+	assert_int_equal(parse(400,
+			       "{\"errors\":[{\"code\":\"40310\",\"title\":\"Invalid\","
+			       "\"detail\":\"to\\r\\nX-Injected: 1\"}]}",
+			       &res),
+			 -1);
+	assert_string_equal(res.reason, "Invalid: to??X-Injected: 1");
+	/* A detail too long for the reason is cut, the title kept. */
+	{
+		char body[1200];
+
+		snprintf(body, sizeof(body),
+			 "{\"errors\":[{\"code\":\"1\",\"title\":\"T\",\"detail\":\"%0*d\"}]}",
+			 1000, 0);
+		assert_int_equal(parse(400, body, &res), -1);
+		assert_int_equal(strncmp(res.reason, "T: 000", 6), 0);
+		assert_int_equal(strlen(res.reason), sizeof(res.reason) - 1);
+	}
 
 	/* A numeric code, as some answers have it. */
 	assert_int_equal(
@@ -608,7 +627,7 @@ test_http_401(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(res.http_status, 401);
 	assert_string_equal(res.error_code, "10009");
-	assert_string_equal(res.reason, "Authentication failed");
+	assert_string_equal(res.reason, "Authentication failed: Could not authenticate");
 	assert_string_equal(res.message_id, "");
 }
 

@@ -1,6 +1,6 @@
 /*
  * Proves the store (its SQLite engine) on real files: the first open
- * creates the schema (user_version 3, WAL, mode 0600, no file left
+ * creates the schema (user_version 4, WAL, mode 0600, no file left
  * beside it), a version-1 file is upgraded and keeps its rows, a file
  * without a schema, a stale -wal without its database and a dangling
  * symbolic link are refused untouched, rows round-trip field by field, a put with the
@@ -67,6 +67,9 @@ teardown(void **state)
 	return 0;
 }
 
+/* The time the fail tests run at: make()'s codes live until 1700000300 + seed. */
+#define NOW ((time_t)1700000100)
+
 /* A verification with every field set from seed. */
 static void
 make(struct verification *v, const char *id, int seed)
@@ -98,6 +101,9 @@ assert_same(const struct verification *a, const struct verification *b)
 	assert_int_equal(a->status, b->status);
 	assert_string_equal(a->message_id, b->message_id);
 	assert_string_equal(a->return_to, b->return_to);
+	assert_int_equal(a->prev_expires, b->prev_expires);
+	if (a->prev_expires > 0)
+		assert_memory_equal(a->prev_mac, b->prev_mac, OTP_MAC_LEN);
 }
 
 /* One integer or text from an SQL query on path, through a connection of our own. */
@@ -139,7 +145,7 @@ test_schema(void **state)
 	char out[64];
 
 	query(f->path, "PRAGMA user_version", out, sizeof(out));
-	assert_string_equal(out, "3");
+	assert_string_equal(out, "4");
 	query(f->path, "PRAGMA journal_mode", out, sizeof(out));
 	assert_string_equal(out, "wal");
 	query(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'verification'", out,
@@ -159,7 +165,7 @@ test_schema(void **state)
 	f->st = store_open(f->path);
 	assert_non_null(f->st);
 	query(f->path, "PRAGMA user_version", out, sizeof(out));
-	assert_string_equal(out, "3");
+	assert_string_equal(out, "4");
 	/* Closed, nothing is left beside it. */
 	store_close(f->st);
 	f->st = NULL;
@@ -209,10 +215,10 @@ test_upgrade_from_v1(void **state)
 	st = store_open(path);
 	log = unit_cap_end();
 	assert_non_null(st);
-	assert_non_null(strstr(log, "upgraded from version 1 to 3"));
+	assert_non_null(strstr(log, "upgraded from version 1 to 4"));
 	free(log);
 	query(path, "PRAGMA user_version", out, sizeof(out));
-	assert_string_equal(out, "3");
+	assert_string_equal(out, "4");
 	query(path, "PRAGMA journal_mode", out, sizeof(out));
 	assert_string_equal(out, "wal");
 	query(path,
@@ -344,27 +350,61 @@ test_fail(void **state)
 	/* Another code's hash (a newer request replaced it): left alone. */
 	memcpy(other, v.mac, OTP_MAC_LEN);
 	other[OTP_MAC_LEN - 1] ^= 1;
-	assert_int_equal(store_fail(f->st, ID1, other), 0);
+	assert_int_equal(store_fail(f->st, ID1, other, NOW), 0);
 	assert_int_equal(store_get(f->st, ID1, &got), 1);
 	assert_int_equal(got.status, STATUS_PENDING);
 	/* Its own hash: dead. */
-	assert_int_equal(store_fail(f->st, ID1, v.mac), 0);
+	assert_int_equal(store_fail(f->st, ID1, v.mac, NOW), 0);
 	assert_int_equal(store_get(f->st, ID1, &got), 1);
 	assert_int_equal(got.status, STATUS_FAILED);
 	/* A code already used (or locked) stays what it is. */
 	v.status = STATUS_USED;
 	assert_int_equal(store_put(f->st, &v), 0);
-	assert_int_equal(store_fail(f->st, ID1, v.mac), 0);
+	assert_int_equal(store_fail(f->st, ID1, v.mac, NOW), 0);
 	assert_int_equal(store_get(f->st, ID1, &got), 1);
 	assert_int_equal(got.status, STATUS_USED);
 	v.status = STATUS_LOCKED;
 	assert_int_equal(store_put(f->st, &v), 0);
-	assert_int_equal(store_fail(f->st, ID1, v.mac), 0);
+	assert_int_equal(store_fail(f->st, ID1, v.mac, NOW), 0);
 	assert_int_equal(store_get(f->st, ID1, &got), 1);
 	assert_int_equal(got.status, STATUS_LOCKED);
 	/* No such verification: nothing to do, no error. */
-	assert_int_equal(store_fail(f->st, ID2, v.mac), 0);
+	assert_int_equal(store_fail(f->st, ID2, v.mac, NOW), 0);
 	assert_int_equal(store_get(f->st, ID2, &got), 0);
+}
+
+/* A new code whose text could not be sent gives the pending place back to
+ * the code before it while that one lives (issue 10's late codes). */
+static void
+test_fail_restores_previous_code(void **state)
+{
+	struct fixture *f = *state;
+	struct verification v, got;
+	unsigned char first[OTP_MAC_LEN];
+
+	make(&v, ID1, 1);
+	memcpy(first, v.mac, OTP_MAC_LEN);
+	memcpy(v.prev_mac, first, OTP_MAC_LEN);
+	v.prev_expires = v.expires;
+	v.mac[0] ^= 0xff;
+	v.expires += 30;
+	assert_int_equal(store_put(f->st, &v), 0);
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+	assert_same(&v, &got);
+	assert_memory_equal(got.prev_mac, first, OTP_MAC_LEN);
+	assert_int_equal(got.prev_expires, v.prev_expires);
+	assert_int_equal(store_fail(f->st, ID1, v.mac, NOW), 0);
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+	assert_int_equal(got.status, STATUS_PENDING);
+	assert_memory_equal(got.mac, first, OTP_MAC_LEN);
+	assert_int_equal(got.expires, v.prev_expires);
+	assert_int_equal(got.prev_expires, 0);
+	/* The same, with the code before already expired: the verification fails. */
+	assert_int_equal(store_put(f->st, &v), 0);
+	assert_int_equal(store_fail(f->st, ID1, v.mac, v.prev_expires), 0);
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+	assert_int_equal(got.status, STATUS_FAILED);
+	assert_int_equal(got.prev_expires, 0);
 }
 
 static void
@@ -449,7 +489,7 @@ test_two_handles(void **state)
 	assert_int_equal(store_commit(f->st), 0);
 	assert_int_equal(store_get(other, ID2, &got), 1);
 	/* And the other way round. */
-	assert_int_equal(store_fail(other, ID2, v.mac), 0);
+	assert_int_equal(store_fail(other, ID2, v.mac, NOW), 0);
 	assert_int_equal(store_get(f->st, ID2, &got), 1);
 	assert_int_equal(got.status, STATUS_FAILED);
 	store_close(other);
@@ -499,7 +539,7 @@ test_open_fails(void **state)
 	    sqlite3_exec(db, "CREATE TABLE t (x); PRAGMA user_version = 7", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
-	assert_open_fails(path, "database schema version 7 is newer than this program (3)");
+	assert_open_fails(path, "database schema version 7 is newer than this program (4)");
 	/* A symbolic link is not followed, to a database or to nothing. */
 	snprintf(path, sizeof(path), "%s/link.db", f->dir);
 	assert_int_equal(symlink(f->path, path), 0);
@@ -664,7 +704,7 @@ test_concurrent_create(void **state)
 		snprintf(path, sizeof(path), "%s/%s", f->dir, name);
 		assert_int_equal(run_children(PROCS, child_open, path), 0);
 		query(path, "PRAGMA user_version", out, sizeof(out));
-		assert_string_equal(out, "3");
+		assert_string_equal(out, "4");
 		query(path, "PRAGMA journal_mode", out, sizeof(out));
 		assert_string_equal(out, "wal");
 		snprintf(name, sizeof(name), "new%d.db.new-", round);
@@ -775,6 +815,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fail_restores_previous_code, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_set_message_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
