@@ -456,8 +456,8 @@ test_message_text(void **state)
 	config_free(&cfg);
 	free(log);
 	/* A dash outside GSM-7 makes it UCS-2: 64 + the dash + 6 = 71 units, two parts. */
-	snprintf(text, sizeof(text),
-		 BASE "MESSAGE_TEXT='%0*d\xe2\x80\x94{code}'\nTOKEN_LENGTH=6\n", 64, 0);
+	snprintf(text, sizeof(text), BASE "MESSAGE_TEXT='%0*d\xe2\x80\x94{code}'\nTOKEN_LENGTH=6\n",
+		 64, 0);
 	assert_accepted(&cfg, text, &log);
 	assert_non_null(strstr(log, "warning: MESSAGE_TEXT is 2 parts with its codes (71 UCS-2 "
 				    "units; one part holds 70)"));
@@ -505,7 +505,8 @@ test_senders(void **state)
 
 		/* An alphanumeric sender needs a messaging profile (Telnyx's spec). */
 		snprintf(text, sizeof(text),
-			 "API_KEY=" SECRET "\nFROM_NUMBER='%s'\nMESSAGING_PROFILE_ID=p1\n", good[i]);
+			 "API_KEY=" SECRET "\nFROM_NUMBER='%s'\nMESSAGING_PROFILE_ID=p1\n",
+			 good[i]);
 		assert_accepted(&cfg, text, &log);
 		assert_string_equal(cfg.from_number, good[i]);
 		config_free(&cfg);
@@ -541,8 +542,8 @@ test_senders(void **state)
 		config_free(&cfg);
 		free(log);
 		/* US and Canada allowed (the default COUNTRY_CODE, *, or a +1 area): warned. */
-		assert_accepted(&cfg,
-				"API_KEY=" SECRET "\nFROM_NUMBER='Acme'\nMESSAGING_PROFILE_ID=p\n", &log);
+		assert_accepted(
+		    &cfg, "API_KEY=" SECRET "\nFROM_NUMBER='Acme'\nMESSAGING_PROFILE_ID=p\n", &log);
 		assert_non_null(strstr(log, "warning: an alphanumeric FROM_NUMBER cannot reach "
 					    "numbers in the US and Canada"));
 		config_free(&cfg);

@@ -215,8 +215,8 @@ test_ten_thousand_requests(void **state)
 
 /* A code for phone at now, on verification vid (NULL: a new one); its id into out. */
 static void
-start_at(struct fixture *f, const char *phone, const char *vid, time_t now, char *code,
-	 size_t size, char out[OTP_ID_LEN + 1])
+start_at(struct fixture *f, const char *phone, const char *vid, time_t now, char *code, size_t size,
+	 char out[OTP_ID_LEN + 1])
 {
 	struct core_start_in in;
 	struct core_result r;

@@ -36,7 +36,8 @@ assert_parts(const char *s, int ucs2, size_t units, int parts)
 
 	text_parts(s, &tp);
 	if (tp.ucs2 != ucs2 || tp.units != units || tp.parts != parts)
-		print_error("%.40s...: ucs2 %d units %zu parts %d\n", s, tp.ucs2, tp.units, tp.parts);
+		print_error("%.40s...: ucs2 %d units %zu parts %d\n", s, tp.ucs2, tp.units,
+			    tp.parts);
 	assert_int_equal(tp.ucs2, ucs2);
 	assert_int_equal(tp.units, units);
 	assert_int_equal(tp.parts, parts);
@@ -100,7 +101,8 @@ test_compose(void **state)
 	(void)state;
 	assert_int_equal(text_compose("Your token is {code}", NULL, "A1B2", out, sizeof(out)), 0);
 	assert_string_equal(out, "Your token is A1B2");
-	assert_int_equal(text_compose("{code} is {code}", "example.com", "12", out, sizeof(out)), 0);
+	assert_int_equal(text_compose("{code} is {code}", "example.com", "12", out, sizeof(out)),
+			 0);
 	assert_string_equal(out, "12 is 12\n\n@example.com #12");
 	/* Exactly full, then one byte short. */
 	assert_int_equal(text_compose("abc{code}", NULL, "1234", out, 8), 0);
