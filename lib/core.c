@@ -64,6 +64,7 @@ core_result_of(struct core_result *r, const struct verification *v)
 	snprintf(r->phone, sizeof(r->phone), "%s", v->phone);
 	if (v->phone[0] != '\0')
 		phone_mask(v->phone, r->masked, sizeof(r->masked));
+	snprintf(r->shown, sizeof(r->shown), "%s", v->shown);
 }
 
 /* Whether v's code may still be tried. */

@@ -65,6 +65,7 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 	v->expires = in->now + cfg->token_ttl;
 	v->status = STATUS_PENDING;
 	v->message_id[0] = '\0';
+	snprintf(v->shown, sizeof(v->shown), "%s", in->shown != NULL ? in->shown : "");
 	/* "Send a new code" comes without return_to: keep the one the site gave. */
 	if (in->return_to != NULL)
 		snprintf(v->return_to, sizeof(v->return_to), "%s", in->return_to);

@@ -37,6 +37,7 @@ struct verification {
 	enum store_status status;
 	char message_id[OTP_MSGID_MAX + 1]; /* empty until sent */
 	char return_to[OTP_RETURN_MAX + 1]; /* empty: show the success page */
+	char shown[OTP_PHONE_TEXT_MAX];     /* the number as pages show it, masked, or "" */
 };
 
 /*

@@ -75,14 +75,14 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
     [STMT_GET] = "SELECT phone, mac, created, expires, attempts, status, message_id, return_to, "
-		 "prev_mac, prev_expires FROM verification WHERE id = ?1",
+		 "prev_mac, prev_expires, shown FROM verification WHERE id = ?1",
     [STMT_PUT] = "INSERT INTO verification "
 		 "(id, phone, mac, created, expires, attempts, status, message_id, return_to, "
-		 "prev_mac, prev_expires) "
-		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+		 "prev_mac, prev_expires, shown) "
+		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
 		 "ON CONFLICT (id) DO UPDATE SET phone = ?2, mac = ?3, created = ?4, "
 		 "expires = ?5, attempts = ?6, status = ?7, message_id = ?8, return_to = ?9, "
-		 "prev_mac = ?10, prev_expires = ?11",
+		 "prev_mac = ?10, prev_expires = ?11, shown = ?12",
     /* Purges in batches: a request never deletes more than OTP_PURGE_BATCH rows of each. */
     [STMT_PURGE] = "DELETE FROM verification WHERE id IN "
 		   "(SELECT id FROM verification WHERE expires < ?1 LIMIT ?2)",
@@ -680,6 +680,7 @@ store_sqlite_get(struct store *st, const char *id, struct verification *v)
 		memcpy(v->prev_mac, sqlite3_column_blob(s, 8), OTP_MAC_LEN);
 		v->prev_expires = (time_t)sqlite3_column_int64(s, 9);
 	}
+	snprintf(v->shown, sizeof(v->shown), "%s", store_sqlite_text(s, 10));
 	sqlite3_reset(s);
 	return 1;
 }
@@ -705,6 +706,7 @@ store_sqlite_put(struct store *st, const struct verification *v)
 	else
 		sqlite3_bind_blob(s, 10, "", 0, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 11, (sqlite3_int64)(v->prev_expires > 0 ? v->prev_expires : 0));
+	sqlite3_bind_text(s, 12, v->shown, -1, SQLITE_STATIC);
 	return store_sqlite_done(st, s);
 }
 

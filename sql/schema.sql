@@ -21,7 +21,8 @@ CREATE TABLE verification (
 	-- The code before mac, still good until prev_expires (0: none), so that
 	-- a text that arrives after the visitor asked for another still works.
 	prev_mac     BLOB NOT NULL DEFAULT X'',
-	prev_expires INTEGER NOT NULL DEFAULT 0
+	prev_expires INTEGER NOT NULL DEFAULT 0,
+	shown        TEXT NOT NULL DEFAULT ''	-- the number as pages show it, masked
 );
 CREATE INDEX verification_expires ON verification (expires);
 CREATE INDEX verification_phone ON verification (phone);

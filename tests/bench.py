@@ -121,6 +121,9 @@ def part_cpu(d, runs):
         paths = [
             ("GET request.cgi (phone form)", [req], cgi_env(conf, "GET"), b"", 2.0),
             ("GET verify.cgi (no verification)", [ver], cgi_env(conf, "GET"), b"", 2.0),
+            # libphonenumber loaded and a number parsed, then refused: its cost alone.
+            ("POST request.cgi (number parsed, refused: libphonenumber)", [req],
+             cgi_env(conf, "POST", b"phone=%2B1202"), b"phone=%2B1202", None),
             ("POST verify.cgi (code checked, row read)", [ver],
              cgi_env(conf, "POST", b"token=123456&verification_id=" + VID.encode()),
              b"token=123456&verification_id=" + VID.encode(), 2.5),

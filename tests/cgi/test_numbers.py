@@ -10,6 +10,7 @@ region's example numbers; this proves the same rules through the program."""
 import json
 import unittest
 
+import harness
 import store_db
 from harness import CGITestCase, REQUEST
 
@@ -109,6 +110,20 @@ class RegionTest(NumberCase):
         # A number with its + is what it says, shown in international form.
         r, _, _ = self.start_flow('+1 202 555 0143', expect_to='+12025550143', site=site)
         self.assertIn('<strong id="masked-phone">+1 2**-***-*143</strong>', r.text)
+
+    def test_verify_pages_show_it_the_same_way(self):
+        # verify.cgi never loads libphonenumber: the form shows what request.cgi stored.
+        site = self.make_site({'DEFAULT_REGION': 'GB', 'ALLOWED_COUNTRY_CODES': '+44'})
+        r, vid, code = self.start_flow('07911 123456', expect_to='+447911123456', site=site)
+        shown = '<strong id="masked-phone">07*** ***456</strong>'
+        r = site.get(harness.VERIFY, cookie='otp_vid=' + vid)
+        self.assertStatus(r, 200, 'verify')
+        self.assertIn(shown, r.text)
+        wrong = '0000' if code != '0000' else '1111'
+        r = site.verify(wrong, vid=vid, cookie_vid=vid)
+        self.assertStatus(r, 422, 'verify')
+        self.assertIn(shown, r.text)
+        self.assertNotIn('7911123456', r.text)
 
     def test_france_germany_italy(self):
         cases = [('+33', '06 12 34 56 78', '+33612345678'),

@@ -150,6 +150,7 @@ test_ten_thousand_requests(void **state)
 	int i, requests = 0;
 
 	memset(&req, 0, sizeof(req));
+	memset(&in, 0, sizeof(in));
 	req.script_name = "/cgi-bin/request.cgi";
 	if (getenv("OTP_TEST_VERBOSE") == NULL)
 		unit_cap_begin(); /* 10,000 audit lines */
