@@ -148,6 +148,7 @@ request_handle(struct reply *rp, struct cgi_req *req, struct core *core)
 	if (post && r.outcome == OUTCOME_READY) {
 		in.phone = v[FIELD_PHONE];
 		in.type = n.type;
+		in.calling_code = n.calling_code;
 		number_display(&n, shown, sizeof(shown));
 		in.shown = shown;
 		in.client = req->remote_addr;

@@ -729,16 +729,21 @@ config_countries(struct config *cfg, const char *name)
 }
 
 const struct config_country *
-config_country(const struct config *cfg, const char *phone, int allowed_only)
+config_country(const struct config *cfg, const char *phone, int calling_code, int allowed_only)
 {
 	const struct config_country *best = NULL;
+	char cc[16];
 	int i;
 
+	snprintf(cc, sizeof(cc), "+%d", calling_code);
 	for (i = 0; i < cfg->ncountries; i++) {
 		const struct config_country *c = &cfg->countries[i];
 		size_t n = strlen(c->code);
 
 		if ((allowed_only && !c->allowed) || strncmp(phone, c->code, n) != 0)
+			continue;
+		/* "+35" is no calling code, and no part of +353's. */
+		if (calling_code > 0 && (n < strlen(cc) || strncmp(c->code, cc, strlen(cc)) != 0))
 			continue;
 		if (best == NULL || n > strlen(best->code))
 			best = c;

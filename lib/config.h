@@ -96,11 +96,14 @@ int config_load(struct config *cfg, const char *path);
 int config_parse(struct config *cfg, const char *buf, size_t len, const char *name);
 
 /*
- * The entry of cfg->countries whose code begins the E.164 number phone
- * (the longest that does; only allowed ones if allowed_only), or NULL.
+ * The entry of cfg->countries whose code begins the E.164 number phone,
+ * and is its calling code (44 for +44...: the number's, from
+ * libphonenumber) or an area within it (+1876 in +1); the longest that
+ * matches, only allowed ones if allowed_only; or NULL.  A calling code
+ * of 0 (not known) matches by prefix alone.
  */
 const struct config_country *config_country(const struct config *cfg, const char *phone,
-					    int allowed_only);
+					    int calling_code, int allowed_only);
 
 /*
  * The next item of one of the config's lists, separated by commas and

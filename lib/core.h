@@ -92,6 +92,7 @@ struct core {
 struct core_start_in {
 	const char *phone;     /* E.164 */
 	int type;              /* its enum phone_type */
+	int calling_code;      /* its calling code (44), or 0 if not known */
 	const char *shown;     /* as pages show it, masked (number_display()), or NULL */
 	const char *client;    /* remote address, as the server gave it, or NULL */
 	const char *vid;       /* the visitor's verification id, or NULL */

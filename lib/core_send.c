@@ -32,7 +32,8 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 		return -1;
 	if (store_purge(st, in->now) < 0)
 		goto fail;
-	if ((rc = limit_send(st, cfg, in->phone, client, in->now, &seed, hit)) != 0) {
+	if ((rc = limit_send(st, cfg, in->phone, in->calling_code, client, in->now, &seed, hit)) !=
+	    0) {
 		store_rollback(st);
 		return rc;
 	}
@@ -116,7 +117,7 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 	core_result_init(r, OUTCOME_UNAVAILABLE_SEND);
 	snprintf(r->phone, sizeof(r->phone), "%s", in->phone);
 	phone_mask(in->phone, r->masked, sizeof(r->masked));
-	if (!limit_country_allowed(cfg, in->phone)) {
+	if (!limit_country_allowed(cfg, in->phone, in->calling_code)) {
 		r->outcome = OUTCOME_COUNTRY;
 		return;
 	}

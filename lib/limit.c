@@ -13,9 +13,9 @@
 #include "log.h"
 
 int
-limit_country_allowed(const struct config *cfg, const char *phone)
+limit_country_allowed(const struct config *cfg, const char *phone, int calling_code)
 {
-	return cfg->all_countries || config_country(cfg, phone, 1) != NULL;
+	return cfg->all_countries || config_country(cfg, phone, calling_code, 1) != NULL;
 }
 
 void
@@ -81,10 +81,10 @@ limit_one(struct store *st, const struct limit *l, time_t now, struct limit_hit 
 }
 
 int
-limit_send(struct store *st, const struct config *cfg, const char *phone, const char *client,
-	   time_t now, int *attempts, struct limit_hit *hit)
+limit_send(struct store *st, const struct config *cfg, const char *phone, int calling_code,
+	   const char *client, time_t now, int *attempts, struct limit_hit *hit)
 {
-	const struct config_country *cc = config_country(cfg, phone, 0);
+	const struct config_country *cc = config_country(cfg, phone, calling_code, 0);
 	/*
 	 * Most specific first: the reason logged is the nearest.  The
 	 * cooldown is per phone, whoever asks: against one number bombed from

@@ -14,8 +14,9 @@
 #include "config.h"
 #include "store.h"
 
-/* Whether codes may be sent to phone's country calling code. */
-int limit_country_allowed(const struct config *cfg, const char *phone);
+/* Whether codes may be sent to phone (of calling_code, 0: not known):
+ * ALLOWED_COUNTRY_CODES, as config_country() matches. */
+int limit_country_allowed(const struct config *cfg, const char *phone, int calling_code);
 
 /*
  * The key a client address is counted under: an IPv4 address as it is,
@@ -40,8 +41,8 @@ struct limit_hit {
  * tries the new code starts with (the most of the number's live codes).
  * Returns 0, 429 with *hit filled, or -1 on a database error.
  */
-int limit_send(struct store *st, const struct config *cfg, const char *phone, const char *client,
-	       time_t now, int *attempts, struct limit_hit *hit);
+int limit_send(struct store *st, const struct config *cfg, const char *phone, int calling_code,
+	       const char *client, time_t now, int *attempts, struct limit_hit *hit);
 
 /*
  * May phone take another guess?  0, or 429 with *hit filled when it has

@@ -161,6 +161,14 @@ class RegionTest(NumberCase):
         self.assertStatus(r, 400, 'index')
         self.assertRegex(r.stderr, r'reason=country\b')
 
+    def test_allow_list_matches_calling_codes_not_prefixes(self):
+        # '+35' begins +353's numbers, but is no calling code: Ireland is not allowed.
+        site = self.make_site({'ALLOWED_COUNTRY_CODES': '+35,+44', 'COUNTRY_CODE': '+44'})
+        r = site.request('+353 85 012 3456')
+        self.assertStatus(r, 400, 'index')
+        self.assertRegex(r.stderr, r'reason=country\b')
+        self.start_flow('07911 123456', expect_to='+447911123456', site=site)
+
     def test_prefilled_number_is_parsed(self):
         site = self.make_site({'DEFAULT_REGION': 'GB', 'ALLOWED_COUNTRY_CODES': '+44'})
         r = site.get(REQUEST, query='phone=07911%20123456')

@@ -853,12 +853,12 @@ test_country_default(void **state)
 	(void)state;
 	/* Without ALLOWED_COUNTRY_CODES only COUNTRY_CODE's country is allowed. */
 	assert_accepted(&cfg, BASE "COUNTRY_CODE=+44\n", &log);
-	c = config_country(&cfg, "+442079460958", 1);
+	c = config_country(&cfg, "+442079460958", 0, 1);
 	assert_non_null(c);
 	assert_string_equal(c->code, "+44");
 	assert_int_equal(c->allowed, 1);
-	assert_null(config_country(&cfg, "+12025550143", 1));
-	assert_null(config_country(&cfg, "+12025550143", 0));
+	assert_null(config_country(&cfg, "+12025550143", 0, 1));
+	assert_null(config_country(&cfg, "+12025550143", 0, 0));
 	assert_int_equal(cfg.all_countries, 0);
 	config_free(&cfg);
 	free(log);
@@ -889,25 +889,25 @@ test_limit_keys(void **state)
 	assert_int_equal(cfg.daily_send_limit, 9);
 	assert_int_equal(cfg.phone_failure_limit, 100);
 	assert_string_equal(cfg.webotp_domain, "example.com");
-	c = config_country(&cfg, "+442079460958", 1);
+	c = config_country(&cfg, "+442079460958", 0, 1);
 	assert_non_null(c);
 	assert_string_equal(c->code, "+44");
 	assert_int_equal(c->hourly, 20);
 	/* The longest code that matches. */
-	c = config_country(&cfg, "+12425550143", 1);
+	c = config_country(&cfg, "+12425550143", 0, 1);
 	assert_non_null(c);
 	assert_string_equal(c->code, "+124");
-	c = config_country(&cfg, "+12025550143", 1);
+	c = config_country(&cfg, "+12025550143", 0, 1);
 	assert_non_null(c);
 	assert_string_equal(c->code, "+1");
 	assert_int_equal(c->hourly, 0);
 	/* A cap for a country does not allow it. */
-	assert_null(config_country(&cfg, "+33123456789", 1));
-	c = config_country(&cfg, "+33123456789", 0);
+	assert_null(config_country(&cfg, "+33123456789", 0, 1));
+	c = config_country(&cfg, "+33123456789", 0, 0);
 	assert_non_null(c);
 	assert_int_equal(c->hourly, 5);
 	assert_int_equal(c->allowed, 0);
-	assert_null(config_country(&cfg, "+4930123456", 0));
+	assert_null(config_country(&cfg, "+4930123456", 0, 0));
 	config_free(&cfg);
 	free(log);
 
@@ -959,15 +959,31 @@ test_area_prefix(void **state)
 
 	(void)state;
 	assert_accepted(&cfg, BASE "COUNTRY_HOURLY_LIMITS='+1876:5, +1:100'\n", &log);
-	c = config_country(&cfg, "+18765550123", 0);
+	c = config_country(&cfg, "+18765550123", 0, 0);
 	assert_non_null(c);
 	assert_string_equal(c->code, "+1876");
 	assert_int_equal(c->hourly, 5);
-	c = config_country(&cfg, "+12025550143", 0);
+	c = config_country(&cfg, "+12025550143", 0, 0);
 	assert_string_equal(c->code, "+1");
 	assert_int_equal(c->hourly, 100);
 	/* Allowed by the default list (+1), capped by its own entry. */
-	assert_non_null(config_country(&cfg, "+18765550123", 1));
+	assert_non_null(config_country(&cfg, "+18765550123", 0, 1));
+	/* With the number's calling code: an area of +1 is still within +1. */
+	c = config_country(&cfg, "+18765550123", 1, 0);
+	assert_non_null(c);
+	assert_string_equal(c->code, "+1876");
+	config_free(&cfg);
+	free(log);
+	/* "+35" is a prefix of +353's numbers, but no calling code: it matches
+	 * them only when the calling code is not known. */
+	assert_accepted(&cfg, BASE "ALLOWED_COUNTRY_CODES='+35, +44'\n", &log);
+	assert_null(config_country(&cfg, "+353851234567", 353, 1));
+	assert_non_null(config_country(&cfg, "+353851234567", 0, 1));
+	c = config_country(&cfg, "+447911123456", 44, 1);
+	assert_non_null(c);
+	assert_string_equal(c->code, "+44");
+	/* Another country: none. */
+	assert_null(config_country(&cfg, "+4915123456789", 49, 1));
 	config_free(&cfg);
 	free(log);
 }

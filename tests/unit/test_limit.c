@@ -64,7 +64,7 @@ send_one(struct fixture *f, const char *phone, const char *client, time_t now,
 	int attempts, rc;
 
 	assert_int_equal(store_begin(f->st), 0);
-	rc = limit_send(f->st, &f->cfg, phone, client, now, &attempts, hit);
+	rc = limit_send(f->st, &f->cfg, phone, 0, client, now, &attempts, hit);
 	if (rc == 0)
 		assert_int_equal(store_commit(f->st), 0);
 	else
@@ -100,13 +100,13 @@ test_country_allowed(void **state)
 	struct fixture *f = fixture_new("ALLOWED_COUNTRY_CODES='+1, +44'\n");
 
 	(void)state;
-	assert_true(limit_country_allowed(&f->cfg, PHONE));
-	assert_true(limit_country_allowed(&f->cfg, "+442079460958"));
-	assert_false(limit_country_allowed(&f->cfg, "+4915123456789"));
-	assert_false(limit_country_allowed(&f->cfg, "+33612345678"));
+	assert_true(limit_country_allowed(&f->cfg, PHONE, 0));
+	assert_true(limit_country_allowed(&f->cfg, "+442079460958", 0));
+	assert_false(limit_country_allowed(&f->cfg, "+4915123456789", 0));
+	assert_false(limit_country_allowed(&f->cfg, "+33612345678", 0));
 	fixture_free(f);
 	f = fixture_new("ALLOWED_COUNTRY_CODES=*\n");
-	assert_true(limit_country_allowed(&f->cfg, "+33612345678"));
+	assert_true(limit_country_allowed(&f->cfg, "+33612345678", 0));
 	fixture_free(f);
 }
 

@@ -300,6 +300,7 @@ test_examples_by_type(void **state)
 			memset(&in, 0, sizeof(in));
 			in.phone = n.e164;
 			in.type = n.type;
+			in.calling_code = n.calling_code;
 			in.client = addr;
 			in.now = time(NULL);
 			core_start(&f->core, &in, &r);
