@@ -391,12 +391,8 @@ config_split(char *line, char **key, char **value)
 	return 1;
 }
 
-/*
- * Whether s is a sender Telnyx takes: an E.164 number, a short code (4 to
- * 8 digits) or an alphanumeric sender id (1 to 11 letters, digits and
- * spaces, at least one letter).  Empty is no sender: config_check() says.
- */
-/* Whether s is an alphanumeric sender id, as config_sender_ok() says. */
+/* Whether s is an alphanumeric sender id: 1 to 11 letters, digits and
+ * spaces, at least one letter. */
 static int
 config_is_alphanumeric(const char *s)
 {
@@ -413,6 +409,11 @@ config_is_alphanumeric(const char *s)
 	return letters > 0;
 }
 
+/*
+ * Whether s is a sender Telnyx takes: an E.164 number, a short code (4 to
+ * 8 digits) or an alphanumeric sender id.  Empty is no sender:
+ * config_check() says.
+ */
 static int
 config_sender_ok(char *s)
 {

@@ -18,6 +18,12 @@
 #include "log.h"
 #include "number.h"
 
+#ifdef MFD_EXEC
+#define NUMBER_MFD_EXEC MFD_EXEC
+#else
+#define NUMBER_MFD_EXEC 0x0010U /* linux/memfd.h */
+#endif
+
 /* The wrapper's bytes (lib/number_so.S). */
 extern const unsigned char number_so[];
 extern const unsigned char number_so_end[];
@@ -33,7 +39,11 @@ number_file(void)
 	ssize_t w;
 	int fd;
 
-	if ((fd = memfd_create("otp-phonenumber.so", MFD_CLOEXEC)) < 0) {
+	/* Executable, said so where the kernel knows the flag (Linux 6.3). */
+	if ((fd = memfd_create("otp-phonenumber.so", MFD_CLOEXEC | NUMBER_MFD_EXEC)) < 0 &&
+	    errno == EINVAL)
+		fd = memfd_create("otp-phonenumber.so", MFD_CLOEXEC);
+	if (fd < 0) {
 		log_msg("cannot load the phone number library: memfd_create: %s", strerror(errno));
 		return -1;
 	}

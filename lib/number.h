@@ -17,7 +17,8 @@
  * Parse typed as a number of region (ISO 3166 alpha-2; NULL or "": the
  * main region of calling_code, "+44" meaning GB).  Returns an enum
  * phone_status (PHONE_FAILED, logged, also when this process lacks what
- * loading the wrapper takes: memory, a descriptor, RLIMIT_FSIZE), or
+ * loading the wrapper takes: memory, a descriptor, the file size that
+ * RLIMIT_FSIZE allows, with SIGXFSZ ignored), or
  * PHONE_UNAVAILABLE; *out is filled when PHONE_OK.
  */
 int number_parse(const char *typed, const char *region, const char *calling_code,

@@ -1,6 +1,7 @@
 /*
  * The wrapper over libphonenumber (C++, with protobuf and ICU): built as
- * otp-phone.so and loaded by lib/phone.c only when a number is parsed,
+ * lib/otp-phonenumber.so, carried inside request.cgi and loaded by
+ * lib/number.c only when a number is parsed,
  * because loading it and its metadata costs tens of milliseconds that
  * the phone form, verify.cgi and every refusal at the door must not pay.
  * The API is C (lib/phonenumber.h); no exception leaves it.

@@ -1,6 +1,6 @@
 /*
  * The C API of lib/phonenumber.cc, the wrapper over libphonenumber (C++)
- * that request.cgi loads only when it parses a number (lib/phone.c): what
+ * that request.cgi loads only when it parses a number (lib/number.c): what
  * a number typed in some region is, in E.164, with its country, its line
  * type and the forms it is written in.  Shared by the wrapper and its
  * loader; nothing else includes it.

@@ -86,11 +86,11 @@ int store_put(struct store *st, const struct verification *v);
 int store_set_message_id(struct store *st, const char *id, const char *message_id);
 
 /*
- * Kill the code of verification id if it is still the pending code
- * whose hash is mac (a newer request may have replaced it): the SMS was
- * not sent, so it may not be usable.  The code before it, if still live
- * at now, becomes the pending code again; else the verification fails.
- * Returns 0 or -1.
+ * Kill the code of verification id whose hash is mac: the SMS was not
+ * sent, so it may not be usable.  If it is the pending code, the code
+ * before it, if still live at now, becomes the pending code again, else
+ * the verification fails; if a newer request made it the code before,
+ * it is forgotten.  Returns 0 or -1.
  */
 int store_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN], time_t now);
 

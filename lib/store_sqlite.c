@@ -55,6 +55,7 @@ enum store_stmt {
 	STMT_PURGE,
 	STMT_SET_MESSAGE_ID,
 	STMT_FAIL,
+	STMT_FAIL_PREV,
 	STMT_PURGE_SENDS,
 	STMT_PURGE_FAILURES,
 	STMT_COUNT_PHONE,
@@ -94,6 +95,9 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
 		  "expires = CASE WHEN prev_expires > ?3 THEN prev_expires ELSE expires END, "
 		  "prev_mac = X'', prev_expires = 0 "
 		  "WHERE id = ?1 AND mac = ?2 AND status = 'pending'",
+    /* ... or, a newer code having come meanwhile, the one before it. */
+    [STMT_FAIL_PREV] = "UPDATE verification SET prev_mac = X'', prev_expires = 0 "
+		       "WHERE id = ?1 AND prev_mac = ?2",
     [STMT_PURGE_SENDS] = "DELETE FROM send WHERE rowid IN "
 			 "(SELECT rowid FROM send WHERE at < ?1 ORDER BY at LIMIT ?2)",
     [STMT_PURGE_FAILURES] = "DELETE FROM failure WHERE rowid IN "
@@ -733,6 +737,11 @@ store_sqlite_fail(struct store *st, const char *id, const unsigned char mac[OTP_
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, mac, OTP_MAC_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)now);
+	if (store_sqlite_done(st, s) < 0 || (s = store_sqlite_stmt(st, STMT_FAIL_PREV)) == NULL)
+		return -1;
+	/* mac is one of the two, never both: the order does not matter. */
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, mac, OTP_MAC_LEN, SQLITE_STATIC);
 	return store_sqlite_done(st, s);
 }
 

@@ -103,6 +103,37 @@ bad:
 	return -1;
 }
 
+/* What character c takes: septets in GSM-7, else UTF-16 units. */
+static size_t
+text_width(long c, int gsm)
+{
+	if (gsm)
+		return (size_t)text_septets((uint32_t)c);
+	return c > 0xffff ? 2 : 1;
+}
+
+/*
+ * The parts s fills at per_part each, a character never split between
+ * two (an extension character's two septets, a surrogate pair).
+ */
+static int
+text_fill(const char *s, int gsm, size_t per_part)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t used = 0, w;
+	int parts = 1;
+
+	while (*p != '\0') {
+		w = text_width(text_next(&p), gsm);
+		if (used + w > per_part) {
+			parts++;
+			used = 0;
+		}
+		used += w;
+	}
+	return parts;
+}
+
 void
 text_parts(const char *s, struct text_parts *out)
 {
@@ -121,10 +152,8 @@ text_parts(const char *s, struct text_parts *out)
 	}
 	out->ucs2 = !gsm;
 	out->units = gsm ? septets : units;
-	if (gsm)
-		out->parts = septets <= 160 ? 1 : (int)((septets + 152) / 153);
-	else
-		out->parts = units <= 70 ? 1 : (int)((units + 66) / 67);
-	if (out->units == 0)
+	if (out->units <= (gsm ? 160u : 70u))
 		out->parts = 1;
+	else
+		out->parts = text_fill(s, gsm, gsm ? 153 : 67);
 }

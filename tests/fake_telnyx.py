@@ -123,11 +123,17 @@ def parts_of(text):
     """(encoding, parts) of an SMS text as Telnyx counts them: GSM-7, 160
     septets in one part or 153 a part; else UCS-2, 70 UTF-16 units or 67 a
     part."""
-    if all(c in _GSM_BASIC or c in _GSM_EXT for c in text):
-        n = sum(2 if c in _GSM_EXT else 1 for c in text)
-        return 'GSM-7', 1 if n <= 160 else -(-n // 153)
-    n = len(text.encode('utf-16-le')) // 2
-    return 'UCS-2', 1 if n <= 70 else -(-n // 67)
+    gsm = all(c in _GSM_BASIC or c in _GSM_EXT for c in text)
+    widths = [(2 if c in _GSM_EXT else 1) if gsm else len(c.encode('utf-16-le')) // 2
+              for c in text]
+    one, each = (160, 153) if gsm else (70, 67)
+    parts, used = 1, 0
+    if sum(widths) > one:
+        for w in widths:  # a character is never split between two parts
+            if used + w > each:
+                parts, used = parts + 1, 0
+            used += w
+    return ('GSM-7' if gsm else 'UCS-2'), parts
 
 
 _E164 = re.compile(r'^\+[1-9][0-9]{7,14}$')

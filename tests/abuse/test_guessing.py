@@ -47,16 +47,19 @@ class MaxAttemptsTest(AbuseCase):
         r2, vid2, code2 = self.start_flow(PHONE, site=site, vid=vid)
         self.assertStatus(site.verify(code2, vid=vid2), 200, 'success')
 
-    def test_new_code_replaces_the_old_one(self):
+    def test_new_code_shares_the_tries_of_the_old_one(self):
+        # Issue 10: the old code stays good (its text may be late), and the
+        # wrong tries are counted once for both codes.
         site = self.make_site({'RESEND_AFTER': 0, 'TOKEN_LENGTH': 10})
         r, vid, code = self.start_flow(PHONE, site=site)
         r2, vid2, code2 = self.start_flow(PHONE, site=site, vid=vid)
         self.assertEqual(vid2, vid)
         self.assertNotEqual(code2, code)
-        v = site.verify(code, vid=vid)
+        v = site.verify(wrong_code(code), vid=vid)
         self.assertStatus(v, 422, 'verify')
         self.assertRegex(v.text, r'\b4 tries left\b')
-        self.assertStatus(site.verify(code2, vid=vid), 200, 'success')
+        self.assertStatus(site.verify(code, vid=vid), 200, 'success')
+        self.assertStatus(site.verify(code2, vid=vid), 410)
 
     def test_new_code_keeps_count_from_the_cookie_over_many_resends(self):
         site = self.make_site({'RESEND_AFTER': 0, 'MAX_ATTEMPTS': 3, 'PHONE_SEND_LIMIT': 10})

@@ -399,6 +399,14 @@ test_fail_restores_previous_code(void **state)
 	assert_memory_equal(got.mac, first, OTP_MAC_LEN);
 	assert_int_equal(got.expires, v.prev_expires);
 	assert_int_equal(got.prev_expires, 0);
+	/* A newer code came meanwhile, making the failed one the code before:
+	 * it is forgotten, the newer one stays. */
+	assert_int_equal(store_put(f->st, &v), 0);
+	assert_int_equal(store_fail(f->st, ID1, first, NOW), 0);
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+	assert_int_equal(got.status, STATUS_PENDING);
+	assert_memory_equal(got.mac, v.mac, OTP_MAC_LEN);
+	assert_int_equal(got.prev_expires, 0);
 	/* The same, with the code before already expired: the verification fails. */
 	assert_int_equal(store_put(f->st, &v), 0);
 	assert_int_equal(store_fail(f->st, ID1, v.mac, v.prev_expires), 0);

@@ -63,6 +63,13 @@ test_gsm7_boundaries(void **state)
 	assert_parts(repeat(buf, sizeof(buf), "\xe2\x82\xac", 80), 0, 160, 1);
 	assert_parts(repeat(buf, sizeof(buf), "\xe2\x82\xac", 81), 0, 162, 2);
 	assert_parts(repeat(buf, sizeof(buf), "{", 81), 0, 162, 2);
+	/* An extension character is never split: after 152 septets it does not
+	 * fit the part's last one and starts the next, so 306 septets (two
+	 * parts by division) are three. */
+	repeat(buf, sizeof(buf), "a", 152);
+	memcpy(buf + 152, "{", 2);
+	repeat(buf + 153, sizeof(buf) - 153, "a", 152);
+	assert_parts(buf, 0, 306, 3);
 	assert_parts("", 0, 0, 1);
 }
 
@@ -81,6 +88,12 @@ test_ucs2_boundaries(void **state)
 	/* Beyond the BMP: two UTF-16 units each. */
 	assert_parts(repeat(buf, sizeof(buf), "\xf0\x9f\x94\x91", 35), 1, 70, 1);
 	assert_parts(repeat(buf, sizeof(buf), "\xf0\x9f\x94\x91", 36), 1, 72, 2);
+	/* Nor a surrogate pair: 66 units, a pair, 66 more are 134 units (two
+	 * parts of 67 by division) but three parts. */
+	repeat(buf, sizeof(buf), "\xd0\x96", 66);
+	memcpy(buf + 132, "\xf0\x9f\x94\x91", 4);
+	repeat(buf + 136, sizeof(buf) - 136, "\xd0\x96", 66);
+	assert_parts(buf, 1, 134, 3);
 	/* 159 GSM characters and one that is not: 160 UCS-2 units, 3 parts. */
 	repeat(buf, sizeof(buf), "a", 159);
 	buf[159] = '`';
