@@ -77,6 +77,10 @@ limit_one(struct store *st, const struct limit *l, time_t now, struct limit_hit 
 	hit->retry_after = (long)(c.oldest + l->window - now);
 	if (hit->retry_after < 1)
 		hit->retry_after = 1;
+	/* A concurrent request that read the clock a second later may have
+	 * recorded the oldest send counted: never past the window. */
+	if (hit->retry_after > l->window)
+		hit->retry_after = l->window;
 	return 429;
 }
 

@@ -152,10 +152,13 @@ store_sqlite_log(sqlite3 *db, const char *what)
 {
 	int sys = sqlite3_system_errno(db);
 
-	if ((sqlite3_errcode(db) & 0xff) == SQLITE_IOERR && sys != 0)
-		log_msg("%s: %s (%s)", what, sqlite3_errmsg(db), strerror(sys));
+	int code = sqlite3_extended_errcode(db);
+
+	/* The extended code tells the kinds of SQLITE_READONLY and SQLITE_IOERR apart. */
+	if ((code & 0xff) == SQLITE_IOERR && sys != 0)
+		log_msg("%s: %s (%s; code %d)", what, sqlite3_errmsg(db), strerror(sys), code);
 	else
-		log_msg("%s: %s", what, sqlite3_errmsg(db));
+		log_msg("%s: %s (code %d)", what, sqlite3_errmsg(db), code);
 }
 
 /* Log why the file at path could not be opened (db may be NULL). */
@@ -181,12 +184,27 @@ store_sqlite_log_open(const char *path, sqlite3 *db, int rc)
 static int
 store_sqlite_connect(const char *path, sqlite3 **dbp)
 {
-	struct stat sb;
-	int rc, missing;
+	int rc, missing, tries;
 
-	rc = sqlite3_open_v2(path, dbp, STORE_OPEN_FLAGS, NULL);
+	/*
+	 * When opening the file to write fails, SQLite tries to open it to
+	 * read: a file that another process made between the two opens (the
+	 * first requests to a new database race) is then open read-only,
+	 * and every write would fail.  Open again: it is there now.
+	 */
+	for (tries = 0; tries < 3; tries++) {
+		rc = sqlite3_open_v2(path, dbp, STORE_OPEN_FLAGS, NULL);
+		if (rc != SQLITE_OK || sqlite3_db_readonly(*dbp, "main") != 1)
+			break;
+		sqlite3_close(*dbp);
+		*dbp = NULL;
+	}
 	if (rc != SQLITE_OK) {
-		missing = (rc & 0xff) == SQLITE_CANTOPEN && lstat(path, &sb) < 0 && errno == ENOENT;
+		/* Missing when the open found nothing there, whatever is there now:
+		 * the file made meanwhile is found where store_sqlite_create()'s
+		 * link() fails. */
+		missing = (rc & 0xff) == SQLITE_CANTOPEN && *dbp != NULL &&
+			  sqlite3_system_errno(*dbp) == ENOENT;
 		if (!missing)
 			store_sqlite_log_open(path, *dbp, rc);
 		sqlite3_close(*dbp);
