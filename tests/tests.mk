@@ -79,6 +79,10 @@ tests/fuzz/fuzz_telnyx.fuzz: FUZZ_MORE = lib/sms.c
 tests/fuzz/fuzz_telnyx.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson) -ldl
 tests/fuzz/fuzz_telnyx.fuzz: lib/sms.c
 
+tests/fuzz/fuzz_webhook.fuzz: FUZZ_MORE = lib/webhook.c
+tests/fuzz/fuzz_webhook.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson)
+tests/fuzz/fuzz_webhook.fuzz: lib/webhook.c
+
 # number.c loads the wrapper it carries (number_so.o) with dlopen().
 tests/fuzz/fuzz_phone.fuzz: FUZZ_MORE = lib/number.c lib/number_so.o
 tests/fuzz/fuzz_phone.fuzz: FUZZ_MORE_LIBS = -ldl

@@ -1,0 +1,175 @@
+/*
+ * Telnyx's webhooks.  The signature: Ed25519 (RFC 8032) over the bytes
+ * "<telnyx-timestamp>|<raw body>", base64 in the header
+ * telnyx-signature-ed25519, checked with libcrypto against the account's
+ * public key; a timestamp far from now is refused, so that a recorded
+ * webhook cannot be played again later.  The event: the envelope
+ * {"data": {"id", "event_type", "payload": <message>}} read with cJSON.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+#include <openssl/evp.h>
+
+#include "webhook.h"
+
+/* Standard base64 of exactly want bytes (with its padding) into out. */
+static int
+webhook_unb64(const char *in, unsigned char *out, size_t want)
+{
+	unsigned char buf[128];
+	size_t len = in != NULL ? strlen(in) : 0, pad = 0, i;
+	int n;
+
+	/* Exactly the encoding of want bytes: 4 characters for each 3. */
+	if (len != (want + 2) / 3 * 4 || want + 3 > sizeof(buf))
+		return -1;
+	for (i = 0; i < len; i++) {
+		char c = in[i];
+
+		if (c == '=' && i >= len - 2) {
+			pad++;
+			continue;
+		}
+		if (pad > 0 || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+				 (c >= '0' && c <= '9') || c == '+' || c == '/'))
+			return -1;
+	}
+	n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);
+	if (n < 0 || (size_t)n - pad != want)
+		return -1;
+	memcpy(out, buf, want);
+	return 0;
+}
+
+int
+webhook_key_parse(const char *b64, unsigned char key[WEBHOOK_KEY_LEN])
+{
+	return webhook_unb64(b64, key, WEBHOOK_KEY_LEN);
+}
+
+/* The timestamp as seconds: digits only, at most 12 of them.  -1 if not. */
+static long long
+webhook_seconds(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 12 || strspn(s, "0123456789") != n)
+		return -1;
+	return strtoll(s, NULL, 10);
+}
+
+enum webhook_check
+webhook_verify(const unsigned char key[WEBHOOK_KEY_LEN], const char *timestamp, const char *sig_b64,
+	       const char *body, size_t len, time_t now)
+{
+	unsigned char sig[WEBHOOK_SIG_LEN], *msg = NULL;
+	enum webhook_check rc = WEBHOOK_FAILED;
+	EVP_PKEY *pkey = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	size_t tlen;
+	long long ts;
+
+	if (timestamp == NULL || sig_b64 == NULL || timestamp[0] == '\0' || sig_b64[0] == '\0')
+		return WEBHOOK_MISSING;
+	if ((ts = webhook_seconds(timestamp)) < 0 || ts > (long long)now + WEBHOOK_MAX_SKEW ||
+	    ts < (long long)now - WEBHOOK_MAX_SKEW)
+		return WEBHOOK_STALE;
+	if (webhook_unb64(sig_b64, sig, sizeof(sig)) < 0)
+		return WEBHOOK_BAD_SIGNATURE;
+	tlen = strlen(timestamp);
+	if (len > WEBHOOK_BODY_MAX || (msg = malloc(tlen + 1 + len)) == NULL)
+		goto out;
+	memcpy(msg, timestamp, tlen);
+	msg[tlen] = '|';
+	memcpy(msg + tlen + 1, body, len);
+	if ((pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, key, WEBHOOK_KEY_LEN)) ==
+		NULL ||
+	    (ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) != 1)
+		goto out;
+	/* 1: good; 0: not this key's signature of these bytes; <0: malformed. */
+	rc = EVP_DigestVerify(ctx, sig, sizeof(sig), msg, tlen + 1 + len) == 1
+		 ? WEBHOOK_OK
+		 : WEBHOOK_BAD_SIGNATURE;
+out:
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pkey);
+	free(msg);
+	return rc;
+}
+
+/* s into out (size bytes) if it fits and holds no control character
+ * (text: newlines and tabs allowed); else out stays empty. */
+static void
+webhook_copy(char *out, size_t size, const cJSON *item, int text)
+{
+	const char *s = cJSON_IsString(item) ? item->valuestring : NULL;
+	size_t i, n;
+
+	out[0] = '\0';
+	if (s == NULL || (n = strlen(s)) >= size)
+		return;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 && !(text && (c == '\n' || c == '\t'))) || c == 0x7f)
+			return;
+	}
+	memcpy(out, s, n + 1);
+}
+
+static const cJSON *
+webhook_get(const cJSON *o, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, name);
+}
+
+int
+webhook_parse(const char *body, size_t len, struct webhook_event *ev)
+{
+	const cJSON *data, *payload, *to, *err, *cost, *parts;
+	cJSON *root;
+	int rc = -1;
+
+	memset(ev, 0, sizeof(*ev));
+	if (len > WEBHOOK_BODY_MAX || (root = cJSON_ParseWithLength(body, len)) == NULL)
+		return -1;
+	data = webhook_get(root, "data");
+	webhook_copy(ev->id, sizeof(ev->id), webhook_get(data, "id"), 0);
+	webhook_copy(ev->type, sizeof(ev->type), webhook_get(data, "event_type"), 0);
+	if (ev->id[0] == '\0' || ev->type[0] == '\0')
+		goto out;
+	payload = webhook_get(data, "payload");
+	webhook_copy(ev->message_id, sizeof(ev->message_id), webhook_get(payload, "id"), 0);
+	to = cJSON_GetArrayItem(webhook_get(payload, "to"), 0);
+	webhook_copy(ev->status, sizeof(ev->status), webhook_get(to, "status"), 0);
+	webhook_copy(ev->carrier, sizeof(ev->carrier), webhook_get(to, "carrier"), 0);
+	webhook_copy(ev->line_type, sizeof(ev->line_type), webhook_get(to, "line_type"), 0);
+	webhook_copy(ev->to, sizeof(ev->to), webhook_get(to, "phone_number"), 0);
+	err = cJSON_GetArrayItem(webhook_get(payload, "errors"), 0);
+	if (cJSON_IsNumber(webhook_get(err, "code")) &&
+	    webhook_get(err, "code")->valuedouble >= 0 &&
+	    webhook_get(err, "code")->valuedouble < 1e9)
+		snprintf(ev->error_code, sizeof(ev->error_code), "%d",
+			 (int)webhook_get(err, "code")->valuedouble);
+	else
+		webhook_copy(ev->error_code, sizeof(ev->error_code), webhook_get(err, "code"), 0);
+	cost = webhook_get(payload, "cost");
+	webhook_copy(ev->cost, sizeof(ev->cost), webhook_get(cost, "amount"), 0);
+	webhook_copy(ev->currency, sizeof(ev->currency), webhook_get(cost, "currency"), 0);
+	parts = webhook_get(payload, "parts");
+	if (cJSON_IsNumber(parts) && parts->valuedouble >= 1 && parts->valuedouble <= 100)
+		ev->parts = (int)parts->valuedouble;
+	webhook_copy(ev->from, sizeof(ev->from),
+		     webhook_get(webhook_get(payload, "from"), "phone_number"), 0);
+	webhook_copy(ev->text, sizeof(ev->text), webhook_get(payload, "text"), 1);
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	if (rc < 0)
+		memset(ev, 0, sizeof(*ev));
+	return rc;
+}

@@ -1,0 +1,66 @@
+/*
+ * Telnyx's webhooks: the Ed25519 signature every one carries, checked
+ * before anything is read from it, and the event it reports.
+ */
+#ifndef OTP_WEBHOOK_H
+#define OTP_WEBHOOK_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "bounds.h"
+
+#define WEBHOOK_KEY_LEN  32  /* an Ed25519 public key */
+#define WEBHOOK_SIG_LEN  64  /* an Ed25519 signature */
+#define WEBHOOK_MAX_SKEW 300 /* seconds a timestamp may be from now, either way */
+#define WEBHOOK_BODY_MAX (64 * 1024)
+
+/*
+ * The account's public key, base64 of 32 bytes as Telnyx's portal shows
+ * it, into key.  Returns 0, or -1 if it is not that.
+ */
+int webhook_key_parse(const char *b64, unsigned char key[WEBHOOK_KEY_LEN]);
+
+enum webhook_check {
+	WEBHOOK_OK,
+	WEBHOOK_MISSING,       /* no signature or no timestamp */
+	WEBHOOK_STALE,         /* the timestamp is more than WEBHOOK_MAX_SKEW from now */
+	WEBHOOK_BAD_SIGNATURE, /* not base64 of 64 bytes, or not the key's over these bytes */
+	WEBHOOK_FAILED         /* libcrypto could not check it (out of memory) */
+};
+
+/*
+ * Whether sig_b64 (the header telnyx-signature-ed25519) is key's
+ * signature of timestamp (telnyx-timestamp, Unix seconds), '|' and the
+ * len bytes of body, with the timestamp within WEBHOOK_MAX_SKEW of now.
+ */
+enum webhook_check webhook_verify(const unsigned char key[WEBHOOK_KEY_LEN], const char *timestamp,
+				  const char *sig_b64, const char *body, size_t len, time_t now);
+
+/* What a webhook reports, as far as this project uses it. */
+struct webhook_event {
+	char id[80];                        /* data.id: the event, for deduplication */
+	char type[48];                      /* data.event_type: "message.finalized" */
+	char message_id[OTP_MSGID_MAX + 1]; /* data.payload.id */
+	char status[32];                    /* payload.to[0].status, or "" */
+	char error_code[16];                /* payload.errors[0].code, or "" */
+	char cost[24];                      /* payload.cost.amount ("0.0051"), or "" */
+	char currency[8];                   /* payload.cost.currency, or "" */
+	int parts;                          /* payload.parts, or 0 */
+	char carrier[64];                   /* payload.to[0].carrier, or "" */
+	char line_type[32];                 /* payload.to[0].line_type, or "" */
+	char from[OTP_PHONE_MAX + 1];       /* payload.from.phone_number (inbound), or "" */
+	char to[OTP_PHONE_MAX + 1];         /* payload.to[0].phone_number, or "" */
+	char text[OTP_TEXT_MAX];            /* payload.text (inbound), or "" */
+};
+
+/*
+ * Read the webhook body (JSON, len bytes) into *ev (zeroed first).
+ * Returns 0, or -1 if it is not JSON or has no data.id and
+ * data.event_type.  A field that is too long or holds control characters
+ * is left empty (the text keeps newlines and tabs); never more than the
+ * bytes given is read.
+ */
+int webhook_parse(const char *body, size_t len, struct webhook_event *ev);
+
+#endif
