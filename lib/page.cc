@@ -1,5 +1,5 @@
 /*
- * The one C++ file: a C API over ctemplate, so the rest of the programs
+ * A C API over ctemplate (C++; lib/phonenumber.cc is the other), so the programs
  * stay C.  Templates are HTML with {{%AUTOESCAPE context="HTML"}} on their
  * first line, so ctemplate escapes every value for the place it stands
  * in; nothing set here reaches a page raw.  Every page may include the
