@@ -51,6 +51,7 @@ enum outcome {
 	OUTCOME_LIMITED_SENDS,    /* a send limit: retry_after */
 	OUTCOME_LIMITED_GUESSES,  /* a wrong-code limit: retry_after */
 	OUTCOME_PROVIDER,         /* the provider refused or did not answer */
+	OUTCOME_OPTED_OUT,        /* the number texted STOP: Telnyx refuses (409, 40300) */
 	OUTCOME_UNAVAILABLE_SEND, /* the store failed; nothing was sent */
 	/* check, and the code form. */
 	OUTCOME_APPROVED,          /* the right code: assertion, return_to */
@@ -110,7 +111,7 @@ void core_idle(struct core *c);
  * Start a verification: the country and the limits, a new code stored
  * as its HMAC in the visitor's pending verification for the same number
  * (its wrong tries carry over) or a new one, the SMS sent.  Fills r:
- * SENT, COUNTRY, LINE_TYPE, LIMITED_*, PROVIDER, UNAVAILABLE_SEND.  The code never
+ * SENT, COUNTRY, LINE_TYPE, LIMITED_*, PROVIDER, OPTED_OUT, UNAVAILABLE_SEND.  The code never
  * leaves this call.
  */
 void core_start(struct core *c, const struct core_start_in *in, struct core_result *r);

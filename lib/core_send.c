@@ -152,7 +152,10 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 	snprintf(r->vid, sizeof(r->vid), "%s", v.id);
 	log_audit("requested", r->masked, in->client, v.id, "attempts=%d", v.attempts);
 	if (core_send_code(cfg, &v, code, &res) < 0) {
-		r->outcome = OUTCOME_PROVIDER;
+		/* Telnyx's "blocked due to STOP": the visitor's to undo, not ours. */
+		r->outcome = res.http_status == 409 && !strcmp(res.error_code, "40300")
+				 ? OUTCOME_OPTED_OUT
+				 : OUTCOME_PROVIDER;
 		snprintf(r->detail, sizeof(r->detail), "http_status=%ld error_code=%s reason=%s",
 			 res.http_status,
 			 log_value(res.error_code[0] != '\0' ? res.error_code : "-", ecode,

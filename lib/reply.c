@@ -125,6 +125,11 @@ static const struct answer answers[OUTCOME__MAX] = {
 			  "Our text message provider did not take the message. No code was sent. "
 			  "Please try again in a few minutes.",
 			  1},
+    [OUTCOME_OPTED_OUT] = {409, PAGE_ERROR, "opted_out", NULL, 0, "opted_out", NULL,
+			   "Texts to this number are blocked",
+			   "This number has asked for no more text messages from us (it replied "
+			   "STOP), so no code was sent.",
+			   0},
     [OUTCOME_UNAVAILABLE_SEND] = {503, PAGE_ERROR, "unavailable", NULL, 0, NULL, NULL,
 				  "Service unavailable",
 				  "We cannot send codes right now. Nothing was sent; please try "
@@ -179,11 +184,16 @@ reply_code(enum outcome o)
  * left, minutes to wait) added.  Into buf (size bytes).
  */
 static const char *
-reply_message(const struct answer *a, const struct core_result *r, char *buf, size_t size)
+reply_message(const struct config *cfg, const struct answer *a, const struct core_result *r,
+	      char *buf, size_t size)
 {
 	long minutes = (r->retry_after + 59) / 60;
+	const char *from = cfg != NULL ? cfg->from_number : NULL;
 
-	if (a->status == 429)
+	if (r->outcome == OUTCOME_OPTED_OUT)
+		snprintf(buf, size, "%s Text START to %s from it, then try again.", a->message,
+			 from != NULL && from[0] != '\0' ? from : "the number our texts come from");
+	else if (a->status == 429)
 		snprintf(buf, size, "%s Please wait %ld minute%s and try again.", a->message,
 			 minutes, minutes == 1 ? "" : "s");
 	else if (a->status == 422 && r->attempts_left >= 0)
@@ -385,7 +395,7 @@ reply_answer(struct reply *rp, const struct core_result *r, const char *extra)
 	const struct answer *a = &answers[r->outcome];
 	char msgbuf[256], url[OTP_RETURN_MAX + ASSERTION_MAX + 32], cookie[512];
 	char result_cookie[ASSERTION_MAX + 512];
-	const char *msg = reply_message(a, r, msgbuf, sizeof(msgbuf));
+	const char *msg = reply_message(rp->cfg, a, r, msgbuf, sizeof(msgbuf));
 	struct cgi_reply hdr;
 	struct page *p;
 	char *body = NULL;

@@ -49,6 +49,8 @@ ERRORS = {
           'You are not authorized to perform the requested action.'),
     404: ('10005', 'Resource not found', 'The requested resource or URL could not be found.'),
     422: ('10004', 'Missing required parameter', 'A required parameter is missing.'),
+    409: ('40300', 'Blocked due to STOP message',
+          'Messages cannot be sent to this number: it replied STOP. It must text START.'),
     429: ('10011', 'Too many requests',
           'You have exceeded the maximum number of allowed requests.'),
     500: ('10007', 'Unexpected error', 'An unexpected error occurred.'),

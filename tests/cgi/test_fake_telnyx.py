@@ -113,7 +113,7 @@ class FakeTelnyxTest(unittest.TestCase):
         self.assertEqual(self.fake.messages[0]['messaging_profile_id'], 'abc-123')
 
     def test_error_modes(self):
-        want = {400: '40310', 401: '10009', 403: '10010', 422: '10004', 429: '10011',
+        want = {400: '40310', 401: '10009', 403: '10010', 409: '40300', 422: '10004', 429: '10011',
                 500: '10007', 503: '10007'}
         for st, code in want.items():
             self.fake.mode = 'status:%d' % st
