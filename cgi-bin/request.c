@@ -131,7 +131,7 @@ request_door(struct reply *rp, const char *s, size_t len, int post, char **v,
 static void
 request_handle(struct reply *rp, struct cgi_req *req, struct core *core)
 {
-	char *v[FIELD__MAX] = {NULL}, vid[OTP_ID_LEN + 1], shown[OTP_PHONE_TEXT_MAX];
+	char *v[FIELD__MAX] = {NULL}, vid[OTP_ID_LEN + 1];
 	struct core_start_in in;
 	struct core_result r;
 	struct phone_number n;
@@ -146,18 +146,12 @@ request_handle(struct reply *rp, struct cgi_req *req, struct core *core)
 						  req->query != NULL ? strlen(req->query) : 0, 0, v,
 						  &n));
 	if (post && r.outcome == OUTCOME_READY) {
-		in.phone = v[FIELD_PHONE];
-		in.type = n.type;
-		in.calling_code = n.calling_code;
-		number_display(&n, shown, sizeof(shown));
-		in.shown = shown;
+		in.number = &n;
 		in.client = req->remote_addr;
 		in.vid = cgi_vid(req, v[FIELD_ID], vid) ? vid : NULL;
 		in.return_to = v[FIELD_RETURN_TO];
 		in.now = time(NULL);
 		core_start(core, &in, &r);
-		/* Refused before a verification was made: shown all the same. */
-		snprintf(r.shown, sizeof(r.shown), "%s", shown);
 	}
 	reply_answer(rp, &r, NULL);
 	explicit_bzero(&r, sizeof(r));

@@ -15,6 +15,7 @@
 #include "assertion.h"
 #include "bounds.h"
 #include "config.h"
+#include "phonenumber.h"
 
 struct store;
 
@@ -91,13 +92,10 @@ struct core {
 
 /* What start needs, each checked at the door. */
 struct core_start_in {
-	const char *phone;     /* E.164 */
-	int type;              /* its enum phone_type */
-	int calling_code;      /* its calling code (44), or 0 if not known */
-	const char *shown;     /* as pages show it, masked (number_display()), or NULL */
-	const char *client;    /* remote address, as the server gave it, or NULL */
-	const char *vid;       /* the visitor's verification id, or NULL */
-	const char *return_to; /* allowed, or NULL (keep the verification's) */
+	const struct phone_number *number; /* parsed (number_parse()): E.164, type, calling code */
+	const char *client;                /* remote address, as the server gave it, or NULL */
+	const char *vid;                   /* the visitor's verification id, or NULL */
+	const char *return_to;             /* allowed, or NULL (keep the verification's) */
 	time_t now;
 };
 

@@ -10,13 +10,14 @@
 #include "core.h"
 #include "limit.h"
 #include "log.h"
+#include "number.h"
 #include "phone.h"
 #include "sms.h"
 #include "store.h"
 #include "text.h"
 
 /*
- * Check the send limits and store the code's hash for in->phone: in the
+ * Check the send limits and store the code's hash for in->number: in the
  * visitor's pending verification for the same number if there is one
  * (its wrong-try count carries over), else in a new one.  Fills v.  All
  * in one transaction, so that concurrent requests are counted exactly.
@@ -26,13 +27,14 @@ static int
 core_store_code(struct store *st, const struct config *cfg, const struct core_start_in *in,
 		const char *client, const char *code, struct verification *v, struct limit_hit *hit)
 {
+	const struct phone_number *n = in->number;
 	int found = 0, rc, seed = 0;
 
 	if (store_begin(st) < 0)
 		return -1;
 	if (store_purge(st, in->now) < 0)
 		goto fail;
-	if ((rc = limit_send(st, cfg, in->phone, in->calling_code, client, in->now, &seed, hit)) !=
+	if ((rc = limit_send(st, cfg, n->e164, n->calling_code, client, in->now, &seed, hit)) !=
 	    0) {
 		store_rollback(st);
 		return rc;
@@ -40,7 +42,7 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 	if (in->vid != NULL) {
 		if ((found = store_get(st, in->vid, v)) < 0)
 			goto fail;
-		found = found && v->status == STATUS_PENDING && !strcmp(v->phone, in->phone);
+		found = found && v->status == STATUS_PENDING && !strcmp(v->phone, n->e164);
 	}
 	if (!found) {
 		memset(v, 0, sizeof(*v));
@@ -48,7 +50,7 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 			log_msg("cannot make a verification id: no randomness");
 			goto fail;
 		}
-		snprintf(v->phone, sizeof(v->phone), "%s", in->phone);
+		snprintf(v->phone, sizeof(v->phone), "%s", n->e164);
 	}
 	/* The code it replaces stays good until its own expiry: its text may
 	 * come after the visitor asked again.  Two live codes at most. */
@@ -66,7 +68,7 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 	v->expires = in->now + cfg->token_ttl;
 	v->status = STATUS_PENDING;
 	v->message_id[0] = '\0';
-	snprintf(v->shown, sizeof(v->shown), "%s", in->shown != NULL ? in->shown : "");
+	number_display(n, v->shown, sizeof(v->shown));
 	/* "Send a new code" comes without return_to: keep the one the site gave. */
 	if (in->return_to != NULL)
 		snprintf(v->return_to, sizeof(v->return_to), "%s", in->return_to);
@@ -107,6 +109,7 @@ void
 core_start(struct core *c, const struct core_start_in *in, struct core_result *r)
 {
 	const struct config *cfg = c->cfg;
+	const struct phone_number *n = in->number;
 	char code[OTP_CODE_MAX + 1], client[64], ecode[64], reason[256];
 	struct verification v;
 	struct limit_hit hit;
@@ -115,16 +118,18 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 	int rc;
 
 	core_result_init(r, OUTCOME_UNAVAILABLE_SEND);
-	snprintf(r->phone, sizeof(r->phone), "%s", in->phone);
-	phone_mask(in->phone, r->masked, sizeof(r->masked));
-	if (!limit_country_allowed(cfg, in->phone, in->calling_code)) {
+	snprintf(r->phone, sizeof(r->phone), "%s", n->e164);
+	phone_mask(n->e164, r->masked, sizeof(r->masked));
+	/* Shown even when refused before a verification is made. */
+	number_display(n, r->shown, sizeof(r->shown));
+	if (!limit_country_allowed(cfg, n->e164, n->calling_code)) {
 		r->outcome = OUTCOME_COUNTRY;
 		return;
 	}
-	if (in->type < 0 || in->type >= PHONE_TYPE__MAX || !(cfg->line_types & (1u << in->type))) {
+	if (n->type < 0 || n->type >= PHONE_TYPE__MAX || !(cfg->line_types & (1u << n->type))) {
 		r->outcome = OUTCOME_LINE_TYPE;
 		snprintf(r->detail, sizeof(r->detail), "line_type=%s",
-			 phone_type_name(in->type) != NULL ? phone_type_name(in->type) : "-");
+			 phone_type_name(n->type) != NULL ? phone_type_name(n->type) : "-");
 		return;
 	}
 	limit_client_key(in->client, client, sizeof(client));

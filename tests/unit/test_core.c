@@ -20,6 +20,7 @@
 #include "cgi.h"
 #include "config.h"
 #include "core.h"
+#include "number.h"
 #include "phone.h"
 #include "reply.h"
 #include "unit.h"
@@ -77,6 +78,19 @@ teardown(void **state)
 	unit_rmtree(f->dir);
 	free(f);
 	return 0;
+}
+
+/* A North American number of type as number_parse() gives it. */
+static void
+nanp(struct phone_number *n, const char *e164, int type)
+{
+	memset(n, 0, sizeof(*n));
+	snprintf(n->e164, sizeof(n->e164), "%s", e164);
+	snprintf(n->region, sizeof(n->region), "US");
+	n->calling_code = n->home = 1;
+	n->type = (enum phone_type)type;
+	snprintf(n->national, sizeof(n->national), "(%.3s) %.3s-%.4s", e164 + 2, e164 + 5,
+		 e164 + 8);
 }
 
 /* The code of the one message in the outbox, which is then emptied. */
@@ -145,6 +159,7 @@ test_ten_thousand_requests(void **state)
 	    last_vid[OTP_ID_LEN + 1] = "-no-verification-yet-";
 	struct core_start_in in;
 	struct core_result r;
+	struct phone_number n;
 	struct cgi_req req;
 	char *out, *log;
 	int i, requests = 0;
@@ -160,8 +175,8 @@ test_ten_thousand_requests(void **state)
 		snprintf(phone, sizeof(phone), "+1202555%04d", i % 10000);
 		snprintf(addr, sizeof(addr), "10.%d.%d.1", (i / 250) % 250, i % 250);
 		req.remote_addr = addr;
-		in.phone = phone;
-		in.type = PHONE_FIXED_LINE_OR_MOBILE;
+		nanp(&n, phone, PHONE_FIXED_LINE_OR_MOBILE);
+		in.number = &n;
 		in.client = addr;
 		in.vid = NULL;
 		in.return_to = i % 3 == 0 ? "/account/done?state=x" : NULL;
@@ -221,15 +236,19 @@ start_at(struct fixture *f, const char *phone, const char *vid, time_t now, char
 {
 	struct core_start_in in;
 	struct core_result r;
+	struct phone_number n;
 
 	memset(&in, 0, sizeof(in));
-	in.phone = phone;
-	in.type = PHONE_MOBILE;
+	nanp(&n, phone, PHONE_MOBILE);
+	in.number = &n;
 	in.client = "10.77.0.1";
 	in.vid = vid;
 	in.now = now;
 	core_start(&f->core, &in, &r);
 	assert_int_equal(r.outcome, OUTCOME_SENT);
+	/* The core shows the number as the front parsed it, masked. */
+	assert_string_equal(r.shown + strlen(r.shown) - 3, phone + strlen(phone) - 3);
+	assert_int_equal(strncmp(r.shown, "(20*) ***-*", 11), 0);
 	take_code(f, code, size);
 	snprintf(out, OTP_ID_LEN + 1, "%s", r.vid);
 }

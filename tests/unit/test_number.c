@@ -298,9 +298,7 @@ test_examples_by_type(void **state)
 				  n.type == PHONE_VOICEMAIL;
 			snprintf(addr, sizeof(addr), "10.9.%d.%d", tried / 250, tried % 250);
 			memset(&in, 0, sizeof(in));
-			in.phone = n.e164;
-			in.type = n.type;
-			in.calling_code = n.calling_code;
+			in.number = &n;
 			in.client = addr;
 			in.now = time(NULL);
 			core_start(&f->core, &in, &r);
