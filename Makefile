@@ -69,10 +69,10 @@ LIBS_REQUEST = $(LIBS_VERIFY)
 LIB_OBJS = lib/log.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o \
            lib/store_sqlite.o lib/sms.o lib/reply.o lib/page.o lib/limit.o lib/assertion.o \
            lib/url.o lib/return_to.o lib/core.o lib/core_send.o lib/serve.o lib/number.o \
-           lib/number_so.o lib/text.o lib/webhook.o
+           lib/number_so.o lib/text.o lib/webhook.o lib/core_webhook.o
 HEADERS  = $(wildcard lib/*.h) lib/schema.h
 
-PROGRAMS = cgi-bin/request.cgi cgi-bin/verify.cgi
+PROGRAMS = cgi-bin/request.cgi cgi-bin/verify.cgi cgi-bin/webhook.cgi
 TOOLS    = tools/otp-assertion
 BINDIR  ?= $(PREFIX)/bin
 
@@ -81,7 +81,7 @@ all: $(PROGRAMS) $(TOOLS)
 # sql/ compiled in, each file as one C string: a new database needs no
 # setup step (schema.sql, always the whole latest schema), and an older one
 # is brought up to date by the steps (migrate-N.sql takes version N-1 to N).
-SQL_STEPS = sql/migrate-2.sql sql/migrate-3.sql sql/migrate-4.sql
+SQL_STEPS = sql/migrate-2.sql sql/migrate-3.sql sql/migrate-4.sql sql/migrate-5.sql
 SQL_TO_C  = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/'
 
 lib/schema.h: sql/schema.sql $(SQL_STEPS)
@@ -130,6 +130,10 @@ cgi-bin/request.cgi: cgi-bin/request.o lib/libotp.a
 cgi-bin/verify.cgi: cgi-bin/verify.o lib/libotp.a
 	$(CXX) $(ALL_LDFLAGS) $(STATIC_RT) -o $@ $< lib/libotp.a $(LIBS_VERIFY)
 
+# Telnyx's webhooks: as verify.cgi, no libcurl and no libphonenumber.
+cgi-bin/webhook.cgi: cgi-bin/webhook.o lib/libotp.a
+	$(CXX) $(ALL_LDFLAGS) $(STATIC_RT) -o $@ $< lib/libotp.a $(LIBS_VERIFY)
+
 # The site's checker of assertions: no libcurl, no templates.
 tools/otp-assertion: tools/otp-assertion.c lib/libotp.a $(HEADERS) .build-paths
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< lib/libotp.a $(LIBS_VERIFY)
@@ -155,7 +159,8 @@ DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libssl-dev libcjson-dev
                libcurl4-openssl-dev libctemplate-dev libcmocka-dev libfcgi-dev clang \
                libclang-rt-14-dev python3 python3-selenium apache2 lighttpd \
                chromium chromium-driver php-cli valgrind sqlite3 hyperfine wrk \
-               libapache2-mod-fcgid python3-flask gunicorn libphonenumber-dev
+               libapache2-mod-fcgid python3-flask gunicorn libphonenumber-dev \
+               python3-cryptography
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \

@@ -5,7 +5,10 @@
  *		with a signed assertion when done, ?phone= fills the number
  *		in, and with phone_sig= the site fixes it
  *	POST	phone=...: the core makes, stores and sends a code
- *		(core_start()); the answer is the code form
+ *		(core_start()); the answer is the code form.  resend=1 with
+ *		the verification_id instead of a phone: a new code to that
+ *		verification's number (the code form's "send a new code now"
+ *		after Telnyx reported the text undelivered)
  *
  * A front line: reply_front(), the fields checked at the door, the core,
  * and reply_answer() turns what happened into the page or JSON.
@@ -29,6 +32,7 @@ enum request_field {
 	FIELD_PHONE,
 	FIELD_PHONE_SIG,
 	FIELD_ID,
+	FIELD_RESEND,
 	FIELD__MAX
 };
 
@@ -85,19 +89,45 @@ static const struct cgi_field request_fields[FIELD__MAX] = {
     [FIELD_PHONE] = {"phone", request_phone_ok, OUTCOME_INVALID_PHONE},
     [FIELD_PHONE_SIG] = {"phone_sig", NULL, OUTCOME_BAD_SIGNATURE}, /* checked against phone */
     [FIELD_ID] = {"verification_id", cgi_vid_ok, OUTCOME_BAD_PHONE_FORM},
+    [FIELD_RESEND] = {"resend", NULL, OUTCOME_BAD_PHONE_FORM},
 };
+
+/*
+ * resend: the number of the visitor's verification into *phone, which
+ * the code form does not carry (a page shows a number masked only).
+ * Returns OUTCOME_READY or the refusal.
+ */
+static enum outcome
+request_resend(struct core *core, const struct cgi_req *req, char **v)
+{
+	char vid[OTP_ID_LEN + 1], e164[OTP_PHONE_MAX + 1];
+
+	if (!cgi_vid(req, v[FIELD_ID], vid))
+		return OUTCOME_NO_VERIFICATION;
+	switch (core_number(core, vid, e164)) {
+	case 1:
+		free(v[FIELD_PHONE]);
+		v[FIELD_PHONE] = xstrdup(e164);
+		return OUTCOME_READY;
+	case 0:
+		return OUTCOME_NO_VERIFICATION;
+	default:
+		return OUTCOME_UNAVAILABLE_SEND;
+	}
+}
 
 /*
  * The fields of a GET query or a POST body, checked into rp (what the
  * form shows again) and v.  Returns the refusal, or OUTCOME_READY.
  */
 static enum outcome
-request_door(struct reply *rp, const char *s, size_t len, int post, char **v,
+request_door(struct reply *rp, struct core *core, const char *s, size_t len, int post, char **v,
 	     struct phone_number *n)
 {
 	const struct config *cfg = rp->cfg;
 	enum outcome o;
 	size_t bad;
+	int resend;
 
 	if (cgi_form(s, len, request_fields, FIELD__MAX, cfg, v, &bad) != 0) {
 		rp->typed = bad == FIELD_PHONE ? v[FIELD_PHONE] : NULL;
@@ -108,13 +138,19 @@ request_door(struct reply *rp, const char *s, size_t len, int post, char **v,
 		log_msg("%s: missing SIGNING_KEY (needed for return_to)", config_path());
 		return OUTCOME_MISCONFIGURED;
 	}
+	resend = post && v[FIELD_RESEND] != NULL &&
+		 (v[FIELD_PHONE] == NULL || v[FIELD_PHONE][0] == '\0');
+	if (resend && (o = request_resend(core, rp->req, v)) != OUTCOME_READY)
+		return o;
 	if (v[FIELD_PHONE] == NULL || v[FIELD_PHONE][0] == '\0') {
 		rp->typed = NULL;
 		return v[FIELD_PHONE_SIG] != NULL || post ? OUTCOME_MISSING_PHONE : OUTCOME_READY;
 	}
-	if ((o = request_number(cfg, &v[FIELD_PHONE], n)) != OUTCOME_READY)
+	o = request_number(cfg, &v[FIELD_PHONE], n);
+	/* A phone form shown again shows what the visitor typed, never the stored number. */
+	rp->typed = resend ? NULL : v[FIELD_PHONE];
+	if (o != OUTCOME_READY)
 		return o;
-	rp->typed = v[FIELD_PHONE];
 	if (v[FIELD_PHONE_SIG] != NULL) {
 		if (cfg->signing_key == NULL ||
 		    !assertion_phone_sig_ok(cfg->signing_key, v[FIELD_PHONE], v[FIELD_PHONE_SIG])) {
@@ -140,9 +176,9 @@ request_handle(struct reply *rp, struct cgi_req *req, struct core *core)
 
 	memset(&n, 0, sizeof(n));
 	if (post)
-		core_result_init(&r, request_door(rp, req->body, req->body_len, 1, v, &n));
+		core_result_init(&r, request_door(rp, core, req->body, req->body_len, 1, v, &n));
 	else
-		core_result_init(&r, request_door(rp, req->query,
+		core_result_init(&r, request_door(rp, core, req->query,
 						  req->query != NULL ? strlen(req->query) : 0, 0, v,
 						  &n));
 	if (post && r.outcome == OUTCOME_READY) {

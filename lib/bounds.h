@@ -24,6 +24,7 @@
 #define OTP_PHONE_TEXT_MAX  32 /* a number as written: "+44 7911 123456" */
 #define OTP_MAC_LEN         32 /* HMAC-SHA256 */
 #define OTP_MSGID_MAX       64 /* Telnyx message id (a UUID) */
+#define OTP_STATUS_MAX      23 /* a delivery status ("delivery_unconfirmed") */
 
 #define OTP_CONFIG_MAX  (64 * 1024) /* largest config file */
 #define OTP_CONFIG_LINE 4096        /* longest config line */
@@ -53,6 +54,8 @@
 #define OTP_PURGE_SENDS      OTP_DAY  /* sends, for the send limits */
 #define OTP_PURGE_FAILURES   OTP_HOUR /* wrong codes, for PHONE_FAILURE_LIMIT */
 #define OTP_PURGE_ASSERTIONS OTP_DAY  /* assertions seen by otp-assertion */
+#define OTP_PURGE_MESSAGES   OTP_DAY  /* messages and their receipts, past the last report */
+#define OTP_PURGE_EVENTS     OTP_DAY  /* webhook events taken (Telnyx retries for minutes) */
 #define OTP_PURGE_BATCH      500      /* most rows of a table one request purges */
 
 #ifndef __cplusplus /* C++ (lib/phonenumber.cc) reads the sizes only */

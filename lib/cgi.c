@@ -61,11 +61,11 @@ cgi_drain(FILE *in, size_t n)
 }
 
 /*
- * The body: exactly CONTENT_LENGTH bytes, kept up to OTP_BODY_MAX, more
+ * The body: exactly CONTENT_LENGTH bytes, kept up to body_max, more
  * drained up to OTP_DRAIN_MAX; a problem goes into req->read_status.
  */
 static void
-cgi_read_body(struct cgi_req *req, FILE *in)
+cgi_read_body(struct cgi_req *req, FILE *in, size_t body_max)
 {
 	const char *cl;
 	unsigned long long want;
@@ -80,7 +80,7 @@ cgi_read_body(struct cgi_req *req, FILE *in)
 		req->read_status = 400;
 		return;
 	}
-	if (want > OTP_BODY_MAX) {
+	if (want > body_max) {
 		/* Read what a client may reasonably send, then give up. */
 		cgi_drain(in, want > OTP_DRAIN_MAX ? OTP_DRAIN_MAX : (size_t)want);
 		req->read_status = 413;
@@ -103,6 +103,12 @@ cgi_read_body(struct cgi_req *req, FILE *in)
 
 void
 cgi_read(struct cgi_req *req, FILE *in)
+{
+	cgi_read_max(req, in, OTP_BODY_MAX);
+}
+
+void
+cgi_read_max(struct cgi_req *req, FILE *in, size_t body_max)
 {
 	const char *m, *https, *q;
 	int query_long;
@@ -128,7 +134,7 @@ cgi_read(struct cgi_req *req, FILE *in)
 	req->remote_addr = cgi_env("REMOTE_ADDR", OTP_HEADER_MAX);
 	req->accept = cgi_env("HTTP_ACCEPT", OTP_HEADER_MAX);
 
-	cgi_read_body(req, in);
+	cgi_read_body(req, in, body_max);
 	/* The request line comes before the body: its 414 wins over a 413. */
 	if (query_long)
 		req->read_status = 414;
@@ -503,7 +509,7 @@ cgi_write(const struct cgi_reply *r, FILE *out)
 		r->content_type != NULL ? r->content_type : "text/html; charset=utf-8",
 		r->form_origins != NULL ? r->form_origins : "");
 	if (r->status == 405)
-		fputs("Allow: GET, POST\r\n", out);
+		fprintf(out, "Allow: %s\r\n", r->allow != NULL ? r->allow : "GET, POST");
 	if (r->retry_after > 0)
 		fprintf(out, "Retry-After: %ld\r\n", r->retry_after);
 	if (r->set_cookie != NULL)

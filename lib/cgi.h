@@ -45,6 +45,9 @@ struct cgi_req {
  */
 void cgi_read(struct cgi_req *req, FILE *in);
 
+/* cgi_read() keeping at most body_max bytes of the body (webhook.cgi's JSON). */
+void cgi_read_max(struct cgi_req *req, FILE *in, size_t body_max);
+
 /* Free the body. */
 void cgi_free(struct cgi_req *req);
 
@@ -137,6 +140,7 @@ struct cgi_reply {
 	const char *set_cookie2;  /* a second one, or NULL */
 	long retry_after;         /* seconds; 0: no header */
 	const char *location;     /* for redirects, or NULL */
+	const char *allow;        /* the Allow of a 405; NULL: "GET, POST" */
 	const char *form_origins; /* more origins for CSP form-action, or NULL */
 	const char *body;
 	size_t body_len;

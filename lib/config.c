@@ -32,6 +32,7 @@
 #include "return_to.h"
 #include "text.h"
 #include "url.h"
+#include "webhook.h"
 
 #ifndef OTP_CONFIG_DEFAULT
 #define OTP_CONFIG_DEFAULT "/etc/otp/otp.conf"
@@ -111,6 +112,8 @@ static int config_return_list_ok(char *s);
 static int config_site_origin_ok(char *s);
 static int config_region_ok(char *s);
 static int config_line_types_ok(char *s);
+static int config_public_key_ok(char *s);
+static int config_webhook_url_ok(char *s);
 
 static const struct config_key config_keys[] = {
     STR("API_KEY", api_key, 0, ANY, NULL, NULL, NULL),
@@ -149,6 +152,10 @@ static const struct config_key config_keys[] = {
      * and the WebOTP line still fit in OTP_TEXT_MAX. */
     STR("MESSAGE_TEXT", message_text, 0, OTP_MESSAGE_MAX, "Your token is {code}", config_message_ok,
 	"must contain {code}"),
+    STR("TELNYX_PUBLIC_KEY", telnyx_public_key, 1, 64, NULL, config_public_key_ok,
+	"must be the base64 of a 32-byte Ed25519 key, as Telnyx's portal shows it"),
+    STR("WEBHOOK_URL", webhook_url, 1, 512, NULL, config_webhook_url_ok,
+	"must be the https:// URL of webhook.cgi (http:// only to loopback)"),
     INT("RESEND_AFTER", resend_after, 0, OTP_RESEND_AFTER_MAX, "30"),
     INT("PHONE_SEND_LIMIT", phone_send_limit, 1, 1000, "5"),
     INT("PHONE_SEND_WINDOW", phone_send_window, 60, OTP_PHONE_WINDOW_MAX, "600"),
@@ -556,21 +563,18 @@ config_country_code_ok(char *s)
 	       strspn(s + 1, "0123456789") == n - 1;
 }
 
-/*
- * API_BASE_URL: https, or http to this machine only (the tests' fake),
- * with no trailing '/' (the endpoint is {API_BASE_URL}/v2/messages).
- */
+/* https, or http to this machine only (the tests' servers); a, if not NULL, gets its parts. */
 static int
-config_api_url_ok(char *s)
+config_url_ok(const char *s, struct url_authority *out)
 {
 	static const char *const local[] = {"127.0.0.1", "localhost", "[::1]"};
 	struct url_authority a;
-	size_t i, n = strlen(s);
+	size_t i;
 
-	while (n > 0 && s[n - 1] == '/')
-		s[--n] = '\0';
 	if (url_authority(s, &a) < 0)
 		return 0;
+	if (out != NULL)
+		*out = a;
 	if (url_is_scheme(&a, "https"))
 		return 1;
 	if (!url_is_scheme(&a, "http"))
@@ -579,6 +583,43 @@ config_api_url_ok(char *s)
 		if (a.host_len == strlen(local[i]) && !memcmp(a.host, local[i], a.host_len))
 			return 1;
 	return 0;
+}
+
+/*
+ * API_BASE_URL: https, or http to this machine only (the tests' fake),
+ * with no trailing '/' (the endpoint is {API_BASE_URL}/v2/messages).
+ */
+static int
+config_api_url_ok(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && s[n - 1] == '/')
+		s[--n] = '\0';
+	return config_url_ok(s, NULL);
+}
+
+/* TELNYX_PUBLIC_KEY: webhook.cgi parses it again per request (microseconds). */
+static int
+config_public_key_ok(char *s)
+{
+	unsigned char key[WEBHOOK_KEY_LEN];
+
+	return webhook_key_parse(s, key) == 0;
+}
+
+/* WEBHOOK_URL: as API_BASE_URL, with a path (it names the program), and
+ * printable ASCII only (it goes into the JSON of every send). */
+static int
+config_webhook_url_ok(char *s)
+{
+	struct url_authority a;
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return config_url_ok(s, &a) && a.rest[0] == '/';
 }
 
 static int

@@ -43,6 +43,10 @@ struct config {
 	char *outbox_path;
 	char *message_text;
 
+	/* Telnyx's webhooks (webhook.cgi). */
+	char *telnyx_public_key; /* base64 of the account's Ed25519 key, or NULL */
+	char *webhook_url;       /* sent with each message, or NULL: the profile's */
+
 	/* Abuse limits (each with a safe default). */
 	int resend_after;            /* seconds between two codes to one phone */
 	int phone_send_limit;        /* codes to one phone per phone_send_window */

@@ -65,6 +65,7 @@ core_result_of(struct core_result *r, const struct verification *v)
 	if (v->phone[0] != '\0')
 		phone_mask(v->phone, r->masked, sizeof(r->masked));
 	snprintf(r->shown, sizeof(r->shown), "%s", v->shown);
+	snprintf(r->delivery, sizeof(r->delivery), "%s", v->delivery);
 }
 
 /* Whether v's code may still be tried. */
@@ -228,6 +229,24 @@ core_status(struct core *c, const char *vid, time_t now, struct core_result *r)
 		r->expires_in = (long)(v.expires - now);
 		r->attempts_left = c->cfg->max_attempts - v.attempts;
 	}
+}
+
+int
+core_number(struct core *c, const char *vid, char e164[OTP_PHONE_MAX + 1])
+{
+	struct verification v;
+	struct store *st;
+	int rc;
+
+	e164[0] = '\0';
+	if ((st = core_store(c)) == NULL)
+		return -1;
+	if ((rc = store_get(st, vid, &v)) == 1)
+		snprintf(e164, OTP_PHONE_MAX + 1, "%s", v.phone);
+	else if (rc < 0)
+		core_close(c);
+	explicit_bzero(&v, sizeof(v));
+	return rc;
 }
 
 void

@@ -78,6 +78,7 @@ struct core_result {
 	long retry_after;                   /* limited: seconds */
 	long expires_in;                    /* sent, pending: seconds the code lives */
 	int attempts_left;                  /* wrong, pending; -1: not said */
+	char delivery[OTP_STATUS_MAX + 1];  /* the text's state Telnyx reported, or "" */
 	char detail[256];                   /* more for the audit line ("attempts=2") */
 };
 
@@ -126,6 +127,32 @@ void core_check(struct core *c, const char *vid, const char *token, time_t now,
 
 /* The state of verification vid (NULL: none): PENDING, NONE, UNAVAILABLE_CHECK. */
 void core_status(struct core *c, const char *vid, time_t now, struct core_result *r);
+
+/*
+ * The number of verification vid, for "send a new code" from its code
+ * form: 1 with e164 set, 0 if there is no such verification, -1 when the
+ * store failed (logged).
+ */
+int core_number(struct core *c, const char *vid, char e164[OTP_PHONE_MAX + 1]);
+
+struct webhook_event;
+
+/* What became of a webhook's event. */
+enum core_hook {
+	HOOK_TAKEN,      /* recorded (a message's delivery report) */
+	HOOK_SEEN,       /* the same event (data.id) was taken before: no second effect */
+	HOOK_IGNORED,    /* an event this project does not use */
+	HOOK_UNAVAILABLE /* the store failed (logged): Telnyx should send it again */
+};
+
+/*
+ * Apply the event of a webhook already checked (webhook_verify()) and
+ * read: a message.sent or message.finalized is recorded on its message
+ * (store_receipt()), with the event noted as taken in the same
+ * transaction; an audit line names the masked number and the state.
+ * core_webhook.c: only webhook.cgi links it.
+ */
+enum core_hook core_webhook(struct core *c, const struct webhook_event *ev, time_t now);
 
 /* The store, opened on first use.  NULL after logging. */
 struct store *core_store(struct core *c);

@@ -15,6 +15,7 @@
 #include "sms.h"
 #include "store.h"
 #include "text.h"
+#include "webhook.h"
 
 /*
  * Check the send limits and store the code's hash for in->number: in the
@@ -28,21 +29,23 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 		const char *client, const char *code, struct verification *v, struct limit_hit *hit)
 {
 	const struct phone_number *n = in->number;
-	int found = 0, rc, seed = 0;
+	int found = 0, rc, seed = 0, undelivered;
 
 	if (store_begin(st) < 0)
 		return -1;
 	if (store_purge(st, in->now) < 0)
 		goto fail;
-	if ((rc = limit_send(st, cfg, n->e164, n->calling_code, client, in->now, &seed, hit)) !=
-	    0) {
-		store_rollback(st);
-		return rc;
-	}
 	if (in->vid != NULL) {
 		if ((found = store_get(st, in->vid, v)) < 0)
 			goto fail;
 		found = found && v->status == STATUS_PENDING && !strcmp(v->phone, n->e164);
+	}
+	/* Telnyx reported the visitor's last text undelivered: no cooldown. */
+	undelivered = found && webhook_failed(v->delivery);
+	if ((rc = limit_send(st, cfg, n->e164, n->calling_code, client, undelivered, in->now, &seed,
+			     hit)) != 0) {
+		store_rollback(st);
+		return rc;
 	}
 	if (!found) {
 		memset(v, 0, sizeof(*v));
@@ -171,8 +174,15 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 			log_msg("cannot mark verification %.8s failed", v.id);
 		goto out;
 	}
-	if (store_set_message_id(st, v.id, res.message_id) < 0)
+	/* The message itself, for its webhooks; the outbox's get none. */
+	if (store_begin(st) < 0 ||
+	    store_set_message_id(st, v.id, res.message_id,
+				 cfg->transport == TRANSPORT_TELNYX ? v.phone : NULL,
+				 in->now) < 0 ||
+	    store_commit(st) < 0) {
+		store_rollback(st);
 		log_msg("cannot record message id for verification %.8s", v.id);
+	}
 	r->outcome = OUTCOME_SENT;
 	r->expires_in = cfg->token_ttl;
 	snprintf(r->detail, sizeof(r->detail), "message_id=%s",

@@ -86,7 +86,7 @@ limit_one(struct store *st, const struct limit *l, time_t now, struct limit_hit 
 
 int
 limit_send(struct store *st, const struct config *cfg, const char *phone, int calling_code,
-	   const char *client, time_t now, int *attempts, struct limit_hit *hit)
+	   const char *client, int undelivered, time_t now, int *attempts, struct limit_hit *hit)
 {
 	const struct config_country *cc = config_country(cfg, phone, calling_code, 0);
 	/*
@@ -96,7 +96,7 @@ limit_send(struct store *st, const struct config *cfg, const char *phone, int ca
 	 * code for that number in the last RESEND_AFTER seconds.
 	 */
 	const struct limit limits[] = {
-	    {SCOPE_PHONE, phone, 1, cfg->resend_after, "RESEND_AFTER", 0, 0},
+	    {SCOPE_PHONE, phone, 1, undelivered ? 0 : cfg->resend_after, "RESEND_AFTER", 0, 0},
 	    {SCOPE_PHONE, phone, cfg->phone_send_limit, cfg->phone_send_window, "PHONE_SEND_LIMIT",
 	     0, 0},
 	    /* Many addresses can each stay under IP_SEND_LIMIT: a day's cap per number. */

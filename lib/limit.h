@@ -35,14 +35,15 @@ struct limit_hit {
 
 /*
  * May a code go to phone, asked for by client, now?  Checks the resend
- * cooldown, the per-phone, per-client, per-country, hourly and daily
- * limits, the wrong-code limit, and that no live code of the number is
- * locked; if all pass, records the send and sets *attempts to the wrong
- * tries the new code starts with (the most of the number's live codes).
- * Returns 0, 429 with *hit filled, or -1 on a database error.
+ * cooldown (unless undelivered: the visitor's last text to phone could
+ * not be delivered, so waiting for it is no use), the per-phone, per-client, per-country, hourly
+ * and daily limits, the wrong-code limit, and that no live code of the number is locked; if all
+ * pass, records the send and sets *attempts to the wrong tries the new code starts with (the most
+ * of the number's live codes). Returns 0, 429 with *hit filled, or -1 on a database error.
  */
 int limit_send(struct store *st, const struct config *cfg, const char *phone, int calling_code,
-	       const char *client, time_t now, int *attempts, struct limit_hit *hit);
+	       const char *client, int undelivered, time_t now, int *attempts,
+	       struct limit_hit *hit);
 
 /*
  * May phone take another guess?  0, or 429 with *hit filled when it has

@@ -13,6 +13,7 @@
 #include "cgi.h"
 #include "log.h"
 #include "reply.h"
+#include "webhook.h"
 
 enum answer_page {
 	PAGE_ERROR,  /* error.html: title, message, maybe a link for a new code */
@@ -27,6 +28,7 @@ enum answer_page {
 #define J_PHONE    0x04 /* phone, masked */
 #define J_ATTEMPTS 0x08 /* attempts_left */
 #define J_ASSERT   0x10 /* assertion, when made */
+#define J_DELIVERY 0x20 /* delivery: Telnyx's last report of the text, or "unknown" */
 
 struct answer {
 	int status;
@@ -151,8 +153,8 @@ static const struct answer answers[OUTCOME__MAX] = {
     [OUTCOME_DEAD] =
 	{410, PAGE_ERROR, "code_dead", NULL, 0, "dead", NULL, "This code can no longer be used",
 	 "The code has expired, was already used, or had too many wrong tries. " ASK_AGAIN, 1},
-    [OUTCOME_PENDING] = {200, PAGE_CODE, NULL, "pending", J_VID | J_EXPIRES | J_ATTEMPTS, NULL,
-			 NULL, NULL, NULL, 0},
+    [OUTCOME_PENDING] = {200, PAGE_CODE, NULL, "pending",
+			 J_VID | J_EXPIRES | J_ATTEMPTS | J_DELIVERY, NULL, NULL, NULL, NULL, 0},
     [OUTCOME_NONE] = {200, PAGE_ERROR, NULL, "none", 0, NULL, NULL, "No code is waiting",
 		      "There is no code waiting to be checked in this browser.", 1},
     [OUTCOME_UNAVAILABLE_CHECK] = {503, PAGE_ERROR, "unavailable", NULL, 0, NULL, NULL,
@@ -243,6 +245,9 @@ reply_json(struct reply *rp, const struct answer *a, const struct core_result *r
 			cJSON_AddStringToObject(o, "phone", r->masked);
 		if (a->fields & J_ATTEMPTS)
 			cJSON_AddNumberToObject(o, "attempts_left", r->attempts_left);
+		if (a->fields & J_DELIVERY)
+			cJSON_AddStringToObject(o, "delivery",
+						r->delivery[0] != '\0' ? r->delivery : "unknown");
 		if ((a->fields & J_ASSERT) && r->assertion[0] != '\0')
 			cJSON_AddStringToObject(o, "assertion", r->assertion);
 	}
@@ -287,6 +292,15 @@ reply_code_form(const struct reply *rp, const struct core_result *r, struct page
 	page_set_int(p, "CODE_LENGTH", cfg->token_length);
 	page_set_int(p, "TTL_MINUTES", (cfg->token_ttl + 59) / 60);
 	page_set(p, "INPUTMODE", cfg->alphabet == ALPHABET_DIGITS ? "numeric" : "text");
+	/* What Telnyx reported of the text: it failed, it arrived, or nothing yet. */
+	page_set(p, "DELIVERY", r->delivery[0] != '\0' ? r->delivery : "unknown");
+	if (webhook_failed(r->delivery))
+		page_show(p, "UNDELIVERED");
+	else {
+		page_show(p, "SENT");
+		if (!strcmp(r->delivery, "delivered"))
+			page_show(p, "DELIVERED");
+	}
 }
 
 /*

@@ -32,6 +32,13 @@
 
 extern char **environ;
 
+/* What the program does with a request. */
+struct serve_prog {
+	serve_fn *handle;  /* after reply_front(), or NULL */
+	serve_raw_fn *raw; /* instead of it */
+	size_t body_max;   /* for raw */
+};
+
 /* The config of the process, as last loaded. */
 struct serve_config {
 	int loaded;
@@ -84,8 +91,8 @@ serve_config(struct serve_config *sc, const char *path, struct core *core)
 
 /* One request from in to out, its environment in environ. */
 static void
-serve_one(struct serve_config *sc, const char *initial_config, struct core *core, serve_fn *handle,
-	  FILE *in, FILE *out)
+serve_one(struct serve_config *sc, const char *initial_config, struct core *core,
+	  const struct serve_prog *prog, FILE *in, FILE *out)
 {
 	const char *path = getenv("OTP_CONFIG");
 	const struct config *cfg;
@@ -96,9 +103,17 @@ serve_one(struct serve_config *sc, const char *initial_config, struct core *core
 	if ((path == NULL || path[0] == '\0') && initial_config != NULL)
 		path = initial_config;
 	cfg = serve_config(sc, path != NULL && path[0] != '\0' ? path : config_path(), core);
+	if (prog->raw != NULL) {
+		cgi_read_max(&req, in, prog->body_max);
+		if (cfg != NULL)
+			log_set_debug(cfg->debug);
+		prog->raw(cfg, &req, out, core);
+		cgi_free(&req);
+		return;
+	}
 	if (reply_front(&rp, &req, cfg, in, out) != 0)
 		return;
-	handle(&rp, &req, core);
+	prog->handle(&rp, &req, core);
 	reply_done(&rp, &req);
 }
 
@@ -122,7 +137,7 @@ serve_write(void *stream, const char *buf, size_t n)
 /* Serve FastCGI requests until the server closes the socket. */
 static int
 serve_fastcgi(struct serve_config *sc, const char *initial_config, struct core *core,
-	      serve_fn *handle)
+	      const struct serve_prog *prog)
 {
 	static const cookie_io_functions_t in_fns = {serve_read, NULL, NULL, NULL};
 	static const cookie_io_functions_t out_fns = {NULL, serve_write, NULL, NULL};
@@ -144,7 +159,7 @@ serve_fastcgi(struct serve_config *sc, const char *initial_config, struct core *
 		}
 		environ = rq.envp;
 		stderr = err;
-		serve_one(sc, initial_config, core, handle, in, out);
+		serve_one(sc, initial_config, core, prog, in, out);
 		/* Before the answer ends: whoever got it finds the file whole. */
 		core_idle(core);
 		stderr = saved_err;
@@ -157,28 +172,44 @@ serve_fastcgi(struct serve_config *sc, const char *initial_config, struct core *
 	return 0;
 }
 
-int
-serve(const char *prog, serve_fn *handle)
+static int
+serve_prog(const char *name, const struct serve_prog *prog)
 {
 	const char *initial = getenv("OTP_CONFIG");
 	struct serve_config sc;
 	struct core core;
 	int rc = 0;
 
-	log_init(prog);
+	log_init(name);
 	umask(077); /* the database and outbox are for this user alone */
 	memset(&sc, 0, sizeof(sc));
 	core_init(&core, NULL);
 	if (FCGX_IsCGI())
-		serve_one(&sc, NULL, &core, handle, stdin, stdout);
+		serve_one(&sc, NULL, &core, prog, stdin, stdout);
 	else
 		/* initial points into the process' own environment, which swapping environ keeps.
 		 */
-		rc = serve_fastcgi(&sc, initial, &core, handle);
+		rc = serve_fastcgi(&sc, initial, &core, prog);
 	core_close(&core);
 	if (sc.loaded) {
 		config_free(&sc.cfg);
 		free(sc.path);
 	}
 	return rc;
+}
+
+int
+serve(const char *prog, serve_fn *handle)
+{
+	const struct serve_prog p = {handle, NULL, 0};
+
+	return serve_prog(prog, &p);
+}
+
+int
+serve_raw(const char *prog, size_t body_max, serve_raw_fn *handle)
+{
+	const struct serve_prog p = {NULL, handle, body_max};
+
+	return serve_prog(prog, &p);
 }

@@ -27,4 +27,16 @@ typedef void serve_fn(struct reply *rp, struct cgi_req *req, struct core *core);
  */
 int serve(const char *prog, serve_fn *handle);
 
+/*
+ * A program that answers machines, not browsers (webhook.cgi), and so
+ * has a front line of its own: it gets the config (NULL: it could not be
+ * loaded; it answers 500) and the request as cgi_read_max() read it,
+ * with a body of up to body_max bytes, and writes its whole answer to
+ * out.  Served as serve() serves, CGI or FastCGI.
+ */
+typedef void serve_raw_fn(const struct config *cfg, struct cgi_req *req, FILE *out,
+			  struct core *core);
+
+int serve_raw(const char *prog, size_t body_max, serve_raw_fn *handle);
+
 #endif

@@ -121,6 +121,9 @@ sms_telnyx_body(const struct config *cfg, const char *to, const char *text)
 	cJSON_AddStringToObject(o, "text", text);
 	if (cfg->messaging_profile_id != NULL && cfg->messaging_profile_id[0] != '\0')
 		cJSON_AddStringToObject(o, "messaging_profile_id", cfg->messaging_profile_id);
+	/* Else Telnyx posts the receipts to the messaging profile's webhook. */
+	if (cfg->webhook_url != NULL)
+		cJSON_AddStringToObject(o, "webhook_url", cfg->webhook_url);
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;

@@ -103,6 +103,8 @@ store_purge(struct store *st, time_t now)
 	    .send = now - OTP_PURGE_SENDS,
 	    .failure = now - OTP_PURGE_FAILURES,
 	    .assertion = now - OTP_PURGE_ASSERTIONS,
+	    .message = now - OTP_PURGE_MESSAGES,
+	    .event = now - OTP_PURGE_EVENTS,
 	};
 
 	return st->ops->purge(st, &before);
@@ -123,9 +125,23 @@ store_put(struct store *st, const struct verification *v)
 }
 
 int
-store_set_message_id(struct store *st, const char *id, const char *message_id)
+store_set_message_id(struct store *st, const char *id, const char *message_id, const char *phone,
+		     time_t now)
 {
-	return st->ops->set_message_id(st, id, message_id);
+	return st->ops->set_message_id(st, id, message_id, phone, now);
+}
+
+int
+store_receipt(struct store *st, const struct store_receipt *r, time_t now)
+{
+	assert(r->stage >= 1 && r->stage <= 4);
+	return st->ops->receipt(st, r, now);
+}
+
+int
+store_event_new(struct store *st, const char *event_id, time_t now)
+{
+	return st->ops->event_new(st, event_id, now);
 }
 
 int

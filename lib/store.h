@@ -38,6 +38,9 @@ struct verification {
 	char message_id[OTP_MSGID_MAX + 1]; /* empty until sent */
 	char return_to[OTP_RETURN_MAX + 1]; /* empty: show the success page */
 	char shown[OTP_PHONE_TEXT_MAX];     /* the number as pages show it, masked, or "" */
+	/* Read only (store_put() does not write it): the latest status
+	 * Telnyx reported of message_id ("delivered"), or "": none yet. */
+	char delivery[OTP_STATUS_MAX + 1];
 };
 
 /*
@@ -69,8 +72,9 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
-/* Delete verifications dead for more than OTP_PURGE_AFTER seconds, sends
- * older than a day and wrong codes older than an hour. */
+/* Delete verifications dead for more than OTP_PURGE_AFTER seconds, sends,
+ * messages and webhook events older than a day and wrong codes older than
+ * an hour. */
 int store_purge(struct store *st, time_t now);
 
 /* Load verification id into v: returns 1, 0 if there is none, -1 on error. */
@@ -80,10 +84,37 @@ int store_get(struct store *st, const char *id, struct verification *v);
 int store_put(struct store *st, const struct verification *v);
 
 /*
- * Record the provider's message id.  A single statement, so it does not
- * undo what a verify.cgi did to the row meanwhile.  Returns 0 or -1.
+ * Record the provider's message id on verification id, a single
+ * statement that does not undo what a verify.cgi did to the row
+ * meanwhile; with phone (not NULL), also the message itself, sent to
+ * phone at now, for the webhooks that report on it.  Returns 0 or -1.
  */
-int store_set_message_id(struct store *st, const char *id, const char *message_id);
+int store_set_message_id(struct store *st, const char *id, const char *message_id,
+			 const char *phone, time_t now);
+
+/* What a webhook reported of a message. */
+struct store_receipt {
+	const char *message_id;
+	const char *phone;                                       /* to[0].phone_number, or "" */
+	const char *status;                                      /* to[0].status */
+	int stage;                                               /* webhook_stage(status), 1 to 4 */
+	const char *error_code, *currency, *carrier, *line_type; /* each "" when not reported */
+	long long cost_micros;                                   /* -1: not reported */
+	int parts;                                               /* 0: not reported */
+};
+
+/*
+ * Record r on its message, made if the webhook came before request.cgi
+ * recorded the send: the status, error and cost only if r's stage is
+ * higher than the one recorded (reports come out of order: a final
+ * state is never replaced by an earlier one), the carrier, line type
+ * and parts where they were not known.  Returns 0 or -1.
+ */
+int store_receipt(struct store *st, const struct store_receipt *r, time_t now);
+
+/* Note webhook event id as taken: 1 the first time, 0 if it already
+ * was, -1 on error. */
+int store_event_new(struct store *st, const char *event_id, time_t now);
 
 /*
  * Kill the code of verification id whose hash is mac: the SMS was not

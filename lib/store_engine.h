@@ -18,6 +18,8 @@ struct store_cutoffs {
 	time_t send;
 	time_t failure;
 	time_t assertion;
+	time_t message; /* last written before this */
+	time_t event;
 };
 
 /*
@@ -36,7 +38,10 @@ struct store_ops {
 	int (*purge)(struct store *st, const struct store_cutoffs *before);
 	int (*get)(struct store *st, const char *id, struct verification *v); /* v zeroed */
 	int (*put)(struct store *st, const struct verification *v);
-	int (*set_message_id)(struct store *st, const char *id, const char *message_id);
+	int (*set_message_id)(struct store *st, const char *id, const char *message_id,
+			      const char *phone, time_t now);
+	int (*receipt)(struct store *st, const struct store_receipt *r, time_t now);
+	int (*event_new)(struct store *st, const char *event_id, time_t now);
 	int (*fail)(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN],
 		    time_t now);
 	/* out zeroed; key is NULL for SCOPE_ALL */

@@ -39,6 +39,7 @@ static const char *const store_sqlite_steps[] = {
     [2] = store_migrate_2,
     [3] = store_migrate_3,
     [4] = store_migrate_4,
+    [5] = store_migrate_5,
 };
 
 #define STORE_VERSION ((int)(sizeof(store_sqlite_steps) / sizeof(store_sqlite_steps[0])) - 1)
@@ -54,6 +55,11 @@ enum store_stmt {
 	STMT_PUT,
 	STMT_PURGE,
 	STMT_SET_MESSAGE_ID,
+	STMT_ADD_MESSAGE,
+	STMT_RECEIPT,
+	STMT_EVENT_NEW,
+	STMT_PURGE_MESSAGES,
+	STMT_PURGE_EVENTS,
 	STMT_FAIL,
 	STMT_FAIL_PREV,
 	STMT_PURGE_SENDS,
@@ -75,8 +81,10 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
-    [STMT_GET] = "SELECT phone, mac, created, expires, attempts, status, message_id, return_to, "
-		 "prev_mac, prev_expires, shown FROM verification WHERE id = ?1",
+    [STMT_GET] = "SELECT v.phone, v.mac, v.created, v.expires, v.attempts, v.status, "
+		 "v.message_id, v.return_to, v.prev_mac, v.prev_expires, v.shown, "
+		 "coalesce(m.status, '') FROM verification v LEFT JOIN message m "
+		 "ON v.message_id != '' AND m.id = v.message_id WHERE v.id = ?1",
     [STMT_PUT] = "INSERT INTO verification "
 		 "(id, phone, mac, created, expires, attempts, status, message_id, return_to, "
 		 "prev_mac, prev_expires, shown) "
@@ -88,6 +96,37 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
     [STMT_PURGE] = "DELETE FROM verification WHERE id IN "
 		   "(SELECT id FROM verification WHERE expires < ?1 LIMIT ?2)",
     [STMT_SET_MESSAGE_ID] = "UPDATE verification SET message_id = ?2 WHERE id = ?1",
+    /* A webhook may have come first: then the row is there, without its send. */
+    [STMT_ADD_MESSAGE] = "INSERT INTO message (id, vid, phone, sent_at, updated) "
+			 "VALUES (?1, ?2, ?3, ?4, ?4) "
+			 "ON CONFLICT (id) DO UPDATE SET vid = ?2, phone = ?3, sent_at = ?4",
+    /*
+     * Every right-hand side reads the row as it was: the state and what
+     * goes with it only from a report of a later stage, the cost from the
+     * latest that has one, what does not change (carrier, parts) once.
+     */
+    [STMT_RECEIPT] =
+	"INSERT INTO message (id, phone, status, stage, error_code, cost_micros, "
+	"currency, parts, carrier, line_type, updated) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+	"ON CONFLICT (id) DO UPDATE SET "
+	"status = CASE WHEN ?4 > stage THEN ?3 ELSE status END, "
+	"error_code = CASE WHEN ?4 > stage THEN ?5 ELSE error_code END, "
+	"cost_micros = CASE WHEN ?6 IS NOT NULL AND (?4 >= stage OR cost_micros IS NULL) "
+	"THEN ?6 ELSE cost_micros END, "
+	"currency = CASE WHEN ?6 IS NOT NULL AND (?4 >= stage OR cost_micros IS NULL) "
+	"THEN ?7 ELSE currency END, "
+	"parts = CASE WHEN parts = 0 THEN ?8 ELSE parts END, "
+	"carrier = CASE WHEN carrier = '' THEN ?9 ELSE carrier END, "
+	"line_type = CASE WHEN line_type = '' THEN ?10 ELSE line_type END, "
+	"phone = CASE WHEN phone = '' THEN ?2 ELSE phone END, "
+	"stage = max(stage, ?4), updated = ?11",
+    [STMT_EVENT_NEW] = "INSERT INTO webhook_event (id, at) VALUES (?1, ?2) "
+		       "ON CONFLICT (id) DO NOTHING",
+    [STMT_PURGE_MESSAGES] = "DELETE FROM message WHERE id IN "
+			    "(SELECT id FROM message WHERE updated < ?1 ORDER BY updated LIMIT ?2)",
+    [STMT_PURGE_EVENTS] = "DELETE FROM webhook_event WHERE id IN "
+			  "(SELECT id FROM webhook_event WHERE at < ?1 ORDER BY at LIMIT ?2)",
     /* Every right-hand side reads the row as it was. */
     [STMT_FAIL] = "UPDATE verification SET "
 		  "status = CASE WHEN prev_expires > ?3 THEN 'pending' ELSE 'failed' END, "
@@ -654,7 +693,9 @@ store_sqlite_purge(struct store *st, const struct store_cutoffs *before)
 	if (store_sqlite_purge_one(st, STMT_PURGE, before->verification) < 0 ||
 	    store_sqlite_purge_one(st, STMT_PURGE_SENDS, before->send) < 0 ||
 	    store_sqlite_purge_one(st, STMT_PURGE_FAILURES, before->failure) < 0 ||
-	    store_sqlite_purge_one(st, STMT_PURGE_ASSERTIONS, before->assertion) < 0)
+	    store_sqlite_purge_one(st, STMT_PURGE_ASSERTIONS, before->assertion) < 0 ||
+	    store_sqlite_purge_one(st, STMT_PURGE_MESSAGES, before->message) < 0 ||
+	    store_sqlite_purge_one(st, STMT_PURGE_EVENTS, before->event) < 0)
 		return -1;
 	return 0;
 }
@@ -703,6 +744,7 @@ store_sqlite_get(struct store *st, const char *id, struct verification *v)
 		v->prev_expires = (time_t)sqlite3_column_int64(s, 9);
 	}
 	snprintf(v->shown, sizeof(v->shown), "%s", store_sqlite_text(s, 10));
+	snprintf(v->delivery, sizeof(v->delivery), "%s", store_sqlite_text(s, 11));
 	sqlite3_reset(s);
 	return 1;
 }
@@ -733,7 +775,8 @@ store_sqlite_put(struct store *st, const struct verification *v)
 }
 
 static int
-store_sqlite_set_message_id(struct store *st, const char *id, const char *message_id)
+store_sqlite_set_message_id(struct store *st, const char *id, const char *message_id,
+			    const char *phone, time_t now)
 {
 	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_SET_MESSAGE_ID);
 
@@ -741,7 +784,55 @@ store_sqlite_set_message_id(struct store *st, const char *id, const char *messag
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, message_id, -1, SQLITE_STATIC);
+	if (store_sqlite_done(st, s) < 0)
+		return -1;
+	if (phone == NULL)
+		return 0;
+	if ((s = store_sqlite_stmt(st, STMT_ADD_MESSAGE)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
 	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_receipt(struct store *st, const struct store_receipt *r, time_t now)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_RECEIPT);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, r->message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->phone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, r->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, r->stage);
+	sqlite3_bind_text(s, 5, r->error_code, -1, SQLITE_STATIC);
+	if (r->cost_micros >= 0)
+		sqlite3_bind_int64(s, 6, (sqlite3_int64)r->cost_micros);
+	else
+		sqlite3_bind_null(s, 6);
+	sqlite3_bind_text(s, 7, r->currency, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 8, r->parts);
+	sqlite3_bind_text(s, 9, r->carrier, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, r->line_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 11, (sqlite3_int64)now);
+	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_event_new(struct store *st, const char *event_id, time_t now)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_EVENT_NEW);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, event_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	if (store_sqlite_done(st, s) < 0)
+		return -1;
+	return sqlite3_changes(store_sqlite_of(st)->db) == 1 ? 1 : 0;
 }
 
 static int
@@ -856,6 +947,8 @@ const struct store_ops store_sqlite_ops = {
     .get = store_sqlite_get,
     .put = store_sqlite_put,
     .set_message_id = store_sqlite_set_message_id,
+    .receipt = store_sqlite_receipt,
+    .event_new = store_sqlite_event_new,
     .fail = store_sqlite_fail,
     .count = store_sqlite_count,
     .phone_attempts = store_sqlite_phone_attempts,

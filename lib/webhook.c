@@ -6,6 +6,7 @@
  * webhook cannot be played again later.  The event: the envelope
  * {"data": {"id", "event_type", "payload": <message>}} read with cJSON.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,7 +159,13 @@ webhook_parse(const char *body, size_t len, struct webhook_event *ev)
 	else
 		webhook_copy(ev->error_code, sizeof(ev->error_code), webhook_get(err, "code"), 0);
 	cost = webhook_get(payload, "cost");
-	webhook_copy(ev->cost, sizeof(ev->cost), webhook_get(cost, "amount"), 0);
+	if (cJSON_IsNumber(webhook_get(cost, "amount")) &&
+	    webhook_get(cost, "amount")->valuedouble >= 0 &&
+	    webhook_get(cost, "amount")->valuedouble < 1e6)
+		snprintf(ev->cost, sizeof(ev->cost), "%.6f",
+			 webhook_get(cost, "amount")->valuedouble);
+	else
+		webhook_copy(ev->cost, sizeof(ev->cost), webhook_get(cost, "amount"), 0);
 	webhook_copy(ev->currency, sizeof(ev->currency), webhook_get(cost, "currency"), 0);
 	parts = webhook_get(payload, "parts");
 	if (cJSON_IsNumber(parts) && parts->valuedouble >= 1 && parts->valuedouble <= 100)
@@ -172,4 +179,68 @@ out:
 	if (rc < 0)
 		memset(ev, 0, sizeof(*ev));
 	return rc;
+}
+
+/* Telnyx's delivery states, with their stage. */
+static const struct {
+	const char *name;
+	int stage;
+	int failed;
+} webhook_states[] = {
+    {"queued", 1, 0},
+    {"sending", 2, 0},
+    {"sent", 3, 0},
+    {"delivered", 4, 0},
+    {"delivery_unconfirmed", 4, 0},
+    {"delivery_failed", 4, 1},
+    {"sending_failed", 4, 1},
+    {"expired", 4, 1},
+};
+
+#define WEBHOOK_NSTATES (sizeof(webhook_states) / sizeof(webhook_states[0]))
+
+int
+webhook_stage(const char *status)
+{
+	size_t i;
+
+	for (i = 0; status != NULL && i < WEBHOOK_NSTATES; i++)
+		if (!strcmp(status, webhook_states[i].name))
+			return webhook_states[i].stage;
+	return 0;
+}
+
+int
+webhook_failed(const char *status)
+{
+	size_t i;
+
+	for (i = 0; status != NULL && i < WEBHOOK_NSTATES; i++)
+		if (!strcmp(status, webhook_states[i].name))
+			return webhook_states[i].failed;
+	return 0;
+}
+
+long long
+webhook_micros(const char *amount)
+{
+	long long units = 0, frac = 0;
+	size_t i = 0, n;
+
+	for (n = 0; isdigit((unsigned char)amount[i]) && n < 7; i++, n++)
+		units = units * 10 + (amount[i] - '0');
+	if (n == 0 || n == 7)
+		return -1;
+	if (amount[i] == '.') {
+		for (i++, n = 0; isdigit((unsigned char)amount[i]); i++, n++)
+			if (n < 6)
+				frac = frac * 10 + (amount[i] - '0');
+		if (n == 0)
+			return -1;
+		for (; n < 6; n++)
+			frac *= 10;
+	}
+	if (amount[i] != '\0' || units >= 1000000)
+		return -1;
+	return units * 1000000 + frac;
 }

@@ -63,4 +63,24 @@ struct webhook_event {
  */
 int webhook_parse(const char *body, size_t len, struct webhook_event *ev);
 
+/*
+ * How far along a message is by its status (to[0].status): 1 queued, 2
+ * sending, 3 sent, 4 a final state (delivered, delivery_failed,
+ * sending_failed, expired, delivery_unconfirmed); 0 for a status Telnyx
+ * does not define.  Reports can come out of order: a message's state
+ * only ever moves to a higher stage.
+ */
+int webhook_stage(const char *status);
+
+/* Whether status says the text never reached the phone (delivery_failed,
+ * sending_failed, expired): the visitor may ask again at once. */
+int webhook_failed(const char *status);
+
+/*
+ * A cost.amount ("0.0051": digits, maybe a point and more digits) in
+ * millionths, the digits past the sixth dropped; -1 for anything else,
+ * or an amount of a million or more.
+ */
+long long webhook_micros(const char *amount);
+
 #endif

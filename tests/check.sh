@@ -49,9 +49,15 @@ linkage() {
 	# Neither program pays libcurl's start-up cost: verify.cgi never sends,
 	# request.cgi loads it only when it sends (lib/sms.c).
 	p=0 f=0
-	if ldd cgi-bin/verify.cgi | grep -q libcurl || grep -q libcurl cgi-bin/verify.cgi; then
-		echo "verify.cgi links or loads libcurl"; f=$((f + 1))
-	else p=$((p + 1)); fi
+	# Nor does webhook.cgi, which sends nothing and parses no typed number.
+	for prog in verify webhook; do
+		if ldd cgi-bin/$prog.cgi | grep -q libcurl || grep -q libcurl cgi-bin/$prog.cgi; then
+			echo "$prog.cgi links or loads libcurl"; f=$((f + 1))
+		else p=$((p + 1)); fi
+		if ldd cgi-bin/$prog.cgi | grep -q libphonenumber || grep -q libphonenumber cgi-bin/$prog.cgi; then
+			echo "$prog.cgi links or carries libphonenumber"; f=$((f + 1))
+		else p=$((p + 1)); fi
+	done
 	if ldd cgi-bin/request.cgi | grep -q libcurl; then
 		echo "request.cgi links libcurl at start"; f=$((f + 1))
 	else p=$((p + 1)); fi
@@ -86,7 +92,7 @@ linkage() {
 	else p=$((p + 1)); fi
 	# The libraries shipped as archives are linked in (the Makefile's
 	# LIBS_STATIC): no shared copy of them is loaded at start.
-	for prog in cgi-bin/request.cgi cgi-bin/verify.cgi; do
+	for prog in cgi-bin/request.cgi cgi-bin/verify.cgi cgi-bin/webhook.cgi; do
 		for lib in sqlite3 crypto ctemplate stdc++; do
 			a=$(ls /usr/lib/*/lib$lib.a /usr/lib/*/lib${lib}_nothreads.a \
 				/usr/lib/gcc/*/*/lib$lib.a 2>/dev/null | head -n 1)

@@ -19,17 +19,31 @@ Extra modes: 'emptyid' (200, data.id ""), 'huge' (200, a 1 MiB JSON body),
 'redirect:URL' (307 to URL), 'delay:SECONDS' (then as 'ok'),
 'fail_then_ok:NNN' (status NNN to the first POST, then as 'ok').
 
+Webhooks, as Telnyx sends them: after fake.enable_webhooks() (a key pair
+the fake makes; fake.public_key is its base64 public key, for
+TELNYX_PUBLIC_KEY), every message it accepts in mode 'ok' is followed by
+a signed message.sent and then message.finalized with fake.final_status
+('delivered' unless the test sets another) posted to the message's
+webhook_url (or fake.profile_webhook_url when the message has none),
+each tried up to WEBHOOK_TRIES times until it gets a 2xx.  What was
+posted is in fake.webhook_posts; wait_webhooks(n) waits for n accepted.
+sign(), event(), message_payload() and post_webhook() build and send
+webhooks by hand (bad signatures, replays, inbound texts).
+
 Run alone: /usr/bin/python3 tests/fake_telnyx.py --port 8099 [--mode ok]
 serves until killed and prints each message it receives.
 """
 
 import argparse
+import base64
 import json
 import re
 import signal
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -168,6 +182,93 @@ def _check_message(pj, content_type):
     if parts_of(text)[1] > 10:
         return 400, _error_body(400, TOO_LONG, '/text')
     return None
+
+
+# --- webhooks ------------------------------------------------------------
+
+WEBHOOK_TRIES = 3         # Telnyx tries each URL up to 3 times
+WEBHOOK_RETRY_DELAY = 0.3  # seconds between tries (Telnyx: longer; tests are short)
+WEBHOOK_TIMEOUT = 10.0     # one POST gives up after this long
+FINAL_ERRORS = {           # what Telnyx's message.finalized carries for a failed status
+    'delivery_failed': {'code': '40008', 'title': 'Undeliverable',
+                        'detail': 'The message could not be delivered to the handset.'},
+    'sending_failed': {'code': '40001', 'title': 'Not routable',
+                       'detail': 'The destination is not routable (a landline?).'},
+    'expired': {'code': '40014', 'title': 'Expired in queue',
+                'detail': 'The message expired before it could be delivered.'},
+}
+
+
+def make_key():
+    """A new Ed25519 key pair: (private key object, base64 public key)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives import serialization
+    priv = Ed25519PrivateKey.generate()
+    pub = priv.public_key().public_bytes(serialization.Encoding.Raw,
+                                         serialization.PublicFormat.Raw)
+    return priv, base64.b64encode(pub).decode()
+
+
+def sign(priv, body, timestamp=None):
+    """The two headers Telnyx sends with body (bytes), signed by priv."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    sig = priv.sign(ts.encode() + b'|' + body)
+    return {'telnyx-signature-ed25519': base64.b64encode(sig).decode(),
+            'telnyx-timestamp': ts}
+
+
+def message_payload(message_id, to, status, errors=None, cost='0.0051', currency='USD',
+                    parts=1, carrier='T-MOBILE USA, INC.', line_type='Wireless',
+                    frm='+15550001111', text=None):
+    """An outbound message as Telnyx's webhooks report it (OutboundMessagePayload)."""
+    p = {
+        'record_type': 'message', 'id': message_id, 'direction': 'outbound', 'type': 'SMS',
+        'from': {'phone_number': frm, 'carrier': 'Telnyx', 'line_type': 'VoIP'},
+        'to': [{'phone_number': to, 'status': status, 'carrier': carrier,
+                'line_type': line_type}],
+        'parts': parts, 'encoding': 'GSM-7',
+        'errors': list(errors or []),
+        'cost': {'amount': cost, 'currency': currency} if cost is not None else None,
+    }
+    if text is not None:
+        p['text'] = text
+    return p
+
+
+def inbound_payload(frm, to, text):
+    """An inbound text (message.received)."""
+    return {
+        'record_type': 'message', 'id': str(uuid.uuid4()), 'direction': 'inbound',
+        'type': 'SMS', 'from': {'phone_number': frm, 'carrier': 'T-MOBILE USA, INC.',
+                                'line_type': 'Wireless'},
+        'to': [{'phone_number': to, 'status': 'webhook_delivered'}],
+        'text': text, 'parts': 1, 'encoding': 'GSM-7', 'errors': [],
+    }
+
+
+def event(event_type, payload, event_id=None, attempt=1, url=''):
+    """The envelope Telnyx posts, as bytes."""
+    return json.dumps({
+        'data': {'record_type': 'event', 'id': event_id or str(uuid.uuid4()),
+                 'event_type': event_type,
+                 'occurred_at': time.strftime('%Y-%m-%dT%H:%M:%S.000+00:00', time.gmtime()),
+                 'payload': payload},
+        'meta': {'attempt': attempt, 'delivered_to': url},
+    }).encode()
+
+
+def post_webhook(url, body, headers, timeout=WEBHOOK_TIMEOUT):
+    """POST body to url as Telnyx does: (status, answer bytes); status 0 if
+    no answer came."""
+    req = urllib.request.Request(url, data=body, method='POST', headers=dict(
+        headers, **{'Content-Type': 'application/json', 'User-Agent': 'telnyx-webhooks'}))
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+    except (OSError, ValueError):
+        return 0, b''
 
 
 class _Server(ThreadingHTTPServer):
@@ -322,7 +423,9 @@ class _Handler(BaseHTTPRequestHandler):
         if refused is not None:
             self._send_json(*refused)
             return
-        self._send_json(200, fake._success(pj))
+        ok = fake._success(pj)
+        self._send_json(200, ok)
+        fake._after_send(ok['data'], pj.get('webhook_url'))
 
     def _not_allowed(self):
         self._read_body()
@@ -386,6 +489,14 @@ class FakeTelnyx(_Received):
         self._stopping = threading.Event()
         self._server = None
         self._thread = None
+        # Webhooks: off until enable_webhooks().
+        self.webhook_key = None
+        self.public_key = None
+        self.final_status = 'delivered'
+        self.profile_webhook_url = None
+        self.auto_receipts = True  # False: post nothing by itself (the test does)
+        self.webhook_posts = []
+        self._hook_threads = []
 
     # --- life ---------------------------------------------------------
     def start(self):
@@ -405,7 +516,9 @@ class FakeTelnyx(_Received):
         srv = self._server
         if srv is None:
             return
-        self._stopping.set()  # releases every 'hang' handler
+        self._stopping.set()  # releases every 'hang' handler and webhook retry
+        for t in list(self._hook_threads):
+            t.join(WEBHOOK_TIMEOUT * WEBHOOK_TRIES + 5)
         srv.shutdown()        # returns once serve_forever has left its loop
         srv.server_close()
         if self._thread is not None:
@@ -433,6 +546,70 @@ class FakeTelnyx(_Received):
             self._cond.notify_all()
         if self.on_message is not None:
             self.on_message(msg)
+
+    # --- webhooks ------------------------------------------------------
+    def enable_webhooks(self, final_status='delivered'):
+        """Make a key pair and post signed receipts for each message accepted."""
+        self.webhook_key, self.public_key = make_key()
+        self.final_status = final_status
+        return self.public_key
+
+    def sign(self, body, timestamp=None):
+        return sign(self.webhook_key, body, timestamp)
+
+    def deliver(self, url, body, event_type='', message_id=''):
+        """Post one signed event to url, tried until a 2xx, as Telnyx does.
+        Returns the last status (0: no answer)."""
+        status = 0
+        for attempt in range(1, WEBHOOK_TRIES + 1):
+            status, _ = post_webhook(url, body, self.sign(body))
+            with self._cond:
+                self.webhook_posts.append({'event_type': event_type, 'message_id': message_id,
+                                           'url': url, 'status': status, 'attempt': attempt,
+                                           'body': body})
+                self._cond.notify_all()
+            if 200 <= status < 300 or self._stopping.wait(WEBHOOK_RETRY_DELAY):
+                break
+        return status
+
+    def _after_send(self, data, url):
+        if self.webhook_key is None or not self.auto_receipts or \
+                not (url or self.profile_webhook_url):
+            return
+        url = url or self.profile_webhook_url
+        final = self.final_status
+        to = data['to'][0]['phone_number']
+
+        def run():
+            for kind, status in (('message.sent', 'sent'), ('message.finalized', final)):
+                errors = [FINAL_ERRORS[status]] if status in FINAL_ERRORS else []
+                payload = message_payload(data['id'], to, status, errors=errors,
+                                          parts=data.get('parts', 1),
+                                          cost=None if kind == 'message.sent' else '0.0051')
+                self.deliver(url, event(kind, payload, url=url), kind, data['id'])
+                if self._stopping.is_set():
+                    return
+
+        t = threading.Thread(target=run, name='fake-telnyx-webhooks', daemon=True)
+        with self._cond:
+            self._hook_threads = [x for x in self._hook_threads if x.is_alive()] + [t]
+        t.start()
+
+    def accepted_webhooks(self):
+        """The webhook posts that got a 2xx."""
+        with self._cond:
+            return [p for p in self.webhook_posts if 200 <= p['status'] < 300]
+
+    def wait_webhooks(self, n, timeout=20):
+        """Wait (at most timeout seconds) until n posts got a 2xx."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while sum(1 for p in self.webhook_posts if 200 <= p['status'] < 300) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            return True
 
     def _success(self, pj):
         to = pj.get('to')

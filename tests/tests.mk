@@ -54,7 +54,11 @@ build/asan/cgi-bin/request.cgi: build/asan/cgi-bin/request.o build/asan/libotp.a
 build/asan/cgi-bin/verify.cgi: build/asan/cgi-bin/verify.o build/asan/libotp.a
 	$(CXX) $(SAN) -o $@ $< build/asan/libotp.a $(LIBS_VERIFY)
 
-ASAN_PROGRAMS = build/asan/cgi-bin/request.cgi build/asan/cgi-bin/verify.cgi
+build/asan/cgi-bin/webhook.cgi: build/asan/cgi-bin/webhook.o build/asan/libotp.a
+	$(CXX) $(SAN) -o $@ $< build/asan/libotp.a $(LIBS_VERIFY)
+
+ASAN_PROGRAMS = build/asan/cgi-bin/request.cgi build/asan/cgi-bin/verify.cgi \
+                build/asan/cgi-bin/webhook.cgi
 
 # libFuzzer: clang, the parsers' sources compiled in with the harness
 # (UBSan's float-cast-overflow is part of "undefined"), with the warnings
@@ -67,8 +71,8 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=al
              -std=c11 $(WARN) -Wno-format-nonliteral $(DEFS) -Ilib \
              $(shell pkg-config --cflags $(PKGS_C) $(PKGS_NET))
 FUZZ_LIB   = lib/log.c lib/config.c lib/cgi.c lib/phone.c lib/code.c lib/url.c lib/return_to.c \
-             lib/text.c
-FUZZ_LIBS  = $(shell pkg-config --libs libcrypto)
+             lib/text.c lib/webhook.c
+FUZZ_LIBS  = $(shell pkg-config --libs libcrypto libcjson)
 
 tests/fuzz/fuzz_assertion.fuzz: FUZZ_MORE = lib/assertion.c
 tests/fuzz/fuzz_assertion.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson)
@@ -78,10 +82,6 @@ tests/fuzz/fuzz_assertion.fuzz: lib/assertion.c
 tests/fuzz/fuzz_telnyx.fuzz: FUZZ_MORE = lib/sms.c
 tests/fuzz/fuzz_telnyx.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson) -ldl
 tests/fuzz/fuzz_telnyx.fuzz: lib/sms.c
-
-tests/fuzz/fuzz_webhook.fuzz: FUZZ_MORE = lib/webhook.c
-tests/fuzz/fuzz_webhook.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson)
-tests/fuzz/fuzz_webhook.fuzz: lib/webhook.c
 
 # number.c loads the wrapper it carries (number_so.o) with dlopen().
 tests/fuzz/fuzz_phone.fuzz: FUZZ_MORE = lib/number.c lib/number_so.o

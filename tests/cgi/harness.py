@@ -38,10 +38,10 @@ TEMPLATE_DIR = REPO / 'templates'
 
 
 def _snapshot(src_dir):
-    """Copy the two programs into a private directory, so that a rebuild
+    """Copy the programs into a private directory, so that a rebuild
     during the run (make replaces the files) cannot mix two builds in one
     run or catch a file half written.  OTP_TEST_NO_SNAPSHOT=1: run them in place."""
-    names = ('request.cgi', 'verify.cgi')
+    names = ('request.cgi', 'verify.cgi', 'webhook.cgi')
     if os.environ.get('OTP_TEST_NO_SNAPSHOT'):
         return src_dir
     for attempt in range(20):  # wait (bounded) for a link in progress to finish
@@ -64,6 +64,7 @@ def _snapshot(src_dir):
 CGI_DIR = _snapshot(BUILT_DIR)
 REQUEST = CGI_DIR / 'request.cgi'
 VERIFY = CGI_DIR / 'verify.cgi'
+WEBHOOK = CGI_DIR / 'webhook.cgi'
 
 FORM = 'application/x-www-form-urlencoded'
 API_KEY = 'KEYtest0123456789QWERTYsecretkey'
@@ -79,13 +80,13 @@ _CRASH_MARKS = ('AddressSanitizer', 'LeakSanitizer', 'UndefinedBehaviorSanitizer
 
 
 def built():
-    return all(p.is_file() and os.access(p, os.X_OK) for p in (REQUEST, VERIFY))
+    return all(p.is_file() and os.access(p, os.X_OK) for p in (REQUEST, VERIFY, WEBHOOK))
 
 
 def require_built():
     if not built():
-        raise unittest.SkipTest('%s/request.cgi and verify.cgi are not built (run make)'
-                                % BUILT_DIR)
+        raise unittest.SkipTest('%s/request.cgi, verify.cgi and webhook.cgi are not built '
+                                '(run make)' % BUILT_DIR)
 
 
 class Response:
@@ -546,6 +547,13 @@ class Site:
             kw['cookie'] = 'otp_vid=' + cookie_vid
         return self.post(VERIFY, urllib.parse.urlencode(fields), **kw)
 
+    def webhook(self, body, headers, method='POST', content_type='application/json', **kw):
+        """Run webhook.cgi on body (bytes) with Telnyx's headers (a dict of
+        telnyx-signature-ed25519 and telnyx-timestamp, or fewer)."""
+        extra = dict(kw.pop('extra', None) or {})
+        extra.update(webhook_env(headers))
+        return self.run(WEBHOOK, method, body, content_type=content_type, extra=extra, **kw)
+
     # --- what was sent ----------------------------------------------------
     def outbox(self):
         if not self.outbox_path.exists():
@@ -566,6 +574,55 @@ class Site:
         """Every byte every program printed (headers, bodies, stderr), as text."""
         with self._lock:
             return '\n'.join(r.raw.decode('latin-1') + '\n' + r.stderr for r in self.responses)
+
+
+def webhook_env(headers):
+    """What a web server makes of a webhook's headers: HTTP_TELNYX_... ."""
+    return {'HTTP_' + k.upper().replace('-', '_'): v for k, v in headers.items()}
+
+
+class WebhookGateway:
+    """What a web server does for webhook.cgi, for the contract suite (no
+    web server there): an HTTP server on 127.0.0.1 that runs webhook.cgi
+    (as CGI, or as FastCGI with OTP_TEST_FASTCGI=1) for each POST, with
+    the request's headers as the environment, and answers what it wrote.
+    url is what WEBHOOK_URL names; stop() stops it."""
+
+    def __init__(self, site):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        gateway = self
+        self.site = site
+        self.responses = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                n = int(self.headers.get('Content-Length') or 0)
+                body = self.rfile.read(n)
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower().startswith('telnyx-')}
+                r = site.webhook(body, headers, content_type=self.headers.get('Content-Type'))
+                gateway.responses.append(r)
+                out = r.body if isinstance(r.body, bytes) else (r.body or '').encode()
+                self.send_response(r.status or 502)
+                self.send_header('Content-Type', 'application/json')
+                self.send_header('Content-Length', str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+        self._server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={'poll_interval': 0.1}, daemon=True)
+        self._thread.start()
+        self.url = 'http://127.0.0.1:%d/cgi-bin/webhook.cgi' % self._server.server_address[1]
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
 
 
 class CGITestCase(unittest.TestCase):

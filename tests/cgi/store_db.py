@@ -13,6 +13,8 @@ TESTS = Path(__file__).resolve().parents[1]
 SCHEMA_V1 = TESTS / 'data' / 'schema-v1.sql'               # sql/schema.sql at version 1
 SCHEMA = TESTS.parent / 'sql' / 'schema.sql'               # the latest, for new files
 TABLES = ('verification', 'send', 'failure', 'assertion_used')
+# The version sql/schema.sql makes: its last "PRAGMA user_version = N".
+LATEST = int(re.findall(r'PRAGMA user_version = (\d+);', SCHEMA.read_text())[-1])
 
 
 def connect(path):

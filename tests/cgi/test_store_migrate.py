@@ -36,8 +36,8 @@ class UpgradeTest(CGITestCase):
         before = store_db.rows(path)
         r = self.site.verify(CODE, vid=VID)
         self.assertStatus(r, 200, 'success')
-        self.assertIn('database schema upgraded from version 1 to 4', r.stderr, r.describe())
-        self.assertEqual(store_db.pragma(path, 'user_version'), 4)
+        self.assertIn('database schema upgraded from version 1 to %d' % store_db.LATEST, r.stderr, r.describe())
+        self.assertEqual(store_db.pragma(path, 'user_version'), store_db.LATEST)
         self.assertIn(('index', 'verification_message_id', 'verification',
                        'CREATE INDEX verification_message_id ON verification(message_id)'),
                       store_db.schema(path))
@@ -67,7 +67,7 @@ class UpgradeTest(CGITestCase):
         r = site.request('+12025550145', remote_addr='10.82.0.1')
         self.assertStatus(r, 429)
         self.assertIn('limit=HOURLY_SEND_LIMIT', r.stderr, r.describe())
-        self.assertEqual(store_db.pragma(path, 'user_version'), 4)
+        self.assertEqual(store_db.pragma(path, 'user_version'), store_db.LATEST)
         con = sqlite3.connect(str(path))
         minutes = con.execute("SELECT sum(n) FROM send_minute WHERE scope = '*'").fetchone()[0]
         country = con.execute("SELECT sum(n) FROM send_minute WHERE scope = '+1'").fetchone()[0]
@@ -98,7 +98,7 @@ class UpgradeTest(CGITestCase):
         made = self.site.dir / 'from-schema.sql.db'
         store_db.make_db(made, store_db.SCHEMA.read_text())
         self.assertEqual(store_db.schema(made), store_db.schema(fresh))
-        self.assertEqual(store_db.pragma(made, 'user_version'), 4)
+        self.assertEqual(store_db.pragma(made, 'user_version'), store_db.LATEST)
 
 
 class NewerFileTest(CGITestCase):
@@ -116,7 +116,8 @@ class NewerFileTest(CGITestCase):
                 self.assertEqual(self.fake.messages, [], 'sent with a database refused')
                 lines = [ln for ln in r.stderr.splitlines() if 'database' in ln]
                 self.assertEqual(lines, ['request.cgi: database schema version 9 is newer '
-                                         'than this program (4): upgrade the programs'],
+                                         'than this program (%d): upgrade the programs'
+                                         % store_db.LATEST],
                                  r.describe())
                 self.assertNotIn(str(site.dir), r.text)
                 v = site.verify(CODE, vid=VID)

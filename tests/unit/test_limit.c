@@ -64,7 +64,7 @@ send_one(struct fixture *f, const char *phone, const char *client, time_t now,
 	int attempts, rc;
 
 	assert_int_equal(store_begin(f->st), 0);
-	rc = limit_send(f->st, &f->cfg, phone, 0, client, now, &attempts, hit);
+	rc = limit_send(f->st, &f->cfg, phone, 0, client, 0, now, &attempts, hit);
 	if (rc == 0)
 		assert_int_equal(store_commit(f->st), 0);
 	else

@@ -1,6 +1,6 @@
 /*
  * Proves the store (its SQLite engine) on real files: the first open
- * creates the schema (user_version 4, WAL, mode 0600, no file left
+ * creates the schema (user_version 5, WAL, mode 0600, no file left
  * beside it), a version-1 file is upgraded and keeps its rows, a file
  * without a schema, a stale -wal without its database and a dangling
  * symbolic link are refused untouched, rows round-trip field by field, a put with the
@@ -145,7 +145,7 @@ test_schema(void **state)
 	char out[64];
 
 	query(f->path, "PRAGMA user_version", out, sizeof(out));
-	assert_string_equal(out, "4");
+	assert_string_equal(out, "5");
 	query(f->path, "PRAGMA journal_mode", out, sizeof(out));
 	assert_string_equal(out, "wal");
 	query(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'verification'", out,
@@ -165,7 +165,7 @@ test_schema(void **state)
 	f->st = store_open(f->path);
 	assert_non_null(f->st);
 	query(f->path, "PRAGMA user_version", out, sizeof(out));
-	assert_string_equal(out, "4");
+	assert_string_equal(out, "5");
 	/* Closed, nothing is left beside it. */
 	store_close(f->st);
 	f->st = NULL;
@@ -215,10 +215,10 @@ test_upgrade_from_v1(void **state)
 	st = store_open(path);
 	log = unit_cap_end();
 	assert_non_null(st);
-	assert_non_null(strstr(log, "upgraded from version 1 to 4"));
+	assert_non_null(strstr(log, "upgraded from version 1 to 5"));
 	free(log);
 	query(path, "PRAGMA user_version", out, sizeof(out));
-	assert_string_equal(out, "4");
+	assert_string_equal(out, "5");
 	query(path, "PRAGMA journal_mode", out, sizeof(out));
 	assert_string_equal(out, "wal");
 	query(path,
@@ -420,20 +420,107 @@ test_set_message_id(void **state)
 {
 	struct fixture *f = *state;
 	struct verification v, got;
+	char out[16];
 
 	make(&v, ID1, 1);
 	v.message_id[0] = '\0';
 	v.attempts = 3;
 	assert_int_equal(store_put(f->st, &v), 0);
-	assert_int_equal(store_set_message_id(f->st, ID1, "40385f64-5717-4562-b3fc-2c963f66afa6"),
-			 0);
+	assert_int_equal(
+	    store_set_message_id(f->st, ID1, "40385f64-5717-4562-b3fc-2c963f66afa6", NULL, 0), 0);
 	assert_int_equal(store_get(f->st, ID1, &got), 1);
 	assert_string_equal(got.message_id, "40385f64-5717-4562-b3fc-2c963f66afa6");
 	/* Only that column changes. */
 	assert_int_equal(got.attempts, 3);
 	assert_memory_equal(got.mac, v.mac, OTP_MAC_LEN);
-	assert_int_equal(store_set_message_id(f->st, ID2, "x"), 0);
+	assert_int_equal(store_set_message_id(f->st, ID2, "x", NULL, 0), 0);
 	assert_int_equal(store_get(f->st, ID2, &got), 0);
+	/* Without a phone, no message row: nothing reports on it. */
+	query(f->path, "SELECT count(*) FROM message", out, sizeof(out));
+	assert_string_equal(out, "0");
+}
+
+/* A receipt of status at stage for message mid. */
+static int
+receipt(struct store *st, const char *mid, const char *status, int stage, const char *error,
+	long long cost, time_t now)
+{
+	const struct store_receipt r = {
+	    .message_id = mid,
+	    .phone = "+12025550143",
+	    .status = status,
+	    .stage = stage,
+	    .error_code = error,
+	    .currency = cost >= 0 ? "USD" : "",
+	    .carrier = "Carrier",
+	    .line_type = "Wireless",
+	    .cost_micros = cost,
+	    .parts = 1,
+	};
+
+	return store_receipt(st, &r, now);
+}
+
+static void
+test_receipts(void **state)
+{
+	struct fixture *f = *state;
+	struct verification v, got;
+	const time_t now = 1800000000;
+	char out[256];
+
+	make(&v, ID1, 1);
+	v.message_id[0] = '\0';
+	assert_int_equal(store_put(f->st, &v), 0);
+	/* Telnyx's message.sent can come before the send is written down. */
+	assert_int_equal(receipt(f->st, "m1", "sent", 3, "", -1, now), 0);
+	assert_int_equal(store_set_message_id(f->st, ID1, "m1", "+12025550143", now), 0);
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+	assert_string_equal(got.delivery, "sent");
+	query(f->path, "SELECT vid || ' ' || phone || ' ' || sent_at FROM message", out,
+	      sizeof(out));
+	assert_string_equal(out, ID1 " +12025550143 1800000000");
+	/* A final state, with its cost; then earlier ones, and another final one: no change. */
+	assert_int_equal(receipt(f->st, "m1", "delivery_failed", 4, "40008", 5100, now + 1), 0);
+	assert_int_equal(receipt(f->st, "m1", "queued", 1, "", -1, now + 2), 0);
+	assert_int_equal(receipt(f->st, "m1", "sent", 3, "", 4000, now + 3), 0);
+	assert_int_equal(receipt(f->st, "m1", "delivered", 4, "", -1, now + 4), 0);
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+	assert_string_equal(got.delivery, "delivery_failed");
+	query(f->path,
+	      "SELECT status || ' ' || stage || ' ' || error_code || ' ' || cost_micros || ' ' || "
+	      "currency || ' ' || carrier || ' ' || updated FROM message",
+	      out, sizeof(out));
+	assert_string_equal(out, "delivery_failed 4 40008 5100 USD Carrier 1800000004");
+	/* A put does not touch it; a new message id leaves the old one behind. */
+	assert_int_equal(store_put(f->st, &got), 0);
+	assert_int_equal(store_set_message_id(f->st, ID1, "m2", "+12025550143", now + 5), 0);
+	assert_int_equal(store_get(f->st, ID1, &got), 1);
+	assert_string_equal(got.delivery, "");
+	/* The purge: a day after the last report. */
+	assert_int_equal(store_purge(f->st, now + 4 + OTP_PURGE_MESSAGES), 0);
+	query(f->path, "SELECT count(*) FROM message", out, sizeof(out));
+	assert_string_equal(out, "2");
+	assert_int_equal(store_purge(f->st, now + 5 + OTP_PURGE_MESSAGES + 1), 0);
+	query(f->path, "SELECT count(*) FROM message", out, sizeof(out));
+	assert_string_equal(out, "0");
+}
+
+static void
+test_events(void **state)
+{
+	struct fixture *f = *state;
+	const time_t now = 1800000000;
+	char out[16];
+
+	assert_int_equal(store_event_new(f->st, "e1", now), 1);
+	assert_int_equal(store_event_new(f->st, "e1", now + 1), 0);
+	assert_int_equal(store_event_new(f->st, "e2", now + 1), 1);
+	assert_int_equal(store_purge(f->st, now + OTP_PURGE_EVENTS + 1), 0);
+	query(f->path, "SELECT group_concat(id) FROM webhook_event", out, sizeof(out));
+	assert_string_equal(out, "e2");
+	/* Forgotten after the purge: Telnyx stopped trying long before. */
+	assert_int_equal(store_event_new(f->st, "e1", now + OTP_PURGE_EVENTS + 2), 1);
 }
 
 static void
@@ -547,7 +634,7 @@ test_open_fails(void **state)
 	    sqlite3_exec(db, "CREATE TABLE t (x); PRAGMA user_version = 7", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
-	assert_open_fails(path, "database schema version 7 is newer than this program (4)");
+	assert_open_fails(path, "database schema version 7 is newer than this program (5)");
 	/* A symbolic link is not followed, to a database or to nothing. */
 	snprintf(path, sizeof(path), "%s/link.db", f->dir);
 	assert_int_equal(symlink(f->path, path), 0);
@@ -712,7 +799,7 @@ test_concurrent_create(void **state)
 		snprintf(path, sizeof(path), "%s/%s", f->dir, name);
 		assert_int_equal(run_children(PROCS, child_open, path), 0);
 		query(path, "PRAGMA user_version", out, sizeof(out));
-		assert_string_equal(out, "4");
+		assert_string_equal(out, "5");
 		query(path, "PRAGMA journal_mode", out, sizeof(out));
 		assert_string_equal(out, "wal");
 		snprintf(name, sizeof(name), "new%d.db.new-", round);
@@ -825,6 +912,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_fail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fail_restores_previous_code, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_set_message_id, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_receipts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_fails, setup, teardown),

@@ -273,6 +273,58 @@ test_parse_refused(void **state)
 	assert_int_equal(webhook_parse(big, strlen(big), &ev), -1);
 }
 
+static void
+test_stages(void **state)
+{
+	(void)state;
+	assert_int_equal(webhook_stage("queued"), 1);
+	assert_int_equal(webhook_stage("sending"), 2);
+	assert_int_equal(webhook_stage("sent"), 3);
+	assert_int_equal(webhook_stage("delivered"), 4);
+	assert_int_equal(webhook_stage("delivery_unconfirmed"), 4);
+	assert_int_equal(webhook_stage("delivery_failed"), 4);
+	assert_int_equal(webhook_stage("sending_failed"), 4);
+	assert_int_equal(webhook_stage("expired"), 4);
+	assert_int_equal(webhook_stage("webhook_delivered"), 0);
+	assert_int_equal(webhook_stage("Delivered"), 0);
+	assert_int_equal(webhook_stage(""), 0);
+	assert_int_equal(webhook_stage(NULL), 0);
+	assert_true(webhook_failed("delivery_failed"));
+	assert_true(webhook_failed("sending_failed"));
+	assert_true(webhook_failed("expired"));
+	assert_false(webhook_failed("delivered"));
+	assert_false(webhook_failed("delivery_unconfirmed"));
+	assert_false(webhook_failed("sent"));
+	assert_false(webhook_failed(""));
+	assert_false(webhook_failed(NULL));
+}
+
+static void
+test_micros(void **state)
+{
+	(void)state;
+	assert_int_equal(webhook_micros("0.0051"), 5100);
+	assert_int_equal(webhook_micros("0"), 0);
+	assert_int_equal(webhook_micros("1"), 1000000);
+	assert_int_equal(webhook_micros("12.5"), 12500000);
+	assert_int_equal(webhook_micros("0.123456"), 123456);
+	assert_int_equal(webhook_micros("0.1234569"), 123456); /* past the sixth: dropped */
+	assert_int_equal(webhook_micros("999999.999999"), 999999999999LL);
+	assert_int_equal(webhook_micros("1000000"), -1);
+	assert_int_equal(webhook_micros("12345678"), -1);
+	assert_int_equal(webhook_micros(""), -1);
+	assert_int_equal(webhook_micros("."), -1);
+	assert_int_equal(webhook_micros("1."), -1);
+	assert_int_equal(webhook_micros(".5"), -1);
+	assert_int_equal(webhook_micros("-1"), -1);
+	assert_int_equal(webhook_micros("+1"), -1);
+	assert_int_equal(webhook_micros("1e3"), -1);
+	assert_int_equal(webhook_micros("1.5 "), -1);
+	assert_int_equal(webhook_micros(" 1"), -1);
+	assert_int_equal(webhook_micros("0x10"), -1);
+	assert_int_equal(webhook_micros("1.2.3"), -1);
+}
+
 int
 main(void)
 {
@@ -282,6 +334,8 @@ main(void)
 	    cmocka_unit_test(test_missing_and_malformed),
 	    cmocka_unit_test(test_parse_events),
 	    cmocka_unit_test(test_parse_refused),
+	    cmocka_unit_test(test_stages),
+	    cmocka_unit_test(test_micros),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
