@@ -8,7 +8,9 @@
  *		(core_start()); the answer is the code form.  resend=1 with
  *		the verification_id instead of a phone: a new code to that
  *		verification's number (the code form's "send a new code now"
- *		after Telnyx reported the text undelivered)
+ *		after Telnyx reported the text undelivered).  channel=inbound
+ *		(CHANNELS): nothing is sent, the answer shows a code for the
+ *		visitor to text to INBOUND_NUMBER
  *
  * A front line: reply_front(), the fields checked at the door, the core,
  * and reply_answer() turns what happened into the page or JSON.
@@ -33,8 +35,17 @@ enum request_field {
 	FIELD_PHONE_SIG,
 	FIELD_ID,
 	FIELD_RESEND,
+	FIELD_CHANNEL,
 	FIELD__MAX
 };
+
+/* channel: sms or inbound, "" or absent for the site's first. */
+static int
+request_channel_ok(char **v, const void *arg)
+{
+	(void)arg;
+	return (*v)[0] == '\0' || !strcmp(*v, "sms") || !strcmp(*v, "inbound");
+}
 
 /* The phone as typed, short enough to be one; request_number() parses it. */
 static int
@@ -90,7 +101,17 @@ static const struct cgi_field request_fields[FIELD__MAX] = {
     [FIELD_PHONE_SIG] = {"phone_sig", NULL, OUTCOME_BAD_SIGNATURE}, /* checked against phone */
     [FIELD_ID] = {"verification_id", cgi_vid_ok, OUTCOME_BAD_PHONE_FORM},
     [FIELD_RESEND] = {"resend", NULL, OUTCOME_BAD_PHONE_FORM},
+    [FIELD_CHANNEL] = {"channel", request_channel_ok, OUTCOME_CHANNEL},
 };
+
+/* Whether the start is by an inbound text: asked for, or the only channel. */
+static int
+request_inbound(const struct config *cfg, const char *channel)
+{
+	if (channel == NULL || channel[0] == '\0')
+		return !(cfg->channels & CHANNEL_SMS);
+	return !strcmp(channel, "inbound");
+}
 
 /*
  * resend: the number of the visitor's verification into *phone, which
@@ -186,6 +207,7 @@ request_handle(struct reply *rp, struct cgi_req *req, struct core *core)
 		in.client = req->remote_addr;
 		in.vid = cgi_vid(req, v[FIELD_ID], vid) ? vid : NULL;
 		in.return_to = v[FIELD_RETURN_TO];
+		in.inbound = request_inbound(rp->cfg, v[FIELD_CHANNEL]);
 		in.now = time(NULL);
 		core_start(core, &in, &r);
 	}

@@ -3,7 +3,9 @@
  *
  *	GET	the code form for the visitor's pending verification
  *	POST	token=...&verification_id=...: the core checks the code
- *		(core_check())
+ *		(core_check()); for an inbound verification ("I have sent
+ *		it") whether its text came, inbound_code the code the page
+ *		showed, to show it again
  *
  * The verification is the one named by the form's hidden field, else by
  * the cookie: a code proves only the verification it was sent for.  On
@@ -26,6 +28,7 @@
 enum verify_field {
 	FIELD_TOKEN,
 	FIELD_ID,
+	FIELD_SHOWN,
 	FIELD__MAX
 };
 
@@ -56,6 +59,7 @@ verify_token_ok(char **v, const void *arg)
 static const struct cgi_field verify_fields[FIELD__MAX] = {
     [FIELD_TOKEN] = {"token", verify_token_ok, OUTCOME_BAD_CODE_FORM},
     [FIELD_ID] = {"verification_id", cgi_vid_ok, OUTCOME_BAD_CODE_FORM},
+    [FIELD_SHOWN] = {"inbound_code", verify_token_ok, OUTCOME_BAD_CODE_FORM},
 };
 
 /* POST: the fields at the door, then the core's check. */
@@ -70,7 +74,7 @@ verify_post(struct core *core, const struct cgi_req *req, struct core_result *r)
 	else if (!cgi_vid(req, v[FIELD_ID], vid))
 		core_result_init(r, OUTCOME_NO_VERIFICATION);
 	else
-		core_check(core, vid, v[FIELD_TOKEN], time(NULL), r);
+		core_check(core, vid, v[FIELD_TOKEN], v[FIELD_SHOWN], time(NULL), r);
 	for (i = 0; i < FIELD__MAX; i++) {
 		if (v[i] != NULL)
 			explicit_bzero(v[i], strlen(v[i]));

@@ -19,6 +19,8 @@
 #define OTP_CODE_MIN        4
 #define OTP_CODE_MAX        10
 #define OTP_TOKEN_MAX       32 /* longest token field accepted before 400 */
+#define OTP_INBOUND_LEN     8  /* an inbound code: 8 of 31 characters, 39 bits */
+#define OTP_INBOUND_LIVE    4  /* most live inbound verifications of one number checked */
 #define OTP_PHONE_MAX       16 /* '+' and at most 15 digits */
 #define OTP_PHONE_TYPED_MAX 64 /* longest phone field (bytes): spaces, non-ASCII digits */
 #define OTP_PHONE_TEXT_MAX  32 /* a number as written: "+44 7911 123456" */

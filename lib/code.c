@@ -71,6 +71,11 @@ code_hmac(const void *key, size_t klen, const void *msg, size_t len, unsigned ch
 	return ok ? 0 : -1;
 }
 
+/* No 0 and O, no 1, I and L: read off a screen and typed into a text. */
+static const char code_inbound[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+_Static_assert(sizeof(code_inbound) - 1 == 31, "the inbound alphabet has 31 characters");
+
 int
 code_random(char *out, int len, enum config_alphabet alphabet)
 {
@@ -91,6 +96,11 @@ code_random(char *out, int len, enum config_alphabet alphabet)
 		b = pool[used++];
 		if (alphabet == ALPHABET_HEX) {
 			out[n++] = code_hex[b & 0x0f];
+		} else if (alphabet == ALPHABET_INBOUND) {
+			/* 248 is the largest multiple of 31 that fits in a byte. */
+			if (b >= 248)
+				continue;
+			out[n++] = code_inbound[b % 31];
 		} else {
 			/* 250 is the largest multiple of 10 that fits in a byte. */
 			if (b >= 250)

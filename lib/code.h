@@ -10,8 +10,9 @@
 #include "config.h"
 #include "bounds.h"
 
-/* A code of len (OTP_CODE_MIN..OTP_CODE_MAX) characters: upper-case hex
- * or digits.  Returns 0, or -1 if the random source failed. */
+/* A code of len (OTP_CODE_MIN..OTP_CODE_MAX) characters: upper-case hex,
+ * digits, or the inbound alphabet (upper-case letters and digits but 0 O 1
+ * I L).  Returns 0, or -1 if the random source failed. */
 int code_random(char *out, int len, enum config_alphabet alphabet);
 
 /* A new verification id: OTP_ID_LEN lower-case hex characters. */

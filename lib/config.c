@@ -114,6 +114,9 @@ static int config_region_ok(char *s);
 static int config_line_types_ok(char *s);
 static int config_public_key_ok(char *s);
 static int config_webhook_url_ok(char *s);
+static int config_channels_ok(char *s);
+static int config_e164_ok(char *s);
+static int config_cc_list_ok(char *s);
 
 static const struct config_key config_keys[] = {
     STR("API_KEY", api_key, 0, ANY, NULL, NULL, NULL),
@@ -156,6 +159,12 @@ static const struct config_key config_keys[] = {
 	"must be the base64 of a 32-byte Ed25519 key, as Telnyx's portal shows it"),
     STR("WEBHOOK_URL", webhook_url, 1, 512, NULL, config_webhook_url_ok,
 	"must be the https:// URL of webhook.cgi (http:// only to loopback)"),
+    STR("CHANNELS", channels_list, 1, 64, "sms", config_channels_ok,
+	"must be sms, inbound, or sms,inbound"),
+    STR("INBOUND_NUMBER", inbound_number, 1, 16, NULL, config_e164_ok,
+	"must be the E.164 Telnyx number visitors text (+ and 7 to 15 digits)"),
+    STR("INBOUND_COUNTRY_CODES", inbound_country_codes, 1, ANY, NULL, config_cc_list_ok,
+	"must be a list of calling codes such as +1,+44"),
     INT("RESEND_AFTER", resend_after, 0, OTP_RESEND_AFTER_MAX, "30"),
     INT("PHONE_SEND_LIMIT", phone_send_limit, 1, 1000, "5"),
     INT("PHONE_SEND_WINDOW", phone_send_window, 60, OTP_PHONE_WINDOW_MAX, "600"),
@@ -599,6 +608,80 @@ config_api_url_ok(char *s)
 	return config_url_ok(s, NULL);
 }
 
+static int
+config_e164_ok(char *s)
+{
+	return phone_is_e164(s);
+}
+
+/* CHANNELS: sms and inbound, each at most once. */
+static int
+config_channels_ok(char *s)
+{
+	const char *p = s, *item;
+	unsigned seen = 0, bit;
+	size_t n;
+
+	while ((n = config_list_next(&p, &item)) > 0) {
+		if (n == 3 && !strncmp(item, "sms", 3))
+			bit = CHANNEL_SMS;
+		else if (n == 7 && !strncmp(item, "inbound", 7))
+			bit = CHANNEL_INBOUND;
+		else
+			return 0;
+		if (seen & bit)
+			return 0;
+		seen |= bit;
+	}
+	return seen != 0;
+}
+
+/* The CHANNELS list as bits (its validator took it). */
+static unsigned
+config_channel_bits(const char *s)
+{
+	const char *item;
+	unsigned bits = 0;
+	size_t n;
+
+	while ((n = config_list_next(&s, &item)) > 0)
+		bits |= n == 3 ? CHANNEL_SMS : CHANNEL_INBOUND;
+	return bits;
+}
+
+static int config_is_cc(const char *s, size_t n);
+
+/* INBOUND_COUNTRY_CODES: calling codes (or +1 areas), at least one. */
+static int
+config_cc_list_ok(char *s)
+{
+	const char *p = s, *item;
+	size_t n, count = 0;
+
+	while ((n = config_list_next(&p, &item)) > 0) {
+		if (!config_is_cc(item, n))
+			return 0;
+		count++;
+	}
+	return count > 0;
+}
+
+int
+config_inbound_allowed(const struct config *cfg, const char *phone)
+{
+	const char *p = cfg->inbound_country_codes != NULL ? cfg->inbound_country_codes
+							   : cfg->country_code,
+		   *item;
+	size_t n;
+
+	if (!(cfg->channels & CHANNEL_INBOUND))
+		return 0;
+	while ((n = config_list_next(&p, &item)) > 0)
+		if (!strncmp(phone, item, n))
+			return 1;
+	return 0;
+}
+
 /* TELNYX_PUBLIC_KEY: webhook.cgi parses it again per request (microseconds). */
 static int
 config_public_key_ok(char *s)
@@ -801,7 +884,15 @@ config_country(const struct config *cfg, const char *phone, int calling_code, in
 static int
 config_check(struct config *cfg, const char *name)
 {
-	if (cfg->transport == TRANSPORT_TELNYX) {
+	cfg->channels = config_channel_bits(cfg->channels_list);
+	if ((cfg->channels & CHANNEL_INBOUND) && cfg->inbound_number == NULL) {
+		log_msg("%s: missing INBOUND_NUMBER (required with CHANNELS=%s)", name,
+			cfg->channels_list);
+		return -1;
+	}
+	if (!(cfg->channels & CHANNEL_SMS)) {
+		/* Nothing is sent: no provider keys are needed. */
+	} else if (cfg->transport == TRANSPORT_TELNYX) {
 		if (cfg->api_key == NULL || cfg->api_key[0] == '\0') {
 			log_msg("%s: missing API_KEY (required with SMS_TRANSPORT=telnyx)", name);
 			return -1;

@@ -16,7 +16,16 @@
 
 enum config_alphabet {
 	ALPHABET_HEX,
-	ALPHABET_DIGITS
+	ALPHABET_DIGITS,
+	/* Not a TOKEN_ALPHABET choice: the inbound channel's codes, upper-case
+	 * letters and digits without look-alikes (no 0 O 1 I L). */
+	ALPHABET_INBOUND
+};
+
+/* The ways a code can travel (CHANNELS), as bits of cfg->channels. */
+enum config_channel {
+	CHANNEL_SMS = 1,    /* sent to the visitor */
+	CHANNEL_INBOUND = 2 /* shown to the visitor, who texts it to INBOUND_NUMBER */
 };
 
 enum config_transport {
@@ -44,8 +53,12 @@ struct config {
 	char *message_text;
 
 	/* Telnyx's webhooks (webhook.cgi). */
-	char *telnyx_public_key; /* base64 of the account's Ed25519 key, or NULL */
-	char *webhook_url;       /* sent with each message, or NULL: the profile's */
+	char *telnyx_public_key;     /* base64 of the account's Ed25519 key, or NULL */
+	char *webhook_url;           /* sent with each message, or NULL: the profile's */
+	char *channels_list;         /* CHANNELS: "sms", "inbound", "sms,inbound" */
+	unsigned channels;           /* ... as CHANNEL_* bits */
+	char *inbound_number;        /* the Telnyx number the visitors text, E.164 */
+	char *inbound_country_codes; /* where inbound is offered: "+1,+44"; default COUNTRY_CODE */
 
 	/* Abuse limits (each with a safe default). */
 	int resend_after;            /* seconds between two codes to one phone */
@@ -115,6 +128,10 @@ const struct config_country *config_country(const struct config *cfg, const char
  * the end.  *p moves past it.
  */
 size_t config_list_next(const char **p, const char **item);
+
+/* Whether phone (E.164) may verify by an inbound text: its calling code
+ * (or area) is in INBOUND_COUNTRY_CODES. */
+int config_inbound_allowed(const struct config *cfg, const char *phone);
 
 /* Free what config_load() or config_parse() allocated. */
 void config_free(struct config *cfg);

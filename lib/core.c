@@ -120,6 +120,18 @@ core_check_tx(struct store *st, const struct config *cfg, const char *vid,
 		return found && v->status == STATUS_PENDING && now >= v->expires ? OUTCOME_EXPIRED
 										 : OUTCOME_DEAD;
 	}
+	/* Inbound: the text from the phone is the proof, never a code typed
+	 * here (the page showed it); nothing typed counts as a try. */
+	if (v->inbound) {
+		if (v->approved_at == 0) {
+			store_rollback(st);
+			return OUTCOME_INBOUND_NOT_YET;
+		}
+		v->status = STATUS_USED;
+		if (store_put(st, v) < 0 || store_commit(st) < 0)
+			goto fail;
+		return OUTCOME_APPROVED;
+	}
 	switch (limit_guess(st, cfg, v->phone, now, &hit)) {
 	case 0:
 		break;
@@ -155,8 +167,24 @@ fail:
 	return OUTCOME_UNAVAILABLE_CHECK;
 }
 
+/* The code the page showed (shown) into r, if it is v's: shown again. */
+static void
+core_show_inbound(const struct config *cfg, const struct verification *v, const char *shown,
+		  struct core_result *r)
+{
+	unsigned char mac[OTP_MAC_LEN];
+
+	if (shown == NULL || strlen(shown) != OTP_INBOUND_LEN ||
+	    code_mac(cfg->secret_key, v->id, shown, mac) < 0)
+		return;
+	if (code_equal(mac, v->mac, OTP_MAC_LEN))
+		snprintf(r->inbound_code, sizeof(r->inbound_code), "%s", shown);
+	explicit_bzero(mac, sizeof(mac));
+}
+
 void
-core_check(struct core *c, const char *vid, const char *token, time_t now, struct core_result *r)
+core_check(struct core *c, const char *vid, const char *token, const char *shown, time_t now,
+	   struct core_result *r)
 {
 	const struct config *cfg = c->cfg;
 	unsigned char mac[OTP_MAC_LEN];
@@ -167,7 +195,10 @@ core_check(struct core *c, const char *vid, const char *token, time_t now, struc
 	snprintf(r->vid, sizeof(r->vid), "%s", vid);
 	if ((st = core_store(c)) == NULL)
 		return;
-	if (token == NULL || token[0] == '\0') {
+	/* "I have sent it", for an inbound verification: no code is typed. */
+	if ((token == NULL || token[0] == '\0') && store_get(st, vid, &v) == 1 && v.inbound)
+		token = "";
+	else if (token == NULL || token[0] == '\0') {
 		/* The form again, if there is one to show. */
 		r->outcome = store_get(st, vid, &v) == 1 && core_live(cfg, &v, now)
 				 ? OUTCOME_MISSING_TOKEN
@@ -203,9 +234,16 @@ core_check(struct core *c, const char *vid, const char *token, time_t now, struc
 	case OUTCOME_DEAD:
 		snprintf(r->detail, sizeof(r->detail), "status=%d", (int)v.status);
 		break;
+	case OUTCOME_INBOUND_NOT_YET:
+		r->expires_in = (long)(v.expires - now);
+		core_show_inbound(cfg, &v, shown, r);
+		break;
 	default:
 		break;
 	}
+	if (v.inbound && r->outcome == OUTCOME_APPROVED)
+		snprintf(r->detail, sizeof(r->detail), "channel=inbound");
+	explicit_bzero(&v, sizeof(v));
 	log_debug("check %.8s: outcome %d", vid, (int)r->outcome);
 	core_settle(c, r);
 }
@@ -224,11 +262,17 @@ core_status(struct core *c, const char *vid, time_t now, struct core_result *r)
 		return;
 	}
 	if (store_get(st, vid, &v) == 1 && core_live(c->cfg, &v, now)) {
-		r->outcome = OUTCOME_PENDING;
+		/* Its text came: done, as after "I have sent it". */
+		if (v.inbound && v.approved_at > 0) {
+			core_check(c, vid, NULL, NULL, now, r);
+			return;
+		}
+		r->outcome = v.inbound ? OUTCOME_INBOUND_WAITING : OUTCOME_PENDING;
 		core_result_of(r, &v);
 		r->expires_in = (long)(v.expires - now);
 		r->attempts_left = c->cfg->max_attempts - v.attempts;
 	}
+	explicit_bzero(&v, sizeof(v));
 }
 
 int

@@ -48,7 +48,9 @@ enum outcome {
 	OUTCOME_READY,            /* GET request.cgi: the phone form */
 	OUTCOME_COUNTRY,          /* the number's country is not allowed */
 	OUTCOME_LINE_TYPE,        /* its line type is not in ALLOWED_LINE_TYPES */
+	OUTCOME_CHANNEL,          /* the channel asked for is not offered (to this number) */
 	OUTCOME_SENT,             /* a code went out */
+	OUTCOME_INBOUND,          /* a code to text back: shown (inbound_code) */
 	OUTCOME_LIMITED_SENDS,    /* a send limit: retry_after */
 	OUTCOME_LIMITED_GUESSES,  /* a wrong-code limit: retry_after */
 	OUTCOME_PROVIDER,         /* the provider refused or did not answer */
@@ -61,6 +63,8 @@ enum outcome {
 	OUTCOME_EXPIRED,           /* the code's time is over */
 	OUTCOME_DEAD,              /* used, locked, failed or unknown */
 	OUTCOME_PENDING,           /* GET verify.cgi: a live code to show the form for */
+	OUTCOME_INBOUND_WAITING,   /* an inbound code whose text has not come (yet) */
+	OUTCOME_INBOUND_NOT_YET,   /* ... after "I have sent it" */
 	OUTCOME_NONE,              /* GET verify.cgi: no live code */
 	OUTCOME_UNAVAILABLE_CHECK, /* the store failed */
 	OUTCOME__MAX
@@ -69,17 +73,18 @@ enum outcome {
 /* What happened, and what a front end shows of it. */
 struct core_result {
 	enum outcome outcome;
-	char vid[OTP_ID_LEN + 1];           /* the verification, or "" */
-	char phone[OTP_PHONE_MAX + 1];      /* E.164, or "": never shown as it is */
-	char masked[OTP_PHONE_MAX + 1];     /* for logs (and pages without shown), or "" */
-	char shown[OTP_PHONE_TEXT_MAX];     /* for pages: as written there, masked, or "" */
-	char return_to[OTP_RETURN_MAX + 1]; /* approved: where the site wants the visitor */
-	char assertion[ASSERTION_MAX + 1];  /* approved with SIGNING_KEY: for the site */
-	long retry_after;                   /* limited: seconds */
-	long expires_in;                    /* sent, pending: seconds the code lives */
-	int attempts_left;                  /* wrong, pending; -1: not said */
-	char delivery[OTP_STATUS_MAX + 1];  /* the text's state Telnyx reported, or "" */
-	char detail[256];                   /* more for the audit line ("attempts=2") */
+	char vid[OTP_ID_LEN + 1];               /* the verification, or "" */
+	char phone[OTP_PHONE_MAX + 1];          /* E.164, or "": never shown as it is */
+	char masked[OTP_PHONE_MAX + 1];         /* for logs (and pages without shown), or "" */
+	char shown[OTP_PHONE_TEXT_MAX];         /* for pages: as written there, masked, or "" */
+	char return_to[OTP_RETURN_MAX + 1];     /* approved: where the site wants the visitor */
+	char assertion[ASSERTION_MAX + 1];      /* approved with SIGNING_KEY: for the site */
+	long retry_after;                       /* limited: seconds */
+	long expires_in;                        /* sent, pending: seconds the code lives */
+	int attempts_left;                      /* wrong, pending; -1: not said */
+	char delivery[OTP_STATUS_MAX + 1];      /* the text's state Telnyx reported, or "" */
+	char inbound_code[OTP_INBOUND_LEN + 1]; /* inbound: the code to text back, or "" */
+	char detail[256];                       /* more for the audit line ("attempts=2") */
 };
 
 /*
@@ -97,6 +102,7 @@ struct core_start_in {
 	const char *client;                /* remote address, as the server gave it, or NULL */
 	const char *vid;                   /* the visitor's verification id, or NULL */
 	const char *return_to;             /* allowed, or NULL (keep the verification's) */
+	int inbound;                       /* the visitor texts a code shown, nothing is sent */
 	time_t now;
 };
 
@@ -120,12 +126,17 @@ void core_start(struct core *c, const struct core_start_in *in, struct core_resu
  * verification vid, in one transaction, and record the outcome: APPROVED
  * (the code is used up; with SIGNING_KEY the assertion made), WRONG,
  * LOCKED, EXPIRED, DEAD, LIMITED_GUESSES, UNAVAILABLE_CHECK; MISSING_TOKEN
- * or MISSING_TOKEN_OFF for an empty token.
+ * or MISSING_TOKEN_OFF for an empty token.  An inbound verification takes
+ * no typed code (it proves only the text that came from the phone): it is
+ * APPROVED once that text came, else INBOUND_NOT_YET, with shown, the
+ * code the page showed, shown again if it is the verification's.
  */
-void core_check(struct core *c, const char *vid, const char *token, time_t now,
+void core_check(struct core *c, const char *vid, const char *token, const char *shown, time_t now,
 		struct core_result *r);
 
-/* The state of verification vid (NULL: none): PENDING, NONE, UNAVAILABLE_CHECK. */
+/* The state of verification vid (NULL: none): PENDING, NONE,
+ * UNAVAILABLE_CHECK; for an inbound one INBOUND_WAITING, or APPROVED
+ * (used up, as core_check() does it) once its text came. */
 void core_status(struct core *c, const char *vid, time_t now, struct core_result *r);
 
 /*
@@ -139,7 +150,7 @@ struct webhook_event;
 
 /* What became of a webhook's event. */
 enum core_hook {
-	HOOK_TAKEN,      /* recorded (a message's delivery report) */
+	HOOK_TAKEN,      /* recorded (a delivery report, an inbound text for a verification) */
 	HOOK_SEEN,       /* the same event (data.id) was taken before: no second effect */
 	HOOK_IGNORED,    /* an event this project does not use */
 	HOOK_UNAVAILABLE /* the store failed (logged): Telnyx should send it again */
@@ -148,8 +159,11 @@ enum core_hook {
 /*
  * Apply the event of a webhook already checked (webhook_verify()) and
  * read: a message.sent or message.finalized is recorded on its message
- * (store_receipt()), with the event noted as taken in the same
- * transaction; an audit line names the masked number and the state.
+ * (store_receipt()); a message.received to INBOUND_NUMBER whose text
+ * holds the code of a live inbound verification of its sender approves
+ * it, any other text from that sender is a wrong try of the newest one.
+ * The event is noted as taken in the same transaction; an audit line
+ * names the masked number and what happened.
  * core_webhook.c: only webhook.cgi links it.
  */
 enum core_hook core_webhook(struct core *c, const struct webhook_event *ev, time_t now);

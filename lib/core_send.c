@@ -29,7 +29,7 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 		const char *client, const char *code, struct verification *v, struct limit_hit *hit)
 {
 	const struct phone_number *n = in->number;
-	int found = 0, rc, seed = 0, undelivered;
+	int found = 0, rc, seed = 0, how = in->inbound ? LIMIT_INBOUND : 0;
 
 	if (store_begin(st) < 0)
 		return -1;
@@ -41,8 +41,9 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 		found = found && v->status == STATUS_PENDING && !strcmp(v->phone, n->e164);
 	}
 	/* Telnyx reported the visitor's last text undelivered: no cooldown. */
-	undelivered = found && webhook_failed(v->delivery);
-	if ((rc = limit_send(st, cfg, n->e164, n->calling_code, client, undelivered, in->now, &seed,
+	if (found && !v->inbound && webhook_failed(v->delivery))
+		how |= LIMIT_UNDELIVERED;
+	if ((rc = limit_send(st, cfg, n->e164, n->calling_code, client, how, in->now, &seed,
 			     hit)) != 0) {
 		store_rollback(st);
 		return rc;
@@ -70,6 +71,8 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 	v->created = in->now;
 	v->expires = in->now + cfg->token_ttl;
 	v->status = STATUS_PENDING;
+	v->inbound = in->inbound;
+	v->approved_at = 0;
 	v->message_id[0] = '\0';
 	number_display(n, v->shown, sizeof(v->shown));
 	/* "Send a new code" comes without return_to: keep the one the site gave. */
@@ -125,7 +128,14 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 	phone_mask(n->e164, r->masked, sizeof(r->masked));
 	/* Shown even when refused before a verification is made. */
 	number_display(n, r->shown, sizeof(r->shown));
-	if (!limit_country_allowed(cfg, n->e164, n->calling_code)) {
+	/* Inbound has its own countries: where a sender cannot be forged. */
+	if (in->inbound ? !config_inbound_allowed(cfg, n->e164) : !(cfg->channels & CHANNEL_SMS)) {
+		r->outcome = OUTCOME_CHANNEL;
+		snprintf(r->detail, sizeof(r->detail), "channel=%s",
+			 in->inbound ? "inbound" : "sms");
+		return;
+	}
+	if (!in->inbound && !limit_country_allowed(cfg, n->e164, n->calling_code)) {
 		r->outcome = OUTCOME_COUNTRY;
 		return;
 	}
@@ -139,7 +149,8 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 	if ((st = core_store(c)) == NULL)
 		return; /* logged by the store */
 	memset(code, 0, sizeof(code));
-	rc = code_random(code, cfg->token_length, cfg->alphabet) < 0
+	rc = code_random(code, in->inbound ? OTP_INBOUND_LEN : cfg->token_length,
+			 in->inbound ? ALPHABET_INBOUND : cfg->alphabet) < 0
 		 ? -1
 		 : core_store_code(st, cfg, in, client, code, &v, &hit);
 	if (rc == 429) {
@@ -158,7 +169,16 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 		goto out;
 	}
 	snprintf(r->vid, sizeof(r->vid), "%s", v.id);
-	log_audit("requested", r->masked, in->client, v.id, "attempts=%d", v.attempts);
+	log_audit("requested", r->masked, in->client, v.id, "attempts=%d channel=%s", v.attempts,
+		  in->inbound ? "inbound" : "sms");
+	if (in->inbound) {
+		/* Nothing to send: the page shows the code, the visitor texts it. */
+		r->outcome = OUTCOME_INBOUND;
+		snprintf(r->inbound_code, sizeof(r->inbound_code), "%.*s", OTP_INBOUND_LEN, code);
+		r->expires_in = cfg->token_ttl;
+		snprintf(r->detail, sizeof(r->detail), "channel=inbound");
+		goto out;
+	}
 	if (core_send_code(cfg, &v, code, &res) < 0) {
 		/* Telnyx's "blocked due to STOP": the visitor's to undo, not ours. */
 		r->outcome = res.http_status == 409 && !strcmp(res.error_code, "40300")

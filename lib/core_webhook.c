@@ -1,12 +1,15 @@
 /*
  * The verification core, what Telnyx reports back: a webhook's event,
  * already checked (signed, fresh) and read (webhook.h), applied to the
- * store once.  Apart from core.c and core_send.c because only
- * webhook.cgi links it.
+ * store once: a delivery report on its message, an inbound text on the
+ * sender's inbound verification.  Apart from core.c and core_send.c
+ * because only webhook.cgi links it.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "code.h"
 #include "core.h"
 #include "log.h"
 #include "phone.h"
@@ -20,6 +23,141 @@ core_hook_is_receipt(const struct webhook_event *ev)
 	return !strcmp(ev->type, "message.sent") || !strcmp(ev->type, "message.finalized");
 }
 
+/* Of an inbound text, what could be a code: letters and digits, upper case.
+ * A text is one or a few SMS: more than this is not looked at. */
+#define CORE_TEXT_LOOKED 480
+
+static size_t
+core_hook_letters(const char *text, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *text != '\0' && n + 1 < size; text++)
+		if (isalnum((unsigned char)*text) && !((unsigned char)*text & 0x80))
+			out[n++] = (char)toupper((unsigned char)*text);
+	out[n] = '\0';
+	return n;
+}
+
+/*
+ * Whether letters (n of them) hold v's code (or its previous one, still
+ * live): every run of OTP_INBOUND_LEN is tried, each through the HMAC, as
+ * typed codes are.  1, 0, or -1 when the HMAC cannot be computed.
+ */
+static int
+core_hook_holds(const struct config *cfg, const struct verification *v, const char *letters,
+		size_t n, time_t now)
+{
+	unsigned char mac[OTP_MAC_LEN];
+	char run[OTP_INBOUND_LEN + 1];
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i + OTP_INBOUND_LEN <= n && !found; i++) {
+		memcpy(run, letters + i, OTP_INBOUND_LEN);
+		run[OTP_INBOUND_LEN] = '\0';
+		if (code_mac(cfg->secret_key, v->id, run, mac) < 0)
+			return -1;
+		found = code_equal(mac, v->mac, OTP_MAC_LEN) |
+			(code_equal(mac, v->prev_mac, OTP_MAC_LEN) & (v->prev_expires > now));
+	}
+	explicit_bzero(mac, sizeof(mac));
+	explicit_bzero(run, sizeof(run));
+	return found;
+}
+
+/*
+ * message.received, inside the transaction that took the event: the
+ * sender's live inbound verification whose code the text holds is
+ * approved (and given a fresh TOKEN_TTL for the visitor to come back);
+ * if none does, the newest one counts a wrong try.  Returns HOOK_TAKEN,
+ * HOOK_IGNORED (no inbound verification of that number), or -1.
+ */
+static int
+core_hook_inbound(struct store *st, const struct config *cfg, const struct webhook_event *ev,
+		  time_t now, const char *masked)
+{
+	struct verification v[OTP_INBOUND_LIVE];
+	char letters[CORE_TEXT_LOOKED + 1];
+	size_t len = core_hook_letters(ev->text, letters, sizeof(letters));
+	int n, i, rc = HOOK_IGNORED, holds = 0;
+
+	if ((n = store_inbound_live(st, ev->from, now, v, OTP_INBOUND_LIVE)) < 0)
+		return -1;
+	for (i = 0; i < n && !holds; i++)
+		if ((holds = core_hook_holds(cfg, &v[i], letters, len, now)) < 0)
+			goto out;
+	if (n == 0)
+		goto out;
+	if (holds) {
+		i--;
+		v[i].approved_at = now;
+		v[i].expires = now + cfg->token_ttl;
+		if (store_put(st, &v[i]) < 0)
+			goto fail;
+		log_audit("inbound_received", masked, NULL, v[i].id, "result=approved");
+	} else {
+		/* Anything else from that phone is a wrong try of its newest code. */
+		i = 0;
+		v[i].attempts++;
+		if (v[i].attempts >= cfg->max_attempts)
+			v[i].status = STATUS_LOCKED;
+		if (store_put(st, &v[i]) < 0 || store_add_failure(st, now, v[i].phone) < 0)
+			goto fail;
+		log_audit("inbound_received", masked, NULL, v[i].id, "result=%s attempts=%d",
+			  v[i].status == STATUS_LOCKED ? "locked" : "wrong", v[i].attempts);
+	}
+	rc = HOOK_TAKEN;
+	goto out;
+fail:
+	rc = -1;
+out:
+	explicit_bzero(letters, sizeof(letters));
+	explicit_bzero(v, sizeof(v));
+	return rc;
+}
+
+/* An inbound text for us: to INBOUND_NUMBER, from a number. */
+static int
+core_hook_is_inbound(const struct config *cfg, const struct webhook_event *ev)
+{
+	return !strcmp(ev->type, "message.received") && (cfg->channels & CHANNEL_INBOUND) &&
+	       cfg->inbound_number != NULL && !strcmp(ev->to, cfg->inbound_number) &&
+	       phone_is_e164(ev->from);
+}
+
+/* message.received: the event and its effect in one transaction. */
+static enum core_hook
+core_webhook_inbound(struct core *c, const struct webhook_event *ev, time_t now)
+{
+	char masked[OTP_PHONE_MAX + 1];
+	struct store *st;
+	int fresh, rc = HOOK_IGNORED;
+
+	phone_mask(ev->from, masked, sizeof(masked));
+	if ((st = core_store(c)) == NULL)
+		return HOOK_UNAVAILABLE;
+	if (store_begin(st) < 0)
+		goto fail;
+	if ((fresh = store_event_new(st, ev->id, now)) < 0 ||
+	    (fresh && (rc = core_hook_inbound(st, c->cfg, ev, now, masked)) < 0)) {
+		store_rollback(st);
+		goto fail;
+	}
+	/* Nothing of ours: the event need not be kept. */
+	if (fresh && rc == HOOK_IGNORED) {
+		store_rollback(st);
+		log_debug("inbound text from %s: no inbound verification of that number", masked);
+		return HOOK_IGNORED;
+	}
+	if (store_commit(st) < 0)
+		goto fail;
+	return fresh ? HOOK_TAKEN : HOOK_SEEN;
+fail:
+	core_close(c);
+	return HOOK_UNAVAILABLE;
+}
+
 enum core_hook
 core_webhook(struct core *c, const struct webhook_event *ev, time_t now)
 {
@@ -28,6 +166,8 @@ core_webhook(struct core *c, const struct webhook_event *ev, time_t now)
 	struct store *st;
 	int fresh;
 
+	if (core_hook_is_inbound(c->cfg, ev))
+		return core_webhook_inbound(c, ev, now);
 	if (!core_hook_is_receipt(ev) || ev->message_id[0] == '\0' ||
 	    webhook_stage(ev->status) == 0)
 		return HOOK_IGNORED;

@@ -86,9 +86,10 @@ limit_one(struct store *st, const struct limit *l, time_t now, struct limit_hit 
 
 int
 limit_send(struct store *st, const struct config *cfg, const char *phone, int calling_code,
-	   const char *client, int undelivered, time_t now, int *attempts, struct limit_hit *hit)
+	   const char *client, int how, time_t now, int *attempts, struct limit_hit *hit)
 {
 	const struct config_country *cc = config_country(cfg, phone, calling_code, 0);
+	const int paid = !(how & LIMIT_INBOUND), wait = paid && !(how & LIMIT_UNDELIVERED);
 	/*
 	 * Most specific first: the reason logged is the nearest.  The
 	 * cooldown is per phone, whoever asks: against one number bombed from
@@ -96,7 +97,7 @@ limit_send(struct store *st, const struct config *cfg, const char *phone, int ca
 	 * code for that number in the last RESEND_AFTER seconds.
 	 */
 	const struct limit limits[] = {
-	    {SCOPE_PHONE, phone, 1, undelivered ? 0 : cfg->resend_after, "RESEND_AFTER", 0, 0},
+	    {SCOPE_PHONE, phone, 1, wait ? cfg->resend_after : 0, "RESEND_AFTER", 0, 0},
 	    {SCOPE_PHONE, phone, cfg->phone_send_limit, cfg->phone_send_window, "PHONE_SEND_LIMIT",
 	     0, 0},
 	    /* Many addresses can each stay under IP_SEND_LIMIT: a day's cap per number. */
@@ -105,10 +106,11 @@ limit_send(struct store *st, const struct config *cfg, const char *phone, int ca
 	    {SCOPE_FAILURES, phone, cfg->phone_failure_limit, OTP_FAILURE_WINDOW,
 	     "PHONE_FAILURE_LIMIT", 0, 1},
 	    {SCOPE_CLIENT, client, cfg->ip_send_limit, OTP_CLIENT_WINDOW, "IP_SEND_LIMIT", 0, 0},
-	    {SCOPE_COUNTRY, cc != NULL ? cc->code : "", cc != NULL ? cc->hourly : 0,
+	    {SCOPE_COUNTRY, cc != NULL ? cc->code : "", cc != NULL && paid ? cc->hourly : 0,
 	     OTP_COUNTRY_WINDOW, "COUNTRY_HOURLY_LIMITS", 0, 0},
-	    {SCOPE_ALL, NULL, cfg->hourly_send_limit, OTP_HOUR, "HOURLY_SEND_LIMIT", 1, 0},
-	    {SCOPE_ALL, NULL, cfg->daily_send_limit, OTP_DAY, "DAILY_SEND_LIMIT", 1, 0},
+	    {SCOPE_ALL, NULL, paid ? cfg->hourly_send_limit : 0, OTP_HOUR, "HOURLY_SEND_LIMIT", 1,
+	     0},
+	    {SCOPE_ALL, NULL, paid ? cfg->daily_send_limit : 0, OTP_DAY, "DAILY_SEND_LIMIT", 1, 0},
 	};
 	time_t until;
 	size_t i;
@@ -132,7 +134,8 @@ limit_send(struct store *st, const struct config *cfg, const char *phone, int ca
 		hit->retry_after = until > now ? (long)(until - now) : 1;
 		return 429;
 	}
-	return store_add_send(st, now, phone, client, cc != NULL ? cc->code : "") < 0 ? -1 : 0;
+	return store_add_send(st, now, phone, client, cc != NULL ? cc->code : "", !paid) < 0 ? -1
+											     : 0;
 }
 
 int

@@ -33,17 +33,23 @@ struct limit_hit {
 	int guesses;      /* a cap on wrong codes rather than on sends */
 };
 
+/* How limit_send() counts a start. */
+#define LIMIT_UNDELIVERED                                                                          \
+	0x1 /* the visitor's last text to phone was not delivered: no cooldown                     \
+	     */
+#define LIMIT_INBOUND                                                                              \
+	0x2 /* nothing is sent (CHANNELS=inbound): no cooldown, and not                            \
+	     * counted by the caps on what is paid (country, hourly, daily) */
+
 /*
  * May a code go to phone, asked for by client, now?  Checks the resend
- * cooldown (unless undelivered: the visitor's last text to phone could
- * not be delivered, so waiting for it is no use), the per-phone, per-client, per-country, hourly
+ * cooldown (but see how), the per-phone, per-client, per-country, hourly
  * and daily limits, the wrong-code limit, and that no live code of the number is locked; if all
  * pass, records the send and sets *attempts to the wrong tries the new code starts with (the most
  * of the number's live codes). Returns 0, 429 with *hit filled, or -1 on a database error.
  */
 int limit_send(struct store *st, const struct config *cfg, const char *phone, int calling_code,
-	       const char *client, int undelivered, time_t now, int *attempts,
-	       struct limit_hit *hit);
+	       const char *client, int how, time_t now, int *attempts, struct limit_hit *hit);
 
 /*
  * May phone take another guess?  0, or 429 with *hit filled when it has

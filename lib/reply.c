@@ -16,10 +16,11 @@
 #include "webhook.h"
 
 enum answer_page {
-	PAGE_ERROR,  /* error.html: title, message, maybe a link for a new code */
-	PAGE_PHONE,  /* index.html: the phone form */
-	PAGE_CODE,   /* verify.html: the code form */
-	PAGE_SUCCESS /* verify_success.html, or a 303 back to the site */
+	PAGE_ERROR,   /* error.html: title, message, maybe a link for a new code */
+	PAGE_PHONE,   /* index.html: the phone form */
+	PAGE_CODE,    /* verify.html: the code form */
+	PAGE_SUCCESS, /* verify_success.html, or a 303 back to the site */
+	PAGE_INBOUND  /* inbound.html: the code to text back, "I have sent it" */
 };
 
 /* What a JSON success carries besides "status". */
@@ -29,6 +30,7 @@ enum answer_page {
 #define J_ATTEMPTS 0x08 /* attempts_left */
 #define J_ASSERT   0x10 /* assertion, when made */
 #define J_DELIVERY 0x20 /* delivery: Telnyx's last report of the text, or "unknown" */
+#define J_INBOUND  0x40 /* channel "inbound", text_to, inbound_code when shown */
 
 struct answer {
 	int status;
@@ -115,8 +117,16 @@ static const struct answer answers[OUTCOME__MAX] = {
 			   "We cannot send text messages to this kind of number: use a mobile "
 			   "number.",
 			   0},
+    [OUTCOME_CHANNEL] = {400, PAGE_PHONE, "channel_not_allowed", NULL, 0, "refused", "channel",
+			 NULL,
+			 "That way of proving your number is not offered for this number. "
+			 "Please choose another.",
+			 0},
     [OUTCOME_SENT] = {200, PAGE_CODE, NULL, "pending", J_VID | J_EXPIRES | J_PHONE, "sent", NULL,
 		      NULL, NULL, 0},
+    [OUTCOME_INBOUND] = {200, PAGE_INBOUND, NULL, "pending",
+			 J_VID | J_EXPIRES | J_PHONE | J_INBOUND, "awaiting_text", NULL, NULL, NULL,
+			 0},
     [OUTCOME_LIMITED_SENDS] = {429, PAGE_ERROR, "rate_limited", NULL, 0, "limited", NULL,
 			       "Please wait", "Too many codes were asked for.", 0},
     [OUTCOME_LIMITED_GUESSES] = {429, PAGE_ERROR, "rate_limited", NULL, 0, "limited", NULL,
@@ -155,6 +165,13 @@ static const struct answer answers[OUTCOME__MAX] = {
 	 "The code has expired, was already used, or had too many wrong tries. " ASK_AGAIN, 1},
     [OUTCOME_PENDING] = {200, PAGE_CODE, NULL, "pending",
 			 J_VID | J_EXPIRES | J_ATTEMPTS | J_DELIVERY, NULL, NULL, NULL, NULL, 0},
+    [OUTCOME_INBOUND_WAITING] = {200, PAGE_INBOUND, NULL, "pending", J_VID | J_EXPIRES | J_INBOUND,
+				 NULL, NULL, NULL, NULL, 0},
+    [OUTCOME_INBOUND_NOT_YET] = {200, PAGE_INBOUND, NULL, "pending", J_VID | J_EXPIRES | J_INBOUND,
+				 NULL, NULL, NULL,
+				 "We have not received your text yet. It can take a minute to "
+				 "arrive: wait a moment, then try again.",
+				 0},
     [OUTCOME_NONE] = {200, PAGE_ERROR, NULL, "none", 0, NULL, NULL, "No code is waiting",
 		      "There is no code waiting to be checked in this browser.", 1},
     [OUTCOME_UNAVAILABLE_CHECK] = {503, PAGE_ERROR, "unavailable", NULL, 0, NULL, NULL,
@@ -248,6 +265,12 @@ reply_json(struct reply *rp, const struct answer *a, const struct core_result *r
 		if (a->fields & J_DELIVERY)
 			cJSON_AddStringToObject(o, "delivery",
 						r->delivery[0] != '\0' ? r->delivery : "unknown");
+		if (a->fields & J_INBOUND) {
+			cJSON_AddStringToObject(o, "channel", "inbound");
+			if (r->inbound_code[0] != '\0')
+				cJSON_AddStringToObject(o, "inbound_code", r->inbound_code);
+			cJSON_AddStringToObject(o, "text_to", rp->cfg->inbound_number);
+		}
 		if ((a->fields & J_ASSERT) && r->assertion[0] != '\0')
 			cJSON_AddStringToObject(o, "assertion", r->assertion);
 	}
@@ -265,7 +288,13 @@ reply_json(struct reply *rp, const struct answer *a, const struct core_result *r
 static void
 reply_phone_form(const struct reply *rp, struct page *p)
 {
+	unsigned channels = rp->cfg != NULL ? rp->cfg->channels : CHANNEL_SMS;
+
 	page_set(p, "COUNTRY_CODE", rp->cfg != NULL ? rp->cfg->country_code : "+1");
+	if (channels == (CHANNEL_SMS | CHANNEL_INBOUND))
+		page_show(p, "CHANNEL_CHOICE");
+	page_show(p, channels == CHANNEL_INBOUND ? "INBOUND_ONLY" : "SMS_ONLY");
+	page_show(p, channels == CHANNEL_INBOUND ? "INBOUND_BUTTON" : "SMS_BUTTON");
 	if (rp->phone_sig != NULL) {
 		page_show(p, "SIGNED");
 		page_set(p, "PHONE", rp->phone);
@@ -301,6 +330,29 @@ reply_code_form(const struct reply *rp, const struct core_result *r, struct page
 		if (!strcmp(r->delivery, "delivered"))
 			page_show(p, "DELIVERED");
 	}
+}
+
+/* Fill the page of an inbound verification: the code, if shown, and where to text it. */
+static void
+reply_inbound(const struct reply *rp, const struct core_result *r, struct page *p)
+{
+	const struct config *cfg = rp->cfg;
+	char href[64];
+
+	page_set(p, "MASKED_PHONE", r->shown[0] != '\0' ? r->shown : r->masked);
+	page_set(p, "VERIFICATION_ID", r->vid);
+	page_set(p, "TEXT_TO", cfg->inbound_number);
+	page_set_int(p, "TTL_MINUTES", (cfg->token_ttl + 59) / 60);
+	if (r->inbound_code[0] == '\0') {
+		page_show(p, "NO_CODE");
+		return;
+	}
+	page_show(p, "CODE");
+	page_set(p, "INBOUND_CODE", r->inbound_code);
+	/* RFC 5724: the number (E.164, checked at load) and the code (of the
+	 * inbound alphabet) need no escaping, and the template takes it as is. */
+	snprintf(href, sizeof(href), "sms:%s?body=%s", cfg->inbound_number, r->inbound_code);
+	page_set(p, "SMS_HREF", href);
 }
 
 /*
@@ -401,10 +453,9 @@ void
 reply_answer(struct reply *rp, const struct core_result *r, const char *extra)
 {
 	static const char *const page_file[] = {
-	    [PAGE_ERROR] = "error.html",
-	    [PAGE_PHONE] = "index.html",
-	    [PAGE_CODE] = "verify.html",
-	    [PAGE_SUCCESS] = "verify_success.html",
+	    [PAGE_ERROR] = "error.html",     [PAGE_PHONE] = "index.html",
+	    [PAGE_CODE] = "verify.html",     [PAGE_SUCCESS] = "verify_success.html",
+	    [PAGE_INBOUND] = "inbound.html",
 	};
 	const struct answer *a = &answers[r->outcome];
 	char msgbuf[256], url[OTP_RETURN_MAX + ASSERTION_MAX + 32], cookie[512];
@@ -420,8 +471,9 @@ reply_answer(struct reply *rp, const struct core_result *r, const char *extra)
 	hdr.status = a->status;
 	hdr.retry_after = r->retry_after;
 	/* The verification's cookie: set once a code is out, cleared once it is used. */
-	if (r->outcome == OUTCOME_SENT || r->outcome == OUTCOME_APPROVED)
-		if (cgi_vid_cookie(rp->req, r->outcome == OUTCOME_SENT ? r->vid : NULL, cookie,
+	if (r->outcome == OUTCOME_SENT || r->outcome == OUTCOME_INBOUND ||
+	    r->outcome == OUTCOME_APPROVED)
+		if (cgi_vid_cookie(rp->req, r->outcome != OUTCOME_APPROVED ? r->vid : NULL, cookie,
 				   sizeof(cookie)) == 0)
 			hdr.set_cookie = cookie;
 	if (rp->json) {
@@ -441,6 +493,9 @@ reply_answer(struct reply *rp, const struct core_result *r, const char *extra)
 		break;
 	case PAGE_CODE:
 		reply_code_form(rp, r, p);
+		break;
+	case PAGE_INBOUND:
+		reply_inbound(rp, r, p);
 		break;
 	case PAGE_SUCCESS:
 		page_set(p, "MASKED_PHONE", r->shown[0] != '\0' ? r->shown : r->masked);

@@ -169,9 +169,18 @@ store_phone_attempts(struct store *st, const char *phone, time_t now, int *n, ti
 
 int
 store_add_send(struct store *st, time_t now, const char *phone, const char *client,
-	       const char *country)
+	       const char *country, int inbound)
 {
-	return st->ops->add_send(st, now, phone, client, country);
+	return st->ops->add_send(st, now, phone, client, country, inbound);
+}
+
+int
+store_inbound_live(struct store *st, const char *phone, time_t now, struct verification *out,
+		   int max)
+{
+	assert(max > 0);
+	memset(out, 0, sizeof(*out) * (size_t)max);
+	return st->ops->inbound_live(st, phone, now, out, max);
 }
 
 int

@@ -38,6 +38,8 @@ struct verification {
 	char message_id[OTP_MSGID_MAX + 1]; /* empty until sent */
 	char return_to[OTP_RETURN_MAX + 1]; /* empty: show the success page */
 	char shown[OTP_PHONE_TEXT_MAX];     /* the number as pages show it, masked, or "" */
+	int inbound;        /* the code is shown, to be texted back (CHANNELS=inbound) */
+	time_t approved_at; /* inbound: when the right text came (0: not yet) */
 	/* Read only (store_put() does not write it): the latest status
 	 * Telnyx reported of message_id ("delivered"), or "": none yet. */
 	char delivery[OTP_STATUS_MAX + 1];
@@ -151,10 +153,19 @@ int store_count(struct store *st, enum store_scope scope, const char *key, time_
  */
 int store_phone_attempts(struct store *st, const char *phone, time_t now, int *n, time_t *expires);
 
-/* Record a code sent, or a wrong code.  Return 0 or -1. */
+/* Record a code sent (inbound: shown, to be texted back, which the caps on
+ * texts sent do not count), or a wrong code.  Return 0 or -1. */
 int store_add_send(struct store *st, time_t now, const char *phone, const char *client,
-		   const char *country);
+		   const char *country, int inbound);
 int store_add_failure(struct store *st, time_t now, const char *phone);
+
+/*
+ * The live inbound verifications of phone (pending, not expired at now,
+ * not approved yet), the newest first, into out (at most max).  Returns
+ * how many, or -1.
+ */
+int store_inbound_live(struct store *st, const char *phone, time_t now, struct verification *out,
+		       int max);
 
 /* Record that the assertion of verification vid was accepted.  Returns
  * 1 the first time, 0 if it was already, -1 on error. */

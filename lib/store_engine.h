@@ -51,7 +51,10 @@ struct store_ops {
 	int (*phone_attempts)(struct store *st, const char *phone, time_t now, int *n,
 			      time_t *expires);
 	int (*add_send)(struct store *st, time_t now, const char *phone, const char *client,
-			const char *country);
+			const char *country, int inbound);
+	/* out zeroed */
+	int (*inbound_live)(struct store *st, const char *phone, time_t now,
+			    struct verification *out, int max);
 	int (*add_failure)(struct store *st, time_t now, const char *phone);
 	int (*mark_assertion)(struct store *st, const char *vid, time_t now);
 	int (*stale)(struct store *st);

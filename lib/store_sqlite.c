@@ -52,6 +52,7 @@ enum store_stmt {
 	STMT_COMMIT,
 	STMT_ROLLBACK,
 	STMT_GET,
+	STMT_INBOUND_LIVE,
 	STMT_PUT,
 	STMT_PURGE,
 	STMT_SET_MESSAGE_ID,
@@ -81,17 +82,26 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
-    [STMT_GET] = "SELECT v.phone, v.mac, v.created, v.expires, v.attempts, v.status, "
-		 "v.message_id, v.return_to, v.prev_mac, v.prev_expires, v.shown, "
-		 "coalesce(m.status, '') FROM verification v LEFT JOIN message m "
-		 "ON v.message_id != '' AND m.id = v.message_id WHERE v.id = ?1",
+    [STMT_GET] =
+	"SELECT v.phone, v.mac, v.created, v.expires, v.attempts, v.status, "
+	"v.message_id, v.return_to, v.prev_mac, v.prev_expires, v.shown, "
+	"coalesce(m.status, ''), v.channel, v.approved_at, v.id FROM verification v "
+	"LEFT JOIN message m ON v.message_id != '' AND m.id = v.message_id WHERE v.id = ?1",
+    /* The same columns, for store_sqlite_row(). */
+    [STMT_INBOUND_LIVE] = "SELECT v.phone, v.mac, v.created, v.expires, v.attempts, v.status, "
+			  "v.message_id, v.return_to, v.prev_mac, v.prev_expires, v.shown, '', "
+			  "v.channel, v.approved_at, v.id FROM verification v "
+			  "WHERE v.phone = ?1 AND v.channel = 'inbound' AND v.status = 'pending' "
+			  "AND v.expires > ?2 AND v.approved_at = 0 "
+			  "ORDER BY v.created DESC, v.rowid DESC LIMIT ?3",
     [STMT_PUT] = "INSERT INTO verification "
 		 "(id, phone, mac, created, expires, attempts, status, message_id, return_to, "
-		 "prev_mac, prev_expires, shown) "
-		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+		 "prev_mac, prev_expires, shown, channel, approved_at) "
+		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
 		 "ON CONFLICT (id) DO UPDATE SET phone = ?2, mac = ?3, created = ?4, "
 		 "expires = ?5, attempts = ?6, status = ?7, message_id = ?8, return_to = ?9, "
-		 "prev_mac = ?10, prev_expires = ?11, shown = ?12",
+		 "prev_mac = ?10, prev_expires = ?11, shown = ?12, channel = ?13, "
+		 "approved_at = ?14",
     /* Purges in batches: a request never deletes more than OTP_PURGE_BATCH rows of each. */
     [STMT_PURGE] = "DELETE FROM verification WHERE id IN "
 		   "(SELECT id FROM verification WHERE expires < ?1 LIMIT ?2)",
@@ -151,7 +161,8 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
 			   "WHERE scope = ?2 AND minute > ?1 / 60",
     [STMT_COUNT_ALL] = "SELECT coalesce(sum(n), 0), min(minute) * 60 FROM send_minute "
 		       "WHERE scope = '*' AND minute > ?1 / 60",
-    [STMT_ADD_SEND] = "INSERT INTO send (at, phone, client, country) VALUES (?1, ?2, ?3, ?4)",
+    [STMT_ADD_SEND] = "INSERT INTO send (at, phone, client, country, channel) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5)",
     [STMT_COUNT_FAILURES] = "SELECT count(*), min(at) FROM failure "
 			    "WHERE phone = ?2 AND at > ?1",
     [STMT_ADD_FAILURE] = "INSERT INTO failure (at, phone) VALUES (?1, ?2)",
@@ -709,6 +720,8 @@ store_sqlite_text(sqlite3_stmt *s, int i)
 	return t != NULL ? (const char *)t : "";
 }
 
+static void store_sqlite_row(sqlite3_stmt *s, struct verification *v);
+
 static int
 store_sqlite_get(struct store *st, const char *id, struct verification *v)
 {
@@ -728,7 +741,16 @@ store_sqlite_get(struct store *st, const char *id, struct verification *v)
 		sqlite3_reset(s);
 		return -1;
 	}
-	snprintf(v->id, sizeof(v->id), "%s", id);
+	store_sqlite_row(s, v);
+	sqlite3_reset(s);
+	return 1;
+}
+
+/* The row s stands on (STMT_GET's columns) into v. */
+static void
+store_sqlite_row(sqlite3_stmt *s, struct verification *v)
+{
+	snprintf(v->id, sizeof(v->id), "%s", store_sqlite_text(s, 14));
 	snprintf(v->phone, sizeof(v->phone), "%s", store_sqlite_text(s, 0));
 	if (sqlite3_column_bytes(s, 1) == OTP_MAC_LEN)
 		memcpy(v->mac, sqlite3_column_blob(s, 1), OTP_MAC_LEN);
@@ -745,8 +767,31 @@ store_sqlite_get(struct store *st, const char *id, struct verification *v)
 	}
 	snprintf(v->shown, sizeof(v->shown), "%s", store_sqlite_text(s, 10));
 	snprintf(v->delivery, sizeof(v->delivery), "%s", store_sqlite_text(s, 11));
+	v->inbound = !strcmp(store_sqlite_text(s, 12), "inbound");
+	v->approved_at = (time_t)sqlite3_column_int64(s, 13);
+}
+
+static int
+store_sqlite_inbound_live(struct store *st, const char *phone, time_t now, struct verification *out,
+			  int max)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_INBOUND_LIVE);
+	int n = 0, rc = SQLITE_DONE;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	sqlite3_bind_int(s, 3, max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		store_sqlite_row(s, &out[n++]);
+	if (n < max && rc != SQLITE_DONE) {
+		store_sqlite_log(store_sqlite_of(st)->db, "database error");
+		sqlite3_reset(s);
+		return -1;
+	}
 	sqlite3_reset(s);
-	return 1;
+	return n;
 }
 
 static int
@@ -771,6 +816,8 @@ store_sqlite_put(struct store *st, const struct verification *v)
 		sqlite3_bind_blob(s, 10, "", 0, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 11, (sqlite3_int64)(v->prev_expires > 0 ? v->prev_expires : 0));
 	sqlite3_bind_text(s, 12, v->shown, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 13, v->inbound ? "inbound" : "sms", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 14, (sqlite3_int64)v->approved_at);
 	return store_sqlite_done(st, s);
 }
 
@@ -898,7 +945,7 @@ store_sqlite_phone_attempts(struct store *st, const char *phone, time_t now, int
 
 static int
 store_sqlite_add_send(struct store *st, time_t now, const char *phone, const char *client,
-		      const char *country)
+		      const char *country, int inbound)
 {
 	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_ADD_SEND);
 
@@ -908,6 +955,7 @@ store_sqlite_add_send(struct store *st, time_t now, const char *phone, const cha
 	sqlite3_bind_text(s, 2, phone, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, client, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, country, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, inbound ? "inbound" : "sms", -1, SQLITE_STATIC);
 	return store_sqlite_done(st, s);
 }
 
@@ -954,6 +1002,7 @@ const struct store_ops store_sqlite_ops = {
     .phone_attempts = store_sqlite_phone_attempts,
     .add_send = store_sqlite_add_send,
     .add_failure = store_sqlite_add_failure,
+    .inbound_live = store_sqlite_inbound_live,
     .mark_assertion = store_sqlite_mark_assertion,
     .stale = store_sqlite_stale,
     .idle = store_sqlite_idle,

@@ -22,7 +22,9 @@ CREATE TABLE verification (
 	-- a text that arrives after the visitor asked for another still works.
 	prev_mac     BLOB NOT NULL DEFAULT X'',
 	prev_expires INTEGER NOT NULL DEFAULT 0,
-	shown        TEXT NOT NULL DEFAULT ''	-- the number as pages show it, masked
+	shown        TEXT NOT NULL DEFAULT '',	-- the number as pages show it, masked
+	channel      TEXT NOT NULL DEFAULT 'sms',	-- 'sms': the code was sent; 'inbound': shown, to be texted back
+	approved_at  INTEGER NOT NULL DEFAULT 0	-- inbound: when the visitor's text came; 0 not yet
 );
 CREATE INDEX verification_expires ON verification (expires);
 CREATE INDEX verification_phone ON verification (phone);
@@ -35,13 +37,14 @@ CREATE TABLE send (
 	at      INTEGER NOT NULL,	-- Unix seconds
 	phone   TEXT NOT NULL,
 	client  TEXT NOT NULL,
-	country TEXT NOT NULL		-- the calling code the phone matched, or ''
+	country TEXT NOT NULL,		-- the calling code the phone matched, or ''
+	channel TEXT NOT NULL DEFAULT 'sms'	-- 'inbound': nothing was sent, nothing paid
 );
 CREATE INDEX send_at ON send (at);
 CREATE INDEX send_phone ON send (phone, at);
 CREATE INDEX send_client ON send (client, at);
 
--- Sends counted per minute, for the limits that count every send of a window
+-- Texts sent counted per minute, for the limits that count every send of a window
 -- (all sends per hour and per day, a country's per hour): such a count reads
 -- at most a day's minutes (1,440 rows) whatever the volume, where counting
 -- `send` read every row of the window.  Kept by the triggers below in the
@@ -52,17 +55,17 @@ CREATE TABLE send_minute (
 	n      INTEGER NOT NULL,
 	PRIMARY KEY (scope, minute)
 ) WITHOUT ROWID;
-CREATE TRIGGER send_counted AFTER INSERT ON send BEGIN
+CREATE TRIGGER send_counted AFTER INSERT ON send WHEN NEW.channel = 'sms' BEGIN
 	INSERT INTO send_minute (scope, minute, n) SELECT '*', NEW.at / 60, 1 WHERE 1
 		ON CONFLICT (scope, minute) DO UPDATE SET n = n + 1;
 	INSERT INTO send_minute (scope, minute, n) SELECT NEW.country, NEW.at / 60, 1
 		WHERE NEW.country != '' ON CONFLICT (scope, minute) DO UPDATE SET n = n + 1;
 END;
-CREATE TRIGGER send_uncounted AFTER DELETE ON send BEGIN
+CREATE TRIGGER send_uncounted AFTER DELETE ON send WHEN OLD.channel = 'sms' BEGIN
 	UPDATE send_minute SET n = n - 1 WHERE scope IN ('*', OLD.country) AND minute = OLD.at / 60;
 	DELETE FROM send_minute WHERE scope IN ('*', OLD.country) AND minute = OLD.at / 60 AND n <= 0;
 END;
-CREATE TRIGGER send_recounted AFTER UPDATE OF at, country ON send BEGIN
+CREATE TRIGGER send_recounted AFTER UPDATE OF at, country ON send WHEN OLD.channel = 'sms' BEGIN
 	UPDATE send_minute SET n = n - 1 WHERE scope IN ('*', OLD.country) AND minute = OLD.at / 60;
 	DELETE FROM send_minute WHERE scope IN ('*', OLD.country) AND minute = OLD.at / 60 AND n <= 0;
 	INSERT INTO send_minute (scope, minute, n) SELECT '*', NEW.at / 60, 1 WHERE 1

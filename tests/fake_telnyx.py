@@ -572,6 +572,12 @@ class FakeTelnyx(_Received):
                 break
         return status
 
+    def send_inbound(self, url, frm, to, text, event_id=None):
+        """A text from frm to our number to, posted (signed) as message.received.
+        Returns the last status."""
+        body = event('message.received', inbound_payload(frm, to, text), event_id, url=url)
+        return self.deliver(url, body, 'message.received', '')
+
     def _after_send(self, data, url):
         if self.webhook_key is None or not self.auto_receipts or \
                 not (url or self.profile_webhook_url):

@@ -1254,6 +1254,71 @@ test_path(void **state)
 	unsetenv("OTP_CONFIG");
 }
 
+static void
+test_channels(void **state)
+{
+	struct config cfg;
+	char *log;
+
+	(void)state;
+	assert_accepted(&cfg, TUTORIAL("+15550001111") "SECRET_KEY=" SECRET "\n", &log);
+	assert_int_equal(cfg.channels, CHANNEL_SMS);
+	assert_false(config_inbound_allowed(&cfg, "+12025550143"));
+	config_free(&cfg);
+	free(log);
+	assert_accepted(
+	    &cfg,
+	    TUTORIAL("+15550001111") "SECRET_KEY=" SECRET "\n"
+				     "CHANNELS=sms, inbound\nINBOUND_NUMBER=+15550002222\n",
+	    &log);
+	assert_int_equal(cfg.channels, CHANNEL_SMS | CHANNEL_INBOUND);
+	/* INBOUND_COUNTRY_CODES falls back to COUNTRY_CODE. */
+	assert_true(config_inbound_allowed(&cfg, "+12025550143"));
+	assert_false(config_inbound_allowed(&cfg, "+447911123456"));
+	config_free(&cfg);
+	free(log);
+	assert_accepted(&cfg,
+			"SECRET_KEY=" SECRET "\nCHANNELS=inbound\nINBOUND_NUMBER=+15550002222\n"
+			"INBOUND_COUNTRY_CODES=+44,+1876\n",
+			&log);
+	assert_int_equal(cfg.channels, CHANNEL_INBOUND);
+	assert_true(config_inbound_allowed(&cfg, "+447911123456"));
+	assert_true(config_inbound_allowed(&cfg, "+18765550143"));
+	assert_false(config_inbound_allowed(&cfg, "+12025550143"));
+	config_free(&cfg);
+	free(log);
+	assert_refused(TUTORIAL("+15550001111") "CHANNELS=inbound\n",
+		       strlen(TUTORIAL("+15550001111") "CHANNELS=inbound\n"), "INBOUND_NUMBER");
+	assert_refused("CHANNELS=sms,sms\n", 17, "CHANNELS");
+	assert_refused("CHANNELS=\n", 10, "CHANNELS");
+	assert_refused("CHANNELS=voice\n", 15, "CHANNELS");
+	assert_refused("INBOUND_NUMBER=15550002222\n", 27, "INBOUND_NUMBER");
+	assert_refused("INBOUND_COUNTRY_CODES=+0\n", 25, "INBOUND_COUNTRY_CODES");
+	assert_refused("INBOUND_COUNTRY_CODES=,\n", 24, "INBOUND_COUNTRY_CODES");
+}
+
+static void
+test_webhook_keys(void **state)
+{
+	struct config cfg;
+	char *log;
+
+	(void)state;
+	assert_accepted(
+	    &cfg,
+	    TUTORIAL(
+		"+15550001111") "SECRET_KEY=" SECRET "\n"
+				"TELNYX_PUBLIC_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+				"WEBHOOK_URL=https://example.com/cgi-bin/webhook.cgi\n",
+	    &log);
+	assert_string_equal(cfg.webhook_url, "https://example.com/cgi-bin/webhook.cgi");
+	config_free(&cfg);
+	free(log);
+	assert_refused("TELNYX_PUBLIC_KEY=AAAA\n", 23, "TELNYX_PUBLIC_KEY");
+	assert_refused("WEBHOOK_URL=http://example.com/w\n", 33, "WEBHOOK_URL");
+	assert_refused("WEBHOOK_URL=https://example.com\n", 32, "WEBHOOK_URL");
+}
+
 int
 main(void)
 {
@@ -1263,6 +1328,8 @@ main(void)
 	    cmocka_unit_test(test_tutorial_placeholder),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_every_key_set),
+	    cmocka_unit_test(test_channels),
+	    cmocka_unit_test(test_webhook_keys),
 	    cmocka_unit_test(test_lowest_values),
 	    cmocka_unit_test(test_quoting_values),
 	    cmocka_unit_test(test_crlf),

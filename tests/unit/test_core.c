@@ -197,7 +197,7 @@ test_ten_thousand_requests(void **state)
 		if (wrong_first) {
 			snprintf(wrong, sizeof(wrong), "%s", code);
 			wrong[9] = wrong[9] == '9' ? '0' : (char)(wrong[9] + 1);
-			core_check(&f->core, last_vid, wrong, time(NULL), &r);
+			core_check(&f->core, last_vid, wrong, NULL, time(NULL), &r);
 			assert_int_equal(r.outcome, OUTCOME_WRONG);
 			assert_int_equal(r.attempts_left, 2);
 			out = answer(f, &req, !json, &r);
@@ -207,7 +207,7 @@ test_ten_thousand_requests(void **state)
 			free(out);
 			requests++;
 		}
-		core_check(&f->core, last_vid, code, time(NULL), &r);
+		core_check(&f->core, last_vid, code, NULL, time(NULL), &r);
 		assert_int_equal(r.outcome, OUTCOME_APPROVED);
 		assert_int_equal(strncmp(r.assertion, "v1.", 3), 0);
 		out = answer(f, &req, !json, &r);
@@ -225,7 +225,7 @@ test_ten_thousand_requests(void **state)
 		free(log);
 	}
 	/* A used code, once more: dead, whatever was answered before. */
-	core_check(&f->core, last_vid, "0000000000", time(NULL), &r);
+	core_check(&f->core, last_vid, "0000000000", NULL, time(NULL), &r);
 	assert_int_equal(r.outcome, OUTCOME_DEAD);
 }
 
@@ -258,7 +258,7 @@ check_at(struct fixture *f, const char *vid, const char *code, time_t now)
 {
 	struct core_result r;
 
-	core_check(&f->core, vid, code, now, &r);
+	core_check(&f->core, vid, code, NULL, now, &r);
 	return r.outcome;
 }
 

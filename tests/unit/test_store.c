@@ -817,10 +817,11 @@ test_send_counts(void **state)
 	assert_int_equal(store_count(f->st, SCOPE_PHONE, "+12025550143", now - 600, &c), 0);
 	assert_int_equal(c.n, 0);
 	assert_int_equal(c.oldest, 0);
-	assert_int_equal(store_add_send(f->st, now - 700, "+12025550143", "192.0.2.1", "+1"), 0);
-	assert_int_equal(store_add_send(f->st, now - 100, "+12025550143", "192.0.2.1", "+1"), 0);
-	assert_int_equal(store_add_send(f->st, now - 50, "+12025550143", "192.0.2.2", "+1"), 0);
-	assert_int_equal(store_add_send(f->st, now - 10, "+442079460958", "192.0.2.1", "+44"), 0);
+	assert_int_equal(store_add_send(f->st, now - 700, "+12025550143", "192.0.2.1", "+1", 0), 0);
+	assert_int_equal(store_add_send(f->st, now - 100, "+12025550143", "192.0.2.1", "+1", 0), 0);
+	assert_int_equal(store_add_send(f->st, now - 50, "+12025550143", "192.0.2.2", "+1", 0), 0);
+	assert_int_equal(store_add_send(f->st, now - 10, "+442079460958", "192.0.2.1", "+44", 0),
+			 0);
 	/* Only rows after since, of that key. */
 	assert_int_equal(store_count(f->st, SCOPE_PHONE, "+12025550143", now - 600, &c), 0);
 	assert_int_equal(c.n, 2);
