@@ -291,10 +291,11 @@ reply_phone_form(const struct reply *rp, struct page *p)
 	unsigned channels = rp->cfg != NULL ? rp->cfg->channels : CHANNEL_SMS;
 
 	page_set(p, "COUNTRY_CODE", rp->cfg != NULL ? rp->cfg->country_code : "+1");
-	if (channels == (CHANNEL_SMS | CHANNEL_INBOUND))
-		page_show(p, "CHANNEL_CHOICE");
-	page_show(p, channels == CHANNEL_INBOUND ? "INBOUND_ONLY" : "SMS_ONLY");
-	page_show(p, channels == CHANNEL_INBOUND ? "INBOUND_BUTTON" : "SMS_BUTTON");
+	/* The words say what will happen: a code sent, one to text, or a choice. */
+	page_show(p, channels == CHANNEL_SMS       ? "SMS_ONLY"
+		     : channels == CHANNEL_INBOUND ? "INBOUND_ONLY"
+						   : "CHANNEL_CHOICE");
+	page_show(p, channels == CHANNEL_SMS ? "SMS_BUTTON" : "CONTINUE_BUTTON");
 	if (rp->phone_sig != NULL) {
 		page_show(p, "SIGNED");
 		page_set(p, "PHONE", rp->phone);

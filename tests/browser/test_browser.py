@@ -26,6 +26,7 @@ sys.path.insert(0, str(HERE.parent / "web"))
 sys.path.insert(0, str(HERE.parent))
 
 import harness  # noqa: E402
+import fake_telnyx  # noqa: E402
 from fake_telnyx import FakeTelnyx  # noqa: E402
 
 try:
@@ -44,6 +45,7 @@ SHOTS = harness.REPO / "tests" / "out" / "screenshots"
 PHONE_WIDTH, PHONE_HEIGHT = 375, 740
 DESKTOP_WIDTH, DESKTOP_HEIGHT = 1280, 800
 WAIT = 15  # seconds for a page to arrive
+INBOUND = "+15550002222"  # the number visitors text (CHANNELS=inbound)
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -83,10 +85,16 @@ class BrowserFlow(unittest.TestCase):
         cls.tmp = harness.temp_root("otp-browser-")
         if not os.environ.get("OTP_KEEP_TMP"):
             cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
-        cls.site = harness.Site(cls.tmp, {"SMS_TRANSPORT": "telnyx", "API_BASE_URL": cls.fake.url})
+        cls.fake.enable_webhooks()
+        cls.fake.auto_receipts = False
+        cls.site = harness.Site(cls.tmp, {"SMS_TRANSPORT": "telnyx", "API_BASE_URL": cls.fake.url,
+                                          "CHANNELS": "sms,inbound", "INBOUND_NUMBER": INBOUND,
+                                          "TELNYX_PUBLIC_KEY": cls.fake.public_key})
         cls.server = cls.server_class(cls.site)
         cls.addClassCleanup(cls.server.stop)
         cls.server.start()
+        cls.hook_url = cls.server.url(harness.EXAMPLE_URL + "webhook.cgi")
+        cls.site.base_settings["WEBHOOK_URL"] = cls.hook_url
 
         cls.profile = tempfile.mkdtemp(prefix="otp-chromium-")
         cls.addClassCleanup(shutil.rmtree, cls.profile, True)
@@ -106,6 +114,7 @@ class BrowserFlow(unittest.TestCase):
     def setUp(self):
         self.site.write_config()
         self.fake.mode = "ok"
+        self.fake.auto_receipts = False
         d = self.driver
         d.delete_all_cookies()
         d.get_log("performance")  # drop what earlier tests left
@@ -287,6 +296,61 @@ class BrowserFlow(unittest.TestCase):
         # The page offers a new code: a link or form back to request.cgi.
         links = d.find_elements(By.CSS_SELECTOR, 'a[href*="request.cgi"], form[action*="request.cgi"]')
         self.assertTrue(links, "no way to a new code" + self.context())
+        self.assert_local_only()
+        self.assert_no_console_errors()
+
+
+    def test_5_inbound_text(self):
+        """The visitor picks "you send us a text", sees the code and an sms:
+        link, says it is sent too early, then texts it (the fake reports it)."""
+        d = self.driver
+        d.get(self.url("request.cgi"))
+        self.shoot("7-index-channels")
+        phone = d.find_element(By.ID, "phone")
+        phone.send_keys("(202) 555-0146")
+        d.find_element(By.ID, "channel-inbound").click()
+        self.assertPage(self.submit(phone), "inbound")
+        self.shoot("8-inbound")
+        code = d.find_element(By.ID, "inbound-code").text.strip()
+        self.assertRegex(code, "^[A-HJKMNP-Z2-9]{8}$")
+        self.assertEqual(d.find_element(By.ID, "sms-link").get_attribute("href"),
+                         "sms:%s?body=%s" % (INBOUND, code))
+        self.assertEqual(self.fake.messages_to("+12025550146"), [])
+        sent = d.find_element(By.CSS_SELECTOR, '#sent-form button[type="submit"]')
+        self.assertPage(self.submit(sent), "inbound")
+        self.assertIn("not received your text yet", self.error_text())
+        self.assertEqual(d.find_element(By.ID, "inbound-code").text.strip(), code)
+        self.shoot("9-inbound-not-yet")
+        self.assertEqual(self.fake.send_inbound(self.hook_url, "+12025550146", INBOUND,
+                                                "my code: " + code.lower()), 200)
+        sent = d.find_element(By.CSS_SELECTOR, '#sent-form button[type="submit"]')
+        self.assertPage(self.submit(sent), "success")
+        self.shoot("10-inbound-success")
+        self.assert_local_only()
+        self.assert_no_console_errors()
+
+    def test_6_undelivered_text(self):
+        """Telnyx reports the text undelivered: the code form says so and
+        sends a new code at once."""
+        d = self.driver
+        self.fake.final_status = "delivery_failed"
+        self.fake.auto_receipts = True
+        try:
+            self.request("(202) 555-0147", "+12025550147")
+            self.assertTrue(self.fake.wait_webhooks(2, timeout=20), self.fake.webhook_posts)
+        finally:
+            self.fake.auto_receipts = False
+            self.fake.final_status = "delivered"
+        d.get(self.url("verify.cgi"))
+        self.assertPage(self.page(), "verify")
+        box = d.find_element(By.ID, "undelivered")
+        self.assertTrue(box.is_displayed())
+        self.assertIn("could not be delivered", box.text)
+        self.shoot("11-undelivered")
+        again = d.find_element(By.CSS_SELECTOR, '#resend-form button[type="submit"]')
+        self.assertPage(self.submit(again), "verify")
+        self.assertEqual(len(self.fake.messages_to("+12025550147")), 2)
+        self.assertPage(self.type_code(self.fake.code_for("+12025550147")), "success")
         self.assert_local_only()
         self.assert_no_console_errors()
 

@@ -103,7 +103,7 @@ class StartTest(InboundCase):
 
     def test_phone_form_offers_both(self):
         r = self.site.get(REQUEST)
-        self.assertIn('name="channel" value="sms" checked', r.text)
+        self.assertIn('id="channel-sms" name="channel" value="sms" checked', r.text)
         self.assertIn('name="channel" value="inbound"', r.text)
 
     def test_sms_still_works_beside_it(self):

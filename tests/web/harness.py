@@ -61,7 +61,7 @@ HTACCESS_CONFIG = "/home/user/otp/otp.conf"  # what conf/htaccess-example names
 APACHE = "/usr/sbin/apache2"
 APACHE_MODULES = "/usr/lib/apache2/modules"
 LIGHTTPD = "/usr/sbin/lighttpd"
-PROGRAMS = ("request.cgi", "verify.cgi")
+PROGRAMS = ("request.cgi", "verify.cgi", "webhook.cgi")
 
 # Every test visitor comes from 127.0.0.1: the per-client and global send
 # limits must let a test run's few hundred codes through.  The per-phone

@@ -90,12 +90,14 @@ class InstallPrefix(ServerCase):
         cgi = self.p(harness.EXAMPLE_CGI_DIR)
         self.assertTrue(cgi.is_dir(), "CGIDIR is not where the examples look (%s): installed %s"
                         % (harness.EXAMPLE_CGI_DIR, self.installed))
-        self.assertEqual(sorted(p.name for p in cgi.iterdir()), ["request.cgi", "verify.cgi"],
-                         "the ScriptAlias directory must hold the two programs only")
+        self.assertEqual(sorted(p.name for p in cgi.iterdir()),
+                         ["request.cgi", "verify.cgi", "webhook.cgi"],
+                         "the ScriptAlias directory must hold the three programs only")
         for name in harness.PROGRAMS:
             self.assertTrue(os.access(cgi / name, os.X_OK), name)
         tpl = self.p(harness.EXAMPLE_TEMPLATE_DIR)
-        for name in ("index.html", "verify.html", "verify_success.html", "error.html"):
+        for name in ("index.html", "verify.html", "verify_success.html", "error.html",
+                     "inbound.html"):
             self.assertTrue((tpl / name).is_file(), "%s missing from %s" % (name, tpl))
         conf = self.p(harness.EXAMPLE_CONFIG)
         self.assertTrue(conf.is_file())
