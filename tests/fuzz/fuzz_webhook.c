@@ -3,8 +3,9 @@
  * as a body, and webhook_verify() with the bytes split into a timestamp,
  * a signature and a body.  Checks: every field of a parsed event is
  * terminated within its buffer and holds no control character (the text
- * but newlines and tabs); a refused body leaves the event empty; no
- * signature made of fuzz verifies against a fixed key.
+ * but newlines and tabs); a refused body leaves the event empty; a cost
+ * reads as millionths under 10^12 or -1, a status as a stage of 0 to 4;
+ * no signature made of fuzz verifies against a fixed key.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,6 +54,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_field(ev.text, sizeof(ev.text), 1);
 		if (ev.parts < 0 || ev.parts > 100)
 			abort();
+		{
+			long long micros = webhook_micros(ev.cost);
+			int stage = webhook_stage(ev.status);
+
+			if (micros < -1 || micros >= 1000000000000LL || stage < 0 || stage > 4 ||
+			    (webhook_failed(ev.status) && stage != 4))
+				abort();
+		}
 	} else if (ev.id[0] != '\0' || ev.type[0] != '\0' || ev.text[0] != '\0') {
 		abort();
 	}
