@@ -667,18 +667,25 @@ config_cc_list_ok(char *s)
 }
 
 int
-config_inbound_allowed(const struct config *cfg, const char *phone)
+config_inbound_allowed(const struct config *cfg, const char *phone, int calling_code)
 {
 	const char *p = cfg->inbound_country_codes != NULL ? cfg->inbound_country_codes
 							   : cfg->country_code,
 		   *item;
-	size_t n;
+	char cc[16];
+	size_t n, ccn;
 
 	if (!(cfg->channels & CHANNEL_INBOUND))
 		return 0;
-	while ((n = config_list_next(&p, &item)) > 0)
-		if (!strncmp(phone, item, n))
-			return 1;
+	ccn = (size_t)snprintf(cc, sizeof(cc), "+%d", calling_code);
+	while ((n = config_list_next(&p, &item)) > 0) {
+		if (strncmp(phone, item, n) != 0)
+			continue;
+		/* As config_country(): "+35" is no calling code, and no part of +353's. */
+		if (calling_code > 0 && (n < ccn || strncmp(item, cc, ccn) != 0))
+			continue;
+		return 1;
+	}
 	return 0;
 }
 

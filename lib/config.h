@@ -129,9 +129,10 @@ const struct config_country *config_country(const struct config *cfg, const char
  */
 size_t config_list_next(const char **p, const char **item);
 
-/* Whether phone (E.164) may verify by an inbound text: its calling code
- * (or area) is in INBOUND_COUNTRY_CODES. */
-int config_inbound_allowed(const struct config *cfg, const char *phone);
+/* Whether phone (E.164, of calling_code; 0: not known) may verify by an
+ * inbound text: its calling code, or an area within it (+1876), is in
+ * INBOUND_COUNTRY_CODES, matched as config_country() matches. */
+int config_inbound_allowed(const struct config *cfg, const char *phone, int calling_code);
 
 /* Free what config_load() or config_parse() allocated. */
 void config_free(struct config *cfg);

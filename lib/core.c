@@ -68,11 +68,13 @@ core_result_of(struct core_result *r, const struct verification *v)
 	snprintf(r->delivery, sizeof(r->delivery), "%s", v->delivery);
 }
 
-/* Whether v's code may still be tried. */
+/* Whether v's code may still be tried (an inbound one only while the
+ * site still offers inbound: there is no number to text otherwise). */
 static int
 core_live(const struct config *cfg, const struct verification *v, time_t now)
 {
-	return v->status == STATUS_PENDING && now < v->expires && v->attempts < cfg->max_attempts;
+	return v->status == STATUS_PENDING && now < v->expires && v->attempts < cfg->max_attempts &&
+	       (!v->inbound || ((cfg->channels & CHANNEL_INBOUND) && cfg->inbound_number != NULL));
 }
 
 /* The assertion for the site, when it shares a SIGNING_KEY. */

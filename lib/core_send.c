@@ -57,8 +57,10 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 		snprintf(v->phone, sizeof(v->phone), "%s", n->e164);
 	}
 	/* The code it replaces stays good until its own expiry: its text may
-	 * come after the visitor asked again.  Two live codes at most. */
-	if (found && v->expires > in->now) {
+	 * come after the visitor asked again.  Two live codes at most, of one
+	 * channel: an inbound code was shown on the page, and typed it would
+	 * prove nothing; a sent one texted back would prove the wrong thing. */
+	if (found && v->expires > in->now && v->inbound == in->inbound) {
 		memcpy(v->prev_mac, v->mac, OTP_MAC_LEN);
 		v->prev_expires = v->expires;
 	} else {
@@ -129,7 +131,8 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 	/* Shown even when refused before a verification is made. */
 	number_display(n, r->shown, sizeof(r->shown));
 	/* Inbound has its own countries: where a sender cannot be forged. */
-	if (in->inbound ? !config_inbound_allowed(cfg, n->e164) : !(cfg->channels & CHANNEL_SMS)) {
+	if (in->inbound ? !config_inbound_allowed(cfg, n->e164, n->calling_code)
+			: !(cfg->channels & CHANNEL_SMS)) {
 		r->outcome = OUTCOME_CHANNEL;
 		snprintf(r->detail, sizeof(r->detail), "channel=%s",
 			 in->inbound ? "inbound" : "sms");
@@ -202,6 +205,8 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 	    store_commit(st) < 0) {
 		store_rollback(st);
 		log_msg("cannot record message id for verification %.8s", v.id);
+		/* The code is out: the answer stands, the next request opens afresh. */
+		core_close(c);
 	}
 	r->outcome = OUTCOME_SENT;
 	r->expires_in = cfg->token_ttl;

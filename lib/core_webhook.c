@@ -85,8 +85,10 @@ core_hook_inbound(struct store *st, const struct config *cfg, const struct webho
 	if ((n = store_inbound_live(st, ev->from, now, v, OTP_INBOUND_LIVE)) < 0)
 		return -1;
 	for (i = 0; i < n && !holds; i++)
-		if ((holds = core_hook_holds(cfg, &v[i], letters, len, now)) < 0)
-			goto out;
+		if ((holds = core_hook_holds(cfg, &v[i], letters, len, now)) < 0) {
+			log_msg("cannot compute HMAC");
+			goto fail;
+		}
 	if (n == 0)
 		goto out;
 	if (holds) {

@@ -97,7 +97,8 @@ limit_send(struct store *st, const struct config *cfg, const char *phone, int ca
 	 * code for that number in the last RESEND_AFTER seconds.
 	 */
 	const struct limit limits[] = {
-	    {SCOPE_PHONE, phone, 1, wait ? cfg->resend_after : 0, "RESEND_AFTER", 0, 0},
+	    /* Texts only: an inbound start sent nothing to wait for. */
+	    {SCOPE_TEXTS, phone, 1, wait ? cfg->resend_after : 0, "RESEND_AFTER", 0, 0},
 	    {SCOPE_PHONE, phone, cfg->phone_send_limit, cfg->phone_send_window, "PHONE_SEND_LIMIT",
 	     0, 0},
 	    /* Many addresses can each stay under IP_SEND_LIMIT: a day's cap per number. */

@@ -154,7 +154,7 @@ int
 store_count(struct store *st, enum store_scope scope, const char *key, time_t since,
 	    struct store_count *out)
 {
-	assert(scope >= SCOPE_PHONE && scope <= SCOPE_FAILURES);
+	assert(scope >= SCOPE_PHONE && scope <= SCOPE_TEXTS);
 	memset(out, 0, sizeof(*out));
 	return st->ops->count(st, scope, scope == SCOPE_ALL ? NULL : key, since, out);
 }

@@ -107,10 +107,12 @@ struct store_receipt {
 
 /*
  * Record r on its message, made if the webhook came before request.cgi
- * recorded the send: the status, error and cost only if r's stage is
- * higher than the one recorded (reports come out of order: a final
- * state is never replaced by an earlier one), the carrier, line type
- * and parts where they were not known.  Returns 0 or -1.
+ * recorded the send: the status and error only if r's stage is higher
+ * than the one recorded (reports come out of order: a final state is
+ * never replaced by an earlier one, nor by another final one); a cost
+ * from a report of that stage or higher, or from any when none is known
+ * yet; the carrier, line type and parts where they were not known.
+ * Returns 0 or -1.
  */
 int store_receipt(struct store *st, const struct store_receipt *r, time_t now);
 
@@ -129,11 +131,12 @@ int store_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC
 
 /* What the limits count. */
 enum store_scope {
-	SCOPE_PHONE,   /* codes sent to one number */
-	SCOPE_CLIENT,  /* codes asked for by one client address */
-	SCOPE_COUNTRY, /* codes sent to one country code */
-	SCOPE_ALL,     /* all codes sent (key unused) */
-	SCOPE_FAILURES /* wrong codes for one number */
+	SCOPE_PHONE,    /* codes sent to one number */
+	SCOPE_CLIENT,   /* codes asked for by one client address */
+	SCOPE_COUNTRY,  /* codes sent to one country code */
+	SCOPE_ALL,      /* all codes sent (key unused) */
+	SCOPE_FAILURES, /* wrong codes for one number */
+	SCOPE_TEXTS     /* codes sent by text to one number (SCOPE_PHONE less inbound starts) */
 };
 
 struct store_count {

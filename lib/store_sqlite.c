@@ -66,6 +66,7 @@ enum store_stmt {
 	STMT_PURGE_SENDS,
 	STMT_PURGE_FAILURES,
 	STMT_COUNT_PHONE,
+	STMT_COUNT_TEXTS,
 	STMT_PHONE_ATTEMPTS,
 	STMT_COUNT_CLIENT,
 	STMT_COUNT_COUNTRY,
@@ -152,6 +153,8 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
     [STMT_PURGE_FAILURES] = "DELETE FROM failure WHERE rowid IN "
 			    "(SELECT rowid FROM failure WHERE at < ?1 ORDER BY at LIMIT ?2)",
     [STMT_COUNT_PHONE] = "SELECT count(*), min(at) FROM send WHERE phone = ?2 AND at > ?1",
+    [STMT_COUNT_TEXTS] = "SELECT count(*), min(at) FROM send "
+			 "WHERE phone = ?2 AND at > ?1 AND channel = 'sms'",
     [STMT_PHONE_ATTEMPTS] = "SELECT max(attempts), max(expires) FROM verification "
 			    "WHERE phone = ?1 AND status != 'used' AND expires > ?2",
     [STMT_COUNT_CLIENT] = "SELECT count(*), min(at) FROM send "
@@ -908,7 +911,7 @@ store_sqlite_count(struct store *st, enum store_scope scope, const char *key, ti
 	static const enum store_stmt which[] = {
 	    [SCOPE_PHONE] = STMT_COUNT_PHONE,       [SCOPE_CLIENT] = STMT_COUNT_CLIENT,
 	    [SCOPE_COUNTRY] = STMT_COUNT_COUNTRY,   [SCOPE_ALL] = STMT_COUNT_ALL,
-	    [SCOPE_FAILURES] = STMT_COUNT_FAILURES,
+	    [SCOPE_FAILURES] = STMT_COUNT_FAILURES, [SCOPE_TEXTS] = STMT_COUNT_TEXTS,
 	};
 	sqlite3_stmt *s = store_sqlite_stmt(st, which[scope]);
 

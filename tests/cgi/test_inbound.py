@@ -134,6 +134,12 @@ class ChannelTest(InboundCase):
         self.start('+447911123456')
         self.assertRefused(self.site.request(PHONE, extra_fields={'channel': 'inbound'}))
 
+    def test_a_calling_code_is_matched_whole(self):
+        # "+35" is no calling code, and no part of Ireland's +353.
+        self.site.configure(dict(self.site.keys, INBOUND_COUNTRY_CODES='+35',
+                                 ALLOWED_COUNTRY_CODES='*'))
+        self.assertRefused(self.site.request('+353861234567', extra_fields={'channel': 'inbound'}))
+
     def test_sms_not_offered(self):
         self.site.configure(dict(self.site.keys, CHANNELS='inbound'))
         self.assertRefused(self.site.request(PHONE, extra_fields={'channel': 'sms'}))
@@ -247,6 +253,32 @@ class ApproveTest(InboundCase):
         self.assertEqual(self.page(a.vid).status, 200)  # no return_to: the success page
         self.assertEqual(self.row(a.vid)[0], 'used')
         self.assertEqual(self.row(b.vid)[:3], ('pending', 0, 0))
+
+    def test_switching_channel_drops_the_code_before(self):
+        """The inbound code was shown on the page: once the visitor asks for
+        an SMS instead, typing it must not verify (it stays no code at all)."""
+        r, code = self.start()
+        sms = self.site.request(PHONE, vid=r.vid, extra_fields={'channel': 'sms'})
+        self.assertStatus(sms, 200, 'verify')
+        self.assertEqual(sms.vid, r.vid)
+        typed = self.site.verify(code, vid=r.vid, cookie_vid=r.vid)
+        self.assertEqual(typed.status, 422, typed.describe())
+        # And back: the SMS code texted from the phone is not the inbound code.
+        sent = self.fake.code_for(PHONE)
+        back, code2 = self.start(PHONE, vid=r.vid)
+        self.assertEqual(back.vid, r.vid)
+        self.assertEqual(self.text(PHONE, sent), 200)
+        self.assertEqual(self.row(r.vid)[:3], ('pending', 2, 0))
+        self.assertEqual(self.text(PHONE, code2), 200)
+        self.assertEqual(self.page(r.vid).page, 'success')
+
+    def test_inbound_switched_off_while_live(self):
+        r, code = self.start()
+        self.site.configure(dict(self.site.keys, CHANNELS='sms'))
+        p = self.page(r.vid)
+        self.assertEqual(p.status, 200, p.describe())
+        self.assertNotEqual(p.page, 'inbound')
+        self.assertNotIn('sms:', p.text)
 
     def test_unsigned_text_approves_nothing(self):
         r, code = self.start()

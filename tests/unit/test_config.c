@@ -1263,7 +1263,7 @@ test_channels(void **state)
 	(void)state;
 	assert_accepted(&cfg, TUTORIAL("+15550001111") "SECRET_KEY=" SECRET "\n", &log);
 	assert_int_equal(cfg.channels, CHANNEL_SMS);
-	assert_false(config_inbound_allowed(&cfg, "+12025550143"));
+	assert_false(config_inbound_allowed(&cfg, "+12025550143", 0));
 	config_free(&cfg);
 	free(log);
 	assert_accepted(
@@ -1273,8 +1273,8 @@ test_channels(void **state)
 	    &log);
 	assert_int_equal(cfg.channels, CHANNEL_SMS | CHANNEL_INBOUND);
 	/* INBOUND_COUNTRY_CODES falls back to COUNTRY_CODE. */
-	assert_true(config_inbound_allowed(&cfg, "+12025550143"));
-	assert_false(config_inbound_allowed(&cfg, "+447911123456"));
+	assert_true(config_inbound_allowed(&cfg, "+12025550143", 0));
+	assert_false(config_inbound_allowed(&cfg, "+447911123456", 0));
 	config_free(&cfg);
 	free(log);
 	assert_accepted(&cfg,
@@ -1282,9 +1282,20 @@ test_channels(void **state)
 			"INBOUND_COUNTRY_CODES=+44,+1876\n",
 			&log);
 	assert_int_equal(cfg.channels, CHANNEL_INBOUND);
-	assert_true(config_inbound_allowed(&cfg, "+447911123456"));
-	assert_true(config_inbound_allowed(&cfg, "+18765550143"));
-	assert_false(config_inbound_allowed(&cfg, "+12025550143"));
+	assert_true(config_inbound_allowed(&cfg, "+447911123456", 0));
+	assert_true(config_inbound_allowed(&cfg, "+18765550143", 0));
+	assert_false(config_inbound_allowed(&cfg, "+12025550143", 0));
+	/* With the number's calling code: an area within it, never a part of another. */
+	assert_true(config_inbound_allowed(&cfg, "+447911123456", 44));
+	assert_true(config_inbound_allowed(&cfg, "+18765550143", 1));
+	config_free(&cfg);
+	free(log);
+	assert_accepted(&cfg,
+			"SECRET_KEY=" SECRET "\nCHANNELS=inbound\nINBOUND_NUMBER=+15550002222\n"
+			"INBOUND_COUNTRY_CODES=+35\n",
+			&log);
+	assert_false(config_inbound_allowed(&cfg, "+353861234567", 353));
+	assert_false(config_inbound_allowed(&cfg, "+35312345678", 353));
 	config_free(&cfg);
 	free(log);
 	assert_refused(TUTORIAL("+15550001111") "CHANNELS=inbound\n",

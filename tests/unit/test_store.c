@@ -835,6 +835,18 @@ test_send_counts(void **state)
 	assert_int_equal(store_add_failure(f->st, now - 5, "+12025550143"), 0);
 	assert_int_equal(store_count(f->st, SCOPE_FAILURES, "+12025550143", now - 3600, &c), 0);
 	assert_int_equal(c.n, 1);
+	/* An inbound start (nothing sent): the number's count has it, the texts
+	 * and the caps on texts (all, a country's) do not. */
+	assert_int_equal(store_add_send(f->st, now - 4, "+12025550143", "192.0.2.1", "+1", 1), 0);
+	assert_int_equal(store_count(f->st, SCOPE_PHONE, "+12025550143", now - 600, &c), 0);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(store_count(f->st, SCOPE_TEXTS, "+12025550143", now - 600, &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.oldest, now - 100);
+	assert_int_equal(store_count(f->st, SCOPE_ALL, NULL, now - 3600, &c), 0);
+	assert_int_equal(c.n, 4);
+	assert_int_equal(store_count(f->st, SCOPE_COUNTRY, "+1", now - 3600, &c), 0);
+	assert_int_equal(c.n, 3);
 	/* Purge: sends older than a day, failures older than an hour. */
 	assert_int_equal(store_purge(f->st, now + 86400 - 200), 0);
 	assert_int_equal(store_count(f->st, SCOPE_ALL, NULL, 0, &c), 0);
