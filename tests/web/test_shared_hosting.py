@@ -2,7 +2,7 @@
 The shared-hosting recipe of the README, under Apache as such a host runs
 it: no site config of ours, mod_userdir serving <tmp>/home/user/public_html
 at /~user/, .cgi files run in public_html/cgi-bin, AllowOverride FileInfo
-(and Indexes, as Debian's userdir.conf).  The user copies the two programs
+(and Indexes, as Debian's userdir.conf).  The user copies the three programs
 into ~/public_html/cgi-bin, writes conf/htaccess-example there as .htaccess,
 and keeps config, database and outbox in ~/otp, outside the web root.
 """
@@ -22,7 +22,8 @@ class SharedHosting(ServerCase):
 
     def test_layout_is_the_recipe(self):
         s = self.site
-        self.assertEqual(sorted(p.name for p in s.cgi_dir.iterdir()), [".htaccess", "request.cgi", "verify.cgi"])
+        self.assertEqual(sorted(p.name for p in s.cgi_dir.iterdir()),
+                         [".htaccess", "request.cgi", "verify.cgi", "webhook.cgi"])
         self.assertFalse(str(s.config_path).startswith(str(s.home / "public_html")))
         self.assertEqual(s.config_path.parent, s.home / "otp")
         self.assertIn("SetEnv OTP_CONFIG " + str(s.config_path), (s.cgi_dir / ".htaccess").read_text())
