@@ -31,7 +31,7 @@ from fake_telnyx import FakeTelnyx  # noqa: E402
 
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import WebDriverException
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
@@ -60,6 +60,25 @@ FLAGS = (
     "--no-default-browser-check",
     "--password-store=basic",
 )
+
+
+def gone(element):
+    """A wait condition: element has left the document (the next page came).
+    EC.staleness_of() asks the element whether it is enabled, and Chromium
+    sometimes answers that question, asked while the page is replaced, with
+    "Node with given id does not belong to the document" instead of a stale
+    element: that is the same answer."""
+    def predicate(_driver):
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e) or "No node with given id" in str(e):
+                return True
+            raise
+    return predicate
 
 
 class BrowserFlow(unittest.TestCase):
@@ -136,7 +155,7 @@ class BrowserFlow(unittest.TestCase):
         body = d.find_element(By.TAG_NAME, "body")
         form = form_field.find_element(By.XPATH, "./ancestor::form")
         form.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
-        WebDriverWait(d, WAIT).until(EC.staleness_of(body))
+        WebDriverWait(d, WAIT).until(gone(body))
         WebDriverWait(d, WAIT).until(lambda d: d.execute_script("return document.readyState") == "complete")
         return self.page()
 
