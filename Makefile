@@ -81,7 +81,8 @@ all: $(PROGRAMS) $(TOOLS)
 # sql/ compiled in, each file as one C string: a new database needs no
 # setup step (schema.sql, always the whole latest schema), and an older one
 # is brought up to date by the steps (migrate-N.sql takes version N-1 to N).
-SQL_STEPS = sql/migrate-2.sql sql/migrate-3.sql sql/migrate-4.sql sql/migrate-5.sql
+SQL_STEPS = sql/migrate-2.sql sql/migrate-3.sql sql/migrate-4.sql sql/migrate-5.sql \
+            sql/migrate-6.sql
 SQL_TO_C  = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/'
 
 lib/schema.h: sql/schema.sql $(SQL_STEPS)

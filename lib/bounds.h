@@ -24,9 +24,11 @@
 #define OTP_PHONE_MAX       16 /* '+' and at most 15 digits */
 #define OTP_PHONE_TYPED_MAX 64 /* longest phone field (bytes): spaces, non-ASCII digits */
 #define OTP_PHONE_TEXT_MAX  32 /* a number as written: "+44 7911 123456" */
-#define OTP_MAC_LEN         32 /* HMAC-SHA256 */
-#define OTP_MSGID_MAX       64 /* Telnyx message id (a UUID) */
-#define OTP_STATUS_MAX      23 /* a delivery status ("delivery_unconfirmed") */
+#define OTP_PREFIX_MAX                                                                             \
+	12 /* a destination range: "+1202555", "+447911" (otp-admin: up to 11 digits) */
+#define OTP_MAC_LEN    32 /* HMAC-SHA256 */
+#define OTP_MSGID_MAX  64 /* Telnyx message id (a UUID) */
+#define OTP_STATUS_MAX 23 /* a delivery status ("delivery_unconfirmed") */
 
 #define OTP_CONFIG_MAX  (64 * 1024) /* largest config file */
 #define OTP_CONFIG_LINE 4096        /* longest config line */

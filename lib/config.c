@@ -100,6 +100,10 @@ static const char *const config_alphabets[] = {
     [ALPHABET_HEX] = "hex", [ALPHABET_DIGITS] = "digits", NULL};
 static const char *const config_transports[] = {
     [TRANSPORT_TELNYX] = "telnyx", [TRANSPORT_OUTBOX] = "outbox", NULL};
+static const char *const config_conversions[] = {[CONVERSION_ENFORCE] = "enforce",
+						 [CONVERSION_MONITOR] = "monitor",
+						 [CONVERSION_OFF] = "off",
+						 NULL};
 static const char *const config_deliveries[] = {
     [DELIVERY_QUERY] = "query", [DELIVERY_COOKIE] = "cookie", NULL};
 
@@ -116,6 +120,9 @@ static int config_public_key_ok(char *s);
 static int config_webhook_url_ok(char *s);
 static int config_channels_ok(char *s);
 static int config_e164_ok(char *s);
+static int config_amount_ok(char *s);
+static int config_fraction_ok(char *s);
+static int config_currency_ok(char *s);
 static int config_cc_list_ok(char *s);
 
 static const struct config_key config_keys[] = {
@@ -178,6 +185,19 @@ static const struct config_key config_keys[] = {
     STR("COUNTRY_HOURLY_LIMITS", country_hourly_limits, 0, ANY, NULL, NULL, NULL),
     STR("WEBOTP_DOMAIN", webotp_domain, 1, 253, NULL, config_domain_ok,
 	"a lower-case host name such as example.com"),
+    INT("CONVERSION_WINDOW", conversion_window, 60, OTP_DAY, "3600"),
+    INT("CONVERSION_MIN_SENDS", conversion_min_sends, 1, 1000000, "20"),
+    STR("CONVERSION_MIN", conversion_min_text, 1, 16, "0.2", config_fraction_ok,
+	"must be a fraction from 0 to 1, such as 0.2"),
+    INT("CONVERSION_BLOCK", conversion_block, 60, 7 * OTP_DAY, "3600"),
+    CHOICE("CONVERSION_MODE", conversion_mode, config_conversions, "enforce"),
+    STR("DAILY_SPEND_LIMIT", spend_limit_text, 1, 16, NULL, config_amount_ok,
+	"must be an amount such as 25 or 12.50"),
+    STR("SPEND_CURRENCY", spend_currency, 3, 3, "USD", config_currency_ok,
+	"must be a currency code of three capital letters, such as USD"),
+    STR("SMS_PRICE", sms_price_text, 1, 16, "0.05", config_amount_ok,
+	"must be an amount per message part, such as 0.05"),
+    INT("RETENTION_DAYS", retention_days, 1, 3650, "30"),
     STR("SIGNING_KEY", signing_key, 16, ANY, NULL, NULL, NULL),
     STR("RETURN_TO_ALLOWED", return_to_allowed, 0, ANY, NULL, config_return_list_ok,
 	"comma-separated paths (/account/) or https URLs with a path "
@@ -501,10 +521,10 @@ config_line_types(struct config *cfg, const char *name)
 /*
  * MESSAGE_TEXT as it is sent (its codes, the WebOTP line): more parts
  * than Telnyx sends is an error, more than one a warning (each is
- * billed).  Returns 0 or -1 (logged).
+ * billed); cfg->message_parts gets the count.  Returns 0 or -1 (logged).
  */
 static int
-config_parts(const struct config *cfg, const char *name)
+config_parts(struct config *cfg, const char *name)
 {
 	char code[OTP_CODE_MAX + 1], text[OTP_TEXT_MAX];
 	struct text_parts tp;
@@ -517,6 +537,7 @@ config_parts(const struct config *cfg, const char *name)
 		return -1;
 	}
 	text_parts(text, &tp);
+	cfg->message_parts = tp.parts;
 	if (tp.parts > TEXT_PARTS_MAX) {
 		log_msg("%s: invalid MESSAGE_TEXT: %d parts with its codes (%zu %s), and Telnyx "
 			"sends at most %d",
@@ -612,6 +633,27 @@ static int
 config_e164_ok(char *s)
 {
 	return phone_is_e164(s);
+}
+
+/* An amount of money: digits, maybe a point and more (webhook_micros()). */
+static int
+config_amount_ok(char *s)
+{
+	return webhook_micros(s) >= 0;
+}
+
+static int
+config_fraction_ok(char *s)
+{
+	long long m = webhook_micros(s);
+
+	return m >= 0 && m <= 1000000;
+}
+
+static int
+config_currency_ok(char *s)
+{
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3 && s[3] == '\0';
 }
 
 /* CHANNELS: sms and inbound, each at most once. */
@@ -891,6 +933,11 @@ config_country(const struct config *cfg, const char *phone, int calling_code, in
 static int
 config_check(struct config *cfg, const char *name)
 {
+	/* The amounts as millionths (their validators took them). */
+	cfg->conversion_min = webhook_micros(cfg->conversion_min_text);
+	cfg->spend_limit =
+	    cfg->spend_limit_text != NULL ? webhook_micros(cfg->spend_limit_text) : -1;
+	cfg->sms_price = webhook_micros(cfg->sms_price_text);
 	cfg->channels = config_channel_bits(cfg->channels_list);
 	if ((cfg->channels & CHANNEL_INBOUND) && cfg->inbound_number == NULL) {
 		log_msg("%s: missing INBOUND_NUMBER (required with CHANNELS=%s)", name,

@@ -51,6 +51,7 @@ struct config {
 	enum config_transport transport;
 	char *outbox_path;
 	char *message_text;
+	int message_parts; /* MESSAGE_TEXT with its codes, in billed parts */
 
 	/* Telnyx's webhooks (webhook.cgi). */
 	char *telnyx_public_key;     /* base64 of the account's Ed25519 key, or NULL */
@@ -81,6 +82,24 @@ struct config {
 	} countries[32];
 	int ncountries;
 	int all_countries; /* ALLOWED_COUNTRY_CODES=* */
+
+	/* The operator's side (issue 12): the conversion breaker, the budget, retention. */
+	int conversion_window;     /* seconds sends and verifications are counted over */
+	int conversion_min_sends;  /* sends to a prefix before its conversion is judged */
+	char *conversion_min_text; /* CONVERSION_MIN as written ("0.2") */
+	long long conversion_min;  /* ... in millionths (200000) */
+	int conversion_block;      /* seconds a prefix stays blocked */
+	enum config_conversion {
+		CONVERSION_ENFORCE, /* block the prefix, refuse its sends */
+		CONVERSION_MONITOR, /* log what it would refuse */
+		CONVERSION_OFF
+	} conversion_mode;
+	char *spend_limit_text; /* DAILY_SPEND_LIMIT as written, or NULL: none */
+	long long spend_limit;  /* ... in millionths of spend_currency; -1: none */
+	char *spend_currency;   /* "USD" */
+	char *sms_price_text;   /* SMS_PRICE as written */
+	long long sms_price;    /* ... in millionths, per part, for texts not yet costed */
+	int retention_days;     /* nothing about a number is kept longer */
 
 	/* Handing the result to the site. */
 	char *signing_key;       /* HMAC key shared with the site */

@@ -130,7 +130,8 @@ core_check_tx(struct store *st, const struct config *cfg, const char *vid,
 			return OUTCOME_INBOUND_NOT_YET;
 		}
 		v->status = STATUS_USED;
-		if (store_put(st, v) < 0 || store_commit(st) < 0)
+		if (store_put(st, v) < 0 || store_add_verified(st, now, v) < 0 ||
+		    store_commit(st) < 0)
 			goto fail;
 		return OUTCOME_APPROVED;
 	}
@@ -153,6 +154,8 @@ core_check_tx(struct store *st, const struct config *cfg, const char *vid,
 	if (right) {
 		v->status = STATUS_USED;
 		out = OUTCOME_APPROVED;
+		if (store_add_verified(st, now, v) < 0)
+			goto fail;
 	} else {
 		v->attempts++;
 		out = v->attempts >= cfg->max_attempts ? OUTCOME_LOCKED : OUTCOME_WRONG;

@@ -83,6 +83,7 @@ struct core_result {
 	long expires_in;                        /* sent, pending: seconds the code lives */
 	int attempts_left;                      /* wrong, pending; -1: not said */
 	char delivery[OTP_STATUS_MAX + 1];      /* the text's state Telnyx reported, or "" */
+	char kind[16];                          /* limited: the limit's kind (limit_hit), or "" */
 	char inbound_code[OTP_INBOUND_LEN + 1]; /* inbound: the code to text back, or "" */
 	char detail[256];                       /* more for the audit line ("attempts=2") */
 };

@@ -26,14 +26,16 @@
  */
 static int
 core_store_code(struct store *st, const struct config *cfg, const struct core_start_in *in,
-		const char *client, const char *code, struct verification *v, struct limit_hit *hit)
+		const struct limit_req *q, const char *code, struct verification *v,
+		struct limit_hit *hit)
 {
 	const struct phone_number *n = in->number;
-	int found = 0, rc, seed = 0, how = in->inbound ? LIMIT_INBOUND : 0;
+	struct limit_req req = *q;
+	int found = 0, rc, seed = 0;
 
 	if (store_begin(st) < 0)
 		return -1;
-	if (store_purge(st, in->now) < 0)
+	if (store_purge(st, in->now, (long)cfg->retention_days * OTP_DAY) < 0)
 		goto fail;
 	if (in->vid != NULL) {
 		if ((found = store_get(st, in->vid, v)) < 0)
@@ -42,9 +44,8 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 	}
 	/* Telnyx reported the visitor's last text undelivered: no cooldown. */
 	if (found && !v->inbound && webhook_failed(v->delivery))
-		how |= LIMIT_UNDELIVERED;
-	if ((rc = limit_send(st, cfg, n->e164, n->calling_code, client, how, in->now, &seed,
-			     hit)) != 0) {
+		req.how |= LIMIT_UNDELIVERED;
+	if ((rc = limit_send(st, cfg, &req, &seed, hit)) != 0) {
 		store_rollback(st);
 		return rc;
 	}
@@ -56,6 +57,8 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 		}
 		snprintf(v->phone, sizeof(v->phone), "%s", n->e164);
 	}
+	snprintf(v->prefix, sizeof(v->prefix), "%s", q->prefix);
+	snprintf(v->cc, sizeof(v->cc), "%s", q->cc);
 	/* The code it replaces stays good until its own expiry: its text may
 	 * come after the visitor asked again.  Two live codes at most, of one
 	 * channel: an inbound code was shown on the page, and typed it would
@@ -94,6 +97,49 @@ fail:
 	return -1;
 }
 
+/*
+ * After a refusal (its transaction rolled back): the refusal recorded for
+ * the stats and, when the conversion breaker tripped, the prefix blocked
+ * for CONVERSION_BLOCK seconds, with one loud line when the block starts
+ * (of requests that trip it at once, the first).  Failures are logged.
+ */
+static void
+core_refused(struct store *st, const struct config *cfg, const struct limit_req *q,
+	     const struct limit_hit *hit)
+{
+	struct store_block b;
+	int found;
+
+	if (store_begin(st) < 0)
+		return;
+	if (hit->start_block) {
+		if ((found = store_block_find(st, q->phone, q->now, &b)) < 0)
+			goto fail;
+		if (!found) {
+			memset(&b, 0, sizeof(b));
+			snprintf(b.prefix, sizeof(b.prefix), "%s", q->prefix);
+			b.until = q->now + cfg->conversion_block;
+			snprintf(b.reason, sizeof(b.reason), "conversion");
+			b.created = q->now;
+			if (store_block_set(st, &b) < 0)
+				goto fail;
+			log_msg(
+			    "WARNING: SMS pumping? %s blocked for %d s: %ld of %ld codes sent to "
+			    "it in %d s were verified (CONVERSION_MIN %s); otp-admin unblock %s "
+			    "lifts it",
+			    q->prefix, cfg->conversion_block, hit->verified, hit->sends,
+			    cfg->conversion_window, cfg->conversion_min_text, q->prefix);
+		}
+	}
+	if (store_add_refusal(st, q->now, hit->kind, q->phone, q->prefix) < 0 ||
+	    store_commit(st) < 0)
+		goto fail;
+	return;
+fail:
+	store_rollback(st);
+	log_msg("cannot record a refusal (%s)", hit->kind);
+}
+
 /* Send code to v's number.  Returns 0, or -1 with res saying why. */
 static int
 core_send_code(const struct config *cfg, const struct verification *v, const char *code,
@@ -120,7 +166,9 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 	const struct phone_number *n = in->number;
 	char code[OTP_CODE_MAX + 1], client[64], ecode[64], reason[256];
 	struct verification v;
+	char prefix[OTP_PREFIX_MAX + 1], cc[16];
 	struct limit_hit hit;
+	struct limit_req q;
 	struct sms_result res;
 	struct store *st;
 	int rc;
@@ -149,18 +197,27 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 		return;
 	}
 	limit_client_key(in->client, client, sizeof(client));
+	phone_prefix(n->e164, n->calling_code, prefix, sizeof(prefix));
+	if (n->calling_code > 0)
+		snprintf(cc, sizeof(cc), "+%d", n->calling_code);
+	else
+		cc[0] = '\0';
+	q = (struct limit_req){
+	    n->e164, n->calling_code, client, prefix, cc, in->inbound ? LIMIT_INBOUND : 0, in->now};
 	if ((st = core_store(c)) == NULL)
 		return; /* logged by the store */
 	memset(code, 0, sizeof(code));
 	rc = code_random(code, in->inbound ? OTP_INBOUND_LEN : cfg->token_length,
 			 in->inbound ? ALPHABET_INBOUND : cfg->alphabet) < 0
 		 ? -1
-		 : core_store_code(st, cfg, in, client, code, &v, &hit);
+		 : core_store_code(st, cfg, in, &q, code, &v, &hit);
 	if (rc == 429) {
 		r->outcome = hit.guesses ? OUTCOME_LIMITED_GUESSES : OUTCOME_LIMITED_SENDS;
 		r->retry_after = hit.retry_after;
-		snprintf(r->detail, sizeof(r->detail), "limit=%s retry_after=%ld", hit.name,
-			 hit.retry_after);
+		snprintf(r->kind, sizeof(r->kind), "%s", hit.kind);
+		snprintf(r->detail, sizeof(r->detail), "limit=%s kind=%s retry_after=%ld", hit.name,
+			 hit.kind, hit.retry_after);
+		core_refused(st, cfg, &q, &hit);
 		if (hit.budget)
 			log_msg("WARNING: %s reached: no codes are sent to anyone until it "
 				"passes (SMS pumping?)",
@@ -187,6 +244,14 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 		r->outcome = res.http_status == 409 && !strcmp(res.error_code, "40300")
 				 ? OUTCOME_OPTED_OUT
 				 : OUTCOME_PROVIDER;
+		/* The messaging profile's own daily spend limit: our budget's page. */
+		if (res.http_status == 429 && !strcmp(res.error_code, "40333")) {
+			r->outcome = OUTCOME_LIMITED_SENDS;
+			r->retry_after = limit_day_left(in->now);
+			snprintf(r->kind, sizeof(r->kind), "budget");
+			log_msg("WARNING: Telnyx's spend limit of the messaging profile reached "
+				"(40333): no codes are sent to anyone until the day ends");
+		}
 		snprintf(r->detail, sizeof(r->detail), "http_status=%ld error_code=%s reason=%s",
 			 res.http_status,
 			 log_value(res.error_code[0] != '\0' ? res.error_code : "-", ecode,
@@ -195,6 +260,11 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 		/* The visitor never saw the code: make sure nobody can use it. */
 		if (store_fail(st, v.id, v.mac, in->now) < 0)
 			log_msg("cannot mark verification %.8s failed", v.id);
+		if (r->outcome == OUTCOME_LIMITED_SENDS) {
+			memset(&hit, 0, sizeof(hit));
+			hit.kind = "budget";
+			core_refused(st, cfg, &q, &hit);
+		}
 		goto out;
 	}
 	/* The message itself, for its webhooks; the outbox's get none. */

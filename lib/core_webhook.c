@@ -95,7 +95,7 @@ core_hook_inbound(struct store *st, const struct config *cfg, const struct webho
 		i--;
 		v[i].approved_at = now;
 		v[i].expires = now + cfg->token_ttl;
-		if (store_put(st, &v[i]) < 0)
+		if (store_put(st, &v[i]) < 0 || store_add_verified(st, now, &v[i]) < 0)
 			goto fail;
 		log_audit("inbound_received", masked, NULL, v[i].id, "result=approved");
 	} else {

@@ -28,28 +28,54 @@ void limit_client_key(const char *remote_addr, char *out, size_t size);
 /* A limit that was reached. */
 struct limit_hit {
 	const char *name; /* its config key ("PHONE_SEND_LIMIT"), for the log */
+	const char *kind; /* its kind, for JSON and stats: cooldown, phone, guesses, client,
+			   * country, cap, blocked, conversion, budget */
 	long retry_after; /* seconds until it lets another through */
-	int budget;       /* a cap on all sends (hourly, daily): a pumping wave? */
+	int budget;       /* a cap on all sends (hourly, daily, spend): a pumping wave? */
 	int guesses;      /* a cap on wrong codes rather than on sends */
+	/* The conversion breaker tripped: the caller blocks this prefix for
+	 * CONVERSION_BLOCK seconds once the transaction is over (a refusal
+	 * rolls it back). */
+	int start_block;
+	int conversion_block; /* refused by a block the breaker made */
+	long sends, verified; /* what the breaker counted */
 };
 
-/* How limit_send() counts a start. */
-#define LIMIT_UNDELIVERED                                                                          \
-	0x1 /* the visitor's last text to phone was not delivered: no cooldown                     \
-	     */
-#define LIMIT_INBOUND                                                                              \
-	0x2 /* nothing is sent (CHANNELS=inbound): no cooldown, and not                            \
-	     * counted by the caps on what is paid (country, hourly, daily) */
+/* A start as limit_send() judges it. */
+struct limit_req {
+	const char *phone;  /* E.164 */
+	int calling_code;   /* from libphonenumber, 0 if not known */
+	const char *client; /* limit_client_key() */
+	const char *prefix; /* phone_prefix(), or "" */
+	const char *cc;     /* "+44", or "" */
+	int how;            /* LIMIT_* */
+	time_t now;
+};
+
+/* How limit_send() counts a start (struct limit_req's how). */
+enum limit_how {
+	/* The visitor's last text to phone was not delivered: no cooldown. */
+	LIMIT_UNDELIVERED = 0x1,
+	/* Nothing is sent (CHANNELS=inbound): no cooldown, and no cap on what
+	 * is paid counts it (country, hourly, daily, breaker, spend). */
+	LIMIT_INBOUND = 0x2
+};
 
 /*
- * May a code go to phone, asked for by client, now?  Checks the resend
- * cooldown (but see how), the per-phone, per-client, per-country, hourly
- * and daily limits, the wrong-code limit, and that no live code of the number is locked; if all
- * pass, records the send and sets *attempts to the wrong tries the new code starts with (the most
- * of the number's live codes). Returns 0, 429 with *hit filled, or -1 on a database error.
+ * May a code go to q->phone, asked for by q->client, at q->now?  Checks
+ * the blocks (otp-admin's and the breaker's), the resend cooldown (but see
+ * q->how), the per-phone, per-client, per-country, hourly and daily
+ * limits, the wrong-code limit, the conversion breaker and the day's spend
+ * (texts only), and that no live code of the number is locked; if all
+ * pass, records the send and sets *attempts to the wrong tries the new
+ * code starts with (the most of the number's live codes).  Returns 0, 429
+ * with *hit filled, or -1 on a database error.
  */
-int limit_send(struct store *st, const struct config *cfg, const char *phone, int calling_code,
-	       const char *client, int how, time_t now, int *attempts, struct limit_hit *hit);
+int limit_send(struct store *st, const struct config *cfg, const struct limit_req *q, int *attempts,
+	       struct limit_hit *hit);
+
+/* Seconds from now to the end of the UTC day (the spend budget's window). */
+long limit_day_left(time_t now);
 
 /*
  * May phone take another guess?  0, or 429 with *hit filled when it has

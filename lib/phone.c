@@ -71,3 +71,36 @@ phone_mask(const char *e164, char *out, size_t size)
 		out[i] = (i < 3 || i >= n - 2) ? e164[i] : '*';
 	out[n] = '\0';
 }
+
+void
+phone_prefix(const char *e164, int cc, char *out, size_t size)
+{
+	char code[8];
+	size_t n;
+
+	if (size > 0)
+		out[0] = '\0';
+	if (!phone_is_e164(e164) || size < OTP_PREFIX_MAX + 1)
+		return;
+	if (cc > 0 && cc < 1000) {
+		n = (size_t)snprintf(code, sizeof(code), "+%d", cc);
+		if (strncmp(e164, code, n) != 0)
+			n = 6;
+		else
+			n += cc == 1 ? 6 : 4;
+	} else
+		n = 6;
+	if (n > strlen(e164))
+		n = strlen(e164);
+	memcpy(out, e164, n);
+	out[n] = '\0';
+}
+
+int
+phone_prefix_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 2 && n <= OTP_PREFIX_MAX && s[0] == '+' && s[1] != '0' &&
+	       strspn(s + 1, "0123456789") == n - 1;
+}

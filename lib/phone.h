@@ -23,4 +23,17 @@ const char *phone_type_name(int type);
 /* The type named by the len bytes at name, or -1. */
 int phone_type_of(const char *name, size_t len);
 
+/*
+ * The destination range of e164, whose calling code is cc (0: not known):
+ * the calling code and the first digits of the national number, where
+ * SMS pumping waves aim (a range of one carrier, not a whole country).
+ * NANP (+1) by area code and exchange ("+1202555"), elsewhere four digits
+ * ("+447911"); without cc, the first six digits.  Into out (at least
+ * OTP_PREFIX_MAX + 1 bytes); "" if e164 is no E.164 number.
+ */
+void phone_prefix(const char *e164, int cc, char *out, size_t size);
+
+/* Whether s is a prefix as otp-admin takes one: '+', 1 to 11 digits, not 0 first. */
+int phone_prefix_ok(const char *s);
+
 #endif

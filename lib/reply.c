@@ -250,6 +250,8 @@ reply_json(struct reply *rp, const struct answer *a, const struct core_result *r
 		cJSON_AddStringToObject(e, "message", msg != NULL ? msg : "");
 		if (r->retry_after > 0)
 			cJSON_AddNumberToObject(e, "retry_after", (double)r->retry_after);
+		if (a->status == 429 && r->kind[0] != '\0')
+			cJSON_AddStringToObject(e, "kind", r->kind);
 		if (a->status == 422 && r->attempts_left >= 0)
 			cJSON_AddNumberToObject(e, "attempts_left", r->attempts_left);
 	} else {

@@ -96,15 +96,18 @@ store_rollback(struct store *st)
 }
 
 int
-store_purge(struct store *st, time_t now)
+store_purge(struct store *st, time_t now, long retention)
 {
+	const long keep = retention > OTP_PURGE_SENDS ? retention : OTP_PURGE_SENDS;
 	const struct store_cutoffs before = {
 	    .verification = now - OTP_PURGE_AFTER,
-	    .send = now - OTP_PURGE_SENDS,
+	    .send = now - keep,
 	    .failure = now - OTP_PURGE_FAILURES,
 	    .assertion = now - OTP_PURGE_ASSERTIONS,
-	    .message = now - OTP_PURGE_MESSAGES,
+	    .message = now - (retention > OTP_PURGE_MESSAGES ? retention : OTP_PURGE_MESSAGES),
 	    .event = now - OTP_PURGE_EVENTS,
+	    .verified = now - keep,
+	    .block = now,
 	};
 
 	return st->ops->purge(st, &before);
@@ -168,10 +171,102 @@ store_phone_attempts(struct store *st, const char *phone, time_t now, int *n, ti
 }
 
 int
-store_add_send(struct store *st, time_t now, const char *phone, const char *client,
-	       const char *country, int inbound)
+store_add_send(struct store *st, time_t now, const struct store_send *s)
 {
-	return st->ops->add_send(st, now, phone, client, country, inbound);
+	return st->ops->add_send(st, now, s);
+}
+
+int
+store_add_verified(struct store *st, time_t now, const struct verification *v)
+{
+	return st->ops->add_verified(st, now, v);
+}
+
+int
+store_add_refusal(struct store *st, time_t now, const char *kind, const char *phone,
+		  const char *prefix)
+{
+	return st->ops->add_refusal(st, now, kind, phone, prefix != NULL ? prefix : "");
+}
+
+int
+store_conversion(struct store *st, const char *prefix, time_t since, long *sends, long *verified)
+{
+	*sends = *verified = 0;
+	return st->ops->conversion(st, prefix, since, sends, verified);
+}
+
+int
+store_spend(struct store *st, time_t since, const char *currency, long long estimate,
+	    long long *micros)
+{
+	*micros = 0;
+	return st->ops->spend(st, since, currency, estimate, micros);
+}
+
+int
+store_block_find(struct store *st, const char *phone, time_t now, struct store_block *b)
+{
+	memset(b, 0, sizeof(*b));
+	return st->ops->block_find(st, phone, now, b);
+}
+
+int
+store_block_set(struct store *st, const struct store_block *b)
+{
+	return st->ops->block_set(st, b);
+}
+
+int
+store_block_end(struct store *st, const char *prefix)
+{
+	return st->ops->block_end(st, prefix);
+}
+
+int
+store_blocks(struct store *st, time_t now, struct store_block *out, int max)
+{
+	assert(max > 0);
+	memset(out, 0, sizeof(*out) * (size_t)max);
+	return st->ops->blocks(st, now, out, max);
+}
+
+int
+store_unlock(struct store *st, const char *phone, long *verifications, long *failures)
+{
+	*verifications = *failures = 0;
+	return st->ops->unlock(st, phone, verifications, failures);
+}
+
+int
+store_forget(struct store *st, const char *phone, struct store_forgotten *out)
+{
+	memset(out, 0, sizeof(*out));
+	return st->ops->forget(st, phone, out);
+}
+
+int
+store_totals(struct store *st, time_t since, const char *currency, struct store_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	return st->ops->totals(st, since, currency, t);
+}
+
+int
+store_groups(struct store *st, time_t since, enum store_group by, const char *currency,
+	     struct store_group_row *out, int max)
+{
+	assert(max > 0 && by >= GROUP_PREFIX && by <= GROUP_DAY);
+	memset(out, 0, sizeof(*out) * (size_t)max);
+	return st->ops->groups(st, since, by, currency, out, max);
+}
+
+int
+store_refusal_kinds(struct store *st, time_t since, struct store_group_row *out, int max)
+{
+	assert(max > 0);
+	memset(out, 0, sizeof(*out) * (size_t)max);
+	return st->ops->refusal_kinds(st, since, out, max);
 }
 
 int

@@ -38,8 +38,10 @@ struct verification {
 	char message_id[OTP_MSGID_MAX + 1]; /* empty until sent */
 	char return_to[OTP_RETURN_MAX + 1]; /* empty: show the success page */
 	char shown[OTP_PHONE_TEXT_MAX];     /* the number as pages show it, masked, or "" */
-	int inbound;        /* the code is shown, to be texted back (CHANNELS=inbound) */
-	time_t approved_at; /* inbound: when the right text came (0: not yet) */
+	int inbound; /* the code is shown, to be texted back (CHANNELS=inbound) */
+	char prefix[OTP_PREFIX_MAX + 1]; /* the destination range (phone_prefix()), or "" */
+	char cc[16];                     /* the calling code ("+44"), or "" */
+	time_t approved_at;              /* inbound: when the right text came (0: not yet) */
 	/* Read only (store_put() does not write it): the latest status
 	 * Telnyx reported of message_id ("delivered"), or "": none yet. */
 	char delivery[OTP_STATUS_MAX + 1];
@@ -74,10 +76,12 @@ int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
-/* Delete verifications dead for more than OTP_PURGE_AFTER seconds, sends,
- * messages and webhook events older than a day and wrong codes older than
- * an hour. */
-int store_purge(struct store *st, time_t now);
+/* Delete verifications dead for more than OTP_PURGE_AFTER seconds, wrong
+ * codes older than an hour, webhook events older than a day, blocks that
+ * are over, and sends, messages, codes verified and refusals older than
+ * retention seconds (RETENTION_DAYS; at least a day: the limits count sends
+ * of a day). */
+int store_purge(struct store *st, time_t now, long retention);
 
 /* Load verification id into v: returns 1, 0 if there is none, -1 on error. */
 int store_get(struct store *st, const char *id, struct verification *v);
@@ -156,11 +160,61 @@ int store_count(struct store *st, enum store_scope scope, const char *key, time_
  */
 int store_phone_attempts(struct store *st, const char *phone, time_t now, int *n, time_t *expires);
 
-/* Record a code sent (inbound: shown, to be texted back, which the caps on
- * texts sent do not count), or a wrong code.  Return 0 or -1. */
-int store_add_send(struct store *st, time_t now, const char *phone, const char *client,
-		   const char *country, int inbound);
+/* A code sent (or shown, for inbound), as store_add_send() records it. */
+struct store_send {
+	const char *phone;   /* E.164 */
+	const char *client;  /* limit_client_key() */
+	const char *country; /* the config's entry it matched ("+1876"), or "" */
+	const char *prefix;  /* phone_prefix(), or "" */
+	const char *cc;      /* its calling code ("+1"), or "" */
+	int inbound;         /* shown, to be texted back: the caps on texts do not count it */
+};
+
+/* Record a code sent, or a wrong code, or a code verified.  Return 0 or -1. */
+int store_add_send(struct store *st, time_t now, const struct store_send *s);
 int store_add_failure(struct store *st, time_t now, const char *phone);
+int store_add_verified(struct store *st, time_t now, const struct verification *v);
+
+/* Record a send refused by a limit of kind ("cooldown", "conversion"). */
+int store_add_refusal(struct store *st, time_t now, const char *kind, const char *phone,
+		      const char *prefix);
+
+/*
+ * Sends (texts, not inbound starts) to numbers of prefix after since, and
+ * codes verified of them (any channel) in the same time.  Returns 0 or -1.
+ */
+int store_conversion(struct store *st, const char *prefix, time_t since, long *sends,
+		     long *verified);
+
+/*
+ * The spend on texts sent after since, in millionths: the costs Telnyx
+ * reported in currency, and estimate for each text sent with none (yet).
+ * Returns 0 or -1.
+ */
+int store_spend(struct store *st, time_t since, const char *currency, long long estimate,
+		long long *micros);
+
+/* A block of a prefix. */
+struct store_block {
+	char prefix[OTP_PREFIX_MAX + 1];
+	time_t until;
+	char reason[16]; /* "conversion" or "operator" */
+	time_t created;
+};
+
+/* The longest block in force at now whose prefix begins phone: 1 with *b
+ * filled, 0 when none, -1 on error. */
+int store_block_find(struct store *st, const char *phone, time_t now, struct store_block *b);
+
+/* Set (or replace) the block b.  Returns 0 or -1. */
+int store_block_set(struct store *st, const struct store_block *b);
+
+/* End the block of prefix: 1, 0 if there was none, -1 on error. */
+int store_block_end(struct store *st, const char *prefix);
+
+/* The blocks in force at now, longest-lasting first, into out (at most
+ * max): how many, or -1. */
+int store_blocks(struct store *st, time_t now, struct store_block *out, int max);
 
 /*
  * The live inbound verifications of phone (pending, not expired at now,
@@ -173,5 +227,59 @@ int store_inbound_live(struct store *st, const char *phone, time_t now, struct v
 /* Record that the assertion of verification vid was accepted.  Returns
  * 1 the first time, 0 if it was already, -1 on error. */
 int store_mark_assertion(struct store *st, const char *vid, time_t now);
+
+/* ---- otp-admin's ------------------------------------------------------- */
+
+/*
+ * End phone's locks and wrong-code counts, the support desk's answer to "I
+ * typed it wrong too often": its verifications start from no wrong try
+ * (a locked one stays dead, as failed: its code was tried too often) and
+ * its wrong codes are forgotten.  *verifications and *failures get the
+ * rows changed.  Returns 0 or -1.
+ */
+int store_unlock(struct store *st, const char *phone, long *verifications, long *failures);
+
+/* What store_forget() removed, per table. */
+struct store_forgotten {
+	long verification, send, failure, message, verified, refusal, assertion;
+};
+
+/* Erase every row about phone (and the assertions of its verifications).
+ * Returns 0 or -1. */
+int store_forget(struct store *st, const char *phone, struct store_forgotten *out);
+
+/* What otp-admin stats counts after since. */
+struct store_totals {
+	long sent;      /* codes sent, and inbound codes shown */
+	long verified;  /* codes verified */
+	long delivered; /* texts Telnyx reported delivered */
+	long failed;  /* texts Telnyx reported failed (delivery_failed, sending_failed, expired) */
+	long refused; /* sends refused by a limit */
+	long long spend; /* millionths of the currency asked for, reported by Telnyx */
+	long costed;     /* texts whose cost was reported (in that currency) */
+};
+
+int store_totals(struct store *st, time_t since, const char *currency, struct store_totals *t);
+
+enum store_group {
+	GROUP_PREFIX,  /* "+1202555" */
+	GROUP_COUNTRY, /* "+1" */
+	GROUP_HOUR,    /* "2026-12-02T05:00Z" */
+	GROUP_DAY      /* "2026-12-02" */
+};
+
+struct store_group_row {
+	char key[24];
+	long sent, verified, refused;
+	long long spend; /* reported, in millionths (by day and hour) */
+};
+
+/* The groups after since, the most sends first (by hour and day: in time
+ * order), into out (at most max): how many, or -1. */
+int store_groups(struct store *st, time_t since, enum store_group by, const char *currency,
+		 struct store_group_row *out, int max);
+
+/* Refusals after since per limit kind (key), the most first. */
+int store_refusal_kinds(struct store *st, time_t since, struct store_group_row *out, int max);
 
 #endif

@@ -20,6 +20,8 @@ struct store_cutoffs {
 	time_t assertion;
 	time_t message; /* last written before this */
 	time_t event;
+	time_t verified; /* codes verified and refusals */
+	time_t block;    /* blocks over before this */
 };
 
 /*
@@ -50,8 +52,24 @@ struct store_ops {
 	/* *n and *expires zeroed */
 	int (*phone_attempts)(struct store *st, const char *phone, time_t now, int *n,
 			      time_t *expires);
-	int (*add_send)(struct store *st, time_t now, const char *phone, const char *client,
-			const char *country, int inbound);
+	int (*add_send)(struct store *st, time_t now, const struct store_send *s);
+	int (*add_verified)(struct store *st, time_t now, const struct verification *v);
+	int (*add_refusal)(struct store *st, time_t now, const char *kind, const char *phone,
+			   const char *prefix);
+	int (*conversion)(struct store *st, const char *prefix, time_t since, long *sends,
+			  long *verified);
+	int (*spend)(struct store *st, time_t since, const char *currency, long long estimate,
+		     long long *micros);
+	int (*block_find)(struct store *st, const char *phone, time_t now, struct store_block *b);
+	int (*block_set)(struct store *st, const struct store_block *b);
+	int (*block_end)(struct store *st, const char *prefix);
+	int (*blocks)(struct store *st, time_t now, struct store_block *out, int max);
+	int (*unlock)(struct store *st, const char *phone, long *verifications, long *failures);
+	int (*forget)(struct store *st, const char *phone, struct store_forgotten *out);
+	int (*totals)(struct store *st, time_t since, const char *currency, struct store_totals *t);
+	int (*groups)(struct store *st, time_t since, enum store_group by, const char *currency,
+		      struct store_group_row *out, int max);
+	int (*refusal_kinds)(struct store *st, time_t since, struct store_group_row *out, int max);
 	/* out zeroed */
 	int (*inbound_live)(struct store *st, const char *phone, time_t now,
 			    struct verification *out, int max);

@@ -36,10 +36,8 @@
  * latest version, for new files.
  */
 static const char *const store_sqlite_steps[] = {
-    [2] = store_migrate_2,
-    [3] = store_migrate_3,
-    [4] = store_migrate_4,
-    [5] = store_migrate_5,
+    [2] = store_migrate_2, [3] = store_migrate_3, [4] = store_migrate_4,
+    [5] = store_migrate_5, [6] = store_migrate_6,
 };
 
 #define STORE_VERSION ((int)(sizeof(store_sqlite_steps) / sizeof(store_sqlite_steps[0])) - 1)
@@ -74,10 +72,54 @@ enum store_stmt {
 	STMT_ADD_SEND,
 	STMT_COUNT_FAILURES,
 	STMT_ADD_FAILURE,
+	STMT_ADD_VERIFIED,
+	STMT_ADD_REFUSAL,
+	STMT_CONV_SENDS,
+	STMT_CONV_VERIFIED,
+	STMT_SPEND,
+	STMT_BLOCK_FIND,
+	STMT_BLOCK_SET,
+	STMT_BLOCK_END,
+	STMT_BLOCKS,
+	STMT_PURGE_VERIFIED,
+	STMT_PURGE_REFUSALS,
+	STMT_PURGE_BLOCKS,
+	STMT_UNLOCK_VERIFICATIONS,
+	STMT_UNLOCK_FAILURES,
+	STMT_FORGET_ASSERTIONS,
+	STMT_FORGET_MESSAGES,
+	STMT_FORGET_VERIFICATIONS,
+	STMT_FORGET_SENDS,
+	STMT_FORGET_FAILURES,
+	STMT_FORGET_VERIFIED,
+	STMT_FORGET_REFUSALS,
+	STMT_TOTALS,
+	STMT_GROUPS_PREFIX,
+	STMT_GROUPS_COUNTRY,
+	STMT_GROUPS_HOUR,
+	STMT_GROUPS_DAY,
+	STMT_REFUSAL_KINDS,
 	STMT_MARK_ASSERTION,
 	STMT_PURGE_ASSERTIONS,
 	STMT__MAX
 };
+
+/*
+ * otp-admin's groups: key is an expression over send and verified (of their
+ * at), rkey over refusal, mkey over message (of its sent_at); NULL leaves
+ * that table out.  ?1 since, ?2 the currency, ?3 the most rows.
+ */
+#define STORE_GROUPS(key, rkey, mkey, order)                                                       \
+	"SELECT key, sum(s), sum(v), sum(r), sum(c) FROM ("                                        \
+	"SELECT " key " AS key, 1 AS s, 0 AS v, 0 AS r, 0 AS c FROM send WHERE at > ?1 "           \
+	"UNION ALL SELECT " key ", 0, 1, 0, 0 FROM verified WHERE at > ?1 "                        \
+	"UNION ALL SELECT " rkey ", 0, 0, 1, 0 FROM refusal WHERE at > ?1 AND " rkey               \
+	" IS NOT NULL "                                                                            \
+	"UNION ALL SELECT " mkey ", 0, 0, 0, cost_micros FROM message WHERE sent_at > ?1 "         \
+	"AND cost_micros IS NOT NULL AND currency = ?2 AND " mkey " IS NOT NULL) "                 \
+	"GROUP BY key ORDER BY " order " LIMIT ?3"
+#define STORE_HOUR(col) "strftime('%Y-%m-%dT%H:00Z', " col ", 'unixepoch')"
+#define STORE_DAY(col)  "strftime('%Y-%m-%d', " col ", 'unixepoch')"
 
 static const char *const store_sqlite_sql[STMT__MAX] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -86,23 +128,24 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
     [STMT_GET] =
 	"SELECT v.phone, v.mac, v.created, v.expires, v.attempts, v.status, "
 	"v.message_id, v.return_to, v.prev_mac, v.prev_expires, v.shown, "
-	"coalesce(m.status, ''), v.channel, v.approved_at, v.id FROM verification v "
+	"coalesce(m.status, ''), v.channel, v.approved_at, v.id, v.prefix, v.cc "
+	"FROM verification v "
 	"LEFT JOIN message m ON v.message_id != '' AND m.id = v.message_id WHERE v.id = ?1",
     /* The same columns, for store_sqlite_row(). */
     [STMT_INBOUND_LIVE] = "SELECT v.phone, v.mac, v.created, v.expires, v.attempts, v.status, "
 			  "v.message_id, v.return_to, v.prev_mac, v.prev_expires, v.shown, '', "
-			  "v.channel, v.approved_at, v.id FROM verification v "
+			  "v.channel, v.approved_at, v.id, v.prefix, v.cc FROM verification v "
 			  "WHERE v.phone = ?1 AND v.channel = 'inbound' AND v.status = 'pending' "
 			  "AND v.expires > ?2 AND v.approved_at = 0 "
 			  "ORDER BY v.created DESC, v.rowid DESC LIMIT ?3",
     [STMT_PUT] = "INSERT INTO verification "
 		 "(id, phone, mac, created, expires, attempts, status, message_id, return_to, "
-		 "prev_mac, prev_expires, shown, channel, approved_at) "
-		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+		 "prev_mac, prev_expires, shown, channel, approved_at, prefix, cc) "
+		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
 		 "ON CONFLICT (id) DO UPDATE SET phone = ?2, mac = ?3, created = ?4, "
 		 "expires = ?5, attempts = ?6, status = ?7, message_id = ?8, return_to = ?9, "
 		 "prev_mac = ?10, prev_expires = ?11, shown = ?12, channel = ?13, "
-		 "approved_at = ?14",
+		 "approved_at = ?14, prefix = ?15, cc = ?16",
     /* Purges in batches: a request never deletes more than OTP_PURGE_BATCH rows of each. */
     [STMT_PURGE] = "DELETE FROM verification WHERE id IN "
 		   "(SELECT id FROM verification WHERE expires < ?1 LIMIT ?2)",
@@ -164,8 +207,69 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
 			   "WHERE scope = ?2 AND minute > ?1 / 60",
     [STMT_COUNT_ALL] = "SELECT coalesce(sum(n), 0), min(minute) * 60 FROM send_minute "
 		       "WHERE scope = '*' AND minute > ?1 / 60",
-    [STMT_ADD_SEND] = "INSERT INTO send (at, phone, client, country, channel) "
-		      "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [STMT_ADD_SEND] = "INSERT INTO send (at, phone, client, country, channel, prefix, cc) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [STMT_ADD_VERIFIED] = "INSERT INTO verified (at, phone, prefix, cc, channel) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [STMT_ADD_REFUSAL] = "INSERT INTO refusal (at, kind, phone, prefix) VALUES (?1, ?2, ?3, ?4)",
+    [STMT_CONV_SENDS] = "SELECT count(*) FROM send WHERE prefix = ?1 AND at > ?2 "
+			"AND channel = 'sms'",
+    [STMT_CONV_VERIFIED] = "SELECT count(*) FROM verified WHERE prefix = ?1 AND at > ?2",
+    /* Texts sent, those of them whose cost came in the currency, and those costs. */
+    [STMT_SPEND] = "SELECT (SELECT count(*) FROM send WHERE at > ?1 AND channel = 'sms'), "
+		   "(SELECT count(*) FROM message WHERE sent_at > ?1 AND cost_micros IS NOT NULL "
+		   "AND currency = ?2), "
+		   "(SELECT coalesce(sum(cost_micros), 0) FROM message WHERE sent_at > ?1 "
+		   "AND cost_micros IS NOT NULL AND currency = ?2)",
+    [STMT_BLOCK_FIND] = "SELECT prefix, until, reason, created FROM block "
+			"WHERE until > ?2 AND substr(?1, 1, length(prefix)) = prefix "
+			"ORDER BY length(prefix) DESC LIMIT 1",
+    [STMT_BLOCK_SET] = "INSERT INTO block (prefix, until, reason, created) "
+		       "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (prefix) DO UPDATE SET "
+		       "until = ?2, reason = ?3, created = ?4",
+    [STMT_BLOCK_END] = "DELETE FROM block WHERE prefix = ?1",
+    [STMT_BLOCKS] = "SELECT prefix, until, reason, created FROM block WHERE until > ?1 "
+		    "ORDER BY until DESC, prefix LIMIT ?2",
+    [STMT_PURGE_VERIFIED] = "DELETE FROM verified WHERE rowid IN "
+			    "(SELECT rowid FROM verified WHERE at < ?1 ORDER BY at LIMIT ?2)",
+    [STMT_PURGE_REFUSALS] = "DELETE FROM refusal WHERE rowid IN "
+			    "(SELECT rowid FROM refusal WHERE at < ?1 ORDER BY at LIMIT ?2)",
+    [STMT_PURGE_BLOCKS] = "DELETE FROM block WHERE prefix IN "
+			  "(SELECT prefix FROM block WHERE until < ?1 LIMIT ?2)",
+    [STMT_UNLOCK_VERIFICATIONS] =
+	"UPDATE verification SET attempts = 0, "
+	"status = CASE WHEN status = 'locked' THEN 'failed' ELSE status END "
+	"WHERE phone = ?1 AND status != 'used' "
+	"AND (attempts > 0 OR status = 'locked')",
+    [STMT_UNLOCK_FAILURES] = "DELETE FROM failure WHERE phone = ?1",
+    [STMT_FORGET_ASSERTIONS] = "DELETE FROM assertion_used WHERE vid IN "
+			       "(SELECT id FROM verification WHERE phone = ?1)",
+    [STMT_FORGET_MESSAGES] = "DELETE FROM message WHERE phone = ?1 OR vid IN "
+			     "(SELECT id FROM verification WHERE phone = ?1)",
+    [STMT_FORGET_VERIFICATIONS] = "DELETE FROM verification WHERE phone = ?1",
+    [STMT_FORGET_SENDS] = "DELETE FROM send WHERE phone = ?1",
+    [STMT_FORGET_FAILURES] = "DELETE FROM failure WHERE phone = ?1",
+    [STMT_FORGET_VERIFIED] = "DELETE FROM verified WHERE phone = ?1",
+    [STMT_FORGET_REFUSALS] = "DELETE FROM refusal WHERE phone = ?1",
+    [STMT_TOTALS] = "SELECT (SELECT count(*) FROM send WHERE at > ?1), "
+		    "(SELECT count(*) FROM verified WHERE at > ?1), "
+		    "(SELECT count(*) FROM message WHERE sent_at > ?1 AND status = 'delivered'), "
+		    "(SELECT count(*) FROM message WHERE sent_at > ?1 AND status IN "
+		    "('delivery_failed', 'sending_failed', 'expired')), "
+		    "(SELECT count(*) FROM refusal WHERE at > ?1), "
+		    "(SELECT coalesce(sum(cost_micros), 0) FROM message WHERE sent_at > ?1 "
+		    "AND cost_micros IS NOT NULL AND currency = ?2), "
+		    "(SELECT count(*) FROM message WHERE sent_at > ?1 AND cost_micros IS NOT NULL "
+		    "AND currency = ?2)",
+    /* Sends, codes verified and refusals per prefix or calling code (costs
+     * are kept per message, which has neither), the most sends first. */
+    [STMT_GROUPS_PREFIX] = STORE_GROUPS("prefix", "prefix", "NULL", "sum(s) DESC, key"),
+    [STMT_GROUPS_COUNTRY] = STORE_GROUPS("cc", "NULL", "NULL", "sum(s) DESC, key"),
+    [STMT_GROUPS_HOUR] =
+	STORE_GROUPS(STORE_HOUR("at"), STORE_HOUR("at"), STORE_HOUR("sent_at"), "key"),
+    [STMT_GROUPS_DAY] = STORE_GROUPS(STORE_DAY("at"), STORE_DAY("at"), STORE_DAY("sent_at"), "key"),
+    [STMT_REFUSAL_KINDS] = "SELECT kind, count(*) FROM refusal WHERE at > ?1 GROUP BY kind "
+			   "ORDER BY count(*) DESC, kind LIMIT ?2",
     [STMT_COUNT_FAILURES] = "SELECT count(*), min(at) FROM failure "
 			    "WHERE phone = ?2 AND at > ?1",
     [STMT_ADD_FAILURE] = "INSERT INTO failure (at, phone) VALUES (?1, ?2)",
@@ -709,7 +813,10 @@ store_sqlite_purge(struct store *st, const struct store_cutoffs *before)
 	    store_sqlite_purge_one(st, STMT_PURGE_FAILURES, before->failure) < 0 ||
 	    store_sqlite_purge_one(st, STMT_PURGE_ASSERTIONS, before->assertion) < 0 ||
 	    store_sqlite_purge_one(st, STMT_PURGE_MESSAGES, before->message) < 0 ||
-	    store_sqlite_purge_one(st, STMT_PURGE_EVENTS, before->event) < 0)
+	    store_sqlite_purge_one(st, STMT_PURGE_EVENTS, before->event) < 0 ||
+	    store_sqlite_purge_one(st, STMT_PURGE_VERIFIED, before->verified) < 0 ||
+	    store_sqlite_purge_one(st, STMT_PURGE_REFUSALS, before->verified) < 0 ||
+	    store_sqlite_purge_one(st, STMT_PURGE_BLOCKS, before->block) < 0)
 		return -1;
 	return 0;
 }
@@ -772,6 +879,8 @@ store_sqlite_row(sqlite3_stmt *s, struct verification *v)
 	snprintf(v->delivery, sizeof(v->delivery), "%s", store_sqlite_text(s, 11));
 	v->inbound = !strcmp(store_sqlite_text(s, 12), "inbound");
 	v->approved_at = (time_t)sqlite3_column_int64(s, 13);
+	snprintf(v->prefix, sizeof(v->prefix), "%s", store_sqlite_text(s, 15));
+	snprintf(v->cc, sizeof(v->cc), "%s", store_sqlite_text(s, 16));
 }
 
 static int
@@ -821,6 +930,8 @@ store_sqlite_put(struct store *st, const struct verification *v)
 	sqlite3_bind_text(s, 12, v->shown, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 13, v->inbound ? "inbound" : "sms", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 14, (sqlite3_int64)v->approved_at);
+	sqlite3_bind_text(s, 15, v->prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 16, v->cc, -1, SQLITE_STATIC);
 	return store_sqlite_done(st, s);
 }
 
@@ -947,19 +1058,297 @@ store_sqlite_phone_attempts(struct store *st, const char *phone, time_t now, int
 }
 
 static int
-store_sqlite_add_send(struct store *st, time_t now, const char *phone, const char *client,
-		      const char *country, int inbound)
+store_sqlite_add_send(struct store *st, time_t now, const struct store_send *send)
 {
 	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_ADD_SEND);
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	sqlite3_bind_text(s, 2, phone, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, client, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, country, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, inbound ? "inbound" : "sms", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, send->phone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, send->client, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, send->country, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, send->inbound ? "inbound" : "sms", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, send->prefix != NULL ? send->prefix : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, send->cc != NULL ? send->cc : "", -1, SQLITE_STATIC);
 	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_add_verified(struct store *st, time_t now, const struct verification *v)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_ADD_VERIFIED);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_text(s, 2, v->phone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, v->prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, v->cc, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, v->inbound ? "inbound" : "sms", -1, SQLITE_STATIC);
+	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_add_refusal(struct store *st, time_t now, const char *kind, const char *phone,
+			 const char *prefix)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_ADD_REFUSAL);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, prefix, -1, SQLITE_STATIC);
+	return store_sqlite_done(st, s);
+}
+
+/* Run s, bound already, for its one row of integers into out[0..n-1]. */
+static int
+store_sqlite_ints(struct store *st, sqlite3_stmt *s, long long *out, int n)
+{
+	int i;
+
+	if (store_sqlite_step(st, s, SQLITE_ROW) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		out[i] = (long long)sqlite3_column_int64(s, i);
+	sqlite3_reset(s);
+	return 0;
+}
+
+static int
+store_sqlite_conversion(struct store *st, const char *prefix, time_t since, long *sends,
+			long *verified)
+{
+	enum store_stmt which[2] = {STMT_CONV_SENDS, STMT_CONV_VERIFIED};
+	long long n[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		sqlite3_stmt *s = store_sqlite_stmt(st, which[i]);
+
+		if (s == NULL)
+			return -1;
+		sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)since);
+		if (store_sqlite_ints(st, s, &n[i], 1) < 0)
+			return -1;
+	}
+	*sends = (long)n[0];
+	*verified = (long)n[1];
+	return 0;
+}
+
+static int
+store_sqlite_spend(struct store *st, time_t since, const char *currency, long long estimate,
+		   long long *micros)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_SPEND);
+	long long n[3];
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
+	sqlite3_bind_text(s, 2, currency, -1, SQLITE_STATIC);
+	if (store_sqlite_ints(st, s, n, 3) < 0)
+		return -1;
+	/* Reported costs, and the estimate for every text sent with none. */
+	*micros = n[2] + (n[0] > n[1] ? (n[0] - n[1]) * estimate : 0);
+	return 0;
+}
+
+/* The block row s stands on into b. */
+static void
+store_sqlite_block_row(sqlite3_stmt *s, struct store_block *b)
+{
+	snprintf(b->prefix, sizeof(b->prefix), "%s", store_sqlite_text(s, 0));
+	b->until = (time_t)sqlite3_column_int64(s, 1);
+	snprintf(b->reason, sizeof(b->reason), "%s", store_sqlite_text(s, 2));
+	b->created = (time_t)sqlite3_column_int64(s, 3);
+}
+
+static int
+store_sqlite_block_find(struct store *st, const char *phone, time_t now, struct store_block *b)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_BLOCK_FIND);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		store_sqlite_block_row(s, b);
+	else if (rc != SQLITE_DONE) {
+		store_sqlite_log(store_sqlite_of(st)->db, "database error");
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW;
+}
+
+static int
+store_sqlite_block_set(struct store *st, const struct store_block *b)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_BLOCK_SET);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, b->prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)b->until);
+	sqlite3_bind_text(s, 3, b->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)b->created);
+	return store_sqlite_done(st, s);
+}
+
+/* Run the one-key statement which on key: the rows it changed, or -1. */
+static long
+store_sqlite_changes(struct store *st, enum store_stmt which, const char *key)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, which);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (store_sqlite_done(st, s) < 0)
+		return -1;
+	return (long)sqlite3_changes(store_sqlite_of(st)->db);
+}
+
+static int
+store_sqlite_block_end(struct store *st, const char *prefix)
+{
+	long n = store_sqlite_changes(st, STMT_BLOCK_END, prefix);
+
+	return n < 0 ? -1 : n > 0;
+}
+
+static int
+store_sqlite_blocks(struct store *st, time_t now, struct store_block *out, int max)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_BLOCKS);
+	int n = 0, rc = SQLITE_DONE;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_int(s, 2, max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		store_sqlite_block_row(s, &out[n++]);
+	sqlite3_reset(s);
+	if (n < max && rc != SQLITE_DONE) {
+		store_sqlite_log(store_sqlite_of(st)->db, "database error");
+		return -1;
+	}
+	return n;
+}
+
+static int
+store_sqlite_unlock(struct store *st, const char *phone, long *verifications, long *failures)
+{
+	if ((*verifications = store_sqlite_changes(st, STMT_UNLOCK_VERIFICATIONS, phone)) < 0 ||
+	    (*failures = store_sqlite_changes(st, STMT_UNLOCK_FAILURES, phone)) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+store_sqlite_forget(struct store *st, const char *phone, struct store_forgotten *out)
+{
+	/* The assertions and messages first: they are found through the verifications. */
+	if ((out->assertion = store_sqlite_changes(st, STMT_FORGET_ASSERTIONS, phone)) < 0 ||
+	    (out->message = store_sqlite_changes(st, STMT_FORGET_MESSAGES, phone)) < 0 ||
+	    (out->verification = store_sqlite_changes(st, STMT_FORGET_VERIFICATIONS, phone)) < 0 ||
+	    (out->send = store_sqlite_changes(st, STMT_FORGET_SENDS, phone)) < 0 ||
+	    (out->failure = store_sqlite_changes(st, STMT_FORGET_FAILURES, phone)) < 0 ||
+	    (out->verified = store_sqlite_changes(st, STMT_FORGET_VERIFIED, phone)) < 0 ||
+	    (out->refusal = store_sqlite_changes(st, STMT_FORGET_REFUSALS, phone)) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+store_sqlite_totals(struct store *st, time_t since, const char *currency, struct store_totals *t)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_TOTALS);
+	long long n[7];
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
+	sqlite3_bind_text(s, 2, currency, -1, SQLITE_STATIC);
+	if (store_sqlite_ints(st, s, n, 7) < 0)
+		return -1;
+	t->sent = (long)n[0];
+	t->verified = (long)n[1];
+	t->delivered = (long)n[2];
+	t->failed = (long)n[3];
+	t->refused = (long)n[4];
+	t->spend = n[5];
+	t->costed = (long)n[6];
+	return 0;
+}
+
+/* Rows of key, then integer columns, into out: how many, or -1. */
+static int
+store_sqlite_group_rows(struct store *st, sqlite3_stmt *s, struct store_group_row *out, int max)
+{
+	int n = 0, rc = SQLITE_DONE, cols = sqlite3_column_count(s);
+
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_group_row *g = &out[n++];
+
+		snprintf(g->key, sizeof(g->key), "%s", store_sqlite_text(s, 0));
+		g->sent = (long)sqlite3_column_int64(s, 1);
+		if (cols > 2) {
+			g->verified = (long)sqlite3_column_int64(s, 2);
+			g->refused = (long)sqlite3_column_int64(s, 3);
+			g->spend = (long long)sqlite3_column_int64(s, 4);
+		}
+	}
+	sqlite3_reset(s);
+	if (n < max && rc != SQLITE_DONE) {
+		store_sqlite_log(store_sqlite_of(st)->db, "database error");
+		return -1;
+	}
+	return n;
+}
+
+static int
+store_sqlite_groups(struct store *st, time_t since, enum store_group by, const char *currency,
+		    struct store_group_row *out, int max)
+{
+	static const enum store_stmt which[] = {
+	    [GROUP_PREFIX] = STMT_GROUPS_PREFIX,
+	    [GROUP_COUNTRY] = STMT_GROUPS_COUNTRY,
+	    [GROUP_HOUR] = STMT_GROUPS_HOUR,
+	    [GROUP_DAY] = STMT_GROUPS_DAY,
+	};
+	sqlite3_stmt *s = store_sqlite_stmt(st, which[by]);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
+	sqlite3_bind_text(s, 2, currency, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, max);
+	return store_sqlite_group_rows(st, s, out, max);
+}
+
+/* Refusals per kind: the count lands in sent. */
+static int
+store_sqlite_refusal_kinds(struct store *st, time_t since, struct store_group_row *out, int max)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_REFUSAL_KINDS);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
+	sqlite3_bind_int(s, 2, max);
+	return store_sqlite_group_rows(st, s, out, max);
 }
 
 static int
@@ -1006,6 +1395,19 @@ const struct store_ops store_sqlite_ops = {
     .add_send = store_sqlite_add_send,
     .add_failure = store_sqlite_add_failure,
     .inbound_live = store_sqlite_inbound_live,
+    .add_verified = store_sqlite_add_verified,
+    .add_refusal = store_sqlite_add_refusal,
+    .conversion = store_sqlite_conversion,
+    .spend = store_sqlite_spend,
+    .block_find = store_sqlite_block_find,
+    .block_set = store_sqlite_block_set,
+    .block_end = store_sqlite_block_end,
+    .blocks = store_sqlite_blocks,
+    .unlock = store_sqlite_unlock,
+    .forget = store_sqlite_forget,
+    .totals = store_sqlite_totals,
+    .groups = store_sqlite_groups,
+    .refusal_kinds = store_sqlite_refusal_kinds,
     .mark_assertion = store_sqlite_mark_assertion,
     .stale = store_sqlite_stale,
     .idle = store_sqlite_idle,

@@ -24,25 +24,31 @@ CREATE TABLE verification (
 	prev_expires INTEGER NOT NULL DEFAULT 0,
 	shown        TEXT NOT NULL DEFAULT '',	-- the number as pages show it, masked
 	channel      TEXT NOT NULL DEFAULT 'sms',	-- 'sms': the code was sent; 'inbound': shown, to be texted back
-	approved_at  INTEGER NOT NULL DEFAULT 0	-- inbound: when the visitor's text came; 0 not yet
+	approved_at  INTEGER NOT NULL DEFAULT 0,	-- inbound: when the visitor's text came; 0 not yet
+	prefix       TEXT NOT NULL DEFAULT '',	-- as send.prefix, for the codes verified
+	cc           TEXT NOT NULL DEFAULT ''	-- as send.cc
 );
 CREATE INDEX verification_expires ON verification (expires);
 CREATE INDEX verification_phone ON verification (phone);
 CREATE INDEX verification_message_id ON verification (message_id);	-- webhooks look up by it
 
 -- One row per code sent (or tried), for the send limits: per phone, per
--- client address (IPv6 per /64), per country code, per hour and per day.
--- Rows older than a day are purged.
+-- client address (IPv6 per /64), per country code, per hour and per day, per
+-- destination prefix (conversion); and for otp-admin stats.  Rows older than
+-- RETENTION_DAYS are purged.
 CREATE TABLE send (
 	at      INTEGER NOT NULL,	-- Unix seconds
 	phone   TEXT NOT NULL,
 	client  TEXT NOT NULL,
 	country TEXT NOT NULL,		-- the calling code the phone matched, or ''
-	channel TEXT NOT NULL DEFAULT 'sms'	-- 'inbound': nothing was sent, nothing paid
+	channel TEXT NOT NULL DEFAULT 'sms',	-- 'inbound': nothing was sent, nothing paid
+	prefix  TEXT NOT NULL DEFAULT '',	-- the destination range ('+1202555', '+447911')
+	cc      TEXT NOT NULL DEFAULT ''	-- the number's calling code ('+44')
 );
 CREATE INDEX send_at ON send (at);
 CREATE INDEX send_phone ON send (phone, at);
 CREATE INDEX send_client ON send (client, at);
+CREATE INDEX send_prefix ON send (prefix, at);
 
 -- Texts sent counted per minute, for the limits that count every send of a window
 -- (all sends per hour and per day, a country's per hour): such a count reads
@@ -118,5 +124,33 @@ CREATE TABLE webhook_event (
 );
 CREATE INDEX webhook_event_at ON webhook_event (at);
 
--- The version of this schema; the step to it is sql/migrate-5.sql.
-PRAGMA user_version = 5;
+-- Codes verified (conversion, stats), sends refused by a limit (stats), and
+-- blocked prefixes (the conversion breaker's, the operator's).  Rows older
+-- than RETENTION_DAYS are purged; blocks when they are over.
+CREATE TABLE verified (
+	at      INTEGER NOT NULL,		-- Unix seconds
+	phone   TEXT NOT NULL,			-- E.164
+	prefix  TEXT NOT NULL,			-- as send.prefix, '' if not known
+	cc      TEXT NOT NULL,			-- the calling code ('+44'), '' if not known
+	channel TEXT NOT NULL DEFAULT 'sms'
+);
+CREATE INDEX verified_prefix ON verified (prefix, at);
+CREATE INDEX verified_at ON verified (at);
+CREATE INDEX verified_phone ON verified (phone);
+CREATE TABLE refusal (
+	at     INTEGER NOT NULL,
+	kind   TEXT NOT NULL,			-- the limit's kind: cooldown, phone, client, ...
+	phone  TEXT NOT NULL,
+	prefix TEXT NOT NULL
+);
+CREATE INDEX refusal_at ON refusal (at);
+CREATE INDEX refusal_phone ON refusal (phone);
+CREATE TABLE block (
+	prefix  TEXT PRIMARY KEY NOT NULL,	-- '+1876', '+1202555': every number that starts so
+	until   INTEGER NOT NULL,		-- Unix seconds; over then
+	reason  TEXT NOT NULL,			-- 'conversion' (the breaker) or 'operator' (otp-admin)
+	created INTEGER NOT NULL
+);
+
+-- The version of this schema; the step to it is sql/migrate-6.sql.
+PRAGMA user_version = 6;

@@ -80,7 +80,7 @@ def write_conf(path, d, **keys):
             "TEMPLATE_DIR": str(REPO / "templates"), "RESEND_AFTER": 0,
             "PHONE_SEND_LIMIT": 1000, "PHONE_DAILY_LIMIT": 1000, "IP_SEND_LIMIT": 1000000,
             "HOURLY_SEND_LIMIT": 1000000, "DAILY_SEND_LIMIT": 10000000, "MAX_ATTEMPTS": 10,
-            "PHONE_FAILURE_LIMIT": 100}
+            "PHONE_FAILURE_LIMIT": 100, "CONVERSION_MODE": "off"}
     base.update(keys)
     path.write_text("".join("%s=%s\n" % kv for kv in base.items()))
 

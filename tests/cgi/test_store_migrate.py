@@ -42,8 +42,9 @@ class UpgradeTest(CGITestCase):
                        'CREATE INDEX verification_message_id ON verification(message_id)'),
                       store_db.schema(path))
         after = store_db.rows(path)
-        # The sends of version 1, each now a text sent (version 5's channel).
-        self.assertEqual(after['send'], {row + ('sms',) for row in before['send']})
+        # The sends of version 1, each now a text sent (version 5's channel)
+        # of no known range (version 6's prefix and calling code).
+        self.assertEqual(after['send'], {row + ('sms', '', '') for row in before['send']})
         self.assertEqual([row[0] for row in after['verification']], [VID])
         # Used up, as any code is; the next program has nothing to upgrade.
         again = self.site.verify(CODE, vid=VID)

@@ -473,7 +473,7 @@ class FakePostsTest(WebhookCase):
                          [(1, 503), (2, 503), (3, 503)])
         self.assertEqual(self.message(mid)['status'], 'delivery_failed')
         # Back: the same event is taken then, once.
-        self.db().execute('PRAGMA user_version = 5')
+        self.db().execute('PRAGMA user_version = %d' % store_db.LATEST)
         self.assertEqual(self.fake.deliver(self.gateway.url, body, 'message.finalized', mid), 200)
         self.assertEqual(self.message(mid)['status'], 'delivery_failed')  # final stays final
         self.assertEqual(self.fake.deliver(self.gateway.url, body, 'message.finalized', mid), 200)

@@ -61,10 +61,11 @@ static int
 send_one(struct fixture *f, const char *phone, const char *client, time_t now,
 	 struct limit_hit *hit)
 {
+	const struct limit_req q = {phone, 0, client, "", "", 0, now};
 	int attempts, rc;
 
 	assert_int_equal(store_begin(f->st), 0);
-	rc = limit_send(f->st, &f->cfg, phone, 0, client, 0, now, &attempts, hit);
+	rc = limit_send(f->st, &f->cfg, &q, &attempts, hit);
 	if (rc == 0)
 		assert_int_equal(store_commit(f->st), 0);
 	else

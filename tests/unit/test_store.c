@@ -1,6 +1,6 @@
 /*
  * Proves the store (its SQLite engine) on real files: the first open
- * creates the schema (user_version 5, WAL, mode 0600, no file left
+ * creates the schema (user_version LATEST, WAL, mode 0600, no file left
  * beside it), a version-1 file is upgraded and keeps its rows, a file
  * without a schema, a stale -wal without its database and a dangling
  * symbolic link are refused untouched, rows round-trip field by field, a put with the
@@ -30,6 +30,9 @@
 
 #include "store.h"
 #include "unit.h"
+
+/* The schema version sql/schema.sql makes (its last PRAGMA user_version). */
+#define LATEST "6"
 
 #define ID1 "00112233445566778899aabbccddeeff"
 #define ID2 "ffeeddccbbaa99887766554433221100"
@@ -145,7 +148,7 @@ test_schema(void **state)
 	char out[64];
 
 	query(f->path, "PRAGMA user_version", out, sizeof(out));
-	assert_string_equal(out, "5");
+	assert_string_equal(out, LATEST);
 	query(f->path, "PRAGMA journal_mode", out, sizeof(out));
 	assert_string_equal(out, "wal");
 	query(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'verification'", out,
@@ -165,7 +168,7 @@ test_schema(void **state)
 	f->st = store_open(f->path);
 	assert_non_null(f->st);
 	query(f->path, "PRAGMA user_version", out, sizeof(out));
-	assert_string_equal(out, "5");
+	assert_string_equal(out, LATEST);
 	/* Closed, nothing is left beside it. */
 	store_close(f->st);
 	f->st = NULL;
@@ -215,10 +218,10 @@ test_upgrade_from_v1(void **state)
 	st = store_open(path);
 	log = unit_cap_end();
 	assert_non_null(st);
-	assert_non_null(strstr(log, "upgraded from version 1 to 5"));
+	assert_non_null(strstr(log, "upgraded from version 1 to " LATEST));
 	free(log);
 	query(path, "PRAGMA user_version", out, sizeof(out));
-	assert_string_equal(out, "5");
+	assert_string_equal(out, LATEST);
 	query(path, "PRAGMA journal_mode", out, sizeof(out));
 	assert_string_equal(out, "wal");
 	query(path,
@@ -325,7 +328,7 @@ test_purge(void **state)
 	v.expires = now + 300;
 	assert_int_equal(store_put(f->st, &v), 0);
 
-	assert_int_equal(store_purge(f->st, now), 0);
+	assert_int_equal(store_purge(f->st, now, 0), 0);
 	assert_int_equal(store_get(f->st, ID1, &got), 0);
 	assert_int_equal(store_get(f->st, ID2, &got), 1);
 	assert_int_equal(store_get(f->st, "11111111111111111111111111111111", &got), 1);
@@ -333,7 +336,7 @@ test_purge(void **state)
 	query(f->path, "SELECT count(*) FROM verification", out, sizeof(out));
 	assert_string_equal(out, "3");
 	/* Purging again changes nothing. */
-	assert_int_equal(store_purge(f->st, now), 0);
+	assert_int_equal(store_purge(f->st, now, 0), 0);
 	query(f->path, "SELECT count(*) FROM verification", out, sizeof(out));
 	assert_string_equal(out, "3");
 }
@@ -498,10 +501,10 @@ test_receipts(void **state)
 	assert_int_equal(store_get(f->st, ID1, &got), 1);
 	assert_string_equal(got.delivery, "");
 	/* The purge: a day after the last report. */
-	assert_int_equal(store_purge(f->st, now + 4 + OTP_PURGE_MESSAGES), 0);
+	assert_int_equal(store_purge(f->st, now + 4 + OTP_PURGE_MESSAGES, 0), 0);
 	query(f->path, "SELECT count(*) FROM message", out, sizeof(out));
 	assert_string_equal(out, "2");
-	assert_int_equal(store_purge(f->st, now + 5 + OTP_PURGE_MESSAGES + 1), 0);
+	assert_int_equal(store_purge(f->st, now + 5 + OTP_PURGE_MESSAGES + 1, 0), 0);
 	query(f->path, "SELECT count(*) FROM message", out, sizeof(out));
 	assert_string_equal(out, "0");
 }
@@ -516,7 +519,7 @@ test_events(void **state)
 	assert_int_equal(store_event_new(f->st, "e1", now), 1);
 	assert_int_equal(store_event_new(f->st, "e1", now + 1), 0);
 	assert_int_equal(store_event_new(f->st, "e2", now + 1), 1);
-	assert_int_equal(store_purge(f->st, now + OTP_PURGE_EVENTS + 1), 0);
+	assert_int_equal(store_purge(f->st, now + OTP_PURGE_EVENTS + 1, 0), 0);
 	query(f->path, "SELECT group_concat(id) FROM webhook_event", out, sizeof(out));
 	assert_string_equal(out, "e2");
 	/* Forgotten after the purge: Telnyx stopped trying long before. */
@@ -634,7 +637,8 @@ test_open_fails(void **state)
 	    sqlite3_exec(db, "CREATE TABLE t (x); PRAGMA user_version = 7", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
-	assert_open_fails(path, "database schema version 7 is newer than this program (5)");
+	assert_open_fails(path,
+			  "database schema version 7 is newer than this program (" LATEST ")");
 	/* A symbolic link is not followed, to a database or to nothing. */
 	snprintf(path, sizeof(path), "%s/link.db", f->dir);
 	assert_int_equal(symlink(f->path, path), 0);
@@ -799,7 +803,7 @@ test_concurrent_create(void **state)
 		snprintf(path, sizeof(path), "%s/%s", f->dir, name);
 		assert_int_equal(run_children(PROCS, child_open, path), 0);
 		query(path, "PRAGMA user_version", out, sizeof(out));
-		assert_string_equal(out, "5");
+		assert_string_equal(out, LATEST);
 		query(path, "PRAGMA journal_mode", out, sizeof(out));
 		assert_string_equal(out, "wal");
 		snprintf(name, sizeof(name), "new%d.db.new-", round);
@@ -817,11 +821,22 @@ test_send_counts(void **state)
 	assert_int_equal(store_count(f->st, SCOPE_PHONE, "+12025550143", now - 600, &c), 0);
 	assert_int_equal(c.n, 0);
 	assert_int_equal(c.oldest, 0);
-	assert_int_equal(store_add_send(f->st, now - 700, "+12025550143", "192.0.2.1", "+1", 0), 0);
-	assert_int_equal(store_add_send(f->st, now - 100, "+12025550143", "192.0.2.1", "+1", 0), 0);
-	assert_int_equal(store_add_send(f->st, now - 50, "+12025550143", "192.0.2.2", "+1", 0), 0);
-	assert_int_equal(store_add_send(f->st, now - 10, "+442079460958", "192.0.2.1", "+44", 0),
-			 0);
+	assert_int_equal(
+	    store_add_send(f->st, now - 700,
+			   &(struct store_send){"+12025550143", "192.0.2.1", "+1", "", "", 0}),
+	    0);
+	assert_int_equal(
+	    store_add_send(f->st, now - 100,
+			   &(struct store_send){"+12025550143", "192.0.2.1", "+1", "", "", 0}),
+	    0);
+	assert_int_equal(
+	    store_add_send(f->st, now - 50,
+			   &(struct store_send){"+12025550143", "192.0.2.2", "+1", "", "", 0}),
+	    0);
+	assert_int_equal(
+	    store_add_send(f->st, now - 10,
+			   &(struct store_send){"+442079460958", "192.0.2.1", "+44", "", "", 0}),
+	    0);
 	/* Only rows after since, of that key. */
 	assert_int_equal(store_count(f->st, SCOPE_PHONE, "+12025550143", now - 600, &c), 0);
 	assert_int_equal(c.n, 2);
@@ -837,7 +852,10 @@ test_send_counts(void **state)
 	assert_int_equal(c.n, 1);
 	/* An inbound start (nothing sent): the number's count has it, the texts
 	 * and the caps on texts (all, a country's) do not. */
-	assert_int_equal(store_add_send(f->st, now - 4, "+12025550143", "192.0.2.1", "+1", 1), 0);
+	assert_int_equal(
+	    store_add_send(f->st, now - 4,
+			   &(struct store_send){"+12025550143", "192.0.2.1", "+1", "", "", 1}),
+	    0);
 	assert_int_equal(store_count(f->st, SCOPE_PHONE, "+12025550143", now - 600, &c), 0);
 	assert_int_equal(c.n, 3);
 	assert_int_equal(store_count(f->st, SCOPE_TEXTS, "+12025550143", now - 600, &c), 0);
@@ -848,7 +866,7 @@ test_send_counts(void **state)
 	assert_int_equal(store_count(f->st, SCOPE_COUNTRY, "+1", now - 3600, &c), 0);
 	assert_int_equal(c.n, 3);
 	/* Purge: sends older than a day, failures older than an hour. */
-	assert_int_equal(store_purge(f->st, now + 86400 - 200), 0);
+	assert_int_equal(store_purge(f->st, now + 86400 - 200, 0), 0);
 	assert_int_equal(store_count(f->st, SCOPE_ALL, NULL, 0, &c), 0);
 	assert_int_equal(c.n, 3);
 	assert_int_equal(store_count(f->st, SCOPE_FAILURES, "+12025550143", 0, &c), 0);
@@ -906,9 +924,9 @@ test_assertions_used_once(void **state)
 	assert_int_equal(store_mark_assertion(f->st, ID1, now + 1), 0);
 	assert_int_equal(store_mark_assertion(f->st, ID2, now), 1);
 	/* Kept for a day, then purged. */
-	assert_int_equal(store_purge(f->st, now + 86400), 0);
+	assert_int_equal(store_purge(f->st, now + 86400, 0), 0);
 	assert_int_equal(store_mark_assertion(f->st, ID1, now + 86400), 0);
-	assert_int_equal(store_purge(f->st, now + 86401), 0);
+	assert_int_equal(store_purge(f->st, now + 86401, 0), 0);
 	assert_int_equal(store_mark_assertion(f->st, ID1, now + 86401), 1);
 }
 
