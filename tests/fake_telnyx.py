@@ -15,7 +15,8 @@ Modes: 'ok'; 'status:NNN' (401, 403, 422, 429, 500, 503, or any other
 status: Telnyx's error body for it; 429 also sends Retry-After: 1);
 'notjson' (200 with an HTML body); 'nodata' (200 JSON without data.id);
 'hang' (read the request, record it, never answer until stop()).
-Extra modes: 'emptyid' (200, data.id ""), 'huge' (200, a 1 MiB JSON body),
+Extra modes: 'spend_limit' (429 with 40333, the profile's daily spend
+limit), 'emptyid' (200, data.id ""), 'huge' (200, a 1 MiB JSON body),
 'redirect:URL' (307 to URL), 'delay:SECONDS' (then as 'ok'),
 'fail_then_ok:NNN' (status NNN to the first POST, then as 'ok').
 
@@ -114,6 +115,8 @@ NO_TEXT = ('10015', 'Bad Request', "The 'text' parameter is required for SMS and
 TOO_LONG = ('40302', 'Message too long', 'The text is longer than 10 parts (1,530 GSM-7 or '
             '670 UCS-2 characters).')
 POOL_NUMBER = '+13125550100'  # what a number pool sends from
+SPEND_LIMIT = ('40333', 'Spend limit reached', 'The daily spend limit of the messaging profile '
+               'has been reached.')
 
 
 def _error_body(status, err=None, pointer=None):
@@ -394,6 +397,9 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == 'notjson':
             self._send(200, b'<html><body>Bad Gateway? no: not JSON</body></html>',
                        'text/html')
+            return
+        if mode == 'spend_limit':  # the messaging profile's daily_spend_limit
+            self._send_json(429, _error_body(429, SPEND_LIMIT))
             return
         if mode == 'nodata':
             self._send_json(200, {'data': {'record_type': 'message', 'errors': []}})
