@@ -73,7 +73,7 @@ LIB_OBJS = lib/log.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o \
 HEADERS  = $(wildcard lib/*.h) lib/schema.h
 
 PROGRAMS = cgi-bin/request.cgi cgi-bin/verify.cgi cgi-bin/webhook.cgi
-TOOLS    = tools/otp-assertion
+TOOLS    = tools/otp-assertion tools/otp-admin
 BINDIR  ?= $(PREFIX)/bin
 
 all: $(PROGRAMS) $(TOOLS)
@@ -135,6 +135,13 @@ cgi-bin/verify.cgi: cgi-bin/verify.o lib/libotp.a
 cgi-bin/webhook.cgi: cgi-bin/webhook.o lib/libotp.a
 	$(CXX) $(ALL_LDFLAGS) $(STATIC_RT) -o $@ $< lib/libotp.a $(LIBS_VERIFY)
 
+# The operator's tool: the store, the config, libphonenumber for the numbers typed.
+tools/otp-admin.o: tools/otp-admin.c $(HEADERS) .build-paths
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+tools/otp-admin: tools/otp-admin.o lib/libotp.a
+	$(CXX) $(ALL_LDFLAGS) $(STATIC_RT) -o $@ $< lib/libotp.a $(LIBS_REQUEST)
+
 # The site's checker of assertions: no libcurl, no templates.
 tools/otp-assertion: tools/otp-assertion.c lib/libotp.a $(HEADERS) .build-paths
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< lib/libotp.a $(LIBS_VERIFY)
@@ -183,7 +190,7 @@ run: deps all
 	$(PYTHON) tests/web/serve.py
 
 clean:
-	rm -f lib/*.o lib/libotp.a lib/otp-phonenumber.so lib/schema.h cgi-bin/*.o $(PROGRAMS) $(TOOLS) .build-paths
+	rm -f lib/*.o lib/libotp.a lib/otp-phonenumber.so lib/schema.h cgi-bin/*.o tools/*.o $(PROGRAMS) $(TOOLS) .build-paths
 	rm -rf build tests/out
 
 # Not lib/schema.h: made by make, and rewriting it would make it look

@@ -990,15 +990,22 @@ config_check(struct config *cfg, const char *name)
 	return 0;
 }
 
-int
-config_parse(struct config *cfg, const char *buf, size_t len, const char *name)
+/*
+ * config_parse(), and with all (otp-admin check-config) every problem
+ * logged rather than the first: a line or a value in error counts and the
+ * rest is read on (with its default for that key), and the rules across
+ * keys are checked at the end all the same.  Returns the problems found
+ * (0: cfg is loaded; else it is freed).
+ */
+static int
+config_parse_all(struct config *cfg, const char *buf, size_t len, const char *name, int all)
 {
 	char line[OTP_CONFIG_LINE];
 	size_t pos = 0, i;
-	int lineno = 0;
+	int lineno = 0, problems = 0;
 
 	config_defaults(cfg);
-	while (pos < len) {
+	while (pos < len && (all || problems == 0)) {
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t n = (nl != NULL ? (size_t)(nl - buf) : len) - pos;
 		char *key, *value;
@@ -1007,20 +1014,24 @@ config_parse(struct config *cfg, const char *buf, size_t len, const char *name)
 		lineno++;
 		if (n >= sizeof(line)) {
 			log_msg("%s: line %d is too long", name, lineno);
-			goto fail;
+			problems++;
+			pos += n + 1;
+			continue;
 		}
 		memcpy(line, buf + pos, n);
 		line[n] = '\0';
 		pos += n + 1;
 		if (strlen(line) != n) {
 			log_msg("%s: line %d has a NUL byte", name, lineno);
-			goto fail;
+			problems++;
+			continue;
 		}
 		if ((rc = config_split(line, &key, &value)) == 0)
 			continue;
 		if (rc < 0) {
 			log_msg("%s: line %d is not KEY=value", name, lineno);
-			goto fail;
+			problems++;
+			continue;
 		}
 		for (i = 0; i < CONFIG_NKEYS; i++)
 			if (!strcmp(key, config_keys[i].name))
@@ -1030,19 +1041,26 @@ config_parse(struct config *cfg, const char *buf, size_t len, const char *name)
 			continue;
 		}
 		if (config_set(cfg, &config_keys[i], value, name) < 0)
-			goto fail;
+			problems++;
 	}
-	if (config_check(cfg, name) < 0)
-		goto fail;
-	return 0;
-fail:
+	if ((problems == 0 || all) && config_check(cfg, name) < 0)
+		problems++;
 	explicit_bzero(line, sizeof(line));
-	config_free(cfg);
-	return -1;
+	if (problems > 0)
+		config_free(cfg);
+	return problems;
 }
 
 int
-config_load(struct config *cfg, const char *path)
+config_parse(struct config *cfg, const char *buf, size_t len, const char *name)
+{
+	return config_parse_all(cfg, buf, len, name, 0) == 0 ? 0 : -1;
+}
+
+/* The file at path into cfg as config_parse_all() reads it: the problems
+ * found, 1 if it cannot be read (logged). */
+static int
+config_load_all(struct config *cfg, const char *path, int all)
 {
 	char *buf;
 	struct stat st;
@@ -1053,13 +1071,13 @@ config_load(struct config *cfg, const char *path)
 	memset(cfg, 0, sizeof(*cfg));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		log_msg("cannot open config file %s: %s", path, strerror(errno));
-		return -1;
+		return 1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > OTP_CONFIG_MAX) {
 		log_msg("config file %s: not a regular file of at most %d bytes", path,
 			OTP_CONFIG_MAX);
 		close(fd);
-		return -1;
+		return 1;
 	}
 	buf = xmalloc((size_t)st.st_size + 1);
 	while (len < (size_t)st.st_size &&
@@ -1070,13 +1088,30 @@ config_load(struct config *cfg, const char *path)
 			log_msg("cannot read config file %s: %s", path, strerror(errno));
 			free(buf);
 			close(fd);
-			return -1;
+			return 1;
 		}
 		len += (size_t)n;
 	}
 	close(fd);
-	rc = config_parse(cfg, buf, len, path);
+	rc = config_parse_all(cfg, buf, len, path, all);
 	explicit_bzero(buf, len);
 	free(buf);
 	return rc;
+}
+
+int
+config_load(struct config *cfg, const char *path)
+{
+	return config_load_all(cfg, path, 0) == 0 ? 0 : -1;
+}
+
+int
+config_lint(const char *path)
+{
+	struct config cfg;
+	int problems = config_load_all(&cfg, path, 1);
+
+	if (problems == 0)
+		config_free(&cfg);
+	return problems;
 }

@@ -128,6 +128,13 @@ const char *config_path(void);
  */
 int config_load(struct config *cfg, const char *path);
 
+/*
+ * Read and check the file at path as config_load() does, but log every
+ * problem (each line naming its key) rather than stop at the first, for
+ * otp-admin check-config.  Returns how many (0: the programs would run).
+ */
+int config_lint(const char *path);
+
 /* As config_load() on a buffer; name is used in log lines only. */
 int config_parse(struct config *cfg, const char *buf, size_t len, const char *name);
 

@@ -1,0 +1,724 @@
+/*
+ * otp-admin: the operator's side, on the database the programs use (same
+ * config file: $OTP_CONFIG, the built-in path, or -c FILE).
+ *
+ *	stats [--since DURATION] [--by prefix|country|hour] [--json]
+ *	unlock NUMBER			end a number's locks and wrong-code counts
+ *	block PREFIX [--for DURATION]	refuse sends to a range, at once, everywhere
+ *	unblock PREFIX
+ *	blocks				the blocks in force (the breaker's too)
+ *	forget NUMBER			erase every row about a number
+ *	check-config			every problem of the config; 0 if the programs run
+ *	report --html FILE [--since DURATION]
+ *
+ * A NUMBER is read as the programs read a typed one (libphonenumber, the
+ * site's region). A DURATION is seconds, or a number with s, m, h, d or w.
+ * Exit 0, 1 for a "no" (nothing to unblock, a config with problems), 2 for
+ * usage or a failure (the database, the config).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+#include "log.h"
+#include "number.h"
+#include "phone.h"
+#include "store.h"
+
+#define ADMIN_GROUPS 500 /* most groups a report or stats prints */
+
+static const char admin_usage[] =
+    "usage: otp-admin [-c FILE] stats [--since DURATION] [--by prefix|country|hour] [--json]\n"
+    "       otp-admin [-c FILE] unlock NUMBER\n"
+    "       otp-admin [-c FILE] block PREFIX [--for DURATION]\n"
+    "       otp-admin [-c FILE] unblock PREFIX\n"
+    "       otp-admin [-c FILE] blocks\n"
+    "       otp-admin [-c FILE] forget NUMBER\n"
+    "       otp-admin [-c FILE] check-config\n"
+    "       otp-admin [-c FILE] report --html FILE [--since DURATION]\n"
+    "DURATION: seconds, or a number with s, m, h, d or w (90m, 24h, 7d).\n";
+
+static int
+usage(void)
+{
+	fputs(admin_usage, stderr);
+	return 2;
+}
+
+/* "90", "90s", "30m", "24h", "7d", "2w" in seconds; -1 if not that. */
+static long
+admin_duration(const char *s)
+{
+	char *end;
+	long n, unit;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (end == s || errno != 0 || n < 0 || s[0] == '-' || s[0] == '+')
+		return -1;
+	switch (*end) {
+	case '\0':
+	case 's':
+		unit = 1;
+		break;
+	case 'm':
+		unit = 60;
+		break;
+	case 'h':
+		unit = 3600;
+		break;
+	case 'd':
+		unit = 86400;
+		break;
+	case 'w':
+		unit = 7 * 86400;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (n > 3650L * 86400 / unit)
+		return -1;
+	return n * unit;
+}
+
+/* A time as UTC ISO 8601 ("2026-12-02T05:00:00Z"). */
+static const char *
+admin_time(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "%lld", (long long)t);
+	return buf;
+}
+
+/* Millionths as a decimal amount ("0.612000"). */
+static const char *
+admin_amount(long long micros, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%lld.%06lld", micros < 0 ? "-" : "", llabs(micros) / 1000000,
+		 llabs(micros) % 1000000);
+	return buf;
+}
+
+/* NUMBER as the programs read it, into e164.  0, or 2 after saying why. */
+static int
+admin_number(const struct config *cfg, const char *typed, char e164[OTP_PHONE_MAX + 1])
+{
+	struct phone_number n;
+
+	switch (number_parse(typed, cfg->default_region, cfg->country_code, &n)) {
+	case PHONE_OK:
+		snprintf(e164, OTP_PHONE_MAX + 1, "%s", n.e164);
+		return 0;
+	case PHONE_NOT_A_NUMBER:
+	case PHONE_INVALID:
+		fprintf(stderr, "otp-admin: %s: not a phone number\n", typed);
+		return 2;
+	default:
+		fprintf(stderr, "otp-admin: cannot read %s (libphonenumber)\n", typed);
+		return 2;
+	}
+}
+
+/* The store, or NULL after the store logged why. */
+static struct store *
+admin_store(const struct config *cfg)
+{
+	return store_open(cfg->db_path);
+}
+
+/* Run fn in one immediate transaction.  0, or 2 (logged). */
+static int
+admin_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
+{
+	if (store_begin(st) < 0)
+		return 2;
+	if (fn(st, arg) < 0 || store_commit(st) < 0) {
+		store_rollback(st);
+		return 2;
+	}
+	return 0;
+}
+
+/* ---- unlock, forget ---------------------------------------------------- */
+
+struct admin_unlock {
+	const char *phone;
+	long verifications, failures;
+};
+
+static int
+admin_unlock_tx(struct store *st, void *arg)
+{
+	struct admin_unlock *u = arg;
+
+	return store_unlock(st, u->phone, &u->verifications, &u->failures);
+}
+
+static int
+cmd_unlock(const struct config *cfg, struct store *st, const char *typed)
+{
+	struct admin_unlock u;
+	char e164[OTP_PHONE_MAX + 1], masked[OTP_PHONE_MAX + 1];
+	int rc;
+
+	if ((rc = admin_number(cfg, typed, e164)) != 0)
+		return rc;
+	u.phone = e164;
+	if ((rc = admin_tx(st, admin_unlock_tx, &u)) != 0)
+		return rc;
+	phone_mask(e164, masked, sizeof(masked));
+	log_audit("unlocked", masked, NULL, NULL, "verifications=%ld failures=%ld", u.verifications,
+		  u.failures);
+	printf("%s: %ld verification%s unlocked, %ld wrong code%s forgotten\n", masked,
+	       u.verifications, u.verifications == 1 ? "" : "s", u.failures,
+	       u.failures == 1 ? "" : "s");
+	return 0;
+}
+
+struct admin_forget {
+	const char *phone;
+	struct store_forgotten out;
+};
+
+static int
+admin_forget_tx(struct store *st, void *arg)
+{
+	struct admin_forget *f = arg;
+
+	return store_forget(st, f->phone, &f->out);
+}
+
+static int
+cmd_forget(const struct config *cfg, struct store *st, const char *typed)
+{
+	struct admin_forget f;
+	char e164[OTP_PHONE_MAX + 1], masked[OTP_PHONE_MAX + 1];
+	int rc;
+
+	if ((rc = admin_number(cfg, typed, e164)) != 0)
+		return rc;
+	f.phone = e164;
+	if ((rc = admin_tx(st, admin_forget_tx, &f)) != 0)
+		return rc;
+	phone_mask(e164, masked, sizeof(masked));
+	log_audit("forgotten", masked, NULL, NULL,
+		  "verification=%ld send=%ld failure=%ld message=%ld verified=%ld refusal=%ld "
+		  "assertion=%ld",
+		  f.out.verification, f.out.send, f.out.failure, f.out.message, f.out.verified,
+		  f.out.refusal, f.out.assertion);
+	printf("%s: removed %ld verifications, %ld sends, %ld wrong codes, %ld messages, "
+	       "%ld codes verified, %ld refusals, %ld assertions\n",
+	       masked, f.out.verification, f.out.send, f.out.failure, f.out.message, f.out.verified,
+	       f.out.refusal, f.out.assertion);
+	return 0;
+}
+
+/* ---- blocks -------------------------------------------------------------- */
+
+static int
+admin_block_tx(struct store *st, void *arg)
+{
+	return store_block_set(st, arg);
+}
+
+static int
+cmd_block(struct store *st, const char *prefix, long seconds)
+{
+	struct store_block b;
+	char until[32];
+	int rc;
+
+	if (!phone_prefix_ok(prefix)) {
+		fprintf(stderr,
+			"otp-admin: %s: a prefix is + and 1 to %d digits (+1876, +1202555)\n",
+			prefix, OTP_PREFIX_MAX - 1);
+		return 2;
+	}
+	memset(&b, 0, sizeof(b));
+	snprintf(b.prefix, sizeof(b.prefix), "%s", prefix);
+	b.created = time(NULL);
+	b.until = b.created + seconds;
+	snprintf(b.reason, sizeof(b.reason), "operator");
+	if ((rc = admin_tx(st, admin_block_tx, &b)) != 0)
+		return rc;
+	log_audit("blocked", NULL, NULL, NULL, "prefix=%s until=%s", prefix,
+		  admin_time(b.until, until, sizeof(until)));
+	printf("%s blocked until %s\n", prefix, until);
+	return 0;
+}
+
+struct admin_unblock {
+	const char *prefix;
+	int found;
+};
+
+static int
+admin_unblock_tx(struct store *st, void *arg)
+{
+	struct admin_unblock *u = arg;
+
+	return (u->found = store_block_end(st, u->prefix)) < 0 ? -1 : 0;
+}
+
+static int
+cmd_unblock(struct store *st, const char *prefix)
+{
+	struct admin_unblock u = {prefix, 0};
+	int rc;
+
+	if (!phone_prefix_ok(prefix)) {
+		fprintf(stderr, "otp-admin: %s: not a prefix\n", prefix);
+		return 2;
+	}
+	if ((rc = admin_tx(st, admin_unblock_tx, &u)) != 0)
+		return rc;
+	if (!u.found) {
+		fprintf(stderr, "otp-admin: %s is not blocked\n", prefix);
+		return 1;
+	}
+	log_audit("unblocked", NULL, NULL, NULL, "prefix=%s", prefix);
+	printf("%s unblocked\n", prefix);
+	return 0;
+}
+
+static int
+cmd_blocks(struct store *st)
+{
+	struct store_block b[ADMIN_GROUPS];
+	char until[32], created[32];
+	int n, i;
+
+	if ((n = store_blocks(st, time(NULL), b, ADMIN_GROUPS)) < 0)
+		return 2;
+	for (i = 0; i < n; i++)
+		printf("%-13s until %s  %-10s since %s\n", b[i].prefix,
+		       admin_time(b[i].until, until, sizeof(until)), b[i].reason,
+		       admin_time(b[i].created, created, sizeof(created)));
+	return 0;
+}
+
+/* ---- stats --------------------------------------------------------------- */
+
+/* verified / sent in percent, 0 with no sends. */
+static double
+admin_rate(long verified, long sent)
+{
+	return sent > 0 ? 100.0 * (double)verified / (double)sent : 0.0;
+}
+
+static int
+admin_stats_json(const struct config *cfg, time_t since, const struct store_totals *t,
+		 const struct store_group_row *g, int ng, const struct store_group_row *k, int nk)
+{
+	cJSON *o = cJSON_CreateObject(), *total, *groups, *kinds;
+	char buf[32], *text;
+	int i;
+
+	cJSON_AddStringToObject(o, "since", admin_time(since, buf, sizeof(buf)));
+	total = cJSON_AddObjectToObject(o, "total");
+	cJSON_AddNumberToObject(total, "sent", (double)t->sent);
+	cJSON_AddNumberToObject(total, "verified", (double)t->verified);
+	cJSON_AddNumberToObject(total, "delivered", (double)t->delivered);
+	cJSON_AddNumberToObject(total, "failed", (double)t->failed);
+	cJSON_AddNumberToObject(total, "refused", (double)t->refused);
+	cJSON_AddNumberToObject(total, "conversion",
+				t->sent > 0 ? (double)t->verified / (double)t->sent : 0.0);
+	cJSON_AddStringToObject(total, "spend", admin_amount(t->spend, buf, sizeof(buf)));
+	cJSON_AddStringToObject(total, "currency", cfg->spend_currency);
+	kinds = cJSON_AddObjectToObject(o, "refused_by_kind");
+	for (i = 0; i < nk; i++)
+		cJSON_AddNumberToObject(kinds, k[i].key, (double)k[i].sent);
+	groups = cJSON_AddArrayToObject(o, "groups");
+	for (i = 0; i < ng; i++) {
+		cJSON *r = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(r, "key", g[i].key);
+		cJSON_AddNumberToObject(r, "sent", (double)g[i].sent);
+		cJSON_AddNumberToObject(r, "verified", (double)g[i].verified);
+		cJSON_AddNumberToObject(r, "conversion",
+					g[i].sent > 0 ? (double)g[i].verified / (double)g[i].sent
+						      : 0.0);
+		cJSON_AddNumberToObject(r, "refused", (double)g[i].refused);
+		cJSON_AddItemToArray(groups, r);
+	}
+	if ((text = cJSON_Print(o)) == NULL) {
+		cJSON_Delete(o);
+		return 2;
+	}
+	printf("%s\n", text);
+	cJSON_free(text);
+	cJSON_Delete(o);
+	return 0;
+}
+
+static int
+cmd_stats(const struct config *cfg, struct store *st, long since_s, enum store_group by, int json)
+{
+	static const char *const by_name[] = {[GROUP_PREFIX] = "prefix",
+					      [GROUP_COUNTRY] = "country",
+					      [GROUP_HOUR] = "hour",
+					      [GROUP_DAY] = "day"};
+	static struct store_group_row g[ADMIN_GROUPS], k[32];
+	time_t since = time(NULL) - since_s;
+	struct store_totals t;
+	char buf[32], amount[32];
+	int ng, nk, i;
+
+	if (store_totals(st, since, cfg->spend_currency, &t) < 0 ||
+	    (ng = store_groups(st, since, by, cfg->spend_currency, g, ADMIN_GROUPS)) < 0 ||
+	    (nk = store_refusal_kinds(st, since, k, 32)) < 0)
+		return 2;
+	if (json)
+		return admin_stats_json(cfg, since, &t, g, ng, k, nk);
+	printf("since %s\n", admin_time(since, buf, sizeof(buf)));
+	printf(
+	    "sent %ld  delivered %ld  failed %ld  verified %ld  conversion %.1f%%  refused %ld\n",
+	    t.sent, t.delivered, t.failed, t.verified, admin_rate(t.verified, t.sent), t.refused);
+	printf("spend %s %s reported by Telnyx for %ld texts\n",
+	       admin_amount(t.spend, amount, sizeof(amount)), cfg->spend_currency, t.costed);
+	if (nk > 0) {
+		printf("refused by kind:");
+		for (i = 0; i < nk; i++)
+			printf(" %s %ld%s", k[i].key, k[i].sent, i + 1 < nk ? "," : "");
+		printf("\n");
+	}
+	printf("\n%-20s %8s %8s %10s %8s\n", by_name[by], "sent", "verified", "conversion",
+	       "refused");
+	for (i = 0; i < ng; i++)
+		printf("%-20s %8ld %8ld %9.1f%% %8ld\n", g[i].key[0] != '\0' ? g[i].key : "-",
+		       g[i].sent, g[i].verified, admin_rate(g[i].verified, g[i].sent),
+		       g[i].refused);
+	return 0;
+}
+
+/* ---- report --------------------------------------------------------------- */
+
+/* s for HTML text and attributes. */
+static void
+admin_html(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++)
+		switch (*s) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+}
+
+/* One series of a bar chart. */
+struct admin_series {
+	const char *name;  /* data-series */
+	const char *color; /* fill */
+	double value[ADMIN_GROUPS];
+};
+
+/*
+ * A bar chart as inline SVG: n groups (labels), one bar per series in
+ * each, scaled to the largest value; every bar carries data-series,
+ * data-key and data-value, and a <title> for the mouse.
+ */
+static void
+admin_chart(FILE *f, const char *id, const char *title, const char *const *labels, int n,
+	    const struct admin_series *series, int ns, const char *unit)
+{
+	const int h = 220, left = 48, bottom = 60, top = 16;
+	int w, i, j, bar;
+	double max = 0;
+
+	for (j = 0; j < ns; j++)
+		for (i = 0; i < n; i++)
+			if (series[j].value[i] > max)
+				max = series[j].value[i];
+	bar = n > 0 && n * ns * 14 > 640 ? 6 : 12;
+	w = left + n * (ns * bar + 8) + 16;
+	if (w < 320)
+		w = 320;
+	fprintf(f, "<section>\n<h2>");
+	admin_html(f, title);
+	fprintf(f, "</h2>\n");
+	if (n == 0) {
+		fprintf(f, "<p class=\"none\" id=\"%s\">Nothing in this period.</p>\n</section>\n",
+			id);
+		return;
+	}
+	fprintf(f,
+		"<svg id=\"%s\" role=\"img\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+		"xmlns=\"http://www.w3.org/2000/svg\">\n",
+		id, w, h, w, h);
+	fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>\n", left,
+		h - bottom, w - 8, h - bottom);
+	fprintf(f, "<text x=\"4\" y=\"%d\" font-size=\"11\">%g%s</text>\n", top + 4, max, unit);
+	for (i = 0; i < n; i++) {
+		int x = left + 4 + i * (ns * bar + 8);
+
+		for (j = 0; j < ns; j++) {
+			double v = series[j].value[i];
+			int bh = max > 0 ? (int)((double)(h - bottom - top) * v / max + 0.5) : 0;
+
+			fprintf(f,
+				"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" "
+				"data-series=\"%s\" data-key=\"",
+				x + j * bar, h - bottom - bh, bar - 1, bh, series[j].color,
+				series[j].name);
+			admin_html(f, labels[i]);
+			fprintf(f, "\" data-value=\"%g\"><title>", v);
+			admin_html(f, labels[i]);
+			fprintf(f, ": %s %g%s</title></rect>\n", series[j].name, v, unit);
+		}
+		fprintf(f,
+			"<text x=\"%d\" y=\"%d\" font-size=\"10\" "
+			"transform=\"rotate(60 %d %d)\">",
+			x, h - bottom + 12, x, h - bottom + 12);
+		admin_html(f, labels[i]);
+		fprintf(f, "</text>\n");
+	}
+	fprintf(f, "</svg>\n<p class=\"legend\">");
+	for (j = 0; j < ns; j++)
+		fprintf(f, "<span style=\"color:%s\">&#9632;</span> %s ", series[j].color,
+			series[j].name);
+	fprintf(f, "</p>\n</section>\n");
+}
+
+static int
+cmd_report(const struct config *cfg, struct store *st, const char *path, long since_s)
+{
+	static struct store_group_row hours[ADMIN_GROUPS], prefixes[ADMIN_GROUPS],
+	    days[ADMIN_GROUPS], kinds[32];
+	static struct admin_series s[2];
+	static const char *labels[ADMIN_GROUPS];
+	time_t now = time(NULL), since = now - since_s;
+	struct store_totals t;
+	char a[32], b[32], tmp[PATH_MAX];
+	int nh, np, nd, nk, i;
+	FILE *f;
+
+	if (store_totals(st, since, cfg->spend_currency, &t) < 0 ||
+	    (nh = store_groups(st, since, GROUP_HOUR, cfg->spend_currency, hours, ADMIN_GROUPS)) <
+		0 ||
+	    (np = store_groups(st, since, GROUP_PREFIX, cfg->spend_currency, prefixes, 30)) < 0 ||
+	    (nd = store_groups(st, since, GROUP_DAY, cfg->spend_currency, days, ADMIN_GROUPS)) <
+		0 ||
+	    (nk = store_refusal_kinds(st, since, kinds, 32)) < 0)
+		return 2;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp) ||
+	    (f = fopen(tmp, "w")) == NULL) {
+		fprintf(stderr, "otp-admin: cannot write %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		   "<title>otp report</title>\n<style>\n"
+		   "body{font:15px/1.45 system-ui,sans-serif;margin:1.5rem;color:#1b1f24;"
+		   "background:#fff}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}"
+		   "table{border-collapse:collapse}td,th{padding:.2rem .7rem;text-align:right;"
+		   "border-bottom:1px solid #ddd}th:first-child,td:first-child{text-align:left}"
+		   "svg{max-width:100%%;height:auto;display:block}.legend{font-size:.85rem}\n"
+		   "</style>\n</head>\n<body>\n");
+	fprintf(f, "<h1>Verification report</h1>\n<p>From %s to %s.</p>\n",
+		admin_time(since, a, sizeof(a)), admin_time(now, b, sizeof(b)));
+	fprintf(f,
+		"<table id=\"totals\">\n<tr><th>codes sent</th><td id=\"sent\">%ld</td></tr>\n"
+		"<tr><th>verified</th><td id=\"verified\">%ld</td></tr>\n"
+		"<tr><th>conversion</th><td>%.1f%%</td></tr>\n"
+		"<tr><th>delivered</th><td id=\"delivered\">%ld</td></tr>\n"
+		"<tr><th>failed</th><td id=\"failed\">%ld</td></tr>\n"
+		"<tr><th>refused</th><td id=\"refused\">%ld</td></tr>\n"
+		"<tr><th>spend reported</th><td id=\"spend\">%s %s</td></tr>\n</table>\n",
+		t.sent, t.verified, admin_rate(t.verified, t.sent), t.delivered, t.failed,
+		t.refused, admin_amount(t.spend, a, sizeof(a)), cfg->spend_currency);
+	/* Codes sent and verified per hour. */
+	s[0].name = "sent";
+	s[0].color = "#0b5cad";
+	s[1].name = "verified";
+	s[1].color = "#1a7f37";
+	for (i = 0; i < nh; i++) {
+		labels[i] = hours[i].key;
+		s[0].value[i] = (double)hours[i].sent;
+		s[1].value[i] = (double)hours[i].verified;
+	}
+	admin_chart(f, "per-hour", "Codes sent and verified per hour (UTC)", labels, nh, s, 2, "");
+	/* Conversion per prefix, the busiest first. */
+	s[0].name = "conversion";
+	for (i = 0; i < np; i++) {
+		labels[i] = prefixes[i].key[0] != '\0' ? prefixes[i].key : "-";
+		s[0].value[i] =
+		    (double)(long)(admin_rate(prefixes[i].verified, prefixes[i].sent) * 10.0 +
+				   0.5) /
+		    10.0;
+	}
+	admin_chart(f, "per-prefix", "Conversion per prefix (the 30 with the most sends)", labels,
+		    np, s, 1, "%");
+	/* Refusals by kind. */
+	s[0].name = "refused";
+	s[0].color = "#b3261e";
+	for (i = 0; i < nk; i++) {
+		labels[i] = kinds[i].key;
+		s[0].value[i] = (double)kinds[i].sent;
+	}
+	admin_chart(f, "refusals", "Sends refused, by limit", labels, nk, s, 1, "");
+	/* Spend per day, as reported. */
+	s[0].name = "spend";
+	s[0].color = "#7a4d00";
+	for (i = 0; i < nd; i++) {
+		labels[i] = days[i].key;
+		s[0].value[i] = (double)days[i].spend / 1e6;
+	}
+	admin_chart(f, "spend", "Spend per day (reported by Telnyx)", labels, nd, s, 1, "");
+	fprintf(f, "</body>\n</html>\n");
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		fprintf(stderr, "otp-admin: cannot write %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		return 2;
+	}
+	return 0;
+}
+
+/* ---- main --------------------------------------------------------------------- */
+
+/* The options after the command: "--since 24h --json".  0, or 2 for usage. */
+struct admin_opts {
+	long since, span;
+	enum store_group by;
+	int json;
+	const char *html;
+	const char *args[2];
+	int nargs;
+};
+
+static int
+admin_opts(int argc, char **argv, struct admin_opts *o)
+{
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if ((!strcmp(a, "--since") || !strcmp(a, "--for")) && i + 1 < argc) {
+			long d = admin_duration(argv[++i]);
+
+			if (d <= 0)
+				return 2;
+			if (!strcmp(a, "--since"))
+				o->since = d;
+			else
+				o->span = d;
+		} else if (!strcmp(a, "--by") && i + 1 < argc) {
+			a = argv[++i];
+			if (!strcmp(a, "prefix"))
+				o->by = GROUP_PREFIX;
+			else if (!strcmp(a, "country"))
+				o->by = GROUP_COUNTRY;
+			else if (!strcmp(a, "hour"))
+				o->by = GROUP_HOUR;
+			else
+				return 2;
+		} else if (!strcmp(a, "--json"))
+			o->json = 1;
+		else if (!strcmp(a, "--html") && i + 1 < argc)
+			o->html = argv[++i];
+		else if (a[0] == '-' && a[1] != '\0')
+			return 2;
+		else if (o->nargs < 2)
+			o->args[o->nargs++] = a;
+		else
+			return 2;
+	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct admin_opts o = {.since = 86400, .span = 86400, .by = GROUP_PREFIX};
+	const char *path = NULL, *cmd;
+	struct config cfg;
+	struct store *st;
+	int ch, rc;
+
+	log_init("otp-admin");
+	umask(077);
+	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+		if (ch == 'c')
+			path = optarg;
+		else if (ch == 'h') {
+			fputs(admin_usage, stdout);
+			return 0;
+		} else
+			return usage();
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		return usage();
+	cmd = argv[0];
+	if (admin_opts(argc - 1, argv + 1, &o) != 0)
+		return usage();
+	if (path == NULL)
+		path = config_path();
+	if (!strcmp(cmd, "check-config")) {
+		if (o.nargs != 0)
+			return usage();
+		if ((rc = config_lint(path)) == 0) {
+			printf("%s: the programs would run with it\n", path);
+			return 0;
+		}
+		fprintf(stderr, "otp-admin: %s: %d problem%s\n", path, rc, rc == 1 ? "" : "s");
+		return 1;
+	}
+	/* The commands and how many arguments each takes. */
+	if (!((!strcmp(cmd, "stats") && o.nargs == 0) || (!strcmp(cmd, "blocks") && o.nargs == 0) ||
+	      (!strcmp(cmd, "report") && o.nargs == 0 && o.html != NULL) ||
+	      ((!strcmp(cmd, "unlock") || !strcmp(cmd, "forget") || !strcmp(cmd, "block") ||
+		!strcmp(cmd, "unblock")) &&
+	       o.nargs == 1)))
+		return usage();
+	if (config_load(&cfg, path) < 0)
+		return 2;
+	if ((st = admin_store(&cfg)) == NULL) {
+		config_free(&cfg);
+		return 2;
+	}
+	if (!strcmp(cmd, "stats"))
+		rc = cmd_stats(&cfg, st, o.since, o.by, o.json);
+	else if (!strcmp(cmd, "unlock"))
+		rc = cmd_unlock(&cfg, st, o.args[0]);
+	else if (!strcmp(cmd, "forget"))
+		rc = cmd_forget(&cfg, st, o.args[0]);
+	else if (!strcmp(cmd, "block"))
+		rc = cmd_block(st, o.args[0], o.span);
+	else if (!strcmp(cmd, "unblock"))
+		rc = cmd_unblock(st, o.args[0]);
+	else if (!strcmp(cmd, "blocks"))
+		rc = cmd_blocks(st);
+	else
+		rc = cmd_report(&cfg, st, o.html, o.since);
+	store_close(st);
+	config_free(&cfg);
+	return rc;
+}
