@@ -21,6 +21,10 @@
  */
 int webhook_key_parse(const char *b64, unsigned char key[WEBHOOK_KEY_LEN]);
 
+/* Standard base64 of exactly want bytes (with its padding) into out: 0,
+ * or -1 if in is anything else. */
+int webhook_unb64(const char *in, unsigned char *out, size_t want);
+
 enum webhook_check {
 	WEBHOOK_OK,
 	WEBHOOK_MISSING,       /* no signature or no timestamp */
@@ -30,7 +34,7 @@ enum webhook_check {
 };
 
 /*
- * Whether sig_b64 (the header telnyx-signature-ed25519) is key's
+ * (lib/webhook_sig.c) Whether sig_b64 (the header telnyx-signature-ed25519) is key's
  * signature of timestamp (telnyx-timestamp, Unix seconds), '|' and the
  * len bytes of body, with the timestamp within WEBHOOK_MAX_SKEW of now.
  */

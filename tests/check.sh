@@ -85,6 +85,13 @@ linkage() {
 	if loads POST phone=2025550143; then p=$((p + 1))
 	else echo "request.cgi did not load libphonenumber to parse a number"; f=$((f + 1)); fi
 	rm -rf "$d"
+	# Ed25519's EVP_PKEY machinery (megabytes of the static libcrypto, paid
+	# in page faults at every start) is webhook.cgi's alone.
+	for prog in request verify; do
+		if nm cgi-bin/$prog.cgi | grep -q ' T EVP_DigestVerify$'; then
+			echo "$prog.cgi carries the webhook signature check (EVP_DigestVerify)"; f=$((f + 1))
+		else p=$((p + 1)); fi
+	done
 	# request.cgi's static libstdc++ stays its own: it exports no C++
 	# symbol the wrapper's libstdc++.so could be bound to instead.
 	if nm -D --defined-only cgi-bin/request.cgi | grep -q ' _Z'; then

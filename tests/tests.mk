@@ -84,6 +84,9 @@ tests/fuzz/fuzz_telnyx.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson
 tests/fuzz/fuzz_telnyx.fuzz: lib/sms.c
 
 # number.c loads the wrapper it carries (number_so.o) with dlopen().
+tests/fuzz/fuzz_webhook.fuzz: FUZZ_MORE = lib/webhook_sig.c
+tests/fuzz/fuzz_webhook.fuzz: lib/webhook_sig.c
+
 tests/fuzz/fuzz_phone.fuzz: FUZZ_MORE = lib/number.c lib/number_so.o
 tests/fuzz/fuzz_phone.fuzz: FUZZ_MORE_LIBS = -ldl
 tests/fuzz/fuzz_phone.fuzz: lib/number.c lib/number_so.o
