@@ -447,7 +447,7 @@ static void
 admin_chart(FILE *f, const char *id, const char *title, const char *const *labels, int n,
 	    const struct admin_series *series, int ns, const char *unit)
 {
-	const int h = 220, left = 48, bottom = 60, top = 16;
+	const int h = 270, left = 48, bottom = 110, top = 16;
 	int w, i, j, bar;
 	double max = 0;
 

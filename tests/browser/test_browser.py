@@ -374,6 +374,35 @@ class BrowserFlow(unittest.TestCase):
         self.assert_no_console_errors()
 
 
+    def test_7_operator_report(self):
+        """otp-admin report --html on what the flows above left: one file
+        that the browser shows without any request, four charts."""
+        import subprocess
+        admin = harness.REPO / "tools" / "otp-admin"
+        if not os.access(admin, os.X_OK):
+            self.fail("tools/otp-admin is not built")
+        self.request("(202) 555-0148", "+12025550148")
+        out = Path(self.tmp) / ("%sreport.html" % self.shot_prefix)
+        p = subprocess.run([str(admin), "-c", str(self.site.config_path), "report", "--html",
+                            str(out)], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        d = self.driver
+        d.get_log("performance")
+        d.get(out.as_uri())
+        self.assertEqual(d.title, "otp report")
+        charts = d.find_elements(By.CSS_SELECTOR, "svg")
+        self.assertGreaterEqual(len(charts), 3, d.page_source[:2000])
+        bars = d.find_elements(By.CSS_SELECTOR, '#per-hour rect[data-series="sent"]')
+        self.assertTrue(bars and all(b.size["height"] >= 0 for b in bars))
+        sent = int(d.find_element(By.ID, "sent").text)
+        self.assertEqual(sum(float(b.get_attribute("data-value")) for b in bars), sent)
+        self.shoot("12-operator-report")
+        requests = [json.loads(e["message"])["message"] for e in d.get_log("performance")]
+        urls = [m["params"]["request"]["url"] for m in requests
+                if m.get("method") == "Network.requestWillBeSent"]
+        self.assertEqual([u for u in urls if not u.startswith("file:")], [])
+
+
 class ApacheBrowserFlow(BrowserFlow):
     """The same through Apache (event MPM + mod_cgid)."""
 
