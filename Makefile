@@ -13,6 +13,7 @@ SYSCONFDIR    ?= $(PREFIX)/etc
 LOCALSTATEDIR ?= $(PREFIX)/var
 CGIDIR        ?= $(PREFIX)/lib/cgi-bin/otp
 TEMPLATEDIR   ?= $(PREFIX)/share/otp/templates
+MANDIR        ?= $(PREFIX)/share/man
 DESTDIR       ?=
 WWWUSER       ?= www-data
 
@@ -154,6 +155,10 @@ install: all
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(CGIDIR)/
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 templates/*.html $(DESTDIR)$(TEMPLATEDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 man/otp-assertion.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/otp.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/otp-admin.8 man/otp-cgi.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 conf/otp.conf.example $(DESTDIR)$(SYSCONFDIR)/otp/otp.conf.example
 	@# Never overwrite a configuration the site owner wrote.
 	test -e $(DESTDIR)$(CONFIG_DEFAULT) || \
@@ -168,7 +173,7 @@ DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libssl-dev libcjson-dev
                libclang-rt-14-dev python3 python3-selenium apache2 lighttpd \
                chromium chromium-driver php-cli valgrind sqlite3 hyperfine wrk \
                libapache2-mod-fcgid python3-flask gunicorn libphonenumber-dev \
-               python3-cryptography
+               python3-cryptography mandoc
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \

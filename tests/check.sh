@@ -1,13 +1,13 @@
 #!/bin/sh
 # Run every test suite and add up their closing lines ("N passed, N failed").
-# SUITES narrows it: unit, asan, linkage, cgi, cgi-asan, cgi-fastcgi, abuse, handover,
+# SUITES narrows it: unit, asan, linkage, man, cgi, cgi-asan, cgi-fastcgi, abuse, handover,
 # web, browser, fuzz.  cgi-asan is the contract suite against the programs built with
 # ASan+UBSan; cgi-fastcgi the same suite with the programs as long-lived FastCGI
 # applications (tests/fcgi_client.py).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 PYTHON=${PYTHON:-/usr/bin/python3}
-SUITES=${SUITES:-"unit asan linkage cgi cgi-asan cgi-fastcgi abuse handover web browser fuzz"}
+SUITES=${SUITES:-"unit asan linkage man cgi cgi-asan cgi-fastcgi abuse handover web browser fuzz"}
 mkdir -p tests/out
 passed=0 failed=0 skipped=0 bad=""
 
@@ -113,6 +113,23 @@ linkage() {
 	[ $f -eq 0 ]
 }
 
+# The man pages: mandoc's lint (warnings and worse), and every key of the
+# config table (lib/config.c) in otp.conf(5).
+man_pages() {
+	p=0 f=0
+	for m in man/*.[0-9]; do
+		if mandoc -Tlint -W warning "$m"; then p=$((p + 1))
+		else echo "$m: mandoc -Tlint"; f=$((f + 1)); fi
+	done
+	for k in $(grep -oE '(STR|INT|BOOL|CHOICE|PATH)\("[A-Z_]+"|\.name = "[A-Z_]+"' lib/config.c |
+		grep -oE '"[A-Z_]+"' | tr -d '"'); do
+		if grep -q "^\.It Cm $k\$" man/otp.conf.5; then p=$((p + 1))
+		else echo "key $k is not in man/otp.conf.5"; f=$((f + 1)); fi
+	done
+	echo "$p passed, $f failed"
+	[ $f -eq 0 ]
+}
+
 fuzz_brief() {
 	p=0 f=0
 	for z in tests/fuzz/*.fuzz; do
@@ -134,6 +151,7 @@ for s in $SUITES; do
 	unit) tally unit unit_run tests/unit/*.run ;;
 	asan) ASAN_OPTIONS=detect_leaks=1 tally asan unit_run tests/unit/*.asan ;;
 	linkage) tally linkage linkage ;;
+	man) tally man man_pages ;;
 	cgi) [ -d tests/cgi ] && tally cgi "$PYTHON" tests/pyrun.py tests/cgi ;;
 	cgi-asan) OTP_TEST_CGI_DIR=$PWD/build/asan/cgi-bin ASAN_OPTIONS=detect_leaks=1 \
 		tally cgi-asan "$PYTHON" tests/pyrun.py tests/cgi ;;
