@@ -1058,7 +1058,7 @@ config_parse(struct config *cfg, const char *buf, size_t len, const char *name)
 }
 
 /* The file at path into cfg as config_parse_all() reads it: the problems
- * found, 1 if it cannot be read (logged). */
+ * found, -1 if it cannot be read (logged). */
 static int
 config_load_all(struct config *cfg, const char *path, int all)
 {
@@ -1071,13 +1071,13 @@ config_load_all(struct config *cfg, const char *path, int all)
 	memset(cfg, 0, sizeof(*cfg));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		log_msg("cannot open config file %s: %s", path, strerror(errno));
-		return 1;
+		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > OTP_CONFIG_MAX) {
 		log_msg("config file %s: not a regular file of at most %d bytes", path,
 			OTP_CONFIG_MAX);
 		close(fd);
-		return 1;
+		return -1;
 	}
 	buf = xmalloc((size_t)st.st_size + 1);
 	while (len < (size_t)st.st_size &&
@@ -1088,7 +1088,7 @@ config_load_all(struct config *cfg, const char *path, int all)
 			log_msg("cannot read config file %s: %s", path, strerror(errno));
 			free(buf);
 			close(fd);
-			return 1;
+			return -1;
 		}
 		len += (size_t)n;
 	}

@@ -131,7 +131,8 @@ int config_load(struct config *cfg, const char *path);
 /*
  * Read and check the file at path as config_load() does, but log every
  * problem (each line naming its key) rather than stop at the first, for
- * otp-admin check-config.  Returns how many (0: the programs would run).
+ * otp-admin check-config.  Returns how many (0: the programs would run),
+ * or -1 if the file cannot be read.
  */
 int config_lint(const char *path);
 

@@ -112,6 +112,10 @@ core_refused(struct store *st, const struct config *cfg, const struct limit_req 
 
 	if (store_begin(st) < 0)
 		return;
+	/* The limits' transaction, purge and all, was rolled back: purge here,
+	 * or a site that refuses everything (a budget, a wave) never does. */
+	if (store_purge(st, q->now, (long)cfg->retention_days * OTP_DAY) < 0)
+		goto fail;
 	if (hit->start_block) {
 		if ((found = store_block_find(st, q->phone, q->now, &b)) < 0)
 			goto fail;

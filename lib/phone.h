@@ -28,7 +28,7 @@ int phone_type_of(const char *name, size_t len);
  * the calling code and the first digits of the national number, where
  * SMS pumping waves aim (a range of one carrier, not a whole country).
  * NANP (+1) by area code and exchange ("+1202555"), elsewhere four digits
- * ("+447911"); without cc, the first six digits.  Into out (at least
+ * ("+447911"); without cc, '+' and the first five digits.  Into out (at least
  * OTP_PREFIX_MAX + 1 bytes); "" if e164 is no E.164 number.
  */
 void phone_prefix(const char *e164, int cc, char *out, size_t size);

@@ -218,9 +218,9 @@ store_block_set(struct store *st, const struct store_block *b)
 }
 
 int
-store_block_end(struct store *st, const char *prefix)
+store_block_end(struct store *st, const char *prefix, time_t now)
 {
-	return st->ops->block_end(st, prefix);
+	return st->ops->block_end(st, prefix, now);
 }
 
 int

@@ -175,7 +175,8 @@ int store_add_send(struct store *st, time_t now, const struct store_send *s);
 int store_add_failure(struct store *st, time_t now, const char *phone);
 int store_add_verified(struct store *st, time_t now, const struct verification *v);
 
-/* Record a send refused by a limit of kind ("cooldown", "conversion"). */
+/* Record a send refused by a limit of kind ("cooldown", "conversion"),
+ * counted per minute and prefix (phone is not kept). */
 int store_add_refusal(struct store *st, time_t now, const char *kind, const char *phone,
 		      const char *prefix);
 
@@ -209,8 +210,10 @@ int store_block_find(struct store *st, const char *phone, time_t now, struct sto
 /* Set (or replace) the block b.  Returns 0 or -1. */
 int store_block_set(struct store *st, const struct store_block *b);
 
-/* End the block of prefix: 1, 0 if there was none, -1 on error. */
-int store_block_end(struct store *st, const char *prefix);
+/* Lift the block of prefix at now: 1, 0 if none was in force, -1 on
+ * error.  The conversion breaker then judges the prefix by what comes
+ * after now only (else it would block it again at the next send). */
+int store_block_end(struct store *st, const char *prefix, time_t now);
 
 /* The blocks in force at now, longest-lasting first, into out (at most
  * max): how many, or -1. */
@@ -232,16 +235,16 @@ int store_mark_assertion(struct store *st, const char *vid, time_t now);
 
 /*
  * End phone's locks and wrong-code counts, the support desk's answer to "I
- * typed it wrong too often": its verifications start from no wrong try
- * (a locked one stays dead, as failed: its code was tried too often) and
- * its wrong codes are forgotten.  *verifications and *failures get the
- * rows changed.  Returns 0 or -1.
+ * typed it wrong too often": its pending and locked codes die (their wrong
+ * tries may have been somebody else's guesses) with no wrong try to hand
+ * on, and its wrong codes are forgotten, so that the next code is sent.  *verifications and
+ * *failures get the rows changed.  Returns 0 or -1.
  */
 int store_unlock(struct store *st, const char *phone, long *verifications, long *failures);
 
 /* What store_forget() removed, per table. */
 struct store_forgotten {
-	long verification, send, failure, message, verified, refusal, assertion;
+	long verification, send, failure, message, verified, block, assertion;
 };
 
 /* Erase every row about phone (and the assertions of its verifications).

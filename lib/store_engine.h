@@ -62,7 +62,7 @@ struct store_ops {
 		     long long *micros);
 	int (*block_find)(struct store *st, const char *phone, time_t now, struct store_block *b);
 	int (*block_set)(struct store *st, const struct store_block *b);
-	int (*block_end)(struct store *st, const char *prefix);
+	int (*block_end)(struct store *st, const char *prefix, time_t now);
 	int (*blocks)(struct store *st, time_t now, struct store_block *out, int max);
 	int (*unlock)(struct store *st, const char *phone, long *verifications, long *failures);
 	int (*forget)(struct store *st, const char *phone, struct store_forgotten *out);

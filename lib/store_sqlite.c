@@ -76,6 +76,7 @@ enum store_stmt {
 	STMT_ADD_REFUSAL,
 	STMT_CONV_SENDS,
 	STMT_CONV_VERIFIED,
+	STMT_LIFTED,
 	STMT_SPEND,
 	STMT_BLOCK_FIND,
 	STMT_BLOCK_SET,
@@ -92,7 +93,7 @@ enum store_stmt {
 	STMT_FORGET_SENDS,
 	STMT_FORGET_FAILURES,
 	STMT_FORGET_VERIFIED,
-	STMT_FORGET_REFUSALS,
+	STMT_FORGET_BLOCKS,
 	STMT_TOTALS,
 	STMT_GROUPS_PREFIX,
 	STMT_GROUPS_COUNTRY,
@@ -113,8 +114,8 @@ enum store_stmt {
 	"SELECT key, sum(s), sum(v), sum(r), sum(c) FROM ("                                        \
 	"SELECT " key " AS key, 1 AS s, 0 AS v, 0 AS r, 0 AS c FROM send WHERE at > ?1 "           \
 	"UNION ALL SELECT " key ", 0, 1, 0, 0 FROM verified WHERE at > ?1 "                        \
-	"UNION ALL SELECT " rkey ", 0, 0, 1, 0 FROM refusal WHERE at > ?1 AND " rkey               \
-	" IS NOT NULL "                                                                            \
+	"UNION ALL SELECT " rkey ", 0, 0, n, 0 FROM refusal WHERE minute > ?1 / 60 "               \
+	"AND " rkey " IS NOT NULL "                                                                \
 	"UNION ALL SELECT " mkey ", 0, 0, 0, cost_micros FROM message WHERE sent_at > ?1 "         \
 	"AND cost_micros IS NOT NULL AND currency = ?2 AND " mkey " IS NOT NULL) "                 \
 	"GROUP BY key ORDER BY " order " LIMIT ?3"
@@ -211,10 +212,16 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
 		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [STMT_ADD_VERIFIED] = "INSERT INTO verified (at, phone, prefix, cc, channel) "
 			  "VALUES (?1, ?2, ?3, ?4, ?5)",
-    [STMT_ADD_REFUSAL] = "INSERT INTO refusal (at, kind, phone, prefix) VALUES (?1, ?2, ?3, ?4)",
+    [STMT_ADD_REFUSAL] =
+	"INSERT INTO refusal (minute, kind, prefix, n) VALUES (?1 / 60, ?2, ?3, 1) "
+	"ON CONFLICT (minute, kind, prefix) DO UPDATE SET n = n + 1",
     [STMT_CONV_SENDS] = "SELECT count(*) FROM send WHERE prefix = ?1 AND at > ?2 "
 			"AND channel = 'sms'",
-    [STMT_CONV_VERIFIED] = "SELECT count(*) FROM verified WHERE prefix = ?1 AND at > ?2",
+    /* Texts only on both sides: inbound approvals cost nothing and prove no text. */
+    [STMT_CONV_VERIFIED] = "SELECT count(*) FROM verified WHERE prefix = ?1 AND at > ?2 "
+			   "AND channel = 'sms'",
+    [STMT_LIFTED] = "SELECT coalesce(max(created), 0) FROM block "
+		    "WHERE prefix = ?1 AND reason = 'lifted'",
     /* Texts sent, those of them whose cost came in the currency, and those costs. */
     [STMT_SPEND] = "SELECT (SELECT count(*) FROM send WHERE at > ?1 AND channel = 'sms'), "
 		   "(SELECT count(*) FROM message WHERE sent_at > ?1 AND cost_micros IS NOT NULL "
@@ -222,25 +229,29 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
 		   "(SELECT coalesce(sum(cost_micros), 0) FROM message WHERE sent_at > ?1 "
 		   "AND cost_micros IS NOT NULL AND currency = ?2)",
     [STMT_BLOCK_FIND] = "SELECT prefix, until, reason, created FROM block "
-			"WHERE until > ?2 AND substr(?1, 1, length(prefix)) = prefix "
+			"WHERE until > ?2 AND reason != 'lifted' "
+			"AND substr(?1, 1, length(prefix)) = prefix "
 			"ORDER BY length(prefix) DESC LIMIT 1",
     [STMT_BLOCK_SET] = "INSERT INTO block (prefix, until, reason, created) "
 		       "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (prefix) DO UPDATE SET "
 		       "until = ?2, reason = ?3, created = ?4",
-    [STMT_BLOCK_END] = "DELETE FROM block WHERE prefix = ?1",
+    /* Lifted, not deleted: the breaker counts only the sends after it (?3 is how long
+     * to remember, the longest window). */
+    [STMT_BLOCK_END] = "UPDATE block SET reason = 'lifted', created = ?2, until = ?2 + ?3 "
+		       "WHERE prefix = ?1 AND reason != 'lifted' AND until > ?2",
     [STMT_BLOCKS] = "SELECT prefix, until, reason, created FROM block WHERE until > ?1 "
-		    "ORDER BY until DESC, prefix LIMIT ?2",
+		    "AND reason != 'lifted' ORDER BY until DESC, prefix LIMIT ?2",
     [STMT_PURGE_VERIFIED] = "DELETE FROM verified WHERE rowid IN "
 			    "(SELECT rowid FROM verified WHERE at < ?1 ORDER BY at LIMIT ?2)",
-    [STMT_PURGE_REFUSALS] = "DELETE FROM refusal WHERE rowid IN "
-			    "(SELECT rowid FROM refusal WHERE at < ?1 ORDER BY at LIMIT ?2)",
+    [STMT_PURGE_REFUSALS] = "DELETE FROM refusal WHERE (minute, kind, prefix) IN "
+			    "(SELECT minute, kind, prefix FROM refusal WHERE minute < ?1 / 60 "
+			    "LIMIT ?2)",
     [STMT_PURGE_BLOCKS] = "DELETE FROM block WHERE prefix IN "
 			  "(SELECT prefix FROM block WHERE until < ?1 LIMIT ?2)",
-    [STMT_UNLOCK_VERIFICATIONS] =
-	"UPDATE verification SET attempts = 0, "
-	"status = CASE WHEN status = 'locked' THEN 'failed' ELSE status END "
-	"WHERE phone = ?1 AND status != 'used' "
-	"AND (attempts > 0 OR status = 'locked')",
+    /* Every code of the number dies (its guesses may have been somebody's),
+     * and none seeds the next one's wrong tries: the visitor asks again. */
+    [STMT_UNLOCK_VERIFICATIONS] = "UPDATE verification SET attempts = 0, status = 'failed' "
+				  "WHERE phone = ?1 AND status IN ('pending', 'locked')",
     [STMT_UNLOCK_FAILURES] = "DELETE FROM failure WHERE phone = ?1",
     [STMT_FORGET_ASSERTIONS] = "DELETE FROM assertion_used WHERE vid IN "
 			       "(SELECT id FROM verification WHERE phone = ?1)",
@@ -250,13 +261,14 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
     [STMT_FORGET_SENDS] = "DELETE FROM send WHERE phone = ?1",
     [STMT_FORGET_FAILURES] = "DELETE FROM failure WHERE phone = ?1",
     [STMT_FORGET_VERIFIED] = "DELETE FROM verified WHERE phone = ?1",
-    [STMT_FORGET_REFUSALS] = "DELETE FROM refusal WHERE phone = ?1",
+    /* A block of exactly the number is about the person too. */
+    [STMT_FORGET_BLOCKS] = "DELETE FROM block WHERE prefix = ?1",
     [STMT_TOTALS] = "SELECT (SELECT count(*) FROM send WHERE at > ?1), "
 		    "(SELECT count(*) FROM verified WHERE at > ?1), "
 		    "(SELECT count(*) FROM message WHERE sent_at > ?1 AND status = 'delivered'), "
 		    "(SELECT count(*) FROM message WHERE sent_at > ?1 AND status IN "
 		    "('delivery_failed', 'sending_failed', 'expired')), "
-		    "(SELECT count(*) FROM refusal WHERE at > ?1), "
+		    "(SELECT coalesce(sum(n), 0) FROM refusal WHERE minute > ?1 / 60), "
 		    "(SELECT coalesce(sum(cost_micros), 0) FROM message WHERE sent_at > ?1 "
 		    "AND cost_micros IS NOT NULL AND currency = ?2), "
 		    "(SELECT count(*) FROM message WHERE sent_at > ?1 AND cost_micros IS NOT NULL "
@@ -265,11 +277,13 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
      * are kept per message, which has neither), the most sends first. */
     [STMT_GROUPS_PREFIX] = STORE_GROUPS("prefix", "prefix", "NULL", "sum(s) DESC, key"),
     [STMT_GROUPS_COUNTRY] = STORE_GROUPS("cc", "NULL", "NULL", "sum(s) DESC, key"),
-    [STMT_GROUPS_HOUR] =
-	STORE_GROUPS(STORE_HOUR("at"), STORE_HOUR("at"), STORE_HOUR("sent_at"), "key"),
-    [STMT_GROUPS_DAY] = STORE_GROUPS(STORE_DAY("at"), STORE_DAY("at"), STORE_DAY("sent_at"), "key"),
-    [STMT_REFUSAL_KINDS] = "SELECT kind, count(*) FROM refusal WHERE at > ?1 GROUP BY kind "
-			   "ORDER BY count(*) DESC, kind LIMIT ?2",
+    /* The newest first, so that the limit keeps the latest; the caller reverses them. */
+    [STMT_GROUPS_HOUR] = STORE_GROUPS(STORE_HOUR("at"), STORE_HOUR("minute * 60"),
+				      STORE_HOUR("sent_at"), "key DESC"),
+    [STMT_GROUPS_DAY] =
+	STORE_GROUPS(STORE_DAY("at"), STORE_DAY("minute * 60"), STORE_DAY("sent_at"), "key DESC"),
+    [STMT_REFUSAL_KINDS] = "SELECT kind, sum(n) FROM refusal WHERE minute > ?1 / 60 "
+			   "GROUP BY kind ORDER BY sum(n) DESC, kind LIMIT ?2",
     [STMT_COUNT_FAILURES] = "SELECT count(*), min(at) FROM failure "
 			    "WHERE phone = ?2 AND at > ?1",
     [STMT_ADD_FAILURE] = "INSERT INTO failure (at, phone) VALUES (?1, ?2)",
@@ -1097,10 +1111,10 @@ store_sqlite_add_refusal(struct store *st, time_t now, const char *kind, const c
 
 	if (s == NULL)
 		return -1;
+	(void)phone; /* counted per prefix: the number is not kept */
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
 	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, phone, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, prefix, -1, SQLITE_STATIC);
 	return store_sqlite_done(st, s);
 }
 
@@ -1123,9 +1137,19 @@ store_sqlite_conversion(struct store *st, const char *prefix, time_t since, long
 			long *verified)
 {
 	enum store_stmt which[2] = {STMT_CONV_SENDS, STMT_CONV_VERIFIED};
-	long long n[2];
+	sqlite3_stmt *lifted = store_sqlite_stmt(st, STMT_LIFTED);
+	long long n[2], at;
 	int i;
 
+	/* An operator lifted a block of the prefix: what came before is judged. */
+	if (lifted == NULL)
+		return -1;
+	sqlite3_bind_text(lifted, 1, prefix, -1, SQLITE_STATIC);
+	if (store_sqlite_ints(st, lifted, &at, 1) < 0)
+		return -1;
+	/* Whole seconds: what came in the second of the lift is not counted. */
+	if (at > (long long)since)
+		since = (time_t)at;
 	for (i = 0; i < 2; i++) {
 		sqlite3_stmt *s = store_sqlite_stmt(st, which[i]);
 
@@ -1220,11 +1244,18 @@ store_sqlite_changes(struct store *st, enum store_stmt which, const char *key)
 }
 
 static int
-store_sqlite_block_end(struct store *st, const char *prefix)
+store_sqlite_block_end(struct store *st, const char *prefix, time_t now)
 {
-	long n = store_sqlite_changes(st, STMT_BLOCK_END, prefix);
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_BLOCK_END);
 
-	return n < 0 ? -1 : n > 0;
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	sqlite3_bind_int(s, 3, OTP_DAY); /* the longest CONVERSION_WINDOW */
+	if (store_sqlite_done(st, s) < 0)
+		return -1;
+	return sqlite3_changes(store_sqlite_of(st)->db) > 0;
 }
 
 static int
@@ -1266,7 +1297,7 @@ store_sqlite_forget(struct store *st, const char *phone, struct store_forgotten 
 	    (out->send = store_sqlite_changes(st, STMT_FORGET_SENDS, phone)) < 0 ||
 	    (out->failure = store_sqlite_changes(st, STMT_FORGET_FAILURES, phone)) < 0 ||
 	    (out->verified = store_sqlite_changes(st, STMT_FORGET_VERIFIED, phone)) < 0 ||
-	    (out->refusal = store_sqlite_changes(st, STMT_FORGET_REFUSALS, phone)) < 0)
+	    (out->block = store_sqlite_changes(st, STMT_FORGET_BLOCKS, phone)) < 0)
 		return -1;
 	return 0;
 }
@@ -1329,13 +1360,22 @@ store_sqlite_groups(struct store *st, time_t since, enum store_group by, const c
 	    [GROUP_DAY] = STMT_GROUPS_DAY,
 	};
 	sqlite3_stmt *s = store_sqlite_stmt(st, which[by]);
+	int n, i;
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
 	sqlite3_bind_text(s, 2, currency, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, max);
-	return store_sqlite_group_rows(st, s, out, max);
+	if ((n = store_sqlite_group_rows(st, s, out, max)) > 1 &&
+	    (by == GROUP_HOUR || by == GROUP_DAY))
+		for (i = 0; i < n / 2; i++) {
+			struct store_group_row t = out[i];
+
+			out[i] = out[n - 1 - i];
+			out[n - 1 - i] = t;
+		}
+	return n;
 }
 
 /* Refusals per kind: the count lands in sent. */

@@ -21,14 +21,16 @@ CREATE TABLE verified (
 CREATE INDEX verified_prefix ON verified (prefix, at);
 CREATE INDEX verified_at ON verified (at);
 CREATE INDEX verified_phone ON verified (phone);
+-- Refusals counted per minute, kind and prefix: no number is kept, and a
+-- wave of refused requests adds a row a minute, not a row a request.
 CREATE TABLE refusal (
-	at     INTEGER NOT NULL,
+	minute INTEGER NOT NULL,		-- Unix seconds / 60
 	kind   TEXT NOT NULL,			-- the limit's kind: cooldown, phone, client, ...
-	phone  TEXT NOT NULL,
-	prefix TEXT NOT NULL
-);
-CREATE INDEX refusal_at ON refusal (at);
-CREATE INDEX refusal_phone ON refusal (phone);
+	prefix TEXT NOT NULL,
+	n      INTEGER NOT NULL,
+	PRIMARY KEY (minute, kind, prefix)
+) WITHOUT ROWID;
+CREATE INDEX message_sent_at ON message (sent_at);
 CREATE TABLE block (
 	prefix  TEXT PRIMARY KEY NOT NULL,	-- '+1876', '+1202555': every number that starts so
 	until   INTEGER NOT NULL,		-- Unix seconds; over then

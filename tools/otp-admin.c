@@ -151,6 +151,19 @@ admin_tx(struct store *st, int (*fn)(struct store *, void *), void *arg)
 	return 0;
 }
 
+static int
+admin_purge_tx(struct store *st, void *arg)
+{
+	const struct config *cfg = arg;
+	int i;
+
+	/* A batch per table per call: a few, for a site that had none in a while. */
+	for (i = 0; i < 20; i++)
+		if (store_purge(st, time(NULL), (long)cfg->retention_days * 86400) < 0)
+			return -1;
+	return 0;
+}
+
 /* ---- unlock, forget ---------------------------------------------------- */
 
 struct admin_unlock {
@@ -214,14 +227,14 @@ cmd_forget(const struct config *cfg, struct store *st, const char *typed)
 		return rc;
 	phone_mask(e164, masked, sizeof(masked));
 	log_audit("forgotten", masked, NULL, NULL,
-		  "verification=%ld send=%ld failure=%ld message=%ld verified=%ld refusal=%ld "
+		  "verification=%ld send=%ld failure=%ld message=%ld verified=%ld block=%ld "
 		  "assertion=%ld",
 		  f.out.verification, f.out.send, f.out.failure, f.out.message, f.out.verified,
-		  f.out.refusal, f.out.assertion);
+		  f.out.block, f.out.assertion);
 	printf("%s: removed %ld verifications, %ld sends, %ld wrong codes, %ld messages, "
-	       "%ld codes verified, %ld refusals, %ld assertions\n",
+	       "%ld codes verified, %ld blocks, %ld assertions\n",
 	       masked, f.out.verification, f.out.send, f.out.failure, f.out.message, f.out.verified,
-	       f.out.refusal, f.out.assertion);
+	       f.out.block, f.out.assertion);
 	return 0;
 }
 
@@ -269,7 +282,7 @@ admin_unblock_tx(struct store *st, void *arg)
 {
 	struct admin_unblock *u = arg;
 
-	return (u->found = store_block_end(st, u->prefix)) < 0 ? -1 : 0;
+	return (u->found = store_block_end(st, u->prefix, time(NULL))) < 0 ? -1 : 0;
 }
 
 static int
@@ -515,7 +528,7 @@ cmd_report(const struct config *cfg, struct store *st, const char *path, long si
 	time_t now = time(NULL), since = now - since_s;
 	struct store_totals t;
 	char a[32], b[32], tmp[PATH_MAX];
-	int nh, np, nd, nk, i;
+	int nh, np, nd, nk, i, fd, bad;
 	FILE *f;
 
 	if (store_totals(st, since, cfg->spend_currency, &t) < 0 ||
@@ -526,9 +539,17 @@ cmd_report(const struct config *cfg, struct store *st, const char *path, long si
 		0 ||
 	    (nk = store_refusal_kinds(st, since, kinds, 32)) < 0)
 		return 2;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp) ||
-	    (f = fopen(tmp, "w")) == NULL) {
+	/* A new file beside it (mkstemp: no name another user could have
+	 * planted a link at), renamed over it once whole. */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp) ||
+	    (fd = mkstemp(tmp)) < 0) {
 		fprintf(stderr, "otp-admin: cannot write %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	if ((f = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "otp-admin: cannot write %s: %s\n", path, strerror(errno));
+		close(fd);
+		unlink(tmp);
 		return 2;
 	}
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -591,7 +612,8 @@ cmd_report(const struct config *cfg, struct store *st, const char *path, long si
 	}
 	admin_chart(f, "spend", "Spend per day (reported by Telnyx)", labels, nd, s, 1, "");
 	fprintf(f, "</body>\n</html>\n");
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+	bad = ferror(f);
+	if (fclose(f) != 0 || bad || rename(tmp, path) < 0) {
 		fprintf(stderr, "otp-admin: cannot write %s: %s\n", path, strerror(errno));
 		unlink(tmp);
 		return 2;
@@ -688,6 +710,8 @@ main(int argc, char *argv[])
 			printf("%s: the programs would run with it\n", path);
 			return 0;
 		}
+		if (rc < 0) /* not read at all (logged) */
+			return 2;
 		fprintf(stderr, "otp-admin: %s: %d problem%s\n", path, rc, rc == 1 ? "" : "s");
 		return 1;
 	}
@@ -701,6 +725,13 @@ main(int argc, char *argv[])
 	if (config_load(&cfg, path) < 0)
 		return 2;
 	if ((st = admin_store(&cfg)) == NULL) {
+		config_free(&cfg);
+		return 2;
+	}
+	/* The purge the programs run, here too: a site without traffic keeps
+	 * nothing past RETENTION_DAYS either (otp-admin stats from cron). */
+	if (admin_tx(st, admin_purge_tx, &cfg) != 0) {
+		store_close(st);
 		config_free(&cfg);
 		return 2;
 	}

@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -97,7 +98,7 @@ class StatsTest(AdminCase):
         con = self.db()
         con.execute('UPDATE send SET at = at - 7200')
         con.execute('UPDATE verified SET at = at - 7200')
-        con.execute('UPDATE refusal SET at = at - 7200')
+        con.execute('UPDATE refusal SET minute = minute - 120')
         j = json.loads(self.admin('stats', '--json', '--since', '1h').stdout)
         self.assertEqual((j['total']['sent'], j['total']['verified'], j['groups']), (0, 0, []))
         j = json.loads(self.admin('stats', '--json', '--since', '3h').stdout)
@@ -135,10 +136,24 @@ class UnlockTest(AdminCase):
         self.assertIn('+12*******43: 1 verification unlocked, 5 wrong codes forgotten', p.stdout)
         self.assertRegex(p.stderr, r'event=unlocked phone=\+12\*+43 ')
         self.assertEqual(self.db().execute('SELECT count(*) FROM failure').fetchone(), (0,))
+        self.assertEqual(self.db().execute("SELECT status, attempts FROM verification").fetchall(),
+                         [('failed', 0)])
         r2, vid2, code2 = self.start_flow(A, remote_addr='10.52.0.3')
         self.assertStatus(self.site.verify(code2, vid=vid2), 200, 'success')
         # The old locked code stays dead.
         self.assertEqual(self.site.verify(code, vid=vid).status, 410)
+
+    def test_a_pending_code_dies_too(self):
+        # Somebody guessed at it: its tries are not handed back, the code dies.
+        self.site.configure(dict(self.site.keys, RESEND_AFTER='0'))
+        r, vid, code = self.start_flow(A)
+        for _ in range(3):
+            self.assertEqual(self.site.verify(wrong(code), vid=vid).status, 422)
+        p = self.admin('unlock', A)
+        self.assertIn('1 verification unlocked, 3 wrong codes forgotten', p.stdout)
+        self.assertEqual(self.site.verify(code, vid=vid).status, 410)
+        r2, vid2, code2 = self.start_flow(A, remote_addr='10.52.1.1')
+        self.assertStatus(self.site.verify(code2, vid=vid2), 200, 'success')
 
     def test_nothing_to_unlock(self):
         self.site.get(__import__('harness').VERIFY, cookie='otp_vid=' + 'a' * 32)
@@ -180,9 +195,18 @@ class BlockTest(AdminCase):
         blocks = self.admin('blocks')
         self.assertRegex(blocks.stdout, r'^\+1202555\s+until \S+\s+conversion\s+')
         self.assertEqual(self.admin('unblock', '+1202555').returncode, 0)
-        # Lifted; the breaker judges again (the range still does not convert).
-        self.site.configure(dict(self.site.keys, CONVERSION_MODE='off'))
+        # Lifted: the breaker judges the range by what comes after (in whole
+        # seconds: the second of the lift is not counted), and the sends
+        # before do not block it again at once.
+        time.sleep(1.1)
         self.start_flow('+12025550111', remote_addr='10.54.1.1')
+        self.assertEqual(self.admin('blocks').stdout, '')
+        for i in range(2):
+            self.start_flow('+120255502%02d' % i, remote_addr='10.54.2.%d' % i)
+        # Three more sends, none verified: blocked again, and logged again.
+        r = self.site.request('+12025550299', remote_addr='10.54.3.1')
+        self.assertEqual(r.status, 429, r.describe())
+        self.assertIn('SMS pumping? +1202555 blocked', r.stderr)
 
     def test_bad_prefixes(self):
         for bad in ('1303', '+0303', '+', '+13035550100123', '+13a'):
@@ -214,7 +238,7 @@ class ForgetTest(AdminCase):
         p = self.admin('forget', '202-555-0143')
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn('+12*******43: removed 1 verifications, 1 sends, 1 wrong codes, '
-                      '1 messages, 1 codes verified, 1 refusals', p.stdout)
+                      '1 messages, 1 codes verified, 0 blocks', p.stdout)
         self.assertRegex(p.stderr, r'event=forgotten phone=\+12\*+43 ')
         dump = subprocess.run(['sqlite3', str(self.site.db_path), '.dump'], capture_output=True,
                               text=True, timeout=30, check=True).stdout
@@ -248,7 +272,7 @@ class CheckConfigTest(AdminCase):
     def test_missing_file(self):
         p = subprocess.run([str(ADMIN), '-c', '/nonexistent/otp.conf', 'check-config'],
                            capture_output=True, text=True, timeout=30)
-        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.returncode, 2)
         self.assertIn('cannot open config file', p.stderr)
 
 

@@ -185,10 +185,13 @@ class ApproveTest(InboundCase):
         loc = done.header('Location')
         self.assertTrue(loc.startswith('/account/done?otp_assertion='), loc)
         self.assertRegex(done.stderr, r'event=verified .*channel=inbound')
-        # Once: the verification is used up.
+        # Once: the verification is used up, and counted verified once.
         again = self.page(r.vid)
         self.assertNotEqual(again.status, 303)
         self.assertEqual(self.row(r.vid)[0], 'used')
+        con = store_db.connect(self.site.db_path)
+        self.addCleanup(con.close)
+        self.assertEqual(con.execute('SELECT channel FROM verified').fetchall(), [('inbound',)])
 
     def test_i_have_sent_it(self):
         r, code = self.start()
