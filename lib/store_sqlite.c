@@ -996,18 +996,26 @@ store_sqlite_receipt(struct store *st, const struct store_receipt *r, time_t now
 	return store_sqlite_done(st, s);
 }
 
+/* Insert key at now with which, an INSERT ... DO NOTHING of a key taken
+ * once: 1 the first time, 0 if it was taken already, -1 on error. */
 static int
-store_sqlite_event_new(struct store *st, const char *event_id, time_t now)
+store_sqlite_once(struct store *st, enum store_stmt which, const char *key, time_t now)
 {
-	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_EVENT_NEW);
+	sqlite3_stmt *s = store_sqlite_stmt(st, which);
 
 	if (s == NULL)
 		return -1;
-	sqlite3_bind_text(s, 1, event_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
 	if (store_sqlite_done(st, s) < 0)
 		return -1;
 	return sqlite3_changes(store_sqlite_of(st)->db) == 1 ? 1 : 0;
+}
+
+static int
+store_sqlite_event_new(struct store *st, const char *event_id, time_t now)
+{
+	return store_sqlite_once(st, STMT_EVENT_NEW, event_id, now);
 }
 
 static int
@@ -1406,15 +1414,7 @@ store_sqlite_add_failure(struct store *st, time_t now, const char *phone)
 static int
 store_sqlite_mark_assertion(struct store *st, const char *vid, time_t now)
 {
-	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_MARK_ASSERTION);
-
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_text(s, 1, vid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
-	if (store_sqlite_done(st, s) < 0)
-		return -1;
-	return sqlite3_changes(store_sqlite_of(st)->db) == 1 ? 1 : 0;
+	return store_sqlite_once(st, STMT_MARK_ASSERTION, vid, now);
 }
 
 const struct store_ops store_sqlite_ops = {
