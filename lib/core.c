@@ -141,8 +141,9 @@ core_check_tx(struct store *st, const struct config *cfg, const char *vid,
 	case 429:
 		store_rollback(st);
 		r->retry_after = hit.retry_after;
-		snprintf(r->detail, sizeof(r->detail), "limit=%s retry_after=%ld", hit.name,
-			 hit.retry_after);
+		snprintf(r->kind, sizeof(r->kind), "%s", hit.kind);
+		snprintf(r->detail, sizeof(r->detail), "limit=%s kind=%s retry_after=%ld", hit.name,
+			 hit.kind, hit.retry_after);
 		return OUTCOME_LIMITED_GUESSES;
 	default:
 		goto fail;
