@@ -86,7 +86,6 @@ enum store_stmt {
 	STMT_PURGE_REFUSALS,
 	STMT_PURGE_BLOCKS,
 	STMT_UNLOCK_VERIFICATIONS,
-	STMT_UNLOCK_FAILURES,
 	STMT_FORGET_ASSERTIONS,
 	STMT_FORGET_MESSAGES,
 	STMT_FORGET_VERIFICATIONS,
@@ -252,7 +251,6 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
      * and none seeds the next one's wrong tries: the visitor asks again. */
     [STMT_UNLOCK_VERIFICATIONS] = "UPDATE verification SET attempts = 0, status = 'failed' "
 				  "WHERE phone = ?1 AND status IN ('pending', 'locked')",
-    [STMT_UNLOCK_FAILURES] = "DELETE FROM failure WHERE phone = ?1",
     [STMT_FORGET_ASSERTIONS] = "DELETE FROM assertion_used WHERE vid IN "
 			       "(SELECT id FROM verification WHERE phone = ?1)",
     [STMT_FORGET_MESSAGES] = "DELETE FROM message WHERE phone = ?1 OR vid IN "
@@ -1290,7 +1288,7 @@ static int
 store_sqlite_unlock(struct store *st, const char *phone, long *verifications, long *failures)
 {
 	if ((*verifications = store_sqlite_changes(st, STMT_UNLOCK_VERIFICATIONS, phone)) < 0 ||
-	    (*failures = store_sqlite_changes(st, STMT_UNLOCK_FAILURES, phone)) < 0)
+	    (*failures = store_sqlite_changes(st, STMT_FORGET_FAILURES, phone)) < 0)
 		return -1;
 	return 0;
 }
