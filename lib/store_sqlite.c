@@ -1171,18 +1171,27 @@ store_sqlite_conversion(struct store *st, const char *prefix, time_t since, long
 	return 0;
 }
 
+/* The one row of k integers of which (?1 since, ?2 currency) into n. */
 static int
-store_sqlite_spend(struct store *st, time_t since, const char *currency, long long estimate,
-		   long long *micros)
+store_sqlite_since(struct store *st, enum store_stmt which, time_t since, const char *currency,
+		   long long *n, int k)
 {
-	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_SPEND);
-	long long n[3];
+	sqlite3_stmt *s = store_sqlite_stmt(st, which);
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
 	sqlite3_bind_text(s, 2, currency, -1, SQLITE_STATIC);
-	if (store_sqlite_ints(st, s, n, 3) < 0)
+	return store_sqlite_ints(st, s, n, k);
+}
+
+static int
+store_sqlite_spend(struct store *st, time_t since, const char *currency, long long estimate,
+		   long long *micros)
+{
+	long long n[3];
+
+	if (store_sqlite_since(st, STMT_SPEND, since, currency, n, 3) < 0)
 		return -1;
 	/* Reported costs, and the estimate for every text sent with none. */
 	*micros = n[2] + (n[0] > n[1] ? (n[0] - n[1]) * estimate : 0);
@@ -1311,14 +1320,9 @@ store_sqlite_forget(struct store *st, const char *phone, struct store_forgotten 
 static int
 store_sqlite_totals(struct store *st, time_t since, const char *currency, struct store_totals *t)
 {
-	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_TOTALS);
 	long long n[7];
 
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
-	sqlite3_bind_text(s, 2, currency, -1, SQLITE_STATIC);
-	if (store_sqlite_ints(st, s, n, 7) < 0)
+	if (store_sqlite_since(st, STMT_TOTALS, since, currency, n, 7) < 0)
 		return -1;
 	t->sent = (long)n[0];
 	t->verified = (long)n[1];
