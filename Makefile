@@ -26,7 +26,8 @@ CXX     ?= c++
 PYTHON  ?= /usr/bin/python3
 PKGS_C   = sqlite3 libcrypto libcjson
 PKGS_CXX = libctemplate_nothreads
-PKGS_NET = libcurl
+# Loaded with dlopen() by the paths that need them: headers only.
+PKGS_NET = libcurl libpq
 
 CFLAGS   ?= -O2 -g
 CXXFLAGS ?= -O2 -g
@@ -68,7 +69,7 @@ LIBS_REQUEST = $(LIBS_VERIFY)
 # says why): only request.cgi pulls them in, and loads the library only
 # when it parses a number.
 LIB_OBJS = lib/log.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o \
-           lib/store_sqlite.o lib/sms.o lib/reply.o lib/page.o lib/limit.o lib/assertion.o \
+           lib/store_sqlite.o lib/store_pg.o lib/sms.o lib/reply.o lib/page.o lib/limit.o lib/assertion.o \
            lib/url.o lib/return_to.o lib/core.o lib/core_send.o lib/serve.o lib/number.o \
            lib/number_so.o lib/text.o lib/webhook.o lib/webhook_sig.o lib/core_webhook.o
 HEADERS  = $(wildcard lib/*.h) lib/schema.h
@@ -86,9 +87,10 @@ SQL_STEPS = sql/migrate-2.sql sql/migrate-3.sql sql/migrate-4.sql sql/migrate-5.
             sql/migrate-6.sql
 SQL_TO_C  = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/'
 
-lib/schema.h: sql/schema.sql $(SQL_STEPS)
+lib/schema.h: sql/schema.sql sql/pg-schema.sql $(SQL_STEPS)
 	{ echo '/* Made by make from sql/: do not edit. */'; \
 	  echo 'static const char store_schema[] ='; $(SQL_TO_C) sql/schema.sql; echo ';'; \
+	  echo 'static const char store_pg_schema[] ='; $(SQL_TO_C) sql/pg-schema.sql; echo ';'; \
 	  for f in $(SQL_STEPS); do \
 	    echo "static const char store_$$(basename $$f .sql | tr - _)[] ="; \
 	    $(SQL_TO_C) $$f; echo ';'; \
@@ -173,7 +175,7 @@ DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libssl-dev libcjson-dev
                libclang-rt-14-dev python3 python3-selenium apache2 lighttpd \
                chromium chromium-driver php-cli valgrind sqlite3 hyperfine wrk \
                libapache2-mod-fcgid python3-flask gunicorn libphonenumber-dev \
-               python3-cryptography mandoc
+               python3-cryptography mandoc postgresql libpq-dev libpq5 python3-psycopg2
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \

@@ -118,6 +118,7 @@ static int config_region_ok(char *s);
 static int config_line_types_ok(char *s);
 static int config_public_key_ok(char *s);
 static int config_webhook_url_ok(char *s);
+static int config_database_url_ok(char *s);
 static int config_channels_ok(char *s);
 static int config_e164_ok(char *s);
 static int config_amount_ok(char *s);
@@ -155,6 +156,8 @@ static const struct config_key config_keys[] = {
 	"must be https:// (http:// only to loopback)"),
     STR("MESSAGING_PROFILE_ID", messaging_profile_id, 0, 64, NULL, NULL, NULL),
     PATH("DB_PATH", db_path, OTP_DB_DEFAULT),
+    STR("DATABASE_URL", database_url, 1, 1024, NULL, config_database_url_ok,
+	"must be a PostgreSQL connection URI: postgresql://... or postgres://..."),
     PATH("TEMPLATE_DIR", template_dir, OTP_TEMPLATE_DEFAULT),
     CHOICE("SMS_TRANSPORT", transport, config_transports, "telnyx"),
     PATH("OUTBOX_PATH", outbox_path, NULL),
@@ -708,6 +711,12 @@ config_cc_list_ok(char *s)
 	return count > 0;
 }
 
+const char *
+config_database(const struct config *cfg)
+{
+	return cfg->database_url != NULL ? cfg->database_url : cfg->db_path;
+}
+
 int
 config_inbound_allowed(const struct config *cfg, const char *phone, int calling_code)
 {
@@ -752,6 +761,19 @@ config_webhook_url_ok(char *s)
 		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
 			return 0;
 	return config_url_ok(s, &a) && a.rest[0] == '/';
+}
+
+/* DATABASE_URL: libpq's URI form (its own parser judges the rest when
+ * the store connects), printable, no spaces. */
+static int
+config_database_url_ok(char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return !strncmp(s, "postgresql://", 13) || !strncmp(s, "postgres://", 11);
 }
 
 static int

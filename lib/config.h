@@ -47,6 +47,7 @@ struct config {
 	char *api_base_url;
 	char *messaging_profile_id;
 	char *db_path;
+	char *database_url; /* PostgreSQL instead of DB_PATH; NULL: not set */
 	char *template_dir;
 	enum config_transport transport;
 	char *outbox_path;
@@ -160,6 +161,9 @@ size_t config_list_next(const char **p, const char **item);
  * inbound text: its calling code, or an area within it (+1876), is in
  * INBOUND_COUNTRY_CODES, matched as config_country() matches. */
 int config_inbound_allowed(const struct config *cfg, const char *phone, int calling_code);
+
+/* Where the store is: DATABASE_URL when set, else DB_PATH (store_open()). */
+const char *config_database(const struct config *cfg);
 
 /* Free what config_load() or config_parse() allocated. */
 void config_free(struct config *cfg);

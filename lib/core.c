@@ -38,13 +38,23 @@ core_idle(struct core *c)
 }
 
 struct store *
-core_store(struct core *c)
+core_store(struct core *c, time_t *now)
 {
-	/* Kept from an earlier request: still the file at DB_PATH? */
+	time_t t;
+
+	/* Kept from an earlier request: still the file at DB_PATH, still connected? */
 	if (c->st != NULL && store_stale(c->st))
 		core_close(c);
 	if (c->st == NULL)
-		c->st = store_open(c->cfg->db_path);
+		c->st = store_open(config_database(c->cfg));
+	/* The request's time from the clock every web server shares. */
+	if (c->st != NULL && now != NULL) {
+		if ((t = store_now(c->st, *now)) == (time_t)-1) {
+			core_close(c);
+			return NULL;
+		}
+		*now = t;
+	}
 	return c->st;
 }
 
@@ -199,7 +209,7 @@ core_check(struct core *c, const char *vid, const char *token, const char *shown
 
 	core_result_init(r, OUTCOME_UNAVAILABLE_CHECK);
 	snprintf(r->vid, sizeof(r->vid), "%s", vid);
-	if ((st = core_store(c)) == NULL)
+	if ((st = core_store(c, &now)) == NULL)
 		return;
 	/* "I have sent it", for an inbound verification: no code is typed. */
 	if ((token == NULL || token[0] == '\0') && store_get(st, vid, &v) == 1 && v.inbound)
@@ -263,7 +273,7 @@ core_status(struct core *c, const char *vid, time_t now, struct core_result *r)
 	core_result_init(r, OUTCOME_NONE);
 	if (vid == NULL)
 		return;
-	if ((st = core_store(c)) == NULL) {
+	if ((st = core_store(c, &now)) == NULL) {
 		r->outcome = OUTCOME_UNAVAILABLE_CHECK;
 		return;
 	}
@@ -289,7 +299,7 @@ core_number(struct core *c, const char *vid, char e164[OTP_PHONE_MAX + 1])
 	int rc;
 
 	e164[0] = '\0';
-	if ((st = core_store(c)) == NULL)
+	if ((st = core_store(c, NULL)) == NULL)
 		return -1;
 	if ((rc = store_get(st, vid, &v)) == 1)
 		snprintf(e164, OTP_PHONE_MAX + 1, "%s", v.phone);

@@ -169,8 +169,9 @@ enum core_hook {
  */
 enum core_hook core_webhook(struct core *c, const struct webhook_event *ev, time_t now);
 
-/* The store, opened on first use.  NULL after logging. */
-struct store *core_store(struct core *c);
+/* The store, opened on first use, with *now (unless NULL) set to its
+ * clock's time (store_now()).  NULL after logging. */
+struct store *core_store(struct core *c, time_t *now);
 
 /* After a result: a store that failed is closed, to be opened afresh. */
 void core_settle(struct core *c, const struct core_result *r);

@@ -164,8 +164,11 @@ core_send_code(const struct config *cfg, const struct verification *v, const cha
 }
 
 void
-core_start(struct core *c, const struct core_start_in *in, struct core_result *r)
+core_start(struct core *c, const struct core_start_in *asked, struct core_result *r)
 {
+	/* As asked, at the time of the store's clock (core_store()). */
+	struct core_start_in at = *asked;
+	const struct core_start_in *in = &at;
 	const struct config *cfg = c->cfg;
 	const struct phone_number *n = in->number;
 	char code[OTP_CODE_MAX + 1], client[64], ecode[64], reason[256];
@@ -206,10 +209,10 @@ core_start(struct core *c, const struct core_start_in *in, struct core_result *r
 		snprintf(cc, sizeof(cc), "+%d", n->calling_code);
 	else
 		cc[0] = '\0';
+	if ((st = core_store(c, &at.now)) == NULL)
+		return; /* logged by the store */
 	q = (struct limit_req){
 	    n->e164, n->calling_code, client, prefix, cc, in->inbound ? LIMIT_INBOUND : 0, in->now};
-	if ((st = core_store(c)) == NULL)
-		return; /* logged by the store */
 	memset(code, 0, sizeof(code));
 	rc = code_random(code, in->inbound ? OTP_INBOUND_LEN : cfg->token_length,
 			 in->inbound ? ALPHABET_INBOUND : cfg->alphabet) < 0

@@ -137,7 +137,7 @@ core_webhook_inbound(struct core *c, const struct webhook_event *ev, time_t now)
 	int fresh, rc = HOOK_IGNORED;
 
 	phone_mask(ev->from, masked, sizeof(masked));
-	if ((st = core_store(c)) == NULL)
+	if ((st = core_store(c, &now)) == NULL)
 		return HOOK_UNAVAILABLE;
 	if (store_begin(st) < 0)
 		goto fail;
@@ -184,7 +184,7 @@ core_webhook(struct core *c, const struct webhook_event *ev, time_t now)
 	r.parts = ev->parts;
 	r.carrier = ev->carrier;
 	r.line_type = ev->line_type;
-	if ((st = core_store(c)) == NULL)
+	if ((st = core_store(c, &now)) == NULL)
 		return HOOK_UNAVAILABLE;
 	/* The event and its effect in one transaction: taken once, or not at all. */
 	if (store_begin(st) < 0)

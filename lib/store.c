@@ -38,12 +38,13 @@ store_status_parse(const char *name)
 	return STATUS_FAILED;
 }
 
-/* The engine for where.  There is one so far; a PostgreSQL engine will
- * claim postgresql:// URLs here, and paths stay SQLite's. */
+/* The engine for where: a PostgreSQL URL (DATABASE_URL), else a path of
+ * SQLite's. */
 static const struct store_ops *
 store_engine(const char *where)
 {
-	(void)where;
+	if (!strncmp(where, "postgresql://", 13) || !strncmp(where, "postgres://", 11))
+		return &store_pg_ops;
 	return &store_sqlite_ops;
 }
 
@@ -68,6 +69,12 @@ int
 store_stale(struct store *st)
 {
 	return st->ops->stale(st);
+}
+
+time_t
+store_now(struct store *st, time_t local)
+{
+	return st->ops->now != NULL ? st->ops->now(st) : local;
 }
 
 void

@@ -6,7 +6,9 @@
  * (lib/store_sqlite.c): one file, made with sql/schema.sql on first use
  * and brought up to date by the steps of sql/ when an older one is
  * opened.  WAL, a busy timeout and short immediate transactions keep
- * concurrent CGI processes from failing.
+ * concurrent CGI processes from failing.  Or, for several web servers,
+ * PostgreSQL (lib/store_pg.c, DATABASE_URL), with the same tables
+ * (sql/pg-schema.sql).
  */
 #ifndef OTP_STORE_H
 #define OTP_STORE_H
@@ -48,8 +50,9 @@ struct verification {
 };
 
 /*
- * Open the database at path: make it if there is none (whole, before any
- * other process can see it), upgrade it if it is of an older schema.
+ * Open the database at path (a PostgreSQL URL: the tables there): make it
+ * if there is none (whole, before any other process can see it), upgrade
+ * it if it is of an older schema.
  * Returns NULL after logging why (one line), among others when it is of
  * a newer schema than this program.  Free with store_close().
  */
@@ -71,6 +74,12 @@ int store_stale(struct store *st);
  */
 void store_idle(struct store *st);
 
+/*
+ * The time of the request, from the one clock every web server shares:
+ * the database's for PostgreSQL, local (the machine's) for a SQLite file.
+ * Returns (time_t)-1 after logging when the database cannot tell.
+ */
+time_t store_now(struct store *st, time_t local);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  begin and commit return 0 or -1. */
 int store_begin(struct store *st);
 int store_commit(struct store *st);

@@ -76,6 +76,9 @@ struct store_ops {
 	int (*add_failure)(struct store *st, time_t now, const char *phone);
 	int (*mark_assertion)(struct store *st, const char *vid, time_t now);
 	int (*stale)(struct store *st);
+	/* The database's clock, or (time_t)-1 after logging; NULL: the
+	 * machine's is the database's (one file on one machine). */
+	time_t (*now)(struct store *st);
 	void (*idle)(struct store *st); /* may be NULL: nothing to do */
 };
 
@@ -86,6 +89,7 @@ struct store {
 
 /* The engines. */
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;
 
 /* How a status is written in the database ("pending", ...), and back:
  * an unknown name reads as STATUS_FAILED, dead rather than pending. */

@@ -1,13 +1,15 @@
 #!/bin/sh
 # Run every test suite and add up their closing lines ("N passed, N failed").
 # SUITES narrows it: unit, asan, linkage, man, cgi, cgi-asan, cgi-fastcgi, abuse, handover,
-# web, browser, fuzz.  cgi-asan is the contract suite against the programs built with
-# ASan+UBSan; cgi-fastcgi the same suite with the programs as long-lived FastCGI
-# applications (tests/fcgi_client.py).
+# web, browser, fuzz, cgi-pg, abuse-pg.  cgi-asan is the contract suite against the programs
+# built with ASan+UBSan; cgi-fastcgi the same suite with the programs as long-lived FastCGI
+# applications (tests/fcgi_client.py); cgi-pg and abuse-pg the contract and abuse suites
+# with PostgreSQL as the store (a throwaway cluster, tests/pg.py), skipped with a message
+# where PostgreSQL is not installed.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 PYTHON=${PYTHON:-/usr/bin/python3}
-SUITES=${SUITES:-"unit asan linkage man cgi cgi-asan cgi-fastcgi abuse handover web browser fuzz"}
+SUITES=${SUITES:-"unit asan linkage man cgi cgi-asan cgi-fastcgi abuse handover web browser fuzz cgi-pg abuse-pg"}
 mkdir -p tests/out
 passed=0 failed=0 skipped=0 bad=""
 
@@ -84,6 +86,32 @@ linkage() {
 	done
 	if loads POST phone=2025550143; then p=$((p + 1))
 	else echo "request.cgi did not load libphonenumber to parse a number"; f=$((f + 1)); fi
+	# libpq (lib/store_pg.c) only when DATABASE_URL is set: no program
+	# links it, a site on SQLite never loads it, one on PostgreSQL does.
+	pq() { # config prog method body: whether prog loaded libpq
+		printf '%s' "$4" | env -i OTP_CONFIG="$1" REQUEST_METHOD=$3 HTTP_HOST=127.0.0.1 \
+			REMOTE_ADDR=127.0.0.1 SCRIPT_NAME=/$2 QUERY_STRING= \
+			CONTENT_TYPE=application/x-www-form-urlencoded CONTENT_LENGTH=${#4} \
+			LD_DEBUG=files cgi-bin/$2 2>&1 >/dev/null | grep -q 'file=libpq'
+	}
+	for prog in request verify webhook; do
+		if ldd cgi-bin/$prog.cgi | grep -q libpq; then
+			echo "$prog.cgi links libpq"; f=$((f + 1))
+		else p=$((p + 1)); fi
+	done
+	vid=token=123456\&verification_id=0123456789abcdef0123456789abcdef
+	for how in "request.cgi:POST:phone=2025550143" "verify.cgi:POST:$vid" "verify.cgi:GET:"; do
+		IFS=: read -r prog method body <<-EOF
+		$how
+		EOF
+		if pq "$d/otp.conf" $prog $method "$body"; then
+			echo "$prog $method loaded libpq on SQLite"; f=$((f + 1))
+		else p=$((p + 1)); fi
+	done
+	cp "$d/otp.conf" "$d/pg.conf"
+	echo "DATABASE_URL='postgresql:///otp?host=$d/none'" >> "$d/pg.conf"
+	if pq "$d/pg.conf" verify.cgi POST "$vid"; then p=$((p + 1))
+	else echo "verify.cgi did not load libpq with DATABASE_URL set"; f=$((f + 1)); fi
 	rm -rf "$d"
 	# Ed25519's EVP_PKEY machinery (megabytes of the static libcrypto, paid
 	# in page faults at every start) is webhook.cgi's alone.
@@ -130,6 +158,17 @@ man_pages() {
 	[ $f -eq 0 ]
 }
 
+# A suite with PostgreSQL as the store (OTP_TEST_STORE=pg), or one skip
+# saying why not where PostgreSQL cannot run (tests/pg.py check).
+pg_suite() {
+	if ! why=$("$PYTHON" tests/pg.py check); then
+		echo "skipped: $why"
+		echo "0 passed, 0 failed, 1 skipped"
+		return 0
+	fi
+	OTP_TEST_STORE=pg "$PYTHON" tests/pyrun.py "$1"
+}
+
 fuzz_brief() {
 	p=0 f=0
 	for z in tests/fuzz/*.fuzz; do
@@ -161,6 +200,8 @@ for s in $SUITES; do
 	web) [ -d tests/web ] && tally web "$PYTHON" tests/pyrun.py tests/web ;;
 	browser) [ -d tests/browser ] && tally browser "$PYTHON" tests/pyrun.py tests/browser ;;
 	fuzz) tally fuzz fuzz_brief ;;
+	cgi-pg) [ -d tests/cgi ] && tally cgi-pg pg_suite tests/cgi ;;
+	abuse-pg) [ -d tests/abuse ] && tally abuse-pg pg_suite tests/abuse ;;
 	esac
 done
 

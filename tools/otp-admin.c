@@ -135,7 +135,7 @@ admin_number(const struct config *cfg, const char *typed, char e164[OTP_PHONE_MA
 static struct store *
 admin_store(const struct config *cfg)
 {
-	return store_open(cfg->db_path);
+	return store_open(config_database(cfg));
 }
 
 /* Run fn in one immediate transaction.  0, or 2 (logged). */

@@ -64,7 +64,7 @@ cmd_verify(const struct config *cfg, const char *arg, const char *return_to)
 		fputs("otp-assertion: rejected: made for another return_to\n", stderr);
 		return 1;
 	}
-	if ((st = store_open(cfg->db_path)) == NULL)
+	if ((st = store_open(config_database(cfg))) == NULL)
 		return 2;
 	rc = store_begin(st) == 0 ? store_mark_assertion(st, a.vid, now) : -1;
 	if (rc < 0 || store_commit(st) < 0) {

@@ -411,6 +411,48 @@ test_api_base_url_userinfo_is_not_loopback(void **state)
 	REFUSED(BASE "API_BASE_URL=http://127.0.0.1:80@evil.example\n", "API_BASE_URL");
 }
 
+/* DATABASE_URL: a PostgreSQL URI, or refused; the value never in the log
+ * (it may hold a password); config_database() picks it over DB_PATH. */
+static void
+test_database_url(void **state)
+{
+	struct config cfg;
+	char *log = NULL;
+
+	(void)state;
+	assert_accepted(&cfg, BASE "DB_PATH=/var/tmp/otp.db\n", &log);
+	assert_null(cfg.database_url);
+	assert_string_equal(config_database(&cfg), "/var/tmp/otp.db");
+	config_free(&cfg);
+	free(log);
+	log = NULL;
+	assert_accepted(&cfg,
+			BASE
+			"DB_PATH=/var/tmp/otp.db\n"
+			"DATABASE_URL='postgresql://otp:s3cret@db.example/otp?sslmode=require'\n",
+			&log);
+	assert_string_equal(config_database(&cfg),
+			    "postgresql://otp:s3cret@db.example/otp?sslmode=require");
+	config_free(&cfg);
+	free(log);
+	log = NULL;
+	assert_accepted(&cfg, BASE "DATABASE_URL=postgres:///otp?host=/run/postgresql\n", &log);
+	assert_string_equal(config_database(&cfg), "postgres:///otp?host=/run/postgresql");
+	config_free(&cfg);
+	free(log);
+	REFUSED(BASE "DATABASE_URL='mysql://otp:s3cret@db/otp'\n", "invalid DATABASE_URL");
+	REFUSED(BASE "DATABASE_URL='host=db user=otp password=s3cret'\n", "invalid DATABASE_URL");
+	REFUSED(BASE "DATABASE_URL='postgresql://otp:s3cret@db/otp x'\n", "invalid DATABASE_URL");
+	REFUSED(BASE "DATABASE_URL=\n", "DATABASE_URL");
+	/* The refusal names the key, never the password. */
+	assert_int_equal(parse(&cfg, BASE "DATABASE_URL='mysql://otp:s3cret@db/otp'\n",
+			       sizeof(BASE "DATABASE_URL='mysql://otp:s3cret@db/otp'\n") - 1, &log),
+			 -1);
+	assert_non_null(log);
+	assert_null(strstr(log, "s3cret"));
+	free(log);
+}
+
 static void
 test_paths(void **state)
 {
@@ -1375,6 +1417,7 @@ main(void)
 	    cmocka_unit_test(test_string_rules),
 	    cmocka_unit_test(test_site_origin),
 	    cmocka_unit_test(test_path),
+	    cmocka_unit_test(test_database_url),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
