@@ -175,7 +175,7 @@ DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libssl-dev libcjson-dev
                libclang-rt-14-dev python3 python3-selenium apache2 lighttpd \
                chromium chromium-driver php-cli valgrind sqlite3 hyperfine wrk \
                libapache2-mod-fcgid python3-flask gunicorn libphonenumber-dev \
-               python3-cryptography mandoc postgresql libpq-dev libpq5 python3-psycopg2
+               python3-cryptography mandoc postgresql libpq-dev libpq5 python3-psycopg2 faketime
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \

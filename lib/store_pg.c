@@ -72,6 +72,7 @@ static struct {
 	void (*clear)(PGresult *);
 	PGTransactionStatusType (*transaction_status)(const PGconn *);
 	PQnoticeProcessor (*set_notice_processor)(PGconn *, PQnoticeProcessor, void *);
+	int (*consume_input)(PGconn *);
 } pq;
 
 enum store_pg_stmt {
@@ -419,7 +420,8 @@ store_pg_load(void)
 	    store_pg_sym(&pq.cmd_tuples, "PQcmdTuples") < 0 ||
 	    store_pg_sym(&pq.clear, "PQclear") < 0 ||
 	    store_pg_sym(&pq.transaction_status, "PQtransactionStatus") < 0 ||
-	    store_pg_sym(&pq.set_notice_processor, "PQsetNoticeProcessor") < 0) {
+	    store_pg_sym(&pq.set_notice_processor, "PQsetNoticeProcessor") < 0 ||
+	    store_pg_sym(&pq.consume_input, "PQconsumeInput") < 0) {
 		log_msg("cannot open database: %s lacks a function", STORE_PG_LIBPQ);
 		dlclose(pq.lib);
 		pq.lib = NULL;
@@ -596,12 +598,23 @@ store_pg_close(struct store *st)
 	free(pg);
 }
 
-/* A connection that broke (the server restarted, failed over) is opened
- * afresh by the next request. */
+/*
+ * Whether the connection a FastCGI process kept is no longer usable: the
+ * server restarted, or closed it.  Reading what waits on the socket (it
+ * does not block) finds the server's goodbye, so the request after a
+ * restart connects afresh rather than fails.  A connection that dies
+ * without a word (a failover) fails one request with a 503, and the next
+ * connects afresh.
+ */
 static int
 store_pg_stale(struct store *st)
 {
-	return pq.status(store_pg_of(st)->conn) != CONNECTION_OK;
+	PGconn *conn = store_pg_of(st)->conn;
+
+	/* The first read may bring the server's goodbye (a FATAL), the
+	 * second the end of the connection after it. */
+	return pq.consume_input(conn) == 0 || pq.consume_input(conn) == 0 ||
+	       pq.status(conn) != CONNECTION_OK;
 }
 
 /* ---- statements -------------------------------------------------------- */
