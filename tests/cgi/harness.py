@@ -13,7 +13,16 @@ Environment knobs: OTP_TEST_CGI_DIR (where request.cgi and verify.cgi
 are; default the checkout's cgi-bin/), OTP_TEST_KEEP=1 (keep temp dirs),
 OTP_TEST_NO_SNAPSHOT=1 (run the programs in place instead of from a copy
 taken when this module is imported, which keeps a rebuild during a run
-from mixing two builds).
+from mixing two builds), OTP_TEST_FASTCGI=1 (the programs as FastCGI
+applications), OTP_TEST_STORE=pg (each Site's store is a fresh schema of
+a PostgreSQL cluster of this process, tests/pg.py, named by DATABASE_URL;
+default sqlite, the file at DB_PATH).
+
+A test reads and writes a site's store through the site, in either mode:
+site.sql('SELECT status FROM verification WHERE id = ?', (vid,)) returns
+rows as tuples (blobs as bytes), site.store_made(), site.dump(),
+site.set_schema_version(n), site.store_bytes(); unreachable_store() gives
+the keys of a store that cannot be opened.
 """
 
 import html
@@ -22,6 +31,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -285,6 +295,39 @@ def cgi_env(method='GET', *, body_len=None, content_type=None, query='', host='l
 
 
 FASTCGI = os.environ.get('OTP_TEST_FASTCGI') == '1'
+STORE = os.environ.get('OTP_TEST_STORE') or 'sqlite'
+if STORE not in ('sqlite', 'pg'):
+    raise RuntimeError('OTP_TEST_STORE=%s: sqlite or pg' % STORE)
+PG = STORE == 'pg'
+
+
+def sqlite_only(why):
+    """Skip a test (or a class) in PostgreSQL mode: it is about SQLite's
+    file itself, which the programs do not use there; why says what."""
+    return unittest.skipIf(PG, 'about SQLite (OTP_TEST_STORE=pg): ' + why)
+
+
+def pg_only(why):
+    """Run a test only in PostgreSQL mode; why says what it is about."""
+    return unittest.skipUnless(PG, 'PostgreSQL mode only (OTP_TEST_STORE=pg): ' + why)
+
+
+def require_store():
+    """SkipTest in PostgreSQL mode when no cluster can be started here."""
+    if PG:
+        import pg
+        why = pg.unavailable()
+        if why:
+            raise unittest.SkipTest(why)
+
+
+def unreachable_store():
+    """Config keys naming a store that cannot be opened: a DB_PATH under
+    /proc, or in PostgreSQL mode a DATABASE_URL whose socket directory
+    does not exist."""
+    if PG:
+        return {'DATABASE_URL': 'postgresql:///otp?host=/proc/nonexistent&user=postgres'}
+    return {'DB_PATH': '/proc/nonexistent/x.db'}
 
 
 def _run_fastcgi(prog, env, stdin, timeout):
@@ -429,20 +472,46 @@ def _quote(v):
     return '"%s"' % s
 
 
+def _pg_query(query, has_params):
+    """query with SQLite's ? placeholders as psycopg2's %s (outside string
+    literals), and a literal % doubled when parameters are given."""
+    out, quote = [], None
+    for ch in query:
+        if quote is None and ch in '\'"':
+            quote = ch
+        elif ch == quote:
+            quote = None
+        if ch == '?' and quote is None:
+            out.append('%s')
+        elif ch == '%' and has_params:
+            out.append('%%')
+        else:
+            out.append(ch)
+    return ''.join(out)
+
+
 class Site:
     """One installation: a temp dir with a config file, a DB path, an outbox.
 
     keys: config keys on top of the tutorial's file and the test keys
     (a value of None leaves a key out; raw_config replaces the whole text).
     db_path: the database's path (default otp.db in the site's directory;
-    keys['DB_PATH'] still wins).  Every Response run through it is kept in
-    self.responses.
+    keys['DB_PATH'] still wins).  In PostgreSQL mode (OTP_TEST_STORE=pg)
+    the site's store is database_url, a fresh schema, written as
+    DATABASE_URL (DB_PATH is still written: the programs ignore it then).
+    Every Response run through it is kept in self.responses.
     """
 
     def __init__(self, fake=None, keys=None, transport=None, raw_config=None, prefix='otp-cgi-',
                  db_path=None):
         self.dir = Path(tempfile.mkdtemp(prefix=prefix))
         self.db_path = Path(db_path) if db_path is not None else self.dir / 'otp.db'
+        self.database_url = None
+        self._own_store = False
+        if PG:
+            import pg
+            self.database_url = pg.session_cluster().new_schema()
+            self._own_store = True
         self.outbox_path = self.dir / 'outbox.jsonl'
         self.config_path = self.dir / 'otp.conf'
         self.fake = fake
@@ -464,6 +533,8 @@ class Site:
             'DB_PATH': str(self.db_path),
             'TEMPLATE_DIR': str(TEMPLATE_DIR),
         }
+        if self.database_url is not None:
+            base['DATABASE_URL'] = self.database_url
         if self.transport == 'telnyx' and self.fake is not None:
             base['API_BASE_URL'] = self.fake.url
         if self.transport == 'outbox':
@@ -501,6 +572,136 @@ class Site:
         if os.environ.get('OTP_TEST_KEEP'):
             return
         shutil.rmtree(self.dir, ignore_errors=True)
+        self._drop_store()
+
+    def _drop_store(self):
+        if self._own_store:
+            import pg
+            cluster = pg.session_cluster(start=False)
+            if cluster is not None:
+                cluster.drop(self.database_url)
+            self._own_store = False
+
+    # --- the store, read and written by the test ----------------------------
+    def use_store_of(self, other):
+        """Share other's store (its DB_PATH, or its DATABASE_URL); call
+        configure() after it.  other keeps the store and drops it."""
+        self._drop_store()
+        self.db_path = other.db_path
+        self.database_url = other.database_url
+
+    def sql(self, query, params=(), dicts=False):
+        """Run one statement on the site's store, in portable SQL with ?
+        placeholders; return its rows as tuples (dicts: {column: value}).
+        Blobs (BYTEA in PostgreSQL) come back as bytes."""
+        if PG:
+            import pg
+            return pg.query(self.database_url, _pg_query(query, bool(params)),
+                            tuple(params) or None, dicts)
+        con = sqlite3.connect('file:%s?mode=rw' % self.db_path, uri=True, timeout=30)
+        try:
+            if dicts:
+                con.row_factory = sqlite3.Row
+            with con:
+                rows = con.execute(query, tuple(params)).fetchall()
+            return [dict(r) for r in rows] if dicts else rows
+        finally:
+            con.close()
+
+    def sql_many(self, query, seq):
+        """Run one statement for each parameter tuple of seq, in one transaction."""
+        if PG:
+            import pg
+            return pg.query_many(self.database_url, _pg_query(query, True), list(seq))
+        con = sqlite3.connect('file:%s?mode=rw' % self.db_path, uri=True, timeout=30)
+        try:
+            with con:
+                con.executemany(query, seq)
+        finally:
+            con.close()
+
+    def row_id(self, table):
+        """The column that numbers the rows of table (send, failure,
+        verified) in the order written: SQLite's rowid, PostgreSQL's id."""
+        assert table in ('send', 'failure', 'verified'), table
+        return 'id' if PG else 'rowid'
+
+    def store_made(self):
+        """Whether a program has made the store (the file, or the tables)."""
+        if PG:
+            return self.sql("SELECT to_regclass('verification') IS NOT NULL")[0][0]
+        return self.db_path.exists()
+
+    def tables(self):
+        """The names of the store's tables, sorted."""
+        if PG:
+            q = ("SELECT table_name FROM information_schema.tables "
+                 "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")
+        else:
+            q = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        return sorted(t for (t,) in self.sql(q))
+
+    def set_schema_version(self, version):
+        """Make the store claim schema version (PRAGMA user_version, or
+        otp_schema.version in PostgreSQL)."""
+        if PG:
+            self.sql('UPDATE otp_schema SET version = ?', (int(version),))
+            return
+        con = sqlite3.connect('file:%s?mode=rw' % self.db_path, uri=True, isolation_level=None)
+        try:
+            con.execute('PRAGMA user_version = %d' % int(version))
+        finally:
+            con.close()
+
+    def dump(self):
+        """The whole store as SQL text: sqlite3's .dump, or pg_dump of the
+        site's schema."""
+        if PG:
+            import pg
+            argv = [os.path.join(pg.bindir(), 'pg_dump'), '--no-owner',
+                    '--schema=' + pg.schema_of(self.database_url), '-d', self.database_url]
+        else:
+            argv = ['sqlite3', str(self.db_path), '.dump']
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                              check=True).stdout
+
+    def store_bytes(self):
+        """The raw bytes the store keeps on disk: the SQLite file and its
+        -wal, -journal and -shm; in PostgreSQL, after a CHECKPOINT, the
+        files of the site's tables, indexes and TOAST, and the current WAL
+        segment up to where it is written."""
+        if not PG:
+            raw = b''
+            for suffix in ('', '-wal', '-journal', '-shm'):
+                p = Path(str(self.db_path) + suffix)
+                if p.exists():
+                    raw += p.read_bytes()
+            return raw
+        import pg
+        cluster = pg.session_cluster()
+        self.sql('CHECKPOINT')
+        rels = self.sql(
+            "SELECT pg_relation_filepath(c.oid) FROM pg_class c WHERE c.oid IN ("
+            " SELECT oid FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+            " UNION SELECT reltoastrelid FROM pg_class"
+            "  WHERE relnamespace = current_schema()::regnamespace"
+            " UNION SELECT i.indexrelid FROM pg_index i"
+            "  JOIN pg_class t ON t.reltoastrelid = i.indrelid"
+            "  WHERE t.relnamespace = current_schema()::regnamespace)"
+            " AND pg_relation_filepath(c.oid) IS NOT NULL")
+        raw = b''
+        for (rel,) in rels:
+            base = os.path.join(cluster.data, rel)
+            for n in range(0, 1000):  # a relation's 1 GB segments: base, base.1, ...
+                p = base if n == 0 else '%s.%d' % (base, n)
+                if not os.path.exists(p):
+                    break
+                raw += Path(p).read_bytes()
+        (walfile, offset), = self.sql(
+            'SELECT file_name, file_offset FROM pg_walfile_name_offset(pg_current_wal_lsn())')
+        with open(os.path.join(cluster.data, 'pg_wal', walfile), 'rb') as f:
+            raw += f.read(offset)
+        return raw
 
     # --- running ----------------------------------------------------------
     def run(self, prog, method='GET', body=None, *, content_type=None, cookie=None,
@@ -639,6 +840,7 @@ class CGITestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         require_built()
+        require_store()
 
     def setUp(self):
         self.fake = fake_telnyx.FakeTelnyx(mode=self.fake_mode).start()
