@@ -4,14 +4,14 @@ The tests run the real request.cgi and verify.cgi through tests/cgi/harness.py
 (a clean CGI environment, the body on stdin) against tests/fake_telnyx.py on
 127.0.0.1.  This module only adds what the abuse tests have in common: the
 429 checks, the audit-line parser, and direct access to the test's own
-SQLite file (to age rows of the `send` and `failure` tables instead of
-sleeping through an hour).
+store (to age rows of the `send` and `failure` tables instead of sleeping
+through an hour), SQLite's file or with OTP_TEST_STORE=pg a PostgreSQL
+schema, through the harness's site.sql().
 """
 
 import math
 import os
 import re
-import sqlite3
 import sys
 import time
 
@@ -81,16 +81,12 @@ def wrong_in_one(code):
 
 # --- the test's own database -------------------------------------------------
 def db_query(site, sql, args=()):
-    """Run one statement on site's SQLite file; return its rows."""
-    con = sqlite3.connect(str(site.db_path), timeout=30)
-    try:
-        with con:
-            return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+    """Run one statement (portable SQL, ? placeholders) on site's store;
+    return its rows."""
+    return site.sql(sql, args)
 
 
-def age_sends(site, seconds, where='1', args=()):
+def age_sends(site, seconds, where='TRUE', args=()):
     """Move rows of the `send` table `seconds` into the past.
 
     The limits count `send` rows by their Unix-second timestamp; ageing the
@@ -106,9 +102,11 @@ def age_failures(site, seconds):
 
 
 def send_rows(site):
-    if not site.db_path.exists():
+    """(at, phone, client, country) of the `send` rows, in the order written."""
+    if not site.store_made():
         return []
-    return db_query(site, 'SELECT at, phone, client, country FROM send ORDER BY rowid')
+    return db_query(site, 'SELECT at, phone, client, country FROM send ORDER BY %s'
+                    % site.row_id('send'))
 
 
 # Referrer policies that send no referrer to other sites.  The brief asked for

@@ -8,7 +8,7 @@ import re
 import secrets
 import unittest
 
-from abuse_common import AbuseCase, PHONE, REFERRER_POLICIES, REQUEST, VERIFY, wrong_code
+from abuse_common import AbuseCase, PHONE, REFERRER_POLICIES, REQUEST, VERIFY, harness, wrong_code
 
 JSON = {'HTTP_ACCEPT': 'application/json'}
 
@@ -88,7 +88,7 @@ class HeadersTest(AbuseCase):
         out.append((502, site.request('+12025550111', **kw)))
         self.fake.mode = 'ok'
         # 503: the database cannot be opened.
-        nodb = self.make_site({'DB_PATH': '/nonexistent-otp-dir/sub/otp.db'})
+        nodb = self.make_site(harness.unreachable_store())
         out.append((503, nodb.request(PHONE, **kw)))
         out.append((503, nodb.verify('1234', vid=secrets.token_hex(16), **kw)))
         return out

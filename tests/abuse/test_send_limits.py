@@ -5,9 +5,10 @@ country allow-list.
 Each test sets the limits it does not test high (and RESEND_AFTER=0 where
 the cooldown would get in the way), so that exactly one limit is in play.
 Windows of an hour or a day pass by ageing the rows of the `send` table in
-the test's own SQLite file (age_sends) instead of sleeping.
+the test's own store (age_sends) instead of sleeping.
 """
 
+import time
 import unittest
 
 from abuse_common import (AbuseCase, DAY, FR_PHONE, HOUR, OTHER_PHONE, PHONE, UK_PHONE,
@@ -102,12 +103,13 @@ class PhoneSendLimitTest(AbuseCase):
         self.assert429(site.request(PHONE), 60, why='PHONE_SEND_LIMIT', at_least=40)
         # Retry-After counts from the oldest send in the window: age only it.
         oldest = send_rows(site)[0][0]
-        age_sends(site, 50, 'rowid = (SELECT min(rowid) FROM send)')
+        first = '%s = (SELECT min(%s) FROM send)' % (site.row_id('send'), site.row_id('send'))
+        age_sends(site, 50, first)
         self.assertEqual(send_rows(site)[0][0], oldest - 50)
         ra = self.assert429(site.request(PHONE), 60, why='PHONE_SEND_LIMIT')
         self.assertLessEqual(ra, 10, 'Retry-After is not from the oldest counted send')
         # Once that send leaves the window, exactly one more passes.
-        age_sends(site, 10, 'rowid = (SELECT min(rowid) FROM send)')
+        age_sends(site, 10, first)
         self.start_flow(PHONE, site=site)
         self.assert429(site.request(PHONE), 60, why='PHONE_SEND_LIMIT')
         self.assertEqual(self.wait_settled(4), 4)
@@ -222,12 +224,15 @@ class GlobalCapTest(AbuseCase):
         age_sends(site, 600)
         db_query(site, "INSERT INTO send (at, phone, client, country) "
                  "SELECT at, phone, client, country FROM send")  # 2
+        rowid = site.row_id('send')
         for _ in range(7):
             db_query(site, "INSERT INTO send (at, phone, client, country) "
-                     "SELECT at, '+1303555' || (1000 + rowid), '10.47.1.1', '+1' FROM send")
+                     "SELECT at, '+1303555' || (1000 + %s), '10.47.1.1', '+1' FROM send" % rowid)
         n = db_query(site, 'SELECT count(*) FROM send')[0][0]
         self.assertEqual(n, 256)
-        db_query(site, 'DELETE FROM send WHERE rowid > 199')  # 199 rows in the hour
+        # 199 rows in the hour: the first 199 written
+        db_query(site, 'DELETE FROM send WHERE %s NOT IN '
+                 '(SELECT %s FROM send ORDER BY %s LIMIT 199)' % (rowid, rowid, rowid))
         self.start_flow(phone(1), site=site, remote_addr='10.47.0.2')  # the 200th
         self.assert429(site.request(phone(2), remote_addr='10.47.0.3'), HOUR,
                        why='HOURLY_SEND_LIMIT', at_least=HOUR - 660)
@@ -240,8 +245,8 @@ class GlobalCapTest(AbuseCase):
         db_query(site, 'DELETE FROM send')
         db_query(site, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
                  "WHERE i < 999) INSERT INTO send (at, phone, client, country) "
-                 "SELECT strftime('%s', 'now') - 7200, '+1303556' || (1000 + i), "
-                 "'10.48.1.' || (i % 200), '+1' FROM n")
+                 "SELECT ? - 7200, '+1303556' || (1000 + i), "
+                 "'10.48.1.' || (i % 200), '+1' FROM n", (int(time.time()),))
         self.assertEqual(db_query(site, 'SELECT count(*) FROM send'), [(999,)])
         self.start_flow(phone(1), site=site, remote_addr='10.48.0.2')  # the 1000th
         r = site.request(phone(2), remote_addr='10.48.0.3')

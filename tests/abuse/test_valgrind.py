@@ -12,6 +12,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -127,8 +128,7 @@ class ValgrindTest(AbuseCase):
         db_query(site, 'UPDATE verification SET expires = 0')
         r3 = site.request(PHONE, remote_addr='10.80.0.3')
         self.assertStatus(r3, 200)
-        db_query(site, "INSERT INTO failure (at, phone) VALUES (strftime('%s','now'), ?)",
-                 (PHONE,))
+        db_query(site, "INSERT INTO failure (at, phone) VALUES (?, ?)", (int(time.time()), PHONE))
         self.vg(site, VERIFY, 'POST', harness.form(token=code, verification_id=r3.vid),
                 expect=429)
 
@@ -144,7 +144,7 @@ class ValgrindTest(AbuseCase):
         bad = self.make_site({'RESEND_AFTER': 'soon'}, transport='outbox')
         self.vg(bad, REQUEST, 'POST', harness.form(phone=PHONE), expect=500)
         self.vg(bad, VERIFY, expect=500)
-        nodb = self.make_site({'DB_PATH': '/nonexistent-otp-dir/otp.db'}, transport='outbox')
+        nodb = self.make_site(harness.unreachable_store(), transport='outbox')
         self.vg(nodb, REQUEST, 'POST', harness.form(phone=PHONE), expect=503)
 
     def test_json_mode(self):

@@ -1,6 +1,7 @@
 """Issue 12: otp-admin, every command against a database the real
 programs filled (request.cgi, verify.cgi, webhook.cgi), checked with
-Python's sqlite3 and with the sqlite3 command: stats (text and JSON, by
+SQL of the test's own (site.sql) and with the sqlite3 command's .dump (or
+pg_dump, with OTP_TEST_STORE=pg): stats (text and JSON, by
 prefix, country and hour), unlock letting a locked number get a new code,
 blocks in force at once for every program (the breaker's listed and
 lifted too), forget leaving no row with the number, check-config listing
@@ -18,7 +19,6 @@ import unittest
 from pathlib import Path
 
 import fake_telnyx
-import store_db
 from harness import CGITestCase, REPO, REQUEST, WebhookGateway
 
 ADMIN = REPO / 'tools' / 'otp-admin'
@@ -47,11 +47,6 @@ class AdminCase(CGITestCase):
         for secret in ('KEYtest', 'SECRET'):
             self.assertNotIn(secret, p.stdout + p.stderr)
         return p
-
-    def db(self):
-        con = store_db.connect(self.site.db_path)
-        self.addCleanup(con.close)
-        return con
 
 
 class StatsTest(AdminCase):
@@ -95,10 +90,9 @@ class StatsTest(AdminCase):
 
     def test_since(self):
         self.fill()
-        con = self.db()
-        con.execute('UPDATE send SET at = at - 7200')
-        con.execute('UPDATE verified SET at = at - 7200')
-        con.execute('UPDATE refusal SET minute = minute - 120')
+        self.site.sql('UPDATE send SET at = at - 7200')
+        self.site.sql('UPDATE verified SET at = at - 7200')
+        self.site.sql('UPDATE refusal SET minute = minute - 120')
         j = json.loads(self.admin('stats', '--json', '--since', '1h').stdout)
         self.assertEqual((j['total']['sent'], j['total']['verified'], j['groups']), (0, 0, []))
         j = json.loads(self.admin('stats', '--json', '--since', '3h').stdout)
@@ -135,8 +129,8 @@ class UnlockTest(AdminCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn('+12*******43: 1 verification unlocked, 5 wrong codes forgotten', p.stdout)
         self.assertRegex(p.stderr, r'event=unlocked phone=\+12\*+43 ')
-        self.assertEqual(self.db().execute('SELECT count(*) FROM failure').fetchone(), (0,))
-        self.assertEqual(self.db().execute("SELECT status, attempts FROM verification").fetchall(),
+        self.assertEqual(self.site.sql('SELECT count(*) FROM failure'), [(0,)])
+        self.assertEqual(self.site.sql("SELECT status, attempts FROM verification"),
                          [('failed', 0)])
         r2, vid2, code2 = self.start_flow(A, remote_addr='10.52.0.3')
         self.assertStatus(self.site.verify(code2, vid=vid2), 200, 'success')
@@ -231,23 +225,20 @@ class ForgetTest(AdminCase):
         self.assertEqual(self.site.request(A, remote_addr='10.55.0.2').status, 429)
         self.start_flow(B, remote_addr='10.55.0.3')
         self.assertTrue(fake.wait_webhooks(4))
-        dump = subprocess.run(['sqlite3', str(self.site.db_path), '.dump'], capture_output=True,
-                              text=True, timeout=30, check=True).stdout
+        dump = self.site.dump()
         self.assertIn(A, dump)
         p = self.admin('forget', '202-555-0143')
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn('+12*******43: removed 1 verifications, 1 sends, 1 wrong codes, '
                       '1 messages, 1 codes verified, 0 blocks', p.stdout)
         self.assertRegex(p.stderr, r'event=forgotten phone=\+12\*+43 ')
-        dump = subprocess.run(['sqlite3', str(self.site.db_path), '.dump'], capture_output=True,
-                              text=True, timeout=30, check=True).stdout
+        dump = self.site.dump()
         self.assertNotIn(A, dump)
         self.assertNotIn(A[1:], dump)
         # The other number is all there.
         self.assertIn(B, dump)
-        con = self.db()
-        self.assertEqual(con.execute('SELECT count(*) FROM message WHERE phone = ?',
-                                     (B,)).fetchone(), (1,))
+        self.assertEqual(self.site.sql('SELECT count(*) FROM message WHERE phone = ?', (B,)),
+                         [(1,)])
 
 
 class CheckConfigTest(AdminCase):
@@ -295,7 +286,7 @@ class UsageTest(AdminCase):
 
     def test_database_refused(self):
         self.start_flow(A)
-        self.db().execute('PRAGMA user_version = 99')
+        self.site.set_schema_version(99)
         p = self.admin('stats')
         self.assertEqual(p.returncode, 2)
         self.assertIn('newer than this program', p.stderr)

@@ -3,10 +3,8 @@ every field, reading the database, fishing for the API key."""
 
 import hashlib
 import random
-import sqlite3
 import urllib.parse
 import unittest
-from pathlib import Path
 
 import harness
 from harness import CGITestCase, REQUEST, VERIFY, API_KEY
@@ -248,12 +246,7 @@ class HostileTextTest(CGITestCase):
             self.site.verify(p, vid=p)
         r, vid, code = self.start_flow(PHONE_B)
         self.assertStatus(self.site.verify(code, vid=vid), 200, 'success')
-        con = sqlite3.connect(str(self.site.db_path))
-        try:
-            tables = [t for (t,) in con.execute("select name from sqlite_master where type='table'")]
-        finally:
-            con.close()
-        self.assertTrue(tables)
+        self.assertTrue(self.site.tables())
 
     def test_config_value_with_cr_does_not_inject_headers(self):
         site = self.make_site({'API_KEY': 'KEYabc\rX-Injected: 1'})
@@ -272,27 +265,17 @@ class StorageTest(CGITestCase):
 
     def db_dump(self):
         """Every value of every table (text and blobs) and the raw bytes of the
-        database and its side files."""
+        store (the database file and its side files, or PostgreSQL's files
+        of the site's tables and its WAL)."""
         values = []
-        con = sqlite3.connect('file:%s?mode=ro' % self.site.db_path, uri=True)
-        try:
-            tables = [t for (t,) in con.execute(
-                "select name from sqlite_master where type in ('table')")]
-            for t in tables:
-                for row in con.execute('select * from "%s"' % t.replace('"', '""')):
-                    values.extend(row)
-            schema = [s for (s,) in con.execute('select sql from sqlite_master') if s]
-        finally:
-            con.close()
-        raw = b''
-        for suffix in ('', '-wal', '-journal', '-shm'):
-            p = Path(str(self.site.db_path) + suffix)
-            if p.exists():
-                raw += p.read_bytes()
-        return tables, values, schema, raw
+        tables = self.site.tables()
+        for t in tables:
+            for row in self.site.sql('select * from "%s"' % t.replace('"', '""')):
+                values.extend(row)
+        return tables, values, self.site.store_bytes()
 
     def assert_no_code(self, code, vid):
-        tables, values, schema, raw = self.db_dump()
+        tables, values, raw = self.db_dump()
         self.assertTrue(any(v is not None for v in values), 'nothing stored at all?')
         forms = {code, code.upper(), code.lower()}
         bad = []
@@ -340,6 +323,7 @@ class StorageTest(CGITestCase):
         for c, v in ((code1, vid), (code2, vid2), (code3, r3.vid or '')):
             self.assert_no_code(c, v)
 
+    @harness.sqlite_only('the mode of the file at DB_PATH')
     def test_database_file_not_world_readable(self):
         r, vid, code = self.start_flow(PHONE_A)
         mode = self.site.db_path.stat().st_mode & 0o777
@@ -352,8 +336,8 @@ class StorageTest(CGITestCase):
         keys['SECRET_KEY'] = 'another-secret-0123456789abcdef'
         other = harness.Site(fake=self.fake, keys=keys)
         self.addCleanup(other.cleanup)
-        other.db_path = self.site.db_path
-        other.configure(dict(keys, DB_PATH=str(self.site.db_path)))
+        other.use_store_of(self.site)
+        other.configure(keys)
         v = other.verify(code, vid=vid)
         self.assertSane(v)
         self.assertNotEqual(v.status, 200, 'the code verified under another SECRET_KEY')
@@ -384,7 +368,7 @@ class LeakTest(CGITestCase):
         self.fake.mode = 'ok'
         bad = self.make_site({'TOKEN_TTL': 0, 'DEBUG': True, 'TOKEN_LENGTH': 10})
         bad.request(PHONE_A)
-        nodb = self.make_site({'DB_PATH': '/proc/nonexistent/x.db', 'DEBUG': True})
+        nodb = self.make_site(dict(harness.unreachable_store(), DEBUG=True))
         nodb.request(PHONE_A)
         everything = site.all_output() + bad.all_output() + nodb.all_output()
         self.assertGreater(len(site.responses), 15)

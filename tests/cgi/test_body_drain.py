@@ -6,6 +6,7 @@ exits tells how much it read, even of a body that fits in a pipe buffer."""
 
 import unittest
 
+import harness
 from harness import CGITestCase, REQUEST, VERIFY, FORM
 
 PHONE = '+12025550143'
@@ -39,7 +40,7 @@ class DrainTest(CGITestCase):
         vid_site = self.make_site({'RESEND_AFTER': 30})
         r, vid, code = self.start_flow('+12025550111', site=vid_site)
         wrong = '0000' if code != '0000' else '1111'
-        nodb = self.make_site({'DB_PATH': '/proc/nonexistent/x.db'})
+        nodb = self.make_site(harness.unreachable_store())
         cases = [
             ('request GET with a body', REQUEST, 'GET', padded('x=1'), {}, 200, site),
             ('request 200', REQUEST, 'POST', padded('phone=%2B12025550143'),

@@ -13,7 +13,6 @@ import threading
 import time
 import unittest
 
-import store_db
 from harness import CGITestCase
 
 JSON = {'HTTP_ACCEPT': 'application/json'}
@@ -60,9 +59,7 @@ class BreakerTest(CGITestCase):
                 r, vid, code = self.start_flow(phone, remote_addr='10.32.0.1')
                 self.assertStatus(self.site.verify(code, vid=vid), 200, 'success')
         # The block is in the database, for every program.
-        con = store_db.connect(self.site.db_path)
-        self.addCleanup(con.close)
-        (prefix, reason, until), = con.execute('SELECT prefix, reason, until FROM block')
+        (prefix, reason, until), = self.site.sql('SELECT prefix, reason, until FROM block')
         self.assertEqual((prefix, reason), ('+1202555', 'conversion'))
         self.assertAlmostEqual(until, time.time() + 3600, delta=30)
 
@@ -146,11 +143,9 @@ class BudgetTest(CGITestCase):
     def test_reported_costs_count(self):
         # One text reported at 0.08 by Telnyx: with the next estimated at 0.05, over 0.10.
         self.assertStatus(self.site.request(wave(0), remote_addr='10.41.0.1'), 200, 'verify')
-        con = store_db.connect(self.site.db_path)
-        self.addCleanup(con.close)
-        (mid,), = con.execute("SELECT message_id FROM verification")
-        con.execute("UPDATE message SET cost_micros = 80000, currency = 'USD' WHERE id = ?",
-                    (mid,))
+        (mid,), = self.site.sql("SELECT message_id FROM verification")
+        self.site.sql("UPDATE message SET cost_micros = 80000, currency = 'USD' WHERE id = ?",
+                      (mid,))
         self.assertStatus(self.site.request(wave(1), remote_addr='10.41.0.2'), 200, 'verify')
         r = self.site.request(wave(2), remote_addr='10.41.0.3')
         self.assertEqual(r.status, 429, r.describe())
@@ -159,9 +154,7 @@ class BudgetTest(CGITestCase):
     def test_another_currency_is_estimated(self):
         self.site.configure(dict(self.site.keys, DAILY_SPEND_LIMIT='0.20'))
         self.assertStatus(self.site.request(wave(0), remote_addr='10.42.0.1'), 200, 'verify')
-        con = store_db.connect(self.site.db_path)
-        self.addCleanup(con.close)
-        con.execute("UPDATE message SET cost_micros = 1000000, currency = 'EUR'")
+        self.site.sql("UPDATE message SET cost_micros = 1000000, currency = 'EUR'")
         # 1 EUR is not counted as USD: the text is estimated at 0.05.
         self.assertStatus(self.site.request(wave(1), remote_addr='10.42.0.2'), 200, 'verify')
 

@@ -285,8 +285,10 @@ class ConfigSyntaxTest(CGITestCase):
                "DEBUG=False\nCOUNTRY_CODE=\"+1\"\nTOKEN_LENGTH=5\nSMS_TRANSPORT=telnyx\n"
                "API_BASE_URL='%s'\nDB_PATH=\"%s\"\nTEMPLATE_DIR='%s'\n"
                % (API_KEY, FROM_NUMBER, self.fake.url, self.site.db_path, harness.TEMPLATE_DIR))
+        if harness.PG:  # the store, in double quotes
+            raw += 'DATABASE_URL="%s"\n' % self.site.database_url
         site = self.make_site(raw_config=raw)
-        site.db_path = self.site.db_path
+        site.use_store_of(self.site)
         site.transport = 'telnyx'
         r, vid, code = self.start_flow('2025550143', expect_to=PHONE_US, site=site)
         self.assertRegex(code, r'^[0-9A-F]{5}$')
@@ -299,6 +301,8 @@ class ConfigSyntaxTest(CGITestCase):
                "TOKEN_LENGTH=4\nTOKEN_LENGTH = 7   # seven\nSMS_TRANSPORT=telnyx\n"
                "API_BASE_URL='%s'\nDB_PATH='%s'\nTEMPLATE_DIR='%s'\nDEBUG = True\n"
                % (FROM_NUMBER, self.fake.url, self.site.db_path, harness.TEMPLATE_DIR))
+        if harness.PG:  # the store, with a comment after it
+            raw += "DATABASE_URL = '%s'  # the store\n" % self.site.database_url
         site = self.make_site(raw_config=raw)
         r, vid, code = self.start_flow(PHONE_US, site=site)
         m = self.fake.messages[-1]

@@ -14,7 +14,6 @@ import unittest
 import urllib.parse
 
 import fake_telnyx
-import store_db
 from harness import CGITestCase, REQUEST, VERIFY, WebhookGateway
 
 PHONE = '+12025550143'
@@ -62,10 +61,9 @@ class InboundCase(CGITestCase):
         return self.site.verify(None, vid=vid, cookie_vid=vid, extra_fields=fields, **kw)
 
     def row(self, vid):
-        con = store_db.connect(self.site.db_path)
-        self.addCleanup(con.close)
-        return con.execute('SELECT status, attempts, approved_at, channel FROM verification '
-                           'WHERE id = ?', (vid,)).fetchone()
+        rows = self.site.sql('SELECT status, attempts, approved_at, channel FROM verification '
+                             'WHERE id = ?', (vid,))
+        return rows[0] if rows else None
 
 
 class StartTest(InboundCase):
@@ -80,7 +78,7 @@ class StartTest(InboundCase):
         self.assertIn('href="sms:%s?body=%s"' % (INBOUND, code), r.text)
         self.assertNotIn(PHONE[2:], r.text)
         # The code is stored as its HMAC only.
-        self.assertNotIn(code.encode(), self.site.db_path.read_bytes())
+        self.assertNotIn(code.encode(), self.site.store_bytes())
         self.assertEqual(self.row(r.vid), ('pending', 0, 0, 'inbound'))
         self.assertRegex(r.stderr, r'event=requested .*channel=inbound')
         self.assertNotIn(code, r.stderr)
@@ -189,9 +187,7 @@ class ApproveTest(InboundCase):
         again = self.page(r.vid)
         self.assertNotEqual(again.status, 303)
         self.assertEqual(self.row(r.vid)[0], 'used')
-        con = store_db.connect(self.site.db_path)
-        self.addCleanup(con.close)
-        self.assertEqual(con.execute('SELECT channel FROM verified').fetchall(), [('inbound',)])
+        self.assertEqual(self.site.sql('SELECT channel FROM verified'), [('inbound',)])
 
     def test_i_have_sent_it(self):
         r, code = self.start()

@@ -11,7 +11,6 @@ import json
 import unittest
 
 import harness
-import store_db
 from harness import CGITestCase, REQUEST
 
 JSON = {'HTTP_ACCEPT': 'application/json'}
@@ -24,8 +23,8 @@ class NumberCase(CGITestCase):
         self.assertIn(message, r.text)
         self.assertRegex(r.stderr, r'event=refused .*status=400 reason=%s\b' % reason)
         self.assertEqual(self.fake.messages, [])
-        if site.db_path.exists():
-            self.assertEqual(store_db.rows(site.db_path)['verification'], set())
+        if site.store_made():
+            self.assertEqual(site.sql('SELECT * FROM verification'), [])
 
 
 class InvalidNumberTest(NumberCase):

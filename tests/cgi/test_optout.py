@@ -4,7 +4,6 @@
 audit event opted_out, no code left usable, and no retry of the send."""
 
 import json
-import sqlite3
 import unittest
 
 from harness import CGITestCase, FROM_NUMBER
@@ -28,9 +27,7 @@ class OptOutTest(CGITestCase):
         # No verification handed out, and the one stored is dead: the code in
         # the refused text is no use.
         self.assertIsNone(r.vid)
-        con = sqlite3.connect(str(self.site.db_path))
-        self.addCleanup(con.close)
-        (vid, status), = con.execute('SELECT id, status FROM verification').fetchall()
+        (vid, status), = self.site.sql('SELECT id, status FROM verification')
         self.assertEqual(status, 'failed')
         self.assertStatus(self.site.verify(self.fake.code_for(PHONE), vid=vid, cookie_vid=vid),
                           410)

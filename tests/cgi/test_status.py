@@ -2,7 +2,6 @@
 type, origin, encoding) of both programs."""
 
 import os
-import sqlite3
 import time
 import unittest
 import urllib.parse
@@ -587,9 +586,7 @@ class ProviderFailureTest(CGITestCase):
         code = self.fake.code_for(PHONE)
         # The answer names no verification; the store's one row is dead.
         self.assertIsNone(r.vid)
-        con = sqlite3.connect(str(self.site.db_path))
-        self.addCleanup(con.close)
-        (vid, status), = con.execute('SELECT id, status FROM verification').fetchall()
+        (vid, status), = self.site.sql('SELECT id, status FROM verification')
         self.assertEqual(status, 'failed')
         v = self.site.verify(code, vid=vid, cookie_vid=vid)
         self.assertStatus(v, 410)
@@ -603,8 +600,11 @@ class ProviderFailureTest(CGITestCase):
 
 
 class DatabaseErrorTest(CGITestCase):
-    def check_503(self, db_path):
-        site = self.make_site({'DB_PATH': str(db_path)})
+    def check_503(self, db_path, keys=None, secret=None):
+        """A store at db_path (or named by keys) that cannot be opened: 503
+        and nothing sent, for both programs; neither the path nor secret
+        (a password in DATABASE_URL) in the page, secret not in the log."""
+        site = self.make_site(keys or {'DB_PATH': str(db_path)})
         r = site.request(PHONE)
         self.assertStatus(r, 503)
         self.assertEqual(self.fake.messages, [], 'sent an SMS without a database')
@@ -612,26 +612,54 @@ class DatabaseErrorTest(CGITestCase):
         self.assertTrue(r.stderr.strip())
         v = site.verify('1234', vid='0' * 32)
         self.assertStatus(v, 503)
+        if secret is not None:
+            for x in (r, v):
+                self.assertNotIn(secret, x.text + x.stderr, 'the password leaks' + x.describe())
         return r
 
     def test_proc_path(self):
+        if harness.PG:  # DATABASE_URL's socket directory
+            self.check_503('/proc/nonexistent', harness.unreachable_store())
+            return
         self.check_503('/proc/nonexistent/x.db')
 
+    @harness.pg_only('a database of the cluster that does not exist')
+    def test_no_such_database(self):
+        url = self.site.database_url.replace('///postgres?', '///nonexistent_otp?')
+        self.check_503('nonexistent_otp', {'DATABASE_URL': url})
+
+    @harness.pg_only('a role of the cluster that does not exist')
+    def test_no_such_role(self):
+        url = self.site.database_url.replace('user=postgres', 'user=nobody_otp')
+        self.check_503('nobody_otp', {'DATABASE_URL': url})
+
+    @harness.pg_only('a password in DATABASE_URL')
+    def test_password_never_shown(self):
+        # The server trusts the socket: the password is not asked for, so
+        # the failure comes from the role that does not exist.
+        url = self.site.database_url.replace('user=postgres', 'user=nobody_otp')
+        url = url.replace('postgresql:///', 'postgresql://nobody_otp:Sekrit-pw-0123@/')
+        self.check_503('nobody_otp', {'DATABASE_URL': url}, secret='Sekrit-pw-0123')
+
+    @harness.sqlite_only('DB_PATH under a regular file')
     def test_parent_is_a_file(self):
         f = self.site.dir / 'afile'
         f.write_text('x')
         self.check_503(f / 'x.db')
 
+    @harness.sqlite_only('DB_PATH naming a directory')
     def test_db_path_is_a_directory(self):
         d = self.site.dir / 'adir'
         d.mkdir()
         self.check_503(d)
 
+    @harness.sqlite_only('a file at DB_PATH that is not SQLite')
     def test_db_is_not_sqlite(self):
         f = self.site.dir / 'garbage.db'
         f.write_bytes(os.urandom(8192))
         self.check_503(f)
 
+    @harness.sqlite_only('DB_PATH in a read-only directory')
     def test_read_only_dir(self):
         d = self.site.dir / 'ro'
         d.mkdir()
@@ -699,7 +727,7 @@ class SecurityHeadersEverywhereTest(CGITestCase):
         seen['500'] = site.run(REQUEST, 'GET', config=str(site.dir / 'missing.conf'))
         self.fake.mode = 'status:401'
         seen['502'] = site.request('+12025550199', remote_addr='10.6.0.1')
-        seen['503'] = self.make_site({'DB_PATH': '/proc/nonexistent/x.db'}).request(PHONE)
+        seen['503'] = self.make_site(harness.unreachable_store()).request(PHONE)
         for k, r in seen.items():
             with self.subTest(status=k):
                 self.assertSane(r)

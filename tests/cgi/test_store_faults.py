@@ -38,6 +38,8 @@ time.sleep(600)
 '''
 
 
+@harness.sqlite_only('the faults of the file at DB_PATH (unwritable, cut, a full disk, '
+                     'a process killed in its transaction)')
 class StoreFaultTest(CGITestCase):
     n = 0
 

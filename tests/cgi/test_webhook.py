@@ -11,7 +11,6 @@ a small gateway that runs webhook.cgi as a web server would."""
 import base64
 import json
 import re
-import sqlite3
 import time
 import unittest
 import uuid
@@ -42,24 +41,16 @@ class WebhookCase(CGITestCase):
         keys.update(self.extra_keys or {})
         self.site.configure(keys)
 
-    def db(self):
-        """A connection to the site's database, which the programs made."""
-        con = store_db.connect(self.site.db_path)
-        self.addCleanup(con.close)
-        return con
-
     def count(self, table):
         """Rows in table; 0 when no program has made the database yet."""
-        if not self.site.db_path.exists():
+        if not self.site.store_made():
             return 0
-        return self.db().execute('SELECT count(*) FROM %s' % table).fetchone()[0]
+        return self.site.sql('SELECT count(*) FROM %s' % table)[0][0]
 
     def message(self, message_id):
         """The message's row as a dict, or None."""
-        con = self.db()
-        con.row_factory = sqlite3.Row
-        row = con.execute('SELECT * FROM message WHERE id = ?', (message_id,)).fetchone()
-        return dict(row) if row is not None else None
+        rows = self.site.sql('SELECT * FROM message WHERE id = ?', (message_id,), dicts=True)
+        return rows[0] if rows else None
 
     def hook(self, event_type, payload, event_id=None, timestamp=None, key=None, body=None,
              headers=None):
@@ -74,11 +65,11 @@ class WebhookCase(CGITestCase):
         """Send a code: (response, message id)."""
         r = self.site.request(phone)
         self.assertStatus(r, 200, 'verify')
-        return r, self.last_message_id()
+        return r, self.message_id(r.vid)
 
-    def last_message_id(self):
-        (mid,), = self.db().execute(
-            "SELECT message_id FROM verification ORDER BY created DESC, rowid DESC LIMIT 1")
+    def message_id(self, vid):
+        """The id of the latest text of verification vid."""
+        (mid,), = self.site.sql('SELECT message_id FROM verification WHERE id = ?', (vid,))
         return mid
 
     def delivery(self, vid):
@@ -313,11 +304,9 @@ class ReceiptTest(WebhookCase):
         mids = [str(uuid.uuid4()) for _ in range(200)]
         # The database, made by the programs.
         self.hook('message.sent', fake_telnyx.message_payload(str(uuid.uuid4()), PHONE, 'sent'))
-        con = self.db()
-        with con:
-            con.executemany("INSERT INTO message (id, vid, phone, sent_at, updated) "
-                            "VALUES (?, '', ?, ?, ?)",
-                            [(m, PHONE, int(time.time()), int(time.time())) for m in mids])
+        self.site.sql_many("INSERT INTO message (id, vid, phone, sent_at, updated) "
+                           "VALUES (?, '', ?, ?, ?)",
+                           [(m, PHONE, int(time.time()), int(time.time())) for m in mids])
 
         def one(mid):
             return self.hook('message.finalized',
@@ -327,10 +316,10 @@ class ReceiptTest(WebhookCase):
             results = list(pool.map(one, mids))
         bad = [r.describe() for r in results if r.status != 200]
         self.assertEqual(bad, [])
-        got = dict(con.execute('SELECT status, count(*) FROM message WHERE id IN (%s) '
-                               'GROUP BY status' % ','.join('?' * len(mids)), mids))
+        got = dict(self.site.sql('SELECT status, count(*) FROM message WHERE id IN (%s) '
+                                 'GROUP BY status' % ','.join('?' * len(mids)), mids))
         self.assertEqual(got, {'delivered': 200})
-        self.assertEqual(con.execute('SELECT count(*) FROM webhook_event').fetchone(), (201,))
+        self.assertEqual(self.site.sql('SELECT count(*) FROM webhook_event'), [(201,)])
 
 
 class VisitorTest(WebhookCase):
@@ -417,7 +406,7 @@ class VisitorTest(WebhookCase):
         again = self.site.post(REQUEST,
                                'verification_id=%s&resend=1' % r.vid, cookie='otp_vid=' + r.vid)
         self.assertStatus(again, 200, 'verify')
-        self.report(self.last_message_id(), 'delivery_failed')
+        self.report(self.message_id(again.vid), 'delivery_failed')
         third = self.site.post(REQUEST,
                                'verification_id=%s&resend=1' % r.vid, cookie='otp_vid=' + r.vid)
         self.assertEqual(third.status, 429, third.describe())
@@ -462,18 +451,18 @@ class FakePostsTest(WebhookCase):
         r = self.site.request(PHONE)
         self.assertStatus(r, 200, 'verify')
         self.assertTrue(self.fake.wait_webhooks(2))
-        mid = self.last_message_id()
+        mid = self.message_id(r.vid)
         body = fake_telnyx.event('message.finalized',
                                  fake_telnyx.message_payload(mid, PHONE, 'delivered'))
         # A file of a newer schema: the programs refuse to touch it.
-        self.db().execute('PRAGMA user_version = 99')
+        self.site.set_schema_version(99)
         del self.fake.webhook_posts[:]
         self.assertEqual(self.fake.deliver(self.gateway.url, body, 'message.finalized', mid), 503)
         self.assertEqual([(p['attempt'], p['status']) for p in self.fake.webhook_posts],
                          [(1, 503), (2, 503), (3, 503)])
         self.assertEqual(self.message(mid)['status'], 'delivery_failed')
         # Back: the same event is taken then, once.
-        self.db().execute('PRAGMA user_version = %d' % store_db.LATEST)
+        self.site.set_schema_version(store_db.LATEST)
         self.assertEqual(self.fake.deliver(self.gateway.url, body, 'message.finalized', mid), 200)
         self.assertEqual(self.message(mid)['status'], 'delivery_failed')  # final stays final
         self.assertEqual(self.fake.deliver(self.gateway.url, body, 'message.finalized', mid), 200)
