@@ -322,12 +322,15 @@ _session = None
 _session_lock = threading.Lock()
 
 
-def session_cluster():
+def session_cluster(start=True):
     """The cluster of this process: started on the first call, stopped
-    when the process exits (OTP_TEST_KEEP=1: its directory is kept)."""
+    when the process exits (OTP_TEST_KEEP=1: its directory is kept).
+    start=False: None if it is not running."""
     global _session
     with _session_lock:
         if _session is None or not _session.started:
+            if not start:
+                return None
             _session = Cluster(keep=bool(os.environ.get('OTP_TEST_KEEP'))).start()
         return _session
 
