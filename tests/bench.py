@@ -224,6 +224,40 @@ end
 """
 
 
+BENCH_KEYS = {"SMS_TRANSPORT": "telnyx", "RESEND_AFTER": 0, "PHONE_SEND_LIMIT": 1000,
+              "PHONE_DAILY_LIMIT": 1000, "IP_SEND_LIMIT": 1000000, "HOURLY_SEND_LIMIT": 1000000,
+              "DAILY_SEND_LIMIT": 10000000, "PHONE_FAILURE_LIMIT": 100}
+
+
+def part_wrk_pg(harness, fake, seconds, results):
+    """Sending and checking with the store on PostgreSQL (a throwaway server
+    of tests/pg.py on this machine, over its Unix socket), in both modes."""
+    import pg
+    why = pg.unavailable()
+    if why:
+        print("(PostgreSQL not measured: %s)\n" % why)
+        return
+    with pg.Cluster(prefix="otp-bench-pg-") as cluster:
+        for server_class in (harness.Lighttpd, harness.LighttpdFastCGI):
+            mode = mode_of(server_class) + " PostgreSQL"
+            root = Path(harness.temp_root("otp-bench-"))
+            site = harness.Site(root, dict(BENCH_KEYS, API_BASE_URL=fake.url,
+                                           DATABASE_URL=cluster.new_database()))
+            srv = server_class(site)
+            srv.start()
+            try:
+                lua = root / "send.lua"
+                lua.write_text(SEND_LUA % {"path": harness.EXAMPLE_URL + "request.cgi"})
+                results[(mode, "send a code")] = wrk(srv.base, lua, seconds)
+                lua = root / "check.lua"
+                lua.write_text(CHECK_LUA % {"path": harness.EXAMPLE_URL + "verify.cgi",
+                                            "body": "token=123456&verification_id=" + VID})
+                results[(mode, "check a code")] = wrk(srv.base, lua, seconds)
+            finally:
+                srv.stop()
+                shutil.rmtree(root, True)
+
+
 def mode_of(server_class):
     import harness
     return "FastCGI" if issubclass(server_class, harness.LighttpdFastCGI) else "CGI"
@@ -238,12 +272,7 @@ def part_wrk(d, seconds):
     try:
         for server_class in (harness.Lighttpd, harness.LighttpdFastCGI):
             root = Path(harness.temp_root("otp-bench-"))  # readable by the server's user
-            site = harness.Site(root, {"SMS_TRANSPORT": "telnyx", "API_BASE_URL": fake.url,
-                                       "RESEND_AFTER": 0, "PHONE_SEND_LIMIT": 1000,
-                                       "PHONE_DAILY_LIMIT": 1000, "IP_SEND_LIMIT": 1000000,
-                                       "HOURLY_SEND_LIMIT": 1000000,
-                                       "DAILY_SEND_LIMIT": 10000000,
-                                       "PHONE_FAILURE_LIMIT": 100})
+            site = harness.Site(root, dict(BENCH_KEYS, API_BASE_URL=fake.url))
             hello = site.cgi_dir / "hello.cgi"
             cc(HELLO_C, hello)
             os.chmod(hello, 0o755)
@@ -276,6 +305,7 @@ def part_wrk(d, seconds):
             finally:
                 srv.stop()
                 shutil.rmtree(root, True)
+        part_wrk_pg(harness, fake, seconds, results)
         if TUTORIAL.exists() and shutil.which("gunicorn"):
             for label, args in (("tutorial, gunicorn 1 worker 4 threads",
                                  ["-w", "1", "--threads", "4"]),
@@ -315,6 +345,18 @@ def part_wrk(d, seconds):
     print("| request | " + " | ".join(columns) + " |")
     print("|:---|" + "---:|" * len(columns))
     for what in ("phone form", "send a code", "check a code"):
+        cells = []
+        for c in columns:
+            v = results.get((c, what))
+            cells.append("%.0f%s" % v if v else "")
+        print("| %s | %s |" % (what, " | ".join(cells)))
+    print()
+    print("The store: SQLite against PostgreSQL on the same machine (its Unix socket; a CGI "
+          "process connects at each request, a FastCGI process keeps its connection)\n")
+    columns = ["CGI", "CGI PostgreSQL", "FastCGI", "FastCGI PostgreSQL"]
+    print("| request | CGI, SQLite | CGI, PostgreSQL | FastCGI, SQLite | FastCGI, PostgreSQL |")
+    print("|:---|" + "---:|" * len(columns))
+    for what in ("send a code", "check a code"):
         cells = []
         for c in columns:
             v = results.get((c, what))
