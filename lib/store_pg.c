@@ -169,7 +169,7 @@ static const struct {
 			 "v.cc FROM verification v WHERE v.phone = $1::text "
 			 "AND v.channel = 'inbound' AND v.status = 'pending' "
 			 "AND v.expires > $2::bigint AND v.approved_at = 0 "
-			 "ORDER BY v.created DESC, v.id DESC LIMIT $3::int",
+			 "ORDER BY v.created DESC, v.seq DESC LIMIT $3::int",
 			 3},
     [PG_PUT] = {"INSERT INTO verification "
 		"(id, phone, mac, created, expires, attempts, status, message_id, return_to, "
@@ -722,12 +722,22 @@ store_pg_ints(struct store *st, enum store_pg_stmt which, const struct store_pg_
 	return 0;
 }
 
+static void store_pg_rollback(struct store *st);
+
 static int
 store_pg_begin(struct store *st)
 {
-	PGresult *res = store_pg_simple(
-	    store_pg_of(st)->conn, "BEGIN; SELECT pg_advisory_xact_lock(" STORE_PG_LOCK_WRITE ")",
-	    NULL, NULL);
+	PGresult *res;
+
+	/* A transaction some path left open would hold the write lock, and
+	 * PostgreSQL only warns at a BEGIN inside it: end it. */
+	if (pq.transaction_status(store_pg_of(st)->conn) != PQTRANS_IDLE) {
+		log_msg("database: a transaction was left open; rolled back");
+		store_pg_rollback(st);
+	}
+	res = store_pg_simple(store_pg_of(st)->conn,
+			      "BEGIN; SELECT pg_advisory_xact_lock(" STORE_PG_LOCK_WRITE ")", NULL,
+			      NULL);
 
 	if (res == NULL)
 		return -1;

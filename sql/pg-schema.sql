@@ -26,13 +26,15 @@ CREATE TABLE verification (
 	channel      TEXT NOT NULL DEFAULT 'sms',
 	approved_at  BIGINT NOT NULL DEFAULT 0,
 	prefix       TEXT NOT NULL DEFAULT '',
-	cc           TEXT NOT NULL DEFAULT ''
+	cc           TEXT NOT NULL DEFAULT '',
+	seq          BIGSERIAL NOT NULL		-- the order rows were made, as SQLite's rowid
 );
 CREATE INDEX verification_expires ON verification (expires);
 CREATE INDEX verification_phone ON verification (phone);
 CREATE INDEX verification_message_id ON verification (message_id);
 
--- A row id stands in for SQLite's rowid: the purges delete by it.
+-- A row id stands in for SQLite's rowid (here, and in failure and
+-- verified): the purges delete by it.
 CREATE TABLE send (
 	id      BIGSERIAL PRIMARY KEY,
 	at      BIGINT NOT NULL,
