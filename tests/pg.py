@@ -162,6 +162,8 @@ class Cluster:
         self.started = False
         self._lock = threading.Lock()
         self._n = 0
+        self._watchdog = None
+        self._watch_fd = None
 
     # --- running the server's programs ------------------------------------
     def _as_owner(self, argv):
@@ -208,7 +210,22 @@ class Cluster:
             raise RuntimeError('pg_ctl start failed: %s%s\nlog: %s'
                                % (p.stdout[-2000:], p.stderr[-2000:], tail))
         self.started = True
+        self._watch()
         return self
+
+    def _watch(self):
+        # A watchdog in a session of its own: it reads a pipe of ours until
+        # it closes, which it does when this process ends, however it ends
+        # (SIGKILL too, when atexit never runs); then it stops the server
+        # and removes the directory, if stop() has not already.
+        r, w = os.pipe()
+        argv = [sys.executable, os.path.abspath(__file__), 'watch', self.dir,
+                '1' if self.keep else '0']
+        self._watchdog = subprocess.Popen(argv, stdin=r, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL, start_new_session=True,
+                                          close_fds=True, cwd='/')
+        os.close(r)
+        self._watch_fd = w
 
     def log_tail(self, n=4000):
         try:
@@ -247,6 +264,13 @@ class Cluster:
             if not self.keep:
                 shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
+            if self._watch_fd is not None:  # the watchdog finds nothing left to do
+                os.close(self._watch_fd)
+                self._watch_fd = None
+                try:
+                    self._watchdog.wait(STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    self._watchdog.kill()
 
     @staticmethod
     def _kill(pid):
@@ -335,7 +359,20 @@ def session_cluster(start=True):
         return _session
 
 
+def _watchdog(directory, keep):
+    """Cluster._watch()'s child: wait for EOF on stdin, then stop the
+    cluster in directory (if it still runs) and remove it unless keep."""
+    while os.read(0, 4096):
+        pass
+    c = Cluster(keep=keep)
+    c.dir, c.data = directory, os.path.join(directory, 'data')
+    c.stop()
+
+
 def main(argv):
+    if len(argv) == 4 and argv[1] == 'watch':
+        _watchdog(argv[2], argv[3] == '1')
+        return 0
     if argv[1:] == ['check']:
         why = unavailable()
         print(why or 'PostgreSQL %s is usable' % bindir())

@@ -9,7 +9,9 @@ import os
 import pwd
 import stat
 import subprocess
+import sys
 import threading
+import time
 import unittest
 
 import harness
@@ -147,6 +149,25 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(p.stdout, '', 'a process of the stopped cluster')
         self.assertFalse(os.path.exists(d))
         c.stop()  # again: nothing to do
+
+    def test_a_killed_test_process_leaves_nothing(self):
+        # SIGKILL: no atexit, no cleanup; the cluster's watchdog stops it.
+        code = ('import sys, time; sys.path.insert(0, %r); import pg; c = pg.Cluster().start(); '
+                'print(c.dir, c.postmaster_pid(), flush=True); time.sleep(120)'
+                % os.path.dirname(pg.__file__))
+        proc = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE, text=True)
+        try:
+            d, pid = proc.stdout.readline().split()
+        finally:
+            proc.kill()
+            proc.wait(10)
+            proc.stdout.close()
+        pid = int(pid)
+        deadline = time.monotonic() + 60
+        while (alive(pid) or os.path.exists(d)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertFalse(alive(pid), 'the server of a killed test process still runs')
+        self.assertFalse(os.path.exists(d), d)
 
 
 @unittest.skipUnless(harness.PG, 'PostgreSQL mode only (OTP_TEST_STORE=pg): '
