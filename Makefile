@@ -71,7 +71,7 @@ LIBS_REQUEST = $(LIBS_VERIFY)
 LIB_OBJS = lib/log.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o \
            lib/store_sqlite.o lib/store_pg.o lib/sms.o lib/reply.o lib/page.o lib/limit.o lib/assertion.o \
            lib/url.o lib/return_to.o lib/core.o lib/core_send.o lib/serve.o lib/number.o \
-           lib/number_so.o lib/text.o lib/webhook.o lib/webhook_sig.o lib/core_webhook.o
+           lib/number_so.o lib/text.o lib/lang.o lib/webhook.o lib/webhook_sig.o lib/core_webhook.o
 HEADERS  = $(wildcard lib/*.h) lib/schema.h
 
 PROGRAMS = cgi-bin/request.cgi cgi-bin/verify.cgi cgi-bin/webhook.cgi
@@ -84,7 +84,7 @@ all: $(PROGRAMS) $(TOOLS)
 # setup step (schema.sql, always the whole latest schema), and an older one
 # is brought up to date by the steps (migrate-N.sql takes version N-1 to N).
 SQL_STEPS = sql/migrate-2.sql sql/migrate-3.sql sql/migrate-4.sql sql/migrate-5.sql \
-            sql/migrate-6.sql
+            sql/migrate-6.sql sql/migrate-7.sql sql/pg-migrate-7.sql
 SQL_TO_C  = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/'
 
 lib/schema.h: sql/schema.sql sql/pg-schema.sql $(SQL_STEPS)

@@ -208,6 +208,7 @@ request_handle(struct reply *rp, struct cgi_req *req, struct core *core)
 		in.vid = cgi_vid(req, v[FIELD_ID], vid) ? vid : NULL;
 		in.return_to = v[FIELD_RETURN_TO];
 		in.inbound = request_inbound(rp->cfg, v[FIELD_CHANNEL]);
+		in.lang = rp->lang;
 		in.now = time(NULL);
 		core_start(core, &in, &r);
 	}

@@ -133,6 +133,7 @@ cgi_read_max(struct cgi_req *req, FILE *in, size_t body_max)
 	req->script_name = cgi_env("SCRIPT_NAME", OTP_HEADER_MAX);
 	req->remote_addr = cgi_env("REMOTE_ADDR", OTP_HEADER_MAX);
 	req->accept = cgi_env("HTTP_ACCEPT", OTP_HEADER_MAX);
+	req->accept_language = cgi_env("HTTP_ACCEPT_LANGUAGE", OTP_HEADER_MAX);
 
 	cgi_read_body(req, in, body_max);
 	/* The request line comes before the body: its 414 wins over a 413. */

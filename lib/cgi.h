@@ -31,7 +31,8 @@ struct cgi_req {
 	const char *script_name;
 	const char *remote_addr;
 	const char *accept;
-	int read_status; /* 0, or 400/413/414 from cgi_read() */
+	const char *accept_language; /* HTTP_ACCEPT_LANGUAGE, or NULL */
+	int read_status;             /* 0, or 400/413/414 from cgi_read() */
 };
 
 /*

@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "bounds.h"
+#include "lang.h"
 #include "log.h"
 #include "phone.h"
 #include "return_to.h"
@@ -111,6 +112,7 @@ static int config_country_code_ok(char *s);
 static int config_sender_ok(char *s);
 static int config_api_url_ok(char *s);
 static int config_message_ok(char *s);
+static int config_languages_ok(char *s);
 static int config_domain_ok(char *s);
 static int config_return_list_ok(char *s);
 static int config_site_origin_ok(char *s);
@@ -163,6 +165,9 @@ static const struct config_key config_keys[] = {
     PATH("OUTBOX_PATH", outbox_path, NULL),
     /* Each {code} grows by at most 4 characters: OTP_MESSAGE_MAX of text
      * and the WebOTP line still fit in OTP_TEXT_MAX. */
+    STR("LANGUAGES", languages, 2, 256, "en", config_languages_ok,
+	"must be a list of language tags such as en,fr,pt-br (each with its file in "
+	"TEMPLATE_DIR/lang/)"),
     STR("MESSAGE_TEXT", message_text, 0, OTP_MESSAGE_MAX, "Your token is {code}", config_message_ok,
 	"must contain {code}"),
     STR("TELNYX_PUBLIC_KEY", telnyx_public_key, 1, 64, NULL, config_public_key_ok,
@@ -229,6 +234,12 @@ config_free(struct config *cfg)
 
 	return_to_free(&cfg->return_to);
 	cfg->form_origins = NULL;
+	for (i = 0; i < (size_t)cfg->n_message_langs; i++) {
+		free(cfg->message_langs[i].text);
+		cfg->message_langs[i].text = NULL;
+	}
+	cfg->n_message_langs = 0;
+	cfg->message_text_set = 0;
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		const struct config_key *k = &config_keys[i];
 
@@ -776,6 +787,74 @@ config_database_url_ok(char *s)
 	return !strncmp(s, "postgresql://", 13) || !strncmp(s, "postgres://", 11);
 }
 
+/* LANGUAGES: lang_list_ok(). */
+static int
+config_languages_ok(char *s)
+{
+	return lang_list_ok(s);
+}
+
+/*
+ * MESSAGE_TEXT_<tag> (a language tag with "_" for "-": MESSAGE_TEXT_pt_br):
+ * the text message in that language, checked as MESSAGE_TEXT is.  Returns
+ * 0, or -1 after logging.
+ */
+static int
+config_message_lang(struct config *cfg, const char *tag, const char *value, const char *name)
+{
+	char t[LANG_TAG_MAX + 1];
+	size_t i, n = strlen(tag);
+	int k;
+
+	if (n == 0 || n > LANG_TAG_MAX) {
+		log_msg("%s: invalid MESSAGE_TEXT_%s: not a language tag", name, tag);
+		return -1;
+	}
+	for (i = 0; i <= n; i++)
+		t[i] = tag[i] == '_' ? '-' : tag[i];
+	if (!lang_tag_ok(t)) {
+		log_msg("%s: invalid MESSAGE_TEXT_%s: not a language tag", name, tag);
+		return -1;
+	}
+	if (strlen(value) > OTP_MESSAGE_MAX || config_has_ctl(value) ||
+	    strstr(value, "{code}") == NULL) {
+		log_msg(
+		    "%s: invalid MESSAGE_TEXT_%s: must hold {code}, at most %d bytes, no control "
+		    "characters",
+		    name, tag, OTP_MESSAGE_MAX);
+		return -1;
+	}
+	for (k = 0; k < cfg->n_message_langs && strcmp(cfg->message_langs[k].tag, t); k++)
+		;
+	if (k == cfg->n_message_langs) {
+		if (k == CONFIG_MESSAGE_LANGS) {
+			log_msg("%s: too many MESSAGE_TEXT_ keys (at most %d)", name,
+				CONFIG_MESSAGE_LANGS);
+			return -1;
+		}
+		cfg->n_message_langs++;
+	} else
+		free(cfg->message_langs[k].text);
+	snprintf(cfg->message_langs[k].tag, sizeof(cfg->message_langs[k].tag), "%s", t);
+	cfg->message_langs[k].text = xstrdup(value);
+	return 0;
+}
+
+const char *
+config_message_text(const struct config *cfg, const char *tag, const char *file_text)
+{
+	const char *first = cfg->languages;
+	size_t n = strcspn(first, ",");
+	int k;
+
+	for (k = 0; k < cfg->n_message_langs; k++)
+		if (!strcmp(cfg->message_langs[k].tag, tag))
+			return cfg->message_langs[k].text;
+	if (cfg->message_text_set && strlen(tag) == n && !strncmp(first, tag, n))
+		return cfg->message_text;
+	return file_text != NULL ? file_text : cfg->message_text;
+}
+
 static int
 config_message_ok(char *s)
 {
@@ -1012,21 +1091,14 @@ config_check(struct config *cfg, const char *name)
 	return 0;
 }
 
-/*
- * config_parse(), and with all (otp-admin check-config) every problem
- * logged rather than the first: a line or a value in error counts and the
- * rest is read on (with its default for that key), and the rules across
- * keys are checked at the end all the same.  Returns the problems found
- * (0: cfg is loaded; else it is freed).
- */
-static int
-config_parse_all(struct config *cfg, const char *buf, size_t len, const char *name, int all)
+int
+config_each(const char *buf, size_t len, const char *name, int all,
+	    int (*fn)(void *arg, const char *key, const char *value, int lineno), void *arg)
 {
 	char line[OTP_CONFIG_LINE];
-	size_t pos = 0, i;
+	size_t pos = 0;
 	int lineno = 0, problems = 0;
 
-	config_defaults(cfg);
 	while (pos < len && (all || problems == 0)) {
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t n = (nl != NULL ? (size_t)(nl - buf) : len) - pos;
@@ -1055,19 +1127,57 @@ config_parse_all(struct config *cfg, const char *buf, size_t len, const char *na
 			problems++;
 			continue;
 		}
-		for (i = 0; i < CONFIG_NKEYS; i++)
-			if (!strcmp(key, config_keys[i].name))
-				break;
-		if (i == CONFIG_NKEYS) {
-			log_msg("%s: warning: unknown key %s on line %d", name, key, lineno);
-			continue;
-		}
-		if (config_set(cfg, &config_keys[i], value, name) < 0)
+		if (fn(arg, key, value, lineno) < 0)
 			problems++;
 	}
+	explicit_bzero(line, sizeof(line));
+	return problems;
+}
+
+/* What config_key_line() needs. */
+struct config_ctx {
+	struct config *cfg;
+	const char *name;
+};
+
+/* One KEY=value of otp.conf into the config. */
+static int
+config_key_line(void *arg, const char *key, const char *value, int lineno)
+{
+	struct config_ctx *c = arg;
+	size_t i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++)
+		if (!strcmp(key, config_keys[i].name))
+			break;
+	if (i == CONFIG_NKEYS) {
+		if (!strncmp(key, "MESSAGE_TEXT_", 13))
+			return config_message_lang(c->cfg, key + 13, value, c->name);
+		log_msg("%s: warning: unknown key %s on line %d", c->name, key, lineno);
+		return 0;
+	}
+	if (!strcmp(key, "MESSAGE_TEXT"))
+		c->cfg->message_text_set = 1;
+	return config_set(c->cfg, &config_keys[i], value, c->name);
+}
+
+/*
+ * config_parse(), and with all (otp-admin check-config) every problem
+ * logged rather than the first: a line or a value in error counts and the
+ * rest is read on (with its default for that key), and the rules across
+ * keys are checked at the end all the same.  Returns the problems found
+ * (0: cfg is loaded; else it is freed).
+ */
+static int
+config_parse_all(struct config *cfg, const char *buf, size_t len, const char *name, int all)
+{
+	struct config_ctx c = {cfg, name};
+	int problems;
+
+	config_defaults(cfg);
+	problems = config_each(buf, len, name, all, config_key_line, &c);
 	if ((problems == 0 || all) && config_check(cfg, name) < 0)
 		problems++;
-	explicit_bzero(line, sizeof(line));
 	if (problems > 0)
 		config_free(cfg);
 	return problems;

@@ -9,6 +9,9 @@
 
 #include "return_to.h"
 
+/* Languages with a MESSAGE_TEXT_<tag> of their own, at most. */
+#define CONFIG_MESSAGE_LANGS 16
+
 /* Built in by the Makefile from its install paths. */
 #ifndef OTP_TEMPLATE_DEFAULT
 #define OTP_TEMPLATE_DEFAULT "/usr/share/otp/templates"
@@ -52,7 +55,15 @@ struct config {
 	enum config_transport transport;
 	char *outbox_path;
 	char *message_text;
-	int message_parts; /* MESSAGE_TEXT with its codes, in billed parts */
+	int message_parts;    /* MESSAGE_TEXT with its codes, in billed parts */
+	int message_text_set; /* MESSAGE_TEXT is in the file (not the default) */
+	char *languages;      /* LANGUAGES: lower-case tags, the first the fallback */
+	/* MESSAGE_TEXT_<tag>: the text message of one language. */
+	struct {
+		char tag[16];
+		char *text;
+	} message_langs[CONFIG_MESSAGE_LANGS];
+	int n_message_langs;
 
 	/* Telnyx's webhooks (webhook.cgi). */
 	char *telnyx_public_key;     /* base64 of the account's Ed25519 key, or NULL */
@@ -161,6 +172,22 @@ size_t config_list_next(const char **p, const char **item);
  * inbound text: its calling code, or an area within it (+1876), is in
  * INBOUND_COUNTRY_CODES, matched as config_country() matches. */
 int config_inbound_allowed(const struct config *cfg, const char *phone, int calling_code);
+
+/*
+ * The text message in language tag: MESSAGE_TEXT_<tag>; else, for the
+ * first of LANGUAGES, MESSAGE_TEXT when the file sets it; else file_text
+ * (the language file's SMS, or NULL); else MESSAGE_TEXT.
+ */
+const char *config_message_text(const struct config *cfg, const char *tag, const char *file_text);
+
+/*
+ * Call fn for each KEY=value line of buf (otp.conf's syntax: comments,
+ * quotes), logging lines that are not one (name and line number); stop
+ * at the first problem unless all.  fn returns 0, or -1 for a problem it
+ * logged.  Returns the number of problems.
+ */
+int config_each(const char *buf, size_t len, const char *name, int all,
+		int (*fn)(void *arg, const char *key, const char *value, int lineno), void *arg);
 
 /* Where the store is: DATABASE_URL when set, else DB_PATH (store_open()). */
 const char *config_database(const struct config *cfg);

@@ -76,6 +76,7 @@ core_result_of(struct core_result *r, const struct verification *v)
 		phone_mask(v->phone, r->masked, sizeof(r->masked));
 	snprintf(r->shown, sizeof(r->shown), "%s", v->shown);
 	snprintf(r->delivery, sizeof(r->delivery), "%s", v->delivery);
+	snprintf(r->lang, sizeof(r->lang), "%s", v->lang);
 }
 
 /* Whether v's code may still be tried (an inbound one only while the

@@ -85,6 +85,7 @@ struct core_result {
 	char delivery[OTP_STATUS_MAX + 1];      /* the text's state Telnyx reported, or "" */
 	char kind[16];                          /* limited: the limit's kind (limit_hit), or "" */
 	char inbound_code[OTP_INBOUND_LEN + 1]; /* inbound: the code to text back, or "" */
+	char lang[16];                          /* the verification's language, or "" */
 	char detail[256];                       /* more for the audit line ("attempts=2") */
 };
 
@@ -104,6 +105,7 @@ struct core_start_in {
 	const char *vid;                   /* the visitor's verification id, or NULL */
 	const char *return_to;             /* allowed, or NULL (keep the verification's) */
 	int inbound;                       /* the visitor texts a code shown, nothing is sent */
+	const char *lang;                  /* the request's language (lang_choose()) */
 	time_t now;
 };
 

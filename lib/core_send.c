@@ -8,6 +8,7 @@
 
 #include "code.h"
 #include "core.h"
+#include "lang.h"
 #include "limit.h"
 #include "log.h"
 #include "number.h"
@@ -57,6 +58,9 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 		}
 		snprintf(v->phone, sizeof(v->phone), "%s", n->e164);
 	}
+	/* The language it was asked for in sticks to it, codes sent again too. */
+	if (v->lang[0] == '\0' && in->lang != NULL)
+		snprintf(v->lang, sizeof(v->lang), "%s", in->lang);
 	snprintf(v->prefix, sizeof(v->prefix), "%s", q->prefix);
 	snprintf(v->cc, sizeof(v->cc), "%s", q->cc);
 	/* The code it replaces stays good until its own expiry: its text may
@@ -149,10 +153,19 @@ static int
 core_send_code(const struct config *cfg, const struct verification *v, const char *code,
 	       struct sms_result *res)
 {
-	char text[OTP_TEXT_MAX];
+	char text[OTP_TEXT_MAX], first[LANG_TAG_MAX + 1];
+	const char *tag = v->lang, *message;
+	const struct lang *l;
 	int rc;
 
-	if (text_compose(cfg->message_text, cfg->webotp_domain, code, text, sizeof(text)) < 0) {
+	/* In the visitor's language: MESSAGE_TEXT_<tag>, or its file's SMS. */
+	if (tag[0] == '\0' || !lang_offered(cfg->languages, tag)) {
+		lang_choose(cfg->languages, NULL, NULL, first, sizeof(first));
+		tag = first;
+	}
+	l = lang_get(cfg->template_dir, tag);
+	message = config_message_text(cfg, tag, lang_str(l, NULL, "SMS"));
+	if (text_compose(message, cfg->webotp_domain, code, text, sizeof(text)) < 0) {
 		log_msg("MESSAGE_TEXT does not fit in %d bytes", OTP_TEXT_MAX);
 		memset(res, 0, sizeof(*res));
 		snprintf(res->reason, sizeof(res->reason), "message too long");

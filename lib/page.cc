@@ -4,7 +4,7 @@
  * first line, so ctemplate escapes every value for the place it stands
  * in; nothing set here reaches a page raw.  Every page may include the
  * shared {{>HEADER}} and {{>FOOTER}} (templates/_header.html,
- * templates/_footer.html), which see the page's values.
+ * templates/_footer.html), which see the values set with page_set_global().
  */
 #include <cstdio>
 #include <cstdlib>
@@ -44,6 +44,12 @@ extern "C" void
 page_set(struct page *p, const char *key, const char *value)
 {
 	p->dict.SetValue(key, value != NULL ? value : "");
+}
+
+extern "C" void
+page_set_global(struct page *p, const char *key, const char *value)
+{
+	p->dict.SetTemplateGlobalValue(key, value != NULL ? value : "");
 }
 
 extern "C" void

@@ -19,6 +19,8 @@ struct page *page_new(const char *name);
 /* Set variable key to value (copied). */
 void page_set(struct page *p, const char *key, const char *value);
 void page_set_int(struct page *p, const char *key, long value);
+/* Set key for the page and the templates it includes (HEADER, FOOTER). */
+void page_set_global(struct page *p, const char *key, const char *value);
 
 /* Show section name ({{#NAME}}...{{/NAME}}), hidden by default. */
 void page_show(struct page *p, const char *name);

@@ -40,145 +40,83 @@ struct answer {
 	int fields;         /* J_* of a success */
 	const char *event;  /* audit event, or NULL: no audit line */
 	const char *reason; /* audit "reason=", or NULL */
-	const char *title;  /* of the error page */
-	const char *message;
+	/* Its words in the language's file: TITLE_<name> (of the error page)
+	 * and MESSAGE_<name> (of the page or the JSON error), when there. */
+	const char *name;
 	int new_code; /* the error page offers a new code */
 };
 
-#define ASK_AGAIN "Ask for a new code."
-
 static const struct answer answers[OUTCOME__MAX] = {
-    [OUTCOME_METHOD] = {405, PAGE_ERROR, "method_not_allowed", NULL, 0, "refused", NULL,
-			"Method not allowed", "This address answers only GET and POST.", 0},
-    [OUTCOME_MALFORMED] = {400, PAGE_ERROR, "bad_request", NULL, 0, "refused", NULL, "Bad request",
-			   "The form could not be read. Please go back and try again.", 0},
-    [OUTCOME_TOO_LARGE] = {413, PAGE_ERROR, "too_large", NULL, 0, "refused", NULL,
-			   "Request too large", "The form sent was too large.", 0},
-    [OUTCOME_URI_TOO_LONG] = {414, PAGE_ERROR, "uri_too_long", NULL, 0, "refused", NULL,
-			      "Address too long",
-			      "The address of this page was too long. Please go back to the "
-			      "site and try again.",
-			      0},
-    [OUTCOME_MEDIA_TYPE] = {415, PAGE_ERROR, "unsupported_media_type", NULL, 0, "refused", NULL,
-			    "Unsupported form", "The form must be sent as an ordinary web form.",
-			    0},
-    [OUTCOME_ORIGIN] = {403, PAGE_ERROR, "forbidden_origin", NULL, 0, "refused_origin", NULL,
-			"Forbidden", "This form may only be sent from this site.", 0},
-    [OUTCOME_MISCONFIGURED] = {500, PAGE_ERROR, "misconfigured", NULL, 0, NULL, NULL,
-			       "Service not configured",
-			       "This service is not set up correctly. The site's owner can find "
-			       "the reason in the web server's error log.",
-			       0},
-    [OUTCOME_BAD_PHONE_FORM] = {400, PAGE_PHONE, "bad_request", NULL, 0, "refused", "form", NULL,
-				"The form could not be read. Please try again.", 0},
-    [OUTCOME_BAD_CODE_FORM] = {400, PAGE_ERROR, "bad_request", NULL, 0, "refused", "form",
-			       "Bad request",
-			       "The code could not be read: use only the letters and digits of "
-			       "the text message.",
-			       1},
-    [OUTCOME_MISSING_PHONE] = {400, PAGE_PHONE, "missing_phone", NULL, 0, "refused",
-			       "missing_phone", NULL, "Please enter your phone number.", 0},
-    [OUTCOME_INVALID_PHONE] = {400, PAGE_PHONE, "invalid_phone", NULL, 0, "refused",
-			       "invalid_phone", NULL,
-			       "That does not look like a phone number. Use digits, with + and "
-			       "the country code for numbers abroad.",
-			       0},
-    [OUTCOME_NO_SUCH_NUMBER] = {400, PAGE_PHONE, "invalid_phone", NULL, 0, "refused",
-				"invalid_phone", NULL,
-				"That number does not exist. Check it and try again.", 0},
-    [OUTCOME_BAD_SIGNATURE] = {400, PAGE_PHONE, "bad_signature", NULL, 0, "refused", "phone_sig",
-			       NULL,
-			       "The site sent you here with a phone number that does not check "
-			       "out. Please go back to the site and try again.",
-			       0},
-    [OUTCOME_BAD_RETURN_TO] = {400, PAGE_ERROR, "invalid_return_to", NULL, 0, "refused",
-			       "return_to", "Bad return address",
-			       "The site sent you here with a return address that is not allowed. "
-			       "Please go back to the site and try again.",
-			       0},
-    [OUTCOME_NO_VERIFICATION] = {400, PAGE_ERROR, "no_verification", NULL, 0, "refused",
-				 "no_verification", "No code was asked for",
-				 "This browser has no code waiting to be checked. Ask for a code "
-				 "first.",
-				 1},
-    [OUTCOME_MISSING_TOKEN] = {400, PAGE_CODE, "missing_token", NULL, 0, "refused", "missing_token",
-			       NULL, "Please enter the code from the text message.", 0},
-    [OUTCOME_MISSING_TOKEN_OFF] = {400, PAGE_ERROR, "missing_token", NULL, 0, "refused",
-				   "missing_token", "No code entered",
-				   "Please enter the code from the text message.", 1},
-    [OUTCOME_READY] = {200, PAGE_PHONE, NULL, "ready", 0, NULL, NULL, NULL, NULL, 0},
-    [OUTCOME_COUNTRY] = {400, PAGE_PHONE, "country_not_allowed", NULL, 0, "refused", "country",
-			 NULL,
-			 "Sorry, we cannot send codes to numbers in that country. Please use "
-			 "another number.",
-			 0},
-    [OUTCOME_LINE_TYPE] = {400, PAGE_PHONE, "line_type_not_allowed", NULL, 0, "refused",
-			   "line_type", NULL,
-			   "We cannot send text messages to this kind of number: use a mobile "
-			   "number.",
+    [OUTCOME_METHOD] = {405, PAGE_ERROR, "method_not_allowed", NULL, 0, "refused", NULL, "METHOD",
+			0},
+    [OUTCOME_MALFORMED] = {400, PAGE_ERROR, "bad_request", NULL, 0, "refused", NULL, "MALFORMED",
 			   0},
+    [OUTCOME_TOO_LARGE] = {413, PAGE_ERROR, "too_large", NULL, 0, "refused", NULL, "TOO_LARGE", 0},
+    [OUTCOME_URI_TOO_LONG] = {414, PAGE_ERROR, "uri_too_long", NULL, 0, "refused", NULL,
+			      "URI_TOO_LONG", 0},
+    [OUTCOME_MEDIA_TYPE] = {415, PAGE_ERROR, "unsupported_media_type", NULL, 0, "refused", NULL,
+			    "MEDIA_TYPE", 0},
+    [OUTCOME_ORIGIN] = {403, PAGE_ERROR, "forbidden_origin", NULL, 0, "refused_origin", NULL,
+			"ORIGIN", 0},
+    [OUTCOME_MISCONFIGURED] = {500, PAGE_ERROR, "misconfigured", NULL, 0, NULL, NULL,
+			       "MISCONFIGURED", 0},
+    [OUTCOME_BAD_PHONE_FORM] = {400, PAGE_PHONE, "bad_request", NULL, 0, "refused", "form",
+				"BAD_PHONE_FORM", 0},
+    [OUTCOME_BAD_CODE_FORM] = {400, PAGE_ERROR, "bad_request", NULL, 0, "refused", "form",
+			       "BAD_CODE_FORM", 1},
+    [OUTCOME_MISSING_PHONE] = {400, PAGE_PHONE, "missing_phone", NULL, 0, "refused",
+			       "missing_phone", "MISSING_PHONE", 0},
+    [OUTCOME_INVALID_PHONE] = {400, PAGE_PHONE, "invalid_phone", NULL, 0, "refused",
+			       "invalid_phone", "INVALID_PHONE", 0},
+    [OUTCOME_NO_SUCH_NUMBER] = {400, PAGE_PHONE, "invalid_phone", NULL, 0, "refused",
+				"invalid_phone", "NO_SUCH_NUMBER", 0},
+    [OUTCOME_BAD_SIGNATURE] = {400, PAGE_PHONE, "bad_signature", NULL, 0, "refused", "phone_sig",
+			       "BAD_SIGNATURE", 0},
+    [OUTCOME_BAD_RETURN_TO] = {400, PAGE_ERROR, "invalid_return_to", NULL, 0, "refused",
+			       "return_to", "BAD_RETURN_TO", 0},
+    [OUTCOME_NO_VERIFICATION] = {400, PAGE_ERROR, "no_verification", NULL, 0, "refused",
+				 "no_verification", "NO_VERIFICATION", 1},
+    [OUTCOME_MISSING_TOKEN] = {400, PAGE_CODE, "missing_token", NULL, 0, "refused", "missing_token",
+			       "MISSING_TOKEN", 0},
+    [OUTCOME_MISSING_TOKEN_OFF] = {400, PAGE_ERROR, "missing_token", NULL, 0, "refused",
+				   "missing_token", "MISSING_TOKEN_OFF", 1},
+    [OUTCOME_READY] = {200, PAGE_PHONE, NULL, "ready", 0, NULL, NULL, "READY", 0},
+    [OUTCOME_COUNTRY] = {400, PAGE_PHONE, "country_not_allowed", NULL, 0, "refused", "country",
+			 "COUNTRY", 0},
+    [OUTCOME_LINE_TYPE] = {400, PAGE_PHONE, "line_type_not_allowed", NULL, 0, "refused",
+			   "line_type", "LINE_TYPE", 0},
     [OUTCOME_CHANNEL] = {400, PAGE_PHONE, "channel_not_allowed", NULL, 0, "refused", "channel",
-			 NULL,
-			 "That way of proving your number is not offered for this number. "
-			 "Please choose another.",
-			 0},
+			 "CHANNEL", 0},
     [OUTCOME_SENT] = {200, PAGE_CODE, NULL, "pending", J_VID | J_EXPIRES | J_PHONE, "sent", NULL,
-		      NULL, NULL, 0},
+		      "SENT", 0},
     [OUTCOME_INBOUND] = {200, PAGE_INBOUND, NULL, "pending",
-			 J_VID | J_EXPIRES | J_PHONE | J_INBOUND, "awaiting_text", NULL, NULL, NULL,
+			 J_VID | J_EXPIRES | J_PHONE | J_INBOUND, "awaiting_text", NULL, "INBOUND",
 			 0},
     [OUTCOME_LIMITED_SENDS] = {429, PAGE_ERROR, "rate_limited", NULL, 0, "limited", NULL,
-			       "Please wait", "Too many codes were asked for.", 0},
+			       "LIMITED_SENDS", 0},
     [OUTCOME_LIMITED_GUESSES] = {429, PAGE_ERROR, "rate_limited", NULL, 0, "limited", NULL,
-				 "Please wait", "Too many wrong codes were tried for this number.",
-				 0},
+				 "LIMITED_GUESSES", 0},
     [OUTCOME_PROVIDER] = {502, PAGE_ERROR, "provider_error", NULL, 0, "provider_error", NULL,
-			  "The text message could not be sent",
-			  "Our text message provider did not take the message. No code was sent. "
-			  "Please try again in a few minutes.",
-			  1},
-    [OUTCOME_OPTED_OUT] = {409, PAGE_ERROR, "opted_out", NULL, 0, "opted_out", NULL,
-			   "Texts to this number are blocked",
-			   "This number has asked for no more text messages from us (it replied "
-			   "STOP), so no code was sent.",
+			  "PROVIDER", 1},
+    [OUTCOME_OPTED_OUT] = {409, PAGE_ERROR, "opted_out", NULL, 0, "opted_out", NULL, "OPTED_OUT",
 			   0},
     [OUTCOME_UNAVAILABLE_SEND] = {503, PAGE_ERROR, "unavailable", NULL, 0, NULL, NULL,
-				  "Service unavailable",
-				  "We cannot send codes right now. Nothing was sent; please try "
-				  "again later.",
-				  0},
+				  "UNAVAILABLE_SEND", 0},
     [OUTCOME_APPROVED] = {200, PAGE_SUCCESS, NULL, "approved", J_PHONE | J_ASSERT, "verified", NULL,
-			  NULL, NULL, 0},
-    [OUTCOME_WRONG] = {422, PAGE_CODE, "wrong_code", NULL, 0, "wrong", NULL, NULL,
-		       "That code is not right.", 0},
-    [OUTCOME_LOCKED] = {410, PAGE_ERROR, "locked", NULL, 0, "locked", NULL, "Too many wrong codes",
-			"That code was not right, and it was the last try. Ask for a new code "
-			"to try again.",
-			1},
-    [OUTCOME_EXPIRED] = {410, PAGE_ERROR, "code_dead", NULL, 0, "expired", NULL,
-			 "This code can no longer be used",
-			 "The code has expired, was already used, or had too many wrong "
-			 "tries. " ASK_AGAIN,
-			 1},
-    [OUTCOME_DEAD] =
-	{410, PAGE_ERROR, "code_dead", NULL, 0, "dead", NULL, "This code can no longer be used",
-	 "The code has expired, was already used, or had too many wrong tries. " ASK_AGAIN, 1},
+			  "APPROVED", 0},
+    [OUTCOME_WRONG] = {422, PAGE_CODE, "wrong_code", NULL, 0, "wrong", NULL, "WRONG", 0},
+    [OUTCOME_LOCKED] = {410, PAGE_ERROR, "locked", NULL, 0, "locked", NULL, "LOCKED", 1},
+    [OUTCOME_EXPIRED] = {410, PAGE_ERROR, "code_dead", NULL, 0, "expired", NULL, "EXPIRED", 1},
+    [OUTCOME_DEAD] = {410, PAGE_ERROR, "code_dead", NULL, 0, "dead", NULL, "DEAD", 1},
     [OUTCOME_PENDING] = {200, PAGE_CODE, NULL, "pending",
-			 J_VID | J_EXPIRES | J_ATTEMPTS | J_DELIVERY, NULL, NULL, NULL, NULL, 0},
+			 J_VID | J_EXPIRES | J_ATTEMPTS | J_DELIVERY, NULL, NULL, "PENDING", 0},
     [OUTCOME_INBOUND_WAITING] = {200, PAGE_INBOUND, NULL, "pending", J_VID | J_EXPIRES | J_INBOUND,
-				 NULL, NULL, NULL, NULL, 0},
+				 NULL, NULL, "INBOUND_WAITING", 0},
     [OUTCOME_INBOUND_NOT_YET] = {200, PAGE_INBOUND, NULL, "pending", J_VID | J_EXPIRES | J_INBOUND,
-				 NULL, NULL, NULL,
-				 "We have not received your text yet. It can take a minute to "
-				 "arrive: wait a moment, then try again.",
-				 0},
-    [OUTCOME_NONE] = {200, PAGE_ERROR, NULL, "none", 0, NULL, NULL, "No code is waiting",
-		      "There is no code waiting to be checked in this browser.", 1},
+				 NULL, NULL, "INBOUND_NOT_YET", 0},
+    [OUTCOME_NONE] = {200, PAGE_ERROR, NULL, "none", 0, NULL, NULL, "NONE", 1},
     [OUTCOME_UNAVAILABLE_CHECK] = {503, PAGE_ERROR, "unavailable", NULL, 0, NULL, NULL,
-				   "Service unavailable",
-				   "Codes cannot be checked right now. Please try again in a few "
-				   "minutes.",
-				   0},
+				   "UNAVAILABLE_CHECK", 0},
 };
 
 static const char reply_fallback[] =
@@ -198,28 +136,77 @@ reply_code(enum outcome o)
 	return answers[o].code;
 }
 
+/* The words of one answer: its language's, and the first language's for
+ * what that one lacks. */
+struct reply_words {
+	const char *tag;
+	const struct lang *l, *base;
+};
+
+/*
+ * The language r is answered in: the verification's, when it has one the
+ * site still offers, else the request's.  w->base is NULL when not even
+ * the first language's file can be read (logged).
+ */
+static void
+reply_words(const struct reply *rp, const struct core_result *r, struct reply_words *w)
+{
+	const char *offered = rp->cfg != NULL ? rp->cfg->languages : "en";
+	const char *dir = rp->cfg != NULL ? rp->cfg->template_dir : OTP_TEMPLATE_DEFAULT;
+	static char first[LANG_TAG_MAX + 1];
+
+	lang_choose(offered, NULL, NULL, first, sizeof(first));
+	if (r != NULL && r->lang[0] != '\0' && lang_offered(offered, r->lang))
+		w->tag = r->lang;
+	else
+		w->tag = rp->lang[0] != '\0' ? rp->lang : first;
+	w->base = lang_get(dir, first);
+	w->l = strcmp(w->tag, first) ? lang_get(dir, w->tag) : w->base;
+	if (w->l == NULL)
+		w->tag = first;
+}
+
+/* The word key (prefix and the row's name) of w, or NULL. */
+static const char *
+reply_word(const struct reply_words *w, const char *prefix, const char *name, char *key,
+	   size_t size)
+{
+	snprintf(key, size, "%s%s", prefix, name);
+	return lang_str(w->l, w->base, key);
+}
+
 /*
  * The words of row a for r: the row's message, with what varies (tries
  * left, minutes to wait) added.  Into buf (size bytes).
  */
 static const char *
 reply_message(const struct config *cfg, const struct answer *a, const struct core_result *r,
-	      char *buf, size_t size)
+	      const struct reply_words *w, char *buf, size_t size)
 {
 	long minutes = (r->retry_after + 59) / 60;
 	const char *from = cfg != NULL ? cfg->from_number : NULL;
+	const char *msg, *more = NULL, *ph = "{n}", *val;
+	char key[64], n[32], add[1024];
 
-	if (r->outcome == OUTCOME_OPTED_OUT)
-		snprintf(buf, size, "%s Text START to %s from it, then try again.", a->message,
-			 from != NULL && from[0] != '\0' ? from : "the number our texts come from");
-	else if (a->status == 429)
-		snprintf(buf, size, "%s Please wait %ld minute%s and try again.", a->message,
-			 minutes, minutes == 1 ? "" : "s");
-	else if (a->status == 422 && r->attempts_left >= 0)
-		snprintf(buf, size, "%s %d %s left.", a->message, r->attempts_left,
-			 r->attempts_left == 1 ? "try" : "tries");
-	else
-		return a->message;
+	if ((msg = reply_word(w, "MESSAGE_", a->name, key, sizeof(key))) == NULL)
+		return NULL;
+	val = n;
+	if (r->outcome == OUTCOME_OPTED_OUT) {
+		more = lang_str(w->l, w->base, "S_OPTED_OUT");
+		ph = "{number}";
+		val = from != NULL && from[0] != '\0' ? from
+						      : lang_str(w->l, w->base, "S_OUR_NUMBER");
+	} else if (a->status == 429) {
+		more = lang_str(w->l, w->base, minutes == 1 ? "S_WAIT_ONE" : "S_WAIT");
+		snprintf(n, sizeof(n), "%ld", minutes);
+	} else if (a->status == 422 && r->attempts_left >= 0) {
+		more = lang_str(w->l, w->base, r->attempts_left == 1 ? "S_TRIES_ONE" : "S_TRIES");
+		snprintf(n, sizeof(n), "%d", r->attempts_left);
+	}
+	if (more == NULL)
+		return msg;
+	lang_subst(more, ph, val != NULL ? val : "", add, sizeof(add));
+	lang_join(buf, size, msg, add);
 	return buf;
 }
 
@@ -284,6 +271,24 @@ reply_json(struct reply *rp, const struct answer *a, const struct core_result *r
 		reply_write(rp, hdr, text, strlen(text));
 	cJSON_free(text);
 	cJSON_Delete(o);
+}
+
+/* A page's words: S_* of the language, its tag and direction. */
+static void
+reply_page_word(void *arg, const char *key, const char *value)
+{
+	if (!strncmp(key, "S_", 2))
+		page_set(arg, key, value);
+}
+
+static void
+reply_page_words(struct page *p, const struct reply_words *w)
+{
+	const char *dir = lang_str(w->l, w->base, "DIR");
+
+	lang_each(w->l, w->base, reply_page_word, p);
+	page_set_global(p, "LANG", w->tag);
+	page_set_global(p, "DIR", dir != NULL && !strcmp(dir, "rtl") ? "rtl" : "ltr");
 }
 
 /* Fill the phone form. */
@@ -461,13 +466,17 @@ reply_answer(struct reply *rp, const struct core_result *r, const char *extra)
 	    [PAGE_INBOUND] = "inbound.html",
 	};
 	const struct answer *a = &answers[r->outcome];
-	char msgbuf[256], url[OTP_RETURN_MAX + ASSERTION_MAX + 32], cookie[512];
+	char msgbuf[2048], url[OTP_RETURN_MAX + ASSERTION_MAX + 32], cookie[512], key[64];
 	char result_cookie[ASSERTION_MAX + 512];
-	const char *msg = reply_message(rp->cfg, a, r, msgbuf, sizeof(msgbuf));
+	struct reply_words w;
+	const char *msg, *title;
 	struct cgi_reply hdr;
 	struct page *p;
 	char *body = NULL;
 	size_t len = 0;
+
+	reply_words(rp, r, &w);
+	msg = reply_message(rp->cfg, a, r, &w, msgbuf, sizeof(msgbuf));
 
 	reply_audit(rp, a, r, extra);
 	memset(&hdr, 0, sizeof(hdr));
@@ -483,10 +492,19 @@ reply_answer(struct reply *rp, const struct core_result *r, const char *extra)
 		reply_json(rp, a, r, &hdr, msg);
 		return;
 	}
+	/* Without the words of even the first language there is no page to show. */
+	if (w.base == NULL) {
+		memset(&hdr, 0, sizeof(hdr));
+		hdr.status = 500;
+		reply_write(rp, &hdr, reply_fallback, sizeof(reply_fallback) - 1);
+		return;
+	}
 	p = page_new(page_file[a->page]);
+	reply_page_words(p, &w);
 	switch (a->page) {
 	case PAGE_ERROR:
-		page_set(p, "TITLE", a->title);
+		title = reply_word(&w, "TITLE_", a->name, key, sizeof(key));
+		page_set(p, "TITLE", title != NULL ? title : "");
 		page_set(p, "MESSAGE", msg);
 		if (a->new_code)
 			page_show(p, "NEW_CODE");
@@ -534,6 +552,30 @@ reply_refuse(struct reply *rp, enum outcome o)
 	reply_answer(rp, &r, NULL);
 }
 
+/*
+ * The request's language: a lang field of the form or the query (the
+ * form's wins), else Accept-Language, else the first of LANGUAGES.  A
+ * form that cannot be read asks for nothing here: its refusal comes later.
+ */
+static void
+reply_lang(struct reply *rp, const struct cgi_req *req)
+{
+	static const struct cgi_field field[] = {{"lang", NULL, 0}};
+	char *body = NULL, *query = NULL;
+	size_t bad;
+
+	if (req->body != NULL &&
+	    cgi_form(req->body, req->body_len, field, 1, NULL, &body, &bad) != 0)
+		body = NULL;
+	if (req->query != NULL &&
+	    cgi_form(req->query, strlen(req->query), field, 1, NULL, &query, &bad) != 0)
+		query = NULL;
+	lang_choose(rp->cfg->languages, body != NULL ? body : query, req->accept_language, rp->lang,
+		    sizeof(rp->lang));
+	free(body);
+	free(query);
+}
+
 /* Whether the client asked for JSON: "application/json" in Accept. */
 static int
 reply_wants_json(const char *accept)
@@ -561,6 +603,7 @@ reply_front(struct reply *rp, struct cgi_req *req, const struct config *cfg, FIL
 	}
 	rp->cfg = cfg;
 	log_set_debug(cfg->debug);
+	reply_lang(rp, req);
 	if ((status = cgi_check(req, cfg->site_origin)) == 0)
 		return 0;
 	/* The front line's row with cgi_check()'s status (405, 400, 413, 414, 415, 403). */

@@ -16,6 +16,7 @@
 #include "cgi.h"
 #include "config.h"
 #include "core.h"
+#include "lang.h"
 #include "page.h"
 
 /* One request being answered. */
@@ -24,6 +25,8 @@ struct reply {
 	const struct cgi_req *req;
 	FILE *out;
 	int json; /* the client asked for JSON */
+	/* The request's language (lang_choose()): a verification's own wins. */
+	char lang[LANG_TAG_MAX + 1];
 	/* What the phone form shows again (any may be NULL). */
 	const char *typed;     /* the number as typed */
 	const char *phone;     /* E.164, with phone_sig */

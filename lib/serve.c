@@ -26,6 +26,7 @@
 #include <fcgiapp.h>
 
 #include "config.h"
+#include "lang.h"
 #include "log.h"
 #include "page.h"
 #include "serve.h"
@@ -77,6 +78,7 @@ serve_config(struct serve_config *sc, const char *path, struct core *core)
 		sc->loaded = 0;
 		/* Another file may name other templates, or the same changed. */
 		page_forget();
+		lang_forget();
 	}
 	/* Before the load: a change after it makes the next request load again. */
 	if (stat(path, &sc->st) < 0)

@@ -44,6 +44,7 @@ struct verification {
 	char prefix[OTP_PREFIX_MAX + 1]; /* the destination range (phone_prefix()), or "" */
 	char cc[16];                     /* the calling code ("+44"), or "" */
 	time_t approved_at;              /* inbound: when the right text came (0: not yet) */
+	char lang[16]; /* the visitor's language when it was made (LANGUAGES), or "" */
 	/* Read only (store_put() does not write it): the latest status
 	 * Telnyx reported of message_id ("delivered"), or "": none yet. */
 	char delivery[OTP_STATUS_MAX + 1];

@@ -37,9 +37,18 @@
 
 #define STORE_PG_LIBPQ "libpq.so.5" /* the SONAME since PostgreSQL 8.2 */
 
-/* The version of sql/pg-schema.sql (its otp_schema row), in step with the
- * SQLite schema's user_version. */
-#define STORE_PG_VERSION 6
+/*
+ * The steps from sql/: store_pg_steps[n] takes a database of version
+ * n - 1 to n (and says so in otp_schema).  The first PostgreSQL schema is
+ * version 6; sql/pg-schema.sql is the whole latest, in step with the
+ * SQLite schema's user_version.
+ */
+#define STORE_PG_FIRST 6
+static const char *const store_pg_steps[] = {
+    [7] = store_pg_migrate_7,
+};
+
+#define STORE_PG_VERSION ((int)(sizeof(store_pg_steps) / sizeof(store_pg_steps[0])) - 1)
 
 /* The advisory locks' keys: every write transaction, and the making of
  * the schema ("otp-send", "otp-make" as big-endian bytes). */
@@ -161,29 +170,30 @@ static const struct {
 } store_pg_sql[PG__MAX] = {
     [PG_NOW] = {"SELECT floor(extract(epoch FROM clock_timestamp()))::bigint", 0},
     [PG_GET] = {"SELECT " STORE_PG_VCOLS "coalesce(m.status, ''), v.channel, v.approved_at, v.id, "
-		"v.prefix, v.cc FROM verification v "
+		"v.prefix, v.cc, v.lang FROM verification v "
 		"LEFT JOIN message m ON v.message_id != '' AND m.id = v.message_id "
 		"WHERE v.id = $1::text",
 		1},
     [PG_INBOUND_LIVE] = {"SELECT " STORE_PG_VCOLS "'', v.channel, v.approved_at, v.id, v.prefix, "
-			 "v.cc FROM verification v WHERE v.phone = $1::text "
+			 "v.cc, v.lang FROM verification v WHERE v.phone = $1::text "
 			 "AND v.channel = 'inbound' AND v.status = 'pending' "
 			 "AND v.expires > $2::bigint AND v.approved_at = 0 "
 			 "ORDER BY v.created DESC, v.seq DESC LIMIT $3::int",
 			 3},
     [PG_PUT] = {"INSERT INTO verification "
 		"(id, phone, mac, created, expires, attempts, status, message_id, return_to, "
-		"prev_mac, prev_expires, shown, channel, approved_at, prefix, cc) "
+		"prev_mac, prev_expires, shown, channel, approved_at, prefix, cc, lang) "
 		"VALUES ($1, $2, decode($3, 'hex'), $4::bigint, $5::bigint, $6::int, $7, $8, $9, "
-		"decode($10, 'hex'), $11::bigint, $12, $13, $14::bigint, $15, $16) "
+		"decode($10, 'hex'), $11::bigint, $12, $13, $14::bigint, $15, $16, $17) "
 		"ON CONFLICT (id) DO UPDATE SET phone = EXCLUDED.phone, mac = EXCLUDED.mac, "
 		"created = EXCLUDED.created, expires = EXCLUDED.expires, "
 		"attempts = EXCLUDED.attempts, status = EXCLUDED.status, "
 		"message_id = EXCLUDED.message_id, return_to = EXCLUDED.return_to, "
 		"prev_mac = EXCLUDED.prev_mac, prev_expires = EXCLUDED.prev_expires, "
 		"shown = EXCLUDED.shown, channel = EXCLUDED.channel, "
-		"approved_at = EXCLUDED.approved_at, prefix = EXCLUDED.prefix, cc = EXCLUDED.cc",
-		16},
+		"approved_at = EXCLUDED.approved_at, prefix = EXCLUDED.prefix, cc = EXCLUDED.cc, "
+		"lang = EXCLUDED.lang",
+		17},
     [PG_PURGE] = {"DELETE FROM verification WHERE id IN "
 		  "(SELECT id FROM verification WHERE expires < $1::bigint LIMIT $2::int)",
 		  2},
@@ -513,7 +523,7 @@ static int
 store_pg_make(PGconn *conn)
 {
 	PGresult *res;
-	int v;
+	int v, from;
 
 	if ((res = store_pg_simple(conn,
 				   "BEGIN; SELECT pg_advisory_xact_lock(" STORE_PG_LOCK_SCHEMA ")",
@@ -530,9 +540,27 @@ store_pg_make(PGconn *conn)
 		if ((res = store_pg_simple(conn, store_pg_schema, NULL, NULL)) == NULL)
 			goto out;
 		pq.clear(res);
+	} else {
+		/* An older one: the steps it lacks, unless another did them meanwhile. */
+		if ((res = store_pg_simple(conn, "SELECT max(version) FROM otp_schema", NULL,
+					   NULL)) == NULL)
+			goto out;
+		v = pq.ntuples(res) == 1 ? atoi(pq.getvalue(res, 0, 0)) : 0;
+		pq.clear(res);
+		if (v < STORE_PG_FIRST) {
+			log_msg("database schema version %d is not one this program knows", v);
+			goto out;
+		}
+		for (from = v; v < STORE_PG_VERSION; v++) {
+			if ((res = store_pg_simple(conn, store_pg_steps[v + 1], NULL, NULL)) ==
+			    NULL)
+				goto out;
+			pq.clear(res);
+		}
+		if (from < v)
+			log_msg("database schema upgraded from version %d to %d", from, v);
 	}
-	/* Made, or made by another meanwhile; older versions have no steps yet
-	 * (the first PostgreSQL schema is version 6). */
+	/* Made, or brought up to date, here or by another meanwhile. */
 	if ((res = store_pg_simple(conn, "COMMIT", NULL, NULL)) == NULL)
 		goto out;
 	pq.clear(res);
@@ -844,6 +872,7 @@ store_pg_row(const PGresult *res, int r, struct verification *v)
 	v->approved_at = (time_t)store_pg_ll(res, r, 13);
 	snprintf(v->prefix, sizeof(v->prefix), "%s", store_pg_str(res, r, 15));
 	snprintf(v->cc, sizeof(v->cc), "%s", store_pg_str(res, r, 16));
+	snprintf(v->lang, sizeof(v->lang), "%s", store_pg_str(res, r, 17));
 }
 
 static int
@@ -902,6 +931,7 @@ store_pg_put(struct store *st, const struct verification *v)
 	store_pg_int(&a, (long long)v->approved_at);
 	store_pg_text(&a, v->prefix);
 	store_pg_text(&a, v->cc);
+	store_pg_text(&a, v->lang);
 	return store_pg_exec(st, PG_PUT, &a) < 0 ? -1 : 0;
 }
 

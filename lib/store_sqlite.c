@@ -37,7 +37,7 @@
  */
 static const char *const store_sqlite_steps[] = {
     [2] = store_migrate_2, [3] = store_migrate_3, [4] = store_migrate_4,
-    [5] = store_migrate_5, [6] = store_migrate_6,
+    [5] = store_migrate_5, [6] = store_migrate_6, [7] = store_migrate_7,
 };
 
 #define STORE_VERSION ((int)(sizeof(store_sqlite_steps) / sizeof(store_sqlite_steps[0])) - 1)
@@ -128,24 +128,26 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
     [STMT_GET] =
 	"SELECT v.phone, v.mac, v.created, v.expires, v.attempts, v.status, "
 	"v.message_id, v.return_to, v.prev_mac, v.prev_expires, v.shown, "
-	"coalesce(m.status, ''), v.channel, v.approved_at, v.id, v.prefix, v.cc "
+	"coalesce(m.status, ''), v.channel, v.approved_at, v.id, v.prefix, v.cc, v.lang "
 	"FROM verification v "
 	"LEFT JOIN message m ON v.message_id != '' AND m.id = v.message_id WHERE v.id = ?1",
     /* The same columns, for store_sqlite_row(). */
-    [STMT_INBOUND_LIVE] = "SELECT v.phone, v.mac, v.created, v.expires, v.attempts, v.status, "
-			  "v.message_id, v.return_to, v.prev_mac, v.prev_expires, v.shown, '', "
-			  "v.channel, v.approved_at, v.id, v.prefix, v.cc FROM verification v "
-			  "WHERE v.phone = ?1 AND v.channel = 'inbound' AND v.status = 'pending' "
-			  "AND v.expires > ?2 AND v.approved_at = 0 "
-			  "ORDER BY v.created DESC, v.rowid DESC LIMIT ?3",
-    [STMT_PUT] = "INSERT INTO verification "
-		 "(id, phone, mac, created, expires, attempts, status, message_id, return_to, "
-		 "prev_mac, prev_expires, shown, channel, approved_at, prefix, cc) "
-		 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
-		 "ON CONFLICT (id) DO UPDATE SET phone = ?2, mac = ?3, created = ?4, "
-		 "expires = ?5, attempts = ?6, status = ?7, message_id = ?8, return_to = ?9, "
-		 "prev_mac = ?10, prev_expires = ?11, shown = ?12, channel = ?13, "
-		 "approved_at = ?14, prefix = ?15, cc = ?16",
+    [STMT_INBOUND_LIVE] =
+	"SELECT v.phone, v.mac, v.created, v.expires, v.attempts, v.status, "
+	"v.message_id, v.return_to, v.prev_mac, v.prev_expires, v.shown, '', "
+	"v.channel, v.approved_at, v.id, v.prefix, v.cc, v.lang FROM verification v "
+	"WHERE v.phone = ?1 AND v.channel = 'inbound' AND v.status = 'pending' "
+	"AND v.expires > ?2 AND v.approved_at = 0 "
+	"ORDER BY v.created DESC, v.rowid DESC LIMIT ?3",
+    [STMT_PUT] =
+	"INSERT INTO verification "
+	"(id, phone, mac, created, expires, attempts, status, message_id, return_to, "
+	"prev_mac, prev_expires, shown, channel, approved_at, prefix, cc, lang) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
+	"ON CONFLICT (id) DO UPDATE SET phone = ?2, mac = ?3, created = ?4, "
+	"expires = ?5, attempts = ?6, status = ?7, message_id = ?8, return_to = ?9, "
+	"prev_mac = ?10, prev_expires = ?11, shown = ?12, channel = ?13, "
+	"approved_at = ?14, prefix = ?15, cc = ?16, lang = ?17",
     /* Purges in batches: a request never deletes more than OTP_PURGE_BATCH rows of each. */
     [STMT_PURGE] = "DELETE FROM verification WHERE id IN "
 		   "(SELECT id FROM verification WHERE expires < ?1 LIMIT ?2)",
@@ -893,6 +895,7 @@ store_sqlite_row(sqlite3_stmt *s, struct verification *v)
 	v->approved_at = (time_t)sqlite3_column_int64(s, 13);
 	snprintf(v->prefix, sizeof(v->prefix), "%s", store_sqlite_text(s, 15));
 	snprintf(v->cc, sizeof(v->cc), "%s", store_sqlite_text(s, 16));
+	snprintf(v->lang, sizeof(v->lang), "%s", store_sqlite_text(s, 17));
 }
 
 static int
@@ -944,6 +947,7 @@ store_sqlite_put(struct store *st, const struct verification *v)
 	sqlite3_bind_int64(s, 14, (sqlite3_int64)v->approved_at);
 	sqlite3_bind_text(s, 15, v->prefix, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 16, v->cc, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 17, v->lang, -1, SQLITE_STATIC);
 	return store_sqlite_done(st, s);
 }
 

@@ -27,7 +27,8 @@ CREATE TABLE verification (
 	approved_at  BIGINT NOT NULL DEFAULT 0,
 	prefix       TEXT NOT NULL DEFAULT '',
 	cc           TEXT NOT NULL DEFAULT '',
-	seq          BIGSERIAL NOT NULL		-- the order rows were made, as SQLite's rowid
+	seq          BIGSERIAL NOT NULL,	-- the order rows were made, as SQLite's rowid
+	lang         TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX verification_expires ON verification (expires);
 CREATE INDEX verification_phone ON verification (phone);
@@ -151,4 +152,4 @@ CREATE TABLE block (
 -- The version of this schema, as SQLite's PRAGMA user_version: a program
 -- refuses a database newer than itself.
 CREATE TABLE otp_schema (version INTEGER NOT NULL);
-INSERT INTO otp_schema (version) VALUES (6);
+INSERT INTO otp_schema (version) VALUES (7);

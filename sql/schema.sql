@@ -26,7 +26,8 @@ CREATE TABLE verification (
 	channel      TEXT NOT NULL DEFAULT 'sms',	-- 'sms': the code was sent; 'inbound': shown, to be texted back
 	approved_at  INTEGER NOT NULL DEFAULT 0,	-- inbound: when the visitor's text came; 0 not yet
 	prefix       TEXT NOT NULL DEFAULT '',	-- as send.prefix, for the codes verified
-	cc           TEXT NOT NULL DEFAULT ''	-- as send.cc
+	cc           TEXT NOT NULL DEFAULT '',	-- as send.cc
+	lang         TEXT NOT NULL DEFAULT ''	-- the visitor's language (LANGUAGES), '' if not known
 );
 CREATE INDEX verification_expires ON verification (expires);
 CREATE INDEX verification_phone ON verification (phone);
@@ -154,5 +155,5 @@ CREATE TABLE block (
 	created INTEGER NOT NULL
 );
 
--- The version of this schema; the step to it is sql/migrate-6.sql.
-PRAGMA user_version = 6;
+-- The version of this schema; the step to it is sql/migrate-7.sql.
+PRAGMA user_version = 7;

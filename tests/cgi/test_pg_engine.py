@@ -6,6 +6,7 @@ suites run whole against PostgreSQL too (OTP_TEST_STORE=pg: suites cgi-pg
 and abuse-pg); this file runs in the plain and ASan suites only."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -24,6 +25,9 @@ from harness import REQUEST, VERIFY  # noqa: E402
 import pg  # noqa: E402
 
 FAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'
+# The version sql/schema.sql makes, which sql/pg-schema.sql must match.
+LATEST = int(re.findall(r'PRAGMA user_version = (\d+);',
+                        (harness.REPO / 'sql' / 'schema.sql').read_text())[-1])
 SECRET = 'pw-hunter2-never-logged'
 
 # Once: the full suites run in the other modes.
@@ -119,18 +123,33 @@ class EngineTest(harness.CGITestCase):
         for r in rs:
             self.assertStatus(r, (200, 429))
         self.assertEqual(sorted(r.status for r in rs), [200] * 10 + [429] * 6)
-        self.assertEqual(pg.query(site.database_url, 'SELECT version FROM otp_schema'), [(6,)])
+        self.assertEqual(pg.query(site.database_url, 'SELECT version FROM otp_schema'), [(LATEST,)])
         self.assertEqual(pg.query(site.database_url, 'SELECT count(*) FROM send'), [(10,)])
         self.assertEqual(len(site.outbox()), 10)
 
     def test_newer_schema_refused(self):
         site = self.pg_site()
         self.start_flow('+12025550143', site=site)
-        pg.query(site.database_url, 'UPDATE otp_schema SET version = 7')
+        pg.query(site.database_url, 'UPDATE otp_schema SET version = %d' % (LATEST + 1))
         r = site.request('+12025550144')
         self.assertStatus(r, 503)
         self.assertIn('newer than this program', r.stderr)
         self.assertEqual(len(site.outbox()), 1)
+
+    def test_older_schema_upgraded(self):
+        """A database of version 6 (before the language column): the first
+        program to open it runs sql/pg-migrate-7.sql under the schema lock,
+        and the verifications already there keep working."""
+        site = self.pg_site()
+        _, vid, code = self.start_flow('+12025550143', site=site)
+        pg.query(site.database_url, 'ALTER TABLE verification DROP COLUMN lang')
+        pg.query(site.database_url, 'UPDATE otp_schema SET version = 6')
+        r = site.verify(code, vid=vid)
+        self.assertStatus(r, 200, 'success')
+        self.assertIn('database schema upgraded from version 6 to %d' % LATEST, r.stderr)
+        self.assertEqual(pg.query(site.database_url, 'SELECT version FROM otp_schema'),
+                         [(LATEST,)])
+        self.assertEqual(pg.query(site.database_url, 'SELECT lang FROM verification'), [('',)])
 
     def test_password_never_logged(self):
         """A password in the URL reaches neither a page nor a log line, on
