@@ -157,6 +157,8 @@ install: all
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(CGIDIR)/
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 templates/*.html $(DESTDIR)$(TEMPLATEDIR)/
+	install -d $(DESTDIR)$(TEMPLATEDIR)/lang
+	install -m 0644 templates/lang/*.conf $(DESTDIR)$(TEMPLATEDIR)/lang/
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 man/otp-assertion.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/otp.conf.5 $(DESTDIR)$(MANDIR)/man5/

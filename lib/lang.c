@@ -115,8 +115,8 @@ lang_item(const char *offered, int i, char *out, size_t size)
 
 /*
  * The offered language a range (lower-case, n bytes) stands for: itself,
- * else its primary tag ("fr-ca": "fr"), else the first offered tag it is
- * a prefix of ("pt": "pt-br"); "*" the first offered.  -1 if none.
+ * else its primary tag ("fr-ca": "fr"), else the first offered tag of that
+ * language ("pt", "pt-pt": "pt-br"); "*" the first offered.  -1 if none.
  */
 static int
 lang_match(const char *offered, const char *r, size_t n)
@@ -132,8 +132,9 @@ lang_match(const char *offered, const char *r, size_t n)
 	primary = strcspn(r, "-");
 	if (primary < n && (i = lang_index(offered, r, primary)) >= 0)
 		return i;
+	/* "pt" and "pt-PT" for "pt-br": the same language, another region. */
 	for (i = 0; (m = config_list_next(&p, &item)) > 0; i++)
-		if (m > n && item[n] == '-' && !memcmp(item, r, n))
+		if (m > primary && item[primary] == '-' && !memcmp(item, r, primary))
 			return i;
 	return -1;
 }
@@ -152,13 +153,11 @@ lang_range(const char *s, size_t n, char *out)
 	}
 	if (n == 0 || n > LANG_TAG_MAX)
 		return 0;
-	for (i = 0; i < n; i++) {
-		if (!lang_is_alnum((unsigned char)s[i]) && s[i] != '-')
-			return 0;
+	for (i = 0; i < n; i++)
 		out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
-	}
 	out[n] = '\0';
-	return lang_is_alpha((unsigned char)out[0]);
+	/* 1*8ALPHA *("-" 1*8alphanum), as RFC 4647 has it; tags only here. */
+	return lang_tag_ok(out);
 }
 
 /* A qvalue (n bytes at s): 0 to 1000, or -1 if it is not one. */

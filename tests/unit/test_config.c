@@ -453,6 +453,42 @@ test_database_url(void **state)
 	free(log);
 }
 
+/* LANGUAGES and MESSAGE_TEXT_<tag>: which text message each language gets. */
+static void
+test_languages(void **state)
+{
+	struct config cfg;
+	char *log = NULL;
+
+	(void)state;
+	assert_accepted(&cfg, BASE, &log);
+	assert_string_equal(cfg.languages, "en");
+	/* Neither set: the language's file, else MESSAGE_TEXT's default. */
+	assert_string_equal(config_message_text(&cfg, "en", "File {code}"), "File {code}");
+	assert_string_equal(config_message_text(&cfg, "en", NULL), "Your token is {code}");
+	config_free(&cfg);
+	free(log);
+	assert_accepted(&cfg,
+			BASE
+			"LANGUAGES=fr,EN,pt-BR\nMESSAGE_TEXT='Site {code}'\n"
+			"MESSAGE_TEXT_pt_br='Seu codigo {code}'\nMESSAGE_TEXT_EN='Hi {code}'\n",
+			&log);
+	assert_string_equal(cfg.languages, "fr,en,pt-br");
+	/* MESSAGE_TEXT set: the first language's; the others their own. */
+	assert_string_equal(config_message_text(&cfg, "fr", "Fichier {code}"), "Site {code}");
+	assert_string_equal(config_message_text(&cfg, "pt-br", "Arquivo {code}"),
+			    "Seu codigo {code}");
+	assert_string_equal(config_message_text(&cfg, "en", "File {code}"), "Hi {code}");
+	config_free(&cfg);
+	free(log);
+	REFUSED(BASE "LANGUAGES=english\n", "invalid LANGUAGES");
+	REFUSED(BASE "LANGUAGES=en,fr,en\n", "invalid LANGUAGES");
+	REFUSED(BASE "LANGUAGES=\n", "LANGUAGES");
+	REFUSED(BASE "MESSAGE_TEXT_fr='Votre code'\n", "invalid MESSAGE_TEXT_fr");
+	REFUSED(BASE "MESSAGE_TEXT_french='{code}'\n", "invalid MESSAGE_TEXT_french");
+	REFUSED(BASE "MESSAGE_TEXT_='{code}'\n", "MESSAGE_TEXT_");
+}
+
 static void
 test_paths(void **state)
 {
@@ -1418,6 +1454,7 @@ main(void)
 	    cmocka_unit_test(test_site_origin),
 	    cmocka_unit_test(test_path),
 	    cmocka_unit_test(test_database_url),
+	    cmocka_unit_test(test_languages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
