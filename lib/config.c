@@ -1237,13 +1237,80 @@ config_load(struct config *cfg, const char *path)
 	return config_load_all(cfg, path, 0) == 0 ? 0 : -1;
 }
 
+/* What config_lint_key() compares with. */
+struct config_lint_ctx {
+	const struct lang *l;
+	const char *tag;
+	const char *name;
+};
+
+/* A key of the first language that another language's file lacks. */
+static void
+config_lint_key(void *arg, const char *key, const char *value)
+{
+	struct config_lint_ctx *c = arg;
+
+	(void)value;
+	if (lang_str(c->l, NULL, key) == NULL)
+		log_msg("%s: warning: language %s lacks %s: the first language's is shown", c->name,
+			c->tag, key);
+}
+
+/*
+ * Each language of LANGUAGES: its file there (else an error), every key
+ * of the first language's in it, and its text message in one part with
+ * its codes (else warnings).  Returns the problems.
+ */
+static int
+config_lint_languages(const struct config *cfg, const char *name)
+{
+	char tag[LANG_TAG_MAX + 1], code[OTP_CODE_MAX + 1], text[OTP_TEXT_MAX];
+	const char *p = cfg->languages, *item;
+	const struct lang *first = NULL, *l;
+	struct config_lint_ctx c;
+	struct text_parts tp;
+	int problems = 0;
+	size_t n;
+
+	memset(code, '0', (size_t)cfg->token_length);
+	code[cfg->token_length] = '\0';
+	while ((n = config_list_next(&p, &item)) > 0) {
+		snprintf(tag, sizeof(tag), "%.*s", (int)n, item);
+		if ((l = lang_get(cfg->template_dir, tag)) == NULL) {
+			problems++;
+			continue;
+		}
+		if (first == NULL)
+			first = l;
+		c = (struct config_lint_ctx){l, tag, name};
+		lang_each(first, NULL, config_lint_key, &c);
+		if (text_compose(config_message_text(cfg, tag, lang_str(l, NULL, "SMS")),
+				 cfg->webotp_domain, code, text, sizeof(text)) < 0) {
+			log_msg("%s: the text message of %s is too long with its codes", name, tag);
+			problems++;
+			continue;
+		}
+		text_parts(text, &tp);
+		if (tp.parts > 1)
+			log_msg(
+			    "%s: warning: the text message of %s is %d parts with its codes (%zu "
+			    "%s), and each part is billed",
+			    name, tag, tp.parts, tp.units,
+			    tp.ucs2 ? "UCS-2 units" : "GSM-7 characters");
+	}
+	lang_forget();
+	return problems;
+}
+
 int
 config_lint(const char *path)
 {
 	struct config cfg;
 	int problems = config_load_all(&cfg, path, 1);
 
-	if (problems == 0)
+	if (problems == 0) {
+		problems = config_lint_languages(&cfg, path);
 		config_free(&cfg);
+	}
 	return problems;
 }

@@ -12,6 +12,7 @@ import html.parser
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -258,6 +259,32 @@ class CheckConfigTest(AdminCase):
         # The programs agree that they would not run.
         r = self.site.get(REQUEST)
         self.assertEqual(r.status, 500)
+
+    def test_languages(self):
+        """Each language of LANGUAGES: its file (missing: a problem), the
+        first language's keys (missing: a warning each), and its text
+        message in one part (more: a warning)."""
+        tdir = self.site.dir / 'templates'
+        shutil.copytree(REPO / 'templates', tdir)
+        (tdir / 'lang' / 'it.conf').write_text("SMS='Il suo codice: {code}'\n"
+                                               "S_PHONE_TITLE='Verifichi il numero'\n")
+        (tdir / 'lang' / 'xx.conf').write_text("SMS='%s {code}'\n" % ('long ' * 40))
+        self.site.configure(dict(self.site.keys, TEMPLATE_DIR=str(tdir),
+                                 LANGUAGES='en,es,fr,de,pt,ar'))
+        p = self.admin('check-config')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn('warning: language', p.stderr)
+        self.assertNotIn('parts', p.stderr)
+        self.site.configure(dict(self.site.keys, TEMPLATE_DIR=str(tdir),
+                                 LANGUAGES='en,it,xx,ja'))
+        p = self.admin('check-config')
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn('cannot read language ja', p.stderr)
+        self.assertIn('1 problem', p.stderr)
+        self.assertIn('language it lacks S_CODE_TITLE', p.stderr)
+        self.assertNotIn('language it lacks S_PHONE_TITLE', p.stderr)
+        self.assertIn('the text message of xx is 2 parts', p.stderr)
+        self.assertNotIn('the text message of it', p.stderr)
 
     def test_missing_file(self):
         p = subprocess.run([str(ADMIN), '-c', '/nonexistent/otp.conf', 'check-config'],
