@@ -8,17 +8,20 @@
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS
 
 # Where installed files go; the programs' built-in defaults follow these.
+# NAME is the directory of the config, the state, the programs and the
+# templates under each (the Debian package's is sms-otp).
+NAME          ?= otp
 PREFIX        ?= /usr/local
 SYSCONFDIR    ?= $(PREFIX)/etc
 LOCALSTATEDIR ?= $(PREFIX)/var
-CGIDIR        ?= $(PREFIX)/lib/cgi-bin/otp
-TEMPLATEDIR   ?= $(PREFIX)/share/otp/templates
+CGIDIR        ?= $(PREFIX)/lib/cgi-bin/$(NAME)
+TEMPLATEDIR   ?= $(PREFIX)/share/$(NAME)/templates
 MANDIR        ?= $(PREFIX)/share/man
 DESTDIR       ?=
 WWWUSER       ?= www-data
 
-CONFIG_DEFAULT   = $(SYSCONFDIR)/otp/otp.conf
-DB_DEFAULT       = $(LOCALSTATEDIR)/lib/otp/otp.db
+CONFIG_DEFAULT   = $(SYSCONFDIR)/$(NAME)/otp.conf
+DB_DEFAULT       = $(LOCALSTATEDIR)/lib/$(NAME)/otp.db
 
 comma   := ,
 CC      ?= cc
@@ -151,9 +154,20 @@ tools/otp-assertion: tools/otp-assertion.c lib/libotp.a $(HEADERS) .build-paths
 
 include tests/tests.mk
 
-install: all
-	install -d $(DESTDIR)$(CGIDIR) $(DESTDIR)$(TEMPLATEDIR) $(DESTDIR)$(SYSCONFDIR)/otp \
-	  $(DESTDIR)$(BINDIR)
+install: install-files
+	install -d $(DESTDIR)$(SYSCONFDIR)/$(NAME)
+	install -m 0644 conf/otp.conf.example $(DESTDIR)$(SYSCONFDIR)/$(NAME)/otp.conf.example
+	@# Never overwrite a configuration the site owner wrote.
+	test -e $(DESTDIR)$(CONFIG_DEFAULT) || \
+	  install -m 0640 conf/otp.conf.example $(DESTDIR)$(CONFIG_DEFAULT)
+	install -d -m 0700 $(DESTDIR)$(LOCALSTATEDIR)/lib/$(NAME)
+	-chown $(WWWUSER) $(DESTDIR)$(LOCALSTATEDIR)/lib/$(NAME) 2>/dev/null
+	-chgrp $(WWWUSER) $(DESTDIR)$(CONFIG_DEFAULT) 2>/dev/null
+
+# The programs, tools, templates and man pages; no config, no state (the
+# Debian package's maintainer scripts make those).
+install-files: all
+	install -d $(DESTDIR)$(CGIDIR) $(DESTDIR)$(TEMPLATEDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(CGIDIR)/
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 templates/*.html $(DESTDIR)$(TEMPLATEDIR)/
@@ -163,13 +177,14 @@ install: all
 	install -m 0644 man/otp-assertion.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/otp.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/otp-admin.8 man/otp-cgi.8 $(DESTDIR)$(MANDIR)/man8/
-	install -m 0644 conf/otp.conf.example $(DESTDIR)$(SYSCONFDIR)/otp/otp.conf.example
-	@# Never overwrite a configuration the site owner wrote.
-	test -e $(DESTDIR)$(CONFIG_DEFAULT) || \
-	  install -m 0640 conf/otp.conf.example $(DESTDIR)$(CONFIG_DEFAULT)
-	install -d -m 0700 $(DESTDIR)$(LOCALSTATEDIR)/lib/otp
-	-chown $(WWWUSER) $(DESTDIR)$(LOCALSTATEDIR)/lib/otp 2>/dev/null
-	-chgrp $(WWWUSER) $(DESTDIR)$(CONFIG_DEFAULT) 2>/dev/null
+
+# The Debian package (debian/), built from a copy of the tree in build/deb/
+# so that dpkg-buildpackage leaves the .deb there and nothing beside the tree.
+deb:
+	rm -rf build/deb && mkdir -p build/deb/src
+	git ls-files -z | xargs -0 cp --parents -t build/deb/src
+	cd build/deb/src && dpkg-buildpackage -us -uc -b
+	ls build/deb/*.deb
 
 # The Debian packages the build, the tests and `make run` need.
 DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libssl-dev libcjson-dev \
@@ -177,7 +192,8 @@ DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libssl-dev libcjson-dev
                libclang-rt-14-dev python3 python3-selenium apache2 lighttpd \
                chromium chromium-driver php-cli valgrind sqlite3 hyperfine wrk \
                libapache2-mod-fcgid python3-flask gunicorn libphonenumber-dev \
-               python3-cryptography mandoc postgresql libpq-dev libpq5 python3-psycopg2 faketime
+               python3-cryptography mandoc postgresql libpq-dev libpq5 python3-psycopg2 faketime \
+               debhelper apache2-dev lintian
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -209,4 +225,4 @@ format:
 	  tools/*.c $(wildcard tests/unit/*.c tests/fuzz/*.c)
 
 FORCE:
-.PHONY: all check install deps run bench clean format FORCE
+.PHONY: all check install install-files deb deps run bench clean format FORCE

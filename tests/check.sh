@@ -9,7 +9,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 PYTHON=${PYTHON:-/usr/bin/python3}
-SUITES=${SUITES:-"unit asan linkage man cgi cgi-asan cgi-fastcgi abuse handover web browser fuzz cgi-pg abuse-pg"}
+SUITES=${SUITES:-"unit asan linkage man cgi cgi-asan cgi-fastcgi abuse handover web browser fuzz cgi-pg abuse-pg deb"}
 mkdir -p tests/out
 passed=0 failed=0 skipped=0 bad=""
 
@@ -200,6 +200,7 @@ for s in $SUITES; do
 	web) [ -d tests/web ] && tally web "$PYTHON" tests/pyrun.py tests/web ;;
 	browser) [ -d tests/browser ] && tally browser "$PYTHON" tests/pyrun.py tests/browser ;;
 	fuzz) tally fuzz fuzz_brief ;;
+	deb) [ -d tests/deb ] && tally deb "$PYTHON" tests/pyrun.py tests/deb ;;
 	cgi-pg) [ -d tests/cgi ] && tally cgi-pg pg_suite tests/cgi ;;
 	abuse-pg) [ -d tests/abuse ] && tally abuse-pg pg_suite tests/abuse ;;
 	esac
