@@ -10,9 +10,18 @@ Each page is kept as a screenshot at 375 px (a phone) and 1280 px (a
 desktop) under tests/out/screenshots/.  The pages must make no request
 anywhere but 127.0.0.1, log no console error (a CSP violation is one), and
 fit a 375-px-wide screen without sideways scrolling.
+
+Then the same flow in each shipped language (LANGUAGES=en,es,fr,de,pt,ar),
+the browser's Accept-Language set through DevTools
+(Emulation.setUserAgentOverride's acceptLanguage, which Chromium sends as
+its header and shows as navigator.languages): <html lang> and dir, the
+words of templates/lang/<tag>.conf on every page, the text message in the
+language; Arabic right to left, mirrored, and no sideways scrolling on a
+phone.  Screenshots tests/out/screenshots/lang-<tag>-*.png.
 """
 
 import json
+import re
 import time
 import os
 import shutil
@@ -46,6 +55,9 @@ PHONE_WIDTH, PHONE_HEIGHT = 375, 740
 DESKTOP_WIDTH, DESKTOP_HEIGHT = 1280, 800
 WAIT = 15  # seconds for a page to arrive
 INBOUND = "+15550002222"  # the number visitors text (CHANNELS=inbound)
+# The shipped languages, each with the Accept-Language of a browser set to it.
+LANGUAGES = (("en", "en-US,en"), ("es", "es-ES,es"), ("fr", "fr-FR,fr"), ("de", "de-DE,de"),
+             ("pt", "pt-BR,pt"), ("ar", "ar-EG,ar"))
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -60,6 +72,23 @@ FLAGS = (
     "--no-default-browser-check",
     "--password-store=basic",
 )
+
+
+def lang_words(tag):
+    """{KEY: value} of templates/lang/<tag>.conf: KEY='value' or KEY="value"
+    lines, comments and blank lines between (the parser of the CGI suite's
+    test_languages.py, which this directory cannot import: its harness is
+    another)."""
+    rx = re.compile(r'''^([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(?:'([^']*)'|"([^"]*)")[ \t\r]*(?:#.*)?$''')
+    words = {}
+    path = harness.REPO / "templates" / "lang" / ("%s.conf" % tag)
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            m = rx.match(line)
+            assert m is not None, "%s: %r" % (path, line)
+            words[m.group(1)] = m.group(2) if m.group(2) is not None else m.group(3)
+    return words
 
 
 def gone(element):
@@ -84,6 +113,8 @@ def gone(element):
 class BrowserFlow(unittest.TestCase):
     server_class = harness.Lighttpd
     shot_prefix = ""
+    # test_8's screenshots: 48 of them, taken once (here), not per server.
+    language_shots = True
 
     @classmethod
     def setUpClass(cls):
@@ -402,12 +433,110 @@ class BrowserFlow(unittest.TestCase):
                 if m.get("method") == "Network.requestWillBeSent"]
         self.assertEqual([u for u in urls if not u.startswith("file:")], [])
 
+    def accept_language(self, header):
+        """The header (and navigator.languages) of the next requests."""
+        ua = self.driver.execute_script("return navigator.userAgent")
+        self.driver.execute_cdp_cmd("Emulation.setUserAgentOverride",
+                                    {"userAgent": ua, "acceptLanguage": header})
+
+    def html_lang(self):
+        d = self.driver
+        return (d.execute_script("return document.documentElement.lang"),
+                d.execute_script("return document.documentElement.dir"),
+                d.execute_script("return getComputedStyle(document.documentElement).direction"),
+                d.execute_script("return getComputedStyle(document.querySelector('main')).direction"))
+
+    def assert_language(self, tag, words, where):
+        d = self.driver
+        want = "rtl" if words["DIR"] == "rtl" else "ltr"
+        self.assertEqual(self.html_lang(), (tag, want, want, want), where + self.context())
+        if want == "rtl":
+            # Mirrored: a label starts at the right, with its field.
+            for label in d.find_elements(By.CSS_SELECTOR, "label[for]"):
+                field = d.find_element(By.ID, label.get_attribute("for"))
+                lr = d.execute_script(
+                    "const r = document.createRange(); r.selectNodeContents(arguments[0]);"
+                    "return r.getBoundingClientRect().right", label)
+                fr = field.rect["x"] + field.rect["width"]
+                self.assertAlmostEqual(lr, fr, delta=2, msg="%s: %s not at the right" % (where, label.text))
+            # Numbers read left to right in the right-to-left page: the masked
+            # number, the fields for a number and a code.
+            for sel in ("#masked-phone", "#phone", "#token"):
+                for el in d.find_elements(By.CSS_SELECTOR, sel):
+                    self.assertEqual(d.execute_script(
+                        "return getComputedStyle(arguments[0]).direction", el), "ltr",
+                        "%s: %s is not left to right" % (where, sel))
+            # Still readable on a phone: nothing to scroll sideways.
+            self.metrics(PHONE_WIDTH, PHONE_HEIGHT, True)
+            sw, cw = d.execute_script("return [document.documentElement.scrollWidth, "
+                                      "document.documentElement.clientWidth]")
+            self.assertLessEqual(sw, cw, "%s: %d px of %d on a phone" % (where, sw, cw))
+            self.desktop()
+
+    def language_shot(self, name):
+        """shoot() for test_8, or, without its screenshots, the phone-width
+        check it makes."""
+        if self.language_shots:
+            self.shoot(name)
+            return
+        self.metrics(PHONE_WIDTH, PHONE_HEIGHT, True)
+        sw = self.driver.execute_script("return document.documentElement.scrollWidth")
+        self.assertLessEqual(sw, PHONE_WIDTH, "%s: %d px wide on a %d-px screen" % (name, sw, PHONE_WIDTH))
+        self.desktop()
+
+    def test_8_languages(self):
+        """The flow in each shipped language, the browser set to it."""
+        d = self.driver
+        self.site.write_config(LANGUAGES=",".join(tag for tag, _ in LANGUAGES))
+        self.addCleanup(self.accept_language, "en-US,en")
+        for i, (tag, header) in enumerate(LANGUAGES):
+            with self.subTest(lang=tag):
+                w = lang_words(tag)
+                typed, e164 = "(202) 555-%04d" % (160 + i), "+1202555%04d" % (160 + i)
+                d.delete_all_cookies()
+                self.accept_language(header)
+                self.assertEqual(d.execute_script("return navigator.languages")[0], header.split(",")[0])
+                d.get(self.url("request.cgi"))
+                self.assertEqual(self.page(), "index")
+                self.assert_language(tag, w, "phone form")
+                self.assertEqual(d.title, w["S_PHONE_TITLE"])
+                self.assertEqual(d.find_element(By.TAG_NAME, "h1").text, w["S_PHONE_TITLE"])
+                self.assertEqual(d.find_element(By.CSS_SELECTOR, "label[for=phone]").text, w["S_PHONE_LABEL"])
+                self.language_shot("lang-%s-1-index" % tag)
+                phone = d.find_element(By.ID, "phone")
+                phone.send_keys(typed)
+                self.assertPage(self.submit(phone), "verify")
+                self.assert_language(tag, w, "code form")
+                self.assertEqual(d.find_element(By.TAG_NAME, "h1").text, w["S_CODE_TITLE"])
+                self.assertEqual(d.find_element(By.CSS_SELECTOR, "#verify-form button").text, w["S_VERIFY"])
+                self.language_shot("lang-%s-2-verify" % tag)
+                texts = [m["text"] for m in self.fake.messages_to(e164)]
+                self.assertEqual(len(texts), 1, texts)
+                before, after = w["SMS"].split("{code}", 1)
+                self.assertTrue(texts[0].startswith(before) and texts[0].endswith(after), texts)
+                code = texts[0][len(before):len(texts[0]) - len(after)]
+                self.assertRegex(code, "^[0-9A-F]{4,10}$")
+                self.assertNotIn(code, d.page_source)
+
+                wrong = ("1" if code[0] == "0" else "0") + code[1:]
+                self.assertPage(self.type_code(wrong), "verify")
+                self.assert_language(tag, w, "wrong code")
+                self.assertEqual(self.error_text(), "%s %s" % (w["MESSAGE_WRONG"], w["S_TRIES"].replace("{n}", "4")))
+                self.language_shot("lang-%s-3-wrong-code" % tag)
+                self.assertPage(self.type_code(code), "success")
+                self.assert_language(tag, w, "success")
+                self.assertEqual(d.find_element(By.TAG_NAME, "h1").text, w["S_SUCCESS_TITLE"])
+                self.language_shot("lang-%s-4-success" % tag)
+        self.assert_local_only()
+        self.assert_no_console_errors()
+
 
 class ApacheBrowserFlow(BrowserFlow):
     """The same through Apache (event MPM + mod_cgid)."""
 
     server_class = harness.Apache
     shot_prefix = "apache-"
+    language_shots = False
 
 
 class LighttpdFastCGIBrowserFlow(BrowserFlow):
@@ -415,6 +544,7 @@ class LighttpdFastCGIBrowserFlow(BrowserFlow):
 
     server_class = harness.LighttpdFastCGI
     shot_prefix = "lighttpd-fastcgi-"
+    language_shots = False
 
 
 class ApacheFcgidBrowserFlow(BrowserFlow):
@@ -422,6 +552,7 @@ class ApacheFcgidBrowserFlow(BrowserFlow):
 
     server_class = harness.ApacheFcgid
     shot_prefix = "apache-fcgid-"
+    language_shots = False
 
 
 if __name__ == "__main__":

@@ -362,7 +362,7 @@ class VisitorTest(WebhookCase):
                 self.assertEqual('We sent a code' in p.text, not failed)
                 self.assertEqual('id="delivered"' in p.text, status == 'delivered')
                 if failed:
-                    self.assertRegex(p.text, r'could not be delivered to\s*<bdi><strong '
+                    self.assertRegex(p.text, r'could not be delivered to\s*<bdi dir="ltr"><strong '
                                      r'id="masked-phone">[^<]*%s</strong>' % phone[-2:])
                     self.assertNotIn(phone[2:], p.text)
 
