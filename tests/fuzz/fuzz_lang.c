@@ -29,12 +29,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* LANGUAGES as sites write it, for inputs whose own list is not one. */
 static const char *const lists[] = {
-    "en",
-    "en,es,fr,de,pt,ar",
-    "fr,en",
-    "de,en,fr,es,pt,ar",
-    "pt-br,pt,en",
-    "zh-hant,sr-latn-rs,en-gb,en",
+    "en",          "en,es,fr,de,pt,ar",           "fr,en", "de,en,fr,es,pt,ar",
+    "pt-br,pt,en", "zh-hant,sr-latn-rs,en-gb,en",
 };
 
 int
