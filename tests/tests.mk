@@ -71,7 +71,7 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=al
              -std=c11 $(WARN) -Wno-format-nonliteral $(DEFS) -Ilib \
              $(shell pkg-config --cflags $(PKGS_C) $(PKGS_NET))
 FUZZ_LIB   = lib/log.c lib/config.c lib/cgi.c lib/phone.c lib/code.c lib/url.c lib/return_to.c \
-             lib/text.c lib/webhook.c
+             lib/text.c lib/webhook.c lib/lang.c
 FUZZ_LIBS  = $(shell pkg-config --libs libcrypto libcjson)
 
 tests/fuzz/fuzz_assertion.fuzz: FUZZ_MORE = lib/assertion.c
