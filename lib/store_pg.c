@@ -378,11 +378,17 @@ struct store_pg {
 	PGconn *conn;
 };
 
-/* A statement's parameters, as text; NULL is SQL's NULL. */
+/*
+ * A statement's parameters, as text; NULL is SQL's NULL.  A parameter
+ * past the room here is not stored but counted, so that store_pg_run()
+ * refuses the statement for its wrong count.
+ */
+#define STORE_PG_MAXARGS 24
+#define STORE_PG_MAXHEX 2
 struct store_pg_args {
-	const char *v[16];
-	char num[16][24];
-	char hex[2][2 * OTP_MAC_LEN + 1];
+	const char *v[STORE_PG_MAXARGS];
+	char num[STORE_PG_MAXARGS][24];
+	char hex[STORE_PG_MAXHEX][2 * OTP_MAC_LEN + 1];
 	int n, nhex;
 };
 
@@ -647,18 +653,31 @@ store_pg_stale(struct store *st)
 
 /* ---- statements -------------------------------------------------------- */
 
+/* The index of the next parameter, or -1 when there is no room. */
+static int
+store_pg_slot(struct store_pg_args *a)
+{
+	return a->n < STORE_PG_MAXARGS ? a->n++ : (a->n = STORE_PG_MAXARGS + 1, -1);
+}
+
 static void
 store_pg_text(struct store_pg_args *a, const char *s)
 {
-	a->v[a->n++] = s;
+	int i = store_pg_slot(a);
+
+	if (i >= 0)
+		a->v[i] = s;
 }
 
 static void
 store_pg_int(struct store_pg_args *a, long long x)
 {
-	snprintf(a->num[a->n], sizeof(a->num[a->n]), "%lld", x);
-	a->v[a->n] = a->num[a->n];
-	a->n++;
+	int i = store_pg_slot(a);
+
+	if (i < 0)
+		return;
+	snprintf(a->num[i], sizeof(a->num[i]), "%lld", x);
+	a->v[i] = a->num[i];
 }
 
 /* A hash (or none, len 0) as hex, for decode($n, 'hex'). */
@@ -666,15 +685,20 @@ static void
 store_pg_hex(struct store_pg_args *a, const unsigned char *mac, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";
-	char *h = a->hex[a->nhex++];
+	char *h;
 	size_t i;
 
+	if (a->nhex >= STORE_PG_MAXHEX) {
+		a->n = STORE_PG_MAXARGS + 1;
+		return;
+	}
+	h = a->hex[a->nhex++];
 	for (i = 0; i < len && i < OTP_MAC_LEN; i++) {
 		h[2 * i] = digits[mac[i] >> 4];
 		h[2 * i + 1] = digits[mac[i] & 15];
 	}
 	h[2 * i] = '\0';
-	a->v[a->n++] = h;
+	store_pg_text(a, h);
 }
 
 /*

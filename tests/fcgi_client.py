@@ -34,8 +34,10 @@ def _length(n):
 
 
 def _params(env):
+    # As subprocess passes an environment: os.fsencode keeps the bytes a
+    # test smuggled in as surrogates (a header that is not UTF-8).
     data = b"".join(_length(len(k)) + _length(len(v)) + k + v
-                    for k, v in ((k.encode(), v.encode()) for k, v in env.items()))
+                    for k, v in ((os.fsencode(k), os.fsencode(v)) for k, v in env.items()))
     records = [_record(PARAMS, data[i:i + 65535]) for i in range(0, len(data), 65535)]
     return b"".join(records) + _record(PARAMS, b"")
 

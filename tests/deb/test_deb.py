@@ -59,10 +59,28 @@ def apache(action):
     """apache2ctl start or stop, waiting (bounded) for port 80 to follow."""
     run(['apache2ctl', action], timeout=60, check=action == 'start')
     for _ in range(100):
-        if _port_open() == (action == 'start'):
+        if _port_open() == (action == 'start') and (action == 'stop' or _cgid_ready()):
             return
         time.sleep(0.1)
-    raise AssertionError('apache2 did not %s' % action)
+    raise AssertionError('apache2 did not %s' % action + _apache_log())
+
+
+def _cgid_ready():
+    """mod_cgid's daemon listens and has handed its socket to www-data (the
+    workers cannot connect before: a 503); a server that listens on port 80
+    may not be there yet."""
+    import pwd
+    uid = pwd.getpwnam('www-data').pw_uid
+    return any(p.stat().st_uid == uid for p in Path('/run/apache2').rglob('cgisock*'))
+
+
+def _apache_log():
+    """The end of the system Apache's error log, for a failure's message."""
+    try:
+        return '\n--- /var/log/apache2/error.log:\n' + \
+            '\n'.join(Path('/var/log/apache2/error.log').read_text().splitlines()[-30:])
+    except OSError as e:
+        return '\n(no Apache error log: %s)' % e
 
 
 def _port_open():
@@ -171,17 +189,17 @@ class PackageTest(unittest.TestCase):
         self.addCleanup(apache, 'stop')
         b = Browser()
         status, page = b.go('request.cgi')
-        self.assertEqual(status, 200, page[:500])
+        self.assertEqual(status, 200, page[:500] + _apache_log())
         self.assertIn('data-page="index"', page)
         status, page = b.go('request.cgi', {'phone': '2025550143'})
-        self.assertEqual(status, 200, page[:2000])
+        self.assertEqual(status, 200, page[:2000] + _apache_log())
         self.assertIn('data-page="verify"', page)
         sent = [json.loads(l) for l in OUTBOX.read_text().splitlines()]
         self.assertEqual([m['to'] for m in sent], ['+12025550143'])
         code = re.findall(r'([0-9A-F]{4,10})', sent[0]['text'])[-1]
         vid = re.search(r'name="verification_id" value="([0-9a-f]{32})"', page).group(1)
         status, page = b.go('verify.cgi', {'verification_id': vid, 'token': code})
-        self.assertEqual(status, 200, page[:2000])
+        self.assertEqual(status, 200, page[:2000] + _apache_log())
         self.assertIn('data-page="success"', page)
         self.assertTrue((STATE / 'otp.db').exists())
         # The database and the config are not served.
@@ -193,7 +211,7 @@ class PackageTest(unittest.TestCase):
         self.assertEqual(CONF.read_text(), text)
         apache('start')
         status, page = Browser().go('request.cgi', {'phone': '2025550144'})
-        self.assertEqual(status, 200, page[:2000])
+        self.assertEqual(status, 200, page[:2000] + _apache_log())
         apache('stop')
         # Purged: nothing left behind.
         run(['apt-get', 'purge', '-y', '-q', NAME], env=APT_ENV)
