@@ -256,6 +256,7 @@ lang_offered(const char *offered, const char *tag)
 struct lang_kv {
 	char *key;
 	char *value;
+	int line; /* the order it came in */
 };
 
 struct lang {
@@ -280,20 +281,64 @@ lang_line(void *arg, const char *key, const char *value, int lineno)
 			log_msg("%s: line %d: %s has a control character", l->name, lineno, key);
 			return -1;
 		}
-	for (i = 0; i < l->n; i++)
-		if (!strcmp(l->kv[i].key, key)) {
-			free(l->kv[i].value);
-			l->kv[i].value = xstrdup(value);
-			return 0;
-		}
+	/* A key given twice is kept twice here, the later one by lang_sort(). */
 	if (l->n == LANG_KEYS) {
-		log_msg("%s: more than %d keys", l->name, LANG_KEYS);
+		log_msg("%s: more than %d KEY=value lines", l->name, LANG_KEYS);
 		return -1;
 	}
 	l->kv[l->n].key = xstrdup(key);
 	l->kv[l->n].value = xstrdup(value);
+	l->kv[l->n].line = l->n;
 	l->n++;
 	return 0;
+}
+
+static int
+lang_kv_cmp(const void *a, const void *b)
+{
+	const struct lang_kv *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c != 0 ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/*
+ * The keys in order, each once (the last line that gives it wins), so
+ * that finding one is a binary search: a page looks up every word.
+ */
+static void
+lang_sort(struct lang *l)
+{
+	int i, n = 0;
+
+	qsort(l->kv, (size_t)l->n, sizeof(l->kv[0]), lang_kv_cmp);
+	for (i = 0; i < l->n; i++) {
+		if (i + 1 < l->n && !strcmp(l->kv[i].key, l->kv[i + 1].key)) {
+			free(l->kv[i].key);
+			free(l->kv[i].value);
+			continue;
+		}
+		l->kv[n++] = l->kv[i];
+	}
+	l->n = n;
+}
+
+static const char *
+lang_find(const struct lang *l, const char *key)
+{
+	int lo = 0, hi = l != NULL ? l->n : 0;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2, c = strcmp(key, l->kv[mid].key);
+
+		if (c == 0)
+			return l->kv[mid].value;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
 }
 
 static void
@@ -325,8 +370,8 @@ lang_read(const char *dir, const char *tag)
 		return NULL;
 	}
 	if ((f = fopen(path, "re")) == NULL) {
-		log_msg("cannot read language %s (TEMPLATE_DIR/lang/%s.conf): %s: %s", tag, tag, path,
-			strerror(errno));
+		log_msg("cannot read language %s (TEMPLATE_DIR/lang/%s.conf): %s: %s", tag, tag,
+			path, strerror(errno));
 		return NULL;
 	}
 	buf = xmalloc(LANG_FILE_MAX + 1);
@@ -345,6 +390,7 @@ lang_read(const char *dir, const char *tag)
 	l->name = path;
 	/* A line in error is logged and left out; the rest is used. */
 	config_each(buf, len, path, 1, lang_line, l);
+	lang_sort(l);
 	l->name = NULL;
 	free(buf);
 	return l;
@@ -374,14 +420,9 @@ lang_get(const char *dir, const char *tag)
 const char *
 lang_str(const struct lang *l, const struct lang *base, const char *key)
 {
-	const struct lang *ls[2] = {l, base};
-	int i, k;
+	const char *v = lang_find(l, key);
 
-	for (k = 0; k < 2; k++)
-		for (i = 0; ls[k] != NULL && i < ls[k]->n; i++)
-			if (!strcmp(ls[k]->kv[i].key, key))
-				return ls[k]->kv[i].value;
-	return NULL;
+	return v != NULL ? v : lang_find(base, key);
 }
 
 void

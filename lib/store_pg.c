@@ -384,7 +384,7 @@ struct store_pg {
  * refuses the statement for its wrong count.
  */
 #define STORE_PG_MAXARGS 24
-#define STORE_PG_MAXHEX 2
+#define STORE_PG_MAXHEX  2
 struct store_pg_args {
 	const char *v[STORE_PG_MAXARGS];
 	char num[STORE_PG_MAXARGS][24];

@@ -181,6 +181,15 @@ test_accept_language_bounds(void **state)
 	free(s);
 }
 
+/* lang_each's calls, as "KEY=value;" in order. */
+static void
+each_cat(void *arg, const char *key, const char *value)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 256 - strlen(out), "%s=%s;", key, value);
+}
+
 static void
 test_words(void **state)
 {
@@ -212,6 +221,17 @@ test_words(void **state)
 	assert_string_equal(lang_str(fr, en, "S_B"), "It's"); /* from the first language */
 	assert_null(lang_str(fr, en, "S_C"));
 	assert_null(lang_str(fr, en, "S_NONE"));
+	{
+		/* Every key once, a key given twice with its last value; the
+		 * first language's only where the other lacks it. */
+		char all[256] = "";
+
+		lang_each(en, NULL, each_cat, all);
+		assert_string_equal(all, "DIR=ltr;S_A=Hi;S_B=It's;");
+		all[0] = '\0';
+		lang_each(fr, en, each_cat, all);
+		assert_string_equal(all, "DIR=ltr;S_B=It's;S_A=Bonjour;");
+	}
 	assert_ptr_equal(lang_get(dir, "FR"), fr); /* kept */
 	unit_cap_begin();
 	assert_null(lang_get(dir, "de"));
