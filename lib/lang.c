@@ -256,7 +256,6 @@ lang_offered(const char *offered, const char *tag)
 struct lang_kv {
 	char *key;
 	char *value;
-	int line; /* the order it came in */
 };
 
 struct lang {
@@ -281,63 +280,27 @@ lang_line(void *arg, const char *key, const char *value, int lineno)
 			log_msg("%s: line %d: %s has a control character", l->name, lineno, key);
 			return -1;
 		}
-	/* A key given twice is kept twice here, the later one by lang_sort(). */
+	/* A key given twice is kept twice: lang_str() finds the later one,
+	 * lang_each() calls with it after the earlier. */
 	if (l->n == LANG_KEYS) {
 		log_msg("%s: more than %d KEY=value lines", l->name, LANG_KEYS);
 		return -1;
 	}
 	l->kv[l->n].key = xstrdup(key);
 	l->kv[l->n].value = xstrdup(value);
-	l->kv[l->n].line = l->n;
 	l->n++;
 	return 0;
 }
 
-static int
-lang_kv_cmp(const void *a, const void *b)
-{
-	const struct lang_kv *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-
-	return c != 0 ? c : (x->line > y->line) - (x->line < y->line);
-}
-
-/*
- * The keys in order, each once (the last line that gives it wins), so
- * that finding one is a binary search: a page looks up every word.
- */
-static void
-lang_sort(struct lang *l)
-{
-	int i, n = 0;
-
-	qsort(l->kv, (size_t)l->n, sizeof(l->kv[0]), lang_kv_cmp);
-	for (i = 0; i < l->n; i++) {
-		if (i + 1 < l->n && !strcmp(l->kv[i].key, l->kv[i + 1].key)) {
-			free(l->kv[i].key);
-			free(l->kv[i].value);
-			continue;
-		}
-		l->kv[n++] = l->kv[i];
-	}
-	l->n = n;
-}
-
+/* The value of the last line of key in l, or NULL. */
 static const char *
 lang_find(const struct lang *l, const char *key)
 {
-	int lo = 0, hi = l != NULL ? l->n : 0;
+	int i;
 
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2, c = strcmp(key, l->kv[mid].key);
-
-		if (c == 0)
-			return l->kv[mid].value;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
+	for (i = l != NULL ? l->n - 1 : -1; i >= 0; i--)
+		if (!strcmp(l->kv[i].key, key))
+			return l->kv[i].value;
 	return NULL;
 }
 
@@ -390,7 +353,6 @@ lang_read(const char *dir, const char *tag)
 	l->name = path;
 	/* A line in error is logged and left out; the rest is used. */
 	config_each(buf, len, path, 1, lang_line, l);
-	lang_sort(l);
 	l->name = NULL;
 	free(buf);
 	return l;
@@ -432,8 +394,7 @@ lang_each(const struct lang *l, const struct lang *base,
 	int i;
 
 	for (i = 0; base != NULL && base != l && i < base->n; i++)
-		if (lang_str(l, NULL, base->kv[i].key) == NULL)
-			fn(arg, base->kv[i].key, base->kv[i].value);
+		fn(arg, base->kv[i].key, base->kv[i].value);
 	for (i = 0; l != NULL && i < l->n; i++)
 		fn(arg, l->kv[i].key, l->kv[i].value);
 }

@@ -47,7 +47,11 @@ const struct lang *lang_get(const char *dir, const char *tag);
 /* The value of key in l, else in base (may be NULL), else NULL. */
 const char *lang_str(const struct lang *l, const struct lang *base, const char *key);
 
-/* Call fn for every key of base (may be NULL) that l lacks, then every key of l. */
+/*
+ * Call fn for every line of base (may be NULL), then every line of l, each
+ * in the order of its file: a later call for a key overrides an earlier
+ * one (a page's words are set so, in one pass, with no lookups).
+ */
 void lang_each(const struct lang *l, const struct lang *base,
 	       void (*fn)(void *arg, const char *key, const char *value), void *arg);
 

@@ -222,15 +222,18 @@ test_words(void **state)
 	assert_null(lang_str(fr, en, "S_C"));
 	assert_null(lang_str(fr, en, "S_NONE"));
 	{
-		/* Every key once, a key given twice with its last value; the
-		 * first language's only where the other lacks it. */
+		/* Every line in its file's order, the first language's before
+		 * the other's: the last call for a key is the one that holds. */
 		char all[256] = "";
 
 		lang_each(en, NULL, each_cat, all);
-		assert_string_equal(all, "DIR=ltr;S_A=Hi;S_B=It's;");
+		assert_string_equal(all, "S_A=Hello;S_B=It's;DIR=ltr;S_A=Hi;");
 		all[0] = '\0';
 		lang_each(fr, en, each_cat, all);
-		assert_string_equal(all, "DIR=ltr;S_B=It's;S_A=Bonjour;");
+		assert_string_equal(all, "S_A=Hello;S_B=It's;DIR=ltr;S_A=Hi;S_A=Bonjour;");
+		all[0] = '\0';
+		lang_each(en, en, each_cat, all); /* the first language: once */
+		assert_string_equal(all, "S_A=Hello;S_B=It's;DIR=ltr;S_A=Hi;");
 	}
 	assert_ptr_equal(lang_get(dir, "FR"), fr); /* kept */
 	unit_cap_begin();
