@@ -671,9 +671,20 @@ store_sqlite_stale(struct store *st)
 static struct store *
 store_sqlite_open(const char *path)
 {
+	static int configured;
 	struct store_sqlite *sq = xcalloc(1, sizeof(*sq));
 	int rc, v;
 
+	/*
+	 * No memory statistics: keeping them takes a mutex at every one of
+	 * SQLite's allocations, a tenth of a POST verify.cgi's instructions
+	 * (callgrind), and nothing here reads them.  Only before SQLite's
+	 * first use, which this is.
+	 */
+	if (!configured) {
+		configured = 1;
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	}
 	sq->base.ops = &store_sqlite_ops;
 	if ((rc = store_sqlite_connect(path, &sq->db)) == 0) {
 		if (store_sqlite_create(path) < 0)
