@@ -291,6 +291,16 @@ reply_page_words(struct page *p, const struct reply_words *w)
 	page_set_global(p, "DIR", dir != NULL && !strcmp(dir, "rtl") ? "rtl" : "ltr");
 }
 
+/* A code's life in minutes, said as one minute or as a number of them. */
+static void
+reply_ttl(const struct config *cfg, struct page *p)
+{
+	int minutes = (cfg->token_ttl + 59) / 60;
+
+	page_set_int(p, "TTL_MINUTES", minutes);
+	page_show(p, minutes == 1 ? "TTL_ONE" : "TTL_MANY");
+}
+
 /* Fill the phone form. */
 static void
 reply_phone_form(const struct reply *rp, struct page *p)
@@ -327,7 +337,7 @@ reply_code_form(const struct reply *rp, const struct core_result *r, struct page
 	page_set(p, "MASKED_PHONE", r->shown[0] != '\0' ? r->shown : r->masked);
 	page_set(p, "VERIFICATION_ID", r->vid);
 	page_set_int(p, "CODE_LENGTH", cfg->token_length);
-	page_set_int(p, "TTL_MINUTES", (cfg->token_ttl + 59) / 60);
+	reply_ttl(cfg, p);
 	page_set(p, "INPUTMODE", cfg->alphabet == ALPHABET_DIGITS ? "numeric" : "text");
 	/* What Telnyx reported of the text: it failed, it arrived, or nothing yet. */
 	page_set(p, "DELIVERY", r->delivery[0] != '\0' ? r->delivery : "unknown");
@@ -350,7 +360,7 @@ reply_inbound(const struct reply *rp, const struct core_result *r, struct page *
 	page_set(p, "MASKED_PHONE", r->shown[0] != '\0' ? r->shown : r->masked);
 	page_set(p, "VERIFICATION_ID", r->vid);
 	page_set(p, "TEXT_TO", cfg->inbound_number);
-	page_set_int(p, "TTL_MINUTES", (cfg->token_ttl + 59) / 60);
+	reply_ttl(cfg, p);
 	if (r->inbound_code[0] == '\0') {
 		page_show(p, "NO_CODE");
 		return;

@@ -289,6 +289,24 @@ class ApproveTest(InboundCase):
         self.assertEqual(self.row(r.vid), ('pending', 0, 0, 'inbound'))
 
 
+class CodeLifeTest(InboundCase):
+    extra_keys = {'TOKEN_TTL': '60'}
+
+    def test_one_minute_is_said_so(self):
+        r, _ = self.start()
+        self.assertIn('The code works for 1 minute. A normal', r.text)
+        self.assertNotIn('1 minutes', r.text)
+
+
+class CodeLifeManyTest(InboundCase):
+    extra_keys = {'TOKEN_TTL': '61'}
+
+    def test_more_than_one_minute_is_counted(self):
+        r, _ = self.start()
+        self.assertIn('The code works for 2 minutes. A normal', r.text)
+        self.assertNotIn('1 minute', r.text)
+
+
 class LimitTest(InboundCase):
     extra_keys = {'HOURLY_SEND_LIMIT': '1', 'RESEND_AFTER': '0'}
 

@@ -238,6 +238,26 @@ class ShippedLanguagesTest(LanguageCase):
                 self.assertEqual(self.site.sql('SELECT lang FROM verification WHERE id = ?',
                                                (vid,)), [(tag,)])
 
+    def test_code_life_one_minute_or_more(self):
+        """The code form says a life of 1 minute in its own sentence
+        (never "1 minutes"), and a longer one with its number."""
+        for ttl, minutes in ((60, 1), (61, 2), (300, 5)):
+            site = self.make_site(dict(self.site_keys, TOKEN_TTL=ttl), transport='outbox')
+            for tag in SHIPPED:
+                with self.subTest(ttl=ttl, tag=tag):
+                    w = words(tag)
+                    phone, ip = self.fresh()
+                    r = site.request(phone, remote_addr=ip, extra=al(tag))
+                    self.assertStatus(r, 200, 'verify')
+                    page = text_of(r)
+                    many = w['S_TTL_1'] + str(minutes) + w['S_TTL_2']
+                    if minutes == 1:
+                        self.assertIn(w['S_TTL_ONE'], page, r.describe())
+                        self.assertNotIn(w['S_TTL_1'] + '1' + w['S_TTL_2'], page)
+                    else:
+                        self.assertIn(many, page, r.describe())
+                        self.assertNotIn(w['S_TTL_ONE'], page)
+
     def test_shipped_texts_fit_one_part_at_worst(self):
         # The longest code (10) and a long WebOTP domain: still one part.
         for tag in SHIPPED:
