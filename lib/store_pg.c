@@ -712,7 +712,7 @@ store_pg_run(struct store *st, enum store_pg_stmt which, const struct store_pg_a
 	PGresult *res;
 	ExecStatusType s;
 
-	if (a->n != store_pg_sql[which].nparams) {
+	if (a->n > STORE_PG_MAXARGS || a->n != store_pg_sql[which].nparams) {
 		log_msg("database error: statement %d given %d parameters, not %d", (int)which,
 			a->n, store_pg_sql[which].nparams);
 		return NULL;
