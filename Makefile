@@ -87,7 +87,8 @@ all: $(PROGRAMS) $(TOOLS)
 # setup step (schema.sql, always the whole latest schema), and an older one
 # is brought up to date by the steps (migrate-N.sql takes version N-1 to N).
 SQL_STEPS = sql/migrate-2.sql sql/migrate-3.sql sql/migrate-4.sql sql/migrate-5.sql \
-            sql/migrate-6.sql sql/migrate-7.sql sql/pg-migrate-7.sql
+            sql/migrate-6.sql sql/migrate-7.sql sql/migrate-8.sql sql/pg-migrate-7.sql \
+            sql/pg-migrate-8.sql
 SQL_TO_C  = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/'
 
 lib/schema.h: sql/schema.sql sql/pg-schema.sql $(SQL_STEPS)
@@ -170,7 +171,7 @@ install-files: all
 	install -d $(DESTDIR)$(CGIDIR) $(DESTDIR)$(TEMPLATEDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(CGIDIR)/
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
-	install -m 0644 templates/*.html $(DESTDIR)$(TEMPLATEDIR)/
+	install -m 0644 templates/*.html templates/*.css $(DESTDIR)$(TEMPLATEDIR)/
 	install -d $(DESTDIR)$(TEMPLATEDIR)/lang
 	install -m 0644 templates/lang/*.conf $(DESTDIR)$(TEMPLATEDIR)/lang/
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8

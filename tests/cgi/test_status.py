@@ -2,6 +2,7 @@
 type, origin, encoding) of both programs."""
 
 import os
+import shutil
 import time
 import unittest
 import urllib.parse
@@ -430,6 +431,54 @@ class ConfigErrorTest(CGITestCase):
                 self.assertStatus(r, 500)
                 self.assertNotIn(str(empty), r.text)
                 self.assertIn('TEMPLATE_DIR', r.stderr)
+
+    def copy_templates(self, name):
+        """A copy of the shipped templates, as a site that edits them would have."""
+        d = self.site.dir / name
+        shutil.copytree(harness.TEMPLATE_DIR, d)
+        return d
+
+    def test_style_sheet_as_written(self):
+        # _style.css reaches every page unchanged, where _header.html puts it,
+        # including what auto-escaping would have changed.
+        tdir = self.copy_templates('styled')
+        css = (tdir / '_style.css').read_text() + 'q::before { content: "<&>"; }\n'
+        (tdir / '_style.css').write_text(css)
+        site = self.make_site({'TEMPLATE_DIR': str(tdir)})
+        for prog in PROGS:
+            with self.subTest(prog=prog.name):
+                r = site.get(prog)
+                self.assertIn('<style>\n' + css + '</style>', r.text)
+                self.assertNotIn('style sheet', r.stderr)
+
+    def test_style_sheet_missing(self):
+        # The page still comes, unstyled, and the log says which file is missing.
+        tdir = self.copy_templates('unstyled')
+        (tdir / '_style.css').unlink()
+        site = self.make_site({'TEMPLATE_DIR': str(tdir)})
+        r = site.get(REQUEST)
+        self.assertStatus(r, 200, 'index')
+        self.assertIn('<style>\n</style>', r.text)
+        self.assertIn('cannot open the style sheet %s' % (tdir / '_style.css'), r.stderr)
+
+    def test_style_sheet_too_long(self):
+        # More than 64 KiB is a mistake: left out, and said.
+        tdir = self.copy_templates('overstyled')
+        (tdir / '_style.css').write_text('p { color: red; }\n' * 4000)
+        site = self.make_site({'TEMPLATE_DIR': str(tdir)})
+        r = site.get(REQUEST)
+        self.assertStatus(r, 200, 'index')
+        self.assertNotIn('color: red', r.text)
+        self.assertIn('longer than 64 KiB', r.stderr)
+
+    def test_style_sheet_not_a_template(self):
+        # Template markers in it are text: the style sheet cannot show values.
+        tdir = self.copy_templates('marked')
+        (tdir / '_style.css').write_text('/* {{LANG}} {{>FOOTER}} */\n')
+        site = self.make_site({'TEMPLATE_DIR': str(tdir)})
+        r = site.get(REQUEST)
+        self.assertStatus(r, 200, 'index')
+        self.assertIn('<style>\n/* {{LANG}} {{>FOOTER}} */\n</style>', r.text)
 
     def test_malformed_line(self):
         site = self.make_site(raw_config="API_KEY='x'\nTHIS IS NOT A LINE\n")

@@ -31,7 +31,8 @@ APT_ENV = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
 LAYOUT = [
     'usr/lib/cgi-bin/sms-otp/request.cgi', 'usr/lib/cgi-bin/sms-otp/verify.cgi',
     'usr/lib/cgi-bin/sms-otp/webhook.cgi', 'usr/sbin/otp-admin', 'usr/bin/otp-assertion',
-    'usr/share/sms-otp/templates/index.html', 'usr/share/sms-otp/templates/lang/en.conf',
+    'usr/share/sms-otp/templates/index.html', 'usr/share/sms-otp/templates/_style.css',
+    'usr/share/sms-otp/templates/lang/en.conf',
     'usr/share/sms-otp/templates/lang/ar.conf', 'usr/share/sms-otp/otp.conf.example',
     'etc/apache2/conf-available/sms-otp.conf', 'etc/lighttpd/conf-available/50-sms-otp.conf',
     'usr/share/man/man5/otp.conf.5.gz', 'usr/share/man/man8/otp-admin.8.gz',

@@ -97,7 +97,7 @@ class InstallPrefix(ServerCase):
             self.assertTrue(os.access(cgi / name, os.X_OK), name)
         tpl = self.p(harness.EXAMPLE_TEMPLATE_DIR)
         for name in ("index.html", "verify.html", "verify_success.html", "error.html",
-                     "inbound.html"):
+                     "inbound.html", "_header.html", "_footer.html", "_style.css"):
             self.assertTrue((tpl / name).is_file(), "%s missing from %s" % (name, tpl))
         conf = self.p(harness.EXAMPLE_CONFIG)
         self.assertTrue(conf.is_file())
