@@ -46,6 +46,7 @@
 #define STORE_PG_FIRST 6
 static const char *const store_pg_steps[] = {
     [7] = store_pg_migrate_7,
+    [8] = store_pg_migrate_8,
 };
 
 #define STORE_PG_VERSION ((int)(sizeof(store_pg_steps) / sizeof(store_pg_steps[0])) - 1)

@@ -152,4 +152,4 @@ CREATE TABLE block (
 -- The version of this schema, as SQLite's PRAGMA user_version: a program
 -- refuses a database newer than itself.
 CREATE TABLE otp_schema (version INTEGER NOT NULL);
-INSERT INTO otp_schema (version) VALUES (7);
+INSERT INTO otp_schema (version) VALUES (8);

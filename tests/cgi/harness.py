@@ -608,6 +608,29 @@ class Site:
         finally:
             con.close()
 
+    def age_sends(self, seconds, where='TRUE', args=()):
+        """Move the rows of `send` that match where `seconds` into the past,
+        and their counts in send_minute with them, in one transaction: what
+        waiting that long would have made of them.  The programs never
+        update a row of `send`, so SQLite's schema has no trigger that moves
+        the counts (PostgreSQL's has one, which does it there)."""
+        update = 'UPDATE send SET at = at - ? WHERE ' + where
+        if PG:
+            self.sql(update, (seconds,) + tuple(args))
+            return
+        con = sqlite3.connect('file:%s?mode=rw' % self.db_path, uri=True, timeout=30)
+        try:
+            with con:
+                con.execute(update, (seconds,) + tuple(args))
+                con.execute('DELETE FROM send_minute')
+                con.execute("INSERT INTO send_minute (scope, minute, n) SELECT '*', at / 60, "
+                            "count(*) FROM send WHERE channel = 'sms' GROUP BY at / 60")
+                con.execute("INSERT INTO send_minute (scope, minute, n) SELECT country, "
+                            "at / 60, count(*) FROM send WHERE channel = 'sms' AND "
+                            "country != '' GROUP BY country, at / 60")
+        finally:
+            con.close()
+
     def sql_many(self, query, seq):
         """Run one statement for each parameter tuple of seq, in one transaction."""
         if PG:

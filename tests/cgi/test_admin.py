@@ -91,7 +91,7 @@ class StatsTest(AdminCase):
 
     def test_since(self):
         self.fill()
-        self.site.sql('UPDATE send SET at = at - 7200')
+        self.site.age_sends(7200)
         self.site.sql('UPDATE verified SET at = at - 7200')
         self.site.sql('UPDATE refusal SET minute = minute - 120')
         j = json.loads(self.admin('stats', '--json', '--since', '1h').stdout)
