@@ -27,8 +27,9 @@
 /* The longest style sheet read: more is a mistake, not a page. */
 #define PAGE_STYLE_MAX (64 * 1024)
 
-/* The style sheet, read once per process (and again after page_forget()). */
-static std::string page_style;
+/* Whether the style sheet was read: once per process, and again after
+ * page_forget().  It is a global value of ctemplate's, which every page
+ * sees without a copy of its own. */
 static bool page_style_read;
 
 struct page {
@@ -78,29 +79,29 @@ page_show(struct page *p, const char *name)
 	p->dict.ShowSection(name);
 }
 
-/* dir's _style.css into page_style; empty, after logging, when it cannot be read. */
+/* dir's _style.css as the global STYLE; empty, after logging, when it cannot be read. */
 static void
 page_style_load(const char *dir)
 {
-	std::string path = std::string(dir) + "/_style.css";
+	std::string path = std::string(dir) + "/_style.css", style;
 	char buf[4096];
 	size_t n;
 	FILE *f;
 
 	page_style_read = true;
-	page_style.clear();
 	if ((f = fopen(path.c_str(), "re")) == NULL) {
 		log_msg("cannot open the style sheet %s: %s", path.c_str(), strerror(errno));
-		return;
+	} else {
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && style.size() <= PAGE_STYLE_MAX)
+			style.append(buf, n);
+		if (ferror(f) || style.size() > PAGE_STYLE_MAX) {
+			log_msg("cannot read the style sheet %s: %s", path.c_str(),
+				ferror(f) ? strerror(errno) : "longer than 64 KiB");
+			style.clear();
+		}
+		fclose(f);
 	}
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && page_style.size() <= PAGE_STYLE_MAX)
-		page_style.append(buf, n);
-	if (ferror(f) || page_style.size() > PAGE_STYLE_MAX) {
-		log_msg("cannot read the style sheet %s: %s", path.c_str(),
-			ferror(f) ? strerror(errno) : "longer than 64 KiB");
-		page_style.clear();
-	}
-	fclose(f);
+	ctemplate::TemplateDictionary::SetGlobalValue("STYLE", style);
 }
 
 extern "C" int
@@ -111,7 +112,6 @@ page_render(struct page *p, const char *dir, char **out, size_t *len)
 	try {
 		if (!page_style_read)
 			page_style_load(dir);
-		p->dict.SetTemplateGlobalValue("STYLE", page_style);
 		ctemplate::mutable_default_template_cache()->SetTemplateRootDirectory(dir);
 		if (!ctemplate::ExpandTemplate(p->name, ctemplate::STRIP_BLANK_LINES, &p->dict,
 					       &s)) {
@@ -140,5 +140,4 @@ page_forget(void)
 {
 	ctemplate::mutable_default_template_cache()->ClearCache();
 	page_style_read = false;
-	page_style.clear();
 }
