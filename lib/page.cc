@@ -79,7 +79,8 @@ page_show(struct page *p, const char *name)
 	p->dict.ShowSection(name);
 }
 
-/* dir's _style.css as the global STYLE; empty, after logging, when it cannot be read. */
+/* dir's _style.css as the global STYLE; empty when there is none, or
+ * (logged) when it cannot be read. */
 static void
 page_style_load(const char *dir)
 {
@@ -90,7 +91,11 @@ page_style_load(const char *dir)
 
 	page_style_read = true;
 	if ((f = fopen(path.c_str(), "re")) == NULL) {
-		log_msg("cannot open the style sheet %s: %s", path.c_str(), strerror(errno));
+		/* None at all is a template set from before the file (its
+		 * _header.html has the style in it): nothing to say. */
+		if (errno != ENOENT)
+			log_msg("cannot open the style sheet %s: %s", path.c_str(),
+				strerror(errno));
 	} else {
 		while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && style.size() <= PAGE_STYLE_MAX)
 			style.append(buf, n);

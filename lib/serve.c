@@ -76,10 +76,12 @@ serve_config(struct serve_config *sc, const char *path, struct core *core)
 		config_free(&sc->cfg);
 		free(sc->path);
 		sc->loaded = 0;
-		/* Another file may name other templates, or the same changed. */
-		page_forget();
-		lang_forget();
 	}
+	/* Another file may name other templates, or the same changed; and a
+	 * config that failed to load had its error page drawn from the
+	 * built-in TEMPLATE_DIR. */
+	page_forget();
+	lang_forget();
 	/* Before the load: a change after it makes the next request load again. */
 	if (stat(path, &sc->st) < 0)
 		memset(&sc->st, 0, sizeof(sc->st));

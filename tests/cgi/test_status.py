@@ -451,15 +451,43 @@ class ConfigErrorTest(CGITestCase):
                 self.assertIn('<style>\n' + css + '</style>', r.text)
                 self.assertNotIn('style sheet', r.stderr)
 
+    def test_templates_from_before_the_style_sheet(self):
+        # A TEMPLATE_DIR copied from an earlier release: the style in its
+        # _header.html, no _style.css.  Its pages keep their style, and no
+        # request logs a missing file.
+        tdir = self.copy_templates('older')
+        css = (tdir / '_style.css').read_text()
+        (tdir / '_style.css').unlink()
+        header = (tdir / '_header.html').read_text()
+        (tdir / '_header.html').write_text(header.replace('{{STYLE:none}}', css))
+        site = self.make_site({'TEMPLATE_DIR': str(tdir)})
+        for prog in PROGS:
+            with self.subTest(prog=prog.name):
+                r = site.get(prog)
+                self.assertStatus(r, 200)
+                self.assertIn('<style>\n' + css + '</style>', r.text)
+                self.assertNotIn('style sheet', r.stderr)
+
     def test_style_sheet_missing(self):
-        # The page still comes, unstyled, and the log says which file is missing.
+        # The new _header.html without its sheet: the page still comes, unstyled.
         tdir = self.copy_templates('unstyled')
         (tdir / '_style.css').unlink()
         site = self.make_site({'TEMPLATE_DIR': str(tdir)})
         r = site.get(REQUEST)
         self.assertStatus(r, 200, 'index')
         self.assertIn('<style>\n</style>', r.text)
-        self.assertIn('cannot open the style sheet %s' % (tdir / '_style.css'), r.stderr)
+
+    def test_style_sheet_unreadable(self):
+        # There but not readable as a file: the page comes unstyled, and the log says why.
+        tdir = self.copy_templates('unreadable')
+        (tdir / '_style.css').unlink()
+        (tdir / '_style.css').mkdir()
+        site = self.make_site({'TEMPLATE_DIR': str(tdir)})
+        r = site.get(REQUEST)
+        self.assertStatus(r, 200, 'index')
+        self.assertIn('<style>\n</style>', r.text)
+        self.assertIn('cannot read the style sheet %s: Is a directory' % (tdir / '_style.css'),
+                      r.stderr)
 
     def test_style_sheet_too_long(self):
         # More than 64 KiB is a mistake: left out, and said.
