@@ -263,8 +263,26 @@ struct lang {
 	char *dir; /* TEMPLATE_DIR it was read from */
 	struct lang_kv kv[LANG_KEYS];
 	int n;
+	/* Every key and value, one after another: one allocation of the
+	 * file's size, not two a line (a tenth of a page's instructions). */
+	char *text;
+	size_t used, size;
 	const char *name; /* the file's path, for its log lines */
 };
+
+/* s (len bytes and its NUL) into l->text; NULL when it does not fit. */
+static char *
+lang_keep(struct lang *l, const char *s, size_t len)
+{
+	char *p;
+
+	if (len >= l->size - l->used)
+		return NULL;
+	p = l->text + l->used;
+	memcpy(p, s, len + 1);
+	l->used += len + 1;
+	return p;
+}
 
 static struct lang *lang_cache[LANG_CACHE];
 
@@ -286,8 +304,13 @@ lang_line(void *arg, const char *key, const char *value, int lineno)
 		log_msg("%s: more than %d KEY=value lines", l->name, LANG_KEYS);
 		return -1;
 	}
-	l->kv[l->n].key = xstrdup(key);
-	l->kv[l->n].value = xstrdup(value);
+	/* The text has room for every line: each keeps at most its own
+	 * length and its end of line. */
+	if ((l->kv[l->n].key = lang_keep(l, key, strlen(key))) == NULL ||
+	    (l->kv[l->n].value = lang_keep(l, value, (size_t)i)) == NULL) {
+		log_msg("%s: line %d: no room for %s", l->name, lineno, key);
+		return -1;
+	}
 	l->n++;
 	return 0;
 }
@@ -307,14 +330,9 @@ lang_find(const struct lang *l, const char *key)
 static void
 lang_free(struct lang *l)
 {
-	int i;
-
 	if (l == NULL)
 		return;
-	for (i = 0; i < l->n; i++) {
-		free(l->kv[i].key);
-		free(l->kv[i].value);
-	}
+	free(l->text);
 	free(l->dir);
 	free(l);
 }
@@ -350,6 +368,10 @@ lang_read(const char *dir, const char *tag)
 	l = xcalloc(1, sizeof(*l));
 	snprintf(l->tag, sizeof(l->tag), "%s", tag);
 	l->dir = xstrdup(dir);
+	/* A line "K=v\n" keeps "K\0v\0": no more than its bytes, and the
+	 * last line, without its end of line, one more. */
+	l->size = len + 2;
+	l->text = xmalloc(l->size);
 	l->name = path;
 	/* A line in error is logged and left out; the rest is used. */
 	config_each(buf, len, path, 1, lang_line, l);

@@ -246,6 +246,42 @@ test_words(void **state)
 	unit_rmtree(dir);
 }
 
+/* The tightest files: every byte a key, a value or an end of line, and
+ * the last line without one.  Every value is kept (and ASan sees no
+ * write past the text the file's values are kept in). */
+static void
+test_words_tight(void **state)
+{
+	static const char *const files[] = {"S_A=b\nS_B=\nS_C=d", "K=", "K=v", "A=1\nB=2\n"};
+	char dir[256], path[512];
+	const struct lang *l;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		unit_tmpdir(dir, sizeof(dir));
+		snprintf(path, sizeof(path), "%s/lang", dir);
+		assert_int_equal(mkdir(path, 0700), 0);
+		snprintf(path, sizeof(path), "%s/lang/en.conf", dir);
+		unit_write_file(path, files[i], strlen(files[i]));
+		assert_non_null(l = lang_get(dir, "en"));
+		if (i == 0) {
+			assert_string_equal(lang_str(l, NULL, "S_A"), "b");
+			assert_string_equal(lang_str(l, NULL, "S_B"), "");
+			assert_string_equal(lang_str(l, NULL, "S_C"), "d");
+		} else if (i == 1) {
+			assert_string_equal(lang_str(l, NULL, "K"), "");
+		} else if (i == 2) {
+			assert_string_equal(lang_str(l, NULL, "K"), "v");
+		} else {
+			assert_string_equal(lang_str(l, NULL, "A"), "1");
+			assert_string_equal(lang_str(l, NULL, "B"), "2");
+		}
+		lang_forget();
+		unit_rmtree(dir);
+	}
+}
+
 static void
 test_subst(void **state)
 {
@@ -276,6 +312,7 @@ main(void)
 	    cmocka_unit_test(test_accept_language_malformed),
 	    cmocka_unit_test(test_accept_language_bounds),
 	    cmocka_unit_test(test_words),
+	    cmocka_unit_test(test_words_tight),
 	    cmocka_unit_test(test_subst),
 	};
 
