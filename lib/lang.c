@@ -267,7 +267,8 @@ struct lang {
 	 * file's size, not two a line (a tenth of a page's instructions). */
 	char *text;
 	size_t used, size;
-	const char *name; /* the file's path, for its log lines */
+	unsigned long serial; /* lang_serial() */
+	const char *name;     /* the file's path, for its log lines */
 };
 
 /* s (len bytes and its NUL) into l->text; NULL when it does not fit. */
@@ -285,6 +286,7 @@ lang_keep(struct lang *l, const char *s, size_t len)
 }
 
 static struct lang *lang_cache[LANG_CACHE];
+static unsigned long lang_serials; /* the last lang_serial() given */
 
 /* One KEY=value of a language's file. */
 static int
@@ -366,6 +368,7 @@ lang_read(const char *dir, const char *tag)
 	}
 	fclose(f);
 	l = xcalloc(1, sizeof(*l));
+	l->serial = ++lang_serials;
 	snprintf(l->tag, sizeof(l->tag), "%s", tag);
 	l->dir = xstrdup(dir);
 	/* A line "K=v\n" keeps "K\0v\0": no more than its bytes, and the
@@ -399,6 +402,12 @@ lang_get(const char *dir, const char *tag)
 		i = 0;
 	}
 	return lang_cache[i] = lang_read(dir, t);
+}
+
+unsigned long
+lang_serial(const struct lang *l)
+{
+	return l != NULL ? l->serial : 0;
 }
 
 const char *

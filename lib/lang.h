@@ -62,6 +62,10 @@ void lang_subst(const char *tpl, const char *ph, const char *value, char *out, s
 /* a, a space and b into out, cut as lang_subst() cuts. */
 void lang_join(char *out, size_t size, const char *a, const char *b);
 
+/* A number of l's own: no other file read by this process has it, also
+ * after lang_forget() (0 for NULL). */
+unsigned long lang_serial(const struct lang *l);
+
 /* Forget every language read (a FastCGI process, its config changed). */
 void lang_forget(void);
 

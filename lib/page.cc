@@ -73,6 +73,24 @@ page_set_int(struct page *p, const char *key, long value)
 	p->dict.SetIntValue(key, value);
 }
 
+/* The keys page_set_shared() set, each with its NUL, for page_clear_shared(). */
+static std::string page_shared;
+
+extern "C" void
+page_set_shared(const char *key, const char *value)
+{
+	ctemplate::TemplateDictionary::SetGlobalValue(key, value != NULL ? value : "");
+	page_shared.append(key, strlen(key) + 1);
+}
+
+extern "C" void
+page_clear_shared(void)
+{
+	for (size_t at = 0; at < page_shared.size(); at += strlen(page_shared.c_str() + at) + 1)
+		ctemplate::TemplateDictionary::SetGlobalValue(page_shared.c_str() + at, "");
+	page_shared.clear();
+}
+
 extern "C" void
 page_show(struct page *p, const char *name)
 {

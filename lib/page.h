@@ -22,6 +22,14 @@ void page_set_int(struct page *p, const char *key, long value);
 /* Set key for the page and the templates it includes (HEADER, FOOTER). */
 void page_set_global(struct page *p, const char *key, const char *value);
 
+/*
+ * Set key for every page this process renders from now on, below each
+ * page's own values (ctemplate's global dictionary): values that many
+ * pages share, set once.  page_clear_shared() blanks every one set so.
+ */
+void page_set_shared(const char *key, const char *value);
+void page_clear_shared(void);
+
 /* Show section name ({{#NAME}}...{{/NAME}}), hidden by default. */
 void page_show(struct page *p, const char *name);
 

@@ -273,12 +273,30 @@ reply_json(struct reply *rp, const struct answer *a, const struct core_result *r
 	cJSON_Delete(o);
 }
 
-/* A page's words: S_* of the language, its tag and direction. */
+/*
+ * A page's words: S_* of the language, its tag and direction.  The first
+ * language's words are set once for every page of the process
+ * (page_set_shared()), again only when its file is read anew: a FastCGI
+ * process set its hundred-odd words into each page's dictionary, half of
+ * what a phone form cost it (callgrind).  Another language's words are
+ * set for the page, above them, where a word it lacks is the first
+ * language's; the included templates see both.
+ */
+static unsigned long reply_shared; /* lang_serial() of the words shared */
+
+static void
+reply_shared_word(void *arg, const char *key, const char *value)
+{
+	(void)arg;
+	if (!strncmp(key, "S_", 2))
+		page_set_shared(key, value);
+}
+
 static void
 reply_page_word(void *arg, const char *key, const char *value)
 {
 	if (!strncmp(key, "S_", 2))
-		page_set(arg, key, value);
+		page_set_global(arg, key, value);
 }
 
 static void
@@ -286,7 +304,13 @@ reply_page_words(struct page *p, const struct reply_words *w)
 {
 	const char *dir = lang_str(w->l, w->base, "DIR");
 
-	lang_each(w->l, w->base, reply_page_word, p);
+	if (lang_serial(w->base) != reply_shared) {
+		page_clear_shared();
+		lang_each(w->base, NULL, reply_shared_word, NULL);
+		reply_shared = lang_serial(w->base);
+	}
+	if (w->l != w->base)
+		lang_each(w->l, NULL, reply_page_word, p);
 	page_set_global(p, "LANG", w->tag);
 	page_set_global(p, "DIR", dir != NULL && !strcmp(dir, "rtl") ? "rtl" : "ltr");
 }

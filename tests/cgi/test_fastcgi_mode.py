@@ -4,6 +4,7 @@ it does, and that one process answers one site after another, each from
 its own config, as asked (HTML or JSON), with nothing of the last."""
 
 import json
+import shutil
 import unittest
 
 import harness
@@ -31,3 +32,32 @@ class FastCGIModeTest(CGITestCase):
         self.assertStatus(a.verify(code1, vid=vid1), 200, 'success')
         self.assertStatus(b.verify(code1[:4], vid=vid2), 422)
         self.assertIsNotNone(fcgi_client.app_for(VERIFY).pid())
+
+    def test_words_of_one_site_never_on_another(self):
+        # A process keeps the first language's words between pages; a site
+        # whose language file lacks one of them shows nothing there, never
+        # the word of the site before it.
+        import fcgi_client
+
+        def site_with(name, edit):
+            tdir = self.site.dir / name
+            shutil.copytree(harness.TEMPLATE_DIR, tdir)
+            en = tdir / 'lang' / 'en.conf'
+            en.write_text(edit(en.read_text()))
+            return self.make_site({'TEMPLATE_DIR': str(tdir)})
+
+        a = site_with('words-a', lambda t: t + "S_PHONE_TITLE='Site A only'\n")
+        b = site_with('words-b', lambda t: ''.join(
+            line for line in t.splitlines(True) if not line.startswith('S_PHONE_TITLE=')))
+        r = a.get(REQUEST)
+        self.assertStatus(r, 200, 'index')
+        self.assertIn('<title>Site A only</title>', r.text)
+        pid = fcgi_client.app_for(REQUEST).pid()
+        for _ in range(2):
+            r = b.get(REQUEST)
+            self.assertStatus(r, 200, 'index')
+            self.assertNotIn('Site A only', r.text)
+            self.assertIn('<title></title>', r.text)
+            r = a.get(REQUEST)
+            self.assertIn('<title>Site A only</title>', r.text)
+        self.assertEqual(fcgi_client.app_for(REQUEST).pid(), pid, 'the FastCGI application was restarted')
