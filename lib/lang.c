@@ -256,6 +256,7 @@ lang_offered(const char *offered, const char *tag)
 struct lang_kv {
 	char *key;
 	char *value;
+	size_t key_len; /* strlen(key): most keys differ in it, so few are compared */
 };
 
 struct lang {
@@ -308,7 +309,8 @@ lang_line(void *arg, const char *key, const char *value, int lineno)
 	}
 	/* The text has room for every line: each keeps at most its own
 	 * length and its end of line. */
-	if ((l->kv[l->n].key = lang_keep(l, key, strlen(key))) == NULL ||
+	l->kv[l->n].key_len = strlen(key);
+	if ((l->kv[l->n].key = lang_keep(l, key, l->kv[l->n].key_len)) == NULL ||
 	    (l->kv[l->n].value = lang_keep(l, value, (size_t)i)) == NULL) {
 		log_msg("%s: line %d: no room for %s", l->name, lineno, key);
 		return -1;
@@ -321,10 +323,11 @@ lang_line(void *arg, const char *key, const char *value, int lineno)
 static const char *
 lang_find(const struct lang *l, const char *key)
 {
+	size_t len = strlen(key);
 	int i;
 
 	for (i = l != NULL ? l->n - 1 : -1; i >= 0; i--)
-		if (!strcmp(l->kv[i].key, key))
+		if (l->kv[i].key_len == len && !memcmp(l->kv[i].key, key, len))
 			return l->kv[i].value;
 	return NULL;
 }
