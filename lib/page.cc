@@ -27,9 +27,9 @@
 /* The longest style sheet read: more is a mistake, not a page. */
 #define PAGE_STYLE_MAX (64 * 1024)
 
-/* Whether the style sheet was read: once per process, and again after
- * page_forget().  It is a global value of ctemplate's, which every page
- * sees without a copy of its own. */
+/* The style sheet, read once per process and again after page_forget():
+ * each page refers to it, without a copy of its own. */
+static std::string page_style;
 static bool page_style_read;
 
 struct page {
@@ -97,17 +97,18 @@ page_show(struct page *p, const char *name)
 	p->dict.ShowSection(name);
 }
 
-/* dir's _style.css as the global STYLE; empty when there is none, or
- * (logged) when it cannot be read. */
+/* dir's _style.css into page_style; empty when there is none, or (logged)
+ * when it cannot be read. */
 static void
 page_style_load(const char *dir)
 {
-	std::string path = std::string(dir) + "/_style.css", style;
+	std::string path = std::string(dir) + "/_style.css";
 	char buf[4096];
 	size_t n;
 	FILE *f;
 
 	page_style_read = true;
+	page_style.clear();
 	if ((f = fopen(path.c_str(), "re")) == NULL) {
 		/* None at all is a template set from before the file (its
 		 * _header.html has the style in it): nothing to say. */
@@ -115,16 +116,16 @@ page_style_load(const char *dir)
 			log_msg("cannot open the style sheet %s: %s", path.c_str(),
 				strerror(errno));
 	} else {
-		while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && style.size() <= PAGE_STYLE_MAX)
-			style.append(buf, n);
-		if (ferror(f) || style.size() > PAGE_STYLE_MAX) {
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0 &&
+		       page_style.size() <= PAGE_STYLE_MAX)
+			page_style.append(buf, n);
+		if (ferror(f) || page_style.size() > PAGE_STYLE_MAX) {
 			log_msg("cannot read the style sheet %s: %s", path.c_str(),
 				ferror(f) ? strerror(errno) : "longer than 64 KiB");
-			style.clear();
+			page_style.clear();
 		}
 		fclose(f);
 	}
-	ctemplate::TemplateDictionary::SetGlobalValue("STYLE", style);
 }
 
 extern "C" int
@@ -135,6 +136,7 @@ page_render(struct page *p, const char *dir, char **out, size_t *len)
 	try {
 		if (!page_style_read)
 			page_style_load(dir);
+		p->dict.SetTemplateGlobalValueWithoutCopy("STYLE", page_style);
 		ctemplate::mutable_default_template_cache()->SetTemplateRootDirectory(dir);
 		if (!ctemplate::ExpandTemplate(p->name, ctemplate::STRIP_BLANK_LINES, &p->dict,
 					       &s)) {
@@ -163,4 +165,5 @@ page_forget(void)
 {
 	ctemplate::mutable_default_template_cache()->ClearCache();
 	page_style_read = false;
+	page_style.clear();
 }

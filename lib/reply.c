@@ -281,8 +281,16 @@ reply_json(struct reply *rp, const struct answer *a, const struct core_result *r
  * what a phone form cost it (callgrind).  Another language's words are
  * set for the page, above them, where a word it lacks is the first
  * language's; the included templates see both.
+ *
+ * ctemplate keeps every shared value it is given, also the ones set over:
+ * a process that goes from one site's config to another's and back would
+ * grow at each change.  So the words are shared at most REPLY_SHARES_MAX
+ * times in a process' life, then set for each page as any other value.
  */
-static unsigned long reply_shared; /* lang_serial() of the words shared */
+#define REPLY_SHARES_MAX 16
+
+static unsigned long reply_shared; /* lang_serial() of the words shared, or 0 */
+static int reply_shares;           /* times words were shared */
 
 static void
 reply_shared_word(void *arg, const char *key, const char *value)
@@ -305,11 +313,18 @@ reply_page_words(struct page *p, const struct reply_words *w)
 	const char *dir = lang_str(w->l, w->base, "DIR");
 
 	if (lang_serial(w->base) != reply_shared) {
-		page_clear_shared();
-		lang_each(w->base, NULL, reply_shared_word, NULL);
-		reply_shared = lang_serial(w->base);
+		if (reply_shared != 0)
+			page_clear_shared();
+		reply_shared = 0;
+		if (w->base != NULL && reply_shares < REPLY_SHARES_MAX) {
+			lang_each(w->base, NULL, reply_shared_word, NULL);
+			reply_shared = lang_serial(w->base);
+			reply_shares++;
+		}
 	}
-	if (w->l != w->base)
+	if (reply_shared == 0)
+		lang_each(w->l, w->base, reply_page_word, p);
+	else if (w->l != w->base)
 		lang_each(w->l, NULL, reply_page_word, p);
 	page_set_global(p, "LANG", w->tag);
 	page_set_global(p, "DIR", dir != NULL && !strcmp(dir, "rtl") ? "rtl" : "ltr");

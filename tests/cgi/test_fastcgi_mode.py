@@ -4,6 +4,7 @@ it does, and that one process answers one site after another, each from
 its own config, as asked (HTML or JSON), with nothing of the last."""
 
 import json
+import re
 import shutil
 import unittest
 
@@ -61,3 +62,35 @@ class FastCGIModeTest(CGITestCase):
             r = a.get(REQUEST)
             self.assertIn('<title>Site A only</title>', r.text)
         self.assertEqual(fcgi_client.app_for(REQUEST).pid(), pid, 'the FastCGI application was restarted')
+
+    def test_alternating_sites_do_not_grow_the_process(self):
+        # One process answering two sites in turn loads each one's config,
+        # words and style sheet at every change; what it keeps of them must
+        # not grow with the changes (ctemplate keeps every global value it
+        # is given, so those are set a bounded number of times).
+        import fcgi_client
+        sites = []
+        for name in ('turn-a', 'turn-b'):
+            tdir = self.site.dir / name
+            shutil.copytree(harness.TEMPLATE_DIR, tdir)
+            sites.append(self.make_site({'TEMPLATE_DIR': str(tdir)}))
+
+        def turns(n):
+            for _ in range(n):
+                for site in sites:
+                    r = site.get(REQUEST)
+                    self.assertStatus(r, 200, 'index')
+                    self.assertIn('<title>Verify your phone number</title>', r.text)
+
+        turns(60)
+        pid = fcgi_client.app_for(REQUEST).pid()
+        before = rss_kib(pid)
+        turns(400)
+        self.assertEqual(fcgi_client.app_for(REQUEST).pid(), pid, 'the FastCGI application was restarted')
+        after = rss_kib(pid)
+        self.assertLess(after - before, 512, 'RSS %d -> %d KiB over 800 site changes' % (before, after))
+
+
+def rss_kib(pid):
+    with open('/proc/%d/status' % pid) as f:
+        return int(re.search(r'^VmRSS:\s+(\d+) kB', f.read(), re.M).group(1))
