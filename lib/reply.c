@@ -313,8 +313,7 @@ reply_page_words(struct page *p, const struct reply_words *w)
 	const char *dir = lang_str(w->l, w->base, "DIR");
 
 	if (lang_serial(w->base) != reply_shared) {
-		if (reply_shared != 0)
-			page_clear_shared();
+		page_clear_shared();
 		reply_shared = 0;
 		if (w->base != NULL && reply_shares < REPLY_SHARES_MAX) {
 			lang_each(w->base, NULL, reply_shared_word, NULL);

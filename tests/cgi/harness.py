@@ -870,6 +870,13 @@ class CGITestCase(unittest.TestCase):
         self.addCleanup(self.fake.stop)
         self.site = self.make_site(self.site_keys, transport=self.transport)
 
+    def template_copy(self, name):
+        """A copy of the shipped templates in the test's site directory, as
+        a site that edits its templates has; its path."""
+        d = self.site.dir / name
+        shutil.copytree(TEMPLATE_DIR, d)
+        return d
+
     def make_site(self, keys=None, transport=None, raw_config=None, fake=True, db_path=None):
         site = Site(fake=self.fake if fake else None, keys=keys, transport=transport,
                     raw_config=raw_config, db_path=db_path)

@@ -12,7 +12,6 @@ import html.parser
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import time
@@ -264,8 +263,7 @@ class CheckConfigTest(AdminCase):
         """Each language of LANGUAGES: its file (missing: a problem), the
         first language's keys (missing: a warning each), and its text
         message in one part (more: a warning)."""
-        tdir = self.site.dir / 'templates'
-        shutil.copytree(REPO / 'templates', tdir)
+        tdir = self.template_copy('templates')
         (tdir / 'lang' / 'it.conf').write_text("SMS='Il suo codice: {code}'\n"
                                                "S_PHONE_TITLE='Verifichi il numero'\n")
         (tdir / 'lang' / 'xx.conf').write_text("SMS='%s {code}'\n" % ('long ' * 40))

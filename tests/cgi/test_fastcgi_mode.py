@@ -5,7 +5,6 @@ its own config, as asked (HTML or JSON), with nothing of the last."""
 
 import json
 import re
-import shutil
 import unittest
 
 import harness
@@ -44,8 +43,7 @@ class FastCGIModeTest(CGITestCase):
         fcgi_client.app_for(REQUEST).stop()
 
         def site_with(name, edit):
-            tdir = self.site.dir / name
-            shutil.copytree(harness.TEMPLATE_DIR, tdir)
+            tdir = self.template_copy(name)
             en = tdir / 'lang' / 'en.conf'
             en.write_text(edit(en.read_text()))
             return self.make_site({'TEMPLATE_DIR': str(tdir)})
@@ -75,8 +73,7 @@ class FastCGIModeTest(CGITestCase):
         fcgi_client.app_for(REQUEST).stop()  # a new process: from its first share on
         sites = []
         for name in ('turn-a', 'turn-b'):
-            tdir = self.site.dir / name
-            shutil.copytree(harness.TEMPLATE_DIR, tdir)
+            tdir = self.template_copy(name)
             sites.append(self.make_site({'TEMPLATE_DIR': str(tdir)}))
 
         def turns(n):

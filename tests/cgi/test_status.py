@@ -2,7 +2,6 @@
 type, origin, encoding) of both programs."""
 
 import os
-import shutil
 import time
 import unittest
 import urllib.parse
@@ -432,16 +431,10 @@ class ConfigErrorTest(CGITestCase):
                 self.assertNotIn(str(empty), r.text)
                 self.assertIn('TEMPLATE_DIR', r.stderr)
 
-    def copy_templates(self, name):
-        """A copy of the shipped templates, as a site that edits them would have."""
-        d = self.site.dir / name
-        shutil.copytree(harness.TEMPLATE_DIR, d)
-        return d
-
     def test_style_sheet_as_written(self):
         # _style.css reaches every page unchanged, where _header.html puts it,
         # including what auto-escaping would have changed.
-        tdir = self.copy_templates('styled')
+        tdir = self.template_copy('styled')
         css = (tdir / '_style.css').read_text() + 'q::before { content: "<&>"; }\n'
         (tdir / '_style.css').write_text(css)
         site = self.make_site({'TEMPLATE_DIR': str(tdir)})
@@ -455,7 +448,7 @@ class ConfigErrorTest(CGITestCase):
         # A TEMPLATE_DIR copied from an earlier release: the style in its
         # _header.html, no _style.css.  Its pages keep their style, and no
         # request logs a missing file.
-        tdir = self.copy_templates('older')
+        tdir = self.template_copy('older')
         css = (tdir / '_style.css').read_text()
         (tdir / '_style.css').unlink()
         header = (tdir / '_header.html').read_text()
@@ -470,7 +463,7 @@ class ConfigErrorTest(CGITestCase):
 
     def test_style_sheet_missing(self):
         # The new _header.html without its sheet: the page still comes, unstyled.
-        tdir = self.copy_templates('unstyled')
+        tdir = self.template_copy('unstyled')
         (tdir / '_style.css').unlink()
         site = self.make_site({'TEMPLATE_DIR': str(tdir)})
         r = site.get(REQUEST)
@@ -479,7 +472,7 @@ class ConfigErrorTest(CGITestCase):
 
     def test_style_sheet_unreadable(self):
         # There but not readable as a file: the page comes unstyled, and the log says why.
-        tdir = self.copy_templates('unreadable')
+        tdir = self.template_copy('unreadable')
         (tdir / '_style.css').unlink()
         (tdir / '_style.css').mkdir()
         site = self.make_site({'TEMPLATE_DIR': str(tdir)})
@@ -491,7 +484,7 @@ class ConfigErrorTest(CGITestCase):
 
     def test_style_sheet_too_long(self):
         # More than 64 KiB is a mistake: left out, and said.
-        tdir = self.copy_templates('overstyled')
+        tdir = self.template_copy('overstyled')
         (tdir / '_style.css').write_text('p { color: red; }\n' * 4000)
         site = self.make_site({'TEMPLATE_DIR': str(tdir)})
         r = site.get(REQUEST)
@@ -501,7 +494,7 @@ class ConfigErrorTest(CGITestCase):
 
     def test_style_sheet_not_a_template(self):
         # Template markers in it are text: the style sheet cannot show values.
-        tdir = self.copy_templates('marked')
+        tdir = self.template_copy('marked')
         (tdir / '_style.css').write_text('/* {{LANG}} {{>FOOTER}} */\n')
         site = self.make_site({'TEMPLATE_DIR': str(tdir)})
         r = site.get(REQUEST)
