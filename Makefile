@@ -3,7 +3,8 @@
 #
 #   make            build lib/libotp.a, cgi-bin/request.cgi, cgi-bin/verify.cgi
 #   make check      every test (see tests/check.sh)
-#   make run        install what is missing, build, serve on http://127.0.0.1:8080/
+#   make run        install what building and serving need, build, serve on
+#                   http://127.0.0.1:$(RUN_PORT)/ (8080)
 #   make install    PREFIX, DESTDIR, CGIDIR, SYSCONFDIR, LOCALSTATEDIR, TEMPLATEDIR
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS
 
@@ -39,6 +40,21 @@ WARN      = -Wall -Wextra -Wshadow -Wformat=2 -Wwrite-strings -Wpointer-arith -W
 HARDEN    = -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
 DEFS      = -D_GNU_SOURCE -DOTP_CONFIG_DEFAULT='"$(CONFIG_DEFAULT)"' \
             -DOTP_DB_DEFAULT='"$(DB_DEFAULT)"' -DOTP_TEMPLATE_DEFAULT='"$(TEMPLATEDIR)"'
+# Building needs these; without them, one line naming `make deps` rather
+# than pkg-config's noise and a compiler error (the goals that install
+# them first, or build nothing, are not checked).
+BUILDS := $(filter-out deps deps-run run check clean format deb,$(or $(MAKECMDGOALS),all))
+ifneq ($(BUILDS),)
+MISSING := $(shell command -v pkg-config >/dev/null || echo pkg-config; \
+  command -v $(CXX) >/dev/null || echo $(CXX); \
+  for p in $(PKGS_C) $(PKGS_CXX) $(PKGS_NET); do pkg-config --exists $$p 2>/dev/null || echo $$p; done; \
+  [ -e /usr/include/phonenumbers/phonenumberutil.h ] || echo libphonenumber; \
+  [ -e /usr/include/fcgiapp.h ] || echo libfcgi)
+ifneq ($(strip $(MISSING)),)
+$(error not installed: $(strip $(MISSING)); `make deps` (as root) installs them)
+endif
+endif
+
 ALL_CFLAGS   = -std=c11 $(WARN) $(HARDEN) $(DEFS) -Ilib \
                $(shell pkg-config --cflags $(PKGS_C) $(PKGS_NET)) $(CFLAGS)
 ALL_CXXFLAGS = -std=c++17 -Wall -Wextra -Wshadow -Werror $(HARDEN) $(DEFS) -Ilib \
@@ -54,8 +70,8 @@ ALL_LDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed -Wl,--gc-sections $(LDFL
 # libstdc++ and libgcc.  A missing archive is linked dynamically, with a
 # warning.  cJSON ships no archive; it is small.
 PKGS_STATIC = sqlite3 libcrypto libctemplate_nothreads
-LIBS_STATIC := $(shell for p in $(PKGS_STATIC); do d=$$(pkg-config --variable=libdir $$p); \
-  for l in $$(pkg-config --libs-only-l $$p); do a="$$d/lib$$(echo $$l | cut -c3-).a"; \
+LIBS_STATIC := $(shell for p in $(PKGS_STATIC); do d=$$(pkg-config --variable=libdir $$p 2>/dev/null); \
+  for l in $$(pkg-config --libs-only-l $$p 2>/dev/null); do a="$$d/lib$$(echo $$l | cut -c3-).a"; \
     if [ -f "$$a" ]; then printf ' -Wl,-Bstatic %s -Wl,-Bdynamic' $$l; \
     else echo "warning: $$a not found: $$l linked dynamically (slower start-up)" >&2; \
       printf ' %s' $$l; fi; done; done)
@@ -190,33 +206,51 @@ deb:
 	cd build/deb/src && dpkg-buildpackage -us -uc -b
 	ls build/deb/*.deb
 
-# The Debian packages the build, the tests and `make run` need.
-DEB_PACKAGES = build-essential pkg-config libsqlite3-dev libssl-dev libcjson-dev \
-               libcurl4-openssl-dev libctemplate-dev libcmocka-dev libfcgi-dev clang \
-               libclang-rt-14-dev python3 python3-selenium apache2 lighttpd \
-               chromium chromium-driver php-cli valgrind sqlite3 hyperfine wrk \
-               libapache2-mod-fcgid python3-flask gunicorn libphonenumber-dev \
-               python3-cryptography mandoc postgresql libpq-dev libpq5 python3-psycopg2 faketime \
-               debhelper apache2-dev lintian
+# The Debian packages: what building needs, what `make run` serves with,
+# and what only the tests use.  `make run` installs the first two (no
+# recommended extras), `make deps` and `make check` all three.
+DEB_BUILD = build-essential pkg-config libsqlite3-dev libssl-dev libcjson-dev \
+            libcurl4-openssl-dev libctemplate-dev libfcgi-dev libphonenumber-dev libpq-dev
+DEB_RUN   = python3 lighttpd
+DEB_TEST  = libcmocka-dev clang libclang-rt-14-dev python3-selenium apache2 \
+            chromium chromium-driver php-cli valgrind sqlite3 hyperfine wrk \
+            libapache2-mod-fcgid python3-flask gunicorn python3-cryptography mandoc \
+            postgresql libpq5 python3-psycopg2 faketime debhelper apache2-dev lintian \
+            mmdebstrap
+DEB_PACKAGES = $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST)
 
-deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
+# Installs the missing ones of PKGS with apt-get, as root or through sudo.
+# A variable, not a rule: `make run` and `make check` install, then start
+# make anew, so that the build reads pkg-config after the install (a
+# make that started without the packages has already read it).
+define apt_install
+	@missing=$$(for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
-	  echo "installing: $$missing"; \
-	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  echo "installing:" $$missing; \
+	  SUDO=; if [ "$$(id -u)" != 0 ]; then SUDO=sudo; \
+	    command -v sudo >/dev/null || { echo "not root, and no sudo: run this as root" >&2; exit 1; }; fi; \
 	  $$SUDO apt-get update -q && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $(2) $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_PACKAGES))
+
+deps-run:
+	$(call apt_install,$(DEB_BUILD) $(DEB_RUN),--no-install-recommends)
 
 # What each request costs, as ratios to floors measured in the same run
 # (tests/bench.py); a measurement, not a test.
 bench: all
 	$(PYTHON) tests/bench.py
 
-run: deps all
-	$(PYTHON) tests/web/serve.py
+RUN_PORT ?= 8080
+run: deps-run
+	@$(MAKE) --no-print-directory all
+	$(PYTHON) tests/web/serve.py --port $(RUN_PORT)
 
 clean:
 	rm -f lib/*.o lib/libotp.a lib/otp-phonenumber.so lib/schema.h cgi-bin/*.o tools/*.o $(PROGRAMS) $(TOOLS) .build-paths
@@ -229,4 +263,4 @@ format:
 	  tools/*.c $(wildcard tests/unit/*.c tests/fuzz/*.c)
 
 FORCE:
-.PHONY: all check install install-files deb deps run bench clean format FORCE
+.PHONY: all check install install-files deb deps deps-run run bench clean format FORCE

@@ -5,11 +5,12 @@
 # built with ASan+UBSan; cgi-fastcgi the same suite with the programs as long-lived FastCGI
 # applications (tests/fcgi_client.py); cgi-pg and abuse-pg the contract and abuse suites
 # with PostgreSQL as the store (a throwaway cluster, tests/pg.py), skipped with a message
-# where PostgreSQL is not installed.
+# where PostgreSQL is not installed.  fresh is the README's `make run` in a
+# new minimal Debian 12 root (tests/fresh; root only).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 PYTHON=${PYTHON:-/usr/bin/python3}
-SUITES=${SUITES:-"unit asan linkage man cgi cgi-asan cgi-fastcgi abuse handover web browser fuzz cgi-pg abuse-pg deb"}
+SUITES=${SUITES:-"unit asan linkage man cgi cgi-asan cgi-fastcgi abuse handover web browser fuzz cgi-pg abuse-pg deb fresh"}
 mkdir -p tests/out
 passed=0 failed=0 skipped=0 bad=""
 
@@ -201,6 +202,7 @@ for s in $SUITES; do
 	browser) [ -d tests/browser ] && tally browser "$PYTHON" tests/pyrun.py tests/browser ;;
 	fuzz) tally fuzz fuzz_brief ;;
 	deb) [ -d tests/deb ] && tally deb "$PYTHON" tests/pyrun.py tests/deb ;;
+	fresh) [ -d tests/fresh ] && tally fresh "$PYTHON" tests/pyrun.py tests/fresh ;;
 	cgi-pg) [ -d tests/cgi ] && tally cgi-pg pg_suite tests/cgi ;;
 	abuse-pg) [ -d tests/abuse ] && tally abuse-pg pg_suite tests/abuse ;;
 	esac

@@ -96,7 +96,11 @@ tests/fuzz/%.fuzz: tests/fuzz/%.c $(FUZZ_LIB) $(HEADERS)
 
 tests-build: all $(UNIT_BINS) $(ASAN_BINS) $(ASAN_PROGRAMS) $(FUZZ_BINS)
 
-check: tests-build
+# What the tests use is installed first (`make deps`), and the build is a
+# new make, which reads pkg-config after the install.
+check:
+	$(call apt_install,$(DEB_PACKAGES))
+	@$(MAKE) --no-print-directory tests-build
 	PYTHON=$(PYTHON) sh tests/check.sh
 
 check-unit: $(UNIT_BINS) $(ASAN_BINS)
