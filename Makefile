@@ -106,8 +106,8 @@ all: $(PROGRAMS) $(TOOLS)
 # setup step (schema.sql, always the whole latest schema), and an older one
 # is brought up to date by the steps (migrate-N.sql takes version N-1 to N).
 SQL_STEPS = sql/migrate-2.sql sql/migrate-3.sql sql/migrate-4.sql sql/migrate-5.sql \
-            sql/migrate-6.sql sql/migrate-7.sql sql/migrate-8.sql sql/pg-migrate-7.sql \
-            sql/pg-migrate-8.sql
+            sql/migrate-6.sql sql/migrate-7.sql sql/migrate-8.sql sql/migrate-9.sql \
+            sql/pg-migrate-7.sql sql/pg-migrate-8.sql sql/pg-migrate-9.sql
 SQL_TO_C  = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/'
 
 lib/schema.h: sql/schema.sql sql/pg-schema.sql $(SQL_STEPS)

@@ -20,10 +20,11 @@
 #define OTP_CODE_MAX        10
 #define OTP_TOKEN_MAX       32 /* longest token field accepted before 400 */
 #define OTP_INBOUND_LEN     8  /* an inbound code: 8 of 31 characters, 39 bits */
-#define OTP_INBOUND_LIVE    4  /* most live inbound verifications of one number checked */
+#define OTP_INBOUND_LIVE    64 /* most live inbound verifications of a number: a text checks all */
 #define OTP_PHONE_MAX       16 /* '+' and at most 15 digits */
 #define OTP_PHONE_TYPED_MAX 64 /* longest phone field (bytes): spaces, non-ASCII digits */
 #define OTP_PHONE_TEXT_MAX  32 /* a number as written: "+44 7911 123456" */
+#define OTP_NET_MAX         48 /* a network: "203.0.113.0/24", "2001:db8:1::/48" */
 #define OTP_PREFIX_MAX                                                                             \
 	12 /* a destination range: "+1202555", "+447911" (otp-admin: up to 11 digits) */
 #define OTP_MAC_LEN    32 /* HMAC-SHA256 */
@@ -42,9 +43,13 @@
 #define OTP_DB_BUSY_MS 10000 /* how long a writer waits for the lock */
 
 /* The windows the limits count over, and the widest a config may set. */
-#define OTP_HOUR             3600
-#define OTP_DAY              86400
-#define OTP_FAILURE_WINDOW   OTP_HOUR /* PHONE_FAILURE_LIMIT counts wrong codes this long */
+#define OTP_HOUR           3600
+#define OTP_DAY            86400
+#define OTP_FAILURE_WINDOW OTP_HOUR /* PHONE_FAILURE_LIMIT counts wrong codes this long */
+/* Wrong codes for one number from all networks in OTP_FAILURE_WINDOW
+ * (PHONE_FAILURE_LIMIT counts per network): NIST SP 800-63B-4 allows an
+ * authenticator at most 100 failed attempts. */
+#define OTP_FAILURE_CAP      100
 #define OTP_CLIENT_WINDOW    OTP_HOUR /* IP_SEND_LIMIT */
 #define OTP_COUNTRY_WINDOW   OTP_HOUR /* COUNTRY_HOURLY_LIMITS */
 #define OTP_PHONE_DAY_WINDOW OTP_DAY  /* PHONE_DAILY_LIMIT */

@@ -75,13 +75,14 @@ struct config {
 
 	/* Abuse limits (each with a safe default). */
 	int resend_after;            /* seconds between two codes to one phone */
-	int phone_send_limit;        /* codes to one phone per phone_send_window */
+	int phone_send_limit;        /* codes to one phone per phone_send_window, per network */
 	int phone_send_window;       /* seconds */
+	int phone_network_limit;     /* texts to one phone per day asked from one network */
 	int ip_send_limit;           /* codes per client address (IPv6: /64) per hour */
 	int hourly_send_limit;       /* codes per hour, all together */
 	int daily_send_limit;        /* codes per day, all together */
-	int phone_failure_limit;     /* wrong codes per phone per hour */
-	int phone_daily_limit;       /* codes to one phone per day */
+	int phone_failure_limit;     /* wrong codes per phone and network per hour */
+	int phone_daily_limit;       /* texts to one phone per day, whoever asks */
 	char *allowed_country_codes; /* "+1,+44", "*"; default COUNTRY_CODE */
 	char *country_hourly_limits; /* "+44:20,+1:100", or NULL */
 	char *webotp_domain;         /* adds "@domain #code" to the SMS */
@@ -96,11 +97,13 @@ struct config {
 	int all_countries; /* ALLOWED_COUNTRY_CODES=* */
 
 	/* The operator's side (issue 12): the conversion breaker, the budget, retention. */
-	int conversion_window;     /* seconds sends and verifications are counted over */
-	int conversion_min_sends;  /* sends to a prefix before its conversion is judged */
-	char *conversion_min_text; /* CONVERSION_MIN as written ("0.2") */
-	long long conversion_min;  /* ... in millionths (200000) */
-	int conversion_block;      /* seconds a prefix stays blocked */
+	int conversion_window;      /* seconds sends and verifications are counted over */
+	int conversion_min_sends;   /* sends to a prefix before its conversion is judged */
+	int conversion_min_clients; /* networks a block needs among the unverified sends */
+	int conversion_grace;       /* seconds a code has to be typed before its send is judged */
+	char *conversion_min_text;  /* CONVERSION_MIN as written ("0.2") */
+	long long conversion_min;   /* ... in millionths (200000) */
+	int conversion_block;       /* seconds a prefix stays blocked */
 	enum config_conversion {
 		CONVERSION_ENFORCE, /* block the prefix, refuse its sends */
 		CONVERSION_MONITOR, /* log what it would refuse */

@@ -146,7 +146,7 @@ core_check_tx(struct store *st, const struct config *cfg, const char *vid,
 			goto fail;
 		return OUTCOME_APPROVED;
 	}
-	switch (limit_guess(st, cfg, v->phone, now, &hit)) {
+	switch (limit_guess(st, cfg, v->phone, v->net, now, &hit)) {
 	case 0:
 		break;
 	case 429:
@@ -173,7 +173,7 @@ core_check_tx(struct store *st, const struct config *cfg, const char *vid,
 		out = v->attempts >= cfg->max_attempts ? OUTCOME_LOCKED : OUTCOME_WRONG;
 		if (out == OUTCOME_LOCKED)
 			v->status = STATUS_LOCKED;
-		if (store_add_failure(st, now, v->phone) < 0)
+		if (store_add_failure(st, now, v->phone, v->net) < 0)
 			goto fail;
 	}
 	if (store_put(st, v) < 0 || store_commit(st) < 0)

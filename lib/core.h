@@ -71,6 +71,11 @@ enum outcome {
 };
 
 /* What happened, and what a front end shows of it. */
+/* A way through a refusal that holds for everyone (core_result). */
+enum core_alt {
+	ALT_INBOUND = 0x1 /* the inbound channel: text a code the page shows */
+};
+
 struct core_result {
 	enum outcome outcome;
 	char vid[OTP_ID_LEN + 1];               /* the verification, or "" */
@@ -84,6 +89,7 @@ struct core_result {
 	int attempts_left;                      /* wrong, pending; -1: not said */
 	char delivery[OTP_STATUS_MAX + 1];      /* the text's state Telnyx reported, or "" */
 	char kind[16];                          /* limited: the limit's kind (limit_hit), or "" */
+	unsigned alternatives;                  /* limited: ALT_* ways through that cost nothing */
 	char inbound_code[OTP_INBOUND_LEN + 1]; /* inbound: the code to text back, or "" */
 	char lang[16];                          /* the verification's language, or "" */
 	char detail[256];                       /* more for the audit line ("attempts=2") */

@@ -63,6 +63,8 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 		snprintf(v->lang, sizeof(v->lang), "%s", in->lang);
 	snprintf(v->prefix, sizeof(v->prefix), "%s", q->prefix);
 	snprintf(v->cc, sizeof(v->cc), "%s", q->cc);
+	/* Its wrong tries count against the network that asked last. */
+	snprintf(v->net, sizeof(v->net), "%s", q->net);
 	/* The code it replaces stays good until its own expiry: its text may
 	 * come after the visitor asked again.  Two live codes at most, of one
 	 * channel: an inbound code was shown on the page, and typed it would
@@ -133,10 +135,10 @@ core_refused(struct store *st, const struct config *cfg, const struct limit_req 
 				goto fail;
 			log_msg(
 			    "WARNING: SMS pumping? %s blocked for %d s: %ld of %ld codes sent to "
-			    "it in %d s were verified (CONVERSION_MIN %s); otp-admin unblock %s "
-			    "lifts it",
+			    "it in %d s were verified, the others asked for from %ld networks "
+			    "(CONVERSION_MIN %s); otp-admin unblock %s lifts it",
 			    q->prefix, cfg->conversion_block, hit->verified, hit->sends,
-			    cfg->conversion_window, cfg->conversion_min_text, q->prefix);
+			    cfg->conversion_window, hit->nets, cfg->conversion_min_text, q->prefix);
 		}
 	}
 	if (store_add_refusal(st, q->now, hit->kind, q->phone, q->prefix) < 0 ||
@@ -176,6 +178,37 @@ core_send_code(const struct config *cfg, const struct verification *v, const cha
 	return rc;
 }
 
+/*
+ * A refusal that holds for every visitor: the way through that costs
+ * nothing, where the site has one for this number (the inbound channel:
+ * the visitor texts a code the page shows; nothing is sent or paid).
+ */
+static void
+core_alternatives(const struct config *cfg, const struct core_start_in *in, int everyone,
+		  struct core_result *r)
+{
+	const struct phone_number *n = in->number;
+
+	if (everyone && !in->inbound && (cfg->channels & CHANNEL_INBOUND) &&
+	    config_inbound_allowed(cfg, n->e164, n->calling_code))
+		r->alternatives |= ALT_INBOUND;
+}
+
+/*
+ * The text of v was not sent (the provider refused it, or never
+ * answered): its code dies, and it counts no more as a text sent (the
+ * number's day, the caps, the breaker, the spend), only for its asker.
+ */
+static void
+core_unsent(struct store *st, const struct verification *v, const struct limit_req *q)
+{
+	if (store_begin(st) < 0 || store_fail(st, v->id, v->mac, q->now) < 0 ||
+	    store_unsend(st, q->now, q->phone, q->client) < 0 || store_commit(st) < 0) {
+		store_rollback(st);
+		log_msg("cannot mark verification %.8s failed", v->id);
+	}
+}
+
 void
 core_start(struct core *c, const struct core_start_in *asked, struct core_result *r)
 {
@@ -184,7 +217,7 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 	const struct core_start_in *in = &at;
 	const struct config *cfg = c->cfg;
 	const struct phone_number *n = in->number;
-	char code[OTP_CODE_MAX + 1], client[64], ecode[64], reason[256];
+	char code[OTP_CODE_MAX + 1], client[64], net[OTP_NET_MAX + 1], ecode[64], reason[256];
 	struct verification v;
 	char prefix[OTP_PREFIX_MAX + 1], cc[16];
 	struct limit_hit hit;
@@ -217,6 +250,7 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 		return;
 	}
 	limit_client_key(in->client, client, sizeof(client));
+	limit_net_key(in->client, net, sizeof(net));
 	phone_prefix(n->e164, n->calling_code, prefix, sizeof(prefix));
 	if (n->calling_code > 0)
 		snprintf(cc, sizeof(cc), "+%d", n->calling_code);
@@ -225,7 +259,8 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 	if ((st = core_store(c, &at.now)) == NULL)
 		return; /* logged by the store */
 	q = (struct limit_req){
-	    n->e164, n->calling_code, client, prefix, cc, in->inbound ? LIMIT_INBOUND : 0, in->now};
+	    n->e164, n->calling_code, client, net, prefix, cc, in->inbound ? LIMIT_INBOUND : 0,
+	    in->now};
 	memset(code, 0, sizeof(code));
 	rc = code_random(code, in->inbound ? OTP_INBOUND_LEN : cfg->token_length,
 			 in->inbound ? ALPHABET_INBOUND : cfg->alphabet) < 0
@@ -237,6 +272,7 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 		snprintf(r->kind, sizeof(r->kind), "%s", hit.kind);
 		snprintf(r->detail, sizeof(r->detail), "limit=%s kind=%s retry_after=%ld", hit.name,
 			 hit.kind, hit.retry_after);
+		core_alternatives(cfg, in, hit.everyone, r);
 		core_refused(st, cfg, &q, &hit);
 		if (hit.budget)
 			log_msg("WARNING: %s reached: no codes are sent to anyone until it "
@@ -271,6 +307,7 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 			snprintf(r->kind, sizeof(r->kind), "budget");
 			log_msg("WARNING: Telnyx's spend limit of the messaging profile reached "
 				"(40333): no codes are sent to anyone until the day ends");
+			core_alternatives(cfg, in, 1, r);
 		}
 		snprintf(r->detail, sizeof(r->detail), "http_status=%ld error_code=%s reason=%s",
 			 res.http_status,
@@ -278,8 +315,7 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 				   sizeof(ecode)),
 			 log_value(res.reason, reason, sizeof(reason)));
 		/* The visitor never saw the code: make sure nobody can use it. */
-		if (store_fail(st, v.id, v.mac, in->now) < 0)
-			log_msg("cannot mark verification %.8s failed", v.id);
+		core_unsent(st, &v, &q);
 		if (r->outcome == OUTCOME_LIMITED_SENDS) {
 			memset(&hit, 0, sizeof(hit));
 			hit.kind = "budget";

@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "code.h"
@@ -23,8 +24,14 @@ core_hook_is_receipt(const struct webhook_event *ev)
 	return !strcmp(ev->type, "message.sent") || !strcmp(ev->type, "message.finalized");
 }
 
-/* Of an inbound text, what could be a code: letters and digits, upper case.
- * A text is one or a few SMS: more than this is not looked at. */
+/*
+ * Of an inbound text, what could be a code: letters and digits, upper
+ * case, whatever is between them (spaces, line ends, other characters).
+ * A text is one or a few SMS, the code at its start (the page fills it
+ * in): the letters past these are not looked at.  The bound is on the
+ * work (an HMAC per run of OTP_INBOUND_LEN per live verification) and on
+ * how many codes one text tries (a wrong text is one wrong try).
+ */
 #define CORE_TEXT_LOOKED 480
 
 static size_t
@@ -69,7 +76,9 @@ core_hook_holds(const struct config *cfg, const struct verification *v, const ch
 /*
  * message.received, inside the transaction that took the event: the
  * sender's live inbound verification whose code the text holds is
- * approved (and given a fresh TOKEN_TTL for the visitor to come back);
+ * approved (and given a fresh TOKEN_TTL for the visitor to come back),
+ * among every live one of the number (at most OTP_INBOUND_LIVE: starts
+ * past it are refused), so that others started after it cannot hide it;
  * if none does, the newest one counts a wrong try.  Returns HOOK_TAKEN,
  * HOOK_IGNORED (no inbound verification of that number), or -1.
  */
@@ -77,13 +86,14 @@ static int
 core_hook_inbound(struct store *st, const struct config *cfg, const struct webhook_event *ev,
 		  time_t now, const char *masked)
 {
-	struct verification v[OTP_INBOUND_LIVE];
+	/* On the heap: OTP_INBOUND_LIVE of them are tens of kilobytes. */
+	struct verification *v = xcalloc(OTP_INBOUND_LIVE, sizeof(*v));
 	char letters[CORE_TEXT_LOOKED + 1];
 	size_t len = core_hook_letters(ev->text, letters, sizeof(letters));
 	int n, i, rc = HOOK_IGNORED, holds = 0;
 
 	if ((n = store_inbound_live(st, ev->from, now, v, OTP_INBOUND_LIVE)) < 0)
-		return -1;
+		goto fail;
 	for (i = 0; i < n && !holds; i++)
 		if ((holds = core_hook_holds(cfg, &v[i], letters, len, now)) < 0) {
 			log_msg("cannot compute HMAC");
@@ -104,7 +114,8 @@ core_hook_inbound(struct store *st, const struct config *cfg, const struct webho
 		v[i].attempts++;
 		if (v[i].attempts >= cfg->max_attempts)
 			v[i].status = STATUS_LOCKED;
-		if (store_put(st, &v[i]) < 0 || store_add_failure(st, now, v[i].phone) < 0)
+		if (store_put(st, &v[i]) < 0 ||
+		    store_add_failure(st, now, v[i].phone, v[i].net) < 0)
 			goto fail;
 		log_audit("inbound_received", masked, NULL, v[i].id, "result=%s attempts=%d",
 			  v[i].status == STATUS_LOCKED ? "locked" : "wrong", v[i].attempts);
@@ -115,7 +126,8 @@ fail:
 	rc = -1;
 out:
 	explicit_bzero(letters, sizeof(letters));
-	explicit_bzero(v, sizeof(v));
+	explicit_bzero(v, OTP_INBOUND_LIVE * sizeof(*v));
+	free(v);
 	return rc;
 }
 

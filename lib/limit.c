@@ -46,13 +46,38 @@ limit_client_key(const char *remote_addr, char *out, size_t size)
 	snprintf(out, size, "-");
 }
 
-/* One limit: at most max rows of a scope in a window of seconds. */
+void
+limit_net_key(const char *remote_addr, char *out, size_t size)
+{
+	unsigned char a[16];
+	char buf[INET6_ADDRSTRLEN];
+
+	if (remote_addr != NULL && inet_pton(AF_INET, remote_addr, a) == 1) {
+		snprintf(out, size, "%u.%u.%u.0/24", a[0], a[1], a[2]);
+		return;
+	}
+	if (remote_addr != NULL && inet_pton(AF_INET6, remote_addr, a) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a)) {
+			snprintf(out, size, "%u.%u.%u.0/24", a[12], a[13], a[14]);
+			return;
+		}
+		memset(a + 6, 0, 10);
+		if (inet_ntop(AF_INET6, a, buf, sizeof(buf)) != NULL) {
+			snprintf(out, size, "%s/48", buf);
+			return;
+		}
+	}
+	snprintf(out, size, "-");
+}
+
+/* One limit: at most max rows of a scope (key, and net for the SCOPE_NET_
+ * ones) in a window of seconds. */
 struct limit {
 	enum store_scope scope;
-	const char *key;
+	const char *key, *net;
 	long max, window;
 	const char *name, *kind;
-	int budget, guesses; /* as in struct limit_hit */
+	int budget, guesses, everyone; /* as in struct limit_hit */
 };
 
 /*
@@ -67,7 +92,7 @@ limit_one(struct store *st, const struct limit *l, time_t now, struct limit_hit 
 
 	if (l->max <= 0 || l->window <= 0)
 		return 0;
-	if (store_count(st, l->scope, l->key, now - l->window, &c) < 0)
+	if (store_count(st, l->scope, l->key, l->net, now - l->window, &c) < 0)
 		return -1;
 	if (c.n < l->max)
 		return 0;
@@ -75,6 +100,7 @@ limit_one(struct store *st, const struct limit *l, time_t now, struct limit_hit 
 	hit->kind = l->kind;
 	hit->budget = l->budget;
 	hit->guesses = l->guesses;
+	hit->everyone = l->everyone;
 	hit->retry_after = (long)(c.oldest + l->window - now);
 	if (hit->retry_after < 1)
 		hit->retry_after = 1;
@@ -101,6 +127,7 @@ limit_blocked(struct store *st, const struct limit_req *q, struct limit_hit *hit
 	if (rc <= 0)
 		return rc;
 	hit->conversion_block = !strcmp(b.reason, "conversion");
+	hit->everyone = 1;
 	hit->name = hit->conversion_block ? "CONVERSION_MIN" : "otp-admin block";
 	hit->kind = hit->conversion_block ? "conversion" : "blocked";
 	hit->retry_after = b.until > q->now ? (long)(b.until - q->now) : 1;
@@ -108,39 +135,58 @@ limit_blocked(struct store *st, const struct limit_req *q, struct limit_hit *hit
 }
 
 /*
- * The conversion breaker: a prefix that had CONVERSION_MIN_SENDS texts in
- * the window and fewer than CONVERSION_MIN of them verified is being
- * pumped (bots make the site text numbers no person reads).  enforce:
- * 429, and the caller blocks the prefix; monitor: one log line, no
- * refusal.
+ * The conversion breaker: a prefix whose texts are not verified is being
+ * pumped (bots make the site text numbers no person reads).  It weighs
+ * evidence from many sources only: the texts of a few networks are the
+ * per-client and per-number limits' business, and a block on their word
+ * alone would let one attacker shut a whole exchange.
+ *  - A text is judged once its code had CONVERSION_GRACE seconds to
+ *    be typed: when CONVERSION_MIN_SENDS were, fewer than CONVERSION_MIN
+ *    of them verified, and those not verified were asked for from
+ *    CONVERSION_MIN_CLIENTS networks or more, the prefix is blocked (the
+ *    caller records it) for CONVERSION_BLOCK seconds.
+ *  - Until then a wave is held back, not blocked: twice
+ *    CONVERSION_MIN_SENDS texts not yet judged and not verified, from as
+ *    many networks, and the prefix waits until they can be judged.  A
+ *    burst of real sign-ups, each typing its code, never gets there.
+ * enforce: 429; monitor: one log line, no refusal.
  */
 static int
 limit_conversion(struct store *st, const struct config *cfg, const struct limit_req *q,
 		 struct limit_hit *hit)
 {
-	long sends, verified;
+	struct store_conversion c;
+	int block, hold;
 
 	if (cfg->conversion_mode == CONVERSION_OFF || q->prefix == NULL || q->prefix[0] == '\0')
 		return 0;
-	if (store_conversion(st, q->prefix, q->now - cfg->conversion_window, &sends, &verified) < 0)
+	if (store_conversion(st, q->prefix, q->now - cfg->conversion_window,
+			     q->now - cfg->conversion_grace, &c) < 0)
 		return -1;
 	/* verified / sends < CONVERSION_MIN, in whole numbers. */
-	if (sends < cfg->conversion_min_sends ||
-	    (long long)verified * 1000000 >= cfg->conversion_min * (long long)sends)
+	block = c.sends >= cfg->conversion_min_sends && c.nets >= cfg->conversion_min_clients &&
+		(long long)c.verified * 1000000 < cfg->conversion_min * (long long)c.sends;
+	hold = !block && c.fresh >= 2L * cfg->conversion_min_sends &&
+	       c.fresh_nets >= cfg->conversion_min_clients;
+	if (!block && !hold)
 		return 0;
 	if (cfg->conversion_mode == CONVERSION_MONITOR) {
 		log_msg(
 		    "WARNING: CONVERSION_MODE=monitor: a send to %s would be refused: %ld of %ld "
-		    "codes verified in %d s (CONVERSION_MIN %s)",
-		    q->prefix, verified, sends, cfg->conversion_window, cfg->conversion_min_text);
+		    "codes verified in %d s, %ld not yet judged, from %ld networks "
+		    "(CONVERSION_MIN %s)",
+		    q->prefix, c.verified, c.sends, cfg->conversion_window, c.fresh,
+		    block ? c.nets : c.fresh_nets, cfg->conversion_min_text);
 		return 0;
 	}
 	hit->name = "CONVERSION_MIN";
 	hit->kind = "conversion";
-	hit->start_block = 1;
-	hit->sends = sends;
-	hit->verified = verified;
-	hit->retry_after = cfg->conversion_block;
+	hit->everyone = 1;
+	hit->start_block = block;
+	hit->sends = block ? c.sends : c.fresh;
+	hit->verified = c.verified;
+	hit->nets = block ? c.nets : c.fresh_nets;
+	hit->retry_after = block ? cfg->conversion_block : cfg->conversion_grace;
 	return 429;
 }
 
@@ -161,6 +207,7 @@ limit_spend(struct store *st, const struct config *cfg, const struct limit_req *
 	hit->name = "DAILY_SPEND_LIMIT";
 	hit->kind = "budget";
 	hit->budget = 1;
+	hit->everyone = 1;
 	hit->retry_after = limit_day_left(q->now);
 	return 429;
 }
@@ -169,36 +216,59 @@ int
 limit_send(struct store *st, const struct config *cfg, const struct limit_req *q, int *attempts,
 	   struct limit_hit *hit)
 {
-	const char *phone = q->phone;
+	const char *phone = q->phone, *net = q->net;
 	const struct config_country *cc = config_country(cfg, phone, q->calling_code, 0);
 	const int paid = !(q->how & LIMIT_INBOUND), wait = paid && !(q->how & LIMIT_UNDELIVERED);
 	/*
-	 * Most specific first: the reason logged is the nearest.  The
-	 * cooldown is per phone, whoever asks: against one number bombed from
-	 * many addresses.  Its price: a 429 tells that somebody asked for a
-	 * code for that number in the last RESEND_AFTER seconds.
+	 * Most specific first: the reason logged is the nearest.  What one
+	 * network asks for a number counts against that network (the
+	 * cooldown, PHONE_SEND_LIMIT, PHONE_NETWORK_LIMIT, the wrong codes),
+	 * under caps per number whoever asks (PHONE_DAILY_LIMIT: the most
+	 * texts a phone gets in a day, against SMS bombing; OTP_FAILURE_CAP).
+	 * An inbound start sends nothing and costs nothing: it takes none of
+	 * the number's texts, and is counted apart.
 	 */
-	const struct limit limits[] = {
-	    /* Texts only: an inbound start sent nothing to wait for. */
-	    {SCOPE_TEXTS, phone, 1, wait ? cfg->resend_after : 0, "RESEND_AFTER", "cooldown", 0, 0},
-	    {SCOPE_PHONE, phone, cfg->phone_send_limit, cfg->phone_send_window, "PHONE_SEND_LIMIT",
-	     "phone", 0, 0},
-	    /* Many addresses can each stay under IP_SEND_LIMIT: a day's cap per number. */
-	    {SCOPE_PHONE, phone, cfg->phone_daily_limit, OTP_PHONE_DAY_WINDOW, "PHONE_DAILY_LIMIT",
-	     "phone", 0, 0},
-	    {SCOPE_FAILURES, phone, cfg->phone_failure_limit, OTP_FAILURE_WINDOW,
-	     "PHONE_FAILURE_LIMIT", "guesses", 0, 1},
-	    {SCOPE_CLIENT, q->client, cfg->ip_send_limit, OTP_CLIENT_WINDOW, "IP_SEND_LIMIT",
-	     "client", 0, 0},
-	    {SCOPE_COUNTRY, cc != NULL ? cc->code : "", cc != NULL && paid ? cc->hourly : 0,
-	     OTP_COUNTRY_WINDOW, "COUNTRY_HOURLY_LIMITS", "country", 0, 0},
-	    {SCOPE_ALL, NULL, paid ? cfg->hourly_send_limit : 0, OTP_HOUR, "HOURLY_SEND_LIMIT",
-	     "cap", 1, 0},
-	    {SCOPE_ALL, NULL, paid ? cfg->daily_send_limit : 0, OTP_DAY, "DAILY_SEND_LIMIT", "cap",
-	     1, 0},
+	const struct limit texts[] = {
+	    {SCOPE_NET_TEXTS, phone, net, 1, wait ? cfg->resend_after : 0, "RESEND_AFTER",
+	     "cooldown", 0, 0, 0},
+	    {SCOPE_NET_TEXTS, phone, net, cfg->phone_send_limit, cfg->phone_send_window,
+	     "PHONE_SEND_LIMIT", "phone", 0, 0, 0},
+	    {SCOPE_NET_TEXTS, phone, net, cfg->phone_network_limit, OTP_PHONE_DAY_WINDOW,
+	     "PHONE_NETWORK_LIMIT", "phone", 0, 0, 0},
+	    {SCOPE_NET_FAILURES, phone, net, cfg->phone_failure_limit, OTP_FAILURE_WINDOW,
+	     "PHONE_FAILURE_LIMIT", "guesses", 0, 1, 0},
+	    {SCOPE_CLIENT, q->client, NULL, cfg->ip_send_limit, OTP_CLIENT_WINDOW, "IP_SEND_LIMIT",
+	     "client", 0, 0, 0},
+	    {SCOPE_TEXTS, phone, NULL, cfg->phone_daily_limit, OTP_PHONE_DAY_WINDOW,
+	     "PHONE_DAILY_LIMIT", "phone", 0, 0, 1},
+	    {SCOPE_FAILURES, phone, NULL, OTP_FAILURE_CAP, OTP_FAILURE_WINDOW, "OTP_FAILURE_CAP",
+	     "guesses", 0, 1, 1},
+	    {SCOPE_COUNTRY, cc != NULL ? cc->code : "", NULL, cc != NULL ? cc->hourly : 0,
+	     OTP_COUNTRY_WINDOW, "COUNTRY_HOURLY_LIMITS", "country", 0, 0, 1},
+	    {SCOPE_ALL, NULL, NULL, cfg->hourly_send_limit, OTP_HOUR, "HOURLY_SEND_LIMIT", "cap", 1,
+	     0, 1},
+	    {SCOPE_ALL, NULL, NULL, cfg->daily_send_limit, OTP_DAY, "DAILY_SEND_LIMIT", "cap", 1, 0,
+	     1},
 	};
-	struct store_send send = {phone,     q->client, cc != NULL ? cc->code : "",
-				  q->prefix, q->cc,     !paid};
+	/* Inbound: per number and network, per client, and at most
+	 * OTP_INBOUND_LIVE live for a number (webhook.cgi reads them all).
+	 * Not OTP_FAILURE_CAP: the wrong codes of others' verifications
+	 * would close the way through that the phone itself proves. */
+	const struct limit inbound[] = {
+	    {SCOPE_NET_INBOUND, phone, net, cfg->phone_send_limit, cfg->phone_send_window,
+	     "PHONE_SEND_LIMIT", "phone", 0, 0, 0},
+	    {SCOPE_NET_FAILURES, phone, net, cfg->phone_failure_limit, OTP_FAILURE_WINDOW,
+	     "PHONE_FAILURE_LIMIT", "guesses", 0, 1, 0},
+	    {SCOPE_CLIENT_INBOUND, q->client, NULL, cfg->ip_send_limit, OTP_CLIENT_WINDOW,
+	     "IP_SEND_LIMIT", "client", 0, 0, 0},
+	    {SCOPE_INBOUND, phone, NULL, OTP_INBOUND_LIVE, cfg->token_ttl, "OTP_INBOUND_LIVE",
+	     "phone", 0, 0, 0},
+	};
+	const struct limit *limits = paid ? texts : inbound;
+	const size_t nlimits =
+	    paid ? sizeof(texts) / sizeof(texts[0]) : sizeof(inbound) / sizeof(inbound[0]);
+	struct store_send send = {phone, q->client, cc != NULL ? cc->code : "", q->prefix, q->cc,
+				  !paid, net};
 	time_t until;
 	size_t i;
 	int rc;
@@ -208,18 +278,19 @@ limit_send(struct store *st, const struct config *cfg, const struct limit_req *q
 	/* An inbound start costs nothing: no block or breaker stands in its way. */
 	if (paid && (rc = limit_blocked(st, q, hit)) != 0)
 		return rc;
-	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+	for (i = 0; i < nlimits; i++)
 		if ((rc = limit_one(st, &limits[i], q->now, hit)) != 0)
 			return rc;
 	if (paid && ((rc = limit_conversion(st, cfg, q, hit)) != 0 ||
 		     (rc = limit_spend(st, cfg, q, hit)) != 0))
 		return rc;
 	/*
-	 * No new code resets the wrong-try count of the number's live codes
-	 * (NIST SP 800-63B rev. 4): the new one starts from the highest, and
-	 * none is sent while one of them is locked.
+	 * No new code resets the wrong-try count of the live codes asked from
+	 * this network (NIST SP 800-63B rev. 4): the new one starts from the
+	 * highest, and none is sent while one of them is locked.  Another
+	 * network's guesses are not this visitor's to pay for.
 	 */
-	if (store_phone_attempts(st, phone, q->now, attempts, &until) < 0)
+	if (store_phone_attempts(st, phone, net, q->now, attempts, &until) < 0)
 		return -1;
 	if (*attempts >= cfg->max_attempts) {
 		hit->name = "MAX_ATTEMPTS";
@@ -232,18 +303,21 @@ limit_send(struct store *st, const struct config *cfg, const struct limit_req *q
 }
 
 int
-limit_guess(struct store *st, const struct config *cfg, const char *phone, time_t now,
-	    struct limit_hit *hit)
+limit_guess(struct store *st, const struct config *cfg, const char *phone, const char *net,
+	    time_t now, struct limit_hit *hit)
 {
-	const struct limit l = {SCOPE_FAILURES,
-				phone,
-				cfg->phone_failure_limit,
-				OTP_FAILURE_WINDOW,
-				"PHONE_FAILURE_LIMIT",
-				"guesses",
-				0,
-				1};
+	const struct limit l[] = {
+	    {SCOPE_NET_FAILURES, phone, net, cfg->phone_failure_limit, OTP_FAILURE_WINDOW,
+	     "PHONE_FAILURE_LIMIT", "guesses", 0, 1, 0},
+	    {SCOPE_FAILURES, phone, NULL, OTP_FAILURE_CAP, OTP_FAILURE_WINDOW, "OTP_FAILURE_CAP",
+	     "guesses", 0, 1, 1},
+	};
+	size_t i;
+	int rc;
 
 	memset(hit, 0, sizeof(*hit));
-	return limit_one(st, &l, now, hit);
+	for (i = 0; i < sizeof(l) / sizeof(l[0]); i++)
+		if ((rc = limit_one(st, &l[i], now, hit)) != 0)
+			return rc;
+	return 0;
 }

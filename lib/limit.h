@@ -25,6 +25,15 @@ int limit_country_allowed(const struct config *cfg, const char *phone, int calli
  */
 void limit_client_key(const char *remote_addr, char *out, size_t size);
 
+/*
+ * The network a client address is counted under where one attacker must
+ * not pass for many (a number's limits, the conversion breaker): an IPv4
+ * address as its /24 ("203.0.113.0/24"), an IPv6 address as its /48
+ * ("2001:db8:1::/48": what one site or customer is given), an
+ * IPv4-mapped one as its IPv4 /24, "-" when unknown.
+ */
+void limit_net_key(const char *remote_addr, char *out, size_t size);
+
 /* A limit that was reached. */
 struct limit_hit {
 	const char *name; /* its config key ("PHONE_SEND_LIMIT"), for the log */
@@ -32,13 +41,17 @@ struct limit_hit {
 			   * country, cap, blocked, conversion, budget */
 	long retry_after; /* seconds until it lets another through */
 	int budget;       /* a cap on all sends (hourly, daily, spend): a pumping wave? */
-	int guesses;      /* a cap on wrong codes rather than on sends */
+	/* A limit that holds for every visitor, not for the asker alone (a
+	 * block, a cap, the number's day of texts): a way through that costs
+	 * nothing (the inbound channel) is offered where the site has one. */
+	int everyone;
+	int guesses; /* a cap on wrong codes rather than on sends */
 	/* The conversion breaker tripped: the caller blocks this prefix for
 	 * CONVERSION_BLOCK seconds once the transaction is over (a refusal
 	 * rolls it back). */
 	int start_block;
-	int conversion_block; /* refused by a block the breaker made */
-	long sends, verified; /* what the breaker counted */
+	int conversion_block;       /* refused by a block the breaker made */
+	long sends, verified, nets; /* what the breaker counted */
 };
 
 /* A start as limit_send() judges it. */
@@ -46,6 +59,7 @@ struct limit_req {
 	const char *phone;  /* E.164 */
 	int calling_code;   /* from libphonenumber, 0 if not known */
 	const char *client; /* limit_client_key() */
+	const char *net;    /* limit_net_key() */
 	const char *prefix; /* phone_prefix(), or "" */
 	const char *cc;     /* "+44", or "" */
 	int how;            /* LIMIT_* */
@@ -62,14 +76,17 @@ enum limit_how {
 };
 
 /*
- * May a code go to q->phone, asked for by q->client, at q->now?  Checks
- * the blocks (otp-admin's and the breaker's), the resend cooldown (but see
- * q->how), the per-phone, per-client, per-country, hourly and daily
- * limits, the wrong-code limit, the conversion breaker and the day's spend
- * (texts only), and that no live code of the number is locked; if all
+ * May a code go to q->phone, asked for by q->client from q->net, at
+ * q->now?  Checks the blocks (otp-admin's and the breaker's), the resend
+ * cooldown (but see q->how), the limits per phone and network, per phone,
+ * per client, per country, per hour and per day, the wrong-code limits,
+ * the conversion breaker and the day's spend (texts only), and that no
+ * live code of the number asked from that network is locked; if all
  * pass, records the send and sets *attempts to the wrong tries the new
- * code starts with (the most of the number's live codes).  Returns 0, 429
- * with *hit filled, or -1 on a database error.
+ * code starts with (the most of those live codes).  What one network
+ * asks for a number counts against that network, under caps per number
+ * for all: one network cannot use up a number for the others.  Returns
+ * 0, 429 with *hit filled, or -1 on a database error.
  */
 int limit_send(struct store *st, const struct config *cfg, const struct limit_req *q, int *attempts,
 	       struct limit_hit *hit);
@@ -78,10 +95,12 @@ int limit_send(struct store *st, const struct config *cfg, const struct limit_re
 long limit_day_left(time_t now);
 
 /*
- * May phone take another guess?  0, or 429 with *hit filled when it has
- * had PHONE_FAILURE_LIMIT wrong codes in the last hour; -1 on error.
+ * May phone take another guess on a code asked from net?  0, or 429 with
+ * *hit filled when the number has had PHONE_FAILURE_LIMIT wrong codes on
+ * codes asked from that network in the last hour, or OTP_FAILURE_CAP
+ * wrong codes in all; -1 on error.
  */
-int limit_guess(struct store *st, const struct config *cfg, const char *phone, time_t now,
-		struct limit_hit *hit);
+int limit_guess(struct store *st, const struct config *cfg, const char *phone, const char *net,
+		time_t now, struct limit_hit *hit);
 
 #endif

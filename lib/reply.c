@@ -239,6 +239,10 @@ reply_json(struct reply *rp, const struct answer *a, const struct core_result *r
 			cJSON_AddNumberToObject(e, "retry_after", (double)r->retry_after);
 		if (a->status == 429 && r->kind[0] != '\0')
 			cJSON_AddStringToObject(e, "kind", r->kind);
+		/* A way through that costs nothing: channel=inbound works. */
+		if (a->status == 429 && (r->alternatives & ALT_INBOUND))
+			cJSON_AddItemToArray(cJSON_AddArrayToObject(e, "alternatives"),
+					     cJSON_CreateString("inbound"));
 		if (a->status == 422 && r->attempts_left >= 0)
 			cJSON_AddNumberToObject(e, "attempts_left", r->attempts_left);
 	} else {
@@ -363,6 +367,30 @@ reply_phone_form(const struct reply *rp, struct page *p)
 	if (rp->return_to != NULL) {
 		page_show(p, "RETURN_TO");
 		page_set(p, "RETURN_TO_VALUE", rp->return_to);
+	}
+}
+
+/*
+ * The way through a refusal that holds for everyone: a form that asks
+ * for the same number by the inbound channel (the visitor texts a code
+ * the next page shows), with what the site gave (phone_sig, return_to).
+ */
+static void
+reply_alt_inbound(const struct reply *rp, struct page *p)
+{
+	const char *phone = rp->phone_sig != NULL ? rp->phone : rp->typed;
+
+	if (phone == NULL || phone[0] == '\0')
+		return;
+	page_show(p, "ALT_INBOUND");
+	page_set(p, "ALT_PHONE", phone);
+	if (rp->phone_sig != NULL) {
+		page_show(p, "ALT_SIGNED");
+		page_set(p, "ALT_PHONE_SIG", rp->phone_sig);
+	}
+	if (rp->return_to != NULL) {
+		page_show(p, "ALT_RETURN_TO");
+		page_set(p, "ALT_RETURN_TO_VALUE", rp->return_to);
 	}
 }
 
@@ -556,6 +584,8 @@ reply_answer(struct reply *rp, const struct core_result *r, const char *extra)
 		page_set(p, "MESSAGE", msg);
 		if (a->new_code)
 			page_show(p, "NEW_CODE");
+		if (a->status == 429 && (r->alternatives & ALT_INBOUND))
+			reply_alt_inbound(rp, p);
 		break;
 	case PAGE_PHONE:
 		reply_phone_form(rp, p);

@@ -161,20 +161,22 @@ store_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN
 }
 
 int
-store_count(struct store *st, enum store_scope scope, const char *key, time_t since,
-	    struct store_count *out)
+store_count(struct store *st, enum store_scope scope, const char *key, const char *net,
+	    time_t since, struct store_count *out)
 {
-	assert(scope >= SCOPE_PHONE && scope <= SCOPE_TEXTS);
+	assert(scope >= SCOPE_TEXTS && scope <= SCOPE_NET_FAILURES);
 	memset(out, 0, sizeof(*out));
-	return st->ops->count(st, scope, scope == SCOPE_ALL ? NULL : key, since, out);
+	return st->ops->count(st, scope, scope == SCOPE_ALL ? NULL : key, net != NULL ? net : "",
+			      since, out);
 }
 
 int
-store_phone_attempts(struct store *st, const char *phone, time_t now, int *n, time_t *expires)
+store_phone_attempts(struct store *st, const char *phone, const char *net, time_t now, int *n,
+		     time_t *expires)
 {
 	*n = 0;
 	*expires = 0;
-	return st->ops->phone_attempts(st, phone, now, n, expires);
+	return st->ops->phone_attempts(st, phone, net != NULL ? net : "", now, n, expires);
 }
 
 int
@@ -197,10 +199,19 @@ store_add_refusal(struct store *st, time_t now, const char *kind, const char *ph
 }
 
 int
-store_conversion(struct store *st, const char *prefix, time_t since, long *sends, long *verified)
+store_conversion(struct store *st, const char *prefix, time_t since, time_t mature,
+		 struct store_conversion *out)
 {
-	*sends = *verified = 0;
-	return st->ops->conversion(st, prefix, since, sends, verified);
+	time_t lifted = 0;
+
+	memset(out, 0, sizeof(*out));
+	/* An operator lifted a block of the prefix: what came before is judged.
+	 * Whole seconds: what came in the second of the lift is not counted. */
+	if (st->ops->lifted(st, prefix, &lifted) < 0)
+		return -1;
+	if (lifted > since)
+		since = lifted;
+	return st->ops->conversion(st, prefix, since, mature, out);
 }
 
 int
@@ -286,9 +297,15 @@ store_inbound_live(struct store *st, const char *phone, time_t now, struct verif
 }
 
 int
-store_add_failure(struct store *st, time_t now, const char *phone)
+store_add_failure(struct store *st, time_t now, const char *phone, const char *net)
 {
-	return st->ops->add_failure(st, now, phone);
+	return st->ops->add_failure(st, now, phone, net != NULL ? net : "");
+}
+
+int
+store_unsend(struct store *st, time_t at, const char *phone, const char *client)
+{
+	return st->ops->unsend(st, at, phone, client);
 }
 
 int

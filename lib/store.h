@@ -45,6 +45,9 @@ struct verification {
 	char cc[16];                     /* the calling code ("+44"), or "" */
 	time_t approved_at;              /* inbound: when the right text came (0: not yet) */
 	char lang[16]; /* the visitor's language when it was made (LANGUAGES), or "" */
+	/* The network of the visitor who asked (limit_net_key()), or "": the
+	 * wrong tries of its codes count against that network. */
+	char net[OTP_NET_MAX + 1];
 	/* Read only (store_put() does not write it): the latest status
 	 * Telnyx reported of message_id ("delivered"), or "": none yet. */
 	char delivery[OTP_STATUS_MAX + 1];
@@ -143,14 +146,23 @@ int store_event_new(struct store *st, const char *event_id, time_t now);
  */
 int store_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN], time_t now);
 
-/* What the limits count. */
+/*
+ * What the limits count.  A text is asked for (by a client, from a
+ * network), then sent, or refused by the provider (store_unsend()): the
+ * asker's counts take both, what counts texts that reach a phone or cost
+ * money only those sent.  An inbound start sends nothing.
+ */
 enum store_scope {
-	SCOPE_PHONE,    /* codes sent to one number */
-	SCOPE_CLIENT,   /* codes asked for by one client address */
-	SCOPE_COUNTRY,  /* codes sent to one country code */
-	SCOPE_ALL,      /* all codes sent (key unused) */
-	SCOPE_FAILURES, /* wrong codes for one number */
-	SCOPE_TEXTS     /* codes sent by text to one number (SCOPE_PHONE less inbound starts) */
+	SCOPE_TEXTS,          /* texts sent to one number, whoever asked */
+	SCOPE_NET_TEXTS,      /* texts asked for one number from one network */
+	SCOPE_INBOUND,        /* inbound starts for one number, whoever asked */
+	SCOPE_NET_INBOUND,    /* inbound starts for one number from one network */
+	SCOPE_CLIENT,         /* texts asked for by one client address */
+	SCOPE_CLIENT_INBOUND, /* inbound starts by one client address */
+	SCOPE_COUNTRY,        /* texts sent to one country code */
+	SCOPE_ALL,            /* all texts sent (key unused) */
+	SCOPE_FAILURES,       /* wrong codes for one number */
+	SCOPE_NET_FAILURES    /* wrong codes for one number, on codes asked from one network */
 };
 
 struct store_count {
@@ -158,17 +170,20 @@ struct store_count {
 	time_t oldest; /* the oldest of them (0 if none) */
 };
 
-/* Count the rows of scope for key after since.  Returns 0 or -1. */
-int store_count(struct store *st, enum store_scope scope, const char *key, time_t since,
-		struct store_count *out);
+/* Count the rows of scope for key (and net, for the SCOPE_NET_ ones)
+ * after since.  Returns 0 or -1. */
+int store_count(struct store *st, enum store_scope scope, const char *key, const char *net,
+		time_t since, struct store_count *out);
 
 /*
- * The most wrong tries of a live verification of phone that was not
- * used (pending, locked, or failed to send), and when the latest such
- * one expires: a new code for the number starts from that count, so that
- * no new code resets it.  Returns 0 (n = 0 when there is none) or -1.
+ * The most wrong tries of a live verification of phone asked for from
+ * net that was not used (pending, locked, or failed to send), and when
+ * the latest such one expires: a new code for the number asked from that
+ * network starts from that count, so that no new code resets it.
+ * Returns 0 (n = 0 when there is none) or -1.
  */
-int store_phone_attempts(struct store *st, const char *phone, time_t now, int *n, time_t *expires);
+int store_phone_attempts(struct store *st, const char *phone, const char *net, time_t now, int *n,
+			 time_t *expires);
 
 /* A code sent (or shown, for inbound), as store_add_send() records it. */
 struct store_send {
@@ -178,24 +193,47 @@ struct store_send {
 	const char *prefix;  /* phone_prefix(), or "" */
 	const char *cc;      /* its calling code ("+1"), or "" */
 	int inbound;         /* shown, to be texted back: the caps on texts do not count it */
+	const char *net;     /* limit_net_key() of the client */
 };
 
-/* Record a code sent, or a wrong code, or a code verified.  Return 0 or -1. */
+/* Record a code sent, or a wrong code (on a code asked from net), or a
+ * code verified.  Return 0 or -1. */
 int store_add_send(struct store *st, time_t now, const struct store_send *s);
-int store_add_failure(struct store *st, time_t now, const char *phone);
+int store_add_failure(struct store *st, time_t now, const char *phone, const char *net);
 int store_add_verified(struct store *st, time_t now, const struct verification *v);
+
+/*
+ * The text to phone that client asked for at at, recorded by
+ * store_add_send(), was refused by the provider: nothing was sent or
+ * paid.  It still counts for the asker (client and network limits), no
+ * longer for what counts texts sent (the number's daily cap, the country,
+ * hourly and daily caps, the conversion breaker, the spend).  Returns 0
+ * (also when there is no such text) or -1.
+ */
+int store_unsend(struct store *st, time_t at, const char *phone, const char *client);
 
 /* Record a send refused by a limit of kind ("cooldown", "conversion"),
  * counted per minute and prefix (phone is not kept). */
 int store_add_refusal(struct store *st, time_t now, const char *kind, const char *phone,
 		      const char *prefix);
 
+/* What the conversion breaker weighs of a prefix (store_conversion()). */
+struct store_conversion {
+	long sends;      /* texts sent after since, up to mature: old enough to be judged */
+	long verified;   /* of those, the ones whose number was verified by text since */
+	long nets;       /* the networks that asked for the others (unverified) */
+	long fresh;      /* texts sent after mature, not verified yet */
+	long fresh_nets; /* the networks that asked for those */
+};
+
 /*
- * Sends (texts, not inbound starts) to numbers of prefix after since, and
- * codes verified of them (any channel) in the same time.  Returns 0 or -1.
+ * The texts sent (not refused, not inbound starts) to numbers of prefix
+ * after since (or after the operator's last lift of a block of it), as
+ * struct store_conversion counts them.  A text is verified when its
+ * number was verified by text at or after it.  Returns 0 or -1.
  */
-int store_conversion(struct store *st, const char *prefix, time_t since, long *sends,
-		     long *verified);
+int store_conversion(struct store *st, const char *prefix, time_t since, time_t mature,
+		     struct store_conversion *out);
 
 /*
  * The spend on texts sent after since, in millionths: the costs Telnyx

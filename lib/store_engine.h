@@ -47,17 +47,19 @@ struct store_ops {
 	int (*fail)(struct store *st, const char *id, const unsigned char mac[OTP_MAC_LEN],
 		    time_t now);
 	/* out zeroed; key is NULL for SCOPE_ALL */
-	int (*count)(struct store *st, enum store_scope scope, const char *key, time_t since,
-		     struct store_count *out);
+	int (*count)(struct store *st, enum store_scope scope, const char *key, const char *net,
+		     time_t since, struct store_count *out);
 	/* *n and *expires zeroed */
-	int (*phone_attempts)(struct store *st, const char *phone, time_t now, int *n,
-			      time_t *expires);
+	int (*phone_attempts)(struct store *st, const char *phone, const char *net, time_t now,
+			      int *n, time_t *expires);
 	int (*add_send)(struct store *st, time_t now, const struct store_send *s);
 	int (*add_verified)(struct store *st, time_t now, const struct verification *v);
 	int (*add_refusal)(struct store *st, time_t now, const char *kind, const char *phone,
 			   const char *prefix);
-	int (*conversion)(struct store *st, const char *prefix, time_t since, long *sends,
-			  long *verified);
+	/* out zeroed; since already the later of since and the last lift */
+	int (*conversion)(struct store *st, const char *prefix, time_t since, time_t mature,
+			  struct store_conversion *out);
+	int (*lifted)(struct store *st, const char *prefix, time_t *at); /* *at zeroed */
 	int (*spend)(struct store *st, time_t since, const char *currency, long long estimate,
 		     long long *micros);
 	int (*block_find)(struct store *st, const char *phone, time_t now, struct store_block *b);
@@ -73,7 +75,8 @@ struct store_ops {
 	/* out zeroed */
 	int (*inbound_live)(struct store *st, const char *phone, time_t now,
 			    struct verification *out, int max);
-	int (*add_failure)(struct store *st, time_t now, const char *phone);
+	int (*add_failure)(struct store *st, time_t now, const char *phone, const char *net);
+	int (*unsend)(struct store *st, time_t at, const char *phone, const char *client);
 	int (*mark_assertion)(struct store *st, const char *vid, time_t now);
 	int (*stale)(struct store *st);
 	/* The database's clock, or (time_t)-1 after logging; NULL: the

@@ -47,6 +47,7 @@
 static const char *const store_pg_steps[] = {
     [7] = store_pg_migrate_7,
     [8] = store_pg_migrate_8,
+    [9] = store_pg_migrate_9,
 };
 
 #define STORE_PG_VERSION ((int)(sizeof(store_pg_steps) / sizeof(store_pg_steps[0])) - 1)
@@ -101,19 +102,23 @@ enum store_pg_stmt {
 	PG_FAIL_PREV,
 	PG_PURGE_SENDS,
 	PG_PURGE_FAILURES,
-	PG_COUNT_PHONE,
 	PG_COUNT_TEXTS,
+	PG_COUNT_NET_TEXTS,
+	PG_COUNT_INBOUND,
+	PG_COUNT_NET_INBOUND,
 	PG_PHONE_ATTEMPTS,
 	PG_COUNT_CLIENT,
+	PG_COUNT_CLIENT_INBOUND,
 	PG_COUNT_COUNTRY,
 	PG_COUNT_ALL,
 	PG_ADD_SEND,
 	PG_COUNT_FAILURES,
+	PG_COUNT_NET_FAILURES,
 	PG_ADD_FAILURE,
+	PG_UNSEND,
 	PG_ADD_VERIFIED,
 	PG_ADD_REFUSAL,
-	PG_CONV_SENDS,
-	PG_CONV_VERIFIED,
+	PG_CONVERSION,
 	PG_LIFTED,
 	PG_SPEND,
 	PG_BLOCK_FIND,
@@ -171,21 +176,21 @@ static const struct {
 } store_pg_sql[PG__MAX] = {
     [PG_NOW] = {"SELECT floor(extract(epoch FROM clock_timestamp()))::bigint", 0},
     [PG_GET] = {"SELECT " STORE_PG_VCOLS "coalesce(m.status, ''), v.channel, v.approved_at, v.id, "
-		"v.prefix, v.cc, v.lang FROM verification v "
+		"v.prefix, v.cc, v.lang, v.net FROM verification v "
 		"LEFT JOIN message m ON v.message_id != '' AND m.id = v.message_id "
 		"WHERE v.id = $1::text",
 		1},
     [PG_INBOUND_LIVE] = {"SELECT " STORE_PG_VCOLS "'', v.channel, v.approved_at, v.id, v.prefix, "
-			 "v.cc, v.lang FROM verification v WHERE v.phone = $1::text "
+			 "v.cc, v.lang, v.net FROM verification v WHERE v.phone = $1::text "
 			 "AND v.channel = 'inbound' AND v.status = 'pending' "
 			 "AND v.expires > $2::bigint AND v.approved_at = 0 "
 			 "ORDER BY v.created DESC, v.seq DESC LIMIT $3::int",
 			 3},
     [PG_PUT] = {"INSERT INTO verification "
 		"(id, phone, mac, created, expires, attempts, status, message_id, return_to, "
-		"prev_mac, prev_expires, shown, channel, approved_at, prefix, cc, lang) "
+		"prev_mac, prev_expires, shown, channel, approved_at, prefix, cc, lang, net) "
 		"VALUES ($1, $2, decode($3, 'hex'), $4::bigint, $5::bigint, $6::int, $7, $8, $9, "
-		"decode($10, 'hex'), $11::bigint, $12, $13, $14::bigint, $15, $16, $17) "
+		"decode($10, 'hex'), $11::bigint, $12, $13, $14::bigint, $15, $16, $17, $18) "
 		"ON CONFLICT (id) DO UPDATE SET phone = EXCLUDED.phone, mac = EXCLUDED.mac, "
 		"created = EXCLUDED.created, expires = EXCLUDED.expires, "
 		"attempts = EXCLUDED.attempts, status = EXCLUDED.status, "
@@ -193,8 +198,8 @@ static const struct {
 		"prev_mac = EXCLUDED.prev_mac, prev_expires = EXCLUDED.prev_expires, "
 		"shown = EXCLUDED.shown, channel = EXCLUDED.channel, "
 		"approved_at = EXCLUDED.approved_at, prefix = EXCLUDED.prefix, cc = EXCLUDED.cc, "
-		"lang = EXCLUDED.lang",
-		17},
+		"lang = EXCLUDED.lang, net = EXCLUDED.net",
+		18},
     [PG_PURGE] = {"DELETE FROM verification WHERE id IN "
 		  "(SELECT id FROM verification WHERE expires < $1::bigint LIMIT $2::int)",
 		  2},
@@ -250,31 +255,50 @@ static const struct {
 	{"DELETE FROM failure WHERE id IN "
 	 "(SELECT id FROM failure WHERE at < $1::bigint ORDER BY at LIMIT $2::int)",
 	 2},
-    [PG_COUNT_PHONE] = {"SELECT count(*), min(at) FROM send WHERE phone = $2::text "
-			"AND at > $1::bigint",
-			2},
     [PG_COUNT_TEXTS] = {"SELECT count(*), min(at) FROM send "
 			"WHERE phone = $2::text AND at > $1::bigint AND channel = 'sms'",
 			2},
+    [PG_COUNT_NET_TEXTS] = {"SELECT count(*), min(at) FROM send WHERE phone = $2::text "
+			    "AND at > $1::bigint AND channel IN ('sms', 'refused') "
+			    "AND net = $3::text",
+			    3},
+    [PG_COUNT_INBOUND] = {"SELECT count(*), min(at) FROM send "
+			  "WHERE phone = $2::text AND at > $1::bigint AND channel = 'inbound'",
+			  2},
+    [PG_COUNT_NET_INBOUND] = {"SELECT count(*), min(at) FROM send WHERE phone = $2::text "
+			      "AND at > $1::bigint AND channel = 'inbound' AND net = $3::text",
+			      3},
     [PG_PHONE_ATTEMPTS] = {"SELECT max(attempts), max(expires) FROM verification "
-			   "WHERE phone = $1::text AND status != 'used' AND expires > $2::bigint",
-			   2},
+			   "WHERE phone = $1::text AND status != 'used' AND expires > $2::bigint "
+			   "AND net = $3::text",
+			   3},
     [PG_COUNT_CLIENT] = {"SELECT count(*), min(at) FROM send WHERE client = $2::text "
-			 "AND at > $1::bigint",
+			 "AND at > $1::bigint AND channel != 'inbound'",
 			 2},
+    [PG_COUNT_CLIENT_INBOUND] = {"SELECT count(*), min(at) FROM send WHERE client = $2::text "
+				 "AND at > $1::bigint AND channel = 'inbound'",
+				 2},
     [PG_COUNT_COUNTRY] = {"SELECT coalesce(sum(n), 0), min(minute) * 60 FROM send_minute "
 			  "WHERE scope = $2::text AND minute > $1::bigint / 60",
 			  2},
     [PG_COUNT_ALL] = {"SELECT coalesce(sum(n), 0), min(minute) * 60 FROM send_minute "
 		      "WHERE scope = '*' AND minute > $1::bigint / 60",
 		      1},
-    [PG_ADD_SEND] = {"INSERT INTO send (at, phone, client, country, channel, prefix, cc) "
-		     "VALUES ($1::bigint, $2, $3, $4, $5, $6, $7)",
-		     7},
+    [PG_ADD_SEND] = {"INSERT INTO send (at, phone, client, country, channel, prefix, cc, net) "
+		     "VALUES ($1::bigint, $2, $3, $4, $5, $6, $7, $8)",
+		     8},
     [PG_COUNT_FAILURES] = {"SELECT count(*), min(at) FROM failure WHERE phone = $2::text "
 			   "AND at > $1::bigint",
 			   2},
-    [PG_ADD_FAILURE] = {"INSERT INTO failure (at, phone) VALUES ($1::bigint, $2)", 2},
+    [PG_COUNT_NET_FAILURES] = {"SELECT count(*), min(at) FROM failure WHERE phone = $2::text "
+			       "AND at > $1::bigint AND net = $3::text",
+			       3},
+    [PG_ADD_FAILURE] = {"INSERT INTO failure (at, phone, net) VALUES ($1::bigint, $2, $3)", 3},
+    /* The trigger send_counted moves the minute counts with the channel. */
+    [PG_UNSEND] = {"UPDATE send SET channel = 'refused' WHERE id = (SELECT id FROM send "
+		   "WHERE phone = $2::text AND at = $1::bigint AND client = $3::text "
+		   "AND channel = 'sms' LIMIT 1)",
+		   3},
     [PG_ADD_VERIFIED] = {"INSERT INTO verified (at, phone, prefix, cc, channel) "
 			 "VALUES ($1::bigint, $2, $3, $4, $5)",
 			 5},
@@ -282,12 +306,16 @@ static const struct {
 			"VALUES ($1::bigint / 60, $2, $3, 1) "
 			"ON CONFLICT (minute, kind, prefix) DO UPDATE SET n = r.n + 1",
 			3},
-    [PG_CONV_SENDS] = {"SELECT count(*) FROM send WHERE prefix = $1::text AND at > $2::bigint "
-		       "AND channel = 'sms'",
-		       2},
-    [PG_CONV_VERIFIED] = {"SELECT count(*) FROM verified WHERE prefix = $1::text "
-			  "AND at > $2::bigint AND channel = 'sms'",
-			  2},
+    [PG_CONVERSION] =
+	{"SELECT count(*) FILTER (WHERE at <= $3::bigint), "
+	 "count(*) FILTER (WHERE at <= $3::bigint AND ok), "
+	 "count(DISTINCT net) FILTER (WHERE at <= $3::bigint AND NOT ok), "
+	 "count(*) FILTER (WHERE at > $3::bigint AND NOT ok), "
+	 "count(DISTINCT net) FILTER (WHERE at > $3::bigint AND NOT ok) "
+	 "FROM (SELECT s.at, s.net, EXISTS (SELECT 1 FROM verified v WHERE v.phone = s.phone "
+	 "AND v.at >= s.at AND v.channel = 'sms') AS ok "
+	 "FROM send s WHERE s.prefix = $1::text AND s.at > $2::bigint AND s.channel = 'sms') AS c",
+	 3},
     [PG_LIFTED] = {"SELECT coalesce(max(created), 0) FROM block "
 		   "WHERE prefix = $1::text AND reason = 'lifted'",
 		   1},
@@ -898,6 +926,7 @@ store_pg_row(const PGresult *res, int r, struct verification *v)
 	snprintf(v->prefix, sizeof(v->prefix), "%s", store_pg_str(res, r, 15));
 	snprintf(v->cc, sizeof(v->cc), "%s", store_pg_str(res, r, 16));
 	snprintf(v->lang, sizeof(v->lang), "%s", store_pg_str(res, r, 17));
+	snprintf(v->net, sizeof(v->net), "%s", store_pg_str(res, r, 18));
 }
 
 static int
@@ -957,6 +986,7 @@ store_pg_put(struct store *st, const struct verification *v)
 	store_pg_text(&a, v->prefix);
 	store_pg_text(&a, v->cc);
 	store_pg_text(&a, v->lang);
+	store_pg_text(&a, v->net);
 	return store_pg_exec(st, PG_PUT, &a) < 0 ? -1 : 0;
 }
 
@@ -1039,13 +1069,15 @@ store_pg_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC_
 }
 
 static int
-store_pg_count(struct store *st, enum store_scope scope, const char *key, time_t since,
-	       struct store_count *out)
+store_pg_count(struct store *st, enum store_scope scope, const char *key, const char *net,
+	       time_t since, struct store_count *out)
 {
 	static const enum store_pg_stmt which[] = {
-	    [SCOPE_PHONE] = PG_COUNT_PHONE,       [SCOPE_CLIENT] = PG_COUNT_CLIENT,
+	    [SCOPE_TEXTS] = PG_COUNT_TEXTS,       [SCOPE_NET_TEXTS] = PG_COUNT_NET_TEXTS,
+	    [SCOPE_INBOUND] = PG_COUNT_INBOUND,   [SCOPE_NET_INBOUND] = PG_COUNT_NET_INBOUND,
+	    [SCOPE_CLIENT] = PG_COUNT_CLIENT,     [SCOPE_CLIENT_INBOUND] = PG_COUNT_CLIENT_INBOUND,
 	    [SCOPE_COUNTRY] = PG_COUNT_COUNTRY,   [SCOPE_ALL] = PG_COUNT_ALL,
-	    [SCOPE_FAILURES] = PG_COUNT_FAILURES, [SCOPE_TEXTS] = PG_COUNT_TEXTS,
+	    [SCOPE_FAILURES] = PG_COUNT_FAILURES, [SCOPE_NET_FAILURES] = PG_COUNT_NET_FAILURES,
 	};
 	struct store_pg_args a = {0};
 	long long n[2];
@@ -1053,6 +1085,8 @@ store_pg_count(struct store *st, enum store_scope scope, const char *key, time_t
 	store_pg_int(&a, (long long)since);
 	if (key != NULL)
 		store_pg_text(&a, key);
+	if (store_pg_sql[which[scope]].nparams == 3)
+		store_pg_text(&a, net);
 	if (store_pg_ints(st, which[scope], &a, n, 2) < 0)
 		return -1;
 	out->n = (long)n[0];
@@ -1061,13 +1095,15 @@ store_pg_count(struct store *st, enum store_scope scope, const char *key, time_t
 }
 
 static int
-store_pg_phone_attempts(struct store *st, const char *phone, time_t now, int *n, time_t *expires)
+store_pg_phone_attempts(struct store *st, const char *phone, const char *net, time_t now, int *n,
+			time_t *expires)
 {
 	struct store_pg_args a = {0};
 	long long r[2];
 
 	store_pg_text(&a, phone);
 	store_pg_int(&a, (long long)now);
+	store_pg_text(&a, net);
 	if (store_pg_ints(st, PG_PHONE_ATTEMPTS, &a, r, 2) < 0)
 		return -1;
 	*n = (int)r[0];
@@ -1087,7 +1123,19 @@ store_pg_add_send(struct store *st, time_t now, const struct store_send *send)
 	store_pg_text(&a, send->inbound ? "inbound" : "sms");
 	store_pg_text(&a, send->prefix != NULL ? send->prefix : "");
 	store_pg_text(&a, send->cc != NULL ? send->cc : "");
+	store_pg_text(&a, send->net != NULL ? send->net : "");
 	return store_pg_exec(st, PG_ADD_SEND, &a) < 0 ? -1 : 0;
+}
+
+static int
+store_pg_unsend(struct store *st, time_t at, const char *phone, const char *client)
+{
+	struct store_pg_args a = {0};
+
+	store_pg_int(&a, (long long)at);
+	store_pg_text(&a, phone);
+	store_pg_text(&a, client);
+	return store_pg_exec(st, PG_UNSEND, &a) < 0 ? -1 : 0;
 }
 
 static int
@@ -1117,44 +1165,46 @@ store_pg_add_refusal(struct store *st, time_t now, const char *kind, const char 
 }
 
 static int
-store_pg_add_failure(struct store *st, time_t now, const char *phone)
+store_pg_add_failure(struct store *st, time_t now, const char *phone, const char *net)
 {
 	struct store_pg_args a = {0};
 
 	store_pg_int(&a, (long long)now);
 	store_pg_text(&a, phone);
+	store_pg_text(&a, net);
 	return store_pg_exec(st, PG_ADD_FAILURE, &a) < 0 ? -1 : 0;
 }
 
-/* Run which on prefix after since: its one count into *n. */
 static int
-store_pg_prefix_count(struct store *st, enum store_pg_stmt which, const char *prefix, time_t since,
-		      long long *n)
+store_pg_lifted(struct store *st, const char *prefix, time_t *at)
 {
 	struct store_pg_args a = {0};
+	long long n;
 
 	store_pg_text(&a, prefix);
-	store_pg_int(&a, (long long)since);
-	return store_pg_ints(st, which, &a, n, 1);
+	if (store_pg_ints(st, PG_LIFTED, &a, &n, 1) < 0)
+		return -1;
+	*at = (time_t)n;
+	return 0;
 }
 
 static int
-store_pg_conversion(struct store *st, const char *prefix, time_t since, long *sends, long *verified)
+store_pg_conversion(struct store *st, const char *prefix, time_t since, time_t mature,
+		    struct store_conversion *out)
 {
 	struct store_pg_args a = {0};
-	long long n[2], at;
+	long long n[5];
 
-	/* An operator lifted a block of the prefix: what came before is judged. */
 	store_pg_text(&a, prefix);
-	if (store_pg_ints(st, PG_LIFTED, &a, &at, 1) < 0)
+	store_pg_int(&a, (long long)since);
+	store_pg_int(&a, (long long)mature);
+	if (store_pg_ints(st, PG_CONVERSION, &a, n, 5) < 0)
 		return -1;
-	if (at > (long long)since)
-		since = (time_t)at;
-	if (store_pg_prefix_count(st, PG_CONV_SENDS, prefix, since, &n[0]) < 0 ||
-	    store_pg_prefix_count(st, PG_CONV_VERIFIED, prefix, since, &n[1]) < 0)
-		return -1;
-	*sends = (long)n[0];
-	*verified = (long)n[1];
+	out->sends = (long)n[0];
+	out->verified = (long)n[1];
+	out->nets = (long)n[2];
+	out->fresh = (long)n[3];
+	out->fresh_nets = (long)n[4];
 	return 0;
 }
 
@@ -1393,10 +1443,12 @@ const struct store_ops store_pg_ops = {
     .phone_attempts = store_pg_phone_attempts,
     .add_send = store_pg_add_send,
     .add_failure = store_pg_add_failure,
+    .unsend = store_pg_unsend,
     .inbound_live = store_pg_inbound_live,
     .add_verified = store_pg_add_verified,
     .add_refusal = store_pg_add_refusal,
     .conversion = store_pg_conversion,
+    .lifted = store_pg_lifted,
     .spend = store_pg_spend,
     .block_find = store_pg_block_find,
     .block_set = store_pg_block_set,

@@ -37,7 +37,7 @@
  */
 static const char *const store_sqlite_steps[] = {
     [2] = store_migrate_2, [3] = store_migrate_3, [4] = store_migrate_4, [5] = store_migrate_5,
-    [6] = store_migrate_6, [7] = store_migrate_7, [8] = store_migrate_8,
+    [6] = store_migrate_6, [7] = store_migrate_7, [8] = store_migrate_8, [9] = store_migrate_9,
 };
 
 #define STORE_VERSION ((int)(sizeof(store_sqlite_steps) / sizeof(store_sqlite_steps[0])) - 1)
@@ -63,19 +63,24 @@ enum store_stmt {
 	STMT_FAIL_PREV,
 	STMT_PURGE_SENDS,
 	STMT_PURGE_FAILURES,
-	STMT_COUNT_PHONE,
 	STMT_COUNT_TEXTS,
+	STMT_COUNT_NET_TEXTS,
+	STMT_COUNT_INBOUND,
+	STMT_COUNT_NET_INBOUND,
 	STMT_PHONE_ATTEMPTS,
 	STMT_COUNT_CLIENT,
+	STMT_COUNT_CLIENT_INBOUND,
 	STMT_COUNT_COUNTRY,
 	STMT_COUNT_ALL,
 	STMT_ADD_SEND,
 	STMT_COUNT_FAILURES,
+	STMT_COUNT_NET_FAILURES,
 	STMT_ADD_FAILURE,
+	STMT_UNSEND_COPY,
+	STMT_UNSEND_DROP,
 	STMT_ADD_VERIFIED,
 	STMT_ADD_REFUSAL,
-	STMT_CONV_SENDS,
-	STMT_CONV_VERIFIED,
+	STMT_CONVERSION,
 	STMT_LIFTED,
 	STMT_SPEND,
 	STMT_BLOCK_FIND,
@@ -128,26 +133,26 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
     [STMT_GET] =
 	"SELECT v.phone, v.mac, v.created, v.expires, v.attempts, v.status, "
 	"v.message_id, v.return_to, v.prev_mac, v.prev_expires, v.shown, "
-	"coalesce(m.status, ''), v.channel, v.approved_at, v.id, v.prefix, v.cc, v.lang "
+	"coalesce(m.status, ''), v.channel, v.approved_at, v.id, v.prefix, v.cc, v.lang, v.net "
 	"FROM verification v "
 	"LEFT JOIN message m ON v.message_id != '' AND m.id = v.message_id WHERE v.id = ?1",
     /* The same columns, for store_sqlite_row(). */
     [STMT_INBOUND_LIVE] =
 	"SELECT v.phone, v.mac, v.created, v.expires, v.attempts, v.status, "
 	"v.message_id, v.return_to, v.prev_mac, v.prev_expires, v.shown, '', "
-	"v.channel, v.approved_at, v.id, v.prefix, v.cc, v.lang FROM verification v "
+	"v.channel, v.approved_at, v.id, v.prefix, v.cc, v.lang, v.net FROM verification v "
 	"WHERE v.phone = ?1 AND v.channel = 'inbound' AND v.status = 'pending' "
 	"AND v.expires > ?2 AND v.approved_at = 0 "
 	"ORDER BY v.created DESC, v.rowid DESC LIMIT ?3",
     [STMT_PUT] =
 	"INSERT INTO verification "
 	"(id, phone, mac, created, expires, attempts, status, message_id, return_to, "
-	"prev_mac, prev_expires, shown, channel, approved_at, prefix, cc, lang) "
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
+	"prev_mac, prev_expires, shown, channel, approved_at, prefix, cc, lang, net) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
 	"ON CONFLICT (id) DO UPDATE SET phone = ?2, mac = ?3, created = ?4, "
 	"expires = ?5, attempts = ?6, status = ?7, message_id = ?8, return_to = ?9, "
 	"prev_mac = ?10, prev_expires = ?11, shown = ?12, channel = ?13, "
-	"approved_at = ?14, prefix = ?15, cc = ?16, lang = ?17",
+	"approved_at = ?14, prefix = ?15, cc = ?16, lang = ?17, net = ?18",
     /* Purges in batches: a request never deletes more than OTP_PURGE_BATCH rows of each. */
     [STMT_PURGE] = "DELETE FROM verification WHERE id IN "
 		   "(SELECT id FROM verification WHERE expires < ?1 LIMIT ?2)",
@@ -197,30 +202,54 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
 			 "(SELECT rowid FROM send WHERE at < ?1 ORDER BY at LIMIT ?2)",
     [STMT_PURGE_FAILURES] = "DELETE FROM failure WHERE rowid IN "
 			    "(SELECT rowid FROM failure WHERE at < ?1 ORDER BY at LIMIT ?2)",
-    [STMT_COUNT_PHONE] = "SELECT count(*), min(at) FROM send WHERE phone = ?2 AND at > ?1",
+    /* ?1 since, ?2 the key, ?3 the network (the SCOPE_NET_ ones). */
     [STMT_COUNT_TEXTS] = "SELECT count(*), min(at) FROM send "
 			 "WHERE phone = ?2 AND at > ?1 AND channel = 'sms'",
+    [STMT_COUNT_NET_TEXTS] = "SELECT count(*), min(at) FROM send WHERE phone = ?2 AND at > ?1 "
+			     "AND channel IN ('sms', 'refused') AND net = ?3",
+    [STMT_COUNT_INBOUND] = "SELECT count(*), min(at) FROM send "
+			   "WHERE phone = ?2 AND at > ?1 AND channel = 'inbound'",
+    [STMT_COUNT_NET_INBOUND] = "SELECT count(*), min(at) FROM send WHERE phone = ?2 AND at > ?1 "
+			       "AND channel = 'inbound' AND net = ?3",
     [STMT_PHONE_ATTEMPTS] = "SELECT max(attempts), max(expires) FROM verification "
-			    "WHERE phone = ?1 AND status != 'used' AND expires > ?2",
+			    "WHERE phone = ?1 AND status != 'used' AND expires > ?2 AND net = ?3",
     [STMT_COUNT_CLIENT] = "SELECT count(*), min(at) FROM send "
-			  "WHERE client = ?2 AND at > ?1",
+			  "WHERE client = ?2 AND at > ?1 AND channel != 'inbound'",
+    [STMT_COUNT_CLIENT_INBOUND] = "SELECT count(*), min(at) FROM send WHERE client = ?2 "
+				  "AND at > ?1 AND channel = 'inbound'",
     /* Whole minutes: the minute of ?1 is left out, the current one counted. */
     [STMT_COUNT_COUNTRY] = "SELECT coalesce(sum(n), 0), min(minute) * 60 FROM send_minute "
 			   "WHERE scope = ?2 AND minute > ?1 / 60",
     [STMT_COUNT_ALL] = "SELECT coalesce(sum(n), 0), min(minute) * 60 FROM send_minute "
 		       "WHERE scope = '*' AND minute > ?1 / 60",
-    [STMT_ADD_SEND] = "INSERT INTO send (at, phone, client, country, channel, prefix, cc) "
-		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [STMT_ADD_SEND] = "INSERT INTO send (at, phone, client, country, channel, prefix, cc, net) "
+		      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    /* A text refused: a copy as 'refused', then the text goes, with its
+     * counts (the trigger send_uncounted).  The rows are alike but for
+     * their channel: which of several is taken does not matter. */
+    [STMT_UNSEND_COPY] = "INSERT INTO send (at, phone, client, country, channel, prefix, cc, net) "
+			 "SELECT at, phone, client, country, 'refused', prefix, cc, net FROM send "
+			 "WHERE rowid = (SELECT rowid FROM send WHERE phone = ?2 AND at = ?1 "
+			 "AND client = ?3 AND channel = 'sms' LIMIT 1)",
+    [STMT_UNSEND_DROP] =
+	"DELETE FROM send WHERE rowid = (SELECT rowid FROM send "
+	"WHERE phone = ?2 AND at = ?1 AND client = ?3 AND channel = 'sms' LIMIT 1)",
     [STMT_ADD_VERIFIED] = "INSERT INTO verified (at, phone, prefix, cc, channel) "
 			  "VALUES (?1, ?2, ?3, ?4, ?5)",
     [STMT_ADD_REFUSAL] =
 	"INSERT INTO refusal (minute, kind, prefix, n) VALUES (?1 / 60, ?2, ?3, 1) "
 	"ON CONFLICT (minute, kind, prefix) DO UPDATE SET n = n + 1",
-    [STMT_CONV_SENDS] = "SELECT count(*) FROM send WHERE prefix = ?1 AND at > ?2 "
-			"AND channel = 'sms'",
-    /* Texts only on both sides: inbound approvals cost nothing and prove no text. */
-    [STMT_CONV_VERIFIED] = "SELECT count(*) FROM verified WHERE prefix = ?1 AND at > ?2 "
-			   "AND channel = 'sms'",
+    /* ?1 prefix, ?2 since, ?3 mature: struct store_conversion's five.
+     * Texts only on both sides: inbound approvals cost nothing and prove
+     * no text. */
+    [STMT_CONVERSION] =
+	"SELECT coalesce(sum(at <= ?3), 0), coalesce(sum(at <= ?3 AND ok), 0), "
+	"count(DISTINCT CASE WHEN at <= ?3 AND NOT ok THEN net END), "
+	"coalesce(sum(at > ?3 AND NOT ok), 0), "
+	"count(DISTINCT CASE WHEN at > ?3 AND NOT ok THEN net END) "
+	"FROM (SELECT s.at, s.net, EXISTS (SELECT 1 FROM verified v WHERE v.phone = s.phone "
+	"AND v.at >= s.at AND v.channel = 'sms') AS ok "
+	"FROM send s WHERE s.prefix = ?1 AND s.at > ?2 AND s.channel = 'sms')",
     [STMT_LIFTED] = "SELECT coalesce(max(created), 0) FROM block "
 		    "WHERE prefix = ?1 AND reason = 'lifted'",
     /* Texts sent, those of them whose cost came in the currency, and those costs. */
@@ -286,7 +315,9 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
 			   "GROUP BY kind ORDER BY sum(n) DESC, kind LIMIT ?2",
     [STMT_COUNT_FAILURES] = "SELECT count(*), min(at) FROM failure "
 			    "WHERE phone = ?2 AND at > ?1",
-    [STMT_ADD_FAILURE] = "INSERT INTO failure (at, phone) VALUES (?1, ?2)",
+    [STMT_COUNT_NET_FAILURES] = "SELECT count(*), min(at) FROM failure "
+				"WHERE phone = ?2 AND at > ?1 AND net = ?3",
+    [STMT_ADD_FAILURE] = "INSERT INTO failure (at, phone, net) VALUES (?1, ?2, ?3)",
     [STMT_MARK_ASSERTION] = "INSERT INTO assertion_used (vid, at) VALUES (?1, ?2) "
 			    "ON CONFLICT (vid) DO NOTHING",
     [STMT_PURGE_ASSERTIONS] = "DELETE FROM assertion_used WHERE vid IN "
@@ -907,6 +938,7 @@ store_sqlite_row(sqlite3_stmt *s, struct verification *v)
 	snprintf(v->prefix, sizeof(v->prefix), "%s", store_sqlite_text(s, 15));
 	snprintf(v->cc, sizeof(v->cc), "%s", store_sqlite_text(s, 16));
 	snprintf(v->lang, sizeof(v->lang), "%s", store_sqlite_text(s, 17));
+	snprintf(v->net, sizeof(v->net), "%s", store_sqlite_text(s, 18));
 }
 
 static int
@@ -959,6 +991,7 @@ store_sqlite_put(struct store *st, const struct verification *v)
 	sqlite3_bind_text(s, 15, v->prefix, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 16, v->cc, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 17, v->lang, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 18, v->net, -1, SQLITE_STATIC);
 	return store_sqlite_done(st, s);
 }
 
@@ -1051,13 +1084,20 @@ store_sqlite_fail(struct store *st, const char *id, const unsigned char mac[OTP_
 }
 
 static int
-store_sqlite_count(struct store *st, enum store_scope scope, const char *key, time_t since,
-		   struct store_count *out)
+store_sqlite_count(struct store *st, enum store_scope scope, const char *key, const char *net,
+		   time_t since, struct store_count *out)
 {
 	static const enum store_stmt which[] = {
-	    [SCOPE_PHONE] = STMT_COUNT_PHONE,       [SCOPE_CLIENT] = STMT_COUNT_CLIENT,
-	    [SCOPE_COUNTRY] = STMT_COUNT_COUNTRY,   [SCOPE_ALL] = STMT_COUNT_ALL,
-	    [SCOPE_FAILURES] = STMT_COUNT_FAILURES, [SCOPE_TEXTS] = STMT_COUNT_TEXTS,
+	    [SCOPE_TEXTS] = STMT_COUNT_TEXTS,
+	    [SCOPE_NET_TEXTS] = STMT_COUNT_NET_TEXTS,
+	    [SCOPE_INBOUND] = STMT_COUNT_INBOUND,
+	    [SCOPE_NET_INBOUND] = STMT_COUNT_NET_INBOUND,
+	    [SCOPE_CLIENT] = STMT_COUNT_CLIENT,
+	    [SCOPE_CLIENT_INBOUND] = STMT_COUNT_CLIENT_INBOUND,
+	    [SCOPE_COUNTRY] = STMT_COUNT_COUNTRY,
+	    [SCOPE_ALL] = STMT_COUNT_ALL,
+	    [SCOPE_FAILURES] = STMT_COUNT_FAILURES,
+	    [SCOPE_NET_FAILURES] = STMT_COUNT_NET_FAILURES,
 	};
 	sqlite3_stmt *s = store_sqlite_stmt(st, which[scope]);
 
@@ -1066,6 +1106,8 @@ store_sqlite_count(struct store *st, enum store_scope scope, const char *key, ti
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
 	if (key != NULL)
 		sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(s) >= 3)
+		sqlite3_bind_text(s, 3, net, -1, SQLITE_STATIC);
 	if (store_sqlite_step(st, s, SQLITE_ROW) < 0)
 		return -1;
 	out->n = sqlite3_column_int64(s, 0);
@@ -1075,8 +1117,8 @@ store_sqlite_count(struct store *st, enum store_scope scope, const char *key, ti
 }
 
 static int
-store_sqlite_phone_attempts(struct store *st, const char *phone, time_t now, int *n,
-			    time_t *expires)
+store_sqlite_phone_attempts(struct store *st, const char *phone, const char *net, time_t now,
+			    int *n, time_t *expires)
 {
 	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_PHONE_ATTEMPTS);
 
@@ -1084,6 +1126,7 @@ store_sqlite_phone_attempts(struct store *st, const char *phone, time_t now, int
 		return -1;
 	sqlite3_bind_text(s, 1, phone, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	sqlite3_bind_text(s, 3, net, -1, SQLITE_STATIC);
 	if (store_sqlite_step(st, s, SQLITE_ROW) < 0)
 		return -1;
 	*n = sqlite3_column_int(s, 0);
@@ -1106,7 +1149,28 @@ store_sqlite_add_send(struct store *st, time_t now, const struct store_send *sen
 	sqlite3_bind_text(s, 5, send->inbound ? "inbound" : "sms", -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, send->prefix != NULL ? send->prefix : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 7, send->cc != NULL ? send->cc : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, send->net != NULL ? send->net : "", -1, SQLITE_STATIC);
 	return store_sqlite_done(st, s);
+}
+
+static int
+store_sqlite_unsend(struct store *st, time_t at, const char *phone, const char *client)
+{
+	enum store_stmt which[2] = {STMT_UNSEND_COPY, STMT_UNSEND_DROP};
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		sqlite3_stmt *s = store_sqlite_stmt(st, which[i]);
+
+		if (s == NULL)
+			return -1;
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)at);
+		sqlite3_bind_text(s, 2, phone, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, client, -1, SQLITE_STATIC);
+		if (store_sqlite_done(st, s) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int
@@ -1154,35 +1218,39 @@ store_sqlite_ints(struct store *st, sqlite3_stmt *s, long long *out, int n)
 }
 
 static int
-store_sqlite_conversion(struct store *st, const char *prefix, time_t since, long *sends,
-			long *verified)
+store_sqlite_lifted(struct store *st, const char *prefix, time_t *at)
 {
-	enum store_stmt which[2] = {STMT_CONV_SENDS, STMT_CONV_VERIFIED};
-	sqlite3_stmt *lifted = store_sqlite_stmt(st, STMT_LIFTED);
-	long long n[2], at;
-	int i;
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_LIFTED);
+	long long n;
 
-	/* An operator lifted a block of the prefix: what came before is judged. */
-	if (lifted == NULL)
+	if (s == NULL)
 		return -1;
-	sqlite3_bind_text(lifted, 1, prefix, -1, SQLITE_STATIC);
-	if (store_sqlite_ints(st, lifted, &at, 1) < 0)
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+	if (store_sqlite_ints(st, s, &n, 1) < 0)
 		return -1;
-	/* Whole seconds: what came in the second of the lift is not counted. */
-	if (at > (long long)since)
-		since = (time_t)at;
-	for (i = 0; i < 2; i++) {
-		sqlite3_stmt *s = store_sqlite_stmt(st, which[i]);
+	*at = (time_t)n;
+	return 0;
+}
 
-		if (s == NULL)
-			return -1;
-		sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)since);
-		if (store_sqlite_ints(st, s, &n[i], 1) < 0)
-			return -1;
-	}
-	*sends = (long)n[0];
-	*verified = (long)n[1];
+static int
+store_sqlite_conversion(struct store *st, const char *prefix, time_t since, time_t mature,
+			struct store_conversion *out)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_CONVERSION);
+	long long n[5];
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)since);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)mature);
+	if (store_sqlite_ints(st, s, n, 5) < 0)
+		return -1;
+	out->sends = (long)n[0];
+	out->verified = (long)n[1];
+	out->nets = (long)n[2];
+	out->fresh = (long)n[3];
+	out->fresh_nets = (long)n[4];
 	return 0;
 }
 
@@ -1417,7 +1485,7 @@ store_sqlite_refusal_kinds(struct store *st, time_t since, struct store_group_ro
 }
 
 static int
-store_sqlite_add_failure(struct store *st, time_t now, const char *phone)
+store_sqlite_add_failure(struct store *st, time_t now, const char *phone, const char *net)
 {
 	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_ADD_FAILURE);
 
@@ -1425,6 +1493,7 @@ store_sqlite_add_failure(struct store *st, time_t now, const char *phone)
 		return -1;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
 	sqlite3_bind_text(s, 2, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, net, -1, SQLITE_STATIC);
 	return store_sqlite_done(st, s);
 }
 
@@ -1451,10 +1520,12 @@ const struct store_ops store_sqlite_ops = {
     .phone_attempts = store_sqlite_phone_attempts,
     .add_send = store_sqlite_add_send,
     .add_failure = store_sqlite_add_failure,
+    .unsend = store_sqlite_unsend,
     .inbound_live = store_sqlite_inbound_live,
     .add_verified = store_sqlite_add_verified,
     .add_refusal = store_sqlite_add_refusal,
     .conversion = store_sqlite_conversion,
+    .lifted = store_sqlite_lifted,
     .spend = store_sqlite_spend,
     .block_find = store_sqlite_block_find,
     .block_set = store_sqlite_block_set,

@@ -28,7 +28,8 @@ CREATE TABLE verification (
 	prefix       TEXT NOT NULL DEFAULT '',
 	cc           TEXT NOT NULL DEFAULT '',
 	seq          BIGSERIAL NOT NULL,	-- the order rows were made, as SQLite's rowid
-	lang         TEXT NOT NULL DEFAULT ''
+	lang         TEXT NOT NULL DEFAULT '',
+	net          TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX verification_expires ON verification (expires);
 CREATE INDEX verification_phone ON verification (phone);
@@ -44,7 +45,8 @@ CREATE TABLE send (
 	country TEXT NOT NULL,
 	channel TEXT NOT NULL DEFAULT 'sms',
 	prefix  TEXT NOT NULL DEFAULT '',
-	cc      TEXT NOT NULL DEFAULT ''
+	cc      TEXT NOT NULL DEFAULT '',
+	net     TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX send_at ON send (at);
 CREATE INDEX send_phone ON send (phone, at);
@@ -89,7 +91,8 @@ CREATE TRIGGER send_counted AFTER INSERT OR DELETE OR UPDATE OF at, country, cha
 CREATE TABLE failure (
 	id    BIGSERIAL PRIMARY KEY,
 	at    BIGINT NOT NULL,
-	phone TEXT NOT NULL
+	phone TEXT NOT NULL,
+	net   TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX failure_phone ON failure (phone, at);
 CREATE INDEX failure_at ON failure (at);
@@ -152,4 +155,4 @@ CREATE TABLE block (
 -- The version of this schema, as SQLite's PRAGMA user_version: a program
 -- refuses a database newer than itself.
 CREATE TABLE otp_schema (version INTEGER NOT NULL);
-INSERT INTO otp_schema (version) VALUES (8);
+INSERT INTO otp_schema (version) VALUES (9);

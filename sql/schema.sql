@@ -27,24 +27,29 @@ CREATE TABLE verification (
 	approved_at  INTEGER NOT NULL DEFAULT 0,	-- inbound: when the visitor's text came; 0 not yet
 	prefix       TEXT NOT NULL DEFAULT '',	-- as send.prefix, for the codes verified
 	cc           TEXT NOT NULL DEFAULT '',	-- as send.cc
-	lang         TEXT NOT NULL DEFAULT ''	-- the visitor's language (LANGUAGES), '' if not known
+	lang         TEXT NOT NULL DEFAULT '',	-- the visitor's language (LANGUAGES), '' if not known
+	net          TEXT NOT NULL DEFAULT ''	-- the asker's network (limit_net_key()): its wrong tries count there
 );
 CREATE INDEX verification_expires ON verification (expires);
 CREATE INDEX verification_phone ON verification (phone);
 CREATE INDEX verification_message_id ON verification (message_id);	-- webhooks look up by it
 
--- One row per code sent (or tried), for the send limits: per phone, per
--- client address (IPv6 per /64), per country code, per hour and per day, per
--- destination prefix (conversion); and for otp-admin stats.  Rows older than
--- RETENTION_DAYS are purged.
+-- One row per code sent (or tried), for the send limits: per phone and
+-- network, per phone, per client address (IPv6 per /64), per country code,
+-- per hour and per day, per destination prefix (conversion); and for
+-- otp-admin stats.  Rows older than RETENTION_DAYS are purged.
 CREATE TABLE send (
 	at      INTEGER NOT NULL,	-- Unix seconds
 	phone   TEXT NOT NULL,
 	client  TEXT NOT NULL,
 	country TEXT NOT NULL,		-- the calling code the phone matched, or ''
-	channel TEXT NOT NULL DEFAULT 'sms',	-- 'inbound': nothing was sent, nothing paid
+	-- 'sms': a text sent (or being sent); 'refused': a text the provider
+	-- refused, nothing sent or paid (counted for the asker's limits only);
+	-- 'inbound': a code shown to be texted back, nothing sent or paid.
+	channel TEXT NOT NULL DEFAULT 'sms',
 	prefix  TEXT NOT NULL DEFAULT '',	-- the destination range ('+1202555', '+447911')
-	cc      TEXT NOT NULL DEFAULT ''	-- the number's calling code ('+44')
+	cc      TEXT NOT NULL DEFAULT '',	-- the number's calling code ('+44')
+	net     TEXT NOT NULL DEFAULT ''	-- the asker's network: IPv4 /24, IPv6 /48 (limit_net_key())
 );
 CREATE INDEX send_at ON send (at);
 CREATE INDEX send_phone ON send (phone, at);
@@ -77,11 +82,12 @@ CREATE TRIGGER send_uncounted AFTER DELETE ON send WHEN OLD.channel = 'sms' BEGI
 	DELETE FROM send_minute WHERE scope IN ('*', OLD.country) AND minute = OLD.at / 60 AND n <= 0;
 END;
 
--- One row per wrong code, for the per-phone limit on guesses.  Rows older
--- than an hour are purged.
+-- One row per wrong code, for the limits on guesses per phone and network
+-- and per phone.  Rows older than an hour are purged.
 CREATE TABLE failure (
 	at    INTEGER NOT NULL,
-	phone TEXT NOT NULL
+	phone TEXT NOT NULL,
+	net   TEXT NOT NULL DEFAULT ''	-- the network of the verification's asker
 );
 CREATE INDEX failure_phone ON failure (phone, at);
 CREATE INDEX failure_at ON failure (at);			-- for the purge
@@ -151,5 +157,5 @@ CREATE TABLE block (
 	created INTEGER NOT NULL
 );
 
--- The version of this schema; the step to it is sql/migrate-8.sql.
-PRAGMA user_version = 8;
+-- The version of this schema; the step to it is sql/migrate-9.sql.
+PRAGMA user_version = 9;

@@ -122,7 +122,8 @@ class UnlockTest(AdminCase):
         for _ in range(5):
             self.site.verify(wrong(code), vid=vid)
         self.assertEqual(self.site.verify(code, vid=vid).status, 410)
-        refused = self.site.request(A, remote_addr='10.52.0.2', extra=JSON)
+        # The network that asked (127.0.0.0/24) gets no new code.
+        refused = self.site.request(A, remote_addr='127.0.0.2', extra=JSON)
         self.assertEqual(refused.status, 429, refused.describe())
         self.assertEqual(json.loads(refused.body)['error']['kind'], 'guesses')
         p = self.admin('unlock', '(202) 555-0143')
@@ -181,7 +182,8 @@ class BlockTest(AdminCase):
 
     def test_the_breakers_blocks_are_listed_and_lifted(self):
         self.site.configure(dict(self.site.keys, CONVERSION_MODE='enforce',
-                                 CONVERSION_MIN_SENDS='3', RESEND_AFTER='0'))
+                                 CONVERSION_MIN_SENDS='3', RESEND_AFTER='0',
+                                 CONVERSION_MIN_CLIENTS='1', CONVERSION_GRACE='0'))
         for i in range(3):
             self.start_flow('+120255501%02d' % i, remote_addr='10.54.0.%d' % i)
         self.assertEqual(self.site.request('+12025550110').status, 429)
@@ -340,7 +342,8 @@ class ReportTest(AdminCase):
             r, vid, code = self.start_flow(phone, remote_addr='10.56.0.%d' % i)
             if i % 2 == 0:
                 self.assertStatus(self.site.verify(code, vid=vid), 200, 'success')
-        self.assertEqual(self.site.request(A, remote_addr='10.56.1.1').status, 429)
+        # The cooldown of A, for the network that asked (10.56.0.0/24).
+        self.assertEqual(self.site.request(A, remote_addr='10.56.0.9').status, 429)
         out = Path(tempfile.mkdtemp(prefix='otp-report-')) / 'report.html'
         self.addCleanup(lambda: __import__('shutil').rmtree(out.parent, True))
         p = self.admin('report', '--html', out, '--since', '2d')

@@ -16,7 +16,10 @@ import unittest
 from harness import CGITestCase
 
 JSON = {'HTTP_ACCEPT': 'application/json'}
+# CONVERSION_GRACE=0: each send is judged at once, so that these tests see
+# the block itself (test_no_dead_ends.py tests the grace and the hold).
 BREAKER = {'CONVERSION_MODE': 'enforce', 'CONVERSION_MIN_SENDS': '20', 'RESEND_AFTER': '0',
+           'CONVERSION_GRACE': '0',
            'IP_SEND_LIMIT': '100000', 'HOURLY_SEND_LIMIT': '100000', 'DAILY_SEND_LIMIT': '100000'}
 
 

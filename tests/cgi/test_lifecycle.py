@@ -205,11 +205,15 @@ class ReplacementTest(CGITestCase):
         self.assertStatus(self.site.verify(code1, vid=vid1), 410)
         # a new request after a lockout must not hand out 3 fresh tries on the same number:
         # nothing is sent while the locked code lives, from this visitor or another
-        for kw in ({'vid': vid1}, {'remote_addr': '10.99.0.7'}):
+        # on its network (127.0.0.0/24)
+        for kw in ({'vid': vid1}, {'remote_addr': '127.0.0.7'}):
             r2 = self.site.request(PHONE, **kw)
             self.assertStatus(r2, 429)
             self.assertIn('limit=MAX_ATTEMPTS', r2.stderr)
         self.assertEqual(len(self.fake.messages_to(PHONE)), 1)
+        # a visitor on another network was not the one guessing: a code, fresh tries
+        r3, vid3, code3 = self.start_flow(PHONE, remote_addr='10.99.0.7')
+        self.assertStatus(self.site.verify(code3, vid=vid3), 200, 'success')
 
     def test_other_visitor_same_phone_is_separate(self):
         r1, vid1, code1 = self.start_flow(PHONE)

@@ -231,7 +231,8 @@ class BadInputTest(CGITestCase):
     def test_what_libphonenumber_reads_as_a_number(self):
         # Issue 10: non-ASCII digits and stray characters around a clear number
         # are the number (libphonenumber's rules), not a 400.
-        site = self.make_site({'RESEND_AFTER': 0, 'PHONE_SEND_LIMIT': 10, 'PHONE_DAILY_LIMIT': 10})
+        site = self.make_site({'RESEND_AFTER': 0, 'PHONE_SEND_LIMIT': 10, 'PHONE_DAILY_LIMIT': 10,
+                               'PHONE_NETWORK_LIMIT': 10})
         for phone in ('++12025550143', '٢٠٢٥٥٥٠١٤٣', '+1202555014３', ' +12025550143 x'):
             with self.subTest(phone=phone):
                 r = site.request(phone)

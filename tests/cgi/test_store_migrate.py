@@ -45,8 +45,9 @@ class UpgradeTest(CGITestCase):
                       store_db.schema(path))
         after = store_db.rows(path)
         # The sends of version 1, each now a text sent (version 5's channel)
-        # of no known range (version 6's prefix and calling code).
-        self.assertEqual(after['send'], {row + ('sms', '', '') for row in before['send']})
+        # of no known range (version 6's prefix and calling code), from no
+        # known network (version 9's).
+        self.assertEqual(after['send'], {row + ('sms', '', '', '') for row in before['send']})
         self.assertEqual([row[0] for row in after['verification']], [VID])
         # Used up, as any code is; the next program has nothing to upgrade.
         again = self.site.verify(CODE, vid=VID)
@@ -112,17 +113,18 @@ class NewerFileTest(CGITestCase):
             with self.subTest(wal=wal):
                 site = self.make_site()
                 path = site.db_path
-                store_db.make_db(path, store_db.SCHEMA.read_text(), 9, wal=wal)
-                self.assertEqual(store_db.pragma(path, 'user_version'), 9)
+                newer = store_db.LATEST + 1
+                store_db.make_db(path, store_db.SCHEMA.read_text(), newer, wal=wal)
+                self.assertEqual(store_db.pragma(path, 'user_version'), newer)
                 raw = path.read_bytes()
                 names = sorted(os.listdir(site.dir))
                 r = site.request(PHONE)
                 self.assertStatus(r, 503, 'error')
                 self.assertEqual(self.fake.messages, [], 'sent with a database refused')
                 lines = [ln for ln in r.stderr.splitlines() if 'database' in ln]
-                self.assertEqual(lines, ['request.cgi: database schema version 9 is newer '
+                self.assertEqual(lines, ['request.cgi: database schema version %d is newer '
                                          'than this program (%d): upgrade the programs'
-                                         % store_db.LATEST],
+                                         % (newer, store_db.LATEST)],
                                  r.describe())
                 self.assertNotIn(str(site.dir), r.text)
                 v = site.verify(CODE, vid=VID)

@@ -56,14 +56,27 @@ fixture_free(struct fixture *f)
 	free(f);
 }
 
+static int send_how(struct fixture *f, const char *phone, const char *client, const char *prefix,
+		    int how, time_t now, struct limit_hit *hit);
+
 /* limit_send() in its own transaction, as the core runs it. */
 static int
 send_one(struct fixture *f, const char *phone, const char *client, time_t now,
 	 struct limit_hit *hit)
 {
-	const struct limit_req q = {phone, 0, client, "", "", 0, now};
+	return send_how(f, phone, client, "", 0, now, hit);
+}
+
+/* limit_send() of a text to prefix's range (how: LIMIT_*), as the core runs it. */
+static int
+send_how(struct fixture *f, const char *phone, const char *client, const char *prefix, int how,
+	 time_t now, struct limit_hit *hit)
+{
+	char net[OTP_NET_MAX + 1];
+	const struct limit_req q = {phone, 0, client, net, prefix, "", how, now};
 	int attempts, rc;
 
+	limit_net_key(client, net, sizeof(net));
 	assert_int_equal(store_begin(f->st), 0);
 	rc = limit_send(f->st, &f->cfg, &q, &attempts, hit);
 	if (rc == 0)
@@ -93,6 +106,32 @@ test_client_key(void **state)
 	assert_string_equal(out, "-");
 	limit_client_key("1.2.3.4 ", out, sizeof(out));
 	assert_string_equal(out, "-");
+}
+
+/* The networks one attacker must not pass for many. */
+static void
+test_net_key(void **state)
+{
+	char out[OTP_NET_MAX + 1];
+
+	(void)state;
+	limit_net_key("203.0.113.9", out, sizeof(out));
+	assert_string_equal(out, "203.0.113.0/24");
+	limit_net_key("203.0.113.250", out, sizeof(out));
+	assert_string_equal(out, "203.0.113.0/24");
+	limit_net_key("2001:db8:1:2:3:4:5:6", out, sizeof(out));
+	assert_string_equal(out, "2001:db8:1::/48");
+	limit_net_key("2001:db8:1:ffff::1", out, sizeof(out));
+	assert_string_equal(out, "2001:db8:1::/48"); /* another /64 of the same /48 */
+	limit_net_key("::ffff:198.51.100.7", out, sizeof(out));
+	assert_string_equal(out, "198.51.100.0/24");
+	limit_net_key("not an address", out, sizeof(out));
+	assert_string_equal(out, "-");
+	limit_net_key(NULL, out, sizeof(out));
+	assert_string_equal(out, "-");
+	/* The longest there is fits. */
+	limit_net_key("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", out, sizeof(out));
+	assert_string_equal(out, "ffff:ffff:ffff::/48");
 }
 
 /*
@@ -141,12 +180,15 @@ test_resend_cooldown(void **state)
 
 	(void)state;
 	assert_int_equal(send_one(f, PHONE, "10.0.0.1", NOW, &hit), 0);
-	/* Whoever asks: the cooldown is the number's. */
+	/* Any address of the network that asked: the cooldown is its. */
 	assert_int_equal(send_one(f, PHONE, "10.0.0.2", NOW + 10, &hit), 429);
 	assert_string_equal(hit.name, "RESEND_AFTER");
 	assert_int_equal(hit.retry_after, 20);
 	assert_false(hit.budget);
 	assert_false(hit.guesses);
+	assert_false(hit.everyone);
+	/* Another network is not held back by it. */
+	assert_int_equal(send_one(f, PHONE, "10.0.1.2", NOW + 10, &hit), 0);
 	assert_int_equal(send_one(f, "+12025550199", "10.0.0.2", NOW + 10, &hit), 0);
 	assert_int_equal(send_one(f, PHONE, "10.0.0.2", NOW + 31, &hit), 0);
 	fixture_free(f);
@@ -186,17 +228,181 @@ test_phone_daily_limit(void **state)
 	int i;
 
 	(void)state;
-	/* Six codes from six addresses, an hour apart: each window passes, the day does not. */
+	/* Six codes from six networks, an hour apart: each window passes, the day does not. */
 	for (i = 0; i < 6; i++) {
-		snprintf(client, sizeof(client), "10.1.0.%d", i);
+		snprintf(client, sizeof(client), "10.1.%d.1", i);
 		assert_int_equal(send_one(f, PHONE, client, NOW + i * 3600, &hit), 0);
 	}
-	assert_int_equal(send_one(f, PHONE, "10.1.1.1", NOW + 6 * 3600, &hit), 429);
+	assert_int_equal(send_one(f, PHONE, "10.1.9.1", NOW + 6 * 3600, &hit), 429);
 	assert_string_equal(hit.name, "PHONE_DAILY_LIMIT");
 	assert_int_equal(hit.retry_after, 86400 - 6 * 3600);
 	assert_false(hit.budget);
+	assert_true(hit.everyone); /* the phone's day: the inbound channel is offered */
 	assert_int_equal(send_one(f, "+12025550199", "10.1.1.1", NOW + 6 * 3600, &hit), 0);
 	assert_int_equal(send_one(f, PHONE, "10.1.1.1", NOW + 86401, &hit), 0);
+	fixture_free(f);
+}
+
+/* One network takes at most PHONE_NETWORK_LIMIT of a number's texts a day:
+ * it cannot use up PHONE_DAILY_LIMIT for the others. */
+static void
+test_phone_network_limit(void **state)
+{
+	struct fixture *f = fixture_new("RESEND_AFTER=0\nPHONE_SEND_LIMIT=100\n"
+					"PHONE_DAILY_LIMIT=10\nIP_SEND_LIMIT=1000\n");
+	struct limit_hit hit;
+	char client[32];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		snprintf(client, sizeof(client), "10.2.0.%d", i + 1);
+		assert_int_equal(send_one(f, PHONE, client, NOW + i, &hit), 0);
+	}
+	assert_int_equal(send_one(f, PHONE, "10.2.0.99", NOW + 10, &hit), 429);
+	assert_string_equal(hit.name, "PHONE_NETWORK_LIMIT");
+	assert_false(hit.everyone);
+	assert_int_equal(hit.retry_after, 86400 - 10);
+	/* A visitor on another network still gets a text. */
+	assert_int_equal(send_one(f, PHONE, "10.3.0.1", NOW + 10, &hit), 0);
+	fixture_free(f);
+}
+
+/*
+ * Inbound starts send nothing: they take none of the number's texts (a
+ * victim asking for a text is not turned away by them) and are counted
+ * per number and network and per client on their own.
+ */
+static void
+test_inbound_counted_apart(void **state)
+{
+	struct fixture *f =
+	    fixture_new("RESEND_AFTER=30\nPHONE_SEND_LIMIT=5\nPHONE_DAILY_LIMIT=10\n"
+			"IP_SEND_LIMIT=10\nCHANNELS=sms,inbound\nINBOUND_NUMBER=+12025550100\n");
+	struct limit_hit hit;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		assert_int_equal(send_how(f, PHONE, "10.4.0.1", "", LIMIT_INBOUND, NOW + i, &hit),
+				 0);
+	assert_int_equal(send_how(f, PHONE, "10.4.0.1", "", LIMIT_INBOUND, NOW + 5, &hit), 429);
+	assert_string_equal(hit.name, "PHONE_SEND_LIMIT");
+	for (i = 0; i < 5; i++)
+		assert_int_equal(
+		    send_how(f, PHONE, "10.4.0.1", "", LIMIT_INBOUND, NOW + 600 + i, &hit), 0);
+	/* Ten inbound starts: the victim's text from another network goes. */
+	assert_int_equal(send_one(f, PHONE, "10.5.0.1", NOW + 610, &hit), 0);
+	/* The attacker's address has its own count of inbound starts. */
+	assert_int_equal(
+	    send_how(f, "+12025550199", "10.4.0.1", "", LIMIT_INBOUND, NOW + 611, &hit), 429);
+	assert_string_equal(hit.name, "IP_SEND_LIMIT");
+	/* ...which its texts do not share. */
+	assert_int_equal(send_one(f, "+12025550199", "10.4.0.1", NOW + 611, &hit), 0);
+	fixture_free(f);
+}
+
+/* Mark the text to phone asked by client at at as refused by Telnyx. */
+static void
+refused(struct fixture *f, const char *phone, const char *client, time_t at)
+{
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_unsend(f->st, at, phone, client), 0);
+	assert_int_equal(store_commit(f->st), 0);
+}
+
+/* Texts Telnyx refused cost nothing: not in the budget, the caps or the
+ * breaker; the asker's own limits still count them. */
+static void
+test_refused_texts_cost_nothing(void **state)
+{
+	struct fixture *f = fixture_new("RESEND_AFTER=0\nIP_SEND_LIMIT=1000\nHOURLY_SEND_LIMIT=3\n"
+					"DAILY_SPEND_LIMIT=0.10\nSMS_PRICE=0.05\n"
+					"CONVERSION_MIN_SENDS=2\nCONVERSION_MIN_CLIENTS=1\n"
+					"CONVERSION_GRACE=0\n");
+	struct limit_hit hit;
+	char phone[16], client[32];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 10; i++) {
+		snprintf(phone, sizeof(phone), "+120255501%02d", i);
+		snprintf(client, sizeof(client), "10.6.%d.1", i);
+		assert_int_equal(send_how(f, phone, client, "+1202555", 0, NOW + i, &hit), 0);
+		refused(f, phone, client, NOW + i);
+	}
+	/* Ten refused: the budget of two texts, the hourly cap of three and
+	 * the breaker (two sends, none verified) are all untouched. */
+	assert_int_equal(send_how(f, PHONE, "10.7.0.1", "+1202555", 0, NOW + 20, &hit), 0);
+	assert_int_equal(send_how(f, "+12025550199", "10.7.1.1", "+1202555", 0, NOW + 21, &hit), 0);
+	/* Two texts sent, none verified: now the breaker judges. */
+	assert_int_equal(send_how(f, "+12025550198", "10.7.2.1", "+1202555", 0, NOW + 22, &hit),
+			 429);
+	assert_string_equal(hit.kind, "conversion");
+	/* The asker's network still counts its refused texts. */
+	fixture_free(f);
+	f = fixture_new("RESEND_AFTER=0\nPHONE_NETWORK_LIMIT=2\n");
+	assert_int_equal(send_one(f, PHONE, "10.8.0.1", NOW, &hit), 0);
+	refused(f, PHONE, "10.8.0.1", NOW);
+	assert_int_equal(send_one(f, PHONE, "10.8.0.1", NOW + 1, &hit), 0);
+	refused(f, PHONE, "10.8.0.1", NOW + 1);
+	assert_int_equal(send_one(f, PHONE, "10.8.0.1", NOW + 2, &hit), 429);
+	assert_string_equal(hit.name, "PHONE_NETWORK_LIMIT");
+	fixture_free(f);
+}
+
+/* Send to the i-th number of +1202555 from client, within prefix's range. */
+static int
+wave_one(struct fixture *f, int i, const char *client, time_t now, struct limit_hit *hit)
+{
+	char phone[16];
+
+	snprintf(phone, sizeof(phone), "+12025550%03d", i);
+	return send_how(f, phone, client, "+1202555", 0, now, hit);
+}
+
+/*
+ * The breaker blocks on many networks' evidence only; a wave is held
+ * back while its codes are too young to judge, and blocked once they
+ * can be; a burst of texts being typed is let through.
+ */
+static void
+test_conversion_breaker(void **state)
+{
+	const char *keys = "RESEND_AFTER=0\nIP_SEND_LIMIT=1000\nCONVERSION_MIN_SENDS=4\n"
+			   "CONVERSION_MIN_CLIENTS=3\nCONVERSION_GRACE=60\n";
+	struct fixture *f = fixture_new(keys);
+	struct limit_hit hit;
+	char client[32];
+	int i;
+
+	(void)state;
+	/* Two networks, 20 unverified texts, all judged: no block. */
+	for (i = 0; i < 20; i++) {
+		snprintf(client, sizeof(client), "10.9.%d.%d", i % 2, i + 1);
+		assert_int_equal(wave_one(f, i, client, NOW + i, &hit), 0);
+	}
+	assert_int_equal(wave_one(f, 20, "10.10.0.1", NOW + 200, &hit), 0);
+	fixture_free(f);
+
+	/* Many networks: 8 young texts (twice CONVERSION_MIN_SENDS) and the
+	 * wave is held for the grace, not blocked... */
+	f = fixture_new(keys);
+	for (i = 0; i < 8; i++) {
+		snprintf(client, sizeof(client), "10.11.%d.1", i);
+		assert_int_equal(wave_one(f, i, client, NOW + i, &hit), 0);
+	}
+	assert_int_equal(wave_one(f, 8, "10.12.0.1", NOW + 10, &hit), 429);
+	assert_string_equal(hit.kind, "conversion");
+	assert_int_equal(hit.retry_after, 60);
+	assert_false(hit.start_block);
+	assert_true(hit.everyone);
+	/* ...then, judged, blocked. */
+	assert_int_equal(wave_one(f, 8, "10.12.0.1", NOW + 80, &hit), 429);
+	assert_true(hit.start_block);
+	assert_int_equal(hit.sends, 8);
+	assert_int_equal(hit.verified, 0);
+	assert_int_equal(hit.nets, 8);
 	fixture_free(f);
 }
 
@@ -225,18 +431,34 @@ test_guess_limit(void **state)
 	struct limit_hit hit;
 
 	(void)state;
-	assert_int_equal(limit_guess(f->st, &f->cfg, PHONE, NOW, &hit), 0);
-	assert_int_equal(store_add_failure(f->st, NOW, PHONE), 0);
-	assert_int_equal(store_add_failure(f->st, NOW + 10, PHONE), 0);
-	assert_int_equal(limit_guess(f->st, &f->cfg, PHONE, NOW + 20, &hit), 429);
+	const char *net = "10.0.0.0/24";
+	char other[32];
+	int i;
+
+	(void)state;
+	assert_int_equal(limit_guess(f->st, &f->cfg, PHONE, net, NOW, &hit), 0);
+	assert_int_equal(store_add_failure(f->st, NOW, PHONE, net), 0);
+	assert_int_equal(store_add_failure(f->st, NOW + 10, PHONE, net), 0);
+	assert_int_equal(limit_guess(f->st, &f->cfg, PHONE, net, NOW + 20, &hit), 429);
 	assert_string_equal(hit.name, "PHONE_FAILURE_LIMIT");
 	assert_true(hit.guesses);
 	assert_int_equal(hit.retry_after, 3580);
-	assert_int_equal(limit_guess(f->st, &f->cfg, "+12025550199", NOW + 20, &hit), 0);
-	/* The same cap stops sending to the number too. */
+	assert_int_equal(limit_guess(f->st, &f->cfg, "+12025550199", net, NOW + 20, &hit), 0);
+	/* The same cap stops sending to the number from that network too... */
 	assert_int_equal(send_one(f, PHONE, "10.0.0.1", NOW + 20, &hit), 429);
 	assert_true(hit.guesses);
-	assert_int_equal(limit_guess(f->st, &f->cfg, PHONE, NOW + 3601, &hit), 0);
+	/* ...not from another, whose guesses they were not. */
+	assert_int_equal(limit_guess(f->st, &f->cfg, PHONE, "10.0.1.0/24", NOW + 20, &hit), 0);
+	assert_int_equal(send_one(f, PHONE, "10.0.1.1", NOW + 20, &hit), 0);
+	assert_int_equal(limit_guess(f->st, &f->cfg, PHONE, net, NOW + 3601, &hit), 0);
+	/* OTP_FAILURE_CAP wrong codes from all networks: no more for anyone. */
+	for (i = 0; i < OTP_FAILURE_CAP; i++) {
+		snprintf(other, sizeof(other), "10.20.%d.0/24", i);
+		assert_int_equal(store_add_failure(f->st, NOW + 3700, PHONE, other), 0);
+	}
+	assert_int_equal(limit_guess(f->st, &f->cfg, PHONE, "10.0.2.0/24", NOW + 3700, &hit), 429);
+	assert_string_equal(hit.name, "OTP_FAILURE_CAP");
+	assert_true(hit.everyone);
 	fixture_free(f);
 }
 
@@ -245,11 +467,16 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_client_key),
+	    cmocka_unit_test(test_net_key),
 	    cmocka_unit_test(test_retry_after_never_past_the_window),
 	    cmocka_unit_test(test_country_allowed),
 	    cmocka_unit_test(test_resend_cooldown),
 	    cmocka_unit_test(test_phone_and_client_limits),
 	    cmocka_unit_test(test_phone_daily_limit),
+	    cmocka_unit_test(test_phone_network_limit),
+	    cmocka_unit_test(test_inbound_counted_apart),
+	    cmocka_unit_test(test_refused_texts_cost_nothing),
+	    cmocka_unit_test(test_conversion_breaker),
 	    cmocka_unit_test(test_budget_caps),
 	    cmocka_unit_test(test_guess_limit),
 	};

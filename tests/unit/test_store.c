@@ -32,8 +32,8 @@
 #include "unit.h"
 
 /* The schema version sql/schema.sql makes (its last PRAGMA user_version). */
-#define LATEST "8"
-#define NEWER  "9" /* a version after it */
+#define LATEST "9"
+#define NEWER  "10" /* a version after it */
 
 #define ID1 "00112233445566778899aabbccddeeff"
 #define ID2 "ffeeddccbbaa99887766554433221100"
@@ -812,72 +812,136 @@ test_concurrent_create(void **state)
 	}
 }
 
+/* A text (or inbound start) recorded at at. */
+static void
+sent(struct fixture *f, time_t at, const char *phone, const char *client, const char *country,
+     int inbound, const char *net)
+{
+	const struct store_send s = {phone, client, country, "", "", inbound, net};
+
+	assert_int_equal(store_add_send(f->st, at, &s), 0);
+}
+
+/* The count of scope for key (and net) after since. */
+static long
+counted(struct fixture *f, enum store_scope scope, const char *key, const char *net, time_t since)
+{
+	struct store_count c;
+
+	assert_int_equal(store_count(f->st, scope, key, net, since, &c), 0);
+	return c.n;
+}
+
 static void
 test_send_counts(void **state)
 {
 	struct fixture *f = *state;
 	struct store_count c;
 	const time_t now = 1800000000;
+	const char *a = "+12025550143", *na = "192.0.2.0/24", *nb = "198.51.100.0/24";
 
-	assert_int_equal(store_count(f->st, SCOPE_PHONE, "+12025550143", now - 600, &c), 0);
+	assert_int_equal(store_count(f->st, SCOPE_TEXTS, a, NULL, now - 600, &c), 0);
 	assert_int_equal(c.n, 0);
 	assert_int_equal(c.oldest, 0);
-	assert_int_equal(
-	    store_add_send(f->st, now - 700,
-			   &(struct store_send){"+12025550143", "192.0.2.1", "+1", "", "", 0}),
-	    0);
-	assert_int_equal(
-	    store_add_send(f->st, now - 100,
-			   &(struct store_send){"+12025550143", "192.0.2.1", "+1", "", "", 0}),
-	    0);
-	assert_int_equal(
-	    store_add_send(f->st, now - 50,
-			   &(struct store_send){"+12025550143", "192.0.2.2", "+1", "", "", 0}),
-	    0);
-	assert_int_equal(
-	    store_add_send(f->st, now - 10,
-			   &(struct store_send){"+442079460958", "192.0.2.1", "+44", "", "", 0}),
-	    0);
-	/* Only rows after since, of that key. */
-	assert_int_equal(store_count(f->st, SCOPE_PHONE, "+12025550143", now - 600, &c), 0);
+	sent(f, now - 700, a, "192.0.2.1", "+1", 0, na);
+	sent(f, now - 100, a, "192.0.2.1", "+1", 0, na);
+	sent(f, now - 50, a, "198.51.100.2", "+1", 0, nb);
+	sent(f, now - 10, "+442079460958", "192.0.2.1", "+44", 0, na);
+	/* Only rows after since, of that key (and network). */
+	assert_int_equal(store_count(f->st, SCOPE_TEXTS, a, NULL, now - 600, &c), 0);
 	assert_int_equal(c.n, 2);
 	assert_int_equal(c.oldest, now - 100);
-	assert_int_equal(store_count(f->st, SCOPE_CLIENT, "192.0.2.1", now - 3600, &c), 0);
-	assert_int_equal(c.n, 3);
-	assert_int_equal(store_count(f->st, SCOPE_COUNTRY, "+44", now - 3600, &c), 0);
+	assert_int_equal(store_count(f->st, SCOPE_NET_TEXTS, a, na, now - 600, &c), 0);
 	assert_int_equal(c.n, 1);
-	assert_int_equal(store_count(f->st, SCOPE_ALL, NULL, now - 3600, &c), 0);
-	assert_int_equal(c.n, 4);
-	assert_int_equal(store_add_failure(f->st, now - 5, "+12025550143"), 0);
-	assert_int_equal(store_count(f->st, SCOPE_FAILURES, "+12025550143", now - 3600, &c), 0);
-	assert_int_equal(c.n, 1);
-	/* An inbound start (nothing sent): the number's count has it, the texts
-	 * and the caps on texts (all, a country's) do not. */
-	assert_int_equal(
-	    store_add_send(f->st, now - 4,
-			   &(struct store_send){"+12025550143", "192.0.2.1", "+1", "", "", 1}),
-	    0);
-	assert_int_equal(store_count(f->st, SCOPE_PHONE, "+12025550143", now - 600, &c), 0);
-	assert_int_equal(c.n, 3);
-	assert_int_equal(store_count(f->st, SCOPE_TEXTS, "+12025550143", now - 600, &c), 0);
-	assert_int_equal(c.n, 2);
 	assert_int_equal(c.oldest, now - 100);
-	assert_int_equal(store_count(f->st, SCOPE_ALL, NULL, now - 3600, &c), 0);
-	assert_int_equal(c.n, 4);
-	assert_int_equal(store_count(f->st, SCOPE_COUNTRY, "+1", now - 3600, &c), 0);
-	assert_int_equal(c.n, 3);
+	assert_int_equal(counted(f, SCOPE_NET_TEXTS, a, nb, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_NET_TEXTS, a, "203.0.113.0/24", now - 600), 0);
+	assert_int_equal(counted(f, SCOPE_CLIENT, "192.0.2.1", NULL, now - 3600), 3);
+	assert_int_equal(counted(f, SCOPE_COUNTRY, "+44", NULL, now - 3600), 1);
+	assert_int_equal(counted(f, SCOPE_ALL, NULL, NULL, now - 3600), 4);
+	assert_int_equal(store_add_failure(f->st, now - 5, a, na), 0);
+	assert_int_equal(store_add_failure(f->st, now - 4, a, nb), 0);
+	assert_int_equal(counted(f, SCOPE_FAILURES, a, NULL, now - 3600), 2);
+	assert_int_equal(counted(f, SCOPE_NET_FAILURES, a, na, now - 3600), 1);
+	/* An inbound start (nothing sent): the texts and the caps on texts
+	 * (all, a country's, a client's) do not count it; the inbound counts do. */
+	sent(f, now - 4, a, "192.0.2.1", "+1", 1, na);
+	assert_int_equal(counted(f, SCOPE_TEXTS, a, NULL, now - 600), 2);
+	assert_int_equal(counted(f, SCOPE_NET_TEXTS, a, na, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_INBOUND, a, NULL, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_NET_INBOUND, a, na, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_NET_INBOUND, a, nb, now - 600), 0);
+	assert_int_equal(counted(f, SCOPE_CLIENT, "192.0.2.1", NULL, now - 3600), 3);
+	assert_int_equal(counted(f, SCOPE_CLIENT_INBOUND, "192.0.2.1", NULL, now - 3600), 1);
+	assert_int_equal(counted(f, SCOPE_ALL, NULL, NULL, now - 3600), 4);
+	assert_int_equal(counted(f, SCOPE_COUNTRY, "+1", NULL, now - 3600), 3);
+	/* A text refused by the provider: no longer a text sent (the number's
+	 * day, the caps), still asked for (its network, its client). */
+	assert_int_equal(store_unsend(f->st, now - 50, a, "198.51.100.2"), 0);
+	assert_int_equal(counted(f, SCOPE_TEXTS, a, NULL, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_NET_TEXTS, a, nb, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_CLIENT, "198.51.100.2", NULL, now - 3600), 1);
+	assert_int_equal(counted(f, SCOPE_ALL, NULL, NULL, now - 3600), 3);
+	assert_int_equal(counted(f, SCOPE_COUNTRY, "+1", NULL, now - 3600), 2);
+	/* None to refuse: nothing changes. */
+	assert_int_equal(store_unsend(f->st, now - 50, a, "198.51.100.2"), 0);
+	assert_int_equal(counted(f, SCOPE_ALL, NULL, NULL, now - 3600), 3);
 	/* Purge: sends older than a day, failures older than an hour. */
 	assert_int_equal(store_purge(f->st, now + 86400 - 200, 0), 0);
-	assert_int_equal(store_count(f->st, SCOPE_ALL, NULL, 0, &c), 0);
-	assert_int_equal(c.n, 3);
-	assert_int_equal(store_count(f->st, SCOPE_FAILURES, "+12025550143", 0, &c), 0);
-	assert_int_equal(c.n, 0);
+	assert_int_equal(counted(f, SCOPE_ALL, NULL, NULL, 0), 2);
+	assert_int_equal(counted(f, SCOPE_FAILURES, a, NULL, 0), 0);
+}
+
+/*
+ * The breaker's counts of a prefix: texts old enough to judge, those
+ * verified, the networks of the others; the young ones not verified and
+ * their networks.
+ */
+static void
+test_conversion_counts(void **state)
+{
+	struct fixture *f = *state;
+	struct store_conversion c;
+	struct verification v;
+	const time_t now = 1800000000;
+	const struct store_send s[] = {
+	    {"+12025550101", "192.0.2.1", "+1", "+1202555", "+1", 0, "192.0.2.0/24"},
+	    {"+12025550102", "192.0.2.2", "+1", "+1202555", "+1", 0, "192.0.2.0/24"},
+	    {"+12025550103", "198.51.100.1", "+1", "+1202555", "+1", 0, "198.51.100.0/24"},
+	    {"+12025550104", "203.0.113.1", "+1", "+1202555", "+1", 0, "203.0.113.0/24"},
+	    {"+12025550105", "203.0.113.1", "+1", "+1202555", "+1", 1, "203.0.113.0/24"},
+	    {"+13035550101", "203.0.113.1", "+1", "+1303555", "+1", 0, "203.0.113.0/24"},
+	};
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		assert_int_equal(store_add_send(f->st, now - 300 + (time_t)i, &s[i]), 0);
+	assert_int_equal(store_add_send(f->st, now - 10, &s[4]), 0);
+	assert_int_equal(store_add_send(f->st, now - 10, &s[5]), 0);
+	assert_int_equal(store_add_send(f->st, now - 5, &s[3]), 0);
+	/* +12025550101 verified after its text. */
+	memset(&v, 0, sizeof(v));
+	snprintf(v.phone, sizeof(v.phone), "%s", "+12025550101");
+	snprintf(v.prefix, sizeof(v.prefix), "%s", "+1202555");
+	assert_int_equal(store_add_verified(f->st, now - 200, &v), 0);
+	assert_int_equal(store_conversion(f->st, "+1202555", now - 3600, now - 60, &c), 0);
+	assert_int_equal(c.sends, 4);
+	assert_int_equal(c.verified, 1);
+	assert_int_equal(c.nets, 3);  /* 192.0.2, 198.51.100, 203.0.113 */
+	assert_int_equal(c.fresh, 1); /* the inbound start is no text */
+	assert_int_equal(c.fresh_nets, 1);
+	/* A refused text is no text. */
+	assert_int_equal(store_unsend(f->st, now - 299, "+12025550102", "192.0.2.2"), 0);
+	assert_int_equal(store_conversion(f->st, "+1202555", now - 3600, now - 60, &c), 0);
+	assert_int_equal(c.sends, 3);
+	assert_int_equal(c.nets, 2);
 }
 
 /*
  * The wrong tries a new code for a number starts from: the most of the
- * number's live codes that were not used; used and expired ones, and
- * other numbers' codes, do not count.
+ * number's live codes asked from that network that were not used; used
+ * and expired ones, other networks' and other numbers' codes, do not
+ * count.
  */
 static void
 test_phone_attempts(void **state)
@@ -885,33 +949,41 @@ test_phone_attempts(void **state)
 	struct fixture *f = *state;
 	struct verification v;
 	const time_t now = 1700000100;
+	const char *net = "192.0.2.0/24";
 	time_t until;
 	int n;
 
-	assert_int_equal(store_phone_attempts(f->st, "+12025550001", now, &n, &until), 0);
+	assert_int_equal(store_phone_attempts(f->st, "+12025550001", net, now, &n, &until), 0);
 	assert_int_equal(n, 0);
 	make(&v, ID1, 1); /* +12025550001, expires 1700000301 */
 	v.attempts = 2;
+	snprintf(v.net, sizeof(v.net), "%s", net);
 	assert_int_equal(store_put(f->st, &v), 0);
 	make(&v, ID2, 1);
 	v.attempts = 4;
 	v.status = STATUS_LOCKED;
 	v.expires = now + 50;
+	snprintf(v.net, sizeof(v.net), "%s", net);
 	assert_int_equal(store_put(f->st, &v), 0);
-	assert_int_equal(store_phone_attempts(f->st, "+12025550001", now, &n, &until), 0);
+	assert_int_equal(store_phone_attempts(f->st, "+12025550001", net, now, &n, &until), 0);
 	assert_int_equal(n, 4);
 	assert_int_equal(until, 1700000301);
+	/* Another network's visitor starts afresh. */
+	assert_int_equal(
+	    store_phone_attempts(f->st, "+12025550001", "198.51.100.0/24", now, &n, &until), 0);
+	assert_int_equal(n, 0);
 	/* Once the locked one has expired, only the live one counts. */
-	assert_int_equal(store_phone_attempts(f->st, "+12025550001", now + 60, &n, &until), 0);
+	assert_int_equal(store_phone_attempts(f->st, "+12025550001", net, now + 60, &n, &until), 0);
 	assert_int_equal(n, 2);
 	/* A used code starts nothing; another number is another count. */
 	make(&v, ID1, 1);
 	v.attempts = 3;
 	v.status = STATUS_USED;
+	snprintf(v.net, sizeof(v.net), "%s", net);
 	assert_int_equal(store_put(f->st, &v), 0);
-	assert_int_equal(store_phone_attempts(f->st, "+12025550001", now + 60, &n, &until), 0);
+	assert_int_equal(store_phone_attempts(f->st, "+12025550001", net, now + 60, &n, &until), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(store_phone_attempts(f->st, "+12025550002", now, &n, &until), 0);
+	assert_int_equal(store_phone_attempts(f->st, "+12025550002", net, now, &n, &until), 0);
 	assert_int_equal(n, 0);
 }
 
@@ -953,6 +1025,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_concurrent_create, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_send_counts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_assertions_used_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_conversion_counts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_phone_attempts, setup, teardown),
 	};
 
