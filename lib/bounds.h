@@ -14,17 +14,18 @@
 #define OTP_COOKIE_MAX 16384         /* longest Cookie header looked at */
 #define OTP_HOST_MAX   255           /* longest host of a URL or Host header (DNS: 253) */
 
-#define OTP_ID_BYTES        16                 /* verification id: 128 random bits */
-#define OTP_ID_LEN          (OTP_ID_BYTES * 2) /* ... as lower-case hex */
-#define OTP_CODE_MIN        4
-#define OTP_CODE_MAX        10
-#define OTP_TOKEN_MAX       32 /* longest token field accepted before 400 */
-#define OTP_INBOUND_LEN     8  /* an inbound code: 8 of 31 characters, 39 bits */
-#define OTP_INBOUND_LIVE    64 /* most live inbound verifications of a number: a text checks all */
-#define OTP_PHONE_MAX       16 /* '+' and at most 15 digits */
-#define OTP_PHONE_TYPED_MAX 64 /* longest phone field (bytes): spaces, non-ASCII digits */
-#define OTP_PHONE_TEXT_MAX  32 /* a number as written: "+44 7911 123456" */
-#define OTP_NET_MAX         48 /* a network: "203.0.113.0/24", "2001:db8:1::/48" */
+#define OTP_ID_BYTES         16                 /* verification id: 128 random bits */
+#define OTP_ID_LEN           (OTP_ID_BYTES * 2) /* ... as lower-case hex */
+#define OTP_CODE_MIN         4
+#define OTP_CODE_MAX         10
+#define OTP_TOKEN_MAX        32  /* longest token field accepted before 400 */
+#define OTP_INBOUND_LEN      8   /* an inbound code: 8 of 31 characters, 39 bits */
+#define OTP_INBOUND_LIVE     256 /* most live inbound verifications of a number: a text checks all */
+#define OTP_INBOUND_NET_LIVE 2   /* ... asked for from one network */
+#define OTP_PHONE_MAX        16  /* '+' and at most 15 digits */
+#define OTP_PHONE_TYPED_MAX  64  /* longest phone field (bytes): spaces, non-ASCII digits */
+#define OTP_PHONE_TEXT_MAX   32  /* a number as written: "+44 7911 123456" */
+#define OTP_NET_MAX          48  /* a network: "203.0.113.0/24", "2001:db8:1::/48" */
 #define OTP_PREFIX_MAX                                                                             \
 	12 /* a destination range: "+1202555", "+447911" (otp-admin: up to 11 digits) */
 #define OTP_MAC_LEN    32 /* HMAC-SHA256 */

@@ -186,6 +186,7 @@ static const struct config_key config_keys[] = {
     INT("PHONE_DAILY_LIMIT", phone_daily_limit, 1, 1000, "10"),
     INT("PHONE_NETWORK_LIMIT", phone_network_limit, 1, 1000, "3"),
     INT("IP_SEND_LIMIT", ip_send_limit, 1, 1000000, "10"),
+    INT("NETWORK_SEND_LIMIT", network_send_limit, 1, 1000000, "20"),
     INT("HOURLY_SEND_LIMIT", hourly_send_limit, 1, 1000000, "200"),
     INT("DAILY_SEND_LIMIT", daily_send_limit, 1, 10000000, "1000"),
     INT("PHONE_FAILURE_LIMIT", phone_failure_limit, 1, 100, "20"),

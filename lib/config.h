@@ -79,6 +79,7 @@ struct config {
 	int phone_send_window;       /* seconds */
 	int phone_network_limit;     /* texts to one phone per day asked from one network */
 	int ip_send_limit;           /* codes per client address (IPv6: /64) per hour */
+	int network_send_limit;      /* texts per network per hour not verified since */
 	int hourly_send_limit;       /* codes per hour, all together */
 	int daily_send_limit;        /* codes per day, all together */
 	int phone_failure_limit;     /* wrong codes per phone and network per hour */

@@ -195,15 +195,18 @@ core_alternatives(const struct config *cfg, const struct core_start_in *in, int 
 }
 
 /*
- * The text of v was not sent (the provider refused it, or never
- * answered): its code dies, and it counts no more as a text sent (the
- * number's day, the caps, the breaker, the spend), only for its asker.
+ * The text of v did not go out as far as we know: its code dies.  If the
+ * provider refused it (an HTTP error: nothing sent, nothing billed), it
+ * counts no more as a text sent (the number's day, the caps, the breaker,
+ * the spend), only for its asker.  A timeout or an answer without an id
+ * may have sent it: that one still counts.
  */
 static void
-core_unsent(struct store *st, const struct verification *v, const struct limit_req *q)
+core_unsent(struct store *st, const struct verification *v, const struct limit_req *q, int refused)
 {
 	if (store_begin(st) < 0 || store_fail(st, v->id, v->mac, q->now) < 0 ||
-	    store_unsend(st, q->now, q->phone, q->client) < 0 || store_commit(st) < 0) {
+	    (refused && store_unsend(st, q->now, q->phone, q->client) < 0) ||
+	    store_commit(st) < 0) {
 		store_rollback(st);
 		log_msg("cannot mark verification %.8s failed", v->id);
 	}
@@ -315,7 +318,7 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 				   sizeof(ecode)),
 			 log_value(res.reason, reason, sizeof(reason)));
 		/* The visitor never saw the code: make sure nobody can use it. */
-		core_unsent(st, &v, &q);
+		core_unsent(st, &v, &q, res.http_status >= 400);
 		if (r->outcome == OUTCOME_LIMITED_SENDS) {
 			memset(&hit, 0, sizeof(hit));
 			hit.kind = "budget";

@@ -239,6 +239,11 @@ limit_send(struct store *st, const struct config *cfg, const struct limit_req *q
 	     "PHONE_FAILURE_LIMIT", "guesses", 0, 1, 0},
 	    {SCOPE_CLIENT, q->client, NULL, cfg->ip_send_limit, OTP_CLIENT_WINDOW, "IP_SEND_LIMIT",
 	     "client", 0, 0, 0},
+	    /* A network of many addresses (a /24, a /48's 65,536 /64s) is
+	     * one asker for the texts nobody verified: the breaker does not
+	     * count it as many. */
+	    {SCOPE_NET_UNVERIFIED, net, NULL, cfg->network_send_limit, OTP_CLIENT_WINDOW,
+	     "NETWORK_SEND_LIMIT", "client", 0, 0, 0},
 	    {SCOPE_TEXTS, phone, NULL, cfg->phone_daily_limit, OTP_PHONE_DAY_WINDOW,
 	     "PHONE_DAILY_LIMIT", "phone", 0, 0, 1},
 	    {SCOPE_FAILURES, phone, NULL, OTP_FAILURE_CAP, OTP_FAILURE_WINDOW, "OTP_FAILURE_CAP",
@@ -250,13 +255,16 @@ limit_send(struct store *st, const struct config *cfg, const struct limit_req *q
 	    {SCOPE_ALL, NULL, NULL, cfg->daily_send_limit, OTP_DAY, "DAILY_SEND_LIMIT", "cap", 1, 0,
 	     1},
 	};
-	/* Inbound: per number and network, per client, and at most
-	 * OTP_INBOUND_LIVE live for a number (webhook.cgi reads them all).
+	/* Inbound: per number and network (at most OTP_INBOUND_NET_LIVE live),
+	 * per client, and at most OTP_INBOUND_LIVE live for a number
+	 * (webhook.cgi reads them all): 128 networks to fill it.
 	 * Not OTP_FAILURE_CAP: the wrong codes of others' verifications
 	 * would close the way through that the phone itself proves. */
 	const struct limit inbound[] = {
 	    {SCOPE_NET_INBOUND, phone, net, cfg->phone_send_limit, cfg->phone_send_window,
 	     "PHONE_SEND_LIMIT", "phone", 0, 0, 0},
+	    {SCOPE_NET_INBOUND, phone, net, OTP_INBOUND_NET_LIVE, cfg->token_ttl,
+	     "OTP_INBOUND_NET_LIVE", "phone", 0, 0, 0},
 	    {SCOPE_NET_FAILURES, phone, net, cfg->phone_failure_limit, OTP_FAILURE_WINDOW,
 	     "PHONE_FAILURE_LIMIT", "guesses", 0, 1, 0},
 	    {SCOPE_CLIENT_INBOUND, q->client, NULL, cfg->ip_send_limit, OTP_CLIENT_WINDOW,

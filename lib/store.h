@@ -159,6 +159,7 @@ enum store_scope {
 	SCOPE_NET_INBOUND,    /* inbound starts for one number from one network */
 	SCOPE_CLIENT,         /* texts asked for by one client address */
 	SCOPE_CLIENT_INBOUND, /* inbound starts by one client address */
+	SCOPE_NET_UNVERIFIED, /* texts asked for from one network (key), not verified since */
 	SCOPE_COUNTRY,        /* texts sent to one country code */
 	SCOPE_ALL,            /* all texts sent (key unused) */
 	SCOPE_FAILURES,       /* wrong codes for one number */

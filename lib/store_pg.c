@@ -109,6 +109,7 @@ enum store_pg_stmt {
 	PG_PHONE_ATTEMPTS,
 	PG_COUNT_CLIENT,
 	PG_COUNT_CLIENT_INBOUND,
+	PG_COUNT_NET_UNVERIFIED,
 	PG_COUNT_COUNTRY,
 	PG_COUNT_ALL,
 	PG_ADD_SEND,
@@ -277,6 +278,11 @@ static const struct {
 			 2},
     [PG_COUNT_CLIENT_INBOUND] = {"SELECT count(*), min(at) FROM send WHERE client = $2::text "
 				 "AND at > $1::bigint AND channel = 'inbound'",
+				 2},
+    [PG_COUNT_NET_UNVERIFIED] = {"SELECT count(*), min(at) FROM send s WHERE s.net = $2::text "
+				 "AND s.at > $1::bigint AND s.channel IN ('sms', 'refused') "
+				 "AND NOT EXISTS (SELECT 1 FROM verified v WHERE v.phone = s.phone "
+				 "AND v.at >= s.at AND v.channel = 'sms')",
 				 2},
     [PG_COUNT_COUNTRY] = {"SELECT coalesce(sum(n), 0), min(minute) * 60 FROM send_minute "
 			  "WHERE scope = $2::text AND minute > $1::bigint / 60",
@@ -1073,11 +1079,17 @@ store_pg_count(struct store *st, enum store_scope scope, const char *key, const 
 	       time_t since, struct store_count *out)
 {
 	static const enum store_pg_stmt which[] = {
-	    [SCOPE_TEXTS] = PG_COUNT_TEXTS,       [SCOPE_NET_TEXTS] = PG_COUNT_NET_TEXTS,
-	    [SCOPE_INBOUND] = PG_COUNT_INBOUND,   [SCOPE_NET_INBOUND] = PG_COUNT_NET_INBOUND,
-	    [SCOPE_CLIENT] = PG_COUNT_CLIENT,     [SCOPE_CLIENT_INBOUND] = PG_COUNT_CLIENT_INBOUND,
-	    [SCOPE_COUNTRY] = PG_COUNT_COUNTRY,   [SCOPE_ALL] = PG_COUNT_ALL,
-	    [SCOPE_FAILURES] = PG_COUNT_FAILURES, [SCOPE_NET_FAILURES] = PG_COUNT_NET_FAILURES,
+	    [SCOPE_TEXTS] = PG_COUNT_TEXTS,
+	    [SCOPE_NET_TEXTS] = PG_COUNT_NET_TEXTS,
+	    [SCOPE_INBOUND] = PG_COUNT_INBOUND,
+	    [SCOPE_NET_INBOUND] = PG_COUNT_NET_INBOUND,
+	    [SCOPE_CLIENT] = PG_COUNT_CLIENT,
+	    [SCOPE_CLIENT_INBOUND] = PG_COUNT_CLIENT_INBOUND,
+	    [SCOPE_NET_UNVERIFIED] = PG_COUNT_NET_UNVERIFIED,
+	    [SCOPE_COUNTRY] = PG_COUNT_COUNTRY,
+	    [SCOPE_ALL] = PG_COUNT_ALL,
+	    [SCOPE_FAILURES] = PG_COUNT_FAILURES,
+	    [SCOPE_NET_FAILURES] = PG_COUNT_NET_FAILURES,
 	};
 	struct store_pg_args a = {0};
 	long long n[2];

@@ -70,6 +70,7 @@ enum store_stmt {
 	STMT_PHONE_ATTEMPTS,
 	STMT_COUNT_CLIENT,
 	STMT_COUNT_CLIENT_INBOUND,
+	STMT_COUNT_NET_UNVERIFIED,
 	STMT_COUNT_COUNTRY,
 	STMT_COUNT_ALL,
 	STMT_ADD_SEND,
@@ -217,6 +218,11 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
 			  "WHERE client = ?2 AND at > ?1 AND channel != 'inbound'",
     [STMT_COUNT_CLIENT_INBOUND] = "SELECT count(*), min(at) FROM send WHERE client = ?2 "
 				  "AND at > ?1 AND channel = 'inbound'",
+    /* A text is verified when its number was, by text, at or after it. */
+    [STMT_COUNT_NET_UNVERIFIED] =
+	"SELECT count(*), min(at) FROM send s WHERE s.net = ?2 AND s.at > ?1 "
+	"AND s.channel IN ('sms', 'refused') AND NOT EXISTS (SELECT 1 FROM verified v "
+	"WHERE v.phone = s.phone AND v.at >= s.at AND v.channel = 'sms')",
     /* Whole minutes: the minute of ?1 is left out, the current one counted. */
     [STMT_COUNT_COUNTRY] = "SELECT coalesce(sum(n), 0), min(minute) * 60 FROM send_minute "
 			   "WHERE scope = ?2 AND minute > ?1 / 60",
@@ -1094,6 +1100,7 @@ store_sqlite_count(struct store *st, enum store_scope scope, const char *key, co
 	    [SCOPE_NET_INBOUND] = STMT_COUNT_NET_INBOUND,
 	    [SCOPE_CLIENT] = STMT_COUNT_CLIENT,
 	    [SCOPE_CLIENT_INBOUND] = STMT_COUNT_CLIENT_INBOUND,
+	    [SCOPE_NET_UNVERIFIED] = STMT_COUNT_NET_UNVERIFIED,
 	    [SCOPE_COUNTRY] = STMT_COUNT_COUNTRY,
 	    [SCOPE_ALL] = STMT_COUNT_ALL,
 	    [SCOPE_FAILURES] = STMT_COUNT_FAILURES,

@@ -5,6 +5,7 @@
 -- have no network (''): counted as one network of their own until they
 -- leave their windows.
 ALTER TABLE send ADD COLUMN net TEXT NOT NULL DEFAULT '';
+CREATE INDEX send_net ON send (net, at);
 ALTER TABLE verification ADD COLUMN net TEXT NOT NULL DEFAULT '';
 ALTER TABLE failure ADD COLUMN net TEXT NOT NULL DEFAULT '';
 PRAGMA user_version = 9;

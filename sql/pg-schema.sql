@@ -52,6 +52,7 @@ CREATE INDEX send_at ON send (at);
 CREATE INDEX send_phone ON send (phone, at);
 CREATE INDEX send_client ON send (client, at);
 CREATE INDEX send_prefix ON send (prefix, at);
+CREATE INDEX send_net ON send (net, at);
 
 -- Texts sent per minute, kept by the trigger below in the transaction that
 -- changes send (sql/schema.sql says why).

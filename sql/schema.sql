@@ -55,6 +55,7 @@ CREATE INDEX send_at ON send (at);
 CREATE INDEX send_phone ON send (phone, at);
 CREATE INDEX send_client ON send (client, at);
 CREATE INDEX send_prefix ON send (prefix, at);
+CREATE INDEX send_net ON send (net, at);	-- NETWORK_SEND_LIMIT
 
 -- Texts sent counted per minute, for the limits that count every send of a window
 -- (all sends per hour and per day, a country's per hour): such a count reads

@@ -114,7 +114,7 @@ class BurstOfSignupsTest(AttackCase):
     each typing its code seconds after its text.  All 60 verify."""
 
     def one(self, i, results):
-        phone, client = exchange(i), '10.70.%d.%d' % (i // 200, i % 200 + 1)
+        phone, client = exchange(i), '10.70.%d.1' % i  # each visitor on a network of its own
         r = self.send(phone, client)
         if r.status != 200:
             results[i] = r
@@ -155,28 +155,60 @@ class BurstOfSignupsTest(AttackCase):
 class NumberLockoutTest(AttackCase):
     site_keys = dict(ENFORCE, CHANNELS='sms,inbound', INBOUND_NUMBER=INBOUND)
 
+    def inbound(self, client):
+        return self.send(VICTIM, client, extra_fields={'channel': 'inbound'}, extra=JSON)
+
     def test_inbound_starts_take_none_of_a_numbers_texts(self):
-        for _ in range(5):
-            r = self.send(VICTIM, '10.71.0.1', extra_fields={'channel': 'inbound'})
-            self.assertStatus(r, 200, 'inbound')
-        self.site.age_sends(600)
-        for _ in range(5):
-            r = self.send(VICTIM, '10.71.0.1', extra_fields={'channel': 'inbound'})
-            self.assertStatus(r, 200, 'inbound')
+        # 5 starts from one address, 5 more ten minutes later: two at a
+        # time are live for the network (its own limit), none takes a text.
+        for _ in range(2):
+            for i in range(5):
+                r = self.inbound('10.71.0.1')
+                self.assertEqual(r.status, 200 if i < 2 else 429, r.describe())
+            self.site.age_sends(600)
         self.assertVerifies(VICTIM, '10.72.0.1')
 
+    def test_many_networks_cannot_close_the_inbound_channel(self):
+        # 13 networks, 5 inbound starts each for the victim's number: each
+        # network has two live at a time, far from the number's 256.
+        for n in range(13):
+            for i in range(5):
+                r = self.inbound('10.73.%d.%d' % (n, i + 1))
+                self.assertEqual(r.status, 200 if i < 2 else 429, r.describe())
+        r = self.inbound('10.74.0.1')
+        self.assertEqual(r.status, 200, r.describe())
+        self.assertEqual(json.loads(r.body)['channel'], 'inbound')
+
     def test_wrong_codes_from_one_network_do_not_lock_a_number(self):
-        r, vid, code = self.start_flow(VICTIM, remote_addr='10.73.0.1')
+        r, vid, code = self.start_flow(VICTIM, remote_addr='10.75.0.1')
         wrong = '0' * len(code) if code != '0' * len(code) else '1' * len(code)
         for _ in range(5):
-            self.site.verify(wrong, vid=vid, remote_addr='10.73.0.1')
+            self.site.verify(wrong, vid=vid, remote_addr='10.75.0.1')
         self.assertEqual(self.site.verify(code, vid=vid).status, 410)
         self.site.age_sends(60)  # past RESEND_AFTER
         # The attacker's network gets no new code for the number...
-        r = self.send(VICTIM, '10.73.0.2', extra=JSON)
+        r = self.send(VICTIM, '10.75.0.2', extra=JSON)
         self.assertEqual((r.status, json.loads(r.body)['error']['kind']), (429, 'guesses'))
         # ...the victim's does.
         self.assertVerifies(VICTIM, '10.74.0.1')
+
+
+class OneNetworkTest(AttackCase):
+    def test_one_network_of_many_addresses_cannot_pump_a_range(self):
+        # 60 addresses of one /24, a text each to one range, none verified:
+        # one asker for NETWORK_SEND_LIMIT (20), though no address reaches
+        # IP_SEND_LIMIT and the breaker counts one network.
+        statuses = []
+        for i in range(60):
+            r = self.send(exchange(i), '10.76.0.%d' % (i + 1), extra=JSON)
+            statuses.append(r.status)
+            if r.status == 429:
+                self.assertEqual(json.loads(r.body)['error']['kind'], 'client', r.describe())
+                self.assertIn('limit=NETWORK_SEND_LIMIT', r.stderr)
+        self.assertEqual(statuses, [200] * 20 + [429] * 40)
+        self.assertEqual(len(self.fake.messages), 20)
+        # A visitor elsewhere is not held back by it.
+        self.assertVerifies(VICTIM, '10.77.0.1')
 
 
 class BudgetTest(AttackCase):

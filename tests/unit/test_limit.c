@@ -278,27 +278,62 @@ test_inbound_counted_apart(void **state)
 {
 	struct fixture *f =
 	    fixture_new("RESEND_AFTER=30\nPHONE_SEND_LIMIT=5\nPHONE_DAILY_LIMIT=10\n"
-			"IP_SEND_LIMIT=10\nCHANNELS=sms,inbound\nINBOUND_NUMBER=+12025550100\n");
+			"IP_SEND_LIMIT=4\nCHANNELS=sms,inbound\nINBOUND_NUMBER=+12025550100\n");
 	struct limit_hit hit;
 	int i;
 
 	(void)state;
-	for (i = 0; i < 5; i++)
+	/* One network: two live at a time for a number (OTP_INBOUND_NET_LIVE). */
+	for (i = 0; i < 2; i++)
 		assert_int_equal(send_how(f, PHONE, "10.4.0.1", "", LIMIT_INBOUND, NOW + i, &hit),
 				 0);
-	assert_int_equal(send_how(f, PHONE, "10.4.0.1", "", LIMIT_INBOUND, NOW + 5, &hit), 429);
-	assert_string_equal(hit.name, "PHONE_SEND_LIMIT");
-	for (i = 0; i < 5; i++)
+	assert_int_equal(send_how(f, PHONE, "10.4.0.2", "", LIMIT_INBOUND, NOW + 5, &hit), 429);
+	assert_string_equal(hit.name, "OTP_INBOUND_NET_LIVE");
+	assert_false(hit.everyone);
+	/* Another network is not held back by them. */
+	assert_int_equal(send_how(f, PHONE, "10.4.1.1", "", LIMIT_INBOUND, NOW + 5, &hit), 0);
+	for (i = 0; i < 2; i++)
 		assert_int_equal(
 		    send_how(f, PHONE, "10.4.0.1", "", LIMIT_INBOUND, NOW + 600 + i, &hit), 0);
-	/* Ten inbound starts: the victim's text from another network goes. */
+	/* Five inbound starts: the victim's text from another network goes. */
 	assert_int_equal(send_one(f, PHONE, "10.5.0.1", NOW + 610, &hit), 0);
-	/* The attacker's address has its own count of inbound starts. */
+	/* The attacker's address has its own count of inbound starts... */
 	assert_int_equal(
 	    send_how(f, "+12025550199", "10.4.0.1", "", LIMIT_INBOUND, NOW + 611, &hit), 429);
 	assert_string_equal(hit.name, "IP_SEND_LIMIT");
 	/* ...which its texts do not share. */
 	assert_int_equal(send_one(f, "+12025550199", "10.4.0.1", NOW + 611, &hit), 0);
+	fixture_free(f);
+}
+
+/* One network of many addresses is one asker for the texts nobody
+ * verified (NETWORK_SEND_LIMIT); verified ones do not count. */
+static void
+test_network_send_limit(void **state)
+{
+	struct fixture *f = fixture_new("RESEND_AFTER=0\nNETWORK_SEND_LIMIT=3\n");
+	struct limit_hit hit;
+	struct verification v;
+	char phone[16], client[32];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		snprintf(phone, sizeof(phone), "+120255501%02d", i);
+		snprintf(client, sizeof(client), "10.12.0.%d", i + 1);
+		assert_int_equal(send_one(f, phone, client, NOW + i, &hit), 0);
+	}
+	assert_int_equal(send_one(f, "+12025550199", "10.12.0.99", NOW + 10, &hit), 429);
+	assert_string_equal(hit.name, "NETWORK_SEND_LIMIT");
+	assert_int_equal(hit.retry_after, 3600 - 10);
+	/* Another network goes on. */
+	assert_int_equal(send_one(f, "+12025550199", "10.13.0.1", NOW + 10, &hit), 0);
+	/* One of the three is verified: the network may ask for one more. */
+	memset(&v, 0, sizeof(v));
+	snprintf(v.phone, sizeof(v.phone), "%s", "+12025550100");
+	assert_int_equal(store_add_verified(f->st, NOW + 20, &v), 0);
+	assert_int_equal(send_one(f, "+12025550198", "10.12.0.98", NOW + 30, &hit), 0);
+	assert_int_equal(send_one(f, "+12025550197", "10.12.0.97", NOW + 31, &hit), 429);
 	fixture_free(f);
 }
 
@@ -475,6 +510,7 @@ main(void)
 	    cmocka_unit_test(test_phone_daily_limit),
 	    cmocka_unit_test(test_phone_network_limit),
 	    cmocka_unit_test(test_inbound_counted_apart),
+	    cmocka_unit_test(test_network_send_limit),
 	    cmocka_unit_test(test_refused_texts_cost_nothing),
 	    cmocka_unit_test(test_conversion_breaker),
 	    cmocka_unit_test(test_budget_caps),
