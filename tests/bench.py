@@ -79,6 +79,7 @@ def write_conf(path, d, **keys):
             "OUTBOX_PATH": str(d / "outbox.jsonl"), "DB_PATH": str(d / "otp.db"),
             "TEMPLATE_DIR": str(REPO / "templates"), "RESEND_AFTER": 0,
             "PHONE_SEND_LIMIT": 1000, "PHONE_DAILY_LIMIT": 1000, "IP_SEND_LIMIT": 1000000,
+            "PHONE_NETWORK_LIMIT": 1000, "NETWORK_SEND_LIMIT": 1000000,
             "HOURLY_SEND_LIMIT": 1000000, "DAILY_SEND_LIMIT": 10000000, "MAX_ATTEMPTS": 10,
             "PHONE_FAILURE_LIMIT": 100, "CONVERSION_MODE": "off"}
     base.update(keys)
@@ -226,6 +227,7 @@ end
 
 BENCH_KEYS = {"SMS_TRANSPORT": "telnyx", "RESEND_AFTER": 0, "PHONE_SEND_LIMIT": 1000,
               "PHONE_DAILY_LIMIT": 1000, "IP_SEND_LIMIT": 1000000, "HOURLY_SEND_LIMIT": 1000000,
+              "PHONE_NETWORK_LIMIT": 1000, "NETWORK_SEND_LIMIT": 1000000,
               "DAILY_SEND_LIMIT": 10000000, "PHONE_FAILURE_LIMIT": 100}
 
 

@@ -15,7 +15,7 @@ from abuse_common import (AbuseCase, DAY, FR_PHONE, HOUR, OTHER_PHONE, PHONE, UK
                           age_sends, audit_events, db_query, send_rows)
 
 HIGH = {'RESEND_AFTER': 0, 'PHONE_SEND_LIMIT': 1000, 'PHONE_DAILY_LIMIT': 1000,
-        'IP_SEND_LIMIT': 1000000,
+        'IP_SEND_LIMIT': 1000000, 'PHONE_NETWORK_LIMIT': 1000, 'NETWORK_SEND_LIMIT': 1000000,
         'HOURLY_SEND_LIMIT': 1000000, 'DAILY_SEND_LIMIT': 10000000,
         'PHONE_FAILURE_LIMIT': 100}
 
