@@ -175,6 +175,7 @@ static int
 admin_check_store(const char *path)
 {
 	struct config cfg;
+	const char *from;
 	char why[256];
 	int bad = 0;
 
@@ -185,6 +186,13 @@ admin_check_store(const char *path)
 		log_msg("%s: DATABASE_URL %s", path, why);
 		bad = 1;
 	}
+	/* Sending parses numbers: the library must load here (logged if not). */
+	if ((from = number_loaded_from()) == NULL)
+		bad++;
+	else if (strcmp(from, "memory") != 0)
+		log_msg("warning: this host refuses to load the phone number library from memory "
+			"(see the DEBUG log); it is loaded from %s",
+			from);
 	config_free(&cfg);
 	return bad;
 }
