@@ -16,6 +16,9 @@ PREFIX        ?= /usr/local
 SYSCONFDIR    ?= $(PREFIX)/etc
 LOCALSTATEDIR ?= $(PREFIX)/var
 CGIDIR        ?= $(PREFIX)/lib/cgi-bin/$(NAME)
+# The phone number wrapper as a file, for hosts that refuse to load it from
+# memory (lib/number.c); the programs carry its path.
+LIBDIR        ?= $(PREFIX)/lib/$(NAME)
 TEMPLATEDIR   ?= $(PREFIX)/share/$(NAME)/templates
 MANDIR        ?= $(PREFIX)/share/man
 DESTDIR       ?=
@@ -39,7 +42,8 @@ WARN      = -Wall -Wextra -Wshadow -Wformat=2 -Wwrite-strings -Wpointer-arith -W
             -Wstrict-prototypes -Wmissing-prototypes -Werror
 HARDEN    = -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
 DEFS      = -D_GNU_SOURCE -DOTP_CONFIG_DEFAULT='"$(CONFIG_DEFAULT)"' \
-            -DOTP_DB_DEFAULT='"$(DB_DEFAULT)"' -DOTP_TEMPLATE_DEFAULT='"$(TEMPLATEDIR)"'
+            -DOTP_DB_DEFAULT='"$(DB_DEFAULT)"' -DOTP_TEMPLATE_DEFAULT='"$(TEMPLATEDIR)"' \
+            -DOTP_PHONENUMBER_SO_DEFAULT='"$(LIBDIR)/otp-phonenumber.so"'
 # Building needs these; without them, one line naming `make deps` rather
 # than pkg-config's noise and a compiler error (the goals that install
 # them first, or build nothing, are not checked).
@@ -190,6 +194,8 @@ install-files: all
 	install -d $(DESTDIR)$(CGIDIR) $(DESTDIR)$(TEMPLATEDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(CGIDIR)/
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(LIBDIR)
+	install -m 0644 lib/otp-phonenumber.so $(DESTDIR)$(LIBDIR)/
 	install -m 0644 templates/*.html templates/*.css $(DESTDIR)$(TEMPLATEDIR)/
 	install -d $(DESTDIR)$(TEMPLATEDIR)/lang
 	install -m 0644 templates/lang/*.conf $(DESTDIR)$(TEMPLATEDIR)/lang/

@@ -439,10 +439,14 @@ cgi_reason(int status)
 		return "See Other";
 	case 400:
 		return "Bad Request";
+	case 401:
+		return "Unauthorized";
 	case 403:
 		return "Forbidden";
 	case 405:
 		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
 	case 410:
 		return "Gone";
 	case 413:

@@ -7,11 +7,19 @@
  * cgi-bin, with nothing to find at run time but the system's
  * libphonenumber, and loading that costs only the requests that parse a
  * number (about 12 ms of CPU here against 0.7 ms for a no-op program).
+ *
+ * A hardened kernel may refuse executable memory files (vm.memfd_noexec=2,
+ * a seccomp filter, SELinux's execmem rules), or there is no /proc to
+ * load one through.  Then the same wrapper is loaded as a file: beside the
+ * program (a cgi-bin copy: lib/otp-phonenumber.so put next to
+ * request.cgi), else from the library directory make install and the
+ * Debian package put it in (OTP_PHONENUMBER_SO_DEFAULT).
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -24,15 +32,26 @@
 #define NUMBER_MFD_EXEC 0x0010U /* linux/memfd.h */
 #endif
 
+#ifndef OTP_PHONENUMBER_SO_DEFAULT
+#define OTP_PHONENUMBER_SO_DEFAULT "/usr/local/lib/otp/otp-phonenumber.so"
+#endif
+#define NUMBER_SO_NAME "otp-phonenumber.so"
+
 /* The wrapper's bytes (lib/number_so.S). */
 extern const unsigned char number_so[];
 extern const unsigned char number_so_end[];
 
 static const struct phonenumber_api *number_loaded;
+/* Where it was loaded from: "" from memory, else the file's path. */
+static char number_from[4096];
 
-/* Write the wrapper into a memory file; its descriptor, or -1 (logged). */
+/*
+ * Write the wrapper into a memory file; its descriptor, or -1 with why
+ * (size bytes) saying what the kernel refused, and *scarce set when it
+ * was this process's resources rather than a refusal.
+ */
 static int
-number_file(void)
+number_memfd(char *why, size_t size, int *scarce)
 {
 	const unsigned char *p = number_so;
 	size_t left = (size_t)(number_so_end - number_so);
@@ -40,19 +59,20 @@ number_file(void)
 	int fd;
 
 	/* Executable, said so where the kernel knows the flag (Linux 6.3). */
-	if ((fd = memfd_create("otp-phonenumber.so", MFD_CLOEXEC | NUMBER_MFD_EXEC)) < 0 &&
+	if ((fd = memfd_create(NUMBER_SO_NAME, MFD_CLOEXEC | NUMBER_MFD_EXEC)) < 0 &&
 	    errno == EINVAL)
-		fd = memfd_create("otp-phonenumber.so", MFD_CLOEXEC);
+		fd = memfd_create(NUMBER_SO_NAME, MFD_CLOEXEC);
 	if (fd < 0) {
-		log_msg("cannot load the phone number library: memfd_create: %s", strerror(errno));
+		*scarce = errno == EMFILE || errno == ENFILE || errno == ENOMEM;
+		snprintf(why, size, "memfd_create: %s", strerror(errno));
 		return -1;
 	}
 	while (left > 0) {
 		if ((w = write(fd, p, left)) < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			log_msg("cannot load the phone number library: write: %s",
-				w < 0 ? strerror(errno) : "nothing written");
+			*scarce = 1;
+			snprintf(why, size, "write: %s", w < 0 ? strerror(errno) : "nothing written");
 			close(fd);
 			return -1;
 		}
@@ -60,6 +80,69 @@ number_file(void)
 		left -= (size_t)w;
 	}
 	return fd;
+}
+
+/*
+ * The wrapper from a memory file: its handle, or NULL with why, and
+ * *refused set when it is the host that will not have it (the kernel
+ * refused the file or its mapping, or there is no /proc to load it
+ * through) rather than, say, libphonenumber missing.
+ */
+static void *
+number_open_memfd(char *why, size_t size, int *scarce, int *refused)
+{
+	char path[64];
+	void *h;
+	int fd;
+
+	if ((fd = number_memfd(why, size, scarce)) < 0) {
+		*refused = !*scarce;
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	close(fd); /* the mapping stays */
+	if (h == NULL) {
+		snprintf(why, size, "%s", dlerror());
+		/* The wrapper itself could not be opened or mapped: not a
+		 * library it needs ("libphonenumber.so.8: cannot open ..."). */
+		*refused = !strncmp(why, path, strlen(path));
+	}
+	return h;
+}
+
+/*
+ * The wrapper as a file: beside the program (the directory of the path it
+ * was started by, when that is absolute: no /proc needed), else at
+ * OTP_PHONENUMBER_SO_DEFAULT.  Its handle, or NULL with why (the last
+ * error, or that there is none).
+ */
+static void *
+number_open_file(char *why, size_t size, char *used, size_t used_size)
+{
+	const char *exe = (const char *)getauxval(AT_EXECFN), *slash;
+	char beside[4096];
+	const char *paths[2];
+	size_t i, n = 0;
+	void *h;
+
+	if (exe != NULL && exe[0] == '/' && (slash = strrchr(exe, '/')) != NULL &&
+	    snprintf(beside, sizeof(beside), "%.*s/" NUMBER_SO_NAME, (int)(slash - exe), exe) <
+		(int)sizeof(beside))
+		paths[n++] = beside;
+	paths[n++] = OTP_PHONENUMBER_SO_DEFAULT;
+	snprintf(why, size, "no %s beside the program or at %s", NUMBER_SO_NAME,
+		 OTP_PHONENUMBER_SO_DEFAULT);
+	for (i = 0; i < n; i++) {
+		if (access(paths[i], F_OK) != 0)
+			continue;
+		if ((h = dlopen(paths[i], RTLD_NOW | RTLD_LOCAL)) != NULL) {
+			snprintf(used, used_size, "%s", paths[i]);
+			return h;
+		}
+		snprintf(why, size, "%s", dlerror());
+	}
+	return NULL;
 }
 
 /*
@@ -73,25 +156,33 @@ number_load(int *why)
 {
 	const struct phonenumber_api *(*entry)(void);
 	const struct phonenumber_api *api;
-	char path[64];
+	char mem[512], file[512], used[4096];
+	int scarce = 0, refused = 0;
 	void *h;
-	int fd;
 
 	if (number_loaded != NULL)
 		return number_loaded;
 	if (why != NULL)
-		*why = PHONE_FAILED;
-	if ((fd = number_file()) < 0)
-		return NULL;
-	if (why != NULL)
 		*why = PHONE_UNAVAILABLE;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	close(fd); /* the mapping stays */
-	if (h == NULL) {
-		/* Most often: libphonenumber8 is not installed. */
-		log_msg("cannot load the phone number library: %s", dlerror());
+	if ((h = number_open_memfd(mem, sizeof(mem), &scarce, &refused)) == NULL && !refused) {
+		/* Out of descriptors or memory: a later request may do better.
+		 * Else most often: libphonenumber8 is not installed. */
+		if (why != NULL && scarce)
+			*why = PHONE_FAILED;
+		log_msg("cannot load the phone number library: %s", mem);
 		return NULL;
+	}
+	if (h == NULL) {
+		if ((h = number_open_file(file, sizeof(file), used, sizeof(used))) == NULL) {
+			log_msg("cannot load the phone number library: the host refuses it from "
+				"memory (%s: a kernel with vm.memfd_noexec=2, a seccomp filter, "
+				"SELinux's execmem, or no /proc), and as a file: %s; make install "
+				"puts lib/" NUMBER_SO_NAME " there, or copy it beside the program",
+				mem, file);
+			return NULL;
+		}
+		log_debug("phone number library loaded from %s (from memory: %s)", used, mem);
+		snprintf(number_from, sizeof(number_from), "%s", used);
 	}
 	*(void **)&entry = dlsym(h, "phonenumber_entry");
 	if (entry == NULL || (api = entry()) == NULL || api->abi != PHONENUMBER_ABI) {
@@ -108,6 +199,12 @@ const struct phonenumber_api *
 number_api(void)
 {
 	return number_load(NULL);
+}
+
+const char *
+number_loaded_from(void)
+{
+	return number_load(NULL) == NULL ? NULL : number_from[0] != '\0' ? number_from : "memory";
 }
 
 int

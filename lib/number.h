@@ -37,4 +37,9 @@ void number_display(const struct phone_number *n, char *out, size_t size);
  * NULL when it cannot be loaded (logged). */
 const struct phonenumber_api *number_api(void);
 
+/* Where the library was loaded from (loading it if need be): "memory",
+ * or the path of the wrapper's file where the host refused it from
+ * memory; NULL when it cannot be loaded (logged). */
+const char *number_loaded_from(void);
+
 #endif

@@ -58,6 +58,14 @@ store_open(const char *path)
 	return st;
 }
 
+int
+store_url_check(const char *url, char *why, size_t size)
+{
+	if (store_engine(url) != &store_pg_ops)
+		return 0;
+	return store_pg_check_url(url, why, size);
+}
+
 void
 store_close(struct store *st)
 {

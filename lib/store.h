@@ -13,7 +13,9 @@
 #ifndef OTP_STORE_H
 #define OTP_STORE_H
 
+#include <stddef.h>
 #include <time.h>
+
 #include "bounds.h"
 
 struct store;
@@ -62,6 +64,14 @@ struct verification {
  */
 struct store *store_open(const char *path);
 void store_close(struct store *st);
+
+/*
+ * Whether url (DATABASE_URL) is one the store can open, by the engine's
+ * own parser: 0, or -1 with why (size bytes: "is not a valid connection
+ * URI (...)"), which never holds the URL or its password.  Loads the
+ * engine's library.  A path (SQLite) is always 0.
+ */
+int store_url_check(const char *url, char *why, size_t size);
 
 /*
  * Whether the database open in st is no longer the one its path names

@@ -94,6 +94,9 @@ struct store {
 extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_pg_ops;
 
+/* store_url_check() of a PostgreSQL URL (lib/store_pg.c). */
+int store_pg_check_url(const char *url, char *why, size_t size);
+
 /* How a status is written in the database ("pending", ...), and back:
  * an unknown name reads as STATUS_FAILED, dead rather than pending. */
 const char *store_status_name(enum store_status status);

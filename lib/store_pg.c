@@ -84,6 +84,9 @@ static struct {
 	PGTransactionStatusType (*transaction_status)(const PGconn *);
 	PQnoticeProcessor (*set_notice_processor)(PGconn *, PQnoticeProcessor, void *);
 	int (*consume_input)(PGconn *);
+	PQconninfoOption *(*conninfo_parse)(const char *, char **);
+	void (*conninfo_free)(PQconninfoOption *);
+	void (*freemem)(void *);
 } pq;
 
 enum store_pg_stmt {
@@ -472,7 +475,10 @@ store_pg_load(void)
 	    store_pg_sym(&pq.clear, "PQclear") < 0 ||
 	    store_pg_sym(&pq.transaction_status, "PQtransactionStatus") < 0 ||
 	    store_pg_sym(&pq.set_notice_processor, "PQsetNoticeProcessor") < 0 ||
-	    store_pg_sym(&pq.consume_input, "PQconsumeInput") < 0) {
+	    store_pg_sym(&pq.consume_input, "PQconsumeInput") < 0 ||
+	    store_pg_sym(&pq.conninfo_parse, "PQconninfoParse") < 0 ||
+	    store_pg_sym(&pq.conninfo_free, "PQconninfoFree") < 0 ||
+	    store_pg_sym(&pq.freemem, "PQfreemem") < 0) {
 		log_msg("cannot open database: %s lacks a function", STORE_PG_LIBPQ);
 		dlclose(pq.lib);
 		pq.lib = NULL;
@@ -481,13 +487,102 @@ store_pg_load(void)
 	return 0;
 }
 
-/* The first line of a libpq message, for one log line. */
+/*
+ * The first line of a libpq message, for one log line, with secret (the
+ * URL's password, or NULL) starred out wherever libpq quoted it: neither
+ * the URL nor its password is ever logged.
+ */
+static void
+store_pg_log_hiding(const char *what, const char *msg, const char *secret)
+{
+	char line[512], *p;
+	size_t n = secret != NULL ? strlen(secret) : 0;
+	int len = (int)strcspn(msg != NULL ? msg : "", "\n");
+
+	snprintf(line, sizeof(line), "%.*s", len, msg != NULL && len > 0 ? msg : "(no message)");
+	for (p = n > 0 ? strstr(line, secret) : NULL; p != NULL; p = strstr(p + 3, secret)) {
+		memmove(p + 3, p + n, strlen(p + n) + 1);
+		memcpy(p, "***", 3);
+	}
+	log_msg("%s: %s", what, line);
+	explicit_bzero(line, sizeof(line));
+}
+
 static void
 store_pg_log(const char *what, const char *msg)
 {
-	int len = (int)strcspn(msg != NULL ? msg : "", "\n");
+	store_pg_log_hiding(what, msg, NULL);
+}
 
-	log_msg("%s: %.*s", what, len, msg != NULL && len > 0 ? msg : "(no message)");
+/* The sslmode values libpq knows. */
+static int
+store_pg_sslmode_ok(const char *v)
+{
+	static const char *const modes[] = {"disable", "allow",     "prefer",
+					    "require", "verify-ca", "verify-full"};
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(v, modes[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * Check url with libpq's own parser (PQconninfoParse) and the sslmode it
+ * sets; its password into secret (secret_size bytes; "" if none).
+ * Returns 0, or -1 with why: libpq's reason without the part of the URL it
+ * quotes (which may be the password), never the URL.
+ */
+static int
+store_pg_url(const char *url, char *why, size_t size, char *secret, size_t secret_size)
+{
+	PQconninfoOption *o, *opts;
+	char *err = NULL;
+	int rc = 0;
+
+	secret[0] = '\0';
+	if ((opts = pq.conninfo_parse(url, &err)) == NULL) {
+		/* libpq's reasons read "invalid percent-encoded token: \"...\"":
+		 * the words before the quoted URL. */
+		const char *msg = err != NULL ? err : "out of memory";
+		const char *q = strstr(msg, ": \"");
+
+		snprintf(why, size, "is not a valid connection URI (%.*s)",
+			 (int)(q != NULL ? (size_t)(q - msg) : strcspn(msg, "\n\"")), msg);
+		if (err != NULL)
+			pq.freemem(err);
+		return -1;
+	}
+	for (o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL)
+			continue;
+		if (!strcmp(o->keyword, "password"))
+			snprintf(secret, secret_size, "%s", o->val);
+		else if (!strcmp(o->keyword, "sslmode") && !store_pg_sslmode_ok(o->val)) {
+			snprintf(why, size,
+				 "has an unknown sslmode (disable, allow, prefer, require, "
+				 "verify-ca or verify-full)");
+			rc = -1;
+		}
+	}
+	pq.conninfo_free(opts);
+	return rc;
+}
+
+int
+store_pg_check_url(const char *url, char *why, size_t size)
+{
+	char secret[256];
+	int rc;
+
+	if (store_pg_load() < 0) {
+		snprintf(why, size, "needs libpq5, which cannot be loaded");
+		return -1;
+	}
+	rc = store_pg_url(url, why, size, secret, sizeof(secret));
+	explicit_bzero(secret, sizeof(secret));
+	return rc;
 }
 
 /* Log a failed result's message and SQLSTATE. */
@@ -623,16 +718,26 @@ store_pg_open(const char *url)
 	struct store_pg *pg;
 	int v;
 
+	char why[256], secret[256];
+
 	if (store_pg_load() < 0)
 		return NULL;
+	if (store_pg_url(url, why, sizeof(why), secret, sizeof(secret)) < 0) {
+		log_msg("cannot open database: DATABASE_URL %s", why);
+		explicit_bzero(secret, sizeof(secret));
+		return NULL;
+	}
 	pg = xcalloc(1, sizeof(*pg));
 	pg->base.ops = &store_pg_ops;
 	pg->conn = pq.connectdb_params(keys, values, 1);
 	if (pg->conn == NULL || pq.status(pg->conn) != CONNECTION_OK) {
-		store_pg_log("cannot open database",
-			     pg->conn != NULL ? pq.error_message(pg->conn) : "out of memory");
+		store_pg_log_hiding("cannot open database",
+				    pg->conn != NULL ? pq.error_message(pg->conn) : "out of memory",
+				    secret);
+		explicit_bzero(secret, sizeof(secret));
 		goto fail;
 	}
+	explicit_bzero(secret, sizeof(secret));
 	pq.set_notice_processor(pg->conn, store_pg_notice, NULL);
 	if ((v = store_pg_version(pg->conn)) < 0)
 		goto fail;

@@ -164,6 +164,39 @@ admin_purge_tx(struct store *st, void *arg)
 	return 0;
 }
 
+/* ---- check-config --------------------------------------------------------- */
+
+/*
+ * What config_lint() cannot see without the store's engine: DATABASE_URL
+ * as libpq reads it (a malformed one would fail every request).  The
+ * problems found (logged, never the URL), 0 or 1.
+ */
+static int
+admin_check_store(const char *path)
+{
+	struct config cfg;
+	const char *from;
+	char why[256];
+	int bad = 0;
+
+	if (config_load(&cfg, path) < 0)
+		return 0; /* config_lint() said why */
+	if (cfg.database_url != NULL &&
+	    store_url_check(cfg.database_url, why, sizeof(why)) < 0) {
+		log_msg("%s: DATABASE_URL %s", path, why);
+		bad = 1;
+	}
+	/* Sending parses numbers: the library must load here (logged if not). */
+	if ((from = number_loaded_from()) == NULL)
+		bad++;
+	else if (strcmp(from, "memory") != 0)
+		log_msg("warning: this host refuses to load the phone number library from memory "
+			"(see the DEBUG log); it is loaded from %s",
+			from);
+	config_free(&cfg);
+	return bad;
+}
+
 /* ---- unlock, forget ---------------------------------------------------- */
 
 struct admin_unlock {
@@ -706,7 +739,9 @@ main(int argc, char *argv[])
 	if (!strcmp(cmd, "check-config")) {
 		if (o.nargs != 0)
 			return usage();
-		if ((rc = config_lint(path)) == 0) {
+		if ((rc = config_lint(path)) >= 0)
+			rc += admin_check_store(path);
+		if (rc == 0) {
 			printf("%s: the programs would run with it\n", path);
 			return 0;
 		}

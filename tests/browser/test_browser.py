@@ -321,6 +321,22 @@ class BrowserFlow(unittest.TestCase):
         self.assert_local_only()
         self.assert_no_console_errors()
 
+    def test_2a_code_with_a_space_or_a_hyphen(self):
+        # As a phone's keyboard or a paste gives it ("722 D91", "722-D91"):
+        # the field takes it whole (no maxlength cuts it: WCAG 2.2 3.3.8),
+        # and the server drops the space or hyphen.
+        for i, sep in enumerate((" ", "-")):
+            with self.subTest(sep=sep):
+                code = self.request("202.555.015%d" % i, "+1202555015%d" % i)
+                typed = code[:3] + sep + code[3:]
+                token = self.driver.find_element(By.ID, "token")
+                token.clear()
+                token.send_keys(typed)
+                self.assertEqual(token.get_attribute("value"), typed, self.context())
+                self.assertIsNone(token.get_attribute("maxlength"), self.context())
+                self.assertPage(self.submit(token), "success")
+        self.assert_no_console_errors()
+
     def test_3_bad_phone_shows_error_on_form(self):
         d = self.driver
         d.get(self.url("request.cgi"))

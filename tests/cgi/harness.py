@@ -26,6 +26,7 @@ the keys of a store that cannot be opened.
 """
 
 import html
+import http
 import json
 import os
 import re
@@ -99,6 +100,15 @@ def require_built():
                                 '(run make)' % BUILT_DIR)
 
 
+def reason_phrase(status):
+    """The reason phrase of status as RFC 9110 names it."""
+    rfc9110 = {413: 'Content Too Large', 422: 'Unprocessable Content'}
+    try:
+        return rfc9110.get(status) or http.HTTPStatus(status).phrase
+    except ValueError:
+        return None
+
+
 class Response:
     """A CGI program's answer, parsed."""
 
@@ -149,6 +159,11 @@ class Response:
             if sm:
                 self.status = int(sm.group(1))
                 self.reason = sm.group(2) or ''
+                # Every status with its phrase (RFC 9110), never "Unknown".
+                if self.reason != reason_phrase(self.status):
+                    self.bad_header_lines.append('Status: %s (the phrase of %d is %r)'
+                                                 % (st, self.status,
+                                                    reason_phrase(self.status)))
         elif self.header('Location') is not None:
             self.status = 302
         elif self.headers:

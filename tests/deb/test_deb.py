@@ -31,6 +31,7 @@ APT_ENV = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
 LAYOUT = [
     'usr/lib/cgi-bin/sms-otp/request.cgi', 'usr/lib/cgi-bin/sms-otp/verify.cgi',
     'usr/lib/cgi-bin/sms-otp/webhook.cgi', 'usr/sbin/otp-admin', 'usr/bin/otp-assertion',
+    'usr/lib/sms-otp/otp-phonenumber.so',
     'usr/share/sms-otp/templates/index.html', 'usr/share/sms-otp/templates/_style.css',
     'usr/share/sms-otp/templates/lang/en.conf',
     'usr/share/sms-otp/templates/lang/ar.conf', 'usr/share/sms-otp/otp.conf.example',

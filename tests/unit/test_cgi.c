@@ -1233,8 +1233,10 @@ test_reasons(void **state)
 	} cases[] = {
 	    {200, "OK"},
 	    {400, "Bad Request"},
+	    {401, "Unauthorized"},
 	    {403, "Forbidden"},
 	    {405, "Method Not Allowed"},
+	    {409, "Conflict"},
 	    {410, "Gone"},
 	    {413, "Content Too Large"},
 	    {414, "URI Too Long"},

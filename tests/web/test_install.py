@@ -99,6 +99,9 @@ class InstallPrefix(ServerCase):
         for name in ("index.html", "verify.html", "verify_success.html", "error.html",
                      "inbound.html", "_header.html", "_footer.html", "_style.css"):
             self.assertTrue((tpl / name).is_file(), "%s missing from %s" % (name, tpl))
+        # The phone number wrapper as a file, for hosts that refuse it from memory.
+        self.assertTrue(self.p(harness.EXAMPLE_PREFIX + "/lib/otp/otp-phonenumber.so").is_file(),
+                        self.installed)
         conf = self.p(harness.EXAMPLE_CONFIG)
         self.assertTrue(conf.is_file())
         self.assertTrue((conf.parent / "otp.conf.example").is_file())
