@@ -314,7 +314,7 @@ test_network_send_limit(void **state)
 	struct fixture *f = fixture_new("RESEND_AFTER=0\nNETWORK_SEND_LIMIT=3\n");
 	struct limit_hit hit;
 	struct verification v;
-	char phone[16], client[32];
+	char phone[32], client[32];
 	int i;
 
 	(void)state;
@@ -356,7 +356,7 @@ test_refused_texts_cost_nothing(void **state)
 					"CONVERSION_MIN_SENDS=2\nCONVERSION_MIN_CLIENTS=1\n"
 					"CONVERSION_GRACE=0\n");
 	struct limit_hit hit;
-	char phone[16], client[32];
+	char phone[32], client[32];
 	int i;
 
 	(void)state;
@@ -390,7 +390,7 @@ test_refused_texts_cost_nothing(void **state)
 static int
 wave_one(struct fixture *f, int i, const char *client, time_t now, struct limit_hit *hit)
 {
-	char phone[16];
+	char phone[32];
 
 	snprintf(phone, sizeof(phone), "+12025550%03d", i);
 	return send_how(f, phone, client, "+1202555", 0, now, hit);
