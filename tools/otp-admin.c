@@ -176,7 +176,7 @@ admin_unlock_tx(struct store *st, void *arg)
 {
 	struct admin_unlock *u = arg;
 
-	return store_unlock(st, u->phone, &u->verifications, &u->failures);
+	return store_unlock(st, u->phone, NULL, &u->verifications, &u->failures);
 }
 
 static int
