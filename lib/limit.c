@@ -329,3 +329,24 @@ limit_guess(struct store *st, const struct config *cfg, const char *phone, const
 			return rc;
 	return 0;
 }
+
+void
+limit_lockouts(const struct config *cfg, struct limit_lockout out[LIMIT_LOCKOUTS])
+{
+	/* The rows of limit_send()'s and limit_guess()'s tables that lock a
+	 * number out (for one network, or for all), and MAX_ATTEMPTS. */
+	const struct limit_lockout all[LIMIT_LOCKOUTS] = {
+	    [LOCK_NET_FAILURES] = {LOCK_NET_FAILURES, "PHONE_FAILURE_LIMIT",
+				   cfg->phone_failure_limit, OTP_FAILURE_WINDOW},
+	    [LOCK_FAILURES] = {LOCK_FAILURES, "OTP_FAILURE_CAP", OTP_FAILURE_CAP,
+			       OTP_FAILURE_WINDOW},
+	    [LOCK_CODE] = {LOCK_CODE, "MAX_ATTEMPTS", cfg->max_attempts, 0},
+	    [LOCK_NET_TEXTS] = {LOCK_NET_TEXTS, "PHONE_NETWORK_LIMIT", cfg->phone_network_limit,
+				OTP_PHONE_DAY_WINDOW},
+	    [LOCK_TEXTS] = {LOCK_TEXTS, "PHONE_DAILY_LIMIT", cfg->phone_daily_limit,
+			    OTP_PHONE_DAY_WINDOW},
+	};
+
+	_Static_assert(LOCK_TEXTS + 1 == LIMIT_LOCKOUTS, "a lockout kind without its limit");
+	memcpy(out, all, sizeof(all));
+}

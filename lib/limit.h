@@ -103,4 +103,18 @@ long limit_day_left(time_t now);
 int limit_guess(struct store *st, const struct config *cfg, const char *phone, const char *net,
 		time_t now, struct limit_hit *hit);
 
+/* A lockout of a number that limit_send() or limit_guess() makes, as
+ * otp-admin lists it (store_locks()). */
+struct limit_lockout {
+	enum store_lock_kind kind;
+	const char *name; /* its config key ("PHONE_FAILURE_LIMIT"), as struct limit_hit's */
+	long max;         /* the count that locks (LOCK_CODE: a code's wrong tries) */
+	long window;      /* seconds it counts over (LOCK_CODE: 0, the codes' life) */
+};
+
+#define LIMIT_LOCKOUTS 5 /* one per store_lock_kind */
+
+/* The lockouts of a number under cfg's limits into out, indexed by kind. */
+void limit_lockouts(const struct config *cfg, struct limit_lockout out[LIMIT_LOCKOUTS]);
+
 #endif

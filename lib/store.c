@@ -258,10 +258,53 @@ store_blocks(struct store *st, time_t now, struct store_block *out, int max)
 }
 
 int
-store_unlock(struct store *st, const char *phone, long *verifications, long *failures)
+store_block_nets(struct store *st, const struct store_block *b, long window, long grace,
+		 struct store_net *out, int max, long *total)
+{
+	assert(max > 0);
+	memset(out, 0, sizeof(*out) * (size_t)max);
+	*total = 0;
+	/* The operator's blocks (and lifts) have no evidence behind them. */
+	if (strcmp(b->reason, "conversion") != 0)
+		return 0;
+	return st->ops->block_nets(st, b->prefix, b->created - window, b->created - grace,
+				   b->created, out, max, total);
+}
+
+int
+store_unlock(struct store *st, const char *phone, const char *net, long *verifications,
+	     long *failures)
 {
 	*verifications = *failures = 0;
-	return st->ops->unlock(st, phone, verifications, failures);
+	return st->ops->unlock(st, phone, net, verifications, failures);
+}
+
+int
+store_locks(struct store *st, enum store_lock_kind kind, time_t now, long window, long limit,
+	    struct store_lock *out, int max)
+{
+	int n, i;
+
+	assert(max > 0 && kind >= LOCK_NET_FAILURES && kind <= LOCK_TEXTS);
+	memset(out, 0, sizeof(*out) * (size_t)max);
+	/* A limit of 0 is no limit (as limit_one() reads it): nothing is locked. */
+	if (limit <= 0 || (kind != LOCK_CODE && window <= 0))
+		return 0;
+	if ((n = st->ops->locks(st, kind, now, window, limit, out, max)) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		out[i].kind = kind;
+	return n;
+}
+
+int
+store_lock_nets(struct store *st, enum store_lock_kind kind, const char *phone, time_t since,
+		struct store_net *out, int max, long *total)
+{
+	assert(max > 0 && (kind == LOCK_FAILURES || kind == LOCK_TEXTS));
+	memset(out, 0, sizeof(*out) * (size_t)max);
+	*total = 0;
+	return st->ops->lock_nets(st, kind, phone, since, out, max, total);
 }
 
 int

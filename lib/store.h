@@ -278,6 +278,29 @@ int store_block_end(struct store *st, const char *prefix, time_t now);
  * max): how many, or -1. */
 int store_blocks(struct store *st, time_t now, struct store_block *out, int max);
 
+/* A network (limit_net_key(); "" for rows from before schema 9) and how
+ * many rows of it were counted. */
+struct store_net {
+	char net[OTP_NET_MAX + 1];
+	long n;
+};
+
+/*
+ * The networks behind the conversion breaker's block b, judged at
+ * b->created over a window of seconds with grace seconds for a code to be
+ * typed (CONVERSION_WINDOW, CONVERSION_GRACE): those that asked for the
+ * texts sent (channel sms) to numbers of b->prefix after b->created -
+ * window up to b->created - grace whose number was not verified by text
+ * between the text and b->created, the texts store_conversion() counted
+ * as not verified then.  (A lift by the operator before it is not seen:
+ * the block took the lift's place.)  The most texts first, then by
+ * network, each with its texts, into out (at most max); *total gets how
+ * many networks there are in all.  Returns how many are in out, or -1;
+ * 0 for a block that is not the breaker's.
+ */
+int store_block_nets(struct store *st, const struct store_block *b, long window, long grace,
+		     struct store_net *out, int max, long *total);
+
 /*
  * The live inbound verifications of phone (pending, not expired at now,
  * not approved yet), the newest first, into out (at most max).  Returns
@@ -295,11 +318,55 @@ int store_mark_assertion(struct store *st, const char *vid, time_t now);
 /*
  * End phone's locks and wrong-code counts, the support desk's answer to "I
  * typed it wrong too often": its pending and locked codes die (their wrong
- * tries may have been somebody else's guesses) with no wrong try to hand
- * on, and its wrong codes are forgotten, so that the next code is sent.  *verifications and
+ * tries may have been somebody else's guesses), and no code of it hands a
+ * wrong try on to the next (a code that failed to send keeps none either),
+ * and its wrong codes are forgotten, so that the next code is sent.  With
+ * net (not NULL), only the codes asked from that network and the wrong
+ * codes on them: the other networks' locks stay.  *verifications and
  * *failures get the rows changed.  Returns 0 or -1.
  */
-int store_unlock(struct store *st, const char *phone, long *verifications, long *failures);
+int store_unlock(struct store *st, const char *phone, const char *net, long *verifications,
+		 long *failures);
+
+/* The lockouts of a number, by the limit that makes each (limit.c). */
+enum store_lock_kind {
+	LOCK_NET_FAILURES, /* PHONE_FAILURE_LIMIT: wrong codes on codes asked from one network */
+	LOCK_FAILURES,     /* OTP_FAILURE_CAP: wrong codes for the number, every network's */
+	LOCK_CODE,         /* MAX_ATTEMPTS: live codes asked from one network took their tries */
+	LOCK_NET_TEXTS,    /* PHONE_NETWORK_LIMIT: texts asked for the number from one network */
+	LOCK_TEXTS         /* PHONE_DAILY_LIMIT: texts sent to the number, whoever asked */
+};
+
+struct store_lock {
+	enum store_lock_kind kind;
+	char phone[OTP_PHONE_MAX + 1];
+	char net[OTP_NET_MAX + 1]; /* the network locked out (LOCK_NET_*, LOCK_CODE), else "" */
+	long n;                    /* the rows counted; LOCK_CODE: the codes */
+	/* When it ends: the oldest row counted leaves the window; LOCK_CODE:
+	 * the last of the codes expires. */
+	time_t ends;
+};
+
+/*
+ * The lockouts of kind in force at now, as limit_send() and limit_guess()
+ * count them: each number (and network, for the per-network kinds) with
+ * at least limit rows in the window of seconds before now; for
+ * LOCK_CODE, with live codes (not used, not expired at now) of at least
+ * limit wrong tries (window unused).  By number, then network, into out
+ * (at most max).  Returns how many, or -1.
+ */
+int store_locks(struct store *st, enum store_lock_kind kind, time_t now, long window, long limit,
+		struct store_lock *out, int max);
+
+/*
+ * The networks behind a lockout of phone over every network after since:
+ * LOCK_FAILURES, the networks whose codes took the wrong codes; LOCK_TEXTS,
+ * those that asked for the texts sent.  The most rows first, then by
+ * network, into out (at most max); *total gets how many networks there
+ * are in all.  Returns how many are in out, or -1.
+ */
+int store_lock_nets(struct store *st, enum store_lock_kind kind, const char *phone, time_t since,
+		    struct store_net *out, int max, long *total);
 
 /* What store_forget() removed, per table. */
 struct store_forgotten {

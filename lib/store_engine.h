@@ -66,7 +66,18 @@ struct store_ops {
 	int (*block_set)(struct store *st, const struct store_block *b);
 	int (*block_end)(struct store *st, const char *prefix, time_t now);
 	int (*blocks)(struct store *st, time_t now, struct store_block *out, int max);
-	int (*unlock)(struct store *st, const char *phone, long *verifications, long *failures);
+	/* The texts to prefix after since up to mature not verified by at
+	 * (store_block_nets()); out and *total zeroed. */
+	int (*block_nets)(struct store *st, const char *prefix, time_t since, time_t mature,
+			  time_t at, struct store_net *out, int max, long *total);
+	/* net NULL: every network */
+	int (*unlock)(struct store *st, const char *phone, const char *net, long *verifications,
+		      long *failures);
+	int (*locks)(struct store *st, enum store_lock_kind kind, time_t now, long window,
+		     long limit, struct store_lock *out, int max); /* out zeroed */
+	/* kind LOCK_FAILURES or LOCK_TEXTS; out and *total zeroed */
+	int (*lock_nets)(struct store *st, enum store_lock_kind kind, const char *phone,
+			 time_t since, struct store_net *out, int max, long *total);
 	int (*forget)(struct store *st, const char *phone, struct store_forgotten *out);
 	int (*totals)(struct store *st, time_t since, const char *currency, struct store_totals *t);
 	int (*groups)(struct store *st, time_t since, enum store_group by, const char *currency,

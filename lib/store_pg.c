@@ -129,10 +129,20 @@ enum store_pg_stmt {
 	PG_BLOCK_SET,
 	PG_BLOCK_END,
 	PG_BLOCKS,
+	PG_BLOCK_NETS,
 	PG_PURGE_VERIFIED,
 	PG_PURGE_REFUSALS,
 	PG_PURGE_BLOCKS,
 	PG_UNLOCK_VERIFICATIONS,
+	PG_UNLOCK_NET_VERIFICATIONS,
+	PG_UNLOCK_NET_FAILURES,
+	PG_LOCKS_NET_FAILURES,
+	PG_LOCKS_FAILURES,
+	PG_LOCKS_CODES,
+	PG_LOCKS_NET_TEXTS,
+	PG_LOCKS_TEXTS,
+	PG_LOCK_NETS_FAILURES,
+	PG_LOCK_NETS_TEXTS,
 	PG_FORGET_ASSERTIONS,
 	PG_FORGET_MESSAGES,
 	PG_FORGET_VERIFICATIONS,
@@ -351,6 +361,13 @@ static const struct {
     [PG_BLOCKS] = {"SELECT prefix, until, reason, created FROM block WHERE until > $1::bigint "
 		   "AND reason != 'lifted' ORDER BY until DESC, prefix COLLATE \"C\" LIMIT $2::int",
 		   2},
+    [PG_BLOCK_NETS] = {"SELECT s.net, count(*), count(*) OVER () FROM send s "
+		       "WHERE s.prefix = $1::text AND s.at > $2::bigint AND s.at <= $3::bigint "
+		       "AND s.channel = 'sms' AND NOT EXISTS (SELECT 1 FROM verified v "
+		       "WHERE v.phone = s.phone AND v.at >= s.at AND v.at <= $4::bigint "
+		       "AND v.channel = 'sms') "
+		       "GROUP BY s.net ORDER BY count(*) DESC, s.net COLLATE \"C\" LIMIT $5::int",
+		       5},
     [PG_PURGE_VERIFIED] =
 	{"DELETE FROM verified WHERE id IN "
 	 "(SELECT id FROM verified WHERE at < $1::bigint ORDER BY at LIMIT $2::int)",
@@ -363,8 +380,49 @@ static const struct {
 			 "(SELECT prefix FROM block WHERE until < $1::bigint LIMIT $2::int)",
 			 2},
     [PG_UNLOCK_VERIFICATIONS] = {"UPDATE verification SET attempts = 0, status = 'failed' "
-				 "WHERE phone = $1::text AND status IN ('pending', 'locked')",
+				 "WHERE phone = $1::text AND (status IN ('pending', 'locked') "
+				 "OR (status = 'failed' AND attempts > 0))",
 				 1},
+    [PG_UNLOCK_NET_VERIFICATIONS] = {"UPDATE verification SET attempts = 0, status = 'failed' "
+				     "WHERE phone = $1::text AND net = $2::text "
+				     "AND (status IN ('pending', 'locked') "
+				     "OR (status = 'failed' AND attempts > 0))",
+				     2},
+    [PG_UNLOCK_NET_FAILURES] = {"DELETE FROM failure WHERE phone = $1::text AND net = $2::text", 2},
+    /* $1 now, $2 the window (not for the codes), then the limit and the most rows. */
+    [PG_LOCKS_NET_FAILURES] = {"SELECT phone, net, count(*), min(at) + $2::bigint FROM failure "
+			       "WHERE at > $1::bigint - $2::bigint GROUP BY phone, net "
+			       "HAVING count(*) >= $3::bigint "
+			       "ORDER BY phone COLLATE \"C\", net COLLATE \"C\" LIMIT $4::int",
+			       4},
+    [PG_LOCKS_FAILURES] =
+	{"SELECT phone, '', count(*), min(at) + $2::bigint FROM failure "
+	 "WHERE at > $1::bigint - $2::bigint GROUP BY phone "
+	 "HAVING count(*) >= $3::bigint ORDER BY phone COLLATE \"C\" LIMIT $4::int",
+	 4},
+    [PG_LOCKS_CODES] =
+	{"SELECT phone, net, count(*), max(expires) FROM verification "
+	 "WHERE expires > $1::bigint AND status != 'used' AND attempts >= $2::bigint "
+	 "GROUP BY phone, net "
+	 "ORDER BY phone COLLATE \"C\", net COLLATE \"C\" LIMIT $3::int",
+	 3},
+    [PG_LOCKS_NET_TEXTS] = {"SELECT phone, net, count(*), min(at) + $2::bigint FROM send "
+			    "WHERE at > $1::bigint - $2::bigint AND channel IN ('sms', 'refused') "
+			    "GROUP BY phone, net HAVING count(*) >= $3::bigint "
+			    "ORDER BY phone COLLATE \"C\", net COLLATE \"C\" LIMIT $4::int",
+			    4},
+    [PG_LOCKS_TEXTS] = {"SELECT phone, '', count(*), min(at) + $2::bigint FROM send "
+			"WHERE at > $1::bigint - $2::bigint AND channel = 'sms' GROUP BY phone "
+			"HAVING count(*) >= $3::bigint ORDER BY phone COLLATE \"C\" LIMIT $4::int",
+			4},
+    [PG_LOCK_NETS_FAILURES] = {"SELECT net, count(*), count(*) OVER () FROM failure "
+			       "WHERE phone = $1::text AND at > $2::bigint GROUP BY net "
+			       "ORDER BY count(*) DESC, net COLLATE \"C\" LIMIT $3::int",
+			       3},
+    [PG_LOCK_NETS_TEXTS] = {"SELECT net, count(*), count(*) OVER () FROM send "
+			    "WHERE phone = $1::text AND at > $2::bigint AND channel = 'sms' "
+			    "GROUP BY net ORDER BY count(*) DESC, net COLLATE \"C\" LIMIT $3::int",
+			    3},
     [PG_FORGET_ASSERTIONS] = {"DELETE FROM assertion_used WHERE vid IN "
 			      "(SELECT id FROM verification WHERE phone = $1::text)",
 			      1},
@@ -1432,13 +1490,114 @@ store_pg_blocks(struct store *st, time_t now, struct store_block *out, int max)
 	return store_pg_block_rows(st, PG_BLOCKS, &a, out, max);
 }
 
-static int
-store_pg_unlock(struct store *st, const char *phone, long *verifications, long *failures)
+/* Run the statement which on phone and net: the rows it changed, or -1. */
+static long
+store_pg_changes_net(struct store *st, enum store_pg_stmt which, const char *phone, const char *net)
 {
+	struct store_pg_args a = {0};
+
+	store_pg_text(&a, phone);
+	store_pg_text(&a, net);
+	return store_pg_exec(st, which, &a);
+}
+
+static int
+store_pg_unlock(struct store *st, const char *phone, const char *net, long *verifications,
+		long *failures)
+{
+	if (net != NULL) {
+		if ((*verifications =
+			 store_pg_changes_net(st, PG_UNLOCK_NET_VERIFICATIONS, phone, net)) < 0 ||
+		    (*failures = store_pg_changes_net(st, PG_UNLOCK_NET_FAILURES, phone, net)) < 0)
+			return -1;
+		return 0;
+	}
 	if ((*verifications = store_pg_changes(st, PG_UNLOCK_VERIFICATIONS, phone)) < 0 ||
 	    (*failures = store_pg_changes(st, PG_FORGET_FAILURES, phone)) < 0)
 		return -1;
 	return 0;
+}
+
+/* Run a query of a network and two integers (its count, then how many
+ * networks in all) into out (at most max rows): how many, or -1. */
+static int
+store_pg_net_rows(struct store *st, enum store_pg_stmt which, const struct store_pg_args *a,
+		  struct store_net *out, int max, long *total)
+{
+	PGresult *res = store_pg_run(st, which, a);
+	int n, i;
+
+	if (res == NULL)
+		return -1;
+	for (n = pq.ntuples(res), i = 0; i < n && i < max; i++) {
+		snprintf(out[i].net, sizeof(out[i].net), "%s", store_pg_str(res, i, 0));
+		out[i].n = (long)store_pg_ll(res, i, 1);
+		*total = (long)store_pg_ll(res, i, 2);
+	}
+	pq.clear(res);
+	return i;
+}
+
+static int
+store_pg_block_nets(struct store *st, const char *prefix, time_t since, time_t mature, time_t at,
+		    struct store_net *out, int max, long *total)
+{
+	struct store_pg_args a = {0};
+
+	store_pg_text(&a, prefix);
+	store_pg_int(&a, (long long)since);
+	store_pg_int(&a, (long long)mature);
+	store_pg_int(&a, (long long)at);
+	store_pg_int(&a, max);
+	return store_pg_net_rows(st, PG_BLOCK_NETS, &a, out, max, total);
+}
+
+static int
+store_pg_locks(struct store *st, enum store_lock_kind kind, time_t now, long window, long limit,
+	       struct store_lock *out, int max)
+{
+	static const enum store_pg_stmt which[] = {
+	    [LOCK_NET_FAILURES] = PG_LOCKS_NET_FAILURES,
+	    [LOCK_FAILURES] = PG_LOCKS_FAILURES,
+	    [LOCK_CODE] = PG_LOCKS_CODES,
+	    [LOCK_NET_TEXTS] = PG_LOCKS_NET_TEXTS,
+	    [LOCK_TEXTS] = PG_LOCKS_TEXTS,
+	};
+	struct store_pg_args a = {0};
+	PGresult *res;
+	int n, i;
+
+	store_pg_int(&a, (long long)now);
+	if (kind != LOCK_CODE) /* a code is locked until it expires: no window */
+		store_pg_int(&a, window);
+	store_pg_int(&a, limit);
+	store_pg_int(&a, max);
+	if ((res = store_pg_run(st, which[kind], &a)) == NULL)
+		return -1;
+	for (n = pq.ntuples(res), i = 0; i < n && i < max; i++) {
+		struct store_lock *l = &out[i];
+
+		snprintf(l->phone, sizeof(l->phone), "%s", store_pg_str(res, i, 0));
+		snprintf(l->net, sizeof(l->net), "%s", store_pg_str(res, i, 1));
+		l->n = (long)store_pg_ll(res, i, 2);
+		l->ends = (time_t)store_pg_ll(res, i, 3);
+	}
+	pq.clear(res);
+	return i;
+}
+
+static int
+store_pg_lock_nets(struct store *st, enum store_lock_kind kind, const char *phone, time_t since,
+		   struct store_net *out, int max, long *total)
+{
+	struct store_pg_args a = {0};
+
+	store_pg_text(&a, phone);
+	store_pg_int(&a, (long long)since);
+	store_pg_int(&a, max);
+	return store_pg_net_rows(st,
+				 kind == LOCK_FAILURES ? PG_LOCK_NETS_FAILURES : PG_LOCK_NETS_TEXTS,
+				 &a, out, max, total);
 }
 
 static int
@@ -1571,7 +1730,10 @@ const struct store_ops store_pg_ops = {
     .block_set = store_pg_block_set,
     .block_end = store_pg_block_end,
     .blocks = store_pg_blocks,
+    .block_nets = store_pg_block_nets,
     .unlock = store_pg_unlock,
+    .locks = store_pg_locks,
+    .lock_nets = store_pg_lock_nets,
     .forget = store_pg_forget,
     .totals = store_pg_totals,
     .groups = store_pg_groups,

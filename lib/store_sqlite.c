@@ -88,10 +88,20 @@ enum store_stmt {
 	STMT_BLOCK_SET,
 	STMT_BLOCK_END,
 	STMT_BLOCKS,
+	STMT_BLOCK_NETS,
 	STMT_PURGE_VERIFIED,
 	STMT_PURGE_REFUSALS,
 	STMT_PURGE_BLOCKS,
 	STMT_UNLOCK_VERIFICATIONS,
+	STMT_UNLOCK_NET_VERIFICATIONS,
+	STMT_UNLOCK_NET_FAILURES,
+	STMT_LOCKS_NET_FAILURES,
+	STMT_LOCKS_FAILURES,
+	STMT_LOCKS_CODES,
+	STMT_LOCKS_NET_TEXTS,
+	STMT_LOCKS_TEXTS,
+	STMT_LOCK_NETS_FAILURES,
+	STMT_LOCK_NETS_TEXTS,
 	STMT_FORGET_ASSERTIONS,
 	STMT_FORGET_MESSAGES,
 	STMT_FORGET_VERIFICATIONS,
@@ -277,6 +287,15 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
 		       "WHERE prefix = ?1 AND reason != 'lifted' AND until > ?2",
     [STMT_BLOCKS] = "SELECT prefix, until, reason, created FROM block WHERE until > ?1 "
 		    "AND reason != 'lifted' ORDER BY until DESC, prefix LIMIT ?2",
+    /* ?1 prefix, ?2 since, ?3 mature, ?4 when judged, ?5 the most rows: the
+     * networks of STMT_CONVERSION's texts not verified, each with its
+     * texts, and (the window over the groups) how many networks in all. */
+    [STMT_BLOCK_NETS] =
+	"SELECT s.net, count(*), count(*) OVER () FROM send s "
+	"WHERE s.prefix = ?1 AND s.at > ?2 AND s.at <= ?3 AND s.channel = 'sms' "
+	"AND NOT EXISTS (SELECT 1 FROM verified v WHERE v.phone = s.phone AND v.at >= s.at "
+	"AND v.at <= ?4 AND v.channel = 'sms') "
+	"GROUP BY s.net ORDER BY count(*) DESC, s.net LIMIT ?5",
     [STMT_PURGE_VERIFIED] = "DELETE FROM verified WHERE rowid IN "
 			    "(SELECT rowid FROM verified WHERE at < ?1 ORDER BY at LIMIT ?2)",
     [STMT_PURGE_REFUSALS] = "DELETE FROM refusal WHERE (minute, kind, prefix) IN "
@@ -285,9 +304,46 @@ static const char *const store_sqlite_sql[STMT__MAX] = {
     [STMT_PURGE_BLOCKS] = "DELETE FROM block WHERE prefix IN "
 			  "(SELECT prefix FROM block WHERE until < ?1 LIMIT ?2)",
     /* Every code of the number dies (its guesses may have been somebody's),
-     * and none seeds the next one's wrong tries: the visitor asks again. */
+     * and none seeds the next one's wrong tries (STMT_PHONE_ATTEMPTS reads
+     * codes that failed to send too): the visitor asks again. */
     [STMT_UNLOCK_VERIFICATIONS] = "UPDATE verification SET attempts = 0, status = 'failed' "
-				  "WHERE phone = ?1 AND status IN ('pending', 'locked')",
+				  "WHERE phone = ?1 AND (status IN ('pending', 'locked') "
+				  "OR (status = 'failed' AND attempts > 0))",
+    /* ... or those of one network (?2), and the wrong codes on them. */
+    [STMT_UNLOCK_NET_VERIFICATIONS] =
+	"UPDATE verification SET attempts = 0, status = 'failed' "
+	"WHERE phone = ?1 AND net = ?2 AND (status IN "
+	"('pending', 'locked') OR (status = 'failed' AND attempts > 0))",
+    [STMT_UNLOCK_NET_FAILURES] = "DELETE FROM failure WHERE phone = ?1 AND net = ?2",
+    /*
+     * otp-admin locks: ?1 now, ?2 the window, ?3 the limit, ?4 the most
+     * rows.  Each row: the number, the network (or ''), the count, when
+     * it ends.  The same rows as STMT_COUNT_NET_FAILURES, _FAILURES,
+     * STMT_PHONE_ATTEMPTS (?2 unused), STMT_COUNT_NET_TEXTS and _TEXTS.
+     */
+    [STMT_LOCKS_NET_FAILURES] = "SELECT phone, net, count(*), min(at) + ?2 FROM failure "
+				"WHERE at > ?1 - ?2 GROUP BY phone, net HAVING count(*) >= ?3 "
+				"ORDER BY phone, net LIMIT ?4",
+    [STMT_LOCKS_FAILURES] = "SELECT phone, '', count(*), min(at) + ?2 FROM failure "
+			    "WHERE at > ?1 - ?2 GROUP BY phone HAVING count(*) >= ?3 "
+			    "ORDER BY phone LIMIT ?4",
+    [STMT_LOCKS_CODES] = "SELECT phone, net, count(*), max(expires) FROM verification "
+			 "WHERE expires > ?1 AND status != 'used' AND attempts >= ?3 "
+			 "GROUP BY phone, net ORDER BY phone, net LIMIT ?4",
+    [STMT_LOCKS_NET_TEXTS] = "SELECT phone, net, count(*), min(at) + ?2 FROM send "
+			     "WHERE at > ?1 - ?2 AND channel IN ('sms', 'refused') "
+			     "GROUP BY phone, net HAVING count(*) >= ?3 "
+			     "ORDER BY phone, net LIMIT ?4",
+    [STMT_LOCKS_TEXTS] = "SELECT phone, '', count(*), min(at) + ?2 FROM send "
+			 "WHERE at > ?1 - ?2 AND channel = 'sms' GROUP BY phone "
+			 "HAVING count(*) >= ?3 ORDER BY phone LIMIT ?4",
+    /* ?1 the number, ?2 since, ?3 the most rows: as STMT_BLOCK_NETS's. */
+    [STMT_LOCK_NETS_FAILURES] = "SELECT net, count(*), count(*) OVER () FROM failure "
+				"WHERE phone = ?1 AND at > ?2 "
+				"GROUP BY net ORDER BY count(*) DESC, net LIMIT ?3",
+    [STMT_LOCK_NETS_TEXTS] = "SELECT net, count(*), count(*) OVER () FROM send "
+			     "WHERE phone = ?1 AND at > ?2 AND channel = 'sms' "
+			     "GROUP BY net ORDER BY count(*) DESC, net LIMIT ?3",
     [STMT_FORGET_ASSERTIONS] = "DELETE FROM assertion_used WHERE vid IN "
 			       "(SELECT id FROM verification WHERE phone = ?1)",
     [STMT_FORGET_MESSAGES] = "DELETE FROM message WHERE phone = ?1 OR vid IN "
@@ -1383,13 +1439,127 @@ store_sqlite_blocks(struct store *st, time_t now, struct store_block *out, int m
 	return n;
 }
 
-static int
-store_sqlite_unlock(struct store *st, const char *phone, long *verifications, long *failures)
+/* Run the statement which on phone and net: the rows it changed, or -1. */
+static long
+store_sqlite_changes_net(struct store *st, enum store_stmt which, const char *phone,
+			 const char *net)
 {
+	sqlite3_stmt *s = store_sqlite_stmt(st, which);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, net, -1, SQLITE_STATIC);
+	if (store_sqlite_done(st, s) < 0)
+		return -1;
+	return (long)sqlite3_changes(store_sqlite_of(st)->db);
+}
+
+static int
+store_sqlite_unlock(struct store *st, const char *phone, const char *net, long *verifications,
+		    long *failures)
+{
+	if (net != NULL) {
+		if ((*verifications = store_sqlite_changes_net(st, STMT_UNLOCK_NET_VERIFICATIONS,
+							       phone, net)) < 0 ||
+		    (*failures =
+			 store_sqlite_changes_net(st, STMT_UNLOCK_NET_FAILURES, phone, net)) < 0)
+			return -1;
+		return 0;
+	}
 	if ((*verifications = store_sqlite_changes(st, STMT_UNLOCK_VERIFICATIONS, phone)) < 0 ||
 	    (*failures = store_sqlite_changes(st, STMT_FORGET_FAILURES, phone)) < 0)
 		return -1;
 	return 0;
+}
+
+/* Rows of a network and two integers (its count, then how many networks
+ * in all) into out: how many, or -1. */
+static int
+store_sqlite_net_rows(struct store *st, sqlite3_stmt *s, struct store_net *out, int max,
+		      long *total)
+{
+	int n = 0, rc = SQLITE_DONE;
+
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		snprintf(out[n].net, sizeof(out[n].net), "%s", store_sqlite_text(s, 0));
+		out[n].n = (long)sqlite3_column_int64(s, 1);
+		*total = (long)sqlite3_column_int64(s, 2);
+		n++;
+	}
+	sqlite3_reset(s);
+	if (n < max && rc != SQLITE_DONE) {
+		store_sqlite_log(store_sqlite_of(st)->db, "database error");
+		return -1;
+	}
+	return n;
+}
+
+static int
+store_sqlite_block_nets(struct store *st, const char *prefix, time_t since, time_t mature,
+			time_t at, struct store_net *out, int max, long *total)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, STMT_BLOCK_NETS);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)since);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)mature);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)at);
+	sqlite3_bind_int(s, 5, max);
+	return store_sqlite_net_rows(st, s, out, max, total);
+}
+
+static int
+store_sqlite_locks(struct store *st, enum store_lock_kind kind, time_t now, long window, long limit,
+		   struct store_lock *out, int max)
+{
+	static const enum store_stmt which[] = {
+	    [LOCK_NET_FAILURES] = STMT_LOCKS_NET_FAILURES,
+	    [LOCK_FAILURES] = STMT_LOCKS_FAILURES,
+	    [LOCK_CODE] = STMT_LOCKS_CODES,
+	    [LOCK_NET_TEXTS] = STMT_LOCKS_NET_TEXTS,
+	    [LOCK_TEXTS] = STMT_LOCKS_TEXTS,
+	};
+	sqlite3_stmt *s = store_sqlite_stmt(st, which[kind]);
+	int n = 0, rc = SQLITE_DONE;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)window); /* LOCK_CODE: no ?2, ignored */
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
+	sqlite3_bind_int(s, 4, max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_lock *l = &out[n++];
+
+		snprintf(l->phone, sizeof(l->phone), "%s", store_sqlite_text(s, 0));
+		snprintf(l->net, sizeof(l->net), "%s", store_sqlite_text(s, 1));
+		l->n = (long)sqlite3_column_int64(s, 2);
+		l->ends = (time_t)sqlite3_column_int64(s, 3);
+	}
+	sqlite3_reset(s);
+	if (n < max && rc != SQLITE_DONE) {
+		store_sqlite_log(store_sqlite_of(st)->db, "database error");
+		return -1;
+	}
+	return n;
+}
+
+static int
+store_sqlite_lock_nets(struct store *st, enum store_lock_kind kind, const char *phone, time_t since,
+		       struct store_net *out, int max, long *total)
+{
+	sqlite3_stmt *s = store_sqlite_stmt(st, kind == LOCK_FAILURES ? STMT_LOCK_NETS_FAILURES
+								      : STMT_LOCK_NETS_TEXTS);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)since);
+	sqlite3_bind_int(s, 3, max);
+	return store_sqlite_net_rows(st, s, out, max, total);
 }
 
 static int
@@ -1538,7 +1708,10 @@ const struct store_ops store_sqlite_ops = {
     .block_set = store_sqlite_block_set,
     .block_end = store_sqlite_block_end,
     .blocks = store_sqlite_blocks,
+    .block_nets = store_sqlite_block_nets,
     .unlock = store_sqlite_unlock,
+    .locks = store_sqlite_locks,
+    .lock_nets = store_sqlite_lock_nets,
     .forget = store_sqlite_forget,
     .totals = store_sqlite_totals,
     .groups = store_sqlite_groups,

@@ -3,10 +3,12 @@
  * config file: $OTP_CONFIG, the built-in path, or -c FILE).
  *
  *	stats [--since DURATION] [--by prefix|country|hour] [--json]
- *	unlock NUMBER			end a number's locks and wrong-code counts
+ *	unlock NUMBER [--network NET]	end a number's locks and wrong-code counts
+ *	locks [--json]			the numbers locked out, the networks behind each
  *	block PREFIX [--for DURATION]	refuse sends to a range, at once, everywhere
  *	unblock PREFIX
- *	blocks				the blocks in force (the breaker's too)
+ *	blocks [--json]			the blocks in force (the breaker's too, with
+ *					the networks behind them)
  *	forget NUMBER			erase every row about a number
  *	check-config			every problem of the config; 0 if the programs run
  *	report --html FILE [--since DURATION]
@@ -28,23 +30,29 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "limit.h"
 #include "log.h"
 #include "number.h"
 #include "phone.h"
 #include "store.h"
 
-#define ADMIN_GROUPS 500 /* most groups a report or stats prints */
+#define ADMIN_GROUPS     500 /* most groups a report or stats prints, most blocks listed */
+#define ADMIN_LOCKS      500 /* most lockouts of each kind locks prints */
+#define ADMIN_NETS       100 /* most networks read behind a block or lockout (--json) */
+#define ADMIN_NETS_SHOWN 5   /* ... and shown in text, then "and N more" */
 
 static const char admin_usage[] =
     "usage: otp-admin [-c FILE] stats [--since DURATION] [--by prefix|country|hour] [--json]\n"
-    "       otp-admin [-c FILE] unlock NUMBER\n"
+    "       otp-admin [-c FILE] unlock NUMBER [--network NET]\n"
+    "       otp-admin [-c FILE] locks [--json]\n"
     "       otp-admin [-c FILE] block PREFIX [--for DURATION]\n"
     "       otp-admin [-c FILE] unblock PREFIX\n"
-    "       otp-admin [-c FILE] blocks\n"
+    "       otp-admin [-c FILE] blocks [--json]\n"
     "       otp-admin [-c FILE] forget NUMBER\n"
     "       otp-admin [-c FILE] check-config\n"
     "       otp-admin [-c FILE] report --html FILE [--since DURATION]\n"
-    "DURATION: seconds, or a number with s, m, h, d or w (90m, 24h, 7d).\n";
+    "DURATION: seconds, or a number with s, m, h, d or w (90m, 24h, 7d).\n"
+    "NET: an address, or a network as locks shows it (203.0.113.0/24, 2001:db8:1::/48).\n";
 
 static int
 usage(void)
@@ -131,6 +139,93 @@ admin_number(const struct config *cfg, const char *typed, char e164[OTP_PHONE_MA
 	}
 }
 
+/*
+ * NET as the limits count it (limit_net_key()), from an address or a
+ * network as otp-admin locks shows it ("203.0.113.7", "203.0.113.0/24",
+ * "2001:db8:1::/48"; "-" for clients of no known address), into net.
+ * 0, or 2 after saying why.
+ */
+static int
+admin_network(const char *typed, char net[OTP_NET_MAX + 1])
+{
+	const char *slash = strchr(typed, '/');
+	size_t len = slash != NULL ? (size_t)(slash - typed) : strlen(typed);
+	char addr[OTP_NET_MAX + 1];
+
+	if (!strcmp(typed, "-")) {
+		snprintf(net, OTP_NET_MAX + 1, "-");
+		return 0;
+	}
+	if (len > 0 && len < sizeof(addr)) {
+		memcpy(addr, typed, len);
+		addr[len] = '\0';
+		limit_net_key(addr, net, OTP_NET_MAX + 1);
+		/* An address, and the length the limits count it by, if one is given. */
+		if (strcmp(net, "-") != 0 && (slash == NULL || !strcmp(strchr(net, '/'), slash)))
+			return 0;
+	}
+	fprintf(stderr,
+		"otp-admin: %s: not a network (an address, or an IPv4 /24 or IPv6 /48 as "
+		"otp-admin locks shows it)\n",
+		typed);
+	return 2;
+}
+
+/* A network as printed: "-" for the rows that have none. */
+static const char *
+admin_net(const char *net)
+{
+	return net[0] != '\0' ? net : "-";
+}
+
+/* Print o as JSON and free it.  0, or 2. */
+static int
+admin_json(cJSON *o)
+{
+	char *text = cJSON_Print(o);
+
+	cJSON_Delete(o);
+	if (text == NULL)
+		return 2;
+	printf("%s\n", text);
+	cJSON_free(text);
+	return 0;
+}
+
+/*
+ * The networks behind a block or lockout: in text, each on an indented
+ * line with its count of unit (one) or units (more), the first
+ * ADMIN_NETS_SHOWN of them, then how many more; in JSON (o not NULL),
+ * "networks" (each network and its count) and "more".
+ */
+static void
+admin_nets(cJSON *o, const struct store_net *nets, int n, long total, const char *unit,
+	   const char *units)
+{
+	cJSON *a;
+	int i;
+
+	if (total < n)
+		total = n;
+	if (o != NULL) {
+		a = cJSON_AddArrayToObject(o, "networks");
+		for (i = 0; i < n; i++) {
+			cJSON *r = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(r, "network", admin_net(nets[i].net));
+			cJSON_AddNumberToObject(r, "count", (double)nets[i].n);
+			cJSON_AddItemToArray(a, r);
+		}
+		cJSON_AddNumberToObject(o, "more", (double)(total - n));
+		return;
+	}
+	for (i = 0; i < n && i < ADMIN_NETS_SHOWN; i++)
+		printf("    %-18s %ld %s\n", admin_net(nets[i].net), nets[i].n,
+		       nets[i].n == 1 ? unit : units);
+	if (total > i)
+		printf("    and %ld more network%s\n", total - i, total - i == 1 ? "" : "s");
+}
+
 /* The store, or NULL after the store logged why. */
 static struct store *
 admin_store(const struct config *cfg)
@@ -201,6 +296,7 @@ admin_check_store(const char *path)
 
 struct admin_unlock {
 	const char *phone;
+	const char *net; /* NULL: every network */
 	long verifications, failures;
 };
 
@@ -209,28 +305,120 @@ admin_unlock_tx(struct store *st, void *arg)
 {
 	struct admin_unlock *u = arg;
 
-	return store_unlock(st, u->phone, &u->verifications, &u->failures);
+	return store_unlock(st, u->phone, u->net, &u->verifications, &u->failures);
 }
 
+/* unlock NUMBER, of every network or (typed_net not NULL) of one. */
 static int
-cmd_unlock(const struct config *cfg, struct store *st, const char *typed)
+cmd_unlock(const struct config *cfg, struct store *st, const char *typed, const char *typed_net)
 {
-	struct admin_unlock u;
-	char e164[OTP_PHONE_MAX + 1], masked[OTP_PHONE_MAX + 1];
+	struct admin_unlock u = {0};
+	char e164[OTP_PHONE_MAX + 1], masked[OTP_PHONE_MAX + 1], net[OTP_NET_MAX + 1];
 	int rc;
 
-	if ((rc = admin_number(cfg, typed, e164)) != 0)
+	if ((rc = admin_number(cfg, typed, e164)) != 0 ||
+	    (typed_net != NULL && (rc = admin_network(typed_net, net)) != 0))
 		return rc;
 	u.phone = e164;
+	u.net = typed_net != NULL ? net : NULL;
 	if ((rc = admin_tx(st, admin_unlock_tx, &u)) != 0)
 		return rc;
 	phone_mask(e164, masked, sizeof(masked));
-	log_audit("unlocked", masked, NULL, NULL, "verifications=%ld failures=%ld", u.verifications,
-		  u.failures);
-	printf("%s: %ld verification%s unlocked, %ld wrong code%s forgotten\n", masked,
-	       u.verifications, u.verifications == 1 ? "" : "s", u.failures,
-	       u.failures == 1 ? "" : "s");
+	log_audit("unlocked", masked, NULL, NULL, "network=%s verifications=%ld failures=%ld",
+		  u.net != NULL ? u.net : "all", u.verifications, u.failures);
+	printf("%s%s%s: %ld verification%s unlocked, %ld wrong code%s forgotten\n", masked,
+	       u.net != NULL ? " from " : "", u.net != NULL ? u.net : "", u.verifications,
+	       u.verifications == 1 ? "" : "s", u.failures, u.failures == 1 ? "" : "s");
 	return 0;
+}
+
+/* ---- locks --------------------------------------------------------------- */
+
+/* By number, then kind, then network: a number's lockouts together. */
+static int
+admin_lock_cmp(const void *a, const void *b)
+{
+	const struct store_lock *x = a, *y = b;
+	int c = strcmp(x->phone, y->phone);
+
+	if (c == 0)
+		c = (int)x->kind - (int)y->kind;
+	return c != 0 ? c : strcmp(x->net, y->net);
+}
+
+/*
+ * The numbers locked out now, each lockout with the limit that makes it,
+ * when it ends and the networks behind it: the one it holds for, or, for
+ * a limit over every network, those whose rows it counted.
+ */
+static int
+cmd_locks(const struct config *cfg, struct store *st, int json)
+{
+	/* What each kind counts, for the words of the text. */
+	static const char *const unit[][2] = {
+	    [LOCK_NET_FAILURES] = {"wrong code", "wrong codes"},
+	    [LOCK_FAILURES] = {"wrong code", "wrong codes"},
+	    [LOCK_CODE] = {"locked code", "locked codes"},
+	    [LOCK_NET_TEXTS] = {"text", "texts"},
+	    [LOCK_TEXTS] = {"text", "texts"},
+	};
+	static struct store_lock locks[LIMIT_LOCKOUTS * ADMIN_LOCKS];
+	static struct store_net nets[ADMIN_NETS];
+	struct limit_lockout kinds[LIMIT_LOCKOUTS];
+	const time_t now = time(NULL);
+	char masked[OTP_PHONE_MAX + 1], until[32];
+	cJSON *o = NULL, *list = NULL;
+	int n = 0, k, i;
+	long total;
+
+	limit_lockouts(cfg, kinds);
+	for (i = 0; i < LIMIT_LOCKOUTS; i++) {
+		if ((k = store_locks(st, kinds[i].kind, now, kinds[i].window, kinds[i].max,
+				     locks + n, ADMIN_LOCKS)) < 0)
+			return 2;
+		if (k == ADMIN_LOCKS)
+			fprintf(stderr, "otp-admin: %s: the first %d numbers only\n", kinds[i].name,
+				ADMIN_LOCKS);
+		n += k;
+	}
+	qsort(locks, (size_t)n, sizeof(locks[0]), admin_lock_cmp);
+	if (json) {
+		o = cJSON_CreateObject();
+		list = cJSON_AddArrayToObject(o, "locks");
+	}
+	for (i = 0; i < n; i++) {
+		const struct store_lock *l = &locks[i];
+		const struct limit_lockout *why = &kinds[l->kind];
+		cJSON *r = NULL;
+
+		/* A limit of every network: its networks; else the one it holds for. */
+		if (l->kind == LOCK_FAILURES || l->kind == LOCK_TEXTS) {
+			if ((k = store_lock_nets(st, l->kind, l->phone, now - why->window, nets,
+						 ADMIN_NETS, &total)) < 0) {
+				cJSON_Delete(o);
+				return 2;
+			}
+		} else {
+			snprintf(nets[0].net, sizeof(nets[0].net), "%s", l->net);
+			nets[0].n = l->n;
+			k = 1;
+			total = 1;
+		}
+		phone_mask(l->phone, masked, sizeof(masked));
+		admin_time(l->ends, until, sizeof(until));
+		if (json) {
+			r = cJSON_CreateObject();
+			cJSON_AddStringToObject(r, "number", masked);
+			cJSON_AddStringToObject(r, "kind", why->name);
+			cJSON_AddNumberToObject(r, "count", (double)l->n);
+			cJSON_AddStringToObject(r, "until", until);
+			cJSON_AddItemToArray(list, r);
+		} else
+			printf("%-16s until %s  %-19s %ld %s\n", masked, until, why->name, l->n,
+			       unit[l->kind][l->n != 1]);
+		admin_nets(r, nets, k, total, unit[l->kind][0], unit[l->kind][1]);
+	}
+	return json ? admin_json(o) : 0;
 }
 
 struct admin_forget {
@@ -339,20 +527,50 @@ cmd_unblock(struct store *st, const char *prefix)
 	return 0;
 }
 
+/*
+ * The blocks in force, each with the networks behind it: for the
+ * breaker's, those whose texts it counted as not verified when it made
+ * the block, the most texts first; the operator's have none.
+ */
 static int
-cmd_blocks(struct store *st)
+cmd_blocks(const struct config *cfg, struct store *st, int json)
 {
-	struct store_block b[ADMIN_GROUPS];
+	static struct store_block b[ADMIN_GROUPS];
+	static struct store_net nets[ADMIN_NETS];
 	char until[32], created[32];
-	int n, i;
+	cJSON *o = NULL, *list = NULL;
+	int n, k, i;
+	long total;
 
 	if ((n = store_blocks(st, time(NULL), b, ADMIN_GROUPS)) < 0)
 		return 2;
-	for (i = 0; i < n; i++)
-		printf("%-13s until %s  %-10s since %s\n", b[i].prefix,
-		       admin_time(b[i].until, until, sizeof(until)), b[i].reason,
-		       admin_time(b[i].created, created, sizeof(created)));
-	return 0;
+	if (json) {
+		o = cJSON_CreateObject();
+		list = cJSON_AddArrayToObject(o, "blocks");
+	}
+	for (i = 0; i < n; i++) {
+		cJSON *r = NULL;
+
+		if ((k = store_block_nets(st, &b[i], cfg->conversion_window, cfg->conversion_grace,
+					  nets, ADMIN_NETS, &total)) < 0) {
+			cJSON_Delete(o);
+			return 2;
+		}
+		admin_time(b[i].until, until, sizeof(until));
+		admin_time(b[i].created, created, sizeof(created));
+		if (json) {
+			r = cJSON_CreateObject();
+			cJSON_AddStringToObject(r, "prefix", b[i].prefix);
+			cJSON_AddStringToObject(r, "until", until);
+			cJSON_AddStringToObject(r, "reason", b[i].reason);
+			cJSON_AddStringToObject(r, "since", created);
+			cJSON_AddItemToArray(list, r);
+		} else
+			printf("%-13s until %s  %-10s since %s\n", b[i].prefix, until, b[i].reason,
+			       created);
+		admin_nets(r, nets, k, total, "text not verified", "texts not verified");
+	}
+	return json ? admin_json(o) : 0;
 }
 
 /* ---- stats --------------------------------------------------------------- */
@@ -369,7 +587,7 @@ admin_stats_json(const struct config *cfg, time_t since, const struct store_tota
 		 const struct store_group_row *g, int ng, const struct store_group_row *k, int nk)
 {
 	cJSON *o = cJSON_CreateObject(), *total, *groups, *kinds;
-	char buf[32], *text;
+	char buf[32];
 	int i;
 
 	cJSON_AddStringToObject(o, "since", admin_time(since, buf, sizeof(buf)));
@@ -399,14 +617,7 @@ admin_stats_json(const struct config *cfg, time_t since, const struct store_tota
 		cJSON_AddNumberToObject(r, "refused", (double)g[i].refused);
 		cJSON_AddItemToArray(groups, r);
 	}
-	if ((text = cJSON_Print(o)) == NULL) {
-		cJSON_Delete(o);
-		return 2;
-	}
-	printf("%s\n", text);
-	cJSON_free(text);
-	cJSON_Delete(o);
-	return 0;
+	return admin_json(o);
 }
 
 static int
@@ -662,6 +873,7 @@ struct admin_opts {
 	enum store_group by;
 	int json;
 	const char *html;
+	const char *network; /* unlock --network */
 	const char *args[2];
 	int nargs;
 };
@@ -697,6 +909,8 @@ admin_opts(int argc, char **argv, struct admin_opts *o)
 			o->json = 1;
 		else if (!strcmp(a, "--html") && i + 1 < argc)
 			o->html = argv[++i];
+		else if (!strcmp(a, "--network") && i + 1 < argc)
+			o->network = argv[++i];
 		else if (a[0] == '-' && a[1] != '\0')
 			return 2;
 		else if (o->nargs < 2)
@@ -752,10 +966,13 @@ main(int argc, char *argv[])
 	}
 	/* The commands and how many arguments each takes. */
 	if (!((!strcmp(cmd, "stats") && o.nargs == 0) || (!strcmp(cmd, "blocks") && o.nargs == 0) ||
+	      (!strcmp(cmd, "locks") && o.nargs == 0) ||
 	      (!strcmp(cmd, "report") && o.nargs == 0 && o.html != NULL) ||
 	      ((!strcmp(cmd, "unlock") || !strcmp(cmd, "forget") || !strcmp(cmd, "block") ||
 		!strcmp(cmd, "unblock")) &&
 	       o.nargs == 1)))
+		return usage();
+	if (o.network != NULL && strcmp(cmd, "unlock") != 0)
 		return usage();
 	if (config_load(&cfg, path) < 0)
 		return 2;
@@ -773,7 +990,7 @@ main(int argc, char *argv[])
 	if (!strcmp(cmd, "stats"))
 		rc = cmd_stats(&cfg, st, o.since, o.by, o.json);
 	else if (!strcmp(cmd, "unlock"))
-		rc = cmd_unlock(&cfg, st, o.args[0]);
+		rc = cmd_unlock(&cfg, st, o.args[0], o.network);
 	else if (!strcmp(cmd, "forget"))
 		rc = cmd_forget(&cfg, st, o.args[0]);
 	else if (!strcmp(cmd, "block"))
@@ -781,7 +998,9 @@ main(int argc, char *argv[])
 	else if (!strcmp(cmd, "unblock"))
 		rc = cmd_unblock(st, o.args[0]);
 	else if (!strcmp(cmd, "blocks"))
-		rc = cmd_blocks(st);
+		rc = cmd_blocks(&cfg, st, o.json);
+	else if (!strcmp(cmd, "locks"))
+		rc = cmd_locks(&cfg, st, o.json);
 	else
 		rc = cmd_report(&cfg, st, o.html, o.since);
 	store_close(st);

@@ -2,12 +2,15 @@
 programs filled (request.cgi, verify.cgi, webhook.cgi), checked with
 SQL of the test's own (site.sql) and with the sqlite3 command's .dump (or
 pg_dump, with OTP_TEST_STORE=pg): stats (text and JSON, by
-prefix, country and hour), unlock letting a locked number get a new code,
-blocks in force at once for every program (the breaker's listed and
-lifted too), forget leaving no row with the number, check-config listing
-every problem, report --html self-contained with charts that match the
-counts, and Unix exit statuses."""
+prefix, country and hour), unlock letting a locked number get a new code
+(of every network, or of one with --network), locks listing the numbers
+locked out with the networks behind each and when each ends, blocks in
+force at once for every program (the breaker's listed with the networks
+behind them, and lifted too), forget leaving no row with the number,
+check-config listing every problem, report --html self-contained with
+charts that match the counts, and Unix exit statuses."""
 
+import calendar
 import html.parser
 import json
 import os
@@ -28,6 +31,11 @@ A, B, C = '+12025550143', '+12025550144', '+13035550100'
 
 def wrong(code):
     return ('1' if code[0] == '0' else '0') + code[1:]
+
+
+def epoch(iso):
+    """A time as otp-admin prints it (2026-12-02T05:00:00Z), in Unix seconds."""
+    return calendar.timegm(time.strptime(iso, '%Y-%m-%dT%H:%M:%SZ'))
 
 
 class AdminCase(CGITestCase):
@@ -173,6 +181,11 @@ class BlockTest(AdminCase):
         self.start_flow(B, remote_addr='10.53.0.2')
         blocks = self.admin('blocks')
         self.assertRegex(blocks.stdout, r'^\+1303\s+until \S+\s+operator\s+since ')
+        # The operator's word alone: no networks behind it.
+        self.assertEqual(len(blocks.stdout.splitlines()), 1, blocks.stdout)
+        j = json.loads(self.admin('blocks', '--json').stdout)
+        self.assertEqual([(b['prefix'], b['reason'], b['networks'], b['more'])
+                          for b in j['blocks']], [('+1303', 'operator', [], 0)])
         self.assertEqual(self.admin('unblock', '+1303').returncode, 0)
         self.start_flow(C, remote_addr='10.53.0.3')
         again = self.admin('unblock', '+1303')
@@ -203,6 +216,58 @@ class BlockTest(AdminCase):
         self.assertEqual(r.status, 429, r.describe())
         self.assertIn('SMS pumping? +1202555 blocked', r.stderr)
 
+    def breaker(self, **keys):
+        """The breaker on, blocking on 3 texts from 3 networks (keys: other values)."""
+        self.site.configure(dict(self.site.keys, **dict(
+            {'CONVERSION_MODE': 'enforce', 'CONVERSION_MIN_SENDS': '3',
+             'CONVERSION_MIN_CLIENTS': '3', 'CONVERSION_GRACE': '0', 'RESEND_AFTER': '0'},
+            **keys)))
+
+    def test_the_networks_behind_a_breakers_block(self):
+        self.breaker()
+        for y in (1, 2, 3):
+            self.start_flow('+120255501%02d' % y, remote_addr='10.57.%d.1' % y)
+        r = self.site.request('+12025550110', remote_addr='10.57.9.1')
+        self.assertEqual(r.status, 429, r.describe())
+        p = self.admin('blocks')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertRegex(lines[0], r'^\+1202555\s+until \S+\s+conversion\s+')
+        # Each network whose texts were counted, indented, with its texts; not
+        # the network refused (its request sent nothing).
+        self.assertEqual([line.split() for line in lines[1:]],
+                         [['10.57.%d.0/24' % y, '1', 'text', 'not', 'verified']
+                          for y in (1, 2, 3)])
+        for line in lines[1:]:
+            self.assertRegex(line, r'^\s+10\.57\.')
+        self.assertNotIn('+12025550', p.stdout + p.stderr)
+
+    def test_the_busiest_networks_first_and_how_many_more(self):
+        self.breaker(CONVERSION_MIN_SENDS='8')
+        # 10.58.1.0/24 twice, five more networks once, and one text verified:
+        # its network is no evidence.
+        phones = iter('+120255502%02d' % i for i in range(20))
+        for y in (1, 1, 2, 3, 4, 5, 6):
+            self.start_flow(next(phones), remote_addr='10.58.%d.1' % y)
+        r, vid, code = self.start_flow(next(phones), remote_addr='10.58.7.1')
+        self.assertStatus(self.site.verify(code, vid=vid), 200, 'success')
+        r = self.site.request(next(phones), remote_addr='10.58.9.1')
+        self.assertEqual(r.status, 429, r.describe())
+        p = self.admin('blocks')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual([line.split()[:2] for line in p.stdout.splitlines()[1:]],
+                         [['10.58.1.0/24', '2'], ['10.58.2.0/24', '1'], ['10.58.3.0/24', '1'],
+                          ['10.58.4.0/24', '1'], ['10.58.5.0/24', '1'], ['and', '1']])
+        self.assertIn('    and 1 more network\n', p.stdout)
+        j = json.loads(self.admin('blocks', '--json').stdout)
+        self.assertEqual(len(j['blocks']), 1)
+        b = j['blocks'][0]
+        self.assertEqual((b['prefix'], b['reason'], b['more']), ('+1202555', 'conversion', 0))
+        self.assertEqual([(n['network'], n['count']) for n in b['networks']],
+                         [('10.58.1.0/24', 2)] +
+                         [('10.58.%d.0/24' % y, 1) for y in (2, 3, 4, 5, 6)])
+        self.assertRegex(b['until'], r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
+
     def test_bad_prefixes(self):
         for bad in ('1303', '+0303', '+', '+13035550100123', '+13a'):
             with self.subTest(bad=bad):
@@ -210,6 +275,167 @@ class BlockTest(AdminCase):
                 self.assertEqual(p.returncode, 2, p.stdout)
         self.assertEqual(self.admin('block', '+1303', '--for', '0').returncode, 2)
         self.assertEqual(self.admin('block', '+1303', '--for', 'soon').returncode, 2)
+
+
+class LocksTest(AdminCase):
+    site_keys = {'RESEND_AFTER': '0', 'IP_SEND_LIMIT': '1000', 'PHONE_FAILURE_LIMIT': '5'}
+
+    def lock(self, phone, addr):
+        """A code for phone asked from addr, and MAX_ATTEMPTS (5) wrong codes on it."""
+        r, vid, code = self.start_flow(phone, remote_addr=addr)
+        for _ in range(5):
+            self.site.verify(wrong(code), vid=vid, remote_addr=addr)
+        self.assertEqual(self.site.verify(code, vid=vid).status, 410)
+
+    def locks(self):
+        """otp-admin locks as (first line's words, [indented lines' words]) per lockout."""
+        p = self.admin('locks')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = []
+        for line in p.stdout.splitlines():
+            if line.startswith(' '):
+                out[-1][1].append(line.split())
+            else:
+                out.append((line.split(), []))
+        return out, p
+
+    def test_wrong_codes_from_one_network(self):
+        self.lock(A, '10.60.1.7')
+        # Another network asked for a code and did nothing wrong; another number too.
+        self.start_flow(A, remote_addr='10.60.2.7')
+        self.start_flow(B, remote_addr='10.60.3.7')
+        now = time.time()
+        refused = self.site.request(A, remote_addr='10.60.1.9', extra=JSON)
+        self.assertEqual(refused.status, 429, refused.describe())
+        retry_after = json.loads(refused.body)['error']['retry_after']
+        locks, p = self.locks()
+        self.assertEqual([(first[0], first[3], first[4:], nets) for first, nets in locks],
+                         [('+12*******43', 'PHONE_FAILURE_LIMIT', ['5', 'wrong', 'codes'],
+                           [['10.60.1.0/24', '5', 'wrong', 'codes']]),
+                          ('+12*******43', 'MAX_ATTEMPTS', ['1', 'locked', 'code'],
+                           [['10.60.1.0/24', '1', 'locked', 'code']])], p.stdout)
+        for first, nets in locks:
+            self.assertEqual(first[1], 'until')
+        # The wrong codes' lockout ends when the refusal said; the locked
+        # code's when it expires (TOKEN_TTL, 300 s).
+        self.assertAlmostEqual(epoch(locks[0][0][2]), now + retry_after, delta=5)
+        self.assertAlmostEqual(epoch(locks[1][0][2]), now + 300, delta=30)
+        self.assertNotIn('10.60.2.', p.stdout)
+        self.assertNotIn('10.60.3.', p.stdout)
+        self.assertNotIn(A, p.stdout + p.stderr)
+        self.assertNotIn(A[1:], p.stdout + p.stderr)
+        j = json.loads(self.admin('locks', '--json').stdout)
+        self.assertEqual([(x['number'], x['kind'], x['count'], x['networks'], x['more'])
+                          for x in j['locks']],
+                         [('+12*******43', 'PHONE_FAILURE_LIMIT', 5,
+                           [{'network': '10.60.1.0/24', 'count': 5}], 0),
+                          ('+12*******43', 'MAX_ATTEMPTS', 1,
+                           [{'network': '10.60.1.0/24', 'count': 1}], 0)])
+        self.assertEqual(j['locks'][0]['until'], locks[0][0][2])
+        self.assertNotIn(A[1:], json.dumps(j))
+
+    def test_texts_of_a_network_and_of_the_day(self):
+        self.site.configure(dict(self.site.keys, PHONE_DAILY_LIMIT='4'))
+        for i in range(3):
+            self.start_flow(C, remote_addr='10.61.1.%d' % (i + 1))
+        self.start_flow(C, remote_addr='10.61.2.1')
+        now = time.time()
+        self.assertEqual(self.site.request(C, remote_addr='10.61.3.1').status, 429)
+        locks, p = self.locks()
+        self.assertEqual([(first[0], first[3], first[4:], nets) for first, nets in locks],
+                         [('+13*******00', 'PHONE_NETWORK_LIMIT', ['3', 'texts'],
+                           [['10.61.1.0/24', '3', 'texts']]),
+                          ('+13*******00', 'PHONE_DAILY_LIMIT', ['4', 'texts'],
+                           [['10.61.1.0/24', '3', 'texts'], ['10.61.2.0/24', '1', 'text']])],
+                         p.stdout)
+        for first, nets in locks:
+            self.assertAlmostEqual(epoch(first[2]), now + 86400, delta=30)
+        self.assertNotIn(C, p.stdout)
+
+    def test_the_numbers_cap_over_every_network(self):
+        """OTP_FAILURE_CAP (100 wrong codes an hour, every network's): the
+        networks behind it, the busiest first, a handful shown."""
+        self.site.configure(dict(self.site.keys, PHONE_FAILURE_LIMIT='100'))
+        self.start_flow(B, remote_addr='10.65.10.1')  # the store made
+        now = int(time.time())
+        nets = ['10.65.1.0/24'] * 40 + ['10.65.2.0/24'] * 30 + \
+            ['10.65.%d.0/24' % y for y in range(3, 9) for _ in range(5)]
+        self.site.sql_many('INSERT INTO failure (at, phone, net) VALUES (?, ?, ?)',
+                           [(now - 600 - i, A, net) for i, net in enumerate(nets)])
+        refused = self.site.request(A, remote_addr='10.65.9.1', extra=JSON)
+        self.assertEqual(refused.status, 429, refused.describe())
+        retry_after = json.loads(refused.body)['error']['retry_after']
+        locks, p = self.locks()
+        self.assertEqual([(first[0], first[3], first[4:], nets) for first, nets in locks],
+                         [('+12*******43', 'OTP_FAILURE_CAP', ['100', 'wrong', 'codes'],
+                           [['10.65.1.0/24', '40', 'wrong', 'codes'],
+                            ['10.65.2.0/24', '30', 'wrong', 'codes'],
+                            ['10.65.3.0/24', '5', 'wrong', 'codes'],
+                            ['10.65.4.0/24', '5', 'wrong', 'codes'],
+                            ['10.65.5.0/24', '5', 'wrong', 'codes'],
+                            ['and', '3', 'more', 'networks']])], p.stdout)
+        self.assertAlmostEqual(epoch(locks[0][0][2]), now + retry_after, delta=5)
+        j = json.loads(self.admin('locks', '--json').stdout)
+        self.assertEqual([(x['kind'], len(x['networks']), x['more']) for x in j['locks']],
+                         [('OTP_FAILURE_CAP', 8, 0)])
+        # Every network's wrong codes go with unlock.
+        p = self.admin('unlock', A)
+        self.assertIn('100 wrong codes forgotten', p.stdout)
+        self.assertEqual(self.admin('locks').stdout, '')
+
+    def test_unlock_one_network_leaves_the_other(self):
+        self.lock(A, '10.62.1.7')
+        self.lock(A, '10.62.2.7')
+        locks, p = self.locks()
+        self.assertEqual(sorted({nets[0][0] for first, nets in locks}),
+                         ['10.62.1.0/24', '10.62.2.0/24'])
+        # An address of the network names it as well as the network does.
+        p = self.admin('unlock', A, '--network', '10.62.1.200')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn('+12*******43 from 10.62.1.0/24: 1 verification unlocked, '
+                      '5 wrong codes forgotten', p.stdout)
+        self.assertRegex(p.stderr, r'event=unlocked phone=\+12\*+43 .*network=10\.62\.1\.0/24 ')
+        self.assertNotIn(A, p.stdout + p.stderr)
+        locks, p = self.locks()
+        self.assertEqual({nets[0][0] for first, nets in locks}, {'10.62.2.0/24'}, p.stdout)
+        # The network lifted gets a code, and it works; the other is still refused.
+        r, vid, code = self.start_flow(A, remote_addr='10.62.1.8')
+        self.assertStatus(self.site.verify(code, vid=vid), 200, 'success')
+        refused = self.site.request(A, remote_addr='10.62.2.8', extra=JSON)
+        self.assertEqual(refused.status, 429, refused.describe())
+        self.assertEqual(json.loads(refused.body)['error']['kind'], 'guesses')
+        # The network as locks prints it; then nothing left of it.
+        p = self.admin('unlock', A, '--network', '10.62.2.0/24')
+        self.assertIn('from 10.62.2.0/24: 1 verification unlocked, 5 wrong codes forgotten',
+                      p.stdout)
+        self.assertEqual(self.admin('locks').stdout, '')
+        self.start_flow(A, remote_addr='10.62.2.9')
+
+    def test_unlock_every_network(self):
+        self.lock(A, '10.63.1.7')
+        self.lock(A, '10.63.2.7')
+        p = self.admin('unlock', A)
+        self.assertIn('+12*******43: 2 verifications unlocked, 10 wrong codes forgotten',
+                      p.stdout)
+        self.assertRegex(p.stderr, r'event=unlocked phone=\+12\*+43 .*network=all ')
+        self.assertEqual(self.admin('locks').stdout, '')
+        self.assertEqual(self.site.sql('SELECT count(*) FROM failure'), [(0,)])
+        for y in (1, 2):
+            self.start_flow(A, remote_addr='10.63.%d.8' % y)
+
+    def test_bad_networks(self):
+        for bad in ('10.64.1.0/16', 'bogus', '2001:db8::/64', '/24', '10.64.1'):
+            with self.subTest(bad=bad):
+                p = self.admin('unlock', A, '--network', bad)
+                self.assertEqual(p.returncode, 2, p.stdout)
+                self.assertIn('not a network', p.stderr)
+        for args in (('locks', '--network', '10.64.1.0/24'), ('locks', 'extra'),
+                     ('unlock', A, '--network')):
+            with self.subTest(args=args):
+                p = self.admin(*args)
+                self.assertEqual(p.returncode, 2, p.stdout)
+                self.assertIn('usage:', p.stderr)
+        self.assertEqual(self.admin('locks').returncode, 0)
 
 
 class ForgetTest(AdminCase):
@@ -302,7 +528,7 @@ class UsageTest(AdminCase):
                                 (('stats', '--since', '-1h'), 2, True),
                                 (('stats', '--since', '3x'), 2, True), (('unlock',), 2, True),
                                 (('unlock', 'hello'), 2, False), (('report',), 2, True),
-                                (('blocks',), 0, False)):
+                                (('blocks',), 0, False), (('locks',), 0, False)):
             with self.subTest(args=args):
                 p = self.admin(*args)
                 self.assertEqual(p.returncode, rc, p.stderr)

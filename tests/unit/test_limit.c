@@ -497,6 +497,92 @@ test_guess_limit(void **state)
 	fixture_free(f);
 }
 
+/* The lockouts of kind at now, with k's limits, into l (at most 4): how many. */
+static int
+locked(struct fixture *f, const struct limit_lockout *k, time_t now, struct store_lock *l)
+{
+	return store_locks(f->st, k->kind, now, k->window, k->max, l, 4);
+}
+
+/*
+ * What otp-admin locks lists is what the limits refuse: each kind under
+ * its limit's name, for the network refused (or the number), ending when
+ * the refusal's retry_after says; a network that is not refused is not
+ * listed.
+ */
+static void
+test_lockouts_are_the_refusals(void **state)
+{
+	struct fixture *f = fixture_new("RESEND_AFTER=0\nPHONE_SEND_LIMIT=100\n"
+					"PHONE_FAILURE_LIMIT=2\nPHONE_DAILY_LIMIT=4\n"
+					"IP_SEND_LIMIT=1000\nMAX_ATTEMPTS=5\n");
+	struct limit_lockout k[LIMIT_LOCKOUTS];
+	struct store_lock l[4];
+	struct verification v;
+	struct limit_hit hit;
+	char net[32];
+	int i;
+
+	(void)state;
+	limit_lockouts(&f->cfg, k);
+	for (i = 0; i < LIMIT_LOCKOUTS; i++)
+		assert_int_equal(k[i].kind, i);
+	/* Wrong codes on one network's codes. */
+	assert_int_equal(store_add_failure(f->st, NOW, PHONE, "10.0.0.0/24"), 0);
+	assert_int_equal(store_add_failure(f->st, NOW + 10, PHONE, "10.0.0.0/24"), 0);
+	assert_int_equal(store_add_failure(f->st, NOW + 10, PHONE, "10.0.1.0/24"), 0);
+	assert_int_equal(limit_guess(f->st, &f->cfg, PHONE, "10.0.0.0/24", NOW + 20, &hit), 429);
+	assert_int_equal(locked(f, &k[LOCK_NET_FAILURES], NOW + 20, l), 1);
+	assert_string_equal(hit.name, k[LOCK_NET_FAILURES].name);
+	assert_string_equal(l[0].net, "10.0.0.0/24");
+	assert_int_equal(l[0].ends, NOW + 20 + hit.retry_after);
+	assert_int_equal(limit_guess(f->st, &f->cfg, PHONE, "10.0.1.0/24", NOW + 20, &hit), 0);
+	/* One network's texts, then the number's day. */
+	for (i = 0; i < 3; i++) {
+		snprintf(net, sizeof(net), "10.2.0.%d", i + 1);
+		assert_int_equal(send_one(f, PHONE, net, NOW + 100 + i, &hit), 0);
+	}
+	assert_int_equal(send_one(f, PHONE, "10.2.0.9", NOW + 110, &hit), 429);
+	assert_string_equal(hit.name, k[LOCK_NET_TEXTS].name);
+	assert_int_equal(locked(f, &k[LOCK_NET_TEXTS], NOW + 110, l), 1);
+	assert_string_equal(l[0].net, "10.2.0.0/24");
+	assert_int_equal(l[0].ends, NOW + 110 + hit.retry_after);
+	assert_int_equal(send_one(f, PHONE, "10.3.0.1", NOW + 120, &hit), 0);
+	assert_int_equal(send_one(f, PHONE, "10.4.0.1", NOW + 130, &hit), 429);
+	assert_string_equal(hit.name, k[LOCK_TEXTS].name);
+	assert_int_equal(locked(f, &k[LOCK_TEXTS], NOW + 130, l), 1);
+	assert_string_equal(l[0].phone, PHONE);
+	assert_int_equal(l[0].ends, NOW + 130 + hit.retry_after);
+	/* A live code of another number that took its tries. */
+	memset(&v, 0, sizeof(v));
+	snprintf(v.id, sizeof(v.id), "%s", "00112233445566778899aabbccddeeff");
+	snprintf(v.phone, sizeof(v.phone), "%s", "+12025550199");
+	snprintf(v.net, sizeof(v.net), "%s", "10.5.0.0/24");
+	v.created = NOW;
+	v.expires = NOW + 300;
+	v.attempts = 5;
+	v.status = STATUS_LOCKED;
+	assert_int_equal(store_put(f->st, &v), 0);
+	assert_int_equal(send_one(f, "+12025550199", "10.5.0.1", NOW + 200, &hit), 429);
+	assert_string_equal(hit.name, k[LOCK_CODE].name);
+	assert_int_equal(locked(f, &k[LOCK_CODE], NOW + 200, l), 1);
+	assert_string_equal(l[0].net, "10.5.0.0/24");
+	assert_int_equal(l[0].ends, NOW + 200 + hit.retry_after);
+	assert_int_equal(send_one(f, "+12025550199", "10.6.0.1", NOW + 200, &hit), 0);
+	/* OTP_FAILURE_CAP from every network. */
+	for (i = 0; i < OTP_FAILURE_CAP; i++) {
+		snprintf(net, sizeof(net), "10.20.%d.0/24", i);
+		assert_int_equal(store_add_failure(f->st, NOW + 300 + i, "+12025550198", net), 0);
+	}
+	assert_int_equal(
+	    limit_guess(f->st, &f->cfg, "+12025550198", "10.7.0.0/24", NOW + 500, &hit), 429);
+	assert_string_equal(hit.name, k[LOCK_FAILURES].name);
+	assert_int_equal(locked(f, &k[LOCK_FAILURES], NOW + 500, l), 1);
+	assert_string_equal(l[0].phone, "+12025550198");
+	assert_int_equal(l[0].ends, NOW + 500 + hit.retry_after);
+	fixture_free(f);
+}
+
 int
 main(void)
 {
@@ -515,6 +601,7 @@ main(void)
 	    cmocka_unit_test(test_conversion_breaker),
 	    cmocka_unit_test(test_budget_caps),
 	    cmocka_unit_test(test_guess_limit),
+	    cmocka_unit_test(test_lockouts_are_the_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

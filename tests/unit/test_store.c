@@ -987,6 +987,224 @@ test_phone_attempts(void **state)
 	assert_int_equal(n, 0);
 }
 
+/*
+ * The networks behind a block of the breaker: those whose texts to the
+ * prefix it counted as not verified when it made the block, the most
+ * texts first, bounded, with how many in all; texts verified by then,
+ * too young, too old, inbound or to another prefix are not theirs, and an
+ * operator's block has none.
+ */
+static void
+test_block_nets(void **state)
+{
+	struct fixture *f = *state;
+	struct store_block b = {"+1202555", 1800003600, "conversion", 1800000000};
+	struct store_net nets[3];
+	struct verification v;
+	const time_t at = b.created;
+	const struct store_send s[] = {
+	    {"+12025550101", "192.0.2.1", "+1", "+1202555", "+1", 0, "192.0.2.0/24"},
+	    {"+12025550102", "192.0.2.2", "+1", "+1202555", "+1", 0, "192.0.2.0/24"},
+	    {"+12025550103", "198.51.100.1", "+1", "+1202555", "+1", 0, "198.51.100.0/24"},
+	    {"+12025550104", "203.0.113.1", "+1", "+1202555", "+1", 0, "203.0.113.0/24"},
+	    {"+12025550105", "203.0.114.1", "+1", "+1202555", "+1", 0, "203.0.114.0/24"},
+	    /* Not counted: verified, inbound, young, old, another prefix. */
+	    {"+12025550106", "203.0.115.1", "+1", "+1202555", "+1", 0, "203.0.115.0/24"},
+	    {"+12025550107", "203.0.116.1", "+1", "+1202555", "+1", 1, "203.0.116.0/24"},
+	    {"+12025550108", "203.0.117.1", "+1", "+1202555", "+1", 0, "203.0.117.0/24"},
+	    {"+12025550109", "203.0.118.1", "+1", "+1202555", "+1", 0, "203.0.118.0/24"},
+	    {"+13035550101", "203.0.119.1", "+1", "+1303555", "+1", 0, "203.0.119.0/24"},
+	};
+	const time_t when[] = {at - 300, at - 299, at - 298, at - 297,  at - 296,
+			       at - 295, at - 294, at - 30,  at - 4000, at - 200};
+	long total = -1;
+	size_t i;
+
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		assert_int_equal(store_add_send(f->st, when[i], &s[i]), 0);
+	memset(&v, 0, sizeof(v));
+	snprintf(v.phone, sizeof(v.phone), "%s", "+12025550106");
+	snprintf(v.prefix, sizeof(v.prefix), "%s", "+1202555");
+	assert_int_equal(store_add_verified(f->st, at - 100, &v), 0);
+	/* Verified after the block: it was not, when the block was made. */
+	snprintf(v.phone, sizeof(v.phone), "%s", "+12025550105");
+	assert_int_equal(store_add_verified(f->st, at + 10, &v), 0);
+	/* A window of an hour, a minute's grace: the most texts first, three shown. */
+	assert_int_equal(store_block_nets(f->st, &b, 3600, 60, nets, 3, &total), 3);
+	assert_int_equal(total, 4);
+	assert_string_equal(nets[0].net, "192.0.2.0/24");
+	assert_int_equal(nets[0].n, 2);
+	assert_string_equal(nets[1].net, "198.51.100.0/24");
+	assert_int_equal(nets[1].n, 1);
+	assert_string_equal(nets[2].net, "203.0.113.0/24");
+	/* The young text counts once the grace is shorter than its age. */
+	assert_int_equal(store_block_nets(f->st, &b, 3600, 10, nets, 3, &total), 3);
+	assert_int_equal(total, 5);
+	/* The operator's block: no evidence behind it. */
+	snprintf(b.reason, sizeof(b.reason), "%s", "operator");
+	assert_int_equal(store_block_nets(f->st, &b, 3600, 60, nets, 3, &total), 0);
+	assert_int_equal(total, 0);
+	/* Nothing counted: none, and none in all. */
+	snprintf(b.reason, sizeof(b.reason), "%s", "conversion");
+	snprintf(b.prefix, sizeof(b.prefix), "%s", "+1404555");
+	assert_int_equal(store_block_nets(f->st, &b, 3600, 60, nets, 3, &total), 0);
+	assert_int_equal(total, 0);
+}
+
+/* A live code of phone asked from net with attempts wrong tries, of status. */
+static void
+code_of(struct fixture *f, const char *id, const char *phone, const char *net, int attempts,
+	enum store_status status, time_t expires)
+{
+	struct verification v;
+
+	make(&v, id, 1);
+	snprintf(v.phone, sizeof(v.phone), "%s", phone);
+	snprintf(v.net, sizeof(v.net), "%s", net);
+	v.attempts = attempts;
+	v.status = status;
+	v.expires = expires;
+	assert_int_equal(store_put(f->st, &v), 0);
+}
+
+/*
+ * The lockouts otp-admin locks lists, kind by kind: at the limit, not
+ * under it; per number and network, or per number; ending when the oldest
+ * row counted leaves the window, or when the last locked code expires.
+ */
+static void
+test_locks(void **state)
+{
+	struct fixture *f = *state;
+	struct store_lock l[4];
+	struct store_net nets[4];
+	const time_t now = 1800000000;
+	const char *a = "+12025550143", *b = "+12025550144";
+	const char *na = "192.0.2.0/24", *nb = "198.51.100.0/24";
+	long total = 0;
+	int i;
+
+	assert_int_equal(store_locks(f->st, LOCK_NET_FAILURES, now, 3600, 3, l, 4), 0);
+	/* a: 3 wrong codes on na's codes (the first an hour ago: not counted
+	 * any more), 1 on nb's; b: 2 on na's. */
+	assert_int_equal(store_add_failure(f->st, now - 3600, a, na), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(store_add_failure(f->st, now - 600 + i, a, na), 0);
+	assert_int_equal(store_add_failure(f->st, now - 500, a, nb), 0);
+	assert_int_equal(store_add_failure(f->st, now - 400, b, na), 0);
+	assert_int_equal(store_add_failure(f->st, now - 300, b, na), 0);
+	assert_int_equal(store_locks(f->st, LOCK_NET_FAILURES, now, 3600, 3, l, 4), 1);
+	assert_int_equal(l[0].kind, LOCK_NET_FAILURES);
+	assert_string_equal(l[0].phone, a);
+	assert_string_equal(l[0].net, na);
+	assert_int_equal(l[0].n, 3);
+	assert_int_equal(l[0].ends, now - 600 + 3600);
+	assert_int_equal(store_locks(f->st, LOCK_NET_FAILURES, now, 3600, 2, l, 4), 2);
+	assert_string_equal(l[1].phone, b);
+	/* Per number, over every network: a has 4, b 2. */
+	assert_int_equal(store_locks(f->st, LOCK_FAILURES, now, 3600, 4, l, 4), 1);
+	assert_string_equal(l[0].phone, a);
+	assert_string_equal(l[0].net, "");
+	assert_int_equal(l[0].n, 4);
+	assert_int_equal(l[0].kind, LOCK_FAILURES);
+	assert_int_equal(store_lock_nets(f->st, LOCK_FAILURES, a, now - 3600, nets, 4, &total), 2);
+	assert_int_equal(total, 2);
+	assert_string_equal(nets[0].net, na);
+	assert_int_equal(nets[0].n, 3);
+	assert_string_equal(nets[1].net, nb);
+	assert_int_equal(store_lock_nets(f->st, LOCK_FAILURES, a, now - 3600, nets, 1, &total), 1);
+	assert_int_equal(total, 2);
+	/* No limit, no lock. */
+	assert_int_equal(store_locks(f->st, LOCK_FAILURES, now, 3600, 0, l, 4), 0);
+
+	/* Codes: a's locked one of na, and a pending one of na that has taken as
+	 * many tries; b's with fewer tries, a used one, an expired one. */
+	code_of(f, ID1, a, na, 5, STATUS_LOCKED, now + 100);
+	code_of(f, ID2, a, na, 5, STATUS_PENDING, now + 200);
+	code_of(f, "10000000000000000000000000000000", b, na, 4, STATUS_PENDING, now + 200);
+	code_of(f, "20000000000000000000000000000000", b, nb, 5, STATUS_USED, now + 200);
+	code_of(f, "30000000000000000000000000000000", b, nb, 5, STATUS_LOCKED, now - 1);
+	assert_int_equal(store_locks(f->st, LOCK_CODE, now, 0, 5, l, 4), 1);
+	assert_int_equal(l[0].kind, LOCK_CODE);
+	assert_string_equal(l[0].phone, a);
+	assert_string_equal(l[0].net, na);
+	assert_int_equal(l[0].n, 2);
+	assert_int_equal(l[0].ends, now + 200);
+
+	/* Texts: asked from one network (refused ones too), sent to the number. */
+	sent(f, now - 86400, b, "192.0.2.1", "+1", 0, na); /* a day ago: out */
+	sent(f, now - 5000, b, "192.0.2.1", "+1", 0, na);
+	sent(f, now - 4000, b, "192.0.2.1", "+1", 0, na);
+	sent(f, now - 3000, b, "198.51.100.1", "+1", 0, nb);
+	sent(f, now - 2000, b, "198.51.100.1", "+1", 1, nb); /* inbound: no text */
+	assert_int_equal(store_unsend(f->st, now - 4000, b, "192.0.2.1"), 0);
+	assert_int_equal(store_locks(f->st, LOCK_NET_TEXTS, now, 86400, 2, l, 4), 1);
+	assert_int_equal(l[0].kind, LOCK_NET_TEXTS);
+	assert_string_equal(l[0].phone, b);
+	assert_string_equal(l[0].net, na);
+	assert_int_equal(l[0].n, 2);
+	assert_int_equal(l[0].ends, now - 5000 + 86400);
+	/* The refused text is no text sent: b had 2. */
+	assert_int_equal(store_locks(f->st, LOCK_TEXTS, now, 86400, 3, l, 4), 0);
+	assert_int_equal(store_locks(f->st, LOCK_TEXTS, now, 86400, 2, l, 4), 1);
+	assert_int_equal(l[0].kind, LOCK_TEXTS);
+	assert_string_equal(l[0].phone, b);
+	assert_int_equal(l[0].n, 2);
+	assert_int_equal(l[0].ends, now - 5000 + 86400);
+	assert_int_equal(store_lock_nets(f->st, LOCK_TEXTS, b, now - 86400, nets, 4, &total), 2);
+	assert_int_equal(total, 2);
+	assert_string_equal(nets[0].net, na);
+	assert_int_equal(nets[0].n, 1);
+	assert_string_equal(nets[1].net, nb);
+	assert_int_equal(nets[1].n, 1);
+}
+
+/*
+ * otp-admin unlock: of one network, its codes and the wrong codes on them
+ * only; of every network, all of them, and no code of the number hands a
+ * wrong try on, not even one that failed to send.
+ */
+static void
+test_unlock(void **state)
+{
+	struct fixture *f = *state;
+	const time_t now = 1700000100;
+	const char *a = "+12025550143", *na = "192.0.2.0/24", *nb = "198.51.100.0/24";
+	long verifications, failures;
+	struct store_lock l[4];
+	time_t until;
+	int n;
+
+	code_of(f, ID1, a, na, 5, STATUS_LOCKED, now + 100);
+	code_of(f, ID2, a, nb, 5, STATUS_LOCKED, now + 100);
+	code_of(f, "10000000000000000000000000000000", a, nb, 3, STATUS_FAILED, now + 100);
+	code_of(f, "20000000000000000000000000000000", a, nb, 2, STATUS_USED, now + 100);
+	assert_int_equal(store_add_failure(f->st, now - 10, a, na), 0);
+	assert_int_equal(store_add_failure(f->st, now - 9, a, nb), 0);
+	assert_int_equal(store_add_failure(f->st, now - 8, a, nb), 0);
+	assert_int_equal(store_unlock(f->st, a, na, &verifications, &failures), 0);
+	assert_int_equal(verifications, 1);
+	assert_int_equal(failures, 1);
+	assert_int_equal(store_phone_attempts(f->st, a, na, now, &n, &until), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(counted(f, SCOPE_NET_FAILURES, a, na, now - 3600), 0);
+	/* The other network's locks stay. */
+	assert_int_equal(store_locks(f->st, LOCK_CODE, now, 0, 5, l, 4), 1);
+	assert_string_equal(l[0].net, nb);
+	assert_int_equal(counted(f, SCOPE_NET_FAILURES, a, nb, now - 3600), 2);
+	/* Every network: the failed code's tries go too, the used one is left be. */
+	assert_int_equal(store_unlock(f->st, a, NULL, &verifications, &failures), 0);
+	assert_int_equal(verifications, 2);
+	assert_int_equal(failures, 2);
+	assert_int_equal(store_phone_attempts(f->st, a, nb, now, &n, &until), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_locks(f->st, LOCK_CODE, now, 0, 1, l, 4), 0);
+	assert_int_equal(counted(f, SCOPE_FAILURES, a, NULL, now - 3600), 0);
+	/* Nothing left: nothing changes. */
+	assert_int_equal(store_unlock(f->st, a, NULL, &verifications, &failures), 0);
+	assert_int_equal(verifications + failures, 0);
+}
+
 static void
 test_assertions_used_once(void **state)
 {
@@ -1027,6 +1245,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_assertions_used_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_conversion_counts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_phone_attempts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_block_nets, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_locks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unlock, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
