@@ -1188,6 +1188,10 @@ test_int_ranges(void **state)
 	    {"HOURLY_SEND_LIMIT", 1, 1000000, offsetof(struct config, hourly_send_limit)},
 	    {"DAILY_SEND_LIMIT", 1, 10000000, offsetof(struct config, daily_send_limit)},
 	    {"PHONE_FAILURE_LIMIT", 1, 100, offsetof(struct config, phone_failure_limit)},
+	    {"PHONE_NETWORK_LIMIT", 1, 1000, offsetof(struct config, phone_network_limit)},
+	    {"NETWORK_SEND_LIMIT", 1, 1000000, offsetof(struct config, network_send_limit)},
+	    {"CONVERSION_MIN_CLIENTS", 1, 1000000, offsetof(struct config, conversion_min_clients)},
+	    {"CONVERSION_GRACE", 0, 600, offsetof(struct config, conversion_grace)},
 	    {"RESULT_MAX_AGE", 10, 3600, offsetof(struct config, result_max_age)},
 	};
 	char text[256], name[64];

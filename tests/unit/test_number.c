@@ -229,6 +229,7 @@ setup(void **state)
 		     "ALLOWED_LINE_TYPES=mobile, fixed_line_or_mobile,voicemail\n"
 		     "RESEND_AFTER=0\nPHONE_SEND_LIMIT=1000\nPHONE_DAILY_LIMIT=1000\n"
 		     "IP_SEND_LIMIT=1000000\nHOURLY_SEND_LIMIT=1000000\n"
+		     "NETWORK_SEND_LIMIT=1000000\nPHONE_NETWORK_LIMIT=1000\n"
 		     "DAILY_SEND_LIMIT=10000000\n",
 		     f->outbox, f->dir, cwd);
 	assert_true(n > 0 && (size_t)n < sizeof(conf));
