@@ -130,7 +130,7 @@ class LanguageCase(CGITestCase):
     def fresh(self):
         """A phone number and a client address not used yet in this test."""
         self.n += 1
-        return '+1202555%04d' % (100 + self.n), '10.15.%d.%d' % (self.n // 250, self.n % 250 + 1)
+        return '+1202555%04d' % (100 + self.n), '10.%d.%d.1' % (15 + self.n // 256, self.n % 256)
 
     def assertLang(self, r, tag, words_of=None):
         """The page is in language tag: <html lang dir> from its file."""

@@ -56,7 +56,7 @@ class StoreFaultTest(CGITestCase):
         """POST request.cgi for a number and client not used yet."""
         StoreFaultTest.n += 1
         n = StoreFaultTest.n
-        return site.request('+1202557%04d' % n, remote_addr='10.70.%d.%d' % (n // 200, n % 200 + 1))
+        return site.request('+1202557%04d' % n, remote_addr='10.%d.%d.1' % (70 + n // 256, n % 256))
 
     def working_site(self, db_path=None):
         """A site whose store has rows: one flow through request.cgi, with its
