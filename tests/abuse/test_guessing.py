@@ -62,7 +62,8 @@ class MaxAttemptsTest(AbuseCase):
         self.assertStatus(site.verify(code2, vid=vid), 410)
 
     def test_new_code_keeps_count_from_the_cookie_over_many_resends(self):
-        site = self.make_site({'RESEND_AFTER': 0, 'MAX_ATTEMPTS': 3, 'PHONE_SEND_LIMIT': 10})
+        site = self.make_site({'RESEND_AFTER': 0, 'MAX_ATTEMPTS': 3, 'PHONE_SEND_LIMIT': 10,
+                               'PHONE_NETWORK_LIMIT': 10})
         r, vid, code = self.start_flow(PHONE, site=site)
         self.assertStatus(site.verify(wrong_code(code), vid=vid), 422)
         for _ in range(3):
@@ -73,8 +74,9 @@ class MaxAttemptsTest(AbuseCase):
 
 
 class PhoneFailureLimitTest(AbuseCase):
+    # The visitors share a /24: PHONE_FAILURE_LIMIT counts per network.
     KEYS = {'RESEND_AFTER': 0, 'MAX_ATTEMPTS': 3, 'PHONE_FAILURE_LIMIT': 6,
-            'PHONE_SEND_LIMIT': 100, 'IP_SEND_LIMIT': 1000}
+            'PHONE_SEND_LIMIT': 100, 'IP_SEND_LIMIT': 1000, 'PHONE_NETWORK_LIMIT': 100}
 
     def test_across_visitors(self):
         site = self.make_site(self.KEYS)
@@ -91,10 +93,14 @@ class PhoneFailureLimitTest(AbuseCase):
         self.assert429(site.verify(wrong_code(code), vid=vid, remote_addr='10.60.0.3'), HOUR,
                        why='PHONE_FAILURE_LIMIT', at_least=HOUR - 60)
         self.assert429(site.verify(code, vid=vid, remote_addr='10.60.0.3'), HOUR)
-        # No new codes for PHONE either, from anyone.
+        # No new codes for PHONE either, from anyone of that network...
         self.assert429(site.request(PHONE, remote_addr='10.60.0.9'), HOUR,
                        why='PHONE_FAILURE_LIMIT', at_least=HOUR - 60)
         self.assertEqual(len(self.fake.messages_to(PHONE)), 3)
+        # ...while a visitor on another network, whose guesses these were not,
+        # gets one.
+        self.start_flow(PHONE, site=site, remote_addr='10.62.0.1')
+        self.assertEqual(len(self.fake.messages_to(PHONE)), 4)
         # The 429s were not counted as tries: C still has all 3.
         self.assertEqual(db_query(site, 'SELECT attempts FROM verification WHERE id = ?',
                                   (vid,)), [(0,)])
@@ -135,7 +141,7 @@ class PhoneFailureLimitTest(AbuseCase):
             # used up by the right code: a live code's count would carry over to
             # the next (per number), a used one's does not
             self.assertStatus(site.verify(code, vid=vid), 200, 'success')
-            r, vid, code = self.start_flow(PHONE, site=site, remote_addr='10.61.1.%d' % i)
+            r, vid, code = self.start_flow(PHONE, site=site, remote_addr='10.61.0.%d' % (i + 2))
         # 18 wrong so far; a fresh visitor may make 2 more.
         self.assertStatus(site.verify(wrong_code(code), vid=vid), 422)
         self.assertStatus(site.verify(wrong_code(code), vid=vid), 422)

@@ -57,9 +57,12 @@ class ResendCooldownTest(AbuseCase):
         r1, vid, code = self.start_flow(PHONE)
         r2 = self.site.request(PHONE, vid=vid)
         self.assert429(r2, 30, why='RESEND_AFTER', at_least=25)
-        r3 = self.site.request('(202) 555-0143', remote_addr='10.40.0.2')  # same number, typed
+        # The same number, typed, from the same network (127.0.0.0/24).
+        r3 = self.site.request('(202) 555-0143', remote_addr='127.0.0.2')
         self.assert429(r3, 30, why='RESEND_AFTER')
         self.assertEqual(self.wait_settled(1), 1, 'a refused request sent an SMS')
+        # The cooldown is the network's: a visitor elsewhere gets a code.
+        self.start_flow(PHONE, remote_addr='10.40.0.2')
         # Another number is not held back.
         self.start_flow(OTHER_PHONE)
         # The refused requests did not touch the pending code.
@@ -86,15 +89,28 @@ class ResendCooldownTest(AbuseCase):
 
 class PhoneSendLimitTest(AbuseCase):
     def test_default_5_per_10_minutes(self):
-        # PHONE_SEND_LIMIT and PHONE_SEND_WINDOW at their defaults (5, 600 s);
-        # each request from another address, so IP_SEND_LIMIT stays out of it.
-        site = self.make_site({'RESEND_AFTER': 0})
+        # PHONE_SEND_LIMIT and PHONE_SEND_WINDOW at their defaults (5, 600 s),
+        # per network: each request from another address of one /24, so
+        # IP_SEND_LIMIT stays out of it; PHONE_NETWORK_LIMIT (3 a day) raised.
+        site = self.make_site({'RESEND_AFTER': 0, 'PHONE_NETWORK_LIMIT': 100})
         for i in range(5):
             self.start_flow(PHONE, site=site, remote_addr='10.41.0.%d' % (i + 1))
         r = site.request(PHONE, remote_addr='10.41.0.9')
         self.assert429(r, 600, why='PHONE_SEND_LIMIT', at_least=570)
         self.assertEqual(self.wait_settled(5), 5, 'the 6th request sent an SMS')
         self.start_flow(OTHER_PHONE, site=site, remote_addr='10.41.0.10')
+        # Another network is not held back by this one's five.
+        self.start_flow(PHONE, site=site, remote_addr='10.41.1.1')
+
+    def test_default_3_a_day_per_network(self):
+        # PHONE_NETWORK_LIMIT at its default: a network's third text to a
+        # number is its last of the day; another network's visitor goes on.
+        site = self.make_site({'RESEND_AFTER': 0})
+        for i in range(3):
+            self.start_flow(PHONE, site=site, remote_addr='10.42.0.%d' % (i + 1))
+        self.assert429(site.request(PHONE, remote_addr='10.42.0.9'), DAY,
+                       why='PHONE_NETWORK_LIMIT', at_least=DAY - 60)
+        self.start_flow(PHONE, site=site, remote_addr='10.42.1.1')
 
     def test_boundary_and_window(self):
         site = self.make_site(keys(PHONE_SEND_LIMIT=3, PHONE_SEND_WINDOW=60))

@@ -128,7 +128,8 @@ class ValgrindTest(AbuseCase):
         db_query(site, 'UPDATE verification SET expires = 0')
         r3 = site.request(PHONE, remote_addr='10.80.0.3')
         self.assertStatus(r3, 200)
-        db_query(site, "INSERT INTO failure (at, phone) VALUES (?, ?)", (int(time.time()), PHONE))
+        db_query(site, "INSERT INTO failure (at, phone, net) VALUES (?, ?, '10.80.0.0/24')",
+                 (int(time.time()), PHONE))
         self.vg(site, VERIFY, 'POST', harness.form(token=code, verification_id=r3.vid),
                 expect=429)
 
