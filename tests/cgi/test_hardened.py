@@ -24,7 +24,7 @@ HARDENINGS = {
     'memfd_noexec=2': "exec /usr/bin/unshare --pid --fork /bin/sh -c "
                       "'echo 2 > /proc/sys/vm/memfd_noexec && exec \"$0\"' \"$1\"",
     # LeakSanitizer (the cgi-asan suite) reads /proc to do its work.
-    'no /proc': "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 "
+    'no /proc': "export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0; "
                 "exec /usr/bin/unshare --mount --propagation private /bin/sh -c "
                 "'/bin/mount -t tmpfs none /proc && exec \"$0\"' \"$1\"",
 }
