@@ -23,11 +23,14 @@ PHONE = '+12025550143'
 HARDENINGS = {
     'memfd_noexec=2': "exec /usr/bin/unshare --pid --fork /bin/sh -c "
                       "'echo 2 > /proc/sys/vm/memfd_noexec && exec \"$0\"' \"$1\"",
-    # LeakSanitizer (the cgi-asan suite) reads /proc to do its work.
-    'no /proc': "export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0; "
-                "exec /usr/bin/unshare --mount --propagation private /bin/sh -c "
+    'no /proc': "exec /usr/bin/unshare --mount --propagation private /bin/sh -c "
                 "'/bin/mount -t tmpfs none /proc && exec \"$0\"' \"$1\"",
 }
+
+
+# The sanitizers read their options and do their leak check through /proc:
+# the ASan-built programs (suite cgi-asan) cannot run without it.
+ASAN = 'ASAN_OPTIONS' in os.environ
 
 
 @unittest.skipUnless(os.geteuid() == 0, 'root only: namespaces')
@@ -62,6 +65,7 @@ class HardenedHostTest(CGITestCase):
                       'program', r.stderr)
         self.assertEqual(self.fake.messages, [])
 
+    @unittest.skipIf(ASAN, 'the sanitizers need /proc')
     def test_no_proc_is_named_too(self):
         r = self.send(self.program('no /proc', False))
         if os.path.exists(INSTALLED):
@@ -72,6 +76,8 @@ class HardenedHostTest(CGITestCase):
 
     def test_the_file_beside_the_program_sends(self):
         for hardening in HARDENINGS:
+            if hardening == 'no /proc' and ASAN:
+                continue  # the sanitizers need /proc
             with self.subTest(hardening=hardening):
                 before = len(self.fake.messages_to(PHONE))
                 r = self.send(self.program(hardening, True))
