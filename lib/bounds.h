@@ -35,6 +35,7 @@
 #define OTP_CONFIG_MAX  (64 * 1024) /* largest config file */
 #define OTP_CONFIG_LINE 4096        /* longest config line */
 #define OTP_MESSAGE_MAX 640         /* longest MESSAGE_TEXT */
+#define OTP_SITE_NAME_MAX 40        /* longest SITE_NAME, {site} of the text message */
 #define OTP_TEXT_MAX    2048        /* longest SMS: MESSAGE_TEXT with its codes, WebOTP line */
 
 #define OTP_SMS_CONNECT_MS 5000        /* connect timeout to the SMS provider */

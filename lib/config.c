@@ -14,6 +14,7 @@
  * checks only what depends on more than one key.
  */
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -168,7 +169,7 @@ static const struct config_key config_keys[] = {
     STR("LANGUAGES", languages, 2, 256, "en", config_languages_ok,
 	"must be a list of language tags such as en,fr,pt-br (each with its file in "
 	"TEMPLATE_DIR/lang/)"),
-    STR("MESSAGE_TEXT", message_text, 0, OTP_MESSAGE_MAX, "Your token is {code}", config_message_ok,
+    STR("MESSAGE_TEXT", message_text, 0, OTP_MESSAGE_MAX, "{code} is your verification code. Do not share it.", config_message_ok,
 	"must contain {code}"),
     STR("TELNYX_PUBLIC_KEY", telnyx_public_key, 1, 64, NULL, config_public_key_ok,
 	"must be the base64 of a 32-byte Ed25519 key, as Telnyx's portal shows it"),
@@ -195,6 +196,7 @@ static const struct config_key config_keys[] = {
     STR("COUNTRY_HOURLY_LIMITS", country_hourly_limits, 0, ANY, NULL, NULL, NULL),
     STR("WEBOTP_DOMAIN", webotp_domain, 1, 253, NULL, config_domain_ok,
 	"a lower-case host name such as example.com"),
+    STR("SITE_NAME", site_name, 1, OTP_SITE_NAME_MAX, NULL, NULL, NULL),
     INT("CONVERSION_WINDOW", conversion_window, 60, OTP_DAY, "3600"),
     INT("CONVERSION_MIN_SENDS", conversion_min_sends, 1, 1000000, "20"),
     INT("CONVERSION_MIN_CLIENTS", conversion_min_clients, 1, 1000000, "8"),
@@ -550,7 +552,8 @@ config_parts(struct config *cfg, const char *name)
 	/* Every code is token_length characters of GSM-7: 0 counts as any. */
 	memset(code, '0', (size_t)cfg->token_length);
 	code[cfg->token_length] = '\0';
-	if (text_compose(cfg->message_text, cfg->webotp_domain, code, text, sizeof(text)) < 0) {
+	if (text_compose(cfg->message_text, cfg->site_name, cfg->webotp_domain, code, text,
+			 sizeof(text)) < 0) {
 		log_msg("%s: invalid MESSAGE_TEXT: too long with its codes", name);
 		return -1;
 	}
@@ -859,6 +862,14 @@ config_message_text(const struct config *cfg, const char *tag, const char *file_
 	return file_text != NULL ? file_text : cfg->message_text;
 }
 
+const char *
+config_sms_words(const struct config *cfg, const struct lang *l)
+{
+	const char *s = cfg->site_name == NULL ? lang_str(l, NULL, "SMS_NO_SITE") : NULL;
+
+	return s != NULL ? s : lang_str(l, NULL, "SMS");
+}
+
 static int
 config_message_ok(char *s)
 {
@@ -1031,6 +1042,35 @@ config_country(const struct config *cfg, const char *phone, int calling_code, in
 }
 
 /*
+ * SITE_NAME and WEBOTP_DOMAIN when not set: SITE_ORIGIN's host, which is
+ * the page's own (the WebOTP line binds the code to it), when it is a host
+ * name, not an address or localhost, which browsers do not bind codes to
+ * and a text would not name a site by.
+ */
+static void
+config_site_defaults(struct config *cfg)
+{
+	struct url_authority a;
+	char host[OTP_HOST_MAX + 1];
+	size_t i;
+
+	if (cfg->site_origin == NULL || url_authority(cfg->site_origin, &a) < 0 ||
+	    a.host_len == 0 || a.host_len > OTP_HOST_MAX)
+		return;
+	for (i = 0; i < a.host_len; i++)
+		host[i] = (char)tolower((unsigned char)a.host[i]);
+	host[a.host_len] = '\0';
+	/* A name, not an address: a dot, a letter, no brackets. */
+	if (strchr(host, '.') == NULL || host[0] == '[' ||
+	    strspn(host, "0123456789.") == strlen(host) || !config_domain_ok(host))
+		return;
+	if (cfg->site_name == NULL && strlen(host) <= OTP_SITE_NAME_MAX)
+		cfg->site_name = xstrdup(host);
+	if (cfg->webotp_domain == NULL)
+		cfg->webotp_domain = xstrdup(host);
+}
+
+/*
  * The rules that involve more than one key (each key's own are in
  * config_keys[]), then what is built from the keys once they are all
  * read.  Returns 0 or -1 (logged).
@@ -1044,6 +1084,7 @@ config_check(struct config *cfg, const char *name)
 	    cfg->spend_limit_text != NULL ? webhook_micros(cfg->spend_limit_text) : -1;
 	cfg->sms_price = webhook_micros(cfg->sms_price_text);
 	cfg->channels = config_channel_bits(cfg->channels_list);
+	config_site_defaults(cfg);
 	if ((cfg->channels & CHANNEL_INBOUND) && cfg->inbound_number == NULL) {
 		log_msg("%s: missing INBOUND_NUMBER (required with CHANNELS=%s)", name,
 			cfg->channels_list);
@@ -1288,8 +1329,8 @@ config_lint_languages(const struct config *cfg, const char *name)
 			first = l;
 		c = (struct config_lint_ctx){l, tag, name};
 		lang_each(first, NULL, config_lint_key, &c);
-		if (text_compose(config_message_text(cfg, tag, lang_str(l, NULL, "SMS")),
-				 cfg->webotp_domain, code, text, sizeof(text)) < 0) {
+		if (text_compose(config_message_text(cfg, tag, config_sms_words(cfg, l)),
+				 cfg->site_name, cfg->webotp_domain, code, text, sizeof(text)) < 0) {
 			log_msg("%s: the text message of %s is too long with its codes", name, tag);
 			problems++;
 			continue;

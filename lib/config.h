@@ -86,7 +86,8 @@ struct config {
 	int phone_daily_limit;       /* texts to one phone per day, whoever asks */
 	char *allowed_country_codes; /* "+1,+44", "*"; default COUNTRY_CODE */
 	char *country_hourly_limits; /* "+44:20,+1:100", or NULL */
-	char *webotp_domain;         /* adds "@domain #code" to the SMS */
+	char *webotp_domain;         /* adds "@domain #code" to the SMS; default SITE_ORIGIN's */
+	char *site_name;             /* {site} of the SMS; default SITE_ORIGIN's host */
 	char *allowed_line_types;    /* "mobile,fixed_line_or_mobile" */
 	unsigned line_types;         /* ... as bits (1u << enum phone_type) */
 	struct config_country {
@@ -183,6 +184,11 @@ int config_inbound_allowed(const struct config *cfg, const char *phone, int call
  * (the language file's SMS, or NULL); else MESSAGE_TEXT.
  */
 const char *config_message_text(const struct config *cfg, const char *tag, const char *file_text);
+
+/* The language l's own text message: SMS, which names the site ({site}),
+ * or, when the site's name is not known, SMS_NO_SITE (else SMS). */
+struct lang;
+const char *config_sms_words(const struct config *cfg, const struct lang *l);
 
 /*
  * Call fn for each KEY=value line of buf (otp.conf's syntax: comments,

@@ -166,8 +166,9 @@ core_send_code(const struct config *cfg, const struct verification *v, const cha
 		tag = first;
 	}
 	l = lang_get(cfg->template_dir, tag);
-	message = config_message_text(cfg, tag, lang_str(l, NULL, "SMS"));
-	if (text_compose(message, cfg->webotp_domain, code, text, sizeof(text)) < 0) {
+	message = config_message_text(cfg, tag, config_sms_words(cfg, l));
+	if (text_compose(message, cfg->site_name, cfg->webotp_domain, code, text, sizeof(text)) <
+	    0) {
 		log_msg("MESSAGE_TEXT does not fit in %d bytes", OTP_TEXT_MAX);
 		memset(res, 0, sizeof(*res));
 		snprintf(res->reason, sizeof(res->reason), "message too long");

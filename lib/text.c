@@ -13,15 +13,21 @@
 #include "text.h"
 
 int
-text_compose(const char *message, const char *webotp_domain, const char *code, char *out,
-	     size_t size)
+text_compose(const char *message, const char *site, const char *webotp_domain, const char *code,
+	     char *out, size_t size)
 {
-	const char *p = message, *at;
+	const char *p = message, *at, *c, *s;
 	size_t n = 0;
 	int w;
 
-	while ((at = strstr(p, "{code}")) != NULL) {
-		w = snprintf(out + n, size - n, "%.*s%s", (int)(at - p), p, code);
+	/* The next placeholder, whichever comes first: the same length. */
+	for (;;) {
+		c = strstr(p, "{code}");
+		s = strstr(p, "{site}");
+		if ((at = c == NULL || (s != NULL && s < c) ? s : c) == NULL)
+			break;
+		w = snprintf(out + n, size - n, "%.*s%s", (int)(at - p), p,
+			     at == c ? code : site != NULL ? site : "");
 		if (w < 0 || (size_t)w >= size - n)
 			goto toolong;
 		n += (size_t)w;

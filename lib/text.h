@@ -11,13 +11,13 @@
 #define TEXT_PARTS_MAX 10
 
 /*
- * message with each {code} replaced by code, and with webotp_domain (or
- * NULL) the origin-bound line "@domain #code" last, so that browsers
- * offer the code on that site only.  Returns 0, or -1 (out empty) when
- * it does not fit in size bytes.
+ * message with each {code} replaced by code and each {site} by site (or
+ * "" when NULL), and with webotp_domain (or NULL) the origin-bound line
+ * "@domain #code" last, so that browsers offer the code on that site
+ * only.  Returns 0, or -1 (out empty) when it does not fit in size bytes.
  */
-int text_compose(const char *message, const char *webotp_domain, const char *code, char *out,
-		 size_t size);
+int text_compose(const char *message, const char *site, const char *webotp_domain,
+		 const char *code, char *out, size_t size);
 
 struct text_parts {
 	int ucs2;     /* 1: a character is outside GSM-7 and its extension table */

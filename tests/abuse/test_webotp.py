@@ -20,7 +20,7 @@ class WebOTPTest(AbuseCase):
 
     def test_telnyx(self):
         site = self.make_site({'WEBOTP_DOMAIN': 'example.com'})
-        self.check(site, 'Your token is %s')
+        self.check(site, '%s is your verification code. Do not share it.')
 
     def test_outbox_and_own_text(self):
         site = self.make_site({'WEBOTP_DOMAIN': 'example.com',
@@ -28,10 +28,31 @@ class WebOTPTest(AbuseCase):
                               transport='outbox')
         self.check(site, '%s is your Example code')
 
+    def test_site_origin_names_the_site_and_binds_the_code(self):
+        # The default text names the site and warns; the WebOTP line comes
+        # from SITE_ORIGIN's host when WEBOTP_DOMAIN is not set; one part.
+        site = self.make_site({'SITE_ORIGIN': 'https://Example.COM'}, transport='outbox')
+        self.check(site, '%s is your example.com verification code. Do not share it.')
+        text = site.sent_texts(PHONE)[-1]
+        self.assertLessEqual(len(text), 160, repr(text))
+
+    def test_site_name_over_the_host(self):
+        site = self.make_site({'SITE_ORIGIN': 'https://example.com', 'SITE_NAME': 'Acme Shop'},
+                              transport='outbox')
+        self.check(site, '%s is your Acme Shop verification code. Do not share it.')
+
+    def test_an_address_origin_names_nothing(self):
+        # Browsers bind codes to host names: an address gets no line, and
+        # the text no name.
+        site = self.make_site({'SITE_ORIGIN': 'http://127.0.0.1:8080'}, transport='outbox')
+        r, vid, code = self.start_flow(PHONE, site=site)
+        self.assertEqual(site.sent_texts(PHONE)[-1],
+                         '%s is your verification code. Do not share it.' % code)
+
     def test_without_domain_no_line(self):
         r, vid, code = self.start_flow(PHONE)
         text = self.fake.messages[-1]['text']
-        self.assertEqual(text, 'Your token is %s' % code)
+        self.assertEqual(text, '%s is your verification code. Do not share it.' % code)
         self.assertNotIn('@', text)
 
     def test_invalid_domain_is_a_config_error(self):

@@ -102,7 +102,7 @@ def require_built():
 
 def reason_phrase(status):
     """The reason phrase of status as RFC 9110 names it."""
-    rfc9110 = {413: 'Content Too Large', 422: 'Unprocessable Content'}
+    rfc9110 = {413: 'Content Too Large', 414: 'URI Too Long', 422: 'Unprocessable Content'}
     try:
         return rfc9110.get(status) or http.HTTPStatus(status).phrase
     except ValueError:

@@ -25,7 +25,7 @@ class WholeFlowTest(CGITestCase):
         self.assertHtml(r)
         self.assertRegex(code, r'^[0-9A-F]{4}$', 'TOKEN_LENGTH=4, hex upper case')
         m = self.fake.messages[-1]
-        self.assertEqual(m['text'], 'Your token is %s' % code)
+        self.assertEqual(m['text'], '%s is your verification code. Do not share it.' % code)
         self.assertEqual(m['from'], FROM_NUMBER)
         self.assertTrue(any(a.get('name') == 'token' for a in r.inputs()), r.describe())
         self.assertTrue(any(f.endswith('verify.cgi') for f in r.forms()), r.describe())
@@ -212,7 +212,7 @@ class TelnyxRequestShapeTest(CGITestCase):
                          'messaging_profile_id must be left out when not set: %r' % body)
         self.assertEqual(body['to'], PHONE_US, 'to is one string, not a list')
         self.assertEqual(body['from'], FROM_NUMBER)
-        self.assertEqual(body['text'], 'Your token is ' + code)
+        self.assertEqual(body['text'], code + ' is your verification code. Do not share it.')
 
     def test_messaging_profile_id_sent_when_set(self):
         site = self.make_site({'MESSAGING_PROFILE_ID': '4001767e-ce0f-4cae-9d5f-0d5e636e7809'})
@@ -249,7 +249,7 @@ class TelnyxRequestShapeTest(CGITestCase):
         text = self.fake.messages[-1]['text']
         lines = text.split('\n')
         self.assertEqual(lines[-1], '@example.com #' + code, repr(text))
-        self.assertIn('Your token is ' + code, text)
+        self.assertIn(code + ' is your verification code. Do not share it.', text)
         self.assertStatus(site.verify(code, vid=vid), 200, 'success')
 
     def test_default_token_length_is_6(self):
@@ -261,13 +261,13 @@ class TelnyxRequestShapeTest(CGITestCase):
     def test_digits_alphabet(self):
         site = self.make_site({'TOKEN_ALPHABET': 'digits', 'TOKEN_LENGTH': 8})
         r, vid, code = self.start_flow(PHONE_US, site=site)
-        self.assertRegex(self.fake.messages[-1]['text'], r'^Your token is [0-9]{8}$')
+        self.assertRegex(self.fake.messages[-1]['text'], r'^[0-9]{8} is your verification code\. Do not share it\.$')
         self.assertStatus(site.verify(code, vid=vid), 200, 'success')
 
     def test_token_length_10_hex(self):
         site = self.make_site({'TOKEN_LENGTH': 10})
         r, vid, code = self.start_flow(PHONE_US, site=site)
-        self.assertRegex(self.fake.messages[-1]['text'], r'^Your token is [0-9A-F]{10}$')
+        self.assertRegex(self.fake.messages[-1]['text'], r'^[0-9A-F]{10} is your verification code\. Do not share it\.$')
         self.assertStatus(site.verify(code, vid=vid), 200, 'success')
 
     def test_codes_vary(self):
@@ -330,7 +330,7 @@ class OutboxTest(CGITestCase):
         self.assertEqual(set(msg), {'to', 'from', 'text'}, msg)
         self.assertEqual(msg['to'], PHONE_US)
         self.assertEqual(msg['from'], FROM_NUMBER)
-        m = re.match(r'^Your token is ([0-9A-F]{4})$', msg['text'])
+        m = re.match(r'^([0-9A-F]{4}) is your verification code\. Do not share it\.$', msg['text'])
         self.assertTrue(m, msg)
         self.assertEqual(self.fake.messages, [], 'outbox must not call Telnyx')
         r2 = self.site.verify(m.group(1), vid=r.vid)

@@ -146,11 +146,12 @@ class LanguageCase(CGITestCase):
             self.assertIn(w[k], page, '%s of %s not on the page' % (k, tag) + r.describe())
 
     def sms(self, site, phone, tag, message=None, domain=DOMAIN):
-        """The last text to phone: the language's SMS (or message) with its
-        code; returns the code."""
+        """The last text to phone: the language's SMS_NO_SITE (these sites
+        have no SITE_ORIGIN or SITE_NAME; or message) with its code; returns
+        the code."""
         texts = site.sent_texts(phone)
         self.assertTrue(texts, 'nothing sent to %s: %r' % (phone, site.outbox()))
-        want = message if message is not None else words(tag)['SMS']
+        want = message if message is not None else words(tag)['SMS_NO_SITE']
         m = sms_pattern(want, domain).fullmatch(texts[-1])
         self.assertIsNotNone(m, 'the text %r is not %s\'s %r' % (texts[-1], tag, want))
         return m.group(1)
@@ -262,9 +263,16 @@ class ShippedLanguagesTest(LanguageCase):
         # The longest code (10) and a long WebOTP domain: still one part.
         for tag in SHIPPED:
             with self.subTest(tag=tag):
-                text = words(tag)['SMS'].replace('{code}', 'A' * 10) + \
-                    '\n\n@%s #%s' % ('login.accounts.example-shop.com', 'A' * 10)
-                self.assertTrue(one_part(text), '%r: %r' % (tag, sms_size(text)))
+                for key in ('SMS', 'SMS_NO_SITE'):
+                    text = words(tag)[key].replace('{code}', 'A' * 10).replace(
+                        '{site}', 'login.accounts.example-shop.com') + \
+                        '\n\n@%s #%s' % ('login.accounts.example-shop.com', 'A' * 10)
+                    self.assertTrue(one_part(text), '%r %s: %r' % (tag, key, sms_size(text)))
+                    # What the anchors recommend: the code and "do not share it",
+                    # the site named where one is known (not in Arabic: UCS-2
+                    # leaves no room beside a long WebOTP line).
+                    self.assertIn('{code}', words(tag)[key])
+                    self.assertEqual('{site}' in words(tag)[key], key == 'SMS' and tag != 'ar')
 
     def test_counter(self):
         # The counter the texts are held to, on what it must tell apart.
@@ -652,7 +660,7 @@ class EnglishOnlyTest(LanguageCase):
                     self.assertStatus(r, 200, 'verify')
                     self.assertEqual(html_attrs(r), {'lang': 'en', 'dir': 'ltr'})
                     text = site.sent_texts(phone)[-1]
-                    m = re.fullmatch(r'Your token is ([0-9A-F]{4})', text)
+                    m = re.fullmatch(r'([0-9A-F]{4}) is your verification code\. Do not share it\.', text)
                     self.assertIsNotNone(m, repr(text))
                     r = site.verify(self.wrong(m.group(1)), vid=r.vid, extra=extra)
                     self.assertStatus(r, 422, 'verify')

@@ -116,7 +116,7 @@ test_tutorial_file(void **state)
 	assert_string_equal(cfg.template_dir, OTP_TEMPLATE_DEFAULT);
 	assert_int_equal(cfg.transport, TRANSPORT_TELNYX);
 	assert_null(cfg.outbox_path);
-	assert_string_equal(cfg.message_text, "Your token is {code}");
+	assert_string_equal(cfg.message_text, "{code} is your verification code. Do not share it.");
 	/* 4 hex characters are 16 bits: accepted, with a warning. */
 	assert_non_null(strstr(log, "warning: TOKEN_LENGTH 4"));
 	assert_null(strstr(log, "YOUR_API_KEY"));
@@ -454,6 +454,44 @@ test_database_url(void **state)
 }
 
 /* LANGUAGES and MESSAGE_TEXT_<tag>: which text message each language gets. */
+/* SITE_NAME and WEBOTP_DOMAIN default to SITE_ORIGIN's host name. */
+static void
+test_site_defaults(void **state)
+{
+	struct config cfg;
+	char *log = NULL;
+
+	(void)state;
+	assert_accepted(&cfg, BASE "SITE_ORIGIN='https://Shop.Example.com:8443'\n", &log);
+	assert_string_equal(cfg.site_name, "shop.example.com");
+	assert_string_equal(cfg.webotp_domain, "shop.example.com");
+	config_free(&cfg);
+	free(log);
+	log = NULL;
+	/* Set ones are kept. */
+	assert_accepted(&cfg,
+			BASE "SITE_ORIGIN='https://example.com'\nSITE_NAME='Acme'\n"
+			     "WEBOTP_DOMAIN=login.example.com\n",
+			&log);
+	assert_string_equal(cfg.site_name, "Acme");
+	assert_string_equal(cfg.webotp_domain, "login.example.com");
+	config_free(&cfg);
+	free(log);
+	log = NULL;
+	/* An address or localhost names no site and binds no code. */
+	assert_accepted(&cfg, BASE "SITE_ORIGIN='http://127.0.0.1:8080'\n", &log);
+	assert_null(cfg.site_name);
+	assert_null(cfg.webotp_domain);
+	config_free(&cfg);
+	free(log);
+	log = NULL;
+	assert_accepted(&cfg, BASE "SITE_ORIGIN='http://localhost:8080'\n", &log);
+	assert_null(cfg.site_name);
+	assert_null(cfg.webotp_domain);
+	config_free(&cfg);
+	free(log);
+}
+
 static void
 test_languages(void **state)
 {
@@ -465,7 +503,8 @@ test_languages(void **state)
 	assert_string_equal(cfg.languages, "en");
 	/* Neither set: the language's file, else MESSAGE_TEXT's default. */
 	assert_string_equal(config_message_text(&cfg, "en", "File {code}"), "File {code}");
-	assert_string_equal(config_message_text(&cfg, "en", NULL), "Your token is {code}");
+	assert_string_equal(config_message_text(&cfg, "en", NULL),
+			    "{code} is your verification code. Do not share it.");
 	config_free(&cfg);
 	free(log);
 	assert_accepted(&cfg,
@@ -1138,7 +1177,7 @@ test_every_default(void **state)
 	assert_string_equal(cfg.template_dir, OTP_TEMPLATE_DEFAULT);
 	assert_int_equal(cfg.transport, TRANSPORT_TELNYX);
 	assert_null(cfg.outbox_path);
-	assert_string_equal(cfg.message_text, "Your token is {code}");
+	assert_string_equal(cfg.message_text, "{code} is your verification code. Do not share it.");
 	assert_int_equal(cfg.resend_after, 30);
 	assert_int_equal(cfg.phone_send_limit, 5);
 	assert_int_equal(cfg.phone_send_window, 600);
@@ -1458,6 +1497,7 @@ main(void)
 	    cmocka_unit_test(test_site_origin),
 	    cmocka_unit_test(test_path),
 	    cmocka_unit_test(test_database_url),
+	    cmocka_unit_test(test_site_defaults),
 	    cmocka_unit_test(test_languages),
 	};
 

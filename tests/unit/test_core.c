@@ -102,9 +102,10 @@ take_code(const struct fixture *f, char *code, size_t size)
 	size_t n;
 
 	assert_non_null(box);
-	p = strstr(box, "Your token is ");
+	/* {"to":...,"text":"<code> is your verification code. ..."} */
+	p = strstr(box, "\"text\":\"");
 	assert_non_null(p);
-	p += 14;
+	p += 8;
 	n = strspn(p, "0123456789");
 	assert_true(n == 10 && n < size); /* no 10 digits stand in an id by chance */
 	memcpy(code, p, n);

@@ -112,17 +112,31 @@ test_compose(void **state)
 	char out[128];
 
 	(void)state;
-	assert_int_equal(text_compose("Your token is {code}", NULL, "A1B2", out, sizeof(out)), 0);
+	assert_int_equal(
+	    text_compose("Your token is {code}", NULL, NULL, "A1B2", out, sizeof(out)), 0);
 	assert_string_equal(out, "Your token is A1B2");
-	assert_int_equal(text_compose("{code} is {code}", "example.com", "12", out, sizeof(out)),
-			 0);
+	assert_int_equal(
+	    text_compose("{code} is {code}", NULL, "example.com", "12", out, sizeof(out)), 0);
 	assert_string_equal(out, "12 is 12\n\n@example.com #12");
+	/* The site's name wherever {site} is, in any order with the codes. */
+	assert_int_equal(text_compose("{site}: {code}, {site} {code}", "Acme", "e.com", "12", out,
+				      sizeof(out)),
+			 0);
+	assert_string_equal(out, "Acme: 12, Acme 12\n\n@e.com #12");
+	/* No name known: {site} is left out, never sent as written. */
+	assert_int_equal(text_compose("{code} for {site}.", NULL, NULL, "12", out, sizeof(out)), 0);
+	assert_string_equal(out, "12 for .");
+	/* A name holding "{code}" is not read again. */
+	assert_int_equal(text_compose("{site} {code}", "{code}", NULL, "12", out, sizeof(out)), 0);
+	assert_string_equal(out, "{code} 12");
 	/* Exactly full, then one byte short. */
-	assert_int_equal(text_compose("abc{code}", NULL, "1234", out, 8), 0);
+	assert_int_equal(text_compose("abc{code}", NULL, NULL, "1234", out, 8), 0);
 	assert_string_equal(out, "abc1234");
-	assert_int_equal(text_compose("abc{code}", NULL, "12345", out, 8), -1);
+	assert_int_equal(text_compose("abc{code}", NULL, NULL, "12345", out, 8), -1);
 	assert_string_equal(out, "");
-	assert_int_equal(text_compose("{code}{code}", "e.com", "1234", out, 16), -1);
+	assert_int_equal(text_compose("{code}{code}", NULL, "e.com", "1234", out, 16), -1);
+	assert_string_equal(out, "");
+	assert_int_equal(text_compose("{site}{code}", "abcdefgh", NULL, "1234", out, 12), -1);
 	assert_string_equal(out, "");
 }
 
