@@ -2,7 +2,8 @@
  * Sending the code.  Telnyx: POST {API_BASE_URL}/v2/messages with a JSON
  * body and a bearer key, through one libcurl handle set up in
  * sms_curl_setup(): https only (http only to loopback, for the tests'
- * fake), certificates checked, connect and total timeouts, no redirects.
+ * fake), certificates checked (against CA_FILE when set), connect and
+ * total timeouts, no redirects.
  * The outbox transport appends the message as a JSON line to a file, for
  * trying the flow without an account.
  *
@@ -204,10 +205,14 @@ sms_now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Every option of the one request, in one place.  Returns 0 or -1. */
+/*
+ * Every option of the one request, in one place.  ca_file (CA_FILE) is
+ * then the only trust, without the system's directory; NULL: the system's
+ * bundle.  Returns 0 or -1.
+ */
 static int
-sms_curl_setup(CURL *c, const char *url, struct curl_slist *headers, const char *body,
-	       struct sms_buf *buf, long timeout_ms)
+sms_curl_setup(CURL *c, const char *url, const char *ca_file, struct curl_slist *headers,
+	       const char *body, struct sms_buf *buf, long timeout_ms)
 {
 	/* API_BASE_URL's validator allows http:// only to loopback. */
 	const char *protocols = strncmp(url, "https://", 8) == 0 ? "https" : "http";
@@ -218,6 +223,8 @@ sms_curl_setup(CURL *c, const char *url, struct curl_slist *headers, const char 
 	    curl.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+	    (ca_file != NULL && (curl.easy_setopt(c, CURLOPT_CAINFO, ca_file) != CURLE_OK ||
+				 curl.easy_setopt(c, CURLOPT_CAPATH, NULL) != CURLE_OK)) ||
 	    curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)OTP_SMS_CONNECT_MS) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
@@ -288,7 +295,7 @@ sms_telnyx(const struct config *cfg, const char *to, const char *text, struct sm
 		free(buf.data);
 		memset(&buf, 0, sizeof(buf));
 		status = 0;
-		if (sms_curl_setup(c, url, headers, body, &buf, left) < 0) {
+		if (sms_curl_setup(c, url, cfg->ca_file, headers, body, &buf, left) < 0) {
 			snprintf(res->reason, sizeof(res->reason), "cannot set up libcurl");
 			goto out;
 		}
