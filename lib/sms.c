@@ -208,11 +208,12 @@ sms_now_ms(void)
 /*
  * Every option of the one request, in one place.  ca_file (CA_FILE) is
  * then the only trust, without the system's directory; NULL: the system's
- * bundle.  Returns 0 or -1.
+ * bundle.  errbuf (CURL_ERROR_SIZE) gets libcurl's words for a failure.
+ * Returns 0 or -1.
  */
 static int
 sms_curl_setup(CURL *c, const char *url, const char *ca_file, struct curl_slist *headers,
-	       const char *body, struct sms_buf *buf, long timeout_ms)
+	       const char *body, struct sms_buf *buf, char *errbuf, long timeout_ms)
 {
 	/* API_BASE_URL's validator allows http:// only to loopback. */
 	const char *protocols = strncmp(url, "https://", 8) == 0 ? "https" : "http";
@@ -233,8 +234,10 @@ sms_curl_setup(CURL *c, const char *url, const char *ca_file, struct curl_slist 
 	    curl.easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body)) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_USERAGENT, "otp-cgi/1") != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, sms_collect) != CURLE_OK ||
-	    curl.easy_setopt(c, CURLOPT_WRITEDATA, buf) != CURLE_OK)
+	    curl.easy_setopt(c, CURLOPT_WRITEDATA, buf) != CURLE_OK ||
+	    curl.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK)
 		return -1;
+	errbuf[0] = '\0';
 	return 0;
 }
 
@@ -253,7 +256,7 @@ sms_telnyx(const struct config *cfg, const char *to, const char *text, struct sm
 {
 	struct curl_slist *headers = NULL, *h;
 	struct sms_buf buf = {NULL, 0, 0};
-	char url[600], auth[1024];
+	char url[600], auth[1024], errbuf[CURL_ERROR_SIZE] = "";
 	char *body = NULL;
 	long start = sms_now_ms(), left, status = 0;
 	CURLcode cc = CURLE_OK;
@@ -295,7 +298,7 @@ sms_telnyx(const struct config *cfg, const char *to, const char *text, struct sm
 		free(buf.data);
 		memset(&buf, 0, sizeof(buf));
 		status = 0;
-		if (sms_curl_setup(c, url, cfg->ca_file, headers, body, &buf, left) < 0) {
+		if (sms_curl_setup(c, url, cfg->ca_file, headers, body, &buf, errbuf, left) < 0) {
 			snprintf(res->reason, sizeof(res->reason), "cannot set up libcurl");
 			goto out;
 		}
@@ -305,8 +308,13 @@ sms_telnyx(const struct config *cfg, const char *to, const char *text, struct sm
 	}
 	res->http_status = status;
 	if (cc != CURLE_OK) {
-		snprintf(res->reason, sizeof(res->reason), "%s",
-			 buf.overflow ? "answer too large" : curl.easy_strerror(cc));
+		/* libcurl's own words say which failure it was (which check of
+		 * the certificate, which timeout); its code's string does not. */
+		if (buf.overflow)
+			snprintf(res->reason, sizeof(res->reason), "answer too large");
+		else
+			sms_copy(res->reason, sizeof(res->reason),
+				 errbuf[0] != '\0' ? errbuf : curl.easy_strerror(cc));
 		goto out;
 	}
 	rc = sms_telnyx_parse(status, buf.data != NULL ? buf.data : "", buf.len, res);
@@ -319,6 +327,7 @@ out:
 	if (c != NULL)
 		curl.easy_cleanup(c);
 	explicit_bzero(auth, sizeof(auth));
+	explicit_bzero(errbuf, sizeof(errbuf));
 	if (body != NULL) {
 		explicit_bzero(body, strlen(body));
 		cJSON_free(body);
