@@ -8,10 +8,16 @@ answers 502 with nothing sent and a log line that says which failure it
 was (libcurl's error buffer: before, every case logged "SSL peer
 certificate or SSH remote key was not OK").  The answers that hang, drip
 or are too large are cut off in bounded time over TLS as over HTTP.
-otp-admin check-config reports a CA_FILE it cannot use."""
+otp-admin check-config reports a CA_FILE it cannot use.
+
+Part 3, one bullet: a FastCGI process keeps its connection to Telnyx
+alive: 50 sends, one TLS handshake (as CGI, one a send); a change of
+API_KEY, API_BASE_URL or CA_FILE makes a new connection, and a change of
+anything else does not."""
 
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -19,10 +25,11 @@ import unittest
 import urllib.parse
 
 import fake_telnyx
+import fcgi_client
 import harness
 import test_status
 import tls_certs
-from harness import API_KEY, CGITestCase, REPO
+from harness import API_KEY, CGITestCase, FORM, REPO, REQUEST
 
 ADMIN = REPO / 'tools' / 'otp-admin'
 PHONE = '+12025550143'
@@ -166,6 +173,105 @@ class CheckConfigTest(TLSCase):
                 self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
                 self.assertIn('CA_FILE %s %s' % (ca_file, words), p.stderr)
                 self.assertIn('1 problem', p.stderr)
+
+
+class KeepAliveTest(TLSCase):
+    """One FastCGI process of its own (whatever OTP_TEST_FASTCGI says), and
+    a fake that counts its TLS handshakes."""
+
+    SENDS = 50
+
+    def setUp(self):
+        super().setUp()
+        self.site = self.make_site({'TOKEN_LENGTH': 10, 'CA_FILE': self.certs.ca,
+                                    'IP_SEND_LIMIT': 1000})
+        self.app = fcgi_client.App(REQUEST)
+        self.addCleanup(self.app.stop)
+
+    def send(self, i, site=None, fake=None):
+        """POST request.cgi for the i-th number through the process; assert
+        the code went out."""
+        site, fake = site or self.site, fake or self.fake
+        phone = '+1202555%04d' % (2000 + i)
+        before = len(fake.messages)
+        body = urllib.parse.urlencode([('phone', phone)]).encode()
+        env = harness.cgi_env('POST', body_len=len(body), content_type=FORM,
+                              script_name='/cgi-bin/request.cgi',
+                              remote_addr='10.23.%d.%d' % (i // 200, i % 200 + 1),
+                              config=site.config_path)
+        out, err, status = self.app.request(env, body, 30)
+        r = harness.Response(REQUEST, env, len(body), out, err, status, 0.0, False,
+                             len(body), False)
+        self.assertStatus(r, 200, 'verify')
+        self.assertTrue(fake.wait_messages(before + 1, 5), 'nothing sent' + r.describe())
+        self.assertEqual(fake.messages[-1]['to'], phone)
+        return r
+
+    def test_one_handshake_for_50_sends(self):
+        self.send(0)
+        pid = self.app.pid()
+        for i in range(1, self.SENDS):
+            self.send(i)
+        self.assertEqual(self.app.pid(), pid, 'the FastCGI application was restarted')
+        self.assertEqual(len(self.fake.messages), self.SENDS)
+        self.assertEqual((self.fake.connections, self.fake.tls_handshakes), (1, 1),
+                         'connections and handshakes for %d sends from one process'
+                         % self.SENDS)
+
+    def test_as_cgi_each_process_its_own(self):
+        for i in range(5):
+            # stdin_file: run as CGI even under OTP_TEST_FASTCGI=1
+            r = self.site.request('+1202555%04d' % (2100 + i), remote_addr='10.24.0.%d' % i,
+                                  stdin_file=True)
+            self.assertStatus(r, 200, 'verify')
+        self.assertEqual(len(self.fake.messages), 5)
+        self.assertEqual(self.fake.tls_handshakes, 5)
+
+    def test_new_connection_when_the_config_changes_what_it_was_made_under(self):
+        for i in range(3):
+            self.send(i)
+        self.assertEqual(self.fake.tls_handshakes, 1)
+        # Another key that is not about the connection: the same one.
+        self.site.configure(dict(self.site.keys, TOKEN_LENGTH=9))
+        self.send(3)
+        self.assertEqual(self.fake.tls_handshakes, 1)
+        # API_KEY: a new connection, and the new key on it.
+        self.site.configure(dict(self.site.keys, API_KEY='KEYtest-rotated-0123456789'))
+        self.send(4)
+        self.assertEqual(self.fake.tls_handshakes, 2)
+        self.assertEqual(self.fake.messages[-1]['authorization'],
+                         'Bearer KEYtest-rotated-0123456789')
+        # CA_FILE: the same CA in another file.
+        copy = self.site.dir / 'ca-copy.pem'
+        shutil.copyfile(self.certs.ca, copy)
+        self.site.configure(dict(self.site.keys, CA_FILE=str(copy)))
+        self.send(5)
+        self.assertEqual(self.fake.tls_handshakes, 3)
+        # The file CA_FILE names, replaced.
+        os.utime(copy, ns=(time.time_ns() + 10**9,) * 2)
+        self.send(6)
+        self.assertEqual(self.fake.tls_handshakes, 4)
+        # API_BASE_URL: the same server by its other name.
+        self.site.configure(dict(self.site.keys,
+                                 API_BASE_URL='https://localhost:%d' % self.fake.port))
+        self.send(7)
+        self.assertEqual(self.fake.tls_handshakes, 5)
+        self.send(8)
+        self.assertEqual(self.fake.tls_handshakes, 5)
+
+    def test_a_closed_connection_is_made_again(self):
+        self.send(0)
+        self.send(1)
+        self.assertEqual(self.fake.tls_handshakes, 1)
+        # The server ends the connection it kept (Telnyx's idle timeout).
+        with self.fake._cond:
+            kept = list(self.fake._open)
+        self.assertEqual(len(kept), 1)
+        socket.socket.shutdown(kept[0], socket.SHUT_RDWR)
+        time.sleep(0.2)
+        self.send(2)
+        self.assertEqual(self.fake.tls_handshakes, 2)
+        self.assertEqual(len(self.fake.messages), 3, 'a send went out twice')
 
 
 if __name__ == '__main__':
