@@ -41,6 +41,7 @@
 #define OTP_SMS_CONNECT_MS 5000        /* connect timeout to the SMS provider */
 #define OTP_SMS_TOTAL_MS   10000       /* whole request, retry included */
 #define OTP_SMS_REPLY_MAX  (64 * 1024) /* largest provider answer read */
+#define OTP_SMS_IDLE_S     30          /* a kept connection idle longer is not reused */
 
 #define OTP_DB_BUSY_MS 10000 /* how long a writer waits for the lock */
 

@@ -157,6 +157,7 @@ static const struct config_key config_keys[] = {
     STR("SECRET_KEY", secret_key, 0, ANY, NULL, NULL, NULL), /* else API_KEY: config_check() */
     STR("API_BASE_URL", api_base_url, 0, 512, "https://api.telnyx.com", config_api_url_ok,
 	"must be https:// (http:// only to loopback)"),
+    PATH("CA_FILE", ca_file, NULL),
     STR("MESSAGING_PROFILE_ID", messaging_profile_id, 0, 64, NULL, NULL, NULL),
     PATH("DB_PATH", db_path, OTP_DB_DEFAULT),
     STR("DATABASE_URL", database_url, 1, 1024, NULL, config_database_url_ok,

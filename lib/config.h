@@ -48,6 +48,7 @@ struct config {
 	int max_attempts;
 	char *secret_key; /* API_KEY when not set */
 	char *api_base_url;
+	char *ca_file; /* CA bundle for Telnyx's certificate; NULL: the system's */
 	char *messaging_profile_id;
 	char *db_path;
 	char *database_url; /* PostgreSQL instead of DB_PATH; NULL: not set */

@@ -11,7 +11,8 @@
  * Kept from one FastCGI request to the next: the config, parsed (and
  * parsed again when its file's path, inode, size or mtime change), the
  * templates ctemplate parsed, and the core's open database (closed after a
- * request it failed, so that the next one opens it afresh).  Nothing of a
+ * request it failed, so that the next one opens it afresh); request.cgi's
+ * connection to Telnyx is kept by lib/sms.c itself.  Nothing of a
  * request: its struct cgi_req, struct reply and results live on the
  * stack of serve_one() and are wiped or freed when it returns.
  */

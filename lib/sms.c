@@ -2,9 +2,18 @@
  * Sending the code.  Telnyx: POST {API_BASE_URL}/v2/messages with a JSON
  * body and a bearer key, through one libcurl handle set up in
  * sms_curl_setup(): https only (http only to loopback, for the tests'
- * fake), certificates checked, connect and total timeouts, no redirects.
+ * fake), certificates checked (against CA_FILE when set), connect and
+ * total timeouts, no redirects.
  * The outbox transport appends the message as a JSON line to a file, for
  * trying the flow without an account.
+ *
+ * The handle lives as long as the process, with libcurl's cache of
+ * connections in it: a FastCGI process sends every code over the one
+ * connection (and TLS handshake) it made first, where each CGI process
+ * makes its own.  It is kept only for what its connections were made
+ * under (API_KEY, API_BASE_URL, CA_FILE and that file: sms_conn_get());
+ * between two sends it holds no option of the last one (curl_easy_reset():
+ * no pointer to its headers, body or error buffer, which are wiped).
  *
  * libcurl is loaded with dlopen() when a message is sent, not linked:
  * with the dozen libraries it pulls in it costs about 4 ms at every start
@@ -13,10 +22,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +36,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "code.h"
 #include "log.h"
 #include "sms.h"
 
@@ -38,6 +50,7 @@ static struct {
 	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
 	CURLcode (*easy_perform)(CURL *);
 	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_reset)(CURL *);
 	void (*easy_cleanup)(CURL *);
 	const char *(*easy_strerror)(CURLcode);
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
@@ -71,6 +84,7 @@ sms_curl_load(struct sms_result *res)
 	    sms_sym(&curl.easy_setopt, "curl_easy_setopt") < 0 ||
 	    sms_sym(&curl.easy_perform, "curl_easy_perform") < 0 ||
 	    sms_sym(&curl.easy_getinfo, "curl_easy_getinfo") < 0 ||
+	    sms_sym(&curl.easy_reset, "curl_easy_reset") < 0 ||
 	    sms_sym(&curl.easy_cleanup, "curl_easy_cleanup") < 0 ||
 	    sms_sym(&curl.easy_strerror, "curl_easy_strerror") < 0 ||
 	    sms_sym(&curl.slist_append, "curl_slist_append") < 0 ||
@@ -84,11 +98,93 @@ sms_curl_load(struct sms_result *res)
 	return 0;
 }
 
+/*
+ * The handle of the process (NULL until the first send), and the
+ * fingerprint of what its connections were made under (sms_conn_key()).
+ */
+static struct {
+	CURL *c;
+	unsigned char made_under[OTP_MAC_LEN];
+	int keyed; /* made_under is known */
+} sms_conn;
+
+/*
+ * What a connection to Telnyx is made under, as HMAC-SHA256 keyed with
+ * API_KEY (no copy of the key is kept) of API_BASE_URL, CA_FILE and that
+ * file's identity and mtime (replaced, it is read again).  0 or -1.
+ */
+static int
+sms_conn_key(const struct config *cfg, unsigned char key[OTP_MAC_LEN])
+{
+	const char *api_key = cfg->api_key != NULL ? cfg->api_key : "";
+	char msg[OTP_CONFIG_LINE + 1024];
+	struct stat st;
+	int n, rc;
+
+	memset(&st, 0, sizeof(st));
+	if (cfg->ca_file != NULL && stat(cfg->ca_file, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	n = snprintf(msg, sizeof(msg), "%s\n%s\n%ju %ju %jd %jd.%09ld", cfg->api_base_url,
+		     cfg->ca_file != NULL ? cfg->ca_file : "", (uintmax_t)st.st_dev,
+		     (uintmax_t)st.st_ino, (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec,
+		     (long)st.st_mtim.tv_nsec);
+	rc = n < 0 || (size_t)n >= sizeof(msg)
+		 ? -1
+		 : code_hmac(api_key, strlen(api_key), msg, (size_t)n, key);
+	explicit_bzero(msg, sizeof(msg));
+	return rc;
+}
+
+/* End the handle of the process and its connections. */
+static void
+sms_conn_drop(void)
+{
+	if (sms_conn.c != NULL)
+		curl.easy_cleanup(sms_conn.c);
+	sms_conn.c = NULL;
+	sms_conn.keyed = 0;
+	explicit_bzero(sms_conn.made_under, sizeof(sms_conn.made_under));
+}
+
+/*
+ * The handle for a send under cfg: the process's, when its connections
+ * were made under the same API_KEY, API_BASE_URL and CA_FILE, else a new
+ * one (the old one ended: a connection never outlives the config it was
+ * made for).  NULL when out of memory.
+ */
+static CURL *
+sms_conn_get(const struct config *cfg)
+{
+	unsigned char key[OTP_MAC_LEN] = {0};
+	int keyed = sms_conn_key(cfg, key) == 0;
+
+	if (sms_conn.c != NULL &&
+	    (!keyed || !sms_conn.keyed || !code_equal(key, sms_conn.made_under, sizeof(key))))
+		sms_conn_drop();
+	if (sms_conn.c == NULL && (sms_conn.c = curl.easy_init()) != NULL) {
+		memcpy(sms_conn.made_under, key, sizeof(key));
+		sms_conn.keyed = keyed;
+	}
+	explicit_bzero(key, sizeof(key));
+	return sms_conn.c;
+}
+
 struct sms_buf {
 	char *data;
 	size_t len;
 	int overflow;
 };
+
+/* Wipe and free what b holds of an answer (the text, code and all, comes back in it). */
+static void
+sms_buf_clear(struct sms_buf *b)
+{
+	if (b->data != NULL) {
+		explicit_bzero(b->data, b->len);
+		free(b->data);
+	}
+	memset(b, 0, sizeof(*b));
+}
 
 static size_t
 sms_collect(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -204,30 +300,42 @@ sms_now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Every option of the one request, in one place.  Returns 0 or -1. */
+/*
+ * Every option of the one request, in one place, from libcurl's defaults
+ * (the handle is the process's: nothing of the send before it stays).
+ * ca_file (CA_FILE) is then the only trust, without the system's
+ * directory; NULL: the system's bundle.  errbuf (CURL_ERROR_SIZE) gets
+ * libcurl's words for a failure.  Returns 0 or -1.
+ */
 static int
-sms_curl_setup(CURL *c, const char *url, struct curl_slist *headers, const char *body,
-	       struct sms_buf *buf, long timeout_ms)
+sms_curl_setup(CURL *c, const char *url, const char *ca_file, struct curl_slist *headers,
+	       const char *body, struct sms_buf *buf, char *errbuf, long timeout_ms)
 {
 	/* API_BASE_URL's validator allows http:// only to loopback. */
 	const char *protocols = strncmp(url, "https://", 8) == 0 ? "https" : "http";
 
+	curl.easy_reset(c);
 	if (curl.easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https") != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+	    (ca_file != NULL && (curl.easy_setopt(c, CURLOPT_CAINFO, ca_file) != CURLE_OK ||
+				 curl.easy_setopt(c, CURLOPT_CAPATH, NULL) != CURLE_OK)) ||
 	    curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)OTP_SMS_CONNECT_MS) != CURLE_OK ||
+	    curl.easy_setopt(c, CURLOPT_MAXAGE_CONN, (long)OTP_SMS_IDLE_S) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body)) != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_USERAGENT, "otp-cgi/1") != CURLE_OK ||
 	    curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, sms_collect) != CURLE_OK ||
-	    curl.easy_setopt(c, CURLOPT_WRITEDATA, buf) != CURLE_OK)
+	    curl.easy_setopt(c, CURLOPT_WRITEDATA, buf) != CURLE_OK ||
+	    curl.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK)
 		return -1;
+	errbuf[0] = '\0';
 	return 0;
 }
 
@@ -246,7 +354,7 @@ sms_telnyx(const struct config *cfg, const char *to, const char *text, struct sm
 {
 	struct curl_slist *headers = NULL, *h;
 	struct sms_buf buf = {NULL, 0, 0};
-	char url[600], auth[1024];
+	char url[600], auth[1024], errbuf[CURL_ERROR_SIZE] = "";
 	char *body = NULL;
 	long start = sms_now_ms(), left, status = 0;
 	CURLcode cc = CURLE_OK;
@@ -264,7 +372,7 @@ sms_telnyx(const struct config *cfg, const char *to, const char *text, struct sm
 		goto out;
 	if ((body = sms_telnyx_body(cfg, to, text)) == NULL)
 		goto oom;
-	if ((c = curl.easy_init()) == NULL)
+	if ((c = sms_conn_get(cfg)) == NULL)
 		goto oom;
 	if ((h = curl.slist_append(headers, auth)) == NULL)
 		goto oom;
@@ -285,10 +393,9 @@ sms_telnyx(const struct config *cfg, const char *to, const char *text, struct sm
 			usleep(500 * 1000);
 			left -= 500;
 		}
-		free(buf.data);
-		memset(&buf, 0, sizeof(buf));
+		sms_buf_clear(&buf);
 		status = 0;
-		if (sms_curl_setup(c, url, headers, body, &buf, left) < 0) {
+		if (sms_curl_setup(c, url, cfg->ca_file, headers, body, &buf, errbuf, left) < 0) {
 			snprintf(res->reason, sizeof(res->reason), "cannot set up libcurl");
 			goto out;
 		}
@@ -298,8 +405,13 @@ sms_telnyx(const struct config *cfg, const char *to, const char *text, struct sm
 	}
 	res->http_status = status;
 	if (cc != CURLE_OK) {
-		snprintf(res->reason, sizeof(res->reason), "%s",
-			 buf.overflow ? "answer too large" : curl.easy_strerror(cc));
+		/* libcurl's own words say which failure it was (which check of
+		 * the certificate, which timeout); its code's string does not. */
+		if (buf.overflow)
+			snprintf(res->reason, sizeof(res->reason), "answer too large");
+		else
+			sms_copy(res->reason, sizeof(res->reason),
+				 errbuf[0] != '\0' ? errbuf : curl.easy_strerror(cc));
 		goto out;
 	}
 	rc = sms_telnyx_parse(status, buf.data != NULL ? buf.data : "", buf.len, res);
@@ -307,16 +419,20 @@ sms_telnyx(const struct config *cfg, const char *to, const char *text, struct sm
 oom:
 	snprintf(res->reason, sizeof(res->reason), "out of memory");
 out:
+	/* The handle stays, its connection open, but points at nothing of this send. */
+	if (c != NULL)
+		curl.easy_reset(c);
+	for (h = headers; h != NULL; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
 	if (headers != NULL)
 		curl.slist_free_all(headers);
-	if (c != NULL)
-		curl.easy_cleanup(c);
 	explicit_bzero(auth, sizeof(auth));
+	explicit_bzero(errbuf, sizeof(errbuf));
 	if (body != NULL) {
 		explicit_bzero(body, strlen(body));
 		cJSON_free(body);
 	}
-	free(buf.data);
+	sms_buf_clear(&buf);
 	return rc;
 }
 

@@ -18,7 +18,17 @@ status: Telnyx's error body for it; 429 also sends Retry-After: 1);
 Extra modes: 'spend_limit' (429 with 40333, the profile's daily spend
 limit), 'emptyid' (200, data.id ""), 'huge' (200, a 1 MiB JSON body),
 'redirect:URL' (307 to URL), 'delay:SECONDS' (then as 'ok'),
-'fail_then_ok:NNN' (status NNN to the first POST, then as 'ok').
+'fail_then_ok:NNN' (status NNN to the first POST, then as 'ok'),
+'drip' (200 and its headers at once, then the body a byte every
+DRIP_EVERY seconds, never done before stop() or HANG_MAX).
+
+TLS, as Telnyx is reached in production: FakeTelnyx(tls=(CERT, KEY))
+serves https (fake.url says so) with that certificate chain and key
+(tests/tls_certs.py makes them); fake.connections counts the connections
+accepted, fake.tls_handshakes the handshakes that succeeded, and
+fake.tls_failures holds why each other one failed.  keep_alive=True keeps
+a connection open after an answer, as Telnyx does (else each answer says
+Connection: close); stop() closes the connections still open.
 
 Webhooks, as Telnyx sends them: after fake.enable_webhooks() (a key pair
 the fake makes; fake.public_key is its base64 public key, for
@@ -40,6 +50,8 @@ import base64
 import json
 import re
 import signal
+import socket
+import ssl
 import sys
 import threading
 import time
@@ -51,6 +63,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 HOST = '127.0.0.1'  # never any other address
 MESSAGES_PATH = '/v2/messages'
 HANG_MAX = 120.0    # a hanging answer gives up after this long even without stop()
+DRIP_EVERY = 0.5    # seconds between two bytes of a 'drip' answer
 BODY_MAX = 1024 * 1024
 
 # The documented error of each status (code, title, detail), for the
@@ -280,6 +293,46 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256  # 50 CGI processes may connect at once
     fake = None
+    tls = None  # an ssl.SSLContext: every connection is TLS
+
+    def finish_request(self, request, client_address):
+        # In the connection's own thread: the handshake too, so that a
+        # client that never finishes one holds up no other.
+        fake = self.fake
+        conn = request
+        with fake._cond:
+            fake.connections += 1
+            fake._open.add(conn)
+        try:
+            if self.tls is not None:
+                request.settimeout(_Handler.timeout)
+                try:
+                    conn = self.tls.wrap_socket(request, server_side=True)
+                except (ssl.SSLError, OSError) as e:
+                    with fake._cond:
+                        fake.tls_failures.append(str(e))
+                        fake._cond.notify_all()
+                    return
+                with fake._cond:
+                    fake._open.discard(request)
+                    fake._open.add(conn)
+                    fake.tls_handshakes += 1
+                    fake._cond.notify_all()
+            self.RequestHandlerClass(conn, client_address, self)
+        finally:
+            with fake._cond:
+                fake._open.discard(conn)
+                fake._open.discard(request)
+            if conn is not request:  # wrap_socket() took request's descriptor
+                try:
+                    conn.close()
+                except OSError:
+                    pass
+
+    def handle_error(self, request, client_address):
+        # A connection stop() cut, or a client that went away: not news.
+        if self.fake.verbose:
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -325,15 +378,37 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, body, 'application/json', extra_headers)
 
     def _send(self, status, body, ctype, extra_headers=()):
+        keep = self.server.fake.keep_alive
         self.send_response(status)
         self.send_header('Content-Type', ctype)
         self.send_header('Content-Length', str(len(body)))
-        self.send_header('Connection', 'close')
+        if not keep:
+            self.send_header('Connection', 'close')
         for k, v in extra_headers:
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(body)
+        if not keep:
+            self.close_connection = True
+
+    def _drip(self, body):
+        # The headers at once, then the body a byte at a time: a client's
+        # timeouts for a connection that stalls are not enough here.
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.flush()
         self.close_connection = True
+        deadline = time.monotonic() + HANG_MAX
+        for i in range(len(body)):
+            if self.server.fake._stopping.wait(DRIP_EVERY) or time.monotonic() > deadline:
+                return
+            try:
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+            except OSError:
+                return
 
     def do_POST(self):
         fake = self.server.fake
@@ -385,6 +460,9 @@ class _Handler(BaseHTTPRequestHandler):
             ok = fake._success(pj)
             ok['data']['padding'] = 'x' * (1024 * 1024)
             self._send_json(200, ok)
+            return
+        if mode == 'drip':
+            self._drip(json.dumps(fake._success(pj)).encode())
             return
         if mode.startswith('redirect:'):
             self._send(307, b'', 'text/plain', [('Location', mode.split(':', 1)[1])])
@@ -485,11 +563,18 @@ class _Received:
 class FakeTelnyx(_Received):
     """The fake server.  start() binds 127.0.0.1 on a free port."""
 
-    def __init__(self, mode='ok', port=0, verbose=False, on_message=None):
+    def __init__(self, mode='ok', port=0, verbose=False, on_message=None, tls=None,
+                 keep_alive=False):
         self.mode = mode
         self.port = port
         self.verbose = verbose
         self.on_message = on_message
+        self.tls = tls  # (certificate chain file, key file), or None: plain HTTP
+        self.keep_alive = keep_alive
+        self.connections = 0     # accepted
+        self.tls_handshakes = 0  # that succeeded
+        self.tls_failures = []   # why each other one failed (the client's alert)
+        self._open = set()       # the connections being served
         self._messages = []
         self._cond = threading.Condition()
         self._stopping = threading.Event()
@@ -511,6 +596,10 @@ class FakeTelnyx(_Received):
         self._stopping.clear()
         self._server = _Server((HOST, self.port), _Handler)
         self._server.fake = self
+        if self.tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.tls)
+            self._server.tls = ctx
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={'poll_interval': 0.1},
@@ -527,6 +616,13 @@ class FakeTelnyx(_Received):
             t.join(WEBHOOK_TIMEOUT * WEBHOOK_TRIES + 5)
         srv.shutdown()        # returns once serve_forever has left its loop
         srv.server_close()
+        with self._cond:
+            still = list(self._open)
+        for conn in still:  # kept alive, or mid-handshake: their threads end now
+            try:
+                socket.socket.shutdown(conn, socket.SHUT_RDWR)
+            except OSError:
+                pass
         if self._thread is not None:
             self._thread.join(5)
         self._server = None
@@ -543,7 +639,18 @@ class FakeTelnyx(_Received):
     def url(self):
         if self._server is None:
             raise RuntimeError('FakeTelnyx not started')
-        return 'http://%s:%d' % (HOST, self.port)
+        return '%s://%s:%d' % ('https' if self.tls else 'http', HOST, self.port)
+
+    def wait_tls_failures(self, n, timeout=5):
+        """Wait (at most timeout seconds) until n handshakes failed."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self.tls_failures) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            return True
 
     # --- what it received ---------------------------------------------
     def _record(self, msg):
@@ -707,6 +814,8 @@ def main(argv=None):
     ap.add_argument('--mode', default='ok')
     ap.add_argument('--verbose', action='store_true')
     ap.add_argument('--json', action='store_true', help='each message as one JSON line')
+    ap.add_argument('--tls', nargs=2, metavar=('CERT', 'KEY'),
+                    help='serve https with this certificate chain and key')
     args = ap.parse_args(argv)
 
     out_lock = threading.Lock()
@@ -722,7 +831,8 @@ def main(argv=None):
               % (m['to'], m['from'], m['text'], m['messaging_profile_id'],
                  m['authorization'], m['mode']), flush=True)
 
-    fake = FakeTelnyx(mode=args.mode, port=args.port, verbose=args.verbose, on_message=show)
+    fake = FakeTelnyx(mode=args.mode, port=args.port, verbose=args.verbose, on_message=show,
+                      tls=args.tls)
     fake.start()
     print('fake telnyx listening on %s (mode %s)' % (fake.url, fake.mode), flush=True)
     done = threading.Event()

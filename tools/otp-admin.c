@@ -28,6 +28,8 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "config.h"
 #include "limit.h"
@@ -262,12 +264,57 @@ admin_purge_tx(struct store *st, void *arg)
 /* ---- check-config --------------------------------------------------------- */
 
 /*
- * What config_lint() cannot see without the store's engine: DATABASE_URL
- * as libpq reads it (a malformed one would fail every request).  The
- * problems found (logged, never the URL), 0 or 1.
+ * CA_FILE as libcurl will load it (OpenSSL's X509_STORE_load_file(), the
+ * same library): a file that cannot be read, or holds no certificate,
+ * fails every send.  Returns 0, or 1 after logging the problem.  Here and
+ * not in lib/: the X.509 code it pulls in would weigh on every start of
+ * request.cgi.
  */
 static int
-admin_check_store(const char *path)
+admin_check_ca_file(const char *path, const char *ca_file)
+{
+	X509_STORE *store = X509_STORE_new();
+	STACK_OF(X509_OBJECT) *objs;
+	const char *why;
+	struct stat st;
+	int i, n = 0, bad = 1;
+
+	if (store == NULL) {
+		log_msg("%s: CA_FILE: out of memory", path);
+		return 1;
+	}
+	ERR_clear_error();
+	if (stat(ca_file, &st) < 0 || access(ca_file, R_OK) < 0)
+		log_msg("%s: CA_FILE %s cannot be read: %s", path, ca_file, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		log_msg("%s: CA_FILE %s is not a file", path, ca_file);
+	else if (X509_STORE_load_file(store, ca_file) != 1) {
+		why = ERR_reason_error_string(ERR_peek_last_error());
+		log_msg("%s: CA_FILE %s holds no PEM certificate that can be read (%s)", path,
+			ca_file, why != NULL ? why : "no reason given");
+	} else {
+		objs = X509_STORE_get0_objects(store);
+		for (i = 0; i < sk_X509_OBJECT_num(objs); i++)
+			if (X509_OBJECT_get_type(sk_X509_OBJECT_value(objs, i)) == X509_LU_X509)
+				n++;
+		if (n == 0)
+			log_msg("%s: CA_FILE %s holds no certificate", path, ca_file);
+		else
+			bad = 0;
+	}
+	ERR_clear_error();
+	X509_STORE_free(store);
+	return bad;
+}
+
+/*
+ * What config_lint() cannot see from the file alone: DATABASE_URL as
+ * libpq reads it (a malformed one would fail every request), CA_FILE as
+ * libcurl reads it, and the phone number library.  The problems found
+ * (logged, never the URL).
+ */
+static int
+admin_check_loaded(const char *path)
 {
 	struct config cfg;
 	const char *from;
@@ -276,11 +323,12 @@ admin_check_store(const char *path)
 
 	if (config_load(&cfg, path) < 0)
 		return 0; /* config_lint() said why */
-	if (cfg.database_url != NULL &&
-	    store_url_check(cfg.database_url, why, sizeof(why)) < 0) {
+	if (cfg.database_url != NULL && store_url_check(cfg.database_url, why, sizeof(why)) < 0) {
 		log_msg("%s: DATABASE_URL %s", path, why);
 		bad = 1;
 	}
+	if (cfg.ca_file != NULL)
+		bad += admin_check_ca_file(path, cfg.ca_file);
 	/* Sending parses numbers: the library must load here (logged if not). */
 	if ((from = number_loaded_from()) == NULL)
 		bad++;
@@ -954,7 +1002,7 @@ main(int argc, char *argv[])
 		if (o.nargs != 0)
 			return usage();
 		if ((rc = config_lint(path)) >= 0)
-			rc += admin_check_store(path);
+			rc += admin_check_loaded(path);
 		if (rc == 0) {
 			printf("%s: the programs would run with it\n", path);
 			return 0;

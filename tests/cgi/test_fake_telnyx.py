@@ -1,9 +1,13 @@
 """The fake Telnyx server itself (runs without the programs being built)."""
 
+import http.client
 import json
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -11,7 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from fake_telnyx import FakeTelnyx, extract_code
+from fake_telnyx import DRIP_EVERY, FakeTelnyx, extract_code
 
 TESTS = Path(__file__).resolve().parents[1]
 
@@ -194,6 +198,98 @@ class FakeTelnyxTest(unittest.TestCase):
         self.addCleanup(s.close)
         s.settimeout(2)
         self.assertNotEqual(s.connect_ex(('127.0.0.1', port)), 0, 'still listening after stop')
+
+
+class DripTest(unittest.TestCase):
+    def test_drip_sends_headers_then_a_byte_at_a_time(self):
+        fake = FakeTelnyx(mode='drip').start()
+        self.addCleanup(fake.stop)
+        c = http.client.HTTPConnection('127.0.0.1', fake.port, timeout=5)
+        self.addCleanup(c.close)
+        c.request('POST', '/v2/messages', json.dumps(MSG),
+                  {'Authorization': 'Bearer KEYabc', 'Content-Type': 'application/json'})
+        t0 = time.monotonic()
+        resp = c.getresponse()
+        self.assertEqual(resp.status, 200)
+        self.assertLess(time.monotonic() - t0, 1)
+        self.assertGreater(int(resp.getheader('Content-Length')), 100)
+        got = resp.read(3)
+        self.assertEqual(got, b'{"d')
+        self.assertGreater(time.monotonic() - t0, 2.5 * DRIP_EVERY)
+        self.assertTrue(fake.wait_messages(1, 1))
+
+
+class TLSTest(unittest.TestCase):
+    """FakeTelnyx(tls=...): https, with connections and handshakes counted."""
+
+    @classmethod
+    def setUpClass(cls):
+        import tls_certs
+        d = tempfile.mkdtemp(prefix='otp-tls-')
+        cls.addClassCleanup(shutil.rmtree, d, True)
+        cls.certs = tls_certs.Certs(d)
+
+    def fake(self, cert='good', keep_alive=False):
+        fake = FakeTelnyx(tls=self.certs.pair(cert), keep_alive=keep_alive).start()
+        self.addCleanup(fake.stop)
+        return fake
+
+    def connect(self, fake, host='127.0.0.1'):
+        ctx = ssl.create_default_context(cafile=self.certs.ca)
+        c = http.client.HTTPSConnection(host, fake.port, timeout=5, context=ctx)
+        self.addCleanup(c.close)
+        return c
+
+    def post(self, c):
+        c.request('POST', '/v2/messages', json.dumps(MSG),
+                  {'Authorization': 'Bearer KEYabc', 'Content-Type': 'application/json'})
+        resp = c.getresponse()
+        return resp, resp.read()
+
+    def test_https_with_the_test_ca(self):
+        fake = self.fake()
+        self.assertRegex(fake.url, r'^https://127\.0\.0\.1:\d+$')
+        for host in ('127.0.0.1', 'localhost'):
+            resp, body = self.post(self.connect(fake, host))
+            self.assertEqual(resp.status, 200)
+            self.assertEqual(resp.getheader('Connection'), 'close')
+        self.assertEqual((fake.connections, fake.tls_handshakes, fake.tls_failures), (2, 2, []))
+        self.assertEqual(len(fake.messages), 2)
+
+    def test_bad_certificates_fail_for_a_client_that_checks(self):
+        for cert, why in (('self_signed', 'self-signed'), ('expired', 'expired'),
+                          ('wrong_host', "match"), ('unknown_ca', 'local issuer')):
+            with self.subTest(cert=cert):
+                fake = self.fake(cert)
+                with self.assertRaisesRegex(ssl.SSLError, why):
+                    self.post(self.connect(fake))
+                self.assertEqual(fake.messages, [])
+
+    def test_keep_alive_one_handshake(self):
+        fake = self.fake(keep_alive=True)
+        c = self.connect(fake)
+        for _ in range(3):
+            resp, body = self.post(c)
+            self.assertEqual(resp.status, 200)
+            self.assertIsNone(resp.getheader('Connection'))
+        self.assertEqual((fake.connections, fake.tls_handshakes), (1, 1))
+        # stop() ends the connection it kept, at once.
+        t0 = time.monotonic()
+        fake.stop()
+        self.assertLess(time.monotonic() - t0, 3)
+        with self.assertRaises((OSError, http.client.HTTPException)):
+            self.post(c)
+
+    def test_a_handshake_refused_is_recorded(self):
+        fake = self.fake()
+        ctx = ssl.create_default_context()  # the system's bundle: no test CA
+        c = http.client.HTTPSConnection('127.0.0.1', fake.port, timeout=5, context=ctx)
+        self.addCleanup(c.close)
+        with self.assertRaises(ssl.SSLError):
+            self.post(c)
+        self.assertTrue(fake.wait_tls_failures(1))
+        self.assertEqual(fake.tls_handshakes, 0)
+        self.assertIn('UNKNOWN_CA', fake.tls_failures[0])
 
 
 class ExtractCodeTest(unittest.TestCase):

@@ -628,6 +628,11 @@ class ProviderFailureTest(CGITestCase):
     def test_hang_502_within_16s(self):
         self.check_502('hang', max_elapsed=16.5)
 
+    def test_drip_502_within_16s(self):
+        # The answer's headers at once, then a byte every half second: only
+        # the total timeout ends it.
+        self.check_502('drip', max_elapsed=16.5)
+
     def test_connection_refused_502(self):
         site = self.make_site({'API_BASE_URL': 'http://127.0.0.1:9'})
         r = site.request(PHONE, timeout=30)

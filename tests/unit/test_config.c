@@ -536,6 +536,7 @@ test_paths(void **state)
 	REFUSED(BASE "DB_PATH=./otp.db\n", "invalid DB_PATH");
 	REFUSED(BASE "DB_PATH=\n", "invalid DB_PATH");
 	REFUSED(BASE "TEMPLATE_DIR=templates\n", "invalid TEMPLATE_DIR");
+	REFUSED(BASE "CA_FILE=ca.pem\n", "invalid CA_FILE");
 	REFUSED("SECRET_KEY=0123456789abcdef\nSMS_TRANSPORT=outbox\nOUTBOX_PATH=out.jsonl\n",
 		"invalid OUTBOX_PATH");
 }
