@@ -197,7 +197,7 @@ class KeepAliveTest(TLSCase):
         body = urllib.parse.urlencode([('phone', phone)]).encode()
         env = harness.cgi_env('POST', body_len=len(body), content_type=FORM,
                               script_name='/cgi-bin/request.cgi',
-                              remote_addr='10.23.%d.%d' % (i // 200, i % 200 + 1),
+                              remote_addr='10.23.%d.1' % i,  # a network each (NETWORK_SEND_LIMIT)
                               config=site.config_path)
         out, err, status = self.app.request(env, body, 30)
         r = harness.Response(REQUEST, env, len(body), out, err, status, 0.0, False,
