@@ -86,7 +86,7 @@ webhook_front(const struct config *cfg, const struct cgi_req *req, FILE *out,
 		return req->read_status;
 	}
 	if (cfg->telnyx_public_key == NULL || webhook_key_parse(cfg->telnyx_public_key, key) < 0) {
-		log_msg("%s: missing TELNYX_PUBLIC_KEY (needed for webhook.cgi)", config_path());
+		log_msg("%s: missing TELNYX_PUBLIC_KEY (needed for webhook.cgi)", cfg->path);
 		webhook_answer(out, req, 500, "misconfigured");
 		return 500;
 	}

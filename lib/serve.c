@@ -40,11 +40,10 @@ struct serve_prog {
 	size_t body_max;   /* for raw */
 };
 
-/* The config of the process, as last loaded. */
+/* The config of the process, as last loaded (cfg.path its file). */
 struct serve_config {
 	int loaded;
 	struct config cfg;
-	char *path;
 	struct stat st;
 };
 
@@ -54,7 +53,7 @@ serve_config_same(const struct serve_config *sc, const char *path)
 {
 	struct stat st;
 
-	if (!sc->loaded || strcmp(sc->path, path) != 0 || stat(path, &st) < 0)
+	if (!sc->loaded || strcmp(sc->cfg.path, path) != 0 || stat(path, &st) < 0)
 		return 0;
 	return st.st_ino == sc->st.st_ino && st.st_dev == sc->st.st_dev &&
 	       st.st_size == sc->st.st_size && st.st_mtim.tv_sec == sc->st.st_mtim.tv_sec &&
@@ -74,7 +73,6 @@ serve_config(struct serve_config *sc, const char *path, struct core *core)
 	core_close(core);
 	if (sc->loaded) {
 		config_free(&sc->cfg);
-		free(sc->path);
 		sc->loaded = 0;
 	}
 	/* Another file may name other templates, or the same changed; and a
@@ -87,7 +85,6 @@ serve_config(struct serve_config *sc, const char *path, struct core *core)
 		memset(&sc->st, 0, sizeof(sc->st));
 	if (config_load(&sc->cfg, path) < 0)
 		return NULL;
-	sc->path = xstrdup(path);
 	sc->loaded = 1;
 	core_init(core, &sc->cfg);
 	return &sc->cfg;
@@ -195,10 +192,8 @@ serve_prog(const char *name, const struct serve_prog *prog)
 		 */
 		rc = serve_fastcgi(&sc, initial, &core, prog);
 	core_close(&core);
-	if (sc.loaded) {
+	if (sc.loaded)
 		config_free(&sc.cfg);
-		free(sc.path);
-	}
 	return rc;
 }
 
