@@ -31,9 +31,9 @@
 
 /* Header name as the server passes it, or NULL when absent or too long. */
 static const char *
-webhook_header(const char *name)
+webhook_header(const struct cgi_req *req, const char *name)
 {
-	const char *v = getenv(name);
+	const char *v = cgi_param(req->env, name);
 
 	return v != NULL && strnlen(v, WEBHOOK_HEADER_MAX + 1) <= WEBHOOK_HEADER_MAX ? v : NULL;
 }
@@ -90,8 +90,8 @@ webhook_front(const struct config *cfg, const struct cgi_req *req, FILE *out,
 		webhook_answer(out, req, 500, "misconfigured");
 		return 500;
 	}
-	sig = webhook_header("HTTP_TELNYX_SIGNATURE_ED25519");
-	ts = webhook_header("HTTP_TELNYX_TIMESTAMP");
+	sig = webhook_header(req, "HTTP_TELNYX_SIGNATURE_ED25519");
+	ts = webhook_header(req, "HTTP_TELNYX_TIMESTAMP");
 	switch (webhook_verify(key, ts, sig, req->body != NULL ? req->body : "", req->body_len,
 			       time(NULL))) {
 	case WEBHOOK_OK:
