@@ -102,7 +102,8 @@ def require_built():
 
 def reason_phrase(status):
     """The reason phrase of status as RFC 9110 names it."""
-    rfc9110 = {413: 'Content Too Large', 422: 'Unprocessable Content'}
+    # RFC 9110's names where Python's http module (3.11) still has RFC 7231's.
+    rfc9110 = {413: 'Content Too Large', 414: 'URI Too Long', 422: 'Unprocessable Content'}
     try:
         return rfc9110.get(status) or http.HTTPStatus(status).phrase
     except ValueError:

@@ -21,7 +21,7 @@ out = sys.stdout.buffer
 if q == 'split':
     out.write(b'Status: 200 OK\r\nX-A: 1\r\nSet-Cookie: a=b\rInjected: 1\r\n\r\nbody')
 elif q == 'lf':
-    out.write(b'Status: 422 Unprocessable\nContent-Type: text/html\n\n<body data-page="verify">')
+    out.write(b'Status: 422 Unprocessable Content\nContent-Type: text/html\n\n<body data-page="verify">')
 else:
     out.write(b'Status: 200 OK\r\nContent-Type: application/json\r\n'
               b'Set-Cookie: otp_vid=0123456789abcdef0123456789abcdef; Path=/cgi-bin/; HttpOnly; SameSite=Strict\r\n\r\n')
