@@ -74,7 +74,7 @@ request_number(const struct config *cfg, char **phone, struct phone_number *n)
 		return OUTCOME_NO_SUCH_NUMBER;
 	case PHONE_BAD_REGION:
 		log_msg("%s: DEFAULT_REGION (or COUNTRY_CODE) names no region libphonenumber knows",
-			config_path());
+			cfg->path);
 		return OUTCOME_MISCONFIGURED;
 	case PHONE_UNAVAILABLE: /* logged */
 		return OUTCOME_MISCONFIGURED;
@@ -156,7 +156,7 @@ request_door(struct reply *rp, struct core *core, const char *s, size_t len, int
 	}
 	rp->typed = v[FIELD_PHONE];
 	if ((rp->return_to = v[FIELD_RETURN_TO]) != NULL && cfg->signing_key == NULL) {
-		log_msg("%s: missing SIGNING_KEY (needed for return_to)", config_path());
+		log_msg("%s: missing SIGNING_KEY (needed for return_to)", cfg->path);
 		return OUTCOME_MISCONFIGURED;
 	}
 	resend = post && v[FIELD_RESEND] != NULL &&

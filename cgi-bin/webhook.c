@@ -31,9 +31,9 @@
 
 /* Header name as the server passes it, or NULL when absent or too long. */
 static const char *
-webhook_header(const char *name)
+webhook_header(const struct cgi_req *req, const char *name)
 {
-	const char *v = getenv(name);
+	const char *v = cgi_param(req->env, name);
 
 	return v != NULL && strnlen(v, WEBHOOK_HEADER_MAX + 1) <= WEBHOOK_HEADER_MAX ? v : NULL;
 }
@@ -86,12 +86,12 @@ webhook_front(const struct config *cfg, const struct cgi_req *req, FILE *out,
 		return req->read_status;
 	}
 	if (cfg->telnyx_public_key == NULL || webhook_key_parse(cfg->telnyx_public_key, key) < 0) {
-		log_msg("%s: missing TELNYX_PUBLIC_KEY (needed for webhook.cgi)", config_path());
+		log_msg("%s: missing TELNYX_PUBLIC_KEY (needed for webhook.cgi)", cfg->path);
 		webhook_answer(out, req, 500, "misconfigured");
 		return 500;
 	}
-	sig = webhook_header("HTTP_TELNYX_SIGNATURE_ED25519");
-	ts = webhook_header("HTTP_TELNYX_TIMESTAMP");
+	sig = webhook_header(req, "HTTP_TELNYX_SIGNATURE_ED25519");
+	ts = webhook_header(req, "HTTP_TELNYX_TIMESTAMP");
 	switch (webhook_verify(key, ts, sig, req->body != NULL ? req->body : "", req->body_len,
 			       time(NULL))) {
 	case WEBHOOK_OK:

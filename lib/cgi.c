@@ -1,9 +1,13 @@
 /*
  * The CGI side of the programs: what the web server hands over (RFC 3875
- * environment and body), form decoding against a table of fields, cookies,
- * the origin check and the response headers.  Nothing here trusts the
- * environment to be complete: lighttpd passes no PATH, and HTTPS,
- * HTTP_COOKIE or CONTENT_TYPE may be missing.
+ * variables and body), form decoding against a table of fields, cookies,
+ * the origin check and the response headers.  The variables are read from
+ * the request's own list (struct cgi_req's env: the environment under CGI,
+ * the request's parameters under FastCGI), never with getenv(), so that a
+ * FastCGI process keeps its own environment for itself (libcurl's proxy
+ * variables, libpq's).  Nothing here trusts the list to be complete:
+ * lighttpd passes no PATH, and HTTPS, HTTP_COOKIE or CONTENT_TYPE may be
+ * missing.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -18,11 +22,22 @@
 #include "log.h"
 #include "url.h"
 
-/* getenv(), with empty values and values over max bytes treated as absent. */
-static const char *
-cgi_env(const char *name, size_t max)
+const char *
+cgi_param(char *const *env, const char *name)
 {
-	const char *v = getenv(name);
+	size_t n = strlen(name);
+
+	for (; env != NULL && *env != NULL; env++)
+		if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+/* The request's variable name, with empty values and values over max bytes treated as absent. */
+static const char *
+cgi_env(const struct cgi_req *req, const char *name, size_t max)
+{
+	const char *v = cgi_param(req->env, name);
 
 	if (v == NULL || *v == '\0' || strlen(v) > max)
 		return NULL;
@@ -35,9 +50,9 @@ cgi_env(const char *name, size_t max)
  * cgi_same_origin() refuse it.
  */
 static const char *
-cgi_env_origin(const char *name)
+cgi_env_origin(const struct cgi_req *req, const char *name)
 {
-	const char *v = getenv(name);
+	const char *v = cgi_param(req->env, name);
 
 	if (v == NULL || *v == '\0')
 		return NULL;
@@ -72,7 +87,7 @@ cgi_read_body(struct cgi_req *req, FILE *in, size_t body_max)
 	char *end;
 	size_t got;
 
-	if ((cl = cgi_env("CONTENT_LENGTH", OTP_HEADER_MAX)) == NULL)
+	if ((cl = cgi_env(req, "CONTENT_LENGTH", OTP_HEADER_MAX)) == NULL)
 		return;
 	errno = 0;
 	want = strtoull(cl, &end, 10);
@@ -102,38 +117,39 @@ cgi_read_body(struct cgi_req *req, FILE *in, size_t body_max)
 }
 
 void
-cgi_read(struct cgi_req *req, FILE *in)
+cgi_read(struct cgi_req *req, char *const *env, FILE *in)
 {
-	cgi_read_max(req, in, OTP_BODY_MAX);
+	cgi_read_max(req, env, in, OTP_BODY_MAX);
 }
 
 void
-cgi_read_max(struct cgi_req *req, FILE *in, size_t body_max)
+cgi_read_max(struct cgi_req *req, char *const *env, FILE *in, size_t body_max)
 {
 	const char *m, *https, *q;
 	int query_long;
 
 	memset(req, 0, sizeof(*req));
-	m = cgi_env("REQUEST_METHOD", OTP_HEADER_MAX);
+	req->env = env;
+	m = cgi_env(req, "REQUEST_METHOD", OTP_HEADER_MAX);
 	req->method = m == NULL            ? CGI_OTHER
 		      : !strcmp(m, "GET")  ? CGI_GET
 		      : !strcmp(m, "POST") ? CGI_POST
 					   : CGI_OTHER;
-	https = cgi_env("HTTPS", OTP_HEADER_MAX);
+	https = cgi_env(req, "HTTPS", OTP_HEADER_MAX);
 	req->https = https != NULL && (!strcasecmp(https, "on") || !strcmp(https, "1"));
-	req->content_type = cgi_env("CONTENT_TYPE", OTP_HEADER_MAX);
-	req->host = cgi_env("HTTP_HOST", OTP_HEADER_MAX);
-	req->origin = cgi_env_origin("HTTP_ORIGIN");
-	req->referer = cgi_env_origin("HTTP_REFERER");
+	req->content_type = cgi_env(req, "CONTENT_TYPE", OTP_HEADER_MAX);
+	req->host = cgi_env(req, "HTTP_HOST", OTP_HEADER_MAX);
+	req->origin = cgi_env_origin(req, "HTTP_ORIGIN");
+	req->referer = cgi_env_origin(req, "HTTP_REFERER");
 	/* Sites' own cookies can be large: the cookie has a cap of its own. */
-	req->cookie = cgi_env("HTTP_COOKIE", OTP_COOKIE_MAX);
-	req->query = cgi_env("QUERY_STRING", OTP_QUERY_MAX);
+	req->cookie = cgi_env(req, "HTTP_COOKIE", OTP_COOKIE_MAX);
+	req->query = cgi_env(req, "QUERY_STRING", OTP_QUERY_MAX);
 	/* Left out, the query would lose return_to without a word: 414 instead. */
-	query_long = (q = getenv("QUERY_STRING")) != NULL && strlen(q) > OTP_QUERY_MAX;
-	req->script_name = cgi_env("SCRIPT_NAME", OTP_HEADER_MAX);
-	req->remote_addr = cgi_env("REMOTE_ADDR", OTP_HEADER_MAX);
-	req->accept = cgi_env("HTTP_ACCEPT", OTP_HEADER_MAX);
-	req->accept_language = cgi_env("HTTP_ACCEPT_LANGUAGE", OTP_HEADER_MAX);
+	query_long = (q = cgi_param(env, "QUERY_STRING")) != NULL && strlen(q) > OTP_QUERY_MAX;
+	req->script_name = cgi_env(req, "SCRIPT_NAME", OTP_HEADER_MAX);
+	req->remote_addr = cgi_env(req, "REMOTE_ADDR", OTP_HEADER_MAX);
+	req->accept = cgi_env(req, "HTTP_ACCEPT", OTP_HEADER_MAX);
+	req->accept_language = cgi_env(req, "HTTP_ACCEPT_LANGUAGE", OTP_HEADER_MAX);
 
 	cgi_read_body(req, in, body_max);
 	/* The request line comes before the body: its 414 wins over a 413. */

@@ -1,6 +1,6 @@
 /*
- * The CGI side: the request as the web server hands it over (environment
- * and a body of exactly CONTENT_LENGTH bytes), form decoding against a
+ * The CGI side: the request as the web server hands it over (its
+ * variables and a body of exactly CONTENT_LENGTH bytes), form decoding against a
  * table of accepted fields, cookies, origin checks, response headers.
  */
 #ifndef OTP_CGI_H
@@ -18,6 +18,10 @@ enum cgi_method {
 };
 
 struct cgi_req {
+	/* The request's variables, NAME=value, NULL-terminated: the environment
+	 * under CGI, FastCGI's parameters of this request, never the process'
+	 * environment then.  Valid while the request is answered. */
+	char *const *env;
 	enum cgi_method method;
 	int https;  /* the request came over TLS */
 	char *body; /* NUL-terminated; NULL when there was none */
@@ -36,7 +40,15 @@ struct cgi_req {
 };
 
 /*
- * Fill req from the environment and read the body from in: exactly
+ * The value of variable name in env (NAME=value strings, NULL-terminated),
+ * or NULL when it is absent.  What getenv() is to environ, for a request's
+ * own list.
+ */
+const char *cgi_param(char *const *env, const char *name);
+
+/*
+ * Fill req from the request's variables env (kept in req->env) and read
+ * the body from in: exactly
  * CONTENT_LENGTH bytes, keeping at most OTP_BODY_MAX and draining the rest
  * up to OTP_DRAIN_MAX, so that the server never resets the connection.
  * Never reads past CONTENT_LENGTH (reading to end of file can hang).
@@ -44,10 +56,10 @@ struct cgi_req {
  * CONTENT_LENGTH, 413 for a body too large, 414 for a QUERY_STRING over
  * OTP_QUERY_MAX, which wins over both) for cgi_check() to answer.
  */
-void cgi_read(struct cgi_req *req, FILE *in);
+void cgi_read(struct cgi_req *req, char *const *env, FILE *in);
 
 /* cgi_read() keeping at most body_max bytes of the body (webhook.cgi's JSON). */
-void cgi_read_max(struct cgi_req *req, FILE *in, size_t body_max);
+void cgi_read_max(struct cgi_req *req, char *const *env, FILE *in, size_t body_max);
 
 /* Free the body. */
 void cgi_free(struct cgi_req *req);

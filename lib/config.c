@@ -170,7 +170,8 @@ static const struct config_key config_keys[] = {
     STR("LANGUAGES", languages, 2, 256, "en", config_languages_ok,
 	"must be a list of language tags such as en,fr,pt-br (each with its file in "
 	"TEMPLATE_DIR/lang/)"),
-    STR("MESSAGE_TEXT", message_text, 0, OTP_MESSAGE_MAX, "{code} is your verification code. Do not share it.", config_message_ok,
+    STR("MESSAGE_TEXT", message_text, 0, OTP_MESSAGE_MAX,
+	"{code} is your verification code. Do not share it.", config_message_ok,
 	"must contain {code}"),
     STR("TELNYX_PUBLIC_KEY", telnyx_public_key, 1, 64, NULL, config_public_key_ok,
 	"must be the base64 of a 32-byte Ed25519 key, as Telnyx's portal shows it"),
@@ -247,6 +248,8 @@ config_free(struct config *cfg)
 	}
 	cfg->n_message_langs = 0;
 	cfg->message_text_set = 0;
+	free(cfg->path);
+	cfg->path = NULL;
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		const struct config_key *k = &config_keys[i];
 
@@ -1280,7 +1283,10 @@ config_load_all(struct config *cfg, const char *path, int all)
 int
 config_load(struct config *cfg, const char *path)
 {
-	return config_load_all(cfg, path, 0) == 0 ? 0 : -1;
+	if (config_load_all(cfg, path, 0) != 0)
+		return -1;
+	cfg->path = xstrdup(path);
+	return 0;
 }
 
 /* What config_lint_key() compares with. */
@@ -1331,7 +1337,8 @@ config_lint_languages(const struct config *cfg, const char *name)
 		c = (struct config_lint_ctx){l, tag, name};
 		lang_each(first, NULL, config_lint_key, &c);
 		if (text_compose(config_message_text(cfg, tag, config_sms_words(cfg, l)),
-				 cfg->site_name, cfg->webotp_domain, code, text, sizeof(text)) < 0) {
+				 cfg->site_name, cfg->webotp_domain, code, text,
+				 sizeof(text)) < 0) {
 			log_msg("%s: the text message of %s is too long with its codes", name, tag);
 			problems++;
 			continue;

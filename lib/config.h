@@ -37,6 +37,7 @@ enum config_transport {
 };
 
 struct config {
+	char *path; /* the file config_load() read, for log lines; NULL from config_parse() */
 	char *api_key;
 	char *from_number;
 	char *country_code;
@@ -135,12 +136,16 @@ struct config {
 	char *site_origin;
 };
 
-/* The path to read: $OTP_CONFIG, else the default built in. */
+/*
+ * The path to read: $OTP_CONFIG of the process' environment, else the
+ * default built in.  A FastCGI request's own OTP_CONFIG is serve.c's to
+ * read; a loaded config names its file in cfg->path.
+ */
 const char *config_path(void);
 
 /*
  * Read and check the file at path into cfg (defaults for what it leaves
- * out).  Returns 0, or -1 after logging one line that names the key (or
+ * out; cfg->path a copy of path).  Returns 0, or -1 after logging one line that names the key (or
  * the file) at fault; cfg is then freed.  Unknown keys are logged as
  * warnings and ignored.
  */

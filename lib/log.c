@@ -1,7 +1,18 @@
 /*
- * Logging and the allocators that log and exit.  Each line goes to
- * stderr, which a CGI server writes to its error log; text from the
- * request is escaped here, once, whatever the caller passed.
+ * Logging and the allocators that log and exit.  Each line goes to the
+ * sink: stderr, which a CGI server writes to its error log, or while a
+ * FastCGI request is answered that request's error stream, which the
+ * server logs with it.  Text from the request is escaped here, once,
+ * whatever the caller passed.
+ *
+ * The sink is the one thing of a request kept here, set and cleared
+ * around it by serve.c: log lines come from deep in the core, the store
+ * and the SMS client, where no request is at hand, and a process answers
+ * one request at a time.  Passing the stream to every function that may
+ * log would change every signature for one pointer; swapping the global
+ * stderr (as libfcgi's fcgi_stdio does) would also hand the request's
+ * stream to every library that writes to stderr and leave it there if a
+ * request ended without restoring it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +24,7 @@
 
 static const char *log_prog = "otp";
 static int log_debug_on;
+static FILE *log_sink; /* the request's error stream, or NULL: stderr */
 
 void
 log_init(const char *prog)
@@ -26,12 +38,19 @@ log_set_debug(int on)
 	log_debug_on = on;
 }
 
+void
+log_set_sink(FILE *sink)
+{
+	log_sink = sink;
+}
+
 /* Format, escape and write one line with a single write. */
 static void
 log_vline(const char *fmt, va_list ap)
 {
 	char raw[1024], line[4096];
 	size_t i, n = 0;
+	FILE *out;
 	int len;
 
 	len = vsnprintf(raw, sizeof(raw), fmt, ap);
@@ -46,8 +65,9 @@ log_vline(const char *fmt, va_list ap)
 			line[n++] = (char)c;
 	}
 	line[n] = '\0';
-	fprintf(stderr, "%s: %s%s\n", log_prog, line, (size_t)len >= sizeof(raw) ? "..." : "");
-	fflush(stderr);
+	out = log_sink != NULL ? log_sink : stderr;
+	fprintf(out, "%s: %s%s\n", log_prog, line, (size_t)len >= sizeof(raw) ? "..." : "");
+	fflush(out);
 }
 
 void
@@ -116,7 +136,13 @@ log_audit(const char *event, const char *masked_phone, const char *client, const
 static void
 log_oom(void)
 {
-	/* Nothing left to format with: a fixed line, then out. */
+	/* Nothing left to format with: a fixed line, then out.  To the
+	 * process' stderr as well: a FastCGI request's stream is not sent
+	 * to the server once the process is gone. */
+	if (log_sink != NULL) {
+		fputs("otp: out of memory\n", log_sink);
+		fflush(log_sink);
+	}
 	fputs("otp: out of memory\n", stderr);
 	exit(1);
 }

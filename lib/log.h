@@ -1,11 +1,13 @@
 /*
- * Logging to stderr (the web server's error log) and allocators that
+ * Logging to the request's error stream (stderr under CGI, which the web
+ * server logs; FastCGI's per-request error stream) and allocators that
  * never return NULL: a CGI process that runs out of memory logs and exits.
  */
 #ifndef OTP_LOG_H
 #define OTP_LOG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -17,9 +19,17 @@ void log_init(const char *prog);
 void log_set_debug(int on);
 
 /*
- * One line to stderr: "prog: <message>".  Control characters, bytes
- * over 0x7e and '\\' in the formatted message are escaped as \xNN, so
- * text from the request cannot split or forge log lines.
+ * Where the lines go while a request is answered: its own error stream
+ * (FastCGI's, which the server logs with the request), or NULL for the
+ * process' stderr again.  serve.c sets it when a FastCGI request starts
+ * and clears it when the request ends; stderr itself is never swapped.
+ */
+void log_set_sink(FILE *sink);
+
+/*
+ * One line to the sink (stderr unless a request set one): "prog: <message>".  Control characters,
+ * bytes over 0x7e and '\\' in the formatted message are escaped as \xNN, so text from the request
+ * cannot split or forge log lines.
  */
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

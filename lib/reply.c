@@ -662,7 +662,8 @@ reply_wants_json(const char *accept)
 }
 
 int
-reply_front(struct reply *rp, struct cgi_req *req, const struct config *cfg, FILE *in, FILE *out)
+reply_front(struct reply *rp, struct cgi_req *req, char *const *env, const struct config *cfg,
+	    FILE *in, FILE *out)
 {
 	struct core_result r;
 	char origin[256], detail[512];
@@ -672,7 +673,7 @@ reply_front(struct reply *rp, struct cgi_req *req, const struct config *cfg, FIL
 	memset(rp, 0, sizeof(*rp));
 	rp->req = req;
 	rp->out = out;
-	cgi_read(req, in);
+	cgi_read(req, env, in);
 	rp->json = reply_wants_json(req->accept);
 	if (cfg == NULL) {
 		reply_refuse(rp, OUTCOME_MISCONFIGURED);

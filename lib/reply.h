@@ -46,15 +46,15 @@ void reply_answer(struct reply *rp, const struct core_result *r, const char *ext
 void reply_refuse(struct reply *rp, enum outcome o);
 
 /*
- * The front line of both programs: read the request (the whole body,
- * always) from in into req, run cgi_check() under cfg (NULL: the config
+ * The front line of both programs: read the request (its variables env,
+ * the whole body from in, always) into req, run cgi_check() under cfg (NULL: the config
  * could not be loaded, 500), and set up rp to answer to out.  Returns 0
  * when the request may go on; otherwise it has answered (500, 405, 400,
  * 413, 414, 415, 403) and logged, freed what it made, and returns the
  * status.
  */
-int reply_front(struct reply *rp, struct cgi_req *req, const struct config *cfg, FILE *in,
-		FILE *out);
+int reply_front(struct reply *rp, struct cgi_req *req, char *const *env, const struct config *cfg,
+		FILE *in, FILE *out);
 
 /* Free what reply_front() made. */
 void reply_done(struct reply *rp, struct cgi_req *req);

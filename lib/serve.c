@@ -1,12 +1,15 @@
 /*
  * CGI or FastCGI.  Under CGI the request is the process: its environment,
  * stdin and stdout.  Under FastCGI (libfcgi's fcgiapp, linked in) each
- * accepted request brings its own parameters, which become the
- * environment while it is answered (as libfcgi's own fcgi_stdio does), and
- * its streams, which become FILEs (stdin, stdout, and stderr for the log
- * lines: FastCGI's per-request error stream, which the server logs), so
- * that everything below reads and writes one request the same way in both
- * modes.
+ * accepted request brings its own parameters, which struct cgi_req keeps
+ * as the request's variables (as kcgi's struct kreq does), and its
+ * streams, which become FILEs: in, out, and the error stream that log.c
+ * writes to while the request is answered (its sink), which the server
+ * logs.  Neither environ nor stderr is swapped: the process keeps its own
+ * environment (what a server started it with: lighttpd's bin-environment,
+ * mod_fcgid's FcgidInitialEnv; libcurl reads its proxy variables there,
+ * libpq its PG* ones) and its own stderr for what happens between
+ * requests.
  *
  * Kept from one FastCGI request to the next: the config, parsed (and
  * parsed again when its file's path, inode, size or mtime change), the
@@ -14,7 +17,8 @@
  * request it failed, so that the next one opens it afresh); request.cgi's
  * connection to Telnyx is kept by lib/sms.c itself.  Nothing of a
  * request: its struct cgi_req, struct reply and results live on the
- * stack of serve_one() and are wiped or freed when it returns.
+ * stack of serve_one() and are wiped or freed when it returns, and log.c's
+ * sink is cleared when it ends.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -41,11 +45,10 @@ struct serve_prog {
 	size_t body_max;   /* for raw */
 };
 
-/* The config of the process, as last loaded. */
+/* The config of the process, as last loaded (cfg.path its file). */
 struct serve_config {
 	int loaded;
 	struct config cfg;
-	char *path;
 	struct stat st;
 };
 
@@ -55,7 +58,7 @@ serve_config_same(const struct serve_config *sc, const char *path)
 {
 	struct stat st;
 
-	if (!sc->loaded || strcmp(sc->path, path) != 0 || stat(path, &st) < 0)
+	if (!sc->loaded || strcmp(sc->cfg.path, path) != 0 || stat(path, &st) < 0)
 		return 0;
 	return st.st_ino == sc->st.st_ino && st.st_dev == sc->st.st_dev &&
 	       st.st_size == sc->st.st_size && st.st_mtim.tv_sec == sc->st.st_mtim.tv_sec &&
@@ -75,7 +78,6 @@ serve_config(struct serve_config *sc, const char *path, struct core *core)
 	core_close(core);
 	if (sc->loaded) {
 		config_free(&sc->cfg);
-		free(sc->path);
 		sc->loaded = 0;
 	}
 	/* Another file may name other templates, or the same changed; and a
@@ -88,35 +90,35 @@ serve_config(struct serve_config *sc, const char *path, struct core *core)
 		memset(&sc->st, 0, sizeof(sc->st));
 	if (config_load(&sc->cfg, path) < 0)
 		return NULL;
-	sc->path = xstrdup(path);
 	sc->loaded = 1;
 	core_init(core, &sc->cfg);
 	return &sc->cfg;
 }
 
-/* One request from in to out, its environment in environ. */
+/*
+ * One request from in to out, env its variables.  Its config is the file
+ * its OTP_CONFIG names (a server's SetEnv or setenv.add-environment), else
+ * process_config (the process' OTP_CONFIG, or the default built in).
+ */
 static void
-serve_one(struct serve_config *sc, const char *initial_config, struct core *core,
-	  const struct serve_prog *prog, FILE *in, FILE *out)
+serve_one(struct serve_config *sc, const char *process_config, struct core *core,
+	  const struct serve_prog *prog, char *const *env, FILE *in, FILE *out)
 {
-	const char *path = getenv("OTP_CONFIG");
+	const char *path = cgi_param(env, "OTP_CONFIG");
 	const struct config *cfg;
 	struct cgi_req req;
 	struct reply rp;
 
-	/* A FastCGI request may not carry the server's environment: the process' then. */
-	if ((path == NULL || path[0] == '\0') && initial_config != NULL)
-		path = initial_config;
-	cfg = serve_config(sc, path != NULL && path[0] != '\0' ? path : config_path(), core);
+	cfg = serve_config(sc, path != NULL && path[0] != '\0' ? path : process_config, core);
 	if (prog->raw != NULL) {
-		cgi_read_max(&req, in, prog->body_max);
+		cgi_read_max(&req, env, in, prog->body_max);
 		if (cfg != NULL)
 			log_set_debug(cfg->debug);
 		prog->raw(cfg, &req, out, core);
 		cgi_free(&req);
 		return;
 	}
-	if (reply_front(&rp, &req, cfg, in, out) != 0)
+	if (reply_front(&rp, &req, env, cfg, in, out) != 0)
 		return;
 	prog->handle(&rp, &req, core);
 	reply_done(&rp, &req);
@@ -141,13 +143,12 @@ serve_write(void *stream, const char *buf, size_t n)
 
 /* Serve FastCGI requests until the server closes the socket. */
 static int
-serve_fastcgi(struct serve_config *sc, const char *initial_config, struct core *core,
+serve_fastcgi(struct serve_config *sc, const char *process_config, struct core *core,
 	      const struct serve_prog *prog)
 {
 	static const cookie_io_functions_t in_fns = {serve_read, NULL, NULL, NULL};
 	static const cookie_io_functions_t out_fns = {NULL, serve_write, NULL, NULL};
-	char **saved = environ;
-	FILE *in, *out, *err, *saved_err = stderr;
+	FILE *in, *out, *err;
 	FCGX_Request rq;
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&rq, 0, 0) != 0) {
@@ -162,13 +163,11 @@ serve_fastcgi(struct serve_config *sc, const char *initial_config, struct core *
 			log_msg("out of memory");
 			exit(1);
 		}
-		environ = rq.envp;
-		stderr = err;
-		serve_one(sc, initial_config, core, prog, in, out);
+		log_set_sink(err);
+		serve_one(sc, process_config, core, prog, rq.envp, in, out);
 		/* Before the answer ends: whoever got it finds the file whole. */
 		core_idle(core);
-		stderr = saved_err;
-		environ = saved;
+		log_set_sink(NULL);
 		fclose(in);
 		fclose(out);
 		fclose(err);
@@ -180,7 +179,8 @@ serve_fastcgi(struct serve_config *sc, const char *initial_config, struct core *
 static int
 serve_prog(const char *name, const struct serve_prog *prog)
 {
-	const char *initial = getenv("OTP_CONFIG");
+	/* Read once, before any request: the process' own environment. */
+	const char *process_config = config_path();
 	struct serve_config sc;
 	struct core core;
 	int rc = 0;
@@ -190,16 +190,12 @@ serve_prog(const char *name, const struct serve_prog *prog)
 	memset(&sc, 0, sizeof(sc));
 	core_init(&core, NULL);
 	if (FCGX_IsCGI())
-		serve_one(&sc, NULL, &core, prog, stdin, stdout);
+		serve_one(&sc, process_config, &core, prog, environ, stdin, stdout);
 	else
-		/* initial points into the process' own environment, which swapping environ keeps.
-		 */
-		rc = serve_fastcgi(&sc, initial, &core, prog);
+		rc = serve_fastcgi(&sc, process_config, &core, prog);
 	core_close(&core);
-	if (sc.loaded) {
+	if (sc.loaded)
 		config_free(&sc.cfg);
-		free(sc.path);
-	}
 	return rc;
 }
 

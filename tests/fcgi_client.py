@@ -7,6 +7,9 @@ processes that have answered all the tests before.
     out, err, status = app.request(env, body, timeout)
     app.stop()
 
+    App(path, env={'LANG': 'C', 'http_proxy': url}, err_path=p)   # the process'
+                                     # own environment, its stderr appended to file p
+
 The protocol is FastCGI 1.0 (the responder role, one request per
 connection): BEGIN_REQUEST, PARAMS, STDIN, then STDOUT and STDERR until
 END_REQUEST.
@@ -59,8 +62,10 @@ class Timeout(Exception):
 class App:
     """One program as a FastCGI application on a Unix socket of its own."""
 
-    def __init__(self, path):
+    def __init__(self, path, env=None, err_path=None):
         self.path = str(path)
+        self.env = dict(env) if env is not None else {"LANG": "C"}
+        self.err_path = err_path
         self.proc = None
         self.dir = None
         self.sock_path = None
@@ -73,11 +78,16 @@ class App:
         listener.bind(self.sock_path)
         listener.listen(256)
         # As a server starts one: the listening socket as descriptor 0, a
-        # minimal environment (each request brings its own).
-        self.proc = subprocess.Popen([self.path], stdin=listener.fileno(),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     env={"LANG": "C"}, cwd=os.path.dirname(self.path),
-                                     start_new_session=True, close_fds=True)
+        # minimal environment (each request brings its own parameters).
+        err = open(self.err_path, "ab") if self.err_path is not None else subprocess.DEVNULL
+        try:
+            self.proc = subprocess.Popen([self.path], stdin=listener.fileno(),
+                                         stdout=subprocess.DEVNULL, stderr=err,
+                                         env=self.env, cwd=os.path.dirname(self.path),
+                                         start_new_session=True, close_fds=True)
+        finally:
+            if err is not subprocess.DEVNULL:
+                err.close()
         listener.close()
 
     def alive(self):

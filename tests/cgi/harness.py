@@ -102,6 +102,7 @@ def require_built():
 
 def reason_phrase(status):
     """The reason phrase of status as RFC 9110 names it."""
+    # RFC 9110's names where Python's http module (3.11) still has RFC 7231's.
     rfc9110 = {413: 'Content Too Large', 414: 'URI Too Long', 422: 'Unprocessable Content'}
     try:
         return rfc9110.get(status) or http.HTTPStatus(status).phrase
@@ -345,10 +346,11 @@ def unreachable_store():
     return {'DB_PATH': '/proc/nonexistent/x.db'}
 
 
-def _run_fastcgi(prog, env, stdin, timeout):
-    """As run_cgi(), through the FastCGI application of prog."""
+def _run_fastcgi(prog, env, stdin, timeout, app=None):
+    """As run_cgi(), through the FastCGI application of prog (or app)."""
     import fcgi_client
-    app = fcgi_client.app_for(prog)
+    if app is None:
+        app = fcgi_client.app_for(prog)
     start = time.monotonic()
     timed_out = False
     try:
@@ -362,7 +364,7 @@ def _run_fastcgi(prog, env, stdin, timeout):
 
 
 def run_cgi(prog, env, stdin=b'', timeout=DEFAULT_TIMEOUT, keep_stdin_open=None,
-            stdin_file=False, user=None, preexec_fn=None):
+            stdin_file=False, user=None, preexec_fn=None, app=None):
     """Run prog with env and stdin; return a Response.
 
     The body is written by a thread so that a program that stops reading
@@ -371,10 +373,14 @@ def run_cgi(prog, env, stdin=b'', timeout=DEFAULT_TIMEOUT, keep_stdin_open=None,
     stdin_file: give the body as a regular file of exactly its bytes
     instead, and set Response.stdin_consumed to the file offset the program
     left (how much it read, even of a small body).  preexec_fn runs in the
-    child before the program (say, to set a resource limit).
+    child before the program (say, to set a resource limit).  app: an
+    fcgi_client.App the test started (its own process environment, say) to
+    send the request to, whatever OTP_TEST_FASTCGI says.
     """
     if isinstance(stdin, str):
         stdin = stdin.encode()
+    if app is not None:
+        return _run_fastcgi(prog, env, stdin, timeout, app)
     if stdin_file:
         return _run_cgi_file(prog, env, stdin, timeout)
     # OTP_TEST_FASTCGI=1: the request goes to the program running as a
@@ -744,7 +750,7 @@ class Site:
     # --- running ----------------------------------------------------------
     def run(self, prog, method='GET', body=None, *, content_type=None, cookie=None,
             timeout=DEFAULT_TIMEOUT, script_name=None, config=True, keep_stdin_open=None,
-            stdin_file=False, user=None, preexec_fn=None, **env_kw):
+            stdin_file=False, user=None, preexec_fn=None, app=None, **env_kw):
         if body is None:
             body = b''
         elif isinstance(body, str):
@@ -757,7 +763,7 @@ class Site:
                       content_type=content_type, cookie=cookie, script_name=script_name,
                       config=self.config_path if config is True else config, **env_kw)
         r = run_cgi(prog, env, body, timeout=timeout, keep_stdin_open=keep_stdin_open,
-                    stdin_file=stdin_file, user=user, preexec_fn=preexec_fn)
+                    stdin_file=stdin_file, user=user, preexec_fn=preexec_fn, app=app)
         with self._lock:
             self.responses.append(r)
         return r

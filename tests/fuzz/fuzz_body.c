@@ -30,6 +30,8 @@
 #include "cgi.h"
 #include "bounds.h"
 
+extern char **environ;
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -309,7 +311,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	b.len = blen;
 	if ((in = fopencookie(&b, "r", io)) == NULL)
 		abort();
-	cgi_read(&req, in);
+	cgi_read(&req, environ, in);
 	check(&req, in, &b, clp, qlen);
 	if (req.method != method_is[m])
 		abort();

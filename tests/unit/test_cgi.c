@@ -22,6 +22,8 @@
 #include "bounds.h"
 #include "unit.h"
 
+extern char **environ;
+
 /* ---- cgi_urldecode ---- */
 
 /* Decode s; returns the length (or -1), the text in out. */
@@ -653,7 +655,7 @@ read_body(struct cgi_req *req, const char *cl, const char *body, size_t size, lo
 	 * much of it is the body. */
 	in = fmemopen(buf, size > 0 ? size : 1, "r");
 	assert_non_null(in);
-	cgi_read(req, in);
+	cgi_read(req, environ, in);
 	*consumed = ftell(in);
 	fclose(in);
 	free(buf);
@@ -914,16 +916,64 @@ test_read_methods(void **state)
 	assert_non_null(in);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		setenv("REQUEST_METHOD", cases[i].method, 1);
-		cgi_read(&req, in);
+		cgi_read(&req, environ, in);
 		assert_int_equal(req.method, cases[i].want);
 		cgi_free(&req);
 	}
 	/* No REQUEST_METHOD at all: not a CGI request we answer. */
 	unsetenv("REQUEST_METHOD");
-	cgi_read(&req, in);
+	cgi_read(&req, environ, in);
 	assert_int_equal(req.method, CGI_OTHER);
 	cgi_free(&req);
 	fclose(in);
+}
+
+/* cgi_param(): NAME=value by whole name, the first of a repeat. */
+static void
+test_param(void **state)
+{
+	static char p0[] = "HTTP_HOSTX=no", p1[] = "HTTP_HOS=no", p2[] = "HTTP_HOST=a.example",
+		    p3[] = "EMPTY=", p4[] = "NOEQUALS", p5[] = "HTTP_HOST=b.example";
+	char *const list[] = {p0, p1, p2, p3, p4, p5, NULL};
+
+	(void)state;
+	assert_string_equal(cgi_param(list, "HTTP_HOST"), "a.example");
+	assert_string_equal(cgi_param(list, "EMPTY"), "");
+	assert_null(cgi_param(list, "NOEQUALS"));
+	assert_null(cgi_param(list, "HTTP"));
+	assert_null(cgi_param(list, "MISSING"));
+	assert_null(cgi_param(NULL, "HTTP_HOST"));
+}
+
+/*
+ * cgi_read() reads the list it is given (a FastCGI request's parameters),
+ * never the process' environment.
+ */
+static void
+test_read_own_list(void **state)
+{
+	static char p0[] = "REQUEST_METHOD=POST", p1[] = "CONTENT_LENGTH=7",
+		    p2[] = "HTTP_HOST=a.example", p3[] = "QUERY_STRING=x=1", body[] = "phone=1";
+	char *const list[] = {p0, p1, p2, p3, NULL};
+	struct cgi_req req;
+	FILE *in = fmemopen(body, 7, "r");
+
+	(void)state;
+	assert_non_null(in);
+	setenv("REQUEST_METHOD", "GET", 1);
+	setenv("HTTP_HOST", "process.example", 1);
+	setenv("HTTP_COOKIE", "otp_vid=process", 1);
+	cgi_read(&req, list, in);
+	assert_ptr_equal(req.env, list);
+	assert_int_equal(req.method, CGI_POST);
+	assert_int_equal(req.read_status, 0);
+	assert_string_equal(req.body, "phone=1");
+	assert_string_equal(req.host, "a.example");
+	assert_string_equal(req.query, "x=1");
+	assert_null(req.cookie);
+	cgi_free(&req);
+	fclose(in);
+	env_clear();
 }
 
 /* ---- cgi_check ---- */
@@ -1371,6 +1421,8 @@ main(void)
 	    cmocka_unit_test_setup(test_read_too_large, env_setup),
 	    cmocka_unit_test_setup(test_read_bad_length, env_setup),
 	    cmocka_unit_test_setup(test_read_environment, env_setup),
+	    cmocka_unit_test(test_param),
+	    cmocka_unit_test_setup(test_read_own_list, env_setup),
 	    cmocka_unit_test_setup(test_read_methods, env_setup),
 	    cmocka_unit_test_setup(test_read_query_too_long, env_setup),
 	    cmocka_unit_test(test_check_order),

@@ -5,8 +5,9 @@
  * "..."; log_debug() silent until turned on; log_value() percent-encoding
  * what could pose as more key=value fields, cut without splitting an
  * escape, terminated in any buffer; log_audit()'s fields in their order
- * with "-" for what is NULL.  stderr is captured with dup2 onto a
- * temporary file (unit.h).
+ * with "-" for what is NULL; a sink set for a request takes the lines,
+ * stderr untouched, until it is cleared.  stderr is captured with dup2
+ * onto a temporary file (unit.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,6 +45,33 @@ test_plain_line(void **state)
 	out = unit_cap_end();
 	assert_string_equal(out, PROG ": cannot open database: locked (5)\n");
 	free(out);
+}
+
+/* A request's sink takes its lines, and stderr none; cleared, stderr again. */
+static void
+test_sink(void **state)
+{
+	char buf[256] = "", *out;
+	FILE *sink = fmemopen(buf, sizeof(buf), "w");
+	FILE *before = stderr;
+
+	(void)state;
+	assert_non_null(sink);
+	unit_cap_begin();
+	log_set_sink(sink);
+	log_msg("for the request %d", 1);
+	log_audit("sent", "+1202555****", "10.0.0.1", NULL, "x=%d", 2);
+	assert_ptr_equal(stderr, before);
+	log_set_sink(NULL);
+	log_msg("for the process");
+	out = unit_cap_end();
+	assert_string_equal(out, PROG ": for the process\n");
+	free(out);
+	fclose(sink);
+	/* Two lines: the message, then the audit line. */
+	assert_memory_equal(buf, PROG ": for the request 1\n" PROG ": audit time=",
+			    strlen(PROG ": for the request 1\n" PROG ": audit time="));
+	assert_non_null(strstr(buf, " event=sent phone=+1202555**** client=10.0.0.1 vid=- x=2\n"));
 }
 
 static void
@@ -227,6 +255,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_plain_line, setup),
 	    cmocka_unit_test_setup(test_escapes, setup),
+	    cmocka_unit_test_setup(test_sink, setup),
 	    cmocka_unit_test_setup(test_long_line_cut, setup),
 	    cmocka_unit_test_setup(test_debug, setup),
 	    cmocka_unit_test_setup(test_value, setup),
