@@ -9,9 +9,16 @@ same run.  A measurement, not a test: it asserts nothing, it prints.
    the programs under mod_cgi and mod_fastcgi, a hello-world C CGI, and
    the tutorial's app (../shared/bench/tutorial_app.py) on gunicorn with
    1 worker and 4 threads and with 2 sync workers; all sending to the same
-   fake Telnyx.
+   fake Telnyx, which speaks TLS (a CA made by tests/tls_certs.py, given to
+   the programs as CA_FILE and to the tutorial as SSL_CERT_FILE), keeps
+   connections alive and answers each send after a round trip (--round-trip,
+   50 ms), as Telnyx does.  Then the goals of sending with that round trip:
+   FastCGI against the tutorial's best configuration, CGI against its
+   1-worker figure, and the CPU a FastCGI send costs (user + system of the
+   request.cgi processes lighttpd started, over the run, per send).
 
-    /usr/bin/python3 tests/bench.py [--runs N] [--seconds S] [--skip-wrk]
+    /usr/bin/python3 tests/bench.py [--runs N] [--seconds S] [--round-trip SECONDS]
+                                    [--skip-wrk] [--skip-cpu]
 """
 
 import argparse
@@ -31,6 +38,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "web"))
 
 import fake_telnyx  # noqa: E402
+import tls_certs  # noqa: E402
 
 TUTORIAL = REPO.parent / "shared" / "bench" / "tutorial_app.py"
 NOOP_C = "int main(void) { return 0; }\n"
@@ -188,6 +196,13 @@ def part_cpu(d, runs):
 
 
 def wrk(url, script=None, seconds=5, conns=16):
+    """(requests per second, a note of errors)."""
+    rate, note, _ = wrk_run(url, script, seconds, conns)
+    return rate, note
+
+
+def wrk_run(url, script=None, seconds=5, conns=16):
+    """(requests per second, a note of errors, requests completed)."""
     argv = ["wrk", "-t2", "-c%d" % conns, "-d%ds" % seconds]
     if script is not None:
         argv += ["-s", str(script)]
@@ -200,7 +215,36 @@ def wrk(url, script=None, seconds=5, conns=16):
         note += " (%s non-2xx)" % bad.group(1)
     if errs:
         note += " (socket errors: %s)" % errs.group(1)
-    return (float(m.group(1)) if m else 0.0), note
+    n = re.search(r"(\d+) requests in", r.stdout)
+    return (float(m.group(1)) if m else 0.0), note, (int(n.group(1)) if n else 0)
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def session_cpu(sid, comm):
+    """{pid: CPU seconds (user + system)} of the processes of session sid
+    (a server started with start_new_session: sid is its pid) named comm."""
+    out = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                stat = f.read()
+        except OSError:
+            continue  # gone meanwhile
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        rest = stat[stat.rindex(")") + 2:].split()
+        if name == comm and int(rest[3]) == sid:
+            out[int(pid)] = (int(rest[11]) + int(rest[12])) / CLK_TCK
+    return out
+
+
+def cpu_between(before, after):
+    """CPU spent between two session_cpu() snapshots (a process started
+    between them counts from 0; one that ended between them is lost)."""
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
 
 
 # A new number each request, typed as the tutorial's form asks (no +1: the
@@ -231,7 +275,7 @@ BENCH_KEYS = {"SMS_TRANSPORT": "telnyx", "RESEND_AFTER": 0, "PHONE_SEND_LIMIT": 
               "DAILY_SEND_LIMIT": 10000000, "PHONE_FAILURE_LIMIT": 100}
 
 
-def part_wrk_pg(harness, fake, seconds, results):
+def part_wrk_pg(harness, fake, ca_file, seconds, results):
     """Sending and checking with the store on PostgreSQL (a throwaway server
     of tests/pg.py on this machine, over its Unix socket), in both modes."""
     import pg
@@ -244,6 +288,7 @@ def part_wrk_pg(harness, fake, seconds, results):
             mode = mode_of(server_class) + " PostgreSQL"
             root = Path(harness.temp_root("otp-bench-"))
             site = harness.Site(root, dict(BENCH_KEYS, API_BASE_URL=fake.url,
+                                           CA_FILE=ca_file,
                                            DATABASE_URL=cluster.new_database()))
             srv = server_class(site)
             srv.start()
@@ -265,16 +310,26 @@ def mode_of(server_class):
     return "FastCGI" if issubclass(server_class, harness.LighttpdFastCGI) else "CGI"
 
 
-def part_wrk(d, seconds):
+def part_wrk(d, seconds, round_trip):
     import harness  # tests/web/harness.py
     from fake_telnyx import FakeTelnyx
 
-    fake = FakeTelnyx(mode="ok").start()
+    # The CA where the server's user can read it (lighttpd run by root drops
+    # to another user; d is 0700).
+    certs_dir = Path(harness.temp_root("otp-bench-ca-"))
+    os.chmod(certs_dir, 0o755)
+    certs = tls_certs.Certs(certs_dir)
+    os.chmod(certs.ca, 0o644)
+    ca_file = certs.ca
+    fake = FakeTelnyx(mode="delay:%g" % round_trip if round_trip > 0 else "ok",
+                      tls=certs.pair("good"), keep_alive=True).start()
     results = {}
+    handshakes = {}  # mode: (TLS handshakes the fake saw, sends)
+    fcgi_cpu = None  # (CPU seconds of the request.cgi processes, sends)
     try:
         for server_class in (harness.Lighttpd, harness.LighttpdFastCGI):
             root = Path(harness.temp_root("otp-bench-"))  # readable by the server's user
-            site = harness.Site(root, dict(BENCH_KEYS, API_BASE_URL=fake.url))
+            site = harness.Site(root, dict(BENCH_KEYS, API_BASE_URL=fake.url, CA_FILE=ca_file))
             hello = site.cgi_dir / "hello.cgi"
             cc(HELLO_C, hello)
             os.chmod(hello, 0o755)
@@ -295,7 +350,14 @@ def part_wrk(d, seconds):
                 results[(mode, "phone form")] = wrk(base + "request.cgi", seconds=seconds)
                 lua = root / "send.lua"
                 lua.write_text(SEND_LUA % {"path": harness.EXAMPLE_URL + "request.cgi"})
-                results[(mode, "send a code")] = wrk(srv.base, lua, seconds)
+                shakes = fake.tls_handshakes
+                cpu0 = session_cpu(srv.proc.pid, "request.cgi")
+                rate, note, sends = wrk_run(srv.base, lua, seconds)
+                cpu1 = session_cpu(srv.proc.pid, "request.cgi")
+                results[(mode, "send a code")] = (rate, note)
+                handshakes[mode] = (fake.tls_handshakes - shakes, sends)
+                if mode == "FastCGI":
+                    fcgi_cpu = (cpu_between(cpu0, cpu1), sends, len(cpu1))
                 lua = root / "check.lua"
                 lua.write_text(CHECK_LUA % {"path": harness.EXAMPLE_URL + "verify.cgi",
                                             "body": "token=123456&verification_id=" + VID})
@@ -307,13 +369,16 @@ def part_wrk(d, seconds):
             finally:
                 srv.stop()
                 shutil.rmtree(root, True)
-        part_wrk_pg(harness, fake, seconds, results)
+        part_wrk_pg(harness, fake, ca_file, seconds, results)
         if TUTORIAL.exists() and shutil.which("gunicorn"):
             for label, args in (("tutorial, gunicorn 1 worker 4 threads",
                                  ["-w", "1", "--threads", "4"]),
                                 ("tutorial, gunicorn 2 sync workers", ["-w", "2"])):
                 port = harness.free_port()
-                env = dict(os.environ, TELNYX_API_BASE=fake.url, PYTHONDONTWRITEBYTECODE="1")
+                # The tutorial sends with urllib.request, whose default
+                # context trusts what OpenSSL's SSL_CERT_FILE names.
+                env = dict(os.environ, TELNYX_API_BASE=fake.url, SSL_CERT_FILE=ca_file,
+                           PYTHONDONTWRITEBYTECODE="1")
                 g = subprocess.Popen(["gunicorn", "--chdir", str(TUTORIAL.parent), "-b",
                                       "127.0.0.1:%d" % port] + args + ["tutorial_app:app"],
                                      env=env, stdout=subprocess.DEVNULL,
@@ -330,16 +395,26 @@ def part_wrk(d, seconds):
                     results[(label, "phone form")] = wrk(base + "/", seconds=seconds)
                     lua = d / "tsend.lua"
                     lua.write_text(SEND_LUA % {"path": "/request"})
-                    results[(label, "send a code")] = wrk(base, lua, seconds)
+                    shakes = fake.tls_handshakes
+                    rate, note, sends = wrk_run(base, lua, seconds)
+                    results[(label, "send a code")] = (rate, note)
+                    handshakes[label] = (fake.tls_handshakes - shakes, sends)
                     lua = d / "tcheck.lua"
                     lua.write_text(CHECK_LUA % {"path": "/verify", "body": "token=ZZZZ"})
                     results[(label, "check a code")] = wrk(base, lua, seconds)
                 finally:
                     g.terminate()
-                    g.wait(10)
+                    try:
+                        g.wait(10)
+                    except subprocess.TimeoutExpired:
+                        os.killpg(g.pid, 9)
+                        g.wait(10)
     finally:
         fake.stop()
+        shutil.rmtree(certs_dir, True)
     print("## Requests per second (wrk, 2 threads, 16 connections, %d s each)\n" % seconds)
+    print("(the fake Telnyx: TLS, connections kept alive, each send answered after %g ms)\n"
+          % (round_trip * 1000))
     print("(check a code: an unknown verification, answered 410 by the programs and 200 with "
           "its form by the tutorial; wrk counts the 410s as non-2xx)\n")
     columns = ["CGI", "FastCGI", "hello-world CGI", "tutorial, gunicorn 1 worker 4 threads",
@@ -378,12 +453,51 @@ def part_wrk(d, seconds):
               get("FastCGI", "phone form") / max(get("CGI", "phone form"), 1),
               get("FastCGI", "check a code") / max(get("CGI", "check a code"), 1),
               get("FastCGI", "check a code") / t2 if t2 else 0))
+    print()
+    print_round_trip(results, handshakes, fcgi_cpu, round_trip)
+
+
+def print_round_trip(results, handshakes, fcgi_cpu, round_trip):
+    """The goals of sending with a round trip to Telnyx (issue 22, part 3)."""
+    get = lambda c: results.get((c, "send a code"), (0.0, ""))[0]  # noqa: E731
+    t1_label, t2_label = "tutorial, gunicorn 1 worker 4 threads", "tutorial, gunicorn 2 sync workers"
+    cgi, fcgi, t1, t2 = get("CGI"), get("FastCGI"), get(t1_label), get(t2_label)
+    best = max(t1, t2)
+    best_label = "1 worker, 4 threads" if t1 >= t2 else "2 sync workers"
+    print("## Sending a code with a %g ms round trip to Telnyx (TLS, keep-alive), the same run\n"
+          % (round_trip * 1000))
+    print("| send a code | requests/s | TLS handshakes / sends |")
+    print("|:---|---:|---:|")
+    for label, v in (("CGI", cgi), ("FastCGI", fcgi), ("tutorial, 1 worker 4 threads", t1),
+                     ("tutorial, 2 sync workers", t2)):
+        key = {"tutorial, 1 worker 4 threads": t1_label,
+               "tutorial, 2 sync workers": t2_label}.get(label, label)
+        h = handshakes.get(key)
+        print("| %s | %.0f | %s |" % (label, v, "%d / %d" % h if h else ""))
+    print()
+
+    def goal(name, num, den, want):
+        if not den:
+            print("%s: not measured" % name)
+            return
+        r = num / den
+        print("%s: %.2f (goal >= %.1f): %s" % (name, r, want, "met" if r >= want else "NOT met"))
+
+    goal("FastCGI / the tutorial's best (%s)" % best_label, fcgi, best, 1.5)
+    goal("CGI / the tutorial's 1-worker figure", cgi, t1, 1.0)
+    if fcgi_cpu and fcgi_cpu[1]:
+        cpu, sends, procs = fcgi_cpu
+        print("CPU per FastCGI send: %.2f ms (user + system of %d request.cgi processes, "
+              "%.2f s over %d sends)" % (cpu * 1000 / sends, procs, cpu, sends))
+    print()
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=300)
     ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--round-trip", type=float, default=0.05,
+                    help="seconds the fake Telnyx waits before it answers a send (0: at once)")
     ap.add_argument("--skip-wrk", action="store_true")
     ap.add_argument("--skip-cpu", action="store_true")
     a = ap.parse_args()
@@ -392,7 +506,7 @@ def main():
         if not a.skip_cpu:
             part_cpu(d, a.runs)
         if not a.skip_wrk:
-            part_wrk(d, a.seconds)
+            part_wrk(d, a.seconds, a.round_trip)
     finally:
         shutil.rmtree(d, True)
 
