@@ -160,8 +160,12 @@ limit_conversion(struct store *st, const struct config *cfg, const struct limit_
 
 	if (cfg->conversion_mode == CONVERSION_OFF || q->prefix == NULL || q->prefix[0] == '\0')
 		return 0;
+	/* With no grace every text is judged, those a concurrent request
+	 * stamped a second later than this one's clock too: counted exactly. */
 	if (store_conversion(st, q->prefix, q->now - cfg->conversion_window,
-			     q->now - cfg->conversion_grace, &c) < 0)
+			     cfg->conversion_grace > 0 ? q->now - cfg->conversion_grace
+						       : q->now + OTP_DAY,
+			     &c) < 0)
 		return -1;
 	/* verified / sends < CONVERSION_MIN, in whole numbers. */
 	block = c.sends >= cfg->conversion_min_sends && c.nets >= cfg->conversion_min_clients &&
