@@ -32,11 +32,11 @@
 #define OTP_MSGID_MAX  64 /* Telnyx message id (a UUID) */
 #define OTP_STATUS_MAX 23 /* a delivery status ("delivery_unconfirmed") */
 
-#define OTP_CONFIG_MAX  (64 * 1024) /* largest config file */
-#define OTP_CONFIG_LINE 4096        /* longest config line */
-#define OTP_MESSAGE_MAX 640         /* longest MESSAGE_TEXT */
-#define OTP_SITE_NAME_MAX 40        /* longest SITE_NAME, {site} of the text message */
-#define OTP_TEXT_MAX    2048        /* longest SMS: MESSAGE_TEXT with its codes, WebOTP line */
+#define OTP_CONFIG_MAX    (64 * 1024) /* largest config file */
+#define OTP_CONFIG_LINE   4096        /* longest config line */
+#define OTP_MESSAGE_MAX   640         /* longest MESSAGE_TEXT */
+#define OTP_SITE_NAME_MAX 40          /* longest SITE_NAME, {site} of the text message */
+#define OTP_TEXT_MAX      2048        /* longest SMS: MESSAGE_TEXT with its codes, WebOTP line */
 
 #define OTP_SMS_CONNECT_MS 5000        /* connect timeout to the SMS provider */
 #define OTP_SMS_TOTAL_MS   10000       /* whole request, retry included */

@@ -72,7 +72,8 @@ number_memfd(char *why, size_t size, int *scarce)
 			continue;
 		if (w <= 0) {
 			*scarce = 1;
-			snprintf(why, size, "write: %s", w < 0 ? strerror(errno) : "nothing written");
+			snprintf(why, size, "write: %s",
+				 w < 0 ? strerror(errno) : "nothing written");
 			close(fd);
 			return -1;
 		}

@@ -27,7 +27,9 @@ text_compose(const char *message, const char *site, const char *webotp_domain, c
 		if ((at = c == NULL || (s != NULL && s < c) ? s : c) == NULL)
 			break;
 		w = snprintf(out + n, size - n, "%.*s%s", (int)(at - p), p,
-			     at == c ? code : site != NULL ? site : "");
+			     at == c        ? code
+			     : site != NULL ? site
+					    : "");
 		if (w < 0 || (size_t)w >= size - n)
 			goto toolong;
 		n += (size_t)w;

@@ -16,8 +16,8 @@
  * "@domain #code" last, so that browsers offer the code on that site
  * only.  Returns 0, or -1 (out empty) when it does not fit in size bytes.
  */
-int text_compose(const char *message, const char *site, const char *webotp_domain,
-		 const char *code, char *out, size_t size);
+int text_compose(const char *message, const char *site, const char *webotp_domain, const char *code,
+		 char *out, size_t size);
 
 struct text_parts {
 	int ucs2;     /* 1: a character is outside GSM-7 and its extension table */

@@ -112,16 +112,16 @@ test_compose(void **state)
 	char out[128];
 
 	(void)state;
-	assert_int_equal(
-	    text_compose("Your token is {code}", NULL, NULL, "A1B2", out, sizeof(out)), 0);
+	assert_int_equal(text_compose("Your token is {code}", NULL, NULL, "A1B2", out, sizeof(out)),
+			 0);
 	assert_string_equal(out, "Your token is A1B2");
 	assert_int_equal(
 	    text_compose("{code} is {code}", NULL, "example.com", "12", out, sizeof(out)), 0);
 	assert_string_equal(out, "12 is 12\n\n@example.com #12");
 	/* The site's name wherever {site} is, in any order with the codes. */
-	assert_int_equal(text_compose("{site}: {code}, {site} {code}", "Acme", "e.com", "12", out,
-				      sizeof(out)),
-			 0);
+	assert_int_equal(
+	    text_compose("{site}: {code}, {site} {code}", "Acme", "e.com", "12", out, sizeof(out)),
+	    0);
 	assert_string_equal(out, "Acme: 12, Acme 12\n\n@e.com #12");
 	/* No name known: {site} is left out, never sent as written. */
 	assert_int_equal(text_compose("{code} for {site}.", NULL, NULL, "12", out, sizeof(out)), 0);
