@@ -236,18 +236,20 @@ limit_send(struct store *st, const struct config *cfg, const struct limit_req *q
 	    {SCOPE_NET_TEXTS, phone, net, 1, wait ? cfg->resend_after : 0, "RESEND_AFTER",
 	     "cooldown", 0, 0, 0},
 	    {SCOPE_NET_TEXTS, phone, net, cfg->phone_send_limit, cfg->phone_send_window,
-	     "PHONE_SEND_LIMIT", "phone", 0, 0, 0},
+	     "PHONE_SEND_LIMIT", "phone", 0, 0, 1},
 	    {SCOPE_NET_TEXTS, phone, net, cfg->phone_network_limit, OTP_PHONE_DAY_WINDOW,
-	     "PHONE_NETWORK_LIMIT", "phone", 0, 0, 0},
+	     "PHONE_NETWORK_LIMIT", "phone", 0, 0, 1},
 	    {SCOPE_NET_FAILURES, phone, net, cfg->phone_failure_limit, OTP_FAILURE_WINDOW,
 	     "PHONE_FAILURE_LIMIT", "guesses", 0, 1, 0},
 	    {SCOPE_CLIENT, q->client, NULL, cfg->ip_send_limit, OTP_CLIENT_WINDOW, "IP_SEND_LIMIT",
 	     "client", 0, 0, 0},
 	    /* A network of many addresses (a /24, a /48's 65,536 /64s) is
 	     * one asker for the texts nobody verified: the breaker does not
-	     * count it as many. */
+	     * count it as many.  Like the number's limits per network, it
+	     * holds for every visitor of a network others may share (a
+	     * carrier's NAT): the inbound way is offered. */
 	    {SCOPE_NET_UNVERIFIED, net, NULL, cfg->network_send_limit, OTP_CLIENT_WINDOW,
-	     "NETWORK_SEND_LIMIT", "client", 0, 0, 0},
+	     "NETWORK_SEND_LIMIT", "client", 0, 0, 1},
 	    {SCOPE_TEXTS, phone, NULL, cfg->phone_daily_limit, OTP_PHONE_DAY_WINDOW,
 	     "PHONE_DAILY_LIMIT", "phone", 0, 0, 1},
 	    {SCOPE_FAILURES, phone, NULL, OTP_FAILURE_CAP, OTP_FAILURE_WINDOW, "OTP_FAILURE_CAP",

@@ -41,9 +41,10 @@ struct limit_hit {
 			   * country, cap, blocked, conversion, budget */
 	long retry_after; /* seconds until it lets another through */
 	int budget;       /* a cap on all sends (hourly, daily, spend): a pumping wave? */
-	/* A limit that holds for every visitor, not for the asker alone (a
-	 * block, a cap, the number's day of texts): a way through that costs
-	 * nothing (the inbound channel) is offered where the site has one. */
+	/* A limit that holds for more than the asker (a block, a cap, the
+	 * number's day of texts, a network's limits, which visitors behind
+	 * one NAT share): a way through that costs nothing (the inbound
+	 * channel) is offered where the site has one. */
 	int everyone;
 	int guesses; /* a cap on wrong codes rather than on sends */
 	/* The conversion breaker tripped: the caller blocks this prefix for

@@ -228,6 +228,37 @@ class BudgetTest(AttackCase):
         self.assertEqual((r.status, json.loads(r.body)['error']['kind']), (429, 'budget'))
 
 
+class SharedNetworkTest(AttackCase):
+    """One attacker on a network real visitors share (a carrier's NAT, a
+    campus): what it uses up of the network's limits must not leave the
+    others a dead end where the site has an inbound number."""
+    site_keys = dict(ENFORCE, CHANNELS='sms,inbound', INBOUND_NUMBER=INBOUND)
+
+    def test_network_send_limit_offers_inbound(self):
+        for i in range(20):  # 20 texts nobody verifies, from 10.90.0.0/24
+            self.assertStatus(self.send(exchange(i), '10.90.0.%d' % (i + 1)), 200, 'verify')
+        r = self.send(VICTIM, '10.90.0.200', extra=JSON)
+        err = json.loads(r.body)['error']
+        self.assertEqual((r.status, err['kind'], err.get('alternatives')),
+                         (429, 'client', ['inbound']), r.describe())
+        r = self.send(VICTIM, '10.90.0.200', extra_fields={'channel': 'inbound'})
+        self.assertStatus(r, 200, 'inbound')
+
+    def test_phone_network_limit_offers_inbound(self):
+        for i in range(3):  # the network's 3 texts of the day to the victim's number
+            self.assertStatus(self.send(VICTIM, '10.91.0.%d' % (i + 1)), 200, 'verify')
+            self.site.age_sends(60)
+        r = self.send(VICTIM, '10.91.0.200', extra=JSON)
+        err = json.loads(r.body)['error']
+        self.assertEqual((r.status, err.get('alternatives')), (429, ['inbound']), r.describe())
+
+    def test_the_askers_own_address_gets_none(self):
+        self.site.configure(dict(self.site.keys, IP_SEND_LIMIT='1'))
+        self.assertStatus(self.send(exchange(0), '10.92.0.1'), 200, 'verify')
+        err = json.loads(self.send(exchange(1), '10.92.0.1', extra=JSON).body)['error']
+        self.assertNotIn('alternatives', err)
+
+
 class AlternativesTest(AttackCase):
     """A refusal that holds for everyone offers the inbound channel where the
     site has one, and it works end to end."""
