@@ -699,15 +699,19 @@ class Site:
 
     def dump(self):
         """The whole store as SQL text: sqlite3's .dump, or pg_dump of the
-        site's schema."""
+        site's schema (without its \\restrict lines)."""
         if PG:
             import pg
             argv = [os.path.join(pg.bindir(), 'pg_dump'), '--no-owner',
                     '--schema=' + pg.schema_of(self.database_url), '-d', self.database_url]
         else:
             argv = ['sqlite3', str(self.db_path), '.dump']
-        return subprocess.run(argv, capture_output=True, text=True, timeout=60,
-                              check=True).stdout
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                             check=True).stdout
+        # pg_dump 15.14 and later frame the dump with \restrict <random key>:
+        # not the store's data, and a random key may hold any short string.
+        return ''.join(line for line in out.splitlines(keepends=True)
+                       if not line.startswith(('\\restrict ', '\\unrestrict ')))
 
     def store_bytes(self):
         """The raw bytes the store keeps on disk: the SQLite file and its
