@@ -1,15 +1,9 @@
 /*
- * The configuration file.  Its syntax is the tutorial's config.cfg, a
- * Python file of assignments, so that file works unchanged:
- *
- *	# comment
- *	API_KEY='KEY0123'
- *	TOKEN_LENGTH = 4
- *	DEBUG=True
- *
- * Values are bare (up to a '#' or the end of the line) or in single or
- * double quotes (no escapes).  A later line overrides an earlier one, as
- * in Python.  Every key is described once, in config_keys[]: its type,
+ * The configuration file: read (its lines by kv.c, the tutorial's
+ * config.cfg syntax), checked and held; what the values decide is the
+ * modules' whose policy it is (limit.c: countries; message.c: the text
+ * message of a language).  A later line overrides an earlier one, as in
+ * Python.  Every key is described once, in config_keys[]: its type,
  * default, range or length, choices and validator; config_check() then
  * checks only what depends on more than one key.
  */
@@ -28,6 +22,7 @@
 
 #include "config.h"
 #include "bounds.h"
+#include "kv.h"
 #include "lang.h"
 #include "log.h"
 #include "phone.h"
@@ -399,58 +394,6 @@ config_defaults(struct config *cfg)
 		}
 }
 
-/*
- * Split one line (NUL-terminated, no newline) into key and value, in
- * place.  Returns 1 with *key and *value set, 0 for a blank or comment
- * line, -1 for a line that is not an assignment.
- */
-static int
-config_split(char *line, char **key, char **value)
-{
-	char *p = line, *v, *end;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p == '\0' || *p == '#' || *p == '\r')
-		return 0;
-	*key = p;
-	if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_'))
-		return -1;
-	while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_' ||
-	       (*p >= '0' && *p <= '9'))
-		p++;
-	end = p;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p != '=')
-		return -1;
-	*end = '\0';
-	p++;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p == '\'' || *p == '"') {
-		char quote = *p++;
-
-		v = p;
-		if ((p = strchr(v, quote)) == NULL)
-			return -1;
-		*p++ = '\0';
-		while (*p == ' ' || *p == '\t' || *p == '\r')
-			p++;
-		if (*p != '\0' && *p != '#')
-			return -1;
-	} else {
-		v = p;
-		if ((p = strchr(v, '#')) != NULL)
-			*p = '\0';
-		p = v + strlen(v);
-		while (p > v && (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\r'))
-			*--p = '\0';
-	}
-	*value = v;
-	return 1;
-}
-
 /* Whether s is an alphanumeric sender id: 1 to 11 letters, digits and
  * spaces, at least one letter. */
 static int
@@ -512,7 +455,7 @@ config_line_types_ok(char *s)
 	size_t n;
 	int any = 0;
 
-	while ((n = config_list_next(&p, &item)) > 0) {
+	while ((n = kv_list_next(&p, &item)) > 0) {
 		if (phone_type_of(item, n) < 0)
 			return 0;
 		any = 1;
@@ -532,7 +475,7 @@ config_line_types(struct config *cfg, const char *name)
 	int t;
 
 	cfg->line_types = 0;
-	while ((n = config_list_next(&p, &item)) > 0)
+	while ((n = kv_list_next(&p, &item)) > 0)
 		if ((t = phone_type_of(item, n)) >= 0)
 			cfg->line_types |= 1u << t;
 	if (cfg->line_types & (1u << PHONE_PREMIUM_RATE | 1u << PHONE_SHARED_COST))
@@ -689,7 +632,7 @@ config_channels_ok(char *s)
 	unsigned seen = 0, bit;
 	size_t n;
 
-	while ((n = config_list_next(&p, &item)) > 0) {
+	while ((n = kv_list_next(&p, &item)) > 0) {
 		if (n == 3 && !strncmp(item, "sms", 3))
 			bit = CHANNEL_SMS;
 		else if (n == 7 && !strncmp(item, "inbound", 7))
@@ -711,7 +654,7 @@ config_channel_bits(const char *s)
 	unsigned bits = 0;
 	size_t n;
 
-	while ((n = config_list_next(&s, &item)) > 0)
+	while ((n = kv_list_next(&s, &item)) > 0)
 		bits |= n == 3 ? CHANNEL_SMS : CHANNEL_INBOUND;
 	return bits;
 }
@@ -725,7 +668,7 @@ config_cc_list_ok(char *s)
 	const char *p = s, *item;
 	size_t n, count = 0;
 
-	while ((n = config_list_next(&p, &item)) > 0) {
+	while ((n = kv_list_next(&p, &item)) > 0) {
 		if (!config_is_cc(item, n))
 			return 0;
 		count++;
@@ -751,7 +694,7 @@ config_inbound_allowed(const struct config *cfg, const char *phone, int calling_
 	if (!(cfg->channels & CHANNEL_INBOUND))
 		return 0;
 	ccn = (size_t)snprintf(cc, sizeof(cc), "+%d", calling_code);
-	while ((n = config_list_next(&p, &item)) > 0) {
+	while ((n = kv_list_next(&p, &item)) > 0) {
 		if (strncmp(phone, item, n) != 0)
 			continue;
 		/* As config_country(): "+35" is no calling code, and no part of +353's. */
@@ -926,18 +869,6 @@ config_site_origin_ok(char *s)
 	return 1;
 }
 
-size_t
-config_list_next(const char **p, const char **item)
-{
-	size_t n;
-
-	*p += strspn(*p, " ,");
-	*item = *p;
-	n = strcspn(*p, " ,");
-	*p += n;
-	return n;
-}
-
 /*
  * Whether s is a calling-code prefix for the lists: '+', 1 to 4 digits,
  * not 0 first (4 lets a list name a +1 area such as +1876).
@@ -989,7 +920,7 @@ config_countries(struct config *cfg, const char *name)
 
 	cfg->ncountries = 0;
 	cfg->all_countries = 0;
-	while ((n = config_list_next(&p, &it)) > 0) {
+	while ((n = kv_list_next(&p, &it)) > 0) {
 		if (n == 1 && *it == '*')
 			cfg->all_countries = 1;
 		else if (!config_is_cc(it, n) || (cc = config_country_add(cfg, it, n)) == NULL) {
@@ -1005,7 +936,7 @@ config_countries(struct config *cfg, const char *name)
 		return -1;
 	}
 	p = cfg->country_hourly_limits != NULL ? cfg->country_hourly_limits : "";
-	while ((n = config_list_next(&p, &it)) > 0) {
+	while ((n = kv_list_next(&p, &it)) > 0) {
 		const char *colon = memchr(it, ':', n);
 		char *end = NULL;
 		long lim = colon != NULL ? strtol(colon + 1, &end, 10) : 0;
@@ -1140,49 +1071,6 @@ config_check(struct config *cfg, const char *name)
 	return 0;
 }
 
-int
-config_each(const char *buf, size_t len, const char *name, int all,
-	    int (*fn)(void *arg, const char *key, const char *value, int lineno), void *arg)
-{
-	char line[OTP_CONFIG_LINE];
-	size_t pos = 0;
-	int lineno = 0, problems = 0;
-
-	while (pos < len && (all || problems == 0)) {
-		const char *nl = memchr(buf + pos, '\n', len - pos);
-		size_t n = (nl != NULL ? (size_t)(nl - buf) : len) - pos;
-		char *key, *value;
-		int rc;
-
-		lineno++;
-		if (n >= sizeof(line)) {
-			log_msg("%s: line %d is too long", name, lineno);
-			problems++;
-			pos += n + 1;
-			continue;
-		}
-		memcpy(line, buf + pos, n);
-		line[n] = '\0';
-		pos += n + 1;
-		if (strlen(line) != n) {
-			log_msg("%s: line %d has a NUL byte", name, lineno);
-			problems++;
-			continue;
-		}
-		if ((rc = config_split(line, &key, &value)) == 0)
-			continue;
-		if (rc < 0) {
-			log_msg("%s: line %d is not KEY=value", name, lineno);
-			problems++;
-			continue;
-		}
-		if (fn(arg, key, value, lineno) < 0)
-			problems++;
-	}
-	explicit_bzero(line, sizeof(line));
-	return problems;
-}
-
 /* What config_key_line() needs. */
 struct config_ctx {
 	struct config *cfg;
@@ -1224,7 +1112,7 @@ config_parse_all(struct config *cfg, const char *buf, size_t len, const char *na
 	int problems;
 
 	config_defaults(cfg);
-	problems = config_each(buf, len, name, all, config_key_line, &c);
+	problems = kv_each(buf, len, name, all, config_key_line, &c);
 	if ((problems == 0 || all) && config_check(cfg, name) < 0)
 		problems++;
 	if (problems > 0)
@@ -1326,7 +1214,7 @@ config_lint_languages(const struct config *cfg, const char *name)
 
 	memset(code, '0', (size_t)cfg->token_length);
 	code[cfg->token_length] = '\0';
-	while ((n = config_list_next(&p, &item)) > 0) {
+	while ((n = kv_list_next(&p, &item)) > 0) {
 		snprintf(tag, sizeof(tag), "%.*s", (int)n, item);
 		if ((l = lang_get(cfg->template_dir, tag)) == NULL) {
 			problems++;

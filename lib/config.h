@@ -172,13 +172,6 @@ int config_parse(struct config *cfg, const char *buf, size_t len, const char *na
 const struct config_country *config_country(const struct config *cfg, const char *phone,
 					    int calling_code, int allowed_only);
 
-/*
- * The next item of one of the config's lists, separated by commas and
- * spaces ("+1, +44"): points *item at it and returns its length, or 0 at
- * the end.  *p moves past it.
- */
-size_t config_list_next(const char **p, const char **item);
-
 /* Whether phone (E.164, of calling_code; 0: not known) may verify by an
  * inbound text: its calling code, or an area within it (+1876), is in
  * INBOUND_COUNTRY_CODES, matched as config_country() matches. */
@@ -195,15 +188,6 @@ const char *config_message_text(const struct config *cfg, const char *tag, const
  * or, when the site's name is not known, SMS_NO_SITE (else SMS). */
 struct lang;
 const char *config_sms_words(const struct config *cfg, const struct lang *l);
-
-/*
- * Call fn for each KEY=value line of buf (otp.conf's syntax: comments,
- * quotes), logging lines that are not one (name and line number); stop
- * at the first problem unless all.  fn returns 0, or -1 for a problem it
- * logged.  Returns the number of problems.
- */
-int config_each(const char *buf, size_t len, const char *name, int all,
-		int (*fn)(void *arg, const char *key, const char *value, int lineno), void *arg);
 
 /* Where the store is: DATABASE_URL when set, else DB_PATH (store_open()). */
 const char *config_database(const struct config *cfg);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "kv.h"
 #include "lang.h"
 #include "log.h"
 
@@ -64,7 +64,7 @@ lang_list_ok(char *list)
 	size_t n;
 	int count = 0;
 
-	while ((n = config_list_next(&p, &item)) > 0) {
+	while ((n = kv_list_next(&p, &item)) > 0) {
 		if (n > LANG_TAG_MAX || ++count > 16)
 			return 0;
 		memcpy(tag, item, n);
@@ -77,7 +77,7 @@ lang_list_ok(char *list)
 			const char *q = list, *other;
 			size_t m;
 
-			while ((m = config_list_next(&q, &other)) > 0 && other < item)
+			while ((m = kv_list_next(&q, &other)) > 0 && other < item)
 				if (m == n && !memcmp(other, tag, n))
 					return 0;
 		}
@@ -93,7 +93,7 @@ lang_index(const char *offered, const char *t, size_t n)
 	size_t m;
 	int i = 0;
 
-	while ((m = config_list_next(&p, &item)) > 0) {
+	while ((m = kv_list_next(&p, &item)) > 0) {
 		if (m == n && !memcmp(item, t, n))
 			return i;
 		i++;
@@ -108,7 +108,7 @@ lang_item(const char *offered, int i, char *out, size_t size)
 	const char *p = offered, *item = offered;
 	size_t m = strcspn(offered, ",");
 
-	while ((m = config_list_next(&p, &item)) > 0 && i-- > 0)
+	while ((m = kv_list_next(&p, &item)) > 0 && i-- > 0)
 		;
 	snprintf(out, size, "%.*s", (int)m, item);
 }
@@ -133,7 +133,7 @@ lang_match(const char *offered, const char *r, size_t n)
 	if (primary < n && (i = lang_index(offered, r, primary)) >= 0)
 		return i;
 	/* "pt" and "pt-PT" for "pt-br": the same language, another region. */
-	for (i = 0; (m = config_list_next(&p, &item)) > 0; i++)
+	for (i = 0; (m = kv_list_next(&p, &item)) > 0; i++)
 		if (m > primary && item[primary] == '-' && !memcmp(item, r, primary))
 			return i;
 	return -1;
@@ -380,7 +380,7 @@ lang_read(const char *dir, const char *tag)
 	l->text = xmalloc(l->size);
 	l->name = path;
 	/* A line in error is logged and left out; the rest is used. */
-	config_each(buf, len, path, 1, lang_line, l);
+	kv_each(buf, len, path, 1, lang_line, l);
 	l->name = NULL;
 	free(buf);
 	return l;

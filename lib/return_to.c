@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "bounds.h"
-#include "config.h"
+#include "kv.h"
 #include "log.h"
 #include "return_to.h"
 #include "url.h"
@@ -126,7 +126,7 @@ return_to_parse(struct return_to_policy *pol, const char *allowed)
 	size_t n;
 
 	memset(pol, 0, sizeof(*pol));
-	while ((n = config_list_next(&p, &it)) > 0) {
+	while ((n = kv_list_next(&p, &it)) > 0) {
 		char *entry = xstrndup(it, n);
 
 		if (return_to_add(pol, entry, n) < 0) {

@@ -70,7 +70,7 @@ FUZZ_CC    = clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
              -std=c11 $(WARN) -Wno-format-nonliteral $(DEFS) -Ilib \
              $(shell pkg-config --cflags $(PKGS_C) $(PKGS_NET))
-FUZZ_LIB   = lib/log.c lib/config.c lib/cgi.c lib/phone.c lib/code.c lib/url.c lib/return_to.c \
+FUZZ_LIB   = lib/log.c lib/kv.c lib/config.c lib/cgi.c lib/phone.c lib/code.c lib/url.c lib/return_to.c \
              lib/text.c lib/webhook.c lib/lang.c
 FUZZ_LIBS  = $(shell pkg-config --libs libcrypto libcjson)
 

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "core.h"
+#include "kv.h"
 #include "number.h"
 #include "phone.h"
 #include "unit.h"
@@ -279,7 +280,7 @@ test_examples_by_type(void **state)
 	assert_non_null(strstr(regions, "GB"));
 	unit_cap_begin(); /* an audit line a number */
 	p = regions;
-	while ((len = config_list_next(&p, &item)) > 0) {
+	while ((len = kv_list_next(&p, &item)) > 0) {
 		assert_true(len < sizeof(region));
 		memcpy(region, item, len);
 		region[len] = '\0';
