@@ -682,29 +682,6 @@ config_database(const struct config *cfg)
 	return cfg->database_url != NULL ? cfg->database_url : cfg->db_path;
 }
 
-int
-config_inbound_allowed(const struct config *cfg, const char *phone, int calling_code)
-{
-	const char *p = cfg->inbound_country_codes != NULL ? cfg->inbound_country_codes
-							   : cfg->country_code,
-		   *item;
-	char cc[16];
-	size_t n, ccn;
-
-	if (!(cfg->channels & CHANNEL_INBOUND))
-		return 0;
-	ccn = (size_t)snprintf(cc, sizeof(cc), "+%d", calling_code);
-	while ((n = kv_list_next(&p, &item)) > 0) {
-		if (strncmp(phone, item, n) != 0)
-			continue;
-		/* As config_country(): "+35" is no calling code, and no part of +353's. */
-		if (calling_code > 0 && (n < ccn || strncmp(item, cc, ccn) != 0))
-			continue;
-		return 1;
-	}
-	return 0;
-}
-
 /* TELNYX_PUBLIC_KEY: webhook.cgi parses it again per request (microseconds). */
 static int
 config_public_key_ok(char *s)
@@ -792,29 +769,6 @@ config_message_lang(struct config *cfg, const char *tag, const char *value, cons
 	snprintf(cfg->message_langs[k].tag, sizeof(cfg->message_langs[k].tag), "%s", t);
 	cfg->message_langs[k].text = xstrdup(value);
 	return 0;
-}
-
-const char *
-config_message_text(const struct config *cfg, const char *tag, const char *file_text)
-{
-	const char *first = cfg->languages;
-	size_t n = strcspn(first, ",");
-	int k;
-
-	for (k = 0; k < cfg->n_message_langs; k++)
-		if (!strcmp(cfg->message_langs[k].tag, tag))
-			return cfg->message_langs[k].text;
-	if (cfg->message_text_set && strlen(tag) == n && !strncmp(first, tag, n))
-		return cfg->message_text;
-	return file_text != NULL ? file_text : cfg->message_text;
-}
-
-const char *
-config_sms_words(const struct config *cfg, const struct lang *l)
-{
-	const char *s = cfg->site_name == NULL ? lang_str(l, NULL, "SMS_NO_SITE") : NULL;
-
-	return s != NULL ? s : lang_str(l, NULL, "SMS");
 }
 
 static int
@@ -951,29 +905,6 @@ config_countries(struct config *cfg, const char *name)
 		cc->hourly = (int)lim;
 	}
 	return 0;
-}
-
-const struct config_country *
-config_country(const struct config *cfg, const char *phone, int calling_code, int allowed_only)
-{
-	const struct config_country *best = NULL;
-	char cc[16];
-	int i;
-
-	snprintf(cc, sizeof(cc), "+%d", calling_code);
-	for (i = 0; i < cfg->ncountries; i++) {
-		const struct config_country *c = &cfg->countries[i];
-		size_t n = strlen(c->code);
-
-		if ((allowed_only && !c->allowed) || strncmp(phone, c->code, n) != 0)
-			continue;
-		/* "+35" is no calling code, and no part of +353's. */
-		if (calling_code > 0 && (n < strlen(cc) || strncmp(c->code, cc, strlen(cc)) != 0))
-			continue;
-		if (best == NULL || n > strlen(best->code))
-			best = c;
-	}
-	return best;
 }
 
 /*
@@ -1177,81 +1108,12 @@ config_load(struct config *cfg, const char *path)
 	return 0;
 }
 
-/* What config_lint_key() compares with. */
-struct config_lint_ctx {
-	const struct lang *l;
-	const char *tag;
-	const char *name;
-};
-
-/* A key of the first language that another language's file lacks. */
-static void
-config_lint_key(void *arg, const char *key, const char *value)
-{
-	struct config_lint_ctx *c = arg;
-
-	(void)value;
-	if (lang_str(c->l, NULL, key) == NULL)
-		log_msg("%s: warning: language %s lacks %s: the first language's is shown", c->name,
-			c->tag, key);
-}
-
-/*
- * Each language of LANGUAGES: its file there (else an error), every key
- * of the first language's in it, and its text message in one part with
- * its codes (else warnings).  Returns the problems.
- */
-static int
-config_lint_languages(const struct config *cfg, const char *name)
-{
-	char tag[LANG_TAG_MAX + 1], code[OTP_CODE_MAX + 1], text[OTP_TEXT_MAX];
-	const char *p = cfg->languages, *item;
-	const struct lang *first = NULL, *l;
-	struct config_lint_ctx c;
-	struct text_parts tp;
-	int problems = 0;
-	size_t n;
-
-	memset(code, '0', (size_t)cfg->token_length);
-	code[cfg->token_length] = '\0';
-	while ((n = kv_list_next(&p, &item)) > 0) {
-		snprintf(tag, sizeof(tag), "%.*s", (int)n, item);
-		if ((l = lang_get(cfg->template_dir, tag)) == NULL) {
-			problems++;
-			continue;
-		}
-		if (first == NULL)
-			first = l;
-		c = (struct config_lint_ctx){l, tag, name};
-		lang_each(first, NULL, config_lint_key, &c);
-		if (text_compose(config_message_text(cfg, tag, config_sms_words(cfg, l)),
-				 cfg->site_name, cfg->webotp_domain, code, text,
-				 sizeof(text)) < 0) {
-			log_msg("%s: the text message of %s is too long with its codes", name, tag);
-			problems++;
-			continue;
-		}
-		text_parts(text, &tp);
-		if (tp.parts > 1)
-			log_msg(
-			    "%s: warning: the text message of %s is %d parts with its codes (%zu "
-			    "%s), and each part is billed",
-			    name, tag, tp.parts, tp.units,
-			    tp.ucs2 ? "UCS-2 units" : "GSM-7 characters");
-	}
-	lang_forget();
-	return problems;
-}
-
 int
-config_lint(const char *path)
+config_lint(struct config *cfg, const char *path)
 {
-	struct config cfg;
-	int problems = config_load_all(&cfg, path, 1);
+	int problems = config_load_all(cfg, path, 1);
 
-	if (problems == 0) {
-		problems = config_lint_languages(&cfg, path);
-		config_free(&cfg);
-	}
+	if (problems == 0)
+		cfg->path = xstrdup(path);
 	return problems;
 }

@@ -1,6 +1,9 @@
 /*
- * The configuration file: the tutorial's config.cfg syntax (KEY=value,
- * values bare or quoted, # comments) and the keys of DESIGN.md section 3.
+ * The configuration file: read (kv.h: the tutorial's config.cfg syntax,
+ * KEY=value, values bare or quoted, # comments), checked against the keys
+ * of DESIGN.md section 3, and held.  What the values decide is asked of
+ * the modules whose policy it is: limit.h (countries, the inbound
+ * channel's), message.h (the text message of a language).
  */
 #ifndef OTP_CONFIG_H
 #define OTP_CONFIG_H
@@ -152,42 +155,16 @@ const char *config_path(void);
 int config_load(struct config *cfg, const char *path);
 
 /*
- * Read and check the file at path as config_load() does, but log every
- * problem (each line naming its key) rather than stop at the first, for
- * otp-admin check-config.  Returns how many (0: the programs would run),
- * or -1 if the file cannot be read.
+ * Read and check the file at path into cfg as config_load() does, but
+ * log every problem (each line naming its key) rather than stop at the
+ * first, for otp-admin check-config.  Returns how many (0: the programs
+ * would run, and cfg is loaded: free it with config_free()), or -1 if
+ * the file cannot be read.
  */
-int config_lint(const char *path);
+int config_lint(struct config *cfg, const char *path);
 
 /* As config_load() on a buffer; name is used in log lines only. */
 int config_parse(struct config *cfg, const char *buf, size_t len, const char *name);
-
-/*
- * The entry of cfg->countries whose code begins the E.164 number phone,
- * and is its calling code (44 for +44...: the number's, from
- * libphonenumber) or an area within it (+1876 in +1); the longest that
- * matches, only allowed ones if allowed_only; or NULL.  A calling code
- * of 0 (not known) matches by prefix alone.
- */
-const struct config_country *config_country(const struct config *cfg, const char *phone,
-					    int calling_code, int allowed_only);
-
-/* Whether phone (E.164, of calling_code; 0: not known) may verify by an
- * inbound text: its calling code, or an area within it (+1876), is in
- * INBOUND_COUNTRY_CODES, matched as config_country() matches. */
-int config_inbound_allowed(const struct config *cfg, const char *phone, int calling_code);
-
-/*
- * The text message in language tag: MESSAGE_TEXT_<tag>; else, for the
- * first of LANGUAGES, MESSAGE_TEXT when the file sets it; else file_text
- * (the language file's SMS, or NULL); else MESSAGE_TEXT.
- */
-const char *config_message_text(const struct config *cfg, const char *tag, const char *file_text);
-
-/* The language l's own text message: SMS, which names the site ({site}),
- * or, when the site's name is not known, SMS_NO_SITE (else SMS). */
-struct lang;
-const char *config_sms_words(const struct config *cfg, const struct lang *l);
 
 /* Where the store is: DATABASE_URL when set, else DB_PATH (store_open()). */
 const char *config_database(const struct config *cfg);

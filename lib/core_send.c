@@ -11,6 +11,7 @@
 #include "lang.h"
 #include "limit.h"
 #include "log.h"
+#include "message.h"
 #include "number.h"
 #include "phone.h"
 #include "sms.h"
@@ -166,7 +167,7 @@ core_send_code(const struct config *cfg, const struct verification *v, const cha
 		tag = first;
 	}
 	l = lang_get(cfg->template_dir, tag);
-	message = config_message_text(cfg, tag, config_sms_words(cfg, l));
+	message = message_text(cfg, tag, message_words(cfg, l));
 	if (text_compose(message, cfg->site_name, cfg->webotp_domain, code, text, sizeof(text)) <
 	    0) {
 		log_msg("MESSAGE_TEXT does not fit in %d bytes", OTP_TEXT_MAX);
@@ -191,7 +192,7 @@ core_alternatives(const struct config *cfg, const struct core_start_in *in, int 
 	const struct phone_number *n = in->number;
 
 	if (everyone && !in->inbound && (cfg->channels & CHANNEL_INBOUND) &&
-	    config_inbound_allowed(cfg, n->e164, n->calling_code))
+	    limit_inbound_allowed(cfg, n->e164, n->calling_code))
 		r->alternatives |= ALT_INBOUND;
 }
 
@@ -236,7 +237,7 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 	/* Shown even when refused before a verification is made. */
 	number_display(n, r->shown, sizeof(r->shown));
 	/* Inbound has its own countries: where a sender cannot be forged. */
-	if (in->inbound ? !config_inbound_allowed(cfg, n->e164, n->calling_code)
+	if (in->inbound ? !limit_inbound_allowed(cfg, n->e164, n->calling_code)
 			: !(cfg->channels & CHANNEL_SMS)) {
 		r->outcome = OUTCOME_CHANNEL;
 		snprintf(r->detail, sizeof(r->detail), "channel=%s",

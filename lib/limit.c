@@ -2,20 +2,69 @@
  * The abuse limits.  Each is a count of rows in the store over a sliding
  * window; when one is reached the answer is 429 with the seconds until
  * its oldest counted row leaves the window.  The numbers and defaults
- * follow what the verification services ship (see the README).
+ * follow what the verification services ship (see the README).  Which
+ * countries may be texted, and which may verify by an inbound text, are
+ * here too: the config only holds the lists.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "kv.h"
 #include "limit.h"
 #include "log.h"
+
+const struct config_country *
+limit_country(const struct config *cfg, const char *phone, int calling_code, int allowed_only)
+{
+	const struct config_country *best = NULL;
+	char cc[16];
+	int i;
+
+	snprintf(cc, sizeof(cc), "+%d", calling_code);
+	for (i = 0; i < cfg->ncountries; i++) {
+		const struct config_country *c = &cfg->countries[i];
+		size_t n = strlen(c->code);
+
+		if ((allowed_only && !c->allowed) || strncmp(phone, c->code, n) != 0)
+			continue;
+		/* "+35" is no calling code, and no part of +353's. */
+		if (calling_code > 0 && (n < strlen(cc) || strncmp(c->code, cc, strlen(cc)) != 0))
+			continue;
+		if (best == NULL || n > strlen(best->code))
+			best = c;
+	}
+	return best;
+}
 
 int
 limit_country_allowed(const struct config *cfg, const char *phone, int calling_code)
 {
-	return cfg->all_countries || config_country(cfg, phone, calling_code, 1) != NULL;
+	return cfg->all_countries || limit_country(cfg, phone, calling_code, 1) != NULL;
+}
+
+int
+limit_inbound_allowed(const struct config *cfg, const char *phone, int calling_code)
+{
+	const char *p = cfg->inbound_country_codes != NULL ? cfg->inbound_country_codes
+							   : cfg->country_code,
+		   *item;
+	char cc[16];
+	size_t n, ccn;
+
+	if (!(cfg->channels & CHANNEL_INBOUND))
+		return 0;
+	ccn = (size_t)snprintf(cc, sizeof(cc), "+%d", calling_code);
+	while ((n = kv_list_next(&p, &item)) > 0) {
+		if (strncmp(phone, item, n) != 0)
+			continue;
+		/* As limit_country(): "+35" is no calling code, and no part of +353's. */
+		if (calling_code > 0 && (n < ccn || strncmp(item, cc, ccn) != 0))
+			continue;
+		return 1;
+	}
+	return 0;
 }
 
 void
@@ -221,7 +270,7 @@ limit_send(struct store *st, const struct config *cfg, const struct limit_req *q
 	   struct limit_hit *hit)
 {
 	const char *phone = q->phone, *net = q->net;
-	const struct config_country *cc = config_country(cfg, phone, q->calling_code, 0);
+	const struct config_country *cc = limit_country(cfg, phone, q->calling_code, 0);
 	const int paid = !(q->how & LIMIT_INBOUND), wait = paid && !(q->how & LIMIT_UNDELIVERED);
 	/*
 	 * Most specific first: the reason logged is the nearest.  What one

@@ -14,9 +14,24 @@
 #include "config.h"
 #include "store.h"
 
+/*
+ * The entry of cfg->countries whose code begins the E.164 number phone,
+ * and is its calling code (44 for +44...: the number's, from
+ * libphonenumber) or an area within it (+1876 in +1); the longest that
+ * matches, only allowed ones if allowed_only; or NULL.  A calling code
+ * of 0 (not known) matches by prefix alone.
+ */
+const struct config_country *limit_country(const struct config *cfg, const char *phone,
+					   int calling_code, int allowed_only);
+
 /* Whether codes may be sent to phone (of calling_code, 0: not known):
- * ALLOWED_COUNTRY_CODES, as config_country() matches. */
+ * ALLOWED_COUNTRY_CODES, as limit_country() matches. */
 int limit_country_allowed(const struct config *cfg, const char *phone, int calling_code);
+
+/* Whether phone (E.164, of calling_code; 0: not known) may verify by an
+ * inbound text: its calling code, or an area within it (+1876), is in
+ * INBOUND_COUNTRY_CODES, matched as limit_country() matches. */
+int limit_inbound_allowed(const struct config *cfg, const char *phone, int calling_code);
 
 /*
  * The key a client address is counted under: an IPv4 address as it is,

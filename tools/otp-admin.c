@@ -34,6 +34,7 @@
 #include "config.h"
 #include "limit.h"
 #include "log.h"
+#include "message.h"
 #include "number.h"
 #include "phone.h"
 #include "store.h"
@@ -308,7 +309,25 @@ admin_check_ca_file(const char *path, const char *ca_file)
 }
 
 /*
- * What config_lint() cannot see from the file alone: DATABASE_URL as
+ * The file's problems, every one logged (config_lint()), then, when it
+ * has none, each language's (message_lint()).  Returns how many, or -1
+ * if the file cannot be read.
+ */
+static int
+admin_check_file(const char *path)
+{
+	struct config cfg;
+	int problems = config_lint(&cfg, path);
+
+	if (problems == 0) {
+		problems = message_lint(&cfg, path);
+		config_free(&cfg);
+	}
+	return problems;
+}
+
+/*
+ * What admin_check_file() cannot see from the file alone: DATABASE_URL as
  * libpq reads it (a malformed one would fail every request), CA_FILE as
  * libcurl reads it, and the phone number library.  The problems found
  * (logged, never the URL).
@@ -322,7 +341,7 @@ admin_check_loaded(const char *path)
 	int bad = 0;
 
 	if (config_load(&cfg, path) < 0)
-		return 0; /* config_lint() said why */
+		return 0; /* admin_check_file() said why */
 	if (cfg.database_url != NULL && store_url_check(cfg.database_url, why, sizeof(why)) < 0) {
 		log_msg("%s: DATABASE_URL %s", path, why);
 		bad = 1;
@@ -1001,7 +1020,7 @@ main(int argc, char *argv[])
 	if (!strcmp(cmd, "check-config")) {
 		if (o.nargs != 0)
 			return usage();
-		if ((rc = config_lint(path)) >= 0)
+		if ((rc = admin_check_file(path)) >= 0)
 			rc += admin_check_loaded(path);
 		if (rc == 0) {
 			printf("%s: the programs would run with it\n", path);

@@ -614,7 +614,7 @@ class MessageTextTest(LanguageCase):
     @unittest.expectedFailure
     def test_message_text_with_spaces_in_languages(self):
         """LANGUAGES='en ,fr' and 'en fr' are taken (spaces separate, as in
-        the other lists), but config_message_text() finds the first language
+        the other lists), but message_text() finds the first language
         with strcspn(languages, ","): "en " or "en fr", never "en", so
         MESSAGE_TEXT is not used for English.  Reported; remove
         expectedFailure when fixed."""

@@ -17,6 +17,8 @@
 
 #include "config.h"
 #include "bounds.h"
+#include "limit.h"
+#include "message.h"
 #include "unit.h"
 
 /* The API key every test uses: it must never show up in the log. */
@@ -502,8 +504,8 @@ test_languages(void **state)
 	assert_accepted(&cfg, BASE, &log);
 	assert_string_equal(cfg.languages, "en");
 	/* Neither set: the language's file, else MESSAGE_TEXT's default. */
-	assert_string_equal(config_message_text(&cfg, "en", "File {code}"), "File {code}");
-	assert_string_equal(config_message_text(&cfg, "en", NULL),
+	assert_string_equal(message_text(&cfg, "en", "File {code}"), "File {code}");
+	assert_string_equal(message_text(&cfg, "en", NULL),
 			    "{code} is your verification code. Do not share it.");
 	config_free(&cfg);
 	free(log);
@@ -514,10 +516,9 @@ test_languages(void **state)
 			&log);
 	assert_string_equal(cfg.languages, "fr,en,pt-br");
 	/* MESSAGE_TEXT set: the first language's; the others their own. */
-	assert_string_equal(config_message_text(&cfg, "fr", "Fichier {code}"), "Site {code}");
-	assert_string_equal(config_message_text(&cfg, "pt-br", "Arquivo {code}"),
-			    "Seu codigo {code}");
-	assert_string_equal(config_message_text(&cfg, "en", "File {code}"), "Hi {code}");
+	assert_string_equal(message_text(&cfg, "fr", "Fichier {code}"), "Site {code}");
+	assert_string_equal(message_text(&cfg, "pt-br", "Arquivo {code}"), "Seu codigo {code}");
+	assert_string_equal(message_text(&cfg, "en", "File {code}"), "Hi {code}");
 	config_free(&cfg);
 	free(log);
 	REFUSED(BASE "LANGUAGES=english\n", "invalid LANGUAGES");
@@ -971,12 +972,12 @@ test_country_default(void **state)
 	(void)state;
 	/* Without ALLOWED_COUNTRY_CODES only COUNTRY_CODE's country is allowed. */
 	assert_accepted(&cfg, BASE "COUNTRY_CODE=+44\n", &log);
-	c = config_country(&cfg, "+442079460958", 0, 1);
+	c = limit_country(&cfg, "+442079460958", 0, 1);
 	assert_non_null(c);
 	assert_string_equal(c->code, "+44");
 	assert_int_equal(c->allowed, 1);
-	assert_null(config_country(&cfg, "+12025550143", 0, 1));
-	assert_null(config_country(&cfg, "+12025550143", 0, 0));
+	assert_null(limit_country(&cfg, "+12025550143", 0, 1));
+	assert_null(limit_country(&cfg, "+12025550143", 0, 0));
 	assert_int_equal(cfg.all_countries, 0);
 	config_free(&cfg);
 	free(log);
@@ -1007,25 +1008,25 @@ test_limit_keys(void **state)
 	assert_int_equal(cfg.daily_send_limit, 9);
 	assert_int_equal(cfg.phone_failure_limit, 100);
 	assert_string_equal(cfg.webotp_domain, "example.com");
-	c = config_country(&cfg, "+442079460958", 0, 1);
+	c = limit_country(&cfg, "+442079460958", 0, 1);
 	assert_non_null(c);
 	assert_string_equal(c->code, "+44");
 	assert_int_equal(c->hourly, 20);
 	/* The longest code that matches. */
-	c = config_country(&cfg, "+12425550143", 0, 1);
+	c = limit_country(&cfg, "+12425550143", 0, 1);
 	assert_non_null(c);
 	assert_string_equal(c->code, "+124");
-	c = config_country(&cfg, "+12025550143", 0, 1);
+	c = limit_country(&cfg, "+12025550143", 0, 1);
 	assert_non_null(c);
 	assert_string_equal(c->code, "+1");
 	assert_int_equal(c->hourly, 0);
 	/* A cap for a country does not allow it. */
-	assert_null(config_country(&cfg, "+33123456789", 0, 1));
-	c = config_country(&cfg, "+33123456789", 0, 0);
+	assert_null(limit_country(&cfg, "+33123456789", 0, 1));
+	c = limit_country(&cfg, "+33123456789", 0, 0);
 	assert_non_null(c);
 	assert_int_equal(c->hourly, 5);
 	assert_int_equal(c->allowed, 0);
-	assert_null(config_country(&cfg, "+4930123456", 0, 0));
+	assert_null(limit_country(&cfg, "+4930123456", 0, 0));
 	config_free(&cfg);
 	free(log);
 
@@ -1077,17 +1078,17 @@ test_area_prefix(void **state)
 
 	(void)state;
 	assert_accepted(&cfg, BASE "COUNTRY_HOURLY_LIMITS='+1876:5, +1:100'\n", &log);
-	c = config_country(&cfg, "+18765550123", 0, 0);
+	c = limit_country(&cfg, "+18765550123", 0, 0);
 	assert_non_null(c);
 	assert_string_equal(c->code, "+1876");
 	assert_int_equal(c->hourly, 5);
-	c = config_country(&cfg, "+12025550143", 0, 0);
+	c = limit_country(&cfg, "+12025550143", 0, 0);
 	assert_string_equal(c->code, "+1");
 	assert_int_equal(c->hourly, 100);
 	/* Allowed by the default list (+1), capped by its own entry. */
-	assert_non_null(config_country(&cfg, "+18765550123", 0, 1));
+	assert_non_null(limit_country(&cfg, "+18765550123", 0, 1));
 	/* With the number's calling code: an area of +1 is still within +1. */
-	c = config_country(&cfg, "+18765550123", 1, 0);
+	c = limit_country(&cfg, "+18765550123", 1, 0);
 	assert_non_null(c);
 	assert_string_equal(c->code, "+1876");
 	config_free(&cfg);
@@ -1095,13 +1096,13 @@ test_area_prefix(void **state)
 	/* "+35" is a prefix of +353's numbers, but no calling code: it matches
 	 * them only when the calling code is not known. */
 	assert_accepted(&cfg, BASE "ALLOWED_COUNTRY_CODES='+35, +44'\n", &log);
-	assert_null(config_country(&cfg, "+353851234567", 353, 1));
-	assert_non_null(config_country(&cfg, "+353851234567", 0, 1));
-	c = config_country(&cfg, "+447911123456", 44, 1);
+	assert_null(limit_country(&cfg, "+353851234567", 353, 1));
+	assert_non_null(limit_country(&cfg, "+353851234567", 0, 1));
+	c = limit_country(&cfg, "+447911123456", 44, 1);
 	assert_non_null(c);
 	assert_string_equal(c->code, "+44");
 	/* Another country: none. */
-	assert_null(config_country(&cfg, "+4915123456789", 49, 1));
+	assert_null(limit_country(&cfg, "+4915123456789", 49, 1));
 	config_free(&cfg);
 	free(log);
 }
@@ -1385,7 +1386,7 @@ test_channels(void **state)
 	(void)state;
 	assert_accepted(&cfg, TUTORIAL("+15550001111") "SECRET_KEY=" SECRET "\n", &log);
 	assert_int_equal(cfg.channels, CHANNEL_SMS);
-	assert_false(config_inbound_allowed(&cfg, "+12025550143", 0));
+	assert_false(limit_inbound_allowed(&cfg, "+12025550143", 0));
 	config_free(&cfg);
 	free(log);
 	assert_accepted(
@@ -1395,8 +1396,8 @@ test_channels(void **state)
 	    &log);
 	assert_int_equal(cfg.channels, CHANNEL_SMS | CHANNEL_INBOUND);
 	/* INBOUND_COUNTRY_CODES falls back to COUNTRY_CODE. */
-	assert_true(config_inbound_allowed(&cfg, "+12025550143", 0));
-	assert_false(config_inbound_allowed(&cfg, "+447911123456", 0));
+	assert_true(limit_inbound_allowed(&cfg, "+12025550143", 0));
+	assert_false(limit_inbound_allowed(&cfg, "+447911123456", 0));
 	config_free(&cfg);
 	free(log);
 	assert_accepted(&cfg,
@@ -1404,20 +1405,20 @@ test_channels(void **state)
 			"INBOUND_COUNTRY_CODES=+44,+1876\n",
 			&log);
 	assert_int_equal(cfg.channels, CHANNEL_INBOUND);
-	assert_true(config_inbound_allowed(&cfg, "+447911123456", 0));
-	assert_true(config_inbound_allowed(&cfg, "+18765550143", 0));
-	assert_false(config_inbound_allowed(&cfg, "+12025550143", 0));
+	assert_true(limit_inbound_allowed(&cfg, "+447911123456", 0));
+	assert_true(limit_inbound_allowed(&cfg, "+18765550143", 0));
+	assert_false(limit_inbound_allowed(&cfg, "+12025550143", 0));
 	/* With the number's calling code: an area within it, never a part of another. */
-	assert_true(config_inbound_allowed(&cfg, "+447911123456", 44));
-	assert_true(config_inbound_allowed(&cfg, "+18765550143", 1));
+	assert_true(limit_inbound_allowed(&cfg, "+447911123456", 44));
+	assert_true(limit_inbound_allowed(&cfg, "+18765550143", 1));
 	config_free(&cfg);
 	free(log);
 	assert_accepted(&cfg,
 			"SECRET_KEY=" SECRET "\nCHANNELS=inbound\nINBOUND_NUMBER=+15550002222\n"
 			"INBOUND_COUNTRY_CODES=+35\n",
 			&log);
-	assert_false(config_inbound_allowed(&cfg, "+353861234567", 353));
-	assert_false(config_inbound_allowed(&cfg, "+35312345678", 353));
+	assert_false(limit_inbound_allowed(&cfg, "+353861234567", 353));
+	assert_false(limit_inbound_allowed(&cfg, "+35312345678", 353));
 	config_free(&cfg);
 	free(log);
 	assert_refused(TUTORIAL("+15550001111") "CHANNELS=inbound\n",

@@ -1,0 +1,97 @@
+/*
+ * The text message in the visitor's language (message.h): the config
+ * holds the texts (config.c), the language files the words (lang.c);
+ * this is where one is chosen over the other.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bounds.h"
+#include "kv.h"
+#include "lang.h"
+#include "log.h"
+#include "message.h"
+#include "text.h"
+
+const char *
+message_text(const struct config *cfg, const char *tag, const char *file_text)
+{
+	const char *first = cfg->languages;
+	size_t n = strcspn(first, ",");
+	int k;
+
+	for (k = 0; k < cfg->n_message_langs; k++)
+		if (!strcmp(cfg->message_langs[k].tag, tag))
+			return cfg->message_langs[k].text;
+	if (cfg->message_text_set && strlen(tag) == n && !strncmp(first, tag, n))
+		return cfg->message_text;
+	return file_text != NULL ? file_text : cfg->message_text;
+}
+
+const char *
+message_words(const struct config *cfg, const struct lang *l)
+{
+	const char *s = cfg->site_name == NULL ? lang_str(l, NULL, "SMS_NO_SITE") : NULL;
+
+	return s != NULL ? s : lang_str(l, NULL, "SMS");
+}
+
+/* What message_lint_key() compares with. */
+struct message_lint_ctx {
+	const struct lang *l;
+	const char *tag;
+	const char *name;
+};
+
+/* A key of the first language that another language's file lacks. */
+static void
+message_lint_key(void *arg, const char *key, const char *value)
+{
+	struct message_lint_ctx *c = arg;
+
+	(void)value;
+	if (lang_str(c->l, NULL, key) == NULL)
+		log_msg("%s: warning: language %s lacks %s: the first language's is shown", c->name,
+			c->tag, key);
+}
+
+int
+message_lint(const struct config *cfg, const char *name)
+{
+	char tag[LANG_TAG_MAX + 1], code[OTP_CODE_MAX + 1], text[OTP_TEXT_MAX];
+	const char *p = cfg->languages, *item;
+	const struct lang *first = NULL, *l;
+	struct message_lint_ctx c;
+	struct text_parts tp;
+	int problems = 0;
+	size_t n;
+
+	memset(code, '0', (size_t)cfg->token_length);
+	code[cfg->token_length] = '\0';
+	while ((n = kv_list_next(&p, &item)) > 0) {
+		snprintf(tag, sizeof(tag), "%.*s", (int)n, item);
+		if ((l = lang_get(cfg->template_dir, tag)) == NULL) {
+			problems++;
+			continue;
+		}
+		if (first == NULL)
+			first = l;
+		c = (struct message_lint_ctx){l, tag, name};
+		lang_each(first, NULL, message_lint_key, &c);
+		if (text_compose(message_text(cfg, tag, message_words(cfg, l)), cfg->site_name,
+				 cfg->webotp_domain, code, text, sizeof(text)) < 0) {
+			log_msg("%s: the text message of %s is too long with its codes", name, tag);
+			problems++;
+			continue;
+		}
+		text_parts(text, &tp);
+		if (tp.parts > 1)
+			log_msg(
+			    "%s: warning: the text message of %s is %d parts with its codes (%zu "
+			    "%s), and each part is billed",
+			    name, tag, tp.parts, tp.units,
+			    tp.ucs2 ? "UCS-2 units" : "GSM-7 characters");
+	}
+	lang_forget();
+	return problems;
+}

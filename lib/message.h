@@ -1,0 +1,33 @@
+/*
+ * The text message a visitor is sent, in the visitor's language: which
+ * words (MESSAGE_TEXT_<tag>, MESSAGE_TEXT, the language file's SMS), and
+ * the check that each language's fits (otp-admin check-config).  Its
+ * codes and parts are text.c's; the sending is sms.c's.
+ */
+#ifndef OTP_MESSAGE_H
+#define OTP_MESSAGE_H
+
+#include "config.h"
+
+struct lang;
+
+/*
+ * The text message in language tag: MESSAGE_TEXT_<tag>; else, for the
+ * first of LANGUAGES, MESSAGE_TEXT when the file sets it; else file_text
+ * (the language file's SMS, or NULL); else MESSAGE_TEXT.
+ */
+const char *message_text(const struct config *cfg, const char *tag, const char *file_text);
+
+/* The language l's own text message: SMS, which names the site ({site}),
+ * or, when the site's name is not known, SMS_NO_SITE (else SMS). */
+const char *message_words(const struct config *cfg, const struct lang *l);
+
+/*
+ * Each language of LANGUAGES: its file in TEMPLATE_DIR (else an error),
+ * every key of the first language's in it, and its text message in one
+ * part with its codes (else warnings); log lines begin with name.
+ * Forgets the languages read (lang_forget()).  Returns the problems.
+ */
+int message_lint(const struct config *cfg, const char *name);
+
+#endif
