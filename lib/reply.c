@@ -1,9 +1,11 @@
 /*
  * Writing answers.  answers[] holds, for every outcome, the status, the
  * page, the JSON error code, the audit event and reason, and the words
- * the visitor reads; reply_answer() turns an outcome into headers and a
- * page (or JSON) from that row alone.  When the templates themselves
- * cannot be read, a fixed page says only that something went wrong.
+ * the visitor reads; reply_pages[] holds, for every page, its template
+ * and the function that fills it.  reply_answer() turns an outcome into
+ * headers and a page (or JSON) from those two rows alone.  When the
+ * templates themselves cannot be read, a fixed page says only that
+ * something went wrong.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -15,12 +17,15 @@
 #include "reply.h"
 #include "webhook.h"
 
+/* The pages: each is one row of reply_pages[] (its template, the
+ * function that fills it), named here for answers[]. */
 enum answer_page {
-	PAGE_ERROR,   /* error.html: title, message, maybe a link for a new code */
-	PAGE_PHONE,   /* index.html: the phone form */
-	PAGE_CODE,    /* verify.html: the code form */
-	PAGE_SUCCESS, /* verify_success.html, or a 303 back to the site */
-	PAGE_INBOUND  /* inbound.html: the code to text back, "I have sent it" */
+	PAGE_ERROR,
+	PAGE_PHONE,
+	PAGE_CODE,
+	PAGE_SUCCESS,
+	PAGE_INBOUND,
+	PAGE__MAX
 };
 
 /* What a JSON success carries besides "status". */
@@ -141,29 +146,46 @@ reply_code(enum outcome o)
 struct reply_words {
 	const char *tag;
 	const struct lang *l, *base;
+	char first[LANG_TAG_MAX + 1]; /* the first of LANGUAGES: the fallback */
+};
+
+/* What a page's fill function has: the answer being written, and what
+ * it may add to its headers (a 303 back to the site keeps url and
+ * cookie, which live as long as the answer). */
+struct reply_fill {
+	const struct reply *rp;
+	const struct answer *a;
+	const struct core_result *r;
+	const struct reply_words *w;
+	const char *msg; /* the row's words, or NULL */
+	struct cgi_reply *hdr;
+	struct page *p;
+	char url[OTP_RETURN_MAX + ASSERTION_MAX + 32];
+	char cookie[ASSERTION_MAX + 512];
 };
 
 /*
  * The language r is answered in: the verification's, when it has one the
  * site still offers, else the request's.  w->base is NULL when not even
- * the first language's file can be read (logged).
+ * the first language's file can be read (logged).  w->tag points into r,
+ * rp or w itself: w lives as long as the answer, and nothing of it in a
+ * static.
  */
 static void
 reply_words(const struct reply *rp, const struct core_result *r, struct reply_words *w)
 {
 	const char *offered = rp->cfg != NULL ? rp->cfg->languages : "en";
 	const char *dir = rp->cfg != NULL ? rp->cfg->template_dir : OTP_TEMPLATE_DEFAULT;
-	static char first[LANG_TAG_MAX + 1];
 
-	lang_choose(offered, NULL, NULL, first, sizeof(first));
+	lang_choose(offered, NULL, NULL, w->first, sizeof(w->first));
 	if (r != NULL && r->lang[0] != '\0' && lang_offered(offered, r->lang))
 		w->tag = r->lang;
 	else
-		w->tag = rp->lang[0] != '\0' ? rp->lang : first;
-	w->base = lang_get(dir, first);
-	w->l = strcmp(w->tag, first) ? lang_get(dir, w->tag) : w->base;
+		w->tag = rp->lang[0] != '\0' ? rp->lang : w->first;
+	w->base = lang_get(dir, w->first);
+	w->l = strcmp(w->tag, w->first) ? lang_get(dir, w->tag) : w->base;
 	if (w->l == NULL)
-		w->tag = first;
+		w->tag = w->first;
 }
 
 /* The word key (prefix and the row's name) of w, or NULL. */
@@ -345,8 +367,10 @@ reply_ttl(const struct config *cfg, struct page *p)
 
 /* Fill the phone form. */
 static void
-reply_phone_form(const struct reply *rp, struct page *p)
+reply_phone_form(struct reply_fill *f)
 {
+	const struct reply *rp = f->rp;
+	struct page *p = f->p;
 	unsigned channels = rp->cfg != NULL ? rp->cfg->channels : CHANNEL_SMS;
 
 	page_set(p, "COUNTRY_CODE", rp->cfg != NULL ? rp->cfg->country_code : "+1");
@@ -396,9 +420,11 @@ reply_alt_inbound(const struct reply *rp, struct page *p)
 
 /* Fill the code form. */
 static void
-reply_code_form(const struct reply *rp, const struct core_result *r, struct page *p)
+reply_code_form(struct reply_fill *f)
 {
-	const struct config *cfg = rp->cfg;
+	const struct config *cfg = f->rp->cfg;
+	const struct core_result *r = f->r;
+	struct page *p = f->p;
 
 	page_set(p, "MASKED_PHONE", r->shown[0] != '\0' ? r->shown : r->masked);
 	page_set(p, "VERIFICATION_ID", r->vid);
@@ -418,9 +444,11 @@ reply_code_form(const struct reply *rp, const struct core_result *r, struct page
 
 /* Fill the page of an inbound verification: the code, if shown, and where to text it. */
 static void
-reply_inbound(const struct reply *rp, const struct core_result *r, struct page *p)
+reply_inbound(struct reply_fill *f)
 {
-	const struct config *cfg = rp->cfg;
+	const struct config *cfg = f->rp->cfg;
+	const struct core_result *r = f->r;
+	struct page *p = f->p;
 	char href[64];
 
 	page_set(p, "MASKED_PHONE", r->shown[0] != '\0' ? r->shown : r->masked);
@@ -511,6 +539,53 @@ reply_way_back(const struct reply *rp, const struct core_result *r, struct cgi_r
 	}
 }
 
+/* Fill the error page: its title and words, a link for a new code, the
+ * way through a refusal that holds for everyone. */
+static void
+reply_error_page(struct reply_fill *f)
+{
+	const char *title;
+	char key[64];
+
+	title = reply_word(f->w, "TITLE_", f->a->name, key, sizeof(key));
+	page_set(f->p, "TITLE", title != NULL ? title : "");
+	page_set(f->p, "MESSAGE", f->msg);
+	if (f->a->new_code)
+		page_show(f->p, "NEW_CODE");
+	if (f->a->status == 429 && (f->r->alternatives & ALT_INBOUND))
+		reply_alt_inbound(f->rp, f->p);
+}
+
+/* Fill the success page, and send the visitor back to the site when it
+ * asked (reply_way_back()). */
+static void
+reply_success(struct reply_fill *f)
+{
+	const struct core_result *r = f->r;
+
+	page_set(f->p, "MASKED_PHONE", r->shown[0] != '\0' ? r->shown : r->masked);
+	reply_way_back(f->rp, r, f->hdr, f->url, sizeof(f->url), f->cookie, sizeof(f->cookie));
+	if (f->hdr->location != NULL) {
+		page_show(f->p, "CONTINUE");
+		page_set(f->p, "CONTINUE_URL", f->url);
+	}
+}
+
+/* Every page: its template in TEMPLATE_DIR and the function that fills it. */
+static const struct reply_page {
+	const char *file;
+	void (*fill)(struct reply_fill *f);
+} reply_pages[PAGE__MAX] = {
+    /* The title, the message, maybe a link for a new code. */
+    [PAGE_ERROR] = {"error.html", reply_error_page},
+    [PAGE_PHONE] = {"index.html", reply_phone_form},
+    [PAGE_CODE] = {"verify.html", reply_code_form},
+    /* Or a 303 back to the site. */
+    [PAGE_SUCCESS] = {"verify_success.html", reply_success},
+    /* The code to text back, "I have sent it". */
+    [PAGE_INBOUND] = {"inbound.html", reply_inbound},
+};
+
 /* The audit line of row a: "status=N reason=R" for a refusal, then r's detail and extra. */
 static void
 reply_audit(const struct reply *rp, const struct answer *a, const struct core_result *r,
@@ -536,16 +611,11 @@ reply_audit(const struct reply *rp, const struct answer *a, const struct core_re
 void
 reply_answer(struct reply *rp, const struct core_result *r, const char *extra)
 {
-	static const char *const page_file[] = {
-	    [PAGE_ERROR] = "error.html",     [PAGE_PHONE] = "index.html",
-	    [PAGE_CODE] = "verify.html",     [PAGE_SUCCESS] = "verify_success.html",
-	    [PAGE_INBOUND] = "inbound.html",
-	};
 	const struct answer *a = &answers[r->outcome];
-	char msgbuf[2048], url[OTP_RETURN_MAX + ASSERTION_MAX + 32], cookie[512], key[64];
-	char result_cookie[ASSERTION_MAX + 512];
+	char msgbuf[2048], cookie[512];
+	struct reply_fill f;
 	struct reply_words w;
-	const char *msg, *title;
+	const char *msg;
 	struct cgi_reply hdr;
 	struct page *p;
 	char *body = NULL;
@@ -575,36 +645,16 @@ reply_answer(struct reply *rp, const struct core_result *r, const char *extra)
 		reply_write(rp, &hdr, reply_fallback, sizeof(reply_fallback) - 1);
 		return;
 	}
-	p = page_new(page_file[a->page]);
+	p = page_new(reply_pages[a->page].file);
 	reply_page_words(p, &w);
-	switch (a->page) {
-	case PAGE_ERROR:
-		title = reply_word(&w, "TITLE_", a->name, key, sizeof(key));
-		page_set(p, "TITLE", title != NULL ? title : "");
-		page_set(p, "MESSAGE", msg);
-		if (a->new_code)
-			page_show(p, "NEW_CODE");
-		if (a->status == 429 && (r->alternatives & ALT_INBOUND))
-			reply_alt_inbound(rp, p);
-		break;
-	case PAGE_PHONE:
-		reply_phone_form(rp, p);
-		break;
-	case PAGE_CODE:
-		reply_code_form(rp, r, p);
-		break;
-	case PAGE_INBOUND:
-		reply_inbound(rp, r, p);
-		break;
-	case PAGE_SUCCESS:
-		page_set(p, "MASKED_PHONE", r->shown[0] != '\0' ? r->shown : r->masked);
-		reply_way_back(rp, r, &hdr, url, sizeof(url), result_cookie, sizeof(result_cookie));
-		if (hdr.location != NULL) {
-			page_show(p, "CONTINUE");
-			page_set(p, "CONTINUE_URL", url);
-		}
-		break;
-	}
+	f.rp = rp;
+	f.a = a;
+	f.r = r;
+	f.w = &w;
+	f.msg = msg;
+	f.hdr = &hdr;
+	f.p = p;
+	reply_pages[a->page].fill(&f);
 	if (a->page != PAGE_ERROR && msg != NULL) {
 		page_show(p, "ERROR");
 		page_set(p, "ERROR_MESSAGE", msg);
