@@ -9,13 +9,27 @@ engines' private header) and lib/store_sqlite.c are module store's, as
 kcgi's extern.h is kcgi's.  Module a uses module b when a file of a
 includes a file of b.  The graph must have no circle, so that the modules stand
 in layers, each using only the ones below it: no include runs back up.
-Prints each module's layer (0: uses no other module) and exits 0, or
-prints each circle found and exits 1.  Used by tests/check.sh (suite
-linkage); run alone: /usr/bin/python3 tests/include_graph.py [dir]
+Then the programs' headers are kept apart from the library's own, as
+kcgi's kcgi.h is from its extern.h: the programs (cgi-bin/*.c, tools/*.c)
+include only the headers of PROGRAM_HEADERS, and those include none but
+each other, so no internal header (the line reader, the text's parts, the
+store's engines, ...) reaches a program.  Prints each module's layer (0:
+uses no other module) and exits 0, or prints each circle or stray
+include found and exits 1.  Used by tests/check.sh (suite
+linkage); run alone: /usr/bin/python3 tests/include_graph.py [source tree]
 """
 import os
 import re
 import sys
+
+# What the programs may include: the library as its programs see it.  The
+# rest of lib/'s headers are its own (kv.h, text.h, url.h, code.h, sms.h,
+# store_engine.h, schema.h).
+PROGRAM_HEADERS = {
+    'assertion.h', 'bounds.h', 'cgi.h', 'config.h', 'core.h', 'lang.h', 'limit.h', 'log.h',
+    'message.h', 'number.h', 'page.h', 'phone.h', 'phonenumber.h', 'reply.h', 'return_to.h',
+    'serve.h', 'store.h', 'webhook.h',
+}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
@@ -130,16 +144,39 @@ def layers(graph):
     return layer
 
 
+def stray_includes(root):
+    """Each include that breaks PROGRAM_HEADERS, as "file: header"."""
+    stray = []
+    files = [os.path.join('lib', h) for h in sorted(PROGRAM_HEADERS)]
+    for d in ('cgi-bin', 'tools'):
+        files += [os.path.join(d, n) for n in sorted(os.listdir(os.path.join(root, d)))
+                  if n.endswith('.c')]
+    for name in files:
+        path = os.path.join(root, name)
+        if not os.path.exists(path):
+            stray.append('%s: listed in PROGRAM_HEADERS, not there' % name)
+            continue
+        with open(path, encoding='utf-8') as f:
+            for inc in INCLUDE.findall(f.read()):
+                if inc not in PROGRAM_HEADERS:
+                    stray.append('%s: includes %s, a header of the library\'s own' % (name, inc))
+    return stray
+
+
 def main():
-    lib = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), '..', 'lib')
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), '..')
+    lib = os.path.join(root, 'lib')
     graph = module_graph(lib)
     found = circles(graph)
+    stray = stray_includes(root)
+    for line in stray:
+        print(line)
     for c, part in found:
         print('circle: ' + ' -> '.join(c) + '; every include among ' + ' '.join(sorted(part)) +
               ': ' + ', '.join('%s -> %s' % (a, b) for a in sorted(part)
                                for b in sorted(graph[a] & part)))
-    if found:
+    if found or stray:
         return 1
     layer = layers(graph)
     for n in range(max(layer.values()) + 1):
