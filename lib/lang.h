@@ -2,8 +2,8 @@
  * The visitor's language: which of LANGUAGES a request gets (a lang
  * field or query parameter, else Accept-Language, else the first of
  * LANGUAGES), and the words of each language, one file a language in
- * TEMPLATE_DIR/lang/<tag>.conf, read with otp.conf's syntax.  A site adds
- * a language by adding its file and naming it in LANGUAGES.
+ * TEMPLATE_DIR/lang/<tag>.conf, read with otp.conf's syntax (kv.h).  A
+ * site adds a language by adding its file and naming it in LANGUAGES.
  */
 #ifndef OTP_LANG_H
 #define OTP_LANG_H

@@ -1,6 +1,7 @@
 /*
- * The abuse limits: which numbers may get a code, how often, from whom,
- * and how many wrong codes a number may take.  The counts live in the
+ * The abuse limits: which numbers may get a code (and which may verify
+ * by an inbound text), how often, from whom, and how many wrong codes a
+ * number may take.  The counts live in the
  * store, so every CGI process sees the same; the callers run these inside
  * one immediate transaction, so concurrent requests never both take the
  * last place.
