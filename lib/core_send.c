@@ -250,6 +250,7 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 	struct limit_req q;
 	const struct channel *ch = NULL;
 	struct channel_result res;
+	const char *reported;
 	struct store *st;
 	int rc;
 
@@ -348,9 +349,9 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 		goto out;
 	}
 	/* The message itself, for the webhooks of a channel that has them. */
+	reported = ch->receipts ? v.phone : NULL;
 	if (store_begin(st) < 0 ||
-	    store_set_message_id(st, v.id, res.message_id, ch->receipts ? v.phone : NULL, in->now) <
-		0 ||
+	    store_set_message_id(st, v.id, res.message_id, reported, in->now) < 0 ||
 	    store_commit(st) < 0) {
 		store_rollback(st);
 		log_msg("cannot record message id for verification %.8s", v.id);
