@@ -21,14 +21,21 @@
 
 /* What became of a send: all the core decides by. */
 enum channel_outcome {
-	SEND_TAKEN,       /* the provider took it: message_id and cost_micros set */
-	SEND_OPTED_OUT,   /* the number opted out (texted STOP) or blocks us: its to undo */
-	SEND_SPEND_LIMIT, /* over the provider account's own spend limit: nobody gets one today */
-	SEND_REFUSED, /* refused by the provider (an HTTP error): nothing sent, nothing billed */
-	SEND_UNSURE,  /* failed in a way that may have sent it (a timeout, a closed
-			 connection, an answer without an id): it counts as sent */
-	SEND_MISCONFIGURED, /* not tried: what it needs is missing (libcurl, a writable outbox,
-			       a key or URL that fits, memory, a message that fits) */
+	/* The provider took it: message_id and cost_micros are set. */
+	SEND_TAKEN,
+	/* The number opted out (texted STOP) or blocks us: its to undo. */
+	SEND_OPTED_OUT,
+	/* Over the provider account's own spend limit: nobody gets one today. */
+	SEND_SPEND_LIMIT,
+	/* Refused by the provider (an HTTP error): nothing sent, nothing billed. */
+	SEND_REFUSED,
+	/* Failed, and not known to be refused: a timeout, a closed connection,
+	 * an answer without an id (it may have sent it), no connection, a
+	 * redirect.  It counts as sent. */
+	SEND_UNSURE,
+	/* Not tried: what it needs is missing (libcurl, a writable outbox, a
+	 * key or URL that fits, memory, a message that fits). */
+	SEND_MISCONFIGURED,
 	SEND__MAX
 };
 
