@@ -86,17 +86,20 @@ LIBS_VERIFY  = $(LIBS_STATIC) $(LIB_FCGI) $(shell pkg-config --libs libcjson) -l
 LIBS_REQUEST = $(LIBS_VERIFY)
 
 # The library: one module a file.  store.o is the engine-neutral front of
-# the database, store_sqlite.o its SQLite engine.  sms.o is the only one
-# that uses libcurl, and only request.cgi pulls it in; it loads libcurl
-# with dlopen() when it sends (lib/sms.c says why), so libcurl is a build
-# and run-time dependency but not a link one.
+# the database, store_sqlite.o its SQLite engine.  channel.o is the table of
+# the ways a code is sent, each row in its provider's file (telnyx.o, and
+# outbox.o for trying without one); http.o is the only one that uses
+# libcurl, and only request.cgi pulls them in; it loads libcurl with
+# dlopen() when it sends (lib/http.c says why), so libcurl is a build and
+# run-time dependency but not a link one.
 # number.o parses phone numbers with libphonenumber, through a wrapper
 # built as a shared object whose bytes number_so.o holds (lib/number.c
 # says why): only request.cgi pulls them in, and loads the library only
 # when it parses a number.
 LIB_OBJS = lib/log.o lib/kv.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o \
-           lib/store_sqlite.o lib/store_pg.o lib/sms.o lib/reply.o lib/page.o lib/limit.o lib/assertion.o \
-           lib/url.o lib/return_to.o lib/core.o lib/core_send.o lib/serve.o lib/number.o \
+           lib/store_sqlite.o lib/store_pg.o lib/channel.o lib/telnyx.o lib/outbox.o lib/http.o \
+           lib/reply.o lib/page.o lib/limit.o lib/assertion.o lib/url.o lib/return_to.o \
+           lib/core.o lib/core_send.o lib/serve.o lib/number.o \
            lib/number_so.o lib/text.o lib/message.o lib/lang.o lib/webhook.o lib/webhook_sig.o lib/core_webhook.o
 HEADERS  = $(wildcard lib/*.h) lib/schema.h
 

@@ -3,9 +3,10 @@
  * store and send a code for a number) and check (a typed code against a
  * verification), as library calls with no HTTP, no HTML and no SQL in
  * them.  Each fills a plain result: what happened (enum outcome) and what
- * a front end shows.  Limits, codes, hashing, the store and the provider
- * are called from here, never from a program.  core_send.c holds start
- * (it sends, so only request.cgi links it); core.c the rest.
+ * a front end shows.  Limits, codes, hashing, the store and the channels
+ * (channel.h: the providers' rows) are called from here, never from a
+ * program.  core_send.c holds start (it sends, so only request.cgi links
+ * it); core.c the rest.
  */
 #ifndef OTP_CORE_H
 #define OTP_CORE_H
@@ -54,7 +55,7 @@ enum outcome {
 	OUTCOME_LIMITED_SENDS,    /* a send limit: retry_after */
 	OUTCOME_LIMITED_GUESSES,  /* a wrong-code limit: retry_after */
 	OUTCOME_PROVIDER,         /* the provider refused or did not answer */
-	OUTCOME_OPTED_OUT,        /* the number texted STOP: Telnyx refuses (409, 40300) */
+	OUTCOME_OPTED_OUT,        /* the number texted STOP: the provider refuses (SEND_OPTED_OUT) */
 	OUTCOME_UNAVAILABLE_SEND, /* the store failed; nothing was sent */
 	/* check, and the code form. */
 	OUTCOME_APPROVED,          /* the right code: assertion, return_to */

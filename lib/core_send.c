@@ -1,11 +1,16 @@
 /*
  * The verification core, first step: make, store and send a code.  Apart
- * from core.c because it sends: only request.cgi links it (and sms.o),
- * so verify.cgi carries no provider code at all.
+ * from core.c because it sends: only request.cgi links it (and the
+ * channel table, channel.o, with the providers' files), so verify.cgi
+ * carries no provider code at all.  A code goes out through the row of
+ * the channel table (channel.h) for its way; what the core makes of the
+ * row's answer is core_sends[], one line per outcome: no provider's
+ * codes, no transport's name.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "channel.h"
 #include "code.h"
 #include "core.h"
 #include "lang.h"
@@ -14,7 +19,6 @@
 #include "message.h"
 #include "number.h"
 #include "phone.h"
-#include "sms.h"
 #include "store.h"
 #include "text.h"
 #include "webhook.h"
@@ -151,15 +155,15 @@ fail:
 	log_msg("cannot record a refusal (%s)", hit->kind);
 }
 
-/* Send code to v's number.  Returns 0, or -1 with res saying why. */
-static int
-core_send_code(const struct config *cfg, const struct verification *v, const char *code,
-	       struct sms_result *res)
+/* Send code to v's number through ch, in the verification's language;
+ * res says what became of it. */
+static void
+core_send_code(const struct config *cfg, const struct channel *ch, const struct verification *v,
+	       const char *code, struct channel_result *res)
 {
 	char text[OTP_TEXT_MAX], first[LANG_TAG_MAX + 1];
 	const char *tag = v->lang, *message;
 	const struct lang *l;
-	int rc;
 
 	/* In the visitor's language: MESSAGE_TEXT_<tag>, or its file's SMS. */
 	if (tag[0] == '\0' || !lang_offered(cfg->languages, tag)) {
@@ -172,13 +176,31 @@ core_send_code(const struct config *cfg, const struct verification *v, const cha
 	    0) {
 		log_msg("MESSAGE_TEXT does not fit in %d bytes", OTP_TEXT_MAX);
 		memset(res, 0, sizeof(*res));
+		res->outcome = SEND_MISCONFIGURED;
 		snprintf(res->reason, sizeof(res->reason), "message too long");
-		return -1;
+		return;
 	}
-	rc = sms_send(cfg, v->phone, text, res);
+	channel_send(ch, cfg, v->phone, text, res);
 	explicit_bzero(text, sizeof(text));
-	return rc;
 }
+
+/*
+ * What the core makes of each outcome of a send that was not taken: the
+ * request's outcome, and whether nothing went out (the provider refused
+ * it, nothing is billed), so that it counts only for its asker
+ * (store_unsend()).  A send that may have gone out still counts.
+ */
+static const struct {
+	enum outcome outcome;
+	int refused;
+} core_sends[SEND__MAX] = {
+    [SEND_TAKEN] = {OUTCOME_SENT, 0},
+    [SEND_OPTED_OUT] = {OUTCOME_OPTED_OUT, 1},       /* the visitor's to undo, not ours */
+    [SEND_SPEND_LIMIT] = {OUTCOME_LIMITED_SENDS, 1}, /* our budget's page */
+    [SEND_REFUSED] = {OUTCOME_PROVIDER, 1},
+    [SEND_UNSURE] = {OUTCOME_PROVIDER, 0},
+    [SEND_MISCONFIGURED] = {OUTCOME_PROVIDER, 0},
+};
 
 /*
  * A refusal that holds for every visitor: the way through that costs
@@ -198,7 +220,7 @@ core_alternatives(const struct config *cfg, const struct core_start_in *in, int 
 
 /*
  * The text of v did not go out as far as we know: its code dies.  If the
- * provider refused it (an HTTP error: nothing sent, nothing billed), it
+ * provider refused it (core_sends[]: nothing sent, nothing billed), it
  * counts no more as a text sent (the number's day, the caps, the breaker,
  * the spend), only for its asker.  A timeout or an answer without an id
  * may have sent it: that one still counts.
@@ -227,7 +249,9 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 	char prefix[OTP_PREFIX_MAX + 1], cc[16];
 	struct limit_hit hit;
 	struct limit_req q;
-	struct sms_result res;
+	const struct channel *ch = NULL;
+	struct channel_result res;
+	const char *reported;
 	struct store *st;
 	int rc;
 
@@ -238,7 +262,7 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 	number_display(n, r->shown, sizeof(r->shown));
 	/* Inbound has its own countries: where a sender cannot be forged. */
 	if (in->inbound ? !limit_inbound_allowed(cfg, n->e164, n->calling_code)
-			: !(cfg->channels & CHANNEL_SMS)) {
+			: (ch = channel_for(cfg, CHANNEL_SMS)) == NULL) {
 		r->outcome = OUTCOME_CHANNEL;
 		snprintf(r->detail, sizeof(r->detail), "channel=%s",
 			 in->inbound ? "inbound" : "sms");
@@ -291,7 +315,7 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 	}
 	snprintf(r->vid, sizeof(r->vid), "%s", v.id);
 	log_audit("requested", r->masked, in->client, v.id, "attempts=%d channel=%s", v.attempts,
-		  in->inbound ? "inbound" : "sms");
+		  in->inbound ? "inbound" : ch->name);
 	if (in->inbound) {
 		/* Nothing to send: the page shows the code, the visitor texts it. */
 		r->outcome = OUTCOME_INBOUND;
@@ -300,18 +324,15 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 		snprintf(r->detail, sizeof(r->detail), "channel=inbound");
 		goto out;
 	}
-	if (core_send_code(cfg, &v, code, &res) < 0) {
-		/* Telnyx's "blocked due to STOP": the visitor's to undo, not ours. */
-		r->outcome = res.http_status == 409 && !strcmp(res.error_code, "40300")
-				 ? OUTCOME_OPTED_OUT
-				 : OUTCOME_PROVIDER;
-		/* The messaging profile's own daily spend limit: our budget's page. */
-		if (res.http_status == 429 && !strcmp(res.error_code, "40333")) {
-			r->outcome = OUTCOME_LIMITED_SENDS;
+	core_send_code(cfg, ch, &v, code, &res);
+	if (res.outcome != SEND_TAKEN) {
+		r->outcome = core_sends[res.outcome].outcome;
+		if (res.outcome == SEND_SPEND_LIMIT) {
 			r->retry_after = limit_day_left(in->now);
 			snprintf(r->kind, sizeof(r->kind), "budget");
-			log_msg("WARNING: Telnyx's spend limit of the messaging profile reached "
-				"(40333): no codes are sent to anyone until the day ends");
+			log_msg("WARNING: %s: no codes are sent to anyone until the day ends",
+				ch->spend_limit != NULL ? ch->spend_limit
+							: "the provider's spend limit reached");
 			core_alternatives(cfg, in, 1, r);
 		}
 		snprintf(r->detail, sizeof(r->detail), "http_status=%ld error_code=%s reason=%s",
@@ -320,19 +341,18 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 				   sizeof(ecode)),
 			 log_value(res.reason, reason, sizeof(reason)));
 		/* The visitor never saw the code: make sure nobody can use it. */
-		core_unsent(st, &v, &q, res.http_status >= 400);
-		if (r->outcome == OUTCOME_LIMITED_SENDS) {
+		core_unsent(st, &v, &q, core_sends[res.outcome].refused);
+		if (res.outcome == SEND_SPEND_LIMIT) {
 			memset(&hit, 0, sizeof(hit));
 			hit.kind = "budget";
 			core_refused(st, cfg, &q, &hit);
 		}
 		goto out;
 	}
-	/* The message itself, for its webhooks; the outbox's get none. */
+	/* The message itself, for the webhooks of a channel that has them. */
+	reported = ch->receipts ? v.phone : NULL;
 	if (store_begin(st) < 0 ||
-	    store_set_message_id(st, v.id, res.message_id,
-				 cfg->transport == TRANSPORT_TELNYX ? v.phone : NULL,
-				 in->now) < 0 ||
+	    store_set_message_id(st, v.id, res.message_id, reported, in->now) < 0 ||
 	    store_commit(st) < 0) {
 		store_rollback(st);
 		log_msg("cannot record message id for verification %.8s", v.id);
@@ -343,7 +363,8 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 	r->expires_in = cfg->token_ttl;
 	snprintf(r->detail, sizeof(r->detail), "message_id=%s",
 		 log_value(res.message_id, reason, sizeof(reason)));
-	log_debug("start %.8s: sent to %s", v.id, r->masked);
+	log_debug("start %.8s: sent to %s by %s, cost estimate %lld millionths", v.id, r->masked,
+		  ch->name, res.cost_micros);
 out:
 	explicit_bzero(code, sizeof(code));
 	explicit_bzero(&v, sizeof(v));

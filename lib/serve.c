@@ -15,7 +15,7 @@
  * parsed again when its file's path, inode, size or mtime change), the
  * templates ctemplate parsed, and the core's open database (closed after a
  * request it failed, so that the next one opens it afresh); request.cgi's
- * connection to Telnyx is kept by lib/sms.c itself.  Nothing of a
+ * connection to Telnyx is kept by lib/http.c itself.  Nothing of a
  * request: its struct cgi_req, struct reply and results live on the
  * stack of serve_one() and are wiped or freed when it returns, and log.c's
  * sink is cleared when it ends.

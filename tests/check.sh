@@ -50,7 +50,7 @@ unit_run() {
 
 linkage() {
 	# Neither program pays libcurl's start-up cost: verify.cgi never sends,
-	# request.cgi loads it only when it sends (lib/sms.c).
+	# request.cgi loads it only when it sends (lib/http.c).
 	p=0 f=0
 	# Nor does webhook.cgi, which sends nothing and parses no typed number.
 	for prog in verify webhook; do

@@ -78,10 +78,11 @@ tests/fuzz/fuzz_assertion.fuzz: FUZZ_MORE = lib/assertion.c
 tests/fuzz/fuzz_assertion.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson)
 tests/fuzz/fuzz_assertion.fuzz: lib/assertion.c
 
-# sms.c loads libcurl with dlopen(): its headers, but no -lcurl.
-tests/fuzz/fuzz_telnyx.fuzz: FUZZ_MORE = lib/sms.c
+# telnyx.c sends over http.c, which loads libcurl with dlopen(): its
+# headers, but no -lcurl.
+tests/fuzz/fuzz_telnyx.fuzz: FUZZ_MORE = lib/telnyx.c lib/http.c
 tests/fuzz/fuzz_telnyx.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson) -ldl
-tests/fuzz/fuzz_telnyx.fuzz: lib/sms.c
+tests/fuzz/fuzz_telnyx.fuzz: lib/telnyx.c lib/http.c
 
 # number.c loads the wrapper it carries (number_so.o) with dlopen().
 tests/fuzz/fuzz_webhook.fuzz: FUZZ_MORE = lib/webhook_sig.c

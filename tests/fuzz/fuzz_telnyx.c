@@ -1,15 +1,19 @@
 /*
- * libFuzzer harness for the SMS provider's answer: sms_telnyx_parse() on
- * the HTTP status and body as they come off the wire.  The input's first
- * line, when it is a number, is the status ("200\n{...}"); otherwise the
- * status is 200 and the whole input is the body, which is not
- * NUL-terminated, so that ASan sees any read past its length.
+ * libFuzzer harness for the SMS provider's answer: telnyx_text_answer()
+ * on the HTTP status and body as they come off the wire.  The input's
+ * first line, when it is a number, is the status ("200\n{...}");
+ * otherwise the status is 200 and the whole input is the body, which is
+ * not NUL-terminated, so that ASan sees any read past its length.
  *
- * Checks what sms.h and sms.c promise: res's strings end within their
- * arrays and hold printable ASCII only (what the caller logs and stores);
- * 0 only for a 2xx status, with a message_id that is data.id of the body
- * (non-printable bytes as '?'), non-empty and at most OTP_MSGID_MAX; -1
- * leaves message_id empty; the status is kept in res.
+ * Checks what telnyx.h promises: res's strings end within their arrays
+ * and hold printable ASCII only (what the caller logs and stores); the
+ * outcome returned is res->outcome; TAKEN only for a 2xx status, with a
+ * message_id that is data.id of the body (non-printable bytes as '?'),
+ * non-empty and at most OTP_MSGID_MAX, and parts 0 to 10; any other
+ * outcome leaves message_id empty and parts 0; from 400 up a refusal
+ * (REFUSED, or OPTED_OUT only for 409 with error 40300, SPEND_LIMIT only
+ * for 429 with 40333), below it UNSURE, never MISCONFIGURED; the status
+ * is kept in res.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,7 +22,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "sms.h"
+#include "telnyx.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -87,37 +91,58 @@ expected_id(const char *body, size_t len)
 	return out;
 }
 
+/* Whether outcome o is what telnyx.h says status and res's error code give. */
+static int
+outcome_fits(enum channel_outcome o, long status, const struct channel_result *res)
+{
+	switch (o) {
+	case SEND_TAKEN:
+		return status >= 200 && status <= 299;
+	case SEND_OPTED_OUT:
+		return status == 409 && !strcmp(res->error_code, "40300");
+	case SEND_SPEND_LIMIT:
+		return status == 429 && !strcmp(res->error_code, "40333");
+	case SEND_REFUSED:
+		return status >= 400 && !(status == 409 && !strcmp(res->error_code, "40300")) &&
+		       !(status == 429 && !strcmp(res->error_code, "40333"));
+	case SEND_UNSURE:
+		return status < 400;
+	default:
+		return 0;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sms_result res;
+	struct channel_result res;
 	size_t skip, len;
 	char *body, *want;
 	long status = status_of(data, size, &skip);
-	int rc;
+	enum channel_outcome o;
 
 	len = size - skip;
 	if ((body = malloc(len > 0 ? len : 1)) == NULL)
 		abort();
 	memcpy(body, data + skip, len);
 
-	memset(&res, 0, sizeof(res)); /* as sms_send() does */
-	rc = sms_telnyx_parse(status, body, len, &res);
-	if ((rc != 0 && rc != -1) || res.http_status != status ||
+	memset(&res, 0, sizeof(res)); /* as channel_send() does */
+	o = telnyx_text_answer(status, body, len, &res);
+	if (o != res.outcome || !outcome_fits(o, status, &res) || res.http_status != status ||
 	    !printable(res.error_code, sizeof(res.error_code)) ||
 	    !printable(res.message_id, sizeof(res.message_id)) ||
-	    !printable(res.reason, sizeof(res.reason)))
+	    !printable(res.reason, sizeof(res.reason)) || res.parts < 0 || res.parts > 10 ||
+	    res.cost_micros != 0)
 		abort();
-	if (rc == 0) {
-		if (status < 200 || status > 299 || res.message_id[0] == '\0' ||
-		    strlen(res.message_id) > OTP_MSGID_MAX)
+	if (o == SEND_TAKEN) {
+		if (res.message_id[0] == '\0' || strlen(res.message_id) > OTP_MSGID_MAX)
 			abort();
 		/* All of it: an id cut short would name another message. */
 		want = expected_id(body, len);
 		if (strcmp(want, res.message_id) != 0)
 			abort();
 		free(want);
-	} else if (res.message_id[0] != '\0') {
+	} else if (res.message_id[0] != '\0' || res.parts != 0) {
 		abort();
 	}
 	free(body);

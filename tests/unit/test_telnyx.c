@@ -1,13 +1,17 @@
 /*
- * Proves the sending side: the JSON body for Telnyx (fields, the profile
- * only when set, escaping), the parse of Telnyx's answers (success with
- * data.id, errors with string or numeric codes, junk), the outbox
- * transport (one JSON line per message, mode 0600, appending, no symlink),
- * and a real request over HTTP to a small server this test forks on
- * 127.0.0.1: the request line, the bearer key and the body; 200, 401, a
- * closed connection, a redirect not followed, an oversized answer, a retry
- * after 503, a port where nothing listens, and a server that never
- * answers (given up within OTP_SMS_TOTAL_MS).  Nothing leaves 127.0.0.1.
+ * Proves the Telnyx row of the channel table (lib/telnyx.c, over
+ * lib/http.c): the JSON body (fields, the profile only when set,
+ * escaping); each shape of Telnyx's answer mapped to the outcome the core
+ * reads (taken with data.id and parts; opted out only for 409 with 40300;
+ * the spend limit only for 429 with 40333; every other error from 400 up
+ * refused; a 2xx without an id, a redirect or junk below 400 unsure), the
+ * provider's words kept for the log as printable ASCII; and real requests
+ * over HTTP to a small server this test forks on 127.0.0.1: the request
+ * line, the bearer key and the body; 200 with the cost estimated, 401,
+ * 409/40300 and 429/40333, a closed connection, a redirect not followed,
+ * an oversized answer, a retry after 503, a port where nothing listens, a
+ * server that never answers (given up within OTP_SMS_TOTAL_MS), and a URL
+ * too long to try.  Nothing leaves 127.0.0.1.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,7 +35,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "sms.h"
+#include "channel.h"
+#include "telnyx.h"
 #include "unit.h"
 
 #define KEY "KEY0123SECRETVALUE"
@@ -48,17 +53,19 @@ telnyx_config(struct config *cfg, char *base_url)
 	cfg->api_key = key;
 	cfg->from_number = from;
 	cfg->api_base_url = base_url;
+	cfg->sms_price = 50000; /* SMS_PRICE=0.05 */
+	cfg->message_parts = 2;
 }
 
 static char telnyx_url[] = "https://api.telnyx.com";
 
-/* ---- sms_telnyx_body ---- */
+/* ---- telnyx_text_body ---- */
 
 /* The body as JSON (caller deletes), checked to be one object. */
 static cJSON *
 body_json(const struct config *cfg, const char *to, const char *text, char **raw)
 {
-	char *s = sms_telnyx_body(cfg, to, text);
+	char *s = telnyx_text_body(cfg, to, text);
 	cJSON *o;
 
 	assert_non_null(s);
@@ -151,42 +158,67 @@ test_body_escaping(void **state)
 	cJSON_Delete(o);
 }
 
-/* ---- sms_telnyx_parse ---- */
+/* ---- telnyx_text_answer: each answer, its outcome ---- */
 
 /* Parse body (copied without a NUL after it, so ASan sees overreads). */
-static int
-parse(long status, const char *body, struct sms_result *res)
+static enum channel_outcome
+parse(long status, const char *body, struct channel_result *res)
 {
 	size_t len = strlen(body);
 	char *copy = unit_exact(body, len);
-	int rc;
+	enum channel_outcome rc;
 
 	memset(res, 0, sizeof(*res));
-	rc = sms_telnyx_parse(status, copy, len, res);
+	rc = telnyx_text_answer(status, copy, len, res);
+	assert_int_equal(res->outcome, rc);
 	free(copy);
 	return rc;
 }
 
+/* Telnyx's own success answer, as its reference has it (the fields the
+ * Messages API documents, cost and all). */
+#define SUCCESS_BODY                                                                               \
+	"{\"data\":{\"record_type\":\"message\",\"direction\":\"outbound\","                       \
+	"\"id\":\"40385f64-5717-4562-b3fc-2c963f66afa6\",\"type\":\"SMS\","                        \
+	"\"messaging_profile_id\":\"4001767e-ce0f-4cae-9d5f-0d5e636e7809\","                       \
+	"\"from\":{\"phone_number\":\"+15550001111\",\"carrier\":\"Telnyx\","                      \
+	"\"line_type\":\"VoIP\"},"                                                                 \
+	"\"to\":[{\"phone_number\":\"+12025550143\",\"status\":\"queued\","                        \
+	"\"carrier\":\"T-Mobile USA\",\"line_type\":\"Wireless\"}],"                               \
+	"\"text\":\"Your token is 1A2B\",\"media\":[],\"webhook_url\":null,"                       \
+	"\"encoding\":\"GSM-7\",\"parts\":2,\"tags\":[],"                                          \
+	"\"cost\":{\"amount\":\"0.0051\",\"currency\":\"USD\"},"                                   \
+	"\"received_at\":\"2026-07-01T12:00:00.000+00:00\",\"errors\":[]}}"
+
 static void
-test_parse_success(void **state)
+test_answer_success(void **state)
 {
-	struct sms_result res;
+	struct channel_result res;
 
 	(void)state;
-	assert_int_equal(
-	    parse(200,
-		  "{\"data\":{\"record_type\":\"message\",\"direction\":\"outbound\","
-		  "\"id\":\"40385f64-5717-4562-b3fc-2c963f66afa6\",\"type\":\"SMS\","
-		  "\"to\":[{\"phone_number\":\"+12025550143\",\"status\":\"queued\"}]}}",
-		  &res),
-	    0);
+	assert_int_equal(parse(200, SUCCESS_BODY, &res), SEND_TAKEN);
 	assert_string_equal(res.message_id, "40385f64-5717-4562-b3fc-2c963f66afa6");
+	assert_int_equal(res.parts, 2);
 	assert_int_equal(res.http_status, 200);
 	assert_string_equal(res.error_code, "");
+	/* The estimate is the send's to make, from SMS_PRICE. */
+	assert_int_equal(res.cost_micros, 0);
+	/* Any 2xx is a success; parts only as Telnyx can count them (1 to 10). */
+	assert_int_equal(parse(202, "{\"data\":{\"id\":\"a\",\"parts\":1}}", &res), SEND_TAKEN);
+	assert_int_equal(res.parts, 1);
+	assert_int_equal(parse(200, "{\"data\":{\"id\":\"a\",\"parts\":11}}", &res), SEND_TAKEN);
+	assert_int_equal(res.parts, 0);
+	assert_int_equal(parse(200, "{\"data\":{\"id\":\"a\",\"parts\":\"2\"}}", &res), SEND_TAKEN);
+	assert_int_equal(res.parts, 0);
+	assert_int_equal(parse(200, "{\"data\":{\"id\":\"a\",\"parts\":1e300}}", &res), SEND_TAKEN);
+	assert_int_equal(res.parts, 0);
+	assert_int_equal(parse(200, "{\"data\":{\"id\":\"a\",\"parts\":-1}}", &res), SEND_TAKEN);
+	assert_int_equal(res.parts, 0);
 }
 
+/* A 2xx that names no message may still have sent one: unsure, not refused. */
 static void
-test_parse_success_without_id(void **state)
+test_answer_success_without_id(void **state)
 {
 	static const char *const bad[] = {
 	    "{\"data\":{}}",
@@ -197,31 +229,96 @@ test_parse_success_without_id(void **state)
 	    "{}",
 	    "[]",
 	    "{\"id\":\"top-level\"}",
+	    "{\"data\":{\"record_type\":\"message\",\"errors\":[]}}", /* the fake's 'nodata' */
 	    "{\"data\":{\"id\":\"12345678901234567890123456789012345678901234567890"
 	    "123456789012345\"}}",
 	};
-	struct sms_result res;
+	struct channel_result res;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(parse(200, bad[i], &res), -1);
+		assert_int_equal(parse(200, bad[i], &res), SEND_UNSURE);
 		assert_string_equal(res.message_id, "");
-		assert_string_not_equal(res.reason, "");
+		assert_string_equal(res.reason, "answer has no data.id");
+	}
+}
+
+/*
+ * Every error of Telnyx's reference (telnyx-messages-api.md, its OpenAPI
+ * spec's examples and error pages), with the outcome it is: two of them
+ * an outcome of their own, every other a refusal (nothing sent, nothing
+ * billed), whatever its code.
+ */
+static void
+test_answer_errors_of_the_reference(void **state)
+{
+	static const struct {
+		long status;
+		const char *code, *title;
+		enum channel_outcome want;
+	} errs[] = {
+	    {401, "10009", "Authentication failed", SEND_REFUSED},
+	    {403, "10010", "Authorization failed", SEND_REFUSED},
+	    {403, "10010", "Not authorized", SEND_REFUSED},
+	    {429, "10011", "Too many requests", SEND_REFUSED},
+	    {400, "40310", "Invalid 'to' address", SEND_REFUSED},
+	    {400, "10002", "Invalid phone number", SEND_REFUSED},
+	    {422, "10016", "Phone number must be in +E164 format", SEND_REFUSED},
+	    {422, "10004", "Missing required parameter", SEND_REFUSED},
+	    {400, "10015", "Bad Request", SEND_REFUSED},
+	    {400, "10028", "Character encoding error", SEND_REFUSED},
+	    {404, "10005", "Resource not found", SEND_REFUSED},
+	    {500, "10007", "Unexpected error", SEND_REFUSED},
+	    {503, "10007", "Unexpected error", SEND_REFUSED},
+	    {400, "40302", "Message too long", SEND_REFUSED},
+	    {400, "40305", "Invalid 'from' address", SEND_REFUSED},
+	    {409, "40300", "Blocked due to STOP message", SEND_OPTED_OUT},
+	    {429, "40333", "Spend limit reached", SEND_SPEND_LIMIT},
+	    /* The code alone, or the status alone, is not the outcome. */
+	    {400, "40300", "Blocked due to STOP message", SEND_REFUSED},
+	    {409, "10015", "Conflict", SEND_REFUSED},
+	    {409, "403000", "Blocked", SEND_REFUSED},
+	    {403, "40333", "Spend limit reached", SEND_REFUSED},
+	    {429, "4033", "Spend", SEND_REFUSED},
+	};
+	struct channel_result res;
+	char body[512], code[16];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		snprintf(body, sizeof(body),
+			 "{\"errors\":[{\"code\":\"%s\",\"title\":\"%s\",\"detail\":\"d\","
+			 "\"source\":{\"pointer\":\"/to\"},\"meta\":{\"url\":\"https://"
+			 "developers.telnyx.com/docs/overview/errors/%s\"}}]}",
+			 errs[i].code, errs[i].title, errs[i].code);
+		assert_int_equal(parse(errs[i].status, body, &res), errs[i].want);
+		assert_int_equal(res.http_status, errs[i].status);
+		assert_string_equal(res.error_code, errs[i].code);
+		snprintf(body, sizeof(body), "%s: d", errs[i].title);
+		assert_string_equal(res.reason, body);
+		assert_string_equal(res.message_id, "");
+		/* The same as a number, as some answers have it. */
+		snprintf(body, sizeof(body), "{\"errors\":[{\"code\":%s,\"title\":\"t\"}]}",
+			 errs[i].code);
+		snprintf(code, sizeof(code), "%s", errs[i].code);
+		assert_int_equal(parse(errs[i].status, body, &res), errs[i].want);
+		assert_string_equal(res.error_code, code);
 	}
 }
 
 static void
-test_parse_errors(void **state)
+test_answer_errors(void **state)
 {
-	struct sms_result res;
+	struct channel_result res;
 
 	(void)state;
 	assert_int_equal(parse(401,
 			       "{\"errors\":[{\"code\":\"10009\",\"title\":\"Authentication "
 			       "failed\",\"detail\":\"The API key looks malformed.\"}]}",
 			       &res),
-			 -1);
+			 SEND_REFUSED);
 	assert_int_equal(res.http_status, 401);
 	assert_string_equal(res.error_code, "10009");
 	/* The detail too, for the log (issue 10). */
@@ -232,7 +329,7 @@ test_parse_errors(void **state)
 			       "{\"errors\":[{\"code\":\"40310\",\"title\":\"Invalid\","
 			       "\"detail\":\"to\\r\\nX-Injected: 1\"}]}",
 			       &res),
-			 -1);
+			 SEND_REFUSED);
 	assert_string_equal(res.reason, "Invalid: to??X-Injected: 1");
 	/* A detail too long for the reason is cut, the title kept. */
 	{
@@ -241,7 +338,7 @@ test_parse_errors(void **state)
 		snprintf(body, sizeof(body),
 			 "{\"errors\":[{\"code\":\"1\",\"title\":\"T\",\"detail\":\"%0*d\"}]}",
 			 1000, 0);
-		assert_int_equal(parse(400, body, &res), -1);
+		assert_int_equal(parse(400, body, &res), SEND_REFUSED);
 		assert_int_equal(strncmp(res.reason, "T: 000", 6), 0);
 		assert_int_equal(strlen(res.reason), sizeof(res.reason) - 1);
 	}
@@ -249,28 +346,41 @@ test_parse_errors(void **state)
 	/* A numeric code, as some answers have it. */
 	assert_int_equal(
 	    parse(422, "{\"errors\":[{\"code\":40310,\"title\":\"Invalid 'to' address\"}]}", &res),
-	    -1);
+	    SEND_REFUSED);
 	assert_int_equal(res.http_status, 422);
 	assert_string_equal(res.error_code, "40310");
 	assert_string_equal(res.reason, "Invalid 'to' address");
+	/* 40300 as a number is still the opt-out. */
+	assert_int_equal(parse(409, "{\"errors\":[{\"code\":40300}]}", &res), SEND_OPTED_OUT);
 
 	/* No title: the status says it. */
-	assert_int_equal(parse(500, "{\"errors\":[{\"code\":\"10007\"}]}", &res), -1);
+	assert_int_equal(parse(500, "{\"errors\":[{\"code\":\"10007\"}]}", &res), SEND_REFUSED);
 	assert_string_equal(res.error_code, "10007");
 	assert_string_equal(res.reason, "HTTP 500");
 	/* No errors at all. */
-	assert_int_equal(parse(503, "{}", &res), -1);
+	assert_int_equal(parse(503, "{}", &res), SEND_REFUSED);
 	assert_string_equal(res.error_code, "");
 	assert_string_equal(res.reason, "HTTP 503");
 	/* Even with a data.id, an error status is an error. */
-	assert_int_equal(parse(400, "{\"data\":{\"id\":\"x\"}}", &res), -1);
+	assert_int_equal(parse(400, "{\"data\":{\"id\":\"x\"}}", &res), SEND_REFUSED);
 	assert_string_equal(res.message_id, "");
+	/* A body that is not JSON from 400 up: refused all the same. */
+	assert_int_equal(parse(502, "<html><body>502 Bad Gateway</body></html>", &res),
+			 SEND_REFUSED);
+	assert_string_equal(res.reason, "answer is not JSON");
+	assert_int_equal(res.http_status, 502);
+	assert_int_equal(parse(409, "", &res), SEND_REFUSED);
+	/* Below 400 and not 2xx (a redirect is not followed): unsure. */
+	assert_int_equal(parse(302, "", &res), SEND_UNSURE);
+	assert_int_equal(parse(307, "{\"errors\":[{\"code\":\"40300\"}]}", &res), SEND_UNSURE);
+	assert_string_equal(res.reason, "HTTP 307");
+	assert_int_equal(parse(100, "{}", &res), SEND_UNSURE);
 }
 
 static void
-test_parse_hostile(void **state)
+test_answer_hostile(void **state)
 {
-	struct sms_result res;
+	struct channel_result res;
 	char body[1024];
 	size_t i;
 
@@ -280,128 +390,46 @@ test_parse_hostile(void **state)
 			       "{\"errors\":[{\"code\":\"10\\n09\",\"title\":\"a\\r\\nb\\u001bc"
 			       "\"}]}",
 			       &res),
-			 -1);
+			 SEND_REFUSED);
 	assert_string_equal(res.error_code, "10?09");
 	for (i = 0; res.reason[i] != '\0'; i++)
 		assert_true(res.reason[i] >= 0x20 && res.reason[i] < 0x7f);
+	/* Nor into a message id. */
+	assert_int_equal(parse(200, "{\"data\":{\"id\":\"ab\\u0007\\ncd\"}}", &res), SEND_TAKEN);
+	assert_string_equal(res.message_id, "ab??cd");
 	/* Long strings are cut, and terminated. */
 	snprintf(body, sizeof(body), "{\"errors\":[{\"code\":\"%0200d\",\"title\":\"%0500d\"}]}", 0,
 		 0);
-	assert_int_equal(parse(400, body, &res), -1);
+	assert_int_equal(parse(400, body, &res), SEND_REFUSED);
 	assert_int_equal(strlen(res.error_code), sizeof(res.error_code) - 1);
 	assert_int_equal(strlen(res.reason), sizeof(res.reason) - 1);
+	/* A code cut to fit is not 40300 by accident. */
+	snprintf(body, sizeof(body), "{\"errors\":[{\"code\":\"40300%0100d\"}]}", 0);
+	assert_int_equal(parse(409, body, &res), SEND_REFUSED);
 }
 
 static void
-test_parse_junk(void **state)
+test_answer_junk(void **state)
 {
 	static const char *const junk[] = {
 	    "", "<html><body>502 Bad Gateway</body></html>", "{\"data\":", "null", "\"40385f64\"",
 	};
-	struct sms_result res;
+	struct channel_result res;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
-		assert_int_equal(parse(200, junk[i], &res), -1);
+		assert_int_equal(parse(200, junk[i], &res), SEND_UNSURE);
 		assert_string_equal(res.message_id, "");
 		assert_string_not_equal(res.reason, "");
 	}
-	assert_int_equal(parse(200, "", &res), -1);
+	assert_int_equal(parse(200, "", &res), SEND_UNSURE);
 	assert_string_equal(res.reason, "answer is not JSON");
 	/* The length is what counts, not a NUL. */
 	memset(&res, 0, sizeof(res));
-	assert_int_equal(sms_telnyx_parse(200, "{\"data\":{\"id\":\"abc\"}}XYZ", 23, &res), 0);
+	assert_int_equal(telnyx_text_answer(200, "{\"data\":{\"id\":\"abc\"}}XYZ", 23, &res),
+			 SEND_TAKEN);
 	assert_string_equal(res.message_id, "abc");
-}
-
-/* ---- outbox ---- */
-
-static void
-test_outbox(void **state)
-{
-	char dir[256], path[300];
-	struct config cfg;
-	struct sms_result res;
-	struct stat st;
-	char *data, *nl;
-	cJSON *o;
-	mode_t old;
-
-	(void)state;
-	unit_tmpdir(dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/outbox.jsonl", dir);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.transport = TRANSPORT_OUTBOX;
-	cfg.outbox_path = path;
-	cfg.from_number = from;
-	/* 0600 because the code says so, not because of the umask. */
-	old = umask(0);
-	assert_int_equal(sms_send(&cfg, "+12025550143", "Your token is 1A2B", &res), 0);
-	umask(old);
-	assert_string_equal(res.message_id, "outbox");
-	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(sms_send(&cfg, "+442079460958", "two\nlines \"quoted\"", &res), 0);
-
-	data = unit_read_file(path, NULL);
-	assert_non_null(data);
-	/* Exactly two lines, each one JSON object. */
-	nl = strchr(data, '\n');
-	assert_non_null(nl);
-	*nl = '\0';
-	o = cJSON_Parse(data);
-	assert_non_null(o);
-	assert_string_equal(str(o, "to"), "+12025550143");
-	assert_string_equal(str(o, "from"), "+15550001111");
-	assert_string_equal(str(o, "text"), "Your token is 1A2B");
-	cJSON_Delete(o);
-	o = cJSON_Parse(nl + 1);
-	assert_non_null(o);
-	assert_string_equal(str(o, "to"), "+442079460958");
-	assert_string_equal(str(o, "text"), "two\nlines \"quoted\"");
-	cJSON_Delete(o);
-	assert_non_null(strchr(nl + 1, '\n'));
-	assert_string_equal(strchr(nl + 1, '\n'), "\n");
-	free(data);
-	unit_rmtree(dir);
-}
-
-static void
-test_outbox_appends(void **state)
-{
-	char dir[256], path[300], link[300];
-	struct config cfg;
-	struct sms_result res;
-	char *data;
-
-	(void)state;
-	unit_tmpdir(dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/outbox.jsonl", dir);
-	unit_write_file(path, "earlier\n", 8);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.transport = TRANSPORT_OUTBOX;
-	cfg.outbox_path = path;
-	/* No FROM_NUMBER: "from" is empty. */
-	assert_int_equal(sms_send(&cfg, "+12025550143", "x", &res), 0);
-	data = unit_read_file(path, NULL);
-	assert_memory_equal(data, "earlier\n{", 9);
-	assert_non_null(strstr(data, "\"from\":\"\""));
-	free(data);
-
-	/* A symbolic link is not followed. */
-	snprintf(link, sizeof(link), "%s/link.jsonl", dir);
-	assert_int_equal(symlink(path, link), 0);
-	cfg.outbox_path = link;
-	assert_int_equal(sms_send(&cfg, "+12025550143", "x", &res), -1);
-	assert_non_null(strstr(res.reason, "cannot open outbox"));
-	/* Nor can a missing directory be written. */
-	snprintf(link, sizeof(link), "%s/missing/outbox.jsonl", dir);
-	cfg.outbox_path = link;
-	assert_int_equal(sms_send(&cfg, "+12025550143", "x", &res), -1);
-	assert_non_null(strstr(res.reason, "cannot open outbox"));
-	assert_string_equal(res.message_id, "");
-	unit_rmtree(dir);
 }
 
 /* ---- Telnyx over HTTP, against a server forked on 127.0.0.1 ---- */
@@ -534,22 +562,23 @@ now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* sms_send() to a server answering answers[0..n-1]; the first request in req. */
-static int
-send_to(const char *const *answers, int n, struct sms_result *res, char *req, size_t size,
+/* The Telnyx row's send to a server answering answers[0..n-1]; the first
+ * request in req. */
+static enum channel_outcome
+send_to(const char *const *answers, int n, struct channel_result *res, char *req, size_t size,
 	int *requests, long *ms)
 {
 	struct server s;
 	struct config cfg;
 	char url[64];
 	long t0;
-	int rc;
+	enum channel_outcome rc;
 
 	server_start(&s, answers, n);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
 	telnyx_config(&cfg, url);
 	t0 = now_ms();
-	rc = sms_send(&cfg, "+12025550143", "Your token is 1A2B", res);
+	rc = channel_send(&telnyx_text, &cfg, "+12025550143", "Your token is 1A2B", res);
 	if (ms != NULL)
 		*ms = now_ms() - t0;
 	*requests = server_stop(&s, req, size);
@@ -584,16 +613,18 @@ static void
 test_http_success(void **state)
 {
 	const char *answers[] = {ok_200()};
-	struct sms_result res;
+	struct channel_result res;
 	char req[8192], *body;
 	int n;
 	cJSON *o;
 
 	(void)state;
-	assert_int_equal(send_to(answers, 1, &res, req, sizeof(req), &n, NULL), 0);
+	assert_int_equal(send_to(answers, 1, &res, req, sizeof(req), &n, NULL), SEND_TAKEN);
 	assert_int_equal(n, 1);
 	assert_int_equal(res.http_status, 200);
 	assert_string_equal(res.message_id, MSG_ID);
+	/* No parts in the answer: the config's count of them, at SMS_PRICE. */
+	assert_int_equal(res.cost_micros, 2 * 50000);
 	/* The request as DESIGN.md section 4 has it. */
 	assert_memory_equal(req, "POST /v2/messages HTTP/1.1\r\n", 28);
 	assert_non_null(strstr(req, "\r\nAuthorization: Bearer " KEY "\r\n"));
@@ -617,12 +648,12 @@ test_http_401(void **state)
 	    answer(buf, sizeof(buf), "401 Unauthorized",
 		   "{\"errors\":[{\"code\":\"10009\",\"title\":\"Authentication failed\","
 		   "\"detail\":\"Could not authenticate\"}]}")};
-	struct sms_result res;
+	struct channel_result res;
 	char req[8192];
 	int n;
 
 	(void)state;
-	assert_int_equal(send_to(answers, 1, &res, req, sizeof(req), &n, NULL), -1);
+	assert_int_equal(send_to(answers, 1, &res, req, sizeof(req), &n, NULL), SEND_REFUSED);
 	/* Not tried again: the key will not get better. */
 	assert_int_equal(n, 1);
 	assert_int_equal(res.http_status, 401);
@@ -632,15 +663,74 @@ test_http_401(void **state)
 }
 
 static void
-test_http_closed(void **state)
+test_http_cost_of_the_parts(void **state)
 {
-	const char *answers[] = {NULL};
-	struct sms_result res;
+	char buf[2048];
+	const char *answers[] = {answer(buf, sizeof(buf), "200 OK", SUCCESS_BODY)};
+	struct channel_result res;
 	char req[8192];
 	int n;
 
 	(void)state;
-	assert_int_equal(send_to(answers, 1, &res, req, sizeof(req), &n, NULL), -1);
+	/* The parts Telnyx counted (2), at SMS_PRICE (0.05) each. */
+	assert_int_equal(send_to(answers, 1, &res, req, sizeof(req), &n, NULL), SEND_TAKEN);
+	assert_int_equal(res.parts, 2);
+	assert_int_equal(res.cost_micros, 2 * 50000);
+	assert_string_equal(res.message_id, MSG_ID);
+}
+
+static void
+test_http_opted_out(void **state)
+{
+	char buf[512];
+	const char *answers[] = {
+	    answer(buf, sizeof(buf), "409 Conflict",
+		   "{\"errors\":[{\"code\":\"40300\",\"title\":\"Blocked due to STOP message\","
+		   "\"detail\":\"It must text START.\"}]}")};
+	struct channel_result res;
+	char req[8192];
+	int n;
+
+	(void)state;
+	assert_int_equal(send_to(answers, 1, &res, req, sizeof(req), &n, NULL), SEND_OPTED_OUT);
+	/* Not tried again: the number will not opt back in by itself. */
+	assert_int_equal(n, 1);
+	assert_int_equal(res.http_status, 409);
+	assert_string_equal(res.error_code, "40300");
+	assert_string_equal(res.message_id, "");
+}
+
+static void
+test_http_spend_limit(void **state)
+{
+	char buf[512], buf2[512];
+	const char *answers[] = {
+	    answer(buf, sizeof(buf), "429 Too Many Requests",
+		   "{\"errors\":[{\"code\":\"40333\",\"title\":\"Spend limit reached\"}]}"),
+	    answer(buf2, sizeof(buf2), "429 Too Many Requests",
+		   "{\"errors\":[{\"code\":\"40333\",\"title\":\"Spend limit reached\"}]}")};
+	struct channel_result res;
+	char req[8192];
+	int n;
+
+	(void)state;
+	/* A 429 was surely not taken: tried once more, as any 429 is. */
+	assert_int_equal(send_to(answers, 2, &res, req, sizeof(req), &n, NULL), SEND_SPEND_LIMIT);
+	assert_int_equal(n, 2);
+	assert_int_equal(res.http_status, 429);
+	assert_string_equal(res.error_code, "40333");
+}
+
+static void
+test_http_closed(void **state)
+{
+	const char *answers[] = {NULL};
+	struct channel_result res;
+	char req[8192];
+	int n;
+
+	(void)state;
+	assert_int_equal(send_to(answers, 1, &res, req, sizeof(req), &n, NULL), SEND_UNSURE);
 	/* The request went out, so it may have been sent: no second try. */
 	assert_int_equal(n, 1);
 	assert_int_equal(res.http_status, 0);
@@ -654,12 +744,12 @@ test_http_no_redirect(void **state)
 	const char *answers[] = {"HTTP/1.1 302 Found\r\nLocation: /v2/elsewhere\r\n"
 				 "Connection: close\r\nContent-Length: 0\r\n\r\n",
 				 ok_200()};
-	struct sms_result res;
+	struct channel_result res;
 	char req[8192];
 	int n;
 
 	(void)state;
-	assert_int_equal(send_to(answers, 2, &res, req, sizeof(req), &n, NULL), -1);
+	assert_int_equal(send_to(answers, 2, &res, req, sizeof(req), &n, NULL), SEND_UNSURE);
 	assert_int_equal(n, 1);
 	assert_int_equal(res.http_status, 302);
 	assert_string_equal(res.message_id, "");
@@ -671,13 +761,13 @@ test_http_retry_after_503(void **state)
 	char buf[512];
 	const char *answers[] = {answer(buf, sizeof(buf), "503 Service Unavailable", "{}"),
 				 ok_200()};
-	struct sms_result res;
+	struct channel_result res;
 	char req[8192];
 	int n;
 
 	(void)state;
 	/* 503 (and 429) mean the message was not taken: one more try. */
-	assert_int_equal(send_to(answers, 2, &res, req, sizeof(req), &n, NULL), 0);
+	assert_int_equal(send_to(answers, 2, &res, req, sizeof(req), &n, NULL), SEND_TAKEN);
 	assert_int_equal(n, 2);
 	assert_string_equal(res.message_id, MSG_ID);
 }
@@ -687,7 +777,7 @@ test_http_too_large(void **state)
 {
 	static char big[OTP_SMS_REPLY_MAX + 4096];
 	const char *answers[] = {big};
-	struct sms_result res;
+	struct channel_result res;
 	char req[8192];
 	size_t head;
 	int n;
@@ -698,7 +788,7 @@ test_http_too_large(void **state)
 	    OTP_SMS_REPLY_MAX + 1);
 	memset(big + head, ' ', OTP_SMS_REPLY_MAX + 1);
 	big[head + OTP_SMS_REPLY_MAX + 1] = '\0';
-	assert_int_equal(send_to(answers, 1, &res, req, sizeof(req), &n, NULL), -1);
+	assert_int_equal(send_to(answers, 1, &res, req, sizeof(req), &n, NULL), SEND_UNSURE);
 	assert_string_equal(res.reason, "answer too large");
 }
 
@@ -707,7 +797,7 @@ test_http_nothing_listening(void **state)
 {
 	struct sockaddr_in a;
 	socklen_t alen = sizeof(a);
-	struct sms_result res;
+	struct channel_result res;
 	struct config cfg;
 	char url[64];
 	long t0, ms;
@@ -725,7 +815,8 @@ test_http_nothing_listening(void **state)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(a.sin_port));
 	telnyx_config(&cfg, url);
 	t0 = now_ms();
-	assert_int_equal(sms_send(&cfg, "+12025550143", "x", &res), -1);
+	/* Surely not sent, but counted as a send that may have been, as ever. */
+	assert_int_equal(channel_send(&telnyx_text, &cfg, "+12025550143", "x", &res), SEND_UNSURE);
 	ms = now_ms() - t0;
 	assert_int_equal(res.http_status, 0);
 	assert_string_not_equal(res.reason, "");
@@ -736,18 +827,38 @@ static void
 test_http_timeout(void **state)
 {
 	const char *answers[] = {HANG};
-	struct sms_result res;
+	struct channel_result res;
 	char req[8192];
 	long ms;
 	int n;
 
 	(void)state;
 	/* The visitor waits at most OTP_SMS_TOTAL_MS, then gets a 502. */
-	assert_int_equal(send_to(answers, 1, &res, req, sizeof(req), &n, &ms), -1);
+	assert_int_equal(send_to(answers, 1, &res, req, sizeof(req), &n, &ms), SEND_UNSURE);
 	assert_int_equal(n, 1);
 	assert_int_equal(res.http_status, 0);
 	assert_true(ms >= OTP_SMS_TOTAL_MS - 1000);
 	assert_true(ms < OTP_SMS_TOTAL_MS + 2000);
+}
+
+/* What cannot be tried is the site's to fix: misconfigured, nothing sent. */
+static void
+test_untried_is_misconfigured(void **state)
+{
+	static char long_url[700];
+	struct channel_result res;
+	struct config cfg;
+
+	(void)state;
+	memcpy(long_url, "http://127.0.0.1/", 17);
+	memset(long_url + 17, 'a', sizeof(long_url) - 18);
+	telnyx_config(&cfg, long_url);
+	assert_int_equal(channel_send(&telnyx_text, &cfg, "+12025550143", "x", &res),
+			 SEND_MISCONFIGURED);
+	assert_int_equal(res.http_status, 0);
+	assert_string_equal(res.reason, "API_BASE_URL or API_KEY too long");
+	assert_string_equal(res.message_id, "");
+	assert_int_equal(res.cost_micros, 0);
 }
 
 static int
@@ -771,21 +882,24 @@ main(void)
 	    cmocka_unit_test(test_body_fields),
 	    cmocka_unit_test(test_body_profile),
 	    cmocka_unit_test(test_body_escaping),
-	    cmocka_unit_test(test_parse_success),
-	    cmocka_unit_test(test_parse_success_without_id),
-	    cmocka_unit_test(test_parse_errors),
-	    cmocka_unit_test(test_parse_hostile),
-	    cmocka_unit_test(test_parse_junk),
-	    cmocka_unit_test(test_outbox),
-	    cmocka_unit_test(test_outbox_appends),
+	    cmocka_unit_test(test_answer_success),
+	    cmocka_unit_test(test_answer_success_without_id),
+	    cmocka_unit_test(test_answer_errors_of_the_reference),
+	    cmocka_unit_test(test_answer_errors),
+	    cmocka_unit_test(test_answer_hostile),
+	    cmocka_unit_test(test_answer_junk),
 	    cmocka_unit_test(test_http_success),
+	    cmocka_unit_test(test_http_cost_of_the_parts),
 	    cmocka_unit_test(test_http_401),
+	    cmocka_unit_test(test_http_opted_out),
+	    cmocka_unit_test(test_http_spend_limit),
 	    cmocka_unit_test(test_http_closed),
 	    cmocka_unit_test(test_http_no_redirect),
 	    cmocka_unit_test(test_http_retry_after_503),
 	    cmocka_unit_test(test_http_too_large),
 	    cmocka_unit_test(test_http_nothing_listening),
 	    cmocka_unit_test(test_http_timeout),
+	    cmocka_unit_test(test_untried_is_misconfigured),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

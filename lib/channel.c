@@ -1,0 +1,45 @@
+/*
+ * The table of channels: every way request.cgi can send a code, one row
+ * each, defined in its provider's file.  The core asks channel_for() for
+ * the row of a way (CHANNELS) under the site's transport, and reads only
+ * the outcome its send answers (channel.h).
+ */
+#include <assert.h>
+#include <string.h>
+
+#include "channel.h"
+
+static const struct channel *const channel_rows[] = {
+    &telnyx_text, /* a text through Telnyx's Messages API (telnyx.c) */
+    &outbox_text, /* a text appended to OUTBOX_PATH: `make run`, the tests (outbox.c) */
+		  /*
+		   * Issue 25, the voice channel: a call through Telnyx Call Control
+		   * will be a row here (way CHANNEL_VOICE, TRANSPORT_TELNYX, receipts:
+		   * its call events), with an outbox row for calls beside it.
+		   */
+};
+
+const struct channel *
+channel_for(const struct config *cfg, unsigned way)
+{
+	size_t i;
+
+	if (!(cfg->channels & way))
+		return NULL;
+	for (i = 0; i < sizeof(channel_rows) / sizeof(channel_rows[0]); i++)
+		if (channel_rows[i]->way == way && channel_rows[i]->transport == cfg->transport)
+			return channel_rows[i];
+	return NULL;
+}
+
+enum channel_outcome
+channel_send(const struct channel *ch, const struct config *cfg, const char *to, const char *text,
+	     struct channel_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->outcome = ch->send(cfg, to, text, res);
+	assert(res->outcome >= SEND_TAKEN && res->outcome < SEND__MAX);
+	/* A message taken is known by its id: the webhooks find it by that. */
+	assert(res->outcome != SEND_TAKEN || res->message_id[0] != '\0');
+	return res->outcome;
+}

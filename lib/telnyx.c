@@ -1,0 +1,184 @@
+/*
+ * Telnyx, the provider, as the channel table's rows: telnyx_text, a text
+ * through the Messages API (POST {API_BASE_URL}/v2/messages with a JSON
+ * body and API_KEY, over http.c).  Telnyx's words end here: its JSON, its
+ * error codes (40300, a number that texted STOP; 40333, the messaging
+ * profile's daily spend limit) become the outcomes of channel.h, and what
+ * it said goes to the log as printable ASCII only.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "http.h"
+#include "telnyx.h"
+
+/* Telnyx's refusals that are an outcome of their own, not a failure. */
+static const struct {
+	long status;
+	const char *code;
+	enum channel_outcome outcome;
+} telnyx_refusals[] = {
+    /* "Blocked due to STOP message": the number must text START. */
+    {409, "40300", SEND_OPTED_OUT},
+    /* "Spend limit reached": the messaging profile's daily spend limit. */
+    {429, "40333", SEND_SPEND_LIMIT},
+};
+
+char *
+telnyx_text_body(const struct config *cfg, const char *to, const char *text)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s;
+
+	if (o == NULL)
+		return NULL;
+	if (cfg->from_number != NULL && cfg->from_number[0] != '\0')
+		cJSON_AddStringToObject(o, "from", cfg->from_number);
+	cJSON_AddStringToObject(o, "to", to);
+	cJSON_AddStringToObject(o, "text", text);
+	if (cfg->messaging_profile_id != NULL && cfg->messaging_profile_id[0] != '\0')
+		cJSON_AddStringToObject(o, "messaging_profile_id", cfg->messaging_profile_id);
+	/* Else Telnyx posts the receipts to the messaging profile's webhook. */
+	if (cfg->webhook_url != NULL)
+		cJSON_AddStringToObject(o, "webhook_url", cfg->webhook_url);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+/* Copy a string from the provider, printable ASCII only, into out. */
+static void
+telnyx_copy(char *out, size_t size, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < size; i++)
+		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	out[i] = '\0';
+}
+
+/* Append sep and s to out (size bytes) as telnyx_copy() would, cut to fit. */
+static void
+telnyx_append(char *out, size_t size, const char *sep, const char *s)
+{
+	size_t n = strlen(out);
+
+	if (n + strlen(sep) + 1 >= size)
+		return;
+	memcpy(out + n, sep, strlen(sep) + 1);
+	n += strlen(sep);
+	telnyx_copy(out + n, size - n, s);
+}
+
+/* A 2xx answer: TAKEN with data.id, else UNSURE (it may have been sent). */
+static enum channel_outcome
+telnyx_taken(const cJSON *root, struct channel_result *res)
+{
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(data, "id");
+	const cJSON *parts = cJSON_GetObjectItemCaseSensitive(data, "parts");
+
+	if (!cJSON_IsString(id) || id->valuestring[0] == '\0' ||
+	    strlen(id->valuestring) > OTP_MSGID_MAX) {
+		snprintf(res->reason, sizeof(res->reason), "answer has no data.id");
+		return SEND_UNSURE;
+	}
+	telnyx_copy(res->message_id, sizeof(res->message_id), id->valuestring);
+	/* Telnyx sends at most 10 parts (error 40302 beyond). */
+	if (cJSON_IsNumber(parts) && parts->valuedouble >= 1 && parts->valuedouble <= 10)
+		res->parts = (int)parts->valuedouble;
+	return SEND_TAKEN;
+}
+
+/* Any other answer: errors[0] for the log; by its status and code, what it means. */
+static enum channel_outcome
+telnyx_refused(long status, const cJSON *root, struct channel_result *res)
+{
+	const cJSON *err = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "errors"), 0);
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(err, "code");
+	const cJSON *title = cJSON_GetObjectItemCaseSensitive(err, "title");
+	const cJSON *detail = cJSON_GetObjectItemCaseSensitive(err, "detail");
+	size_t i;
+
+	if (cJSON_IsString(code))
+		telnyx_copy(res->error_code, sizeof(res->error_code), code->valuestring);
+	else if (cJSON_IsNumber(code))
+		snprintf(res->error_code, sizeof(res->error_code), "%d", code->valueint);
+	if (cJSON_IsString(title))
+		telnyx_copy(res->reason, sizeof(res->reason), title->valuestring);
+	else
+		snprintf(res->reason, sizeof(res->reason), "HTTP %ld", status);
+	/* What Telnyx says of this message in particular, for the log only. */
+	if (cJSON_IsString(detail))
+		telnyx_append(res->reason, sizeof(res->reason), ": ", detail->valuestring);
+	/* A redirect (not followed) or an informational status took nothing
+	 * that we know of: not a refusal. */
+	if (status < 400)
+		return SEND_UNSURE;
+	for (i = 0; i < sizeof(telnyx_refusals) / sizeof(telnyx_refusals[0]); i++)
+		if (status == telnyx_refusals[i].status &&
+		    !strcmp(res->error_code, telnyx_refusals[i].code))
+			return telnyx_refusals[i].outcome;
+	return SEND_REFUSED;
+}
+
+enum channel_outcome
+telnyx_text_answer(long http_status, const char *body, size_t len, struct channel_result *res)
+{
+	cJSON *root;
+
+	res->http_status = http_status;
+	if ((root = cJSON_ParseWithLength(body, len)) == NULL) {
+		snprintf(res->reason, sizeof(res->reason), "answer is not JSON");
+		res->outcome = http_status >= 400 ? SEND_REFUSED : SEND_UNSURE;
+		return res->outcome;
+	}
+	res->outcome = http_status >= 200 && http_status < 300
+			   ? telnyx_taken(root, res)
+			   : telnyx_refused(http_status, root, res);
+	cJSON_Delete(root);
+	return res->outcome;
+}
+
+/* The row's send: the body, the POST, the answer read; the cost estimated. */
+static enum channel_outcome
+telnyx_text_send(const struct config *cfg, const char *to, const char *text,
+		 struct channel_result *res)
+{
+	struct http_post p = {cfg->api_base_url, "/v2/messages", cfg->api_key, cfg->ca_file, NULL};
+	struct http_answer a;
+	enum http_result hr;
+	char *body;
+
+	if ((body = telnyx_text_body(cfg, to, text)) == NULL) {
+		snprintf(res->reason, sizeof(res->reason), "out of memory");
+		return SEND_MISCONFIGURED;
+	}
+	p.body = body;
+	hr = http_post_json(&p, &a);
+	explicit_bzero(body, strlen(body));
+	cJSON_free(body);
+	if (hr != HTTP_ANSWERED) {
+		res->http_status = a.status;
+		telnyx_copy(res->reason, sizeof(res->reason), a.reason);
+		return hr == HTTP_UNTRIED ? SEND_MISCONFIGURED : SEND_UNSURE;
+	}
+	telnyx_text_answer(a.status, a.body != NULL ? a.body : "", a.len, res);
+	http_answer_free(&a);
+	/* SMS_PRICE a part, until a webhook reports what Telnyx billed. */
+	if (res->outcome == SEND_TAKEN)
+		res->cost_micros =
+		    cfg->sms_price * (res->parts > 0 ? res->parts : cfg->message_parts);
+	return res->outcome;
+}
+
+const struct channel telnyx_text = {
+    .name = "sms",
+    .way = CHANNEL_SMS,
+    .transport = TRANSPORT_TELNYX,
+    .receipts = 1, /* message.sent and message.finalized, to webhook.cgi */
+    .spend_limit = "Telnyx's spend limit of the messaging profile reached (40333)",
+    .send = telnyx_text_send,
+};

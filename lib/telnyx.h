@@ -1,0 +1,37 @@
+/*
+ * Telnyx, the provider: its row telnyx_text (a text through the Messages
+ * API) is declared in channel.h; here are the two halves it is made of,
+ * public for the tests and the fuzzer.
+ */
+#ifndef OTP_TELNYX_H
+#define OTP_TELNYX_H
+
+#include <stddef.h>
+
+#include "channel.h"
+#include "config.h"
+
+/* The JSON body of POST /v2/messages sending text to to (caller frees
+ * with cJSON_free()), or NULL when out of memory. */
+char *telnyx_text_body(const struct config *cfg, const char *to, const char *text);
+
+/*
+ * Telnyx's answer to POST /v2/messages (its HTTP status, and the len
+ * bytes of body, not NUL-terminated) into res, and the outcome the core
+ * understands, also in res->outcome:
+ *   2xx with data.id (at most OTP_MSGID_MAX): TAKEN, message_id, parts
+ *     from data.parts (1 to 10; else 0);
+ *   2xx without one, 1xx, 3xx, or not JSON below 400: UNSURE;
+ *   409 with error 40300 (the number texted STOP): OPTED_OUT;
+ *   429 with error 40333 (the messaging profile's daily spend limit):
+ *     SPEND_LIMIT;
+ *   any other status from 400 up: REFUSED.
+ * http_status is status; error_code errors[0].code (a string, or a
+ * number); reason its title and detail, or what was wrong with the
+ * answer.  Every string printable ASCII, cut to fit.  cost_micros is
+ * left for telnyx_text's send to estimate.
+ */
+enum channel_outcome telnyx_text_answer(long http_status, const char *body, size_t len,
+					struct channel_result *res);
+
+#endif
