@@ -96,7 +96,7 @@ LIBS_REQUEST = $(LIBS_VERIFY)
 # when it parses a number.
 LIB_OBJS = lib/log.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o \
            lib/store_sqlite.o lib/store_pg.o lib/sms.o lib/reply.o lib/page.o lib/limit.o lib/assertion.o \
-           lib/url.o lib/return_to.o lib/core.o lib/core_send.o lib/serve.o lib/number.o \
+           lib/url.o lib/return_to.o lib/eddsa.o lib/jwt.o lib/core.o lib/core_send.o lib/serve.o lib/number.o \
            lib/number_so.o lib/text.o lib/lang.o lib/webhook.o lib/webhook_sig.o lib/core_webhook.o
 HEADERS  = $(wildcard lib/*.h) lib/schema.h
 

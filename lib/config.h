@@ -127,7 +127,14 @@ struct config {
 		DELIVERY_QUERY, /* otp_assertion=... on the return_to URL */
 		DELIVERY_COOKIE /* Set-Cookie: otp_assertion=... */
 	} delivery;
-	int result_max_age;                /* seconds an assertion is good for */
+	int result_max_age; /* seconds an assertion is good for */
+	enum config_format {
+		FORMAT_V1, /* v1.<payload>.<HMAC> (assertion.h) */
+		FORMAT_JWT /* a JWT (jwt.h) */
+	} assertion_format;
+	char *signing_key_file;            /* Ed25519 PEM files, the first signs (jwt), or NULL */
+	char *assertion_issuer;            /* the JWT's iss; default SITE_ORIGIN */
+	char *assertion_audience;          /* the JWT's aud; default SITE_ORIGIN */
 	struct return_to_policy return_to; /* RETURN_TO_ALLOWED, parsed at load */
 	const char *form_origins;          /* return_to.form_origins, the name reply.c reads */
 
