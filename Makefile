@@ -220,10 +220,13 @@ DEB_BUILD = build-essential pkg-config libsqlite3-dev libssl-dev libcjson-dev \
 DEB_RUN   = python3 lighttpd
 DEB_TEST  = libcmocka-dev clang libclang-rt-14-dev python3-selenium apache2 \
             chromium chromium-driver php-cli valgrind sqlite3 hyperfine wrk \
-            libapache2-mod-fcgid python3-flask gunicorn python3-cryptography mandoc \
+            libapache2-mod-fcgid python3-flask gunicorn python3-cryptography python3-jwt mandoc \
             postgresql libpq5 python3-psycopg2 faketime debhelper apache2-dev lintian \
             mmdebstrap
-DEB_PACKAGES = $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST)
+# Node and npm fetch jose for the hand-over tests (tests/tests.mk), unless a
+# Node with its npm is there already (Debian's npm would replace it).
+DEB_NODE  = $(if $(shell command -v npm),,nodejs npm)
+DEB_PACKAGES = $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST) $(DEB_NODE)
 
 # Installs the missing ones of PKGS with apt-get, as root or through sudo.
 # A variable, not a rule: `make run` and `make check` install, then start

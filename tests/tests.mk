@@ -94,7 +94,16 @@ tests/fuzz/fuzz_phone.fuzz: lib/number.c lib/number_so.o
 tests/fuzz/%.fuzz: tests/fuzz/%.c $(FUZZ_LIB) $(HEADERS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB) $(FUZZ_MORE) $(FUZZ_LIBS) $(FUZZ_MORE_LIBS)
 
-tests-build: all $(UNIT_BINS) $(ASAN_BINS) $(ASAN_PROGRAMS) $(FUZZ_BINS)
+# Node's jose (npm), one of the independent libraries the hand-over tests
+# check the programs' JWTs with (tests/handover/jose_verify.mjs).
+JOSE_VERSION = 5.9.5
+JOSE = build/node/node_modules/jose/package.json
+
+$(JOSE):
+	mkdir -p build/node
+	cd build/node && npm install --no-save --no-audit --no-fund --loglevel=error jose@$(JOSE_VERSION)
+
+tests-build: all $(UNIT_BINS) $(ASAN_BINS) $(ASAN_PROGRAMS) $(FUZZ_BINS) $(JOSE)
 
 # What the tests use is installed first (`make deps`), and the build is a
 # new make, which reads pkg-config after the install.
