@@ -78,6 +78,11 @@ tests/fuzz/fuzz_assertion.fuzz: FUZZ_MORE = lib/assertion.c
 tests/fuzz/fuzz_assertion.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson)
 tests/fuzz/fuzz_assertion.fuzz: lib/assertion.c
 
+# eddsa.c loads the shared libcrypto with dlopen() (the harness links it anyway).
+tests/fuzz/fuzz_jwt.fuzz: FUZZ_MORE = lib/assertion.c lib/jwt.c lib/eddsa.c
+tests/fuzz/fuzz_jwt.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson) -ldl
+tests/fuzz/fuzz_jwt.fuzz: lib/assertion.c lib/jwt.c lib/eddsa.c
+
 # sms.c loads libcurl with dlopen(): its headers, but no -lcurl.
 tests/fuzz/fuzz_telnyx.fuzz: FUZZ_MORE = lib/sms.c
 tests/fuzz/fuzz_telnyx.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson) -ldl
