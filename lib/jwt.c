@@ -263,7 +263,7 @@ jwt_claims(const cJSON *p, const struct jwt_scope *sc, time_t now, struct assert
 		*why = "wrong issuer";
 		return -1;
 	}
-	if (sc->aud != NULL && !jwt_aud_ok(aud, sc->aud)) {
+	if (sc->aud == NULL || !jwt_aud_ok(aud, sc->aud)) {
 		*why = "wrong audience";
 		return -1;
 	}

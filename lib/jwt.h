@@ -59,7 +59,8 @@ int jwt_make(const struct jwt_key *k, const struct jwt_scope *sc, const struct a
  * bytes, its header's alg that of the keys, its kid one of theirs (EdDSA),
  * the signature, then the payload: iss and aud sc's, iat not more than
  * JWT_SKEW ahead of now, not expired (exp, and at most sc->max_age old),
- * jti an id, phone_number E.164, phone_number_verified true.  Fills a
+ * jti an id, phone_number E.164, phone_number_verified true (sc->aud is
+ * required).  Fills a
  * (verified_at is iat, vid jti) and returns 0, or returns -1 with *why
  * saying what failed.
  */

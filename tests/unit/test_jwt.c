@@ -170,6 +170,7 @@ test_eddsa_round_trip(void **state)
 	assert_int_equal(jwt_check(&c, 1, &scope, tok, NOW + 5, &b, &w), 0);
 	assert_string_equal(b.phone, PHONE);
 	assert_string_equal(b.return_to, "");
+	eddsa_free(&again);
 	/* The file exists: keygen never overwrites it. */
 	assert_int_equal(eddsa_generate(path, &again, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "cannot create"));
