@@ -10,6 +10,8 @@
  * RESULT_MAX_AGE, its vid was not seen before, and (when the site put a
  * state of its session in return_to) return_to is the one it gave.
  * A phone signature is hex(HMAC-SHA256(SIGNING_KEY, E.164 number)).
+ * This is ASSERTION_FORMAT=v1; jwt.h makes and reads the same assertion
+ * as a JWT, with the base64url and time helpers below.
  */
 #ifndef OTP_ASSERTION_H
 #define OTP_ASSERTION_H

@@ -117,6 +117,11 @@ verify_check(const struct config *cfg, const char *s, const char *jwks, time_t n
 			return 2;
 		}
 		rc = assertion_check(cfg->signing_key, s, now, cfg->result_max_age, a, &why);
+	} else if (cfg->assertion_format != FORMAT_JWT && jwks == NULL &&
+		   cfg->signing_key_file == NULL) {
+		/* A site on v1 takes nothing else. */
+		why = "unknown version";
+		rc = -1;
 	} else {
 		if (sc.iss == NULL)
 			sc.iss = cfg->site_origin;
