@@ -15,12 +15,16 @@ try {
   if (how === 'hs256') {
     key = new TextEncoder().encode(arg);
     algorithms = ['HS256'];
+  } else if (how === 'url') {
+    // as the README shows it: the set fetched from where the operator published it
+    key = jose.createRemoteJWKSet(new URL(arg));
+    algorithms = ['EdDSA'];
   } else {
     key = jose.createLocalJWKSet(JSON.parse(readFileSync(arg, 'utf8')));
     algorithms = ['EdDSA'];
   }
   const { payload, protectedHeader } = await jose.jwtVerify(token, key, {
-    issuer, audience, algorithms, typ: 'JWT',
+    issuer, audience, algorithms, typ: 'JWT', requiredClaims: ['jti'],
   });
   console.log(JSON.stringify({ header: protectedHeader, payload }));
 } catch (e) {

@@ -13,11 +13,13 @@ why.  phone_jwt fixes the number as phone_sig does."""
 
 import base64
 import hashlib
+import http.server
 import hmac
 import json
 import os
 import shutil
 import subprocess
+import threading
 import time
 import unittest
 import urllib.parse
@@ -230,6 +232,44 @@ class EdDSATest(JwtCase):
         rc, out = jose(token, 'jwks', self.set_path)
         self.assertEqual(rc, 0, out)
         self.assertEqual(json.loads(out)['payload']['phone_number'], PHONE)
+
+    def serve_jwks(self):
+        """The JWK Set published as the README says, over HTTP on 127.0.0.1; its URL."""
+        body = self.set_path.read_bytes()
+        seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                seen.append(self.path)
+                self.send_response(200)
+                self.send_header('Content-Type', 'application/jwk-set+json')
+                self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        server = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        return 'http://127.0.0.1:%d/.well-known/otp-jwks.json' % server.server_port, seen
+
+    def test_readme_snippets_fetch_the_published_set(self):
+        # the README's Python and Node lines, against the set served over HTTP
+        url, seen = self.serve_jwks()
+        token = self.flow_assertion()
+        key = pyjwt.PyJWKClient(url).get_signing_key_from_jwt(token).key
+        c = pyjwt.decode(token, key, algorithms=['EdDSA'], audience=AUD, issuer=ISS,
+                         options={'require': ['exp', 'iat', 'jti']})
+        self.assertEqual(c['phone_number'], PHONE)
+        self.assertEqual(seen, ['/.well-known/otp-jwks.json'])
+        self.need_jose()
+        rc, out = jose(token, 'url', url)
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(json.loads(out)['payload']['phone_number'], PHONE)
+        self.assertEqual(len(seen), 2)
 
     def test_own_checkers_accept_once_with_the_public_key(self):
         token = self.flow_assertion()
