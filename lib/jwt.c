@@ -5,6 +5,13 @@
  * size, its three parts, its header (alg and kid choose the key among
  * those the checker holds, never the other way round), the signature,
  * and only then the payload's claims.
+ *
+ * Written here over cJSON and libcrypto rather than taken from a JWT
+ * library: Debian 12's libjwt (1.10.2) and cjose (0.6.2) have no EdDSA,
+ * both bring a second JSON library (jansson) and the shared libssl, and
+ * libjwt 1.10 lets the token's header choose the algorithm to check
+ * with, the confusion this file is built to refuse.  What is left to
+ * write is base64url and two JSON objects; the cryptography is libcrypto's.
  */
 #include <stdio.h>
 #include <stdlib.h>
