@@ -98,7 +98,7 @@ LIBS_REQUEST = $(LIBS_VERIFY)
 # when it parses a number.
 LIB_OBJS = lib/log.o lib/kv.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o \
            lib/store_sqlite.o lib/store_pg.o lib/channel.o lib/telnyx.o lib/outbox.o lib/http.o \
-           lib/reply.o lib/page.o lib/limit.o lib/assertion.o lib/url.o lib/return_to.o \
+           lib/reply.o lib/page.o lib/limit.o lib/assertion.o lib/url.o lib/return_to.o lib/eddsa.o lib/jwt.o \
            lib/core.o lib/core_send.o lib/serve.o lib/number.o \
            lib/number_so.o lib/text.o lib/message.o lib/lang.o lib/webhook.o lib/webhook_sig.o lib/core_webhook.o
 HEADERS  = $(wildcard lib/*.h) lib/schema.h
@@ -223,10 +223,13 @@ DEB_BUILD = build-essential pkg-config libsqlite3-dev libssl-dev libcjson-dev \
 DEB_RUN   = python3 lighttpd
 DEB_TEST  = libcmocka-dev clang libclang-rt-14-dev python3-selenium apache2 \
             chromium chromium-driver php-cli valgrind sqlite3 hyperfine wrk \
-            libapache2-mod-fcgid python3-flask gunicorn python3-cryptography mandoc \
+            libapache2-mod-fcgid python3-flask gunicorn python3-cryptography python3-jwt mandoc \
             postgresql libpq5 python3-psycopg2 faketime debhelper apache2-dev lintian \
             mmdebstrap
-DEB_PACKAGES = $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST)
+# Node and npm fetch jose for the hand-over tests (tests/tests.mk), unless a
+# Node with its npm is there already (Debian's npm would replace it).
+DEB_NODE  = $(if $(shell command -v npm),,nodejs npm)
+DEB_PACKAGES = $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST) $(DEB_NODE)
 
 # Installs the missing ones of PKGS with apt-get, as root or through sudo.
 # A variable, not a rule: `make run` and `make check` install, then start

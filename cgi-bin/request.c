@@ -3,7 +3,8 @@
  *
  *	GET	the phone form; ?return_to=/path sends the visitor back there
  *		with a signed assertion when done, ?phone= fills the number
- *		in, and with phone_sig= the site fixes it
+ *		in, and with phone_sig= (or phone_jwt=, a JWT the site
+ *		signs: jwt.h) the site fixes it
  *	POST	phone=...: the core makes, stores and sends a code
  *		(core_start()); the answer is the code form.  resend=1 with
  *		the verification_id instead of a phone: a new code to that
@@ -23,6 +24,7 @@
 #include "cgi.h"
 #include "config.h"
 #include "core.h"
+#include "jwt.h"
 #include "log.h"
 #include "number.h"
 #include "reply.h"
@@ -33,6 +35,7 @@ enum request_field {
 	FIELD_RETURN_TO,
 	FIELD_PHONE,
 	FIELD_PHONE_SIG,
+	FIELD_PHONE_JWT,
 	FIELD_ID,
 	FIELD_RESEND,
 	FIELD_CHANNEL,
@@ -99,6 +102,7 @@ static const struct cgi_field request_fields[FIELD__MAX] = {
     [FIELD_RETURN_TO] = {"return_to", request_return_to_ok, OUTCOME_BAD_RETURN_TO},
     [FIELD_PHONE] = {"phone", request_phone_ok, OUTCOME_INVALID_PHONE},
     [FIELD_PHONE_SIG] = {"phone_sig", NULL, OUTCOME_BAD_SIGNATURE}, /* checked against phone */
+    [FIELD_PHONE_JWT] = {"phone_jwt", NULL, OUTCOME_BAD_SIGNATURE}, /* ... as phone_sig is */
     [FIELD_ID] = {"verification_id", cgi_vid_ok, OUTCOME_BAD_PHONE_FORM},
     [FIELD_RESEND] = {"resend", NULL, OUTCOME_BAD_PHONE_FORM},
     [FIELD_CHANNEL] = {"channel", request_channel_ok, OUTCOME_CHANNEL},
@@ -138,6 +142,28 @@ request_resend(struct core *core, const struct cgi_req *req, char **v)
 }
 
 /*
+ * phone_jwt: the site's JWT of the number (jwt_phone_ok()).  Once it
+ * checks, the pages carry the number fixed as phone_sig, which this
+ * program signs itself (the forms have one field for it).  Returns
+ * OUTCOME_READY, or the refusal.
+ */
+static enum outcome
+request_phone_jwt(const struct config *cfg, char **v)
+{
+	char sig[2 * OTP_MAC_LEN + 1];
+
+	if (cfg->signing_key == NULL ||
+	    !jwt_phone_ok(cfg->signing_key, v[FIELD_PHONE], v[FIELD_PHONE_JWT], time(NULL)))
+		return OUTCOME_BAD_SIGNATURE;
+	if (v[FIELD_PHONE_SIG] == NULL) {
+		if (assertion_phone_sig(cfg->signing_key, v[FIELD_PHONE], sig) < 0)
+			return OUTCOME_BAD_SIGNATURE;
+		v[FIELD_PHONE_SIG] = xstrdup(sig);
+	}
+	return OUTCOME_READY;
+}
+
+/*
  * The fields of a GET query or a POST body, checked into rp (what the
  * form shows again) and v.  Returns the refusal, or OUTCOME_READY.
  */
@@ -155,7 +181,8 @@ request_door(struct reply *rp, struct core *core, const char *s, size_t len, int
 		return bad < FIELD__MAX ? request_fields[bad].refusal : OUTCOME_BAD_PHONE_FORM;
 	}
 	rp->typed = v[FIELD_PHONE];
-	if ((rp->return_to = v[FIELD_RETURN_TO]) != NULL && cfg->signing_key == NULL) {
+	if ((rp->return_to = v[FIELD_RETURN_TO]) != NULL && cfg->signing_key == NULL &&
+	    cfg->signing_key_file == NULL) {
 		log_msg("%s: missing SIGNING_KEY (needed for return_to)", cfg->path);
 		return OUTCOME_MISCONFIGURED;
 	}
@@ -165,13 +192,19 @@ request_door(struct reply *rp, struct core *core, const char *s, size_t len, int
 		return o;
 	if (v[FIELD_PHONE] == NULL || v[FIELD_PHONE][0] == '\0') {
 		rp->typed = NULL;
-		return v[FIELD_PHONE_SIG] != NULL || post ? OUTCOME_MISSING_PHONE : OUTCOME_READY;
+		return v[FIELD_PHONE_SIG] != NULL || v[FIELD_PHONE_JWT] != NULL || post
+			   ? OUTCOME_MISSING_PHONE
+			   : OUTCOME_READY;
 	}
 	o = request_number(cfg, &v[FIELD_PHONE], n);
 	/* A phone form shown again shows what the visitor typed, never the stored number. */
 	rp->typed = resend ? NULL : v[FIELD_PHONE];
 	if (o != OUTCOME_READY)
 		return o;
+	if (v[FIELD_PHONE_JWT] != NULL && (o = request_phone_jwt(cfg, v)) != OUTCOME_READY) {
+		rp->typed = NULL;
+		return o;
+	}
 	if (v[FIELD_PHONE_SIG] != NULL) {
 		if (cfg->signing_key == NULL ||
 		    !assertion_phone_sig_ok(cfg->signing_key, v[FIELD_PHONE], v[FIELD_PHONE_SIG])) {

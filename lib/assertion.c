@@ -25,9 +25,8 @@ assertion_hmac(const char *key, const void *msg, size_t len, unsigned char mac[O
 	return code_hmac(key, strlen(key), msg, len, mac);
 }
 
-/* base64url without padding of in (len bytes) into out; -1 if too small. */
-static int
-assertion_b64(const unsigned char *in, size_t len, char *out, size_t size)
+int
+assertion_b64url(const unsigned char *in, size_t len, char *out, size_t size)
 {
 	size_t n, i;
 
@@ -42,10 +41,8 @@ assertion_b64(const unsigned char *in, size_t len, char *out, size_t size)
 	return 0;
 }
 
-/* Decode base64url (len characters, no padding) into out; returns the
- * length, or -1 if malformed or out is too small. */
-static long
-assertion_unb64(const char *in, size_t len, unsigned char *out, size_t size)
+long
+assertion_unb64url(const char *in, size_t len, unsigned char *out, size_t size)
 {
 	char buf[ASSERTION_MAX + 4];
 	size_t i, pad = (4 - len % 4) % 4;
@@ -74,15 +71,10 @@ assertion_unb64(const char *in, size_t len, unsigned char *out, size_t size)
 
 _Static_assert(sizeof(time_t) >= 8, "time_t holds every second up to 2^53");
 
-/*
- * The JSON number at as a time: a whole number of seconds from 0 to 2^53
- * (where doubles stop holding every integer).  Checked before converting:
- * casting NaN, an infinity or anything out of time_t's range is undefined,
- * and a fraction or a negative time is no time assertion_make() writes.
- * Returns 0 with *t set, or -1.
- */
-static int
-assertion_time(const cJSON *at, time_t *t)
+/* Checked before converting: casting NaN, an infinity or anything out of
+ * time_t's range is undefined. */
+int
+assertion_time(const struct cJSON *at, time_t *t)
 {
 	double d;
 
@@ -113,9 +105,9 @@ assertion_make(const char *key, const struct assertion *a, char *out, size_t siz
 	    (json = cJSON_PrintUnformatted(o)) == NULL)
 		goto out;
 	memcpy(p64, "v1.", 3);
-	if (assertion_b64((unsigned char *)json, strlen(json), p64 + 3, sizeof(p64) - 3) < 0 ||
+	if (assertion_b64url((unsigned char *)json, strlen(json), p64 + 3, sizeof(p64) - 3) < 0 ||
 	    assertion_hmac(key, p64, strlen(p64), mac) < 0 ||
-	    assertion_b64(mac, sizeof(mac), m64, sizeof(m64)) < 0)
+	    assertion_b64url(mac, sizeof(mac), m64, sizeof(m64)) < 0)
 		goto out;
 	n = snprintf(out, size, "%s.%s", p64, m64);
 	rc = (n < 0 || (size_t)n >= size) ? -1 : 0;
@@ -152,12 +144,12 @@ assertion_check(const char *key, const char *s, time_t now, long max_age, struct
 	}
 	/* Compare encodings, not decoded bytes: the last base64 character
 	 * has bits a decoder ignores, and only one spelling may pass. */
-	if (assertion_b64(mac, sizeof(mac), want, sizeof(want)) < 0 ||
+	if (assertion_b64url(mac, sizeof(mac), want, sizeof(want)) < 0 ||
 	    strlen(dot + 1) != strlen(want) || CRYPTO_memcmp(want, dot + 1, strlen(want)) != 0) {
 		*why = "bad signature";
 		return -1;
 	}
-	plen = assertion_unb64(s + 3, (size_t)(dot - s - 3), payload, sizeof(payload) - 1);
+	plen = assertion_unb64url(s + 3, (size_t)(dot - s - 3), payload, sizeof(payload) - 1);
 	if (plen < 0 || (o = cJSON_ParseWithLength((char *)payload, (size_t)plen)) == NULL)
 		return -1;
 	phone = cJSON_GetObjectItemCaseSensitive(o, "phone");

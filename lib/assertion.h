@@ -10,6 +10,8 @@
  * RESULT_MAX_AGE, its vid was not seen before, and (when the site put a
  * state of its session in return_to) return_to is the one it gave.
  * A phone signature is hex(HMAC-SHA256(SIGNING_KEY, E.164 number)).
+ * This is ASSERTION_FORMAT=v1; jwt.h makes and reads the same assertion
+ * as a JWT, with the base64url and time helpers below.
  */
 #ifndef OTP_ASSERTION_H
 #define OTP_ASSERTION_H
@@ -19,7 +21,9 @@
 
 #include "bounds.h"
 
-#define ASSERTION_MAX 1536 /* longest assertion made or read */
+/* Longest assertion made or read: a JWT (jwt.h) with the longest
+ * ASSERTION_ISSUER, ASSERTION_AUDIENCE and return_to fits. */
+#define ASSERTION_MAX 3072
 
 struct assertion {
 	char phone[OTP_PHONE_MAX + 1];
@@ -38,6 +42,24 @@ int assertion_make(const char *key, const struct assertion *a, char *out, size_t
  */
 int assertion_check(const char *key, const char *s, time_t now, long max_age, struct assertion *a,
 		    const char **why);
+
+/* base64url without padding of in (len bytes) into out (size bytes,
+ * NUL-terminated).  Returns 0, or -1 if out is too small. */
+int assertion_b64url(const unsigned char *in, size_t len, char *out, size_t size);
+
+/* Decode base64url (len characters, no padding) into out (size bytes);
+ * returns the length, or -1 if malformed, longer than ASSERTION_MAX or
+ * out is too small. */
+long assertion_unb64url(const char *in, size_t len, unsigned char *out, size_t size);
+
+/*
+ * The JSON number at as a time: a whole number of seconds from 0 to 2^53
+ * (where doubles stop holding every integer); a fraction, a negative or
+ * anything else is no time the programs write.  Returns 0 with *t set,
+ * or -1.
+ */
+struct cJSON;
+int assertion_time(const struct cJSON *at, time_t *t);
 
 /* hex(HMAC-SHA256(key, phone)) into out.  Returns 0 or -1. */
 int assertion_phone_sig(const char *key, const char *phone, char out[2 * OTP_MAC_LEN + 1]);

@@ -84,7 +84,8 @@ _Static_assert(OTP_PURGE_ASSERTIONS >= OTP_RESULT_AGE_MAX,
 	       "a purge forgets an assertion while it may still be replayed");
 #endif
 
-#define OTP_RETURN_MAX 512       /* longest return_to */
-#define OTP_COOKIE     "otp_vid" /* cookie carrying the verification id */
+#define OTP_RETURN_MAX       512 /* longest return_to */
+#define OTP_SIGNING_KEYS_MAX 8   /* most Ed25519 keys in SIGNING_KEY_FILE (a rotation holds 2) */
+#define OTP_COOKIE           "otp_vid" /* cookie carrying the verification id */
 
 #endif

@@ -90,7 +90,8 @@ struct config_key {
 /* TYPE_CHOICE stores an int into the enum. */
 _Static_assert(sizeof(enum config_alphabet) == sizeof(int) &&
 		   sizeof(enum config_transport) == sizeof(int) &&
-		   sizeof(enum config_delivery) == sizeof(int),
+		   sizeof(enum config_delivery) == sizeof(int) &&
+		   sizeof(enum config_format) == sizeof(int),
 	       "an enum of the config is not an int");
 
 static const char *const config_alphabets[] = {
@@ -103,6 +104,7 @@ static const char *const config_conversions[] = {[CONVERSION_ENFORCE] = "enforce
 						 NULL};
 static const char *const config_deliveries[] = {
     [DELIVERY_QUERY] = "query", [DELIVERY_COOKIE] = "cookie", NULL};
+static const char *const config_formats[] = {[FORMAT_V1] = "v1", [FORMAT_JWT] = "jwt", NULL};
 
 static int config_country_code_ok(char *s);
 static int config_sender_ok(char *s);
@@ -123,6 +125,8 @@ static int config_amount_ok(char *s);
 static int config_fraction_ok(char *s);
 static int config_currency_ok(char *s);
 static int config_cc_list_ok(char *s);
+static int config_key_files_ok(char *s);
+static int config_claim_ok(char *s);
 
 static const struct config_key config_keys[] = {
     STR("API_KEY", api_key, 0, ANY, NULL, NULL, NULL),
@@ -215,6 +219,13 @@ static const struct config_key config_keys[] = {
 	"(https://app.example.com/)"),
     CHOICE("RESULT_DELIVERY", delivery, config_deliveries, "query"),
     INT("RESULT_MAX_AGE", result_max_age, 10, OTP_RESULT_AGE_MAX, "300"),
+    CHOICE("ASSERTION_FORMAT", assertion_format, config_formats, "v1"),
+    STR("SIGNING_KEY_FILE", signing_key_file, 1, ANY, NULL, config_key_files_ok,
+	"must be a list of absolute paths of Ed25519 private keys (PEM), the first one signing"),
+    STR("ASSERTION_ISSUER", assertion_issuer, 1, 256, NULL, config_claim_ok,
+	"must be printable ASCII without quotes or backslashes"),
+    STR("ASSERTION_AUDIENCE", assertion_audience, 1, 256, NULL, config_claim_ok,
+	"must be printable ASCII without quotes or backslashes"),
     STR("SITE_ORIGIN", site_origin, 1, 512, NULL, config_site_origin_ok,
 	"an origin such as https://example.com or http://127.0.0.1:8080: http or https, a "
 	"host, a port if not the default, and no path"),
@@ -682,6 +693,20 @@ config_database(const struct config *cfg)
 	return cfg->database_url != NULL ? cfg->database_url : cfg->db_path;
 }
 
+int
+config_key_file(const struct config *cfg, size_t i, char *path, size_t size)
+{
+	const char *p = cfg->signing_key_file, *item;
+	size_t n;
+
+	if (p == NULL)
+		return 0;
+	while ((n = kv_list_next(&p, &item)) > 0)
+		if (i-- == 0)
+			return snprintf(path, size, "%.*s", (int)n, item) < (int)size;
+	return 0;
+}
+
 /* TELNYX_PUBLIC_KEY: webhook.cgi parses it again per request (microseconds). */
 static int
 config_public_key_ok(char *s)
@@ -821,6 +846,66 @@ config_site_origin_ok(char *s)
 	if (a.port != 0 && a.port != (url_is_scheme(&a, "http") ? 80 : 443))
 		snprintf(s + host_end, room, ":%d", a.port);
 	return 1;
+}
+
+/* SIGNING_KEY_FILE: absolute paths, at most OTP_SIGNING_KEYS_MAX (the files
+ * themselves are read when signing, and by otp-admin check-config). */
+static int
+config_key_files_ok(char *s)
+{
+	const char *p = s, *item;
+	size_t n, count = 0;
+
+	while ((n = kv_list_next(&p, &item)) > 0)
+		if (item[0] != '/' || ++count > OTP_SIGNING_KEYS_MAX)
+			return 0;
+	return count > 0;
+}
+
+/* ASSERTION_ISSUER, ASSERTION_AUDIENCE: written into the JWT as they are. */
+static int
+config_claim_ok(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x21 || *s > 0x7e || *s == '"' || *s == '\\')
+			return 0;
+	return 1;
+}
+
+/*
+ * The assertion's keys together: ASSERTION_FORMAT=jwt wants SIGNING_KEY
+ * or SIGNING_KEY_FILE, an issuer and an audience (SITE_ORIGIN by
+ * default); v1 is signed with SIGNING_KEY only.  0 or -1 (logged).
+ */
+static int
+config_assertion(struct config *cfg, const char *name)
+{
+	if (cfg->assertion_format == FORMAT_V1) {
+		if (cfg->signing_key_file != NULL && cfg->signing_key == NULL) {
+			log_msg("%s: SIGNING_KEY_FILE signs only ASSERTION_FORMAT=jwt (set it, or "
+				"SIGNING_KEY for v1)",
+				name);
+			return -1;
+		}
+		return 0;
+	}
+	if (cfg->assertion_issuer == NULL && cfg->site_origin != NULL)
+		cfg->assertion_issuer = xstrdup(cfg->site_origin);
+	if (cfg->assertion_audience == NULL && cfg->site_origin != NULL)
+		cfg->assertion_audience = xstrdup(cfg->site_origin);
+	if (cfg->signing_key == NULL && cfg->signing_key_file == NULL) {
+		log_msg("%s: missing SIGNING_KEY_FILE or SIGNING_KEY (required with "
+			"ASSERTION_FORMAT=jwt)",
+			name);
+		return -1;
+	}
+	if (cfg->assertion_issuer == NULL || cfg->assertion_audience == NULL) {
+		log_msg("%s: missing ASSERTION_%s (or SITE_ORIGIN, its default; required with "
+			"ASSERTION_FORMAT=jwt)",
+			name, cfg->assertion_issuer == NULL ? "ISSUER" : "AUDIENCE");
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -999,7 +1084,7 @@ config_check(struct config *cfg, const char *name)
 		return -1;
 	}
 	cfg->form_origins = cfg->return_to.form_origins;
-	return 0;
+	return config_assertion(cfg, name);
 }
 
 /* What config_key_line() needs. */

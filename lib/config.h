@@ -130,7 +130,14 @@ struct config {
 		DELIVERY_QUERY, /* otp_assertion=... on the return_to URL */
 		DELIVERY_COOKIE /* Set-Cookie: otp_assertion=... */
 	} delivery;
-	int result_max_age;                /* seconds an assertion is good for */
+	int result_max_age; /* seconds an assertion is good for */
+	enum config_format {
+		FORMAT_V1, /* v1.<payload>.<HMAC> (assertion.h) */
+		FORMAT_JWT /* a JWT (jwt.h) */
+	} assertion_format;
+	char *signing_key_file;            /* Ed25519 PEM files, the first signs (jwt), or NULL */
+	char *assertion_issuer;            /* the JWT's iss; default SITE_ORIGIN */
+	char *assertion_audience;          /* the JWT's aud; default SITE_ORIGIN */
 	struct return_to_policy return_to; /* RETURN_TO_ALLOWED, parsed at load */
 	const char *form_origins;          /* return_to.form_origins, the name reply.c reads */
 
@@ -168,6 +175,13 @@ int config_parse(struct config *cfg, const char *buf, size_t len, const char *na
 
 /* Where the store is: DATABASE_URL when set, else DB_PATH (store_open()). */
 const char *config_database(const struct config *cfg);
+
+/*
+ * The i-th (from 0) path of SIGNING_KEY_FILE into path (size bytes): 1,
+ * or 0 when there is none (or it does not fit: the validator keeps every
+ * path shorter than a config line).
+ */
+int config_key_file(const struct config *cfg, size_t i, char *path, size_t size);
 
 /* Free what config_load() or config_parse() allocated. */
 void config_free(struct config *cfg);

@@ -11,6 +11,8 @@
 
 #include "code.h"
 #include "core.h"
+#include "eddsa.h"
+#include "jwt.h"
 #include "limit.h"
 #include "log.h"
 #include "phone.h"
@@ -88,25 +90,68 @@ core_live(const struct config *cfg, const struct verification *v, time_t now)
 	       (!v->inbound || ((cfg->channels & CHANNEL_INBOUND) && cfg->inbound_number != NULL));
 }
 
-/* The assertion for the site, when it shares a SIGNING_KEY. */
-static void
+/*
+ * The JWT of a into r (jwt.h): EdDSA with the first key of
+ * SIGNING_KEY_FILE when there is one, else HS256 with SIGNING_KEY.  The
+ * key file is read here, at each signing, so a key changed or made
+ * unreadable takes effect at once.  Returns 0, or -1 with why set.
+ */
+static int
+core_jwt(const struct config *cfg, const struct assertion *a, struct core_result *r, char *why,
+	 size_t size)
+{
+	struct jwt_scope sc = {cfg->assertion_issuer, cfg->assertion_audience, cfg->result_max_age};
+	struct jwt_key k = {.alg = JWT_HS256, .secret = cfg->signing_key};
+	char path[OTP_CONFIG_LINE];
+	struct eddsa_key ed;
+	int rc;
+
+	snprintf(why, size, "cannot make the JWT");
+	if (!config_key_file(cfg, 0, path, sizeof(path)))
+		return jwt_make(&k, &sc, a, r->assertion, sizeof(r->assertion));
+	if (eddsa_load(path, &ed, why, size) < 0)
+		return -1;
+	k.alg = JWT_EDDSA;
+	k.priv = &ed;
+	snprintf(k.kid, sizeof(k.kid), "%s", ed.kid);
+	snprintf(why, size, "cannot sign the JWT with %.300s", path);
+	rc = jwt_make(&k, &sc, a, r->assertion, sizeof(r->assertion));
+	eddsa_free(&ed);
+	return rc;
+}
+
+/*
+ * The assertion for the site into r, when it has a key to sign with, in
+ * ASSERTION_FORMAT.  Returns 0, or -1 after logging one line: the caller
+ * approves nothing then (no token signed with anything else).
+ */
+static int
 core_assert(const struct config *cfg, const struct verification *v, time_t now,
 	    struct core_result *r)
 {
+	char why[512];
 	struct assertion a;
+	int rc;
 
 	snprintf(r->return_to, sizeof(r->return_to), "%s", v->return_to);
-	if (cfg->signing_key == NULL)
-		return;
+	if (cfg->signing_key == NULL && cfg->signing_key_file == NULL)
+		return 0;
 	memset(&a, 0, sizeof(a));
 	snprintf(a.phone, sizeof(a.phone), "%s", v->phone);
 	snprintf(a.vid, sizeof(a.vid), "%s", v->id);
 	snprintf(a.return_to, sizeof(a.return_to), "%s", v->return_to);
 	a.verified_at = now;
-	if (assertion_make(cfg->signing_key, &a, r->assertion, sizeof(r->assertion)) < 0) {
-		log_msg("cannot make the assertion for verification %.8s", v->id);
+	snprintf(why, sizeof(why), "cannot make the assertion");
+	if (cfg->assertion_format == FORMAT_JWT)
+		rc = core_jwt(cfg, &a, r, why, sizeof(why));
+	else
+		rc = assertion_make(cfg->signing_key, &a, r->assertion, sizeof(r->assertion));
+	explicit_bzero(&a, sizeof(a));
+	if (rc < 0) {
+		log_msg("no assertion for verification %.8s, left unused: %s", v->id, why);
 		r->assertion[0] = '\0';
 	}
+	return rc;
 }
 
 /*
@@ -142,7 +187,7 @@ core_check_tx(struct store *st, const struct config *cfg, const char *vid,
 		}
 		v->status = STATUS_USED;
 		/* Counted as verified when its text came (core_webhook.c). */
-		if (store_put(st, v) < 0 || store_commit(st) < 0)
+		if (core_assert(cfg, v, now, r) < 0 || store_put(st, v) < 0 || store_commit(st) < 0)
 			goto fail;
 		return OUTCOME_APPROVED;
 	}
@@ -166,7 +211,8 @@ core_check_tx(struct store *st, const struct config *cfg, const char *vid,
 	if (right) {
 		v->status = STATUS_USED;
 		out = OUTCOME_APPROVED;
-		if (store_add_verified(st, now, v) < 0)
+		/* Signed before the commit: a key that fails leaves the code unused. */
+		if (core_assert(cfg, v, now, r) < 0 || store_add_verified(st, now, v) < 0)
 			goto fail;
 	} else {
 		v->attempts++;
@@ -181,6 +227,8 @@ core_check_tx(struct store *st, const struct config *cfg, const char *vid,
 	return out;
 fail:
 	store_rollback(st);
+	r->assertion[0] = '\0';
+	r->return_to[0] = '\0';
 	return OUTCOME_UNAVAILABLE_CHECK;
 }
 
@@ -237,7 +285,6 @@ core_check(struct core *c, const char *vid, const char *token, const char *shown
 	switch (r->outcome) {
 	case OUTCOME_APPROVED:
 		snprintf(r->detail, sizeof(r->detail), "attempts=%d", v.attempts);
-		core_assert(cfg, &v, now, r);
 		break;
 	case OUTCOME_WRONG:
 		r->attempts_left = cfg->max_attempts - v.attempts;

@@ -116,9 +116,14 @@ linkage() {
 	rm -rf "$d"
 	# Ed25519's EVP_PKEY machinery (megabytes of the static libcrypto, paid
 	# in page faults at every start) is webhook.cgi's alone.
+	# Signing a JWT with Ed25519 loads the shared libcrypto when it signs
+	# (lib/eddsa.c): the static one's EVP_PKEY signing and PEM reading stay out.
 	for prog in request verify; do
 		if nm cgi-bin/$prog.cgi | grep -q ' T EVP_DigestVerify$'; then
 			echo "$prog.cgi carries the webhook signature check (EVP_DigestVerify)"; f=$((f + 1))
+		else p=$((p + 1)); fi
+		if nm cgi-bin/$prog.cgi | grep -qE ' T (EVP_DigestSign|PEM_read_bio_PrivateKey)$'; then
+			echo "$prog.cgi carries Ed25519 signing or PEM reading"; f=$((f + 1))
 		else p=$((p + 1)); fi
 	done
 	# request.cgi's static libstdc++ stays its own: it exports no C++

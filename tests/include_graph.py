@@ -26,7 +26,7 @@ import sys
 # rest of lib/'s headers are its own (kv.h, text.h, url.h, code.h, sms.h,
 # store_engine.h, schema.h).
 PROGRAM_HEADERS = {
-    'assertion.h', 'bounds.h', 'cgi.h', 'config.h', 'core.h', 'lang.h', 'limit.h', 'log.h',
+    'assertion.h', 'bounds.h', 'cgi.h', 'config.h', 'core.h', 'eddsa.h', 'jwt.h', 'lang.h', 'limit.h', 'log.h',
     'message.h', 'number.h', 'page.h', 'phone.h', 'phonenumber.h', 'reply.h', 'return_to.h',
     'serve.h', 'store.h', 'webhook.h',
 }

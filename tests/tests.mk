@@ -78,6 +78,11 @@ tests/fuzz/fuzz_assertion.fuzz: FUZZ_MORE = lib/assertion.c
 tests/fuzz/fuzz_assertion.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson)
 tests/fuzz/fuzz_assertion.fuzz: lib/assertion.c
 
+# eddsa.c loads the shared libcrypto with dlopen() (the harness links it anyway).
+tests/fuzz/fuzz_jwt.fuzz: FUZZ_MORE = lib/assertion.c lib/jwt.c lib/eddsa.c
+tests/fuzz/fuzz_jwt.fuzz: FUZZ_MORE_LIBS = $(shell pkg-config --libs libcjson) -ldl
+tests/fuzz/fuzz_jwt.fuzz: lib/assertion.c lib/jwt.c lib/eddsa.c
+
 # telnyx.c sends over http.c, which loads libcurl with dlopen(): its
 # headers, but no -lcurl.
 tests/fuzz/fuzz_telnyx.fuzz: FUZZ_MORE = lib/telnyx.c lib/http.c
@@ -95,7 +100,16 @@ tests/fuzz/fuzz_phone.fuzz: lib/number.c lib/number_so.o
 tests/fuzz/%.fuzz: tests/fuzz/%.c $(FUZZ_LIB) $(HEADERS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB) $(FUZZ_MORE) $(FUZZ_LIBS) $(FUZZ_MORE_LIBS)
 
-tests-build: all $(UNIT_BINS) $(ASAN_BINS) $(ASAN_PROGRAMS) $(FUZZ_BINS)
+# Node's jose (npm), one of the independent libraries the hand-over tests
+# check the programs' JWTs with (tests/handover/jose_verify.mjs).
+JOSE_VERSION = 5.9.5
+JOSE = build/node/node_modules/jose/package.json
+
+$(JOSE):
+	mkdir -p build/node
+	cd build/node && npm install --no-save --no-audit --no-fund --loglevel=error jose@$(JOSE_VERSION)
+
+tests-build: all $(UNIT_BINS) $(ASAN_BINS) $(ASAN_PROGRAMS) $(FUZZ_BINS) $(JOSE)
 
 # What the tests use is installed first (`make deps`), and the build is a
 # new make, which reads pkg-config after the install.

@@ -11,6 +11,8 @@
  *					the networks behind them)
  *	forget NUMBER			erase every row about a number
  *	check-config			every problem of the config; 0 if the programs run
+ *	keygen FILE			a new Ed25519 signing key in FILE (0600); prints its JWK
+ *	jwks				the JWK Set of SIGNING_KEY_FILE's public keys
  *	report --html FILE [--since DURATION]
  *
  * A NUMBER is read as the programs read a typed one (libphonenumber, the
@@ -32,6 +34,8 @@
 #include <openssl/x509.h>
 
 #include "config.h"
+#include "eddsa.h"
+#include "jwt.h"
 #include "limit.h"
 #include "log.h"
 #include "message.h"
@@ -53,6 +57,8 @@ static const char admin_usage[] =
     "       otp-admin [-c FILE] blocks [--json]\n"
     "       otp-admin [-c FILE] forget NUMBER\n"
     "       otp-admin [-c FILE] check-config\n"
+    "       otp-admin keygen KEYFILE\n"
+    "       otp-admin [-c FILE] jwks\n"
     "       otp-admin [-c FILE] report --html FILE [--since DURATION]\n"
     "DURATION: seconds, or a number with s, m, h, d or w (90m, 24h, 7d).\n"
     "NET: an address, or a network as locks shows it (203.0.113.0/24, 2001:db8:1::/48).\n";
@@ -327,6 +333,84 @@ admin_check_file(const char *path)
 }
 
 /*
+ * Each key of SIGNING_KEY_FILE as the programs read it when they sign
+ * (eddsa_load()): missing, unreadable, open to group or others, not
+ * Ed25519.  Returns the problems (logged, each with its file).
+ */
+static int
+admin_check_keys(const char *path, const struct config *cfg)
+{
+	char file[OTP_CONFIG_LINE], why[512];
+	struct eddsa_key k;
+	int bad = 0;
+	size_t i;
+
+	for (i = 0; config_key_file(cfg, i, file, sizeof(file)); i++) {
+		if (eddsa_load(file, &k, why, sizeof(why)) < 0) {
+			log_msg("%s: SIGNING_KEY_FILE: %s", path, why);
+			bad++;
+		} else
+			eddsa_free(&k);
+	}
+	return bad;
+}
+
+/* keygen: a new key at file, its JWK printed.  Returns the exit status. */
+static int
+cmd_keygen(const char *file)
+{
+	struct eddsa_key k;
+	char why[512], *jwk;
+
+	if (eddsa_generate(file, &k, why, sizeof(why)) < 0) {
+		log_msg("%s", why);
+		return 2;
+	}
+	jwk = jwt_jwks(&k, 1, 1);
+	eddsa_free(&k);
+	if (jwk == NULL)
+		return 2;
+	fputs(jwk, stdout);
+	free(jwk);
+	fprintf(stderr,
+		"otp-admin: wrote %s (mode 0600); name it in SIGNING_KEY_FILE, first to sign "
+		"with it, after the first to publish it before it signs\n",
+		file);
+	return 0;
+}
+
+/* jwks: the JWK Set of SIGNING_KEY_FILE.  Returns the exit status. */
+static int
+cmd_jwks(const struct config *cfg)
+{
+	struct eddsa_key keys[OTP_SIGNING_KEYS_MAX];
+	char file[OTP_CONFIG_LINE], why[512], *set;
+	size_t i, count = 0;
+	int rc = 2;
+
+	if (cfg->signing_key_file == NULL) {
+		log_msg("%s: no SIGNING_KEY_FILE: nothing to publish", cfg->path);
+		return 1;
+	}
+	while (count < OTP_SIGNING_KEYS_MAX && config_key_file(cfg, count, file, sizeof(file))) {
+		if (eddsa_load(file, &keys[count], why, sizeof(why)) < 0) {
+			log_msg("SIGNING_KEY_FILE: %s", why);
+			goto out;
+		}
+		count++;
+	}
+	if ((set = jwt_jwks(keys, count, 0)) != NULL) {
+		fputs(set, stdout);
+		free(set);
+		rc = 0;
+	}
+out:
+	for (i = 0; i < count; i++)
+		eddsa_free(&keys[i]);
+	return rc;
+}
+
+/*
  * What admin_check_file() cannot see from the file alone: DATABASE_URL as
  * libpq reads it (a malformed one would fail every request), CA_FILE as
  * libcurl reads it, and the phone number library.  The problems found
@@ -348,6 +432,7 @@ admin_check_loaded(const char *path)
 	}
 	if (cfg.ca_file != NULL)
 		bad += admin_check_ca_file(path, cfg.ca_file);
+	bad += admin_check_keys(path, &cfg);
 	/* Sending parses numbers: the library must load here (logged if not). */
 	if ((from = number_loaded_from()) == NULL)
 		bad++;
@@ -1030,6 +1115,17 @@ main(int argc, char *argv[])
 			return 2;
 		fprintf(stderr, "otp-admin: %s: %d problem%s\n", path, rc, rc == 1 ? "" : "s");
 		return 1;
+	}
+	if (!strcmp(cmd, "keygen"))
+		return o.nargs == 1 ? cmd_keygen(o.args[0]) : usage();
+	if (!strcmp(cmd, "jwks")) {
+		if (o.nargs != 0)
+			return usage();
+		if (config_load(&cfg, path) < 0)
+			return 2;
+		rc = cmd_jwks(&cfg);
+		config_free(&cfg);
+		return rc;
 	}
 	/* The commands and how many arguments each takes. */
 	if (!((!strcmp(cmd, "stats") && o.nargs == 0) || (!strcmp(cmd, "blocks") && o.nargs == 0) ||

@@ -1453,6 +1453,52 @@ test_webhook_keys(void **state)
 	assert_refused("WEBHOOK_URL=https://example.com\n", 32, "WEBHOOK_URL");
 }
 
+/* ASSERTION_FORMAT and the keys that go with it (issue 26). */
+static void
+test_assertion_keys(void **state)
+{
+	struct config cfg;
+	char *log;
+
+	(void)state;
+	assert_accepted(&cfg, BASE, &log);
+	assert_int_equal(cfg.assertion_format, FORMAT_V1);
+	assert_null(cfg.signing_key_file);
+	config_free(&cfg);
+	free(log);
+	/* jwt: iss and aud from SITE_ORIGIN unless set. */
+	assert_accepted(
+	    &cfg,
+	    BASE "ASSERTION_FORMAT=jwt\nSIGNING_KEY='0123456789abcdef0123'\n"
+		 "SITE_ORIGIN='https://Example.com'\nASSERTION_AUDIENCE='https://app.example'\n",
+	    &log);
+	assert_int_equal(cfg.assertion_format, FORMAT_JWT);
+	assert_string_equal(cfg.assertion_issuer, "https://example.com");
+	assert_string_equal(cfg.assertion_audience, "https://app.example");
+	config_free(&cfg);
+	free(log);
+	assert_accepted(&cfg,
+			BASE "ASSERTION_FORMAT=jwt\nSIGNING_KEY_FILE='/k/a.pem, /k/b.pem'\n"
+			     "ASSERTION_ISSUER=iss\nASSERTION_AUDIENCE=aud\n",
+			&log);
+	assert_string_equal(cfg.signing_key_file, "/k/a.pem, /k/b.pem");
+	config_free(&cfg);
+	free(log);
+	REFUSED(BASE "ASSERTION_FORMAT=JWT\n", "invalid ASSERTION_FORMAT");
+	REFUSED(BASE "ASSERTION_FORMAT=jwt\nASSERTION_ISSUER=i\nASSERTION_AUDIENCE=a\n",
+		"missing SIGNING_KEY_FILE or SIGNING_KEY");
+	REFUSED(BASE "ASSERTION_FORMAT=jwt\nSIGNING_KEY='0123456789abcdef0123'\n",
+		"missing ASSERTION_ISSUER");
+	REFUSED(BASE
+		"ASSERTION_FORMAT=jwt\nSIGNING_KEY='0123456789abcdef0123'\nASSERTION_ISSUER=i\n",
+		"missing ASSERTION_AUDIENCE");
+	REFUSED(BASE "SIGNING_KEY_FILE=/k/a.pem\n", "SIGNING_KEY_FILE signs only");
+	REFUSED(BASE "SIGNING_KEY_FILE=k/a.pem\n", "invalid SIGNING_KEY_FILE");
+	REFUSED(BASE "SIGNING_KEY_FILE='/1,/2,/3,/4,/5,/6,/7,/8,/9'\n", "invalid SIGNING_KEY_FILE");
+	REFUSED(BASE "ASSERTION_AUDIENCE='a\"b'\n", "invalid ASSERTION_AUDIENCE");
+	REFUSED(BASE "ASSERTION_ISSUER='a b'\n", "invalid ASSERTION_ISSUER");
+}
+
 int
 main(void)
 {
@@ -1501,6 +1547,7 @@ main(void)
 	    cmocka_unit_test(test_database_url),
 	    cmocka_unit_test(test_site_defaults),
 	    cmocka_unit_test(test_languages),
+	    cmocka_unit_test(test_assertion_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
