@@ -15,7 +15,9 @@ same run.  A measurement, not a test: it asserts nothing, it prints.
    50 ms), as Telnyx does.  Then the goals of sending with that round trip:
    FastCGI against the tutorial's best configuration, CGI against its
    1-worker figure, and the CPU a FastCGI send costs (user + system of the
-   request.cgi processes lighttpd started, over the run, per send).
+   request.cgi processes lighttpd started, over the run, per send), beside
+   FastCGI's bound (processes / round trip) and the machine's load average
+   as each path's sends began (the machine may be shared: say it).
 
     /usr/bin/python3 tests/bench.py [--runs N] [--seconds S] [--round-trip SECONDS]
                                     [--skip-wrk] [--skip-cpu]
@@ -325,6 +327,7 @@ def part_wrk(d, seconds, round_trip):
                       tls=certs.pair("good"), keep_alive=True).start()
     results = {}
     handshakes = {}  # mode: (TLS handshakes the fake saw, sends)
+    loads = {}  # mode: the machine's 1-minute load average as its sends began
     fcgi_cpu = None  # (CPU seconds of the request.cgi processes, sends)
     try:
         for server_class in (harness.Lighttpd, harness.LighttpdFastCGI):
@@ -352,6 +355,7 @@ def part_wrk(d, seconds, round_trip):
                 lua.write_text(SEND_LUA % {"path": harness.EXAMPLE_URL + "request.cgi"})
                 shakes = fake.tls_handshakes
                 cpu0 = session_cpu(srv.proc.pid, "request.cgi")
+                loads[mode] = os.getloadavg()[0]
                 rate, note, sends = wrk_run(srv.base, lua, seconds)
                 cpu1 = session_cpu(srv.proc.pid, "request.cgi")
                 results[(mode, "send a code")] = (rate, note)
@@ -396,6 +400,7 @@ def part_wrk(d, seconds, round_trip):
                     lua = d / "tsend.lua"
                     lua.write_text(SEND_LUA % {"path": "/request"})
                     shakes = fake.tls_handshakes
+                    loads[label] = os.getloadavg()[0]
                     rate, note, sends = wrk_run(base, lua, seconds)
                     results[(label, "send a code")] = (rate, note)
                     handshakes[label] = (fake.tls_handshakes - shakes, sends)
@@ -454,10 +459,10 @@ def part_wrk(d, seconds, round_trip):
               get("FastCGI", "check a code") / max(get("CGI", "check a code"), 1),
               get("FastCGI", "check a code") / t2 if t2 else 0))
     print()
-    print_round_trip(results, handshakes, fcgi_cpu, round_trip)
+    print_round_trip(results, handshakes, loads, fcgi_cpu, round_trip)
 
 
-def print_round_trip(results, handshakes, fcgi_cpu, round_trip):
+def print_round_trip(results, handshakes, loads, fcgi_cpu, round_trip):
     """The goals of sending with a round trip to Telnyx (issue 22, part 3)."""
     get = lambda c: results.get((c, "send a code"), (0.0, ""))[0]  # noqa: E731
     t1_label, t2_label = "tutorial, gunicorn 1 worker 4 threads", "tutorial, gunicorn 2 sync workers"
@@ -466,14 +471,16 @@ def print_round_trip(results, handshakes, fcgi_cpu, round_trip):
     best_label = "1 worker, 4 threads" if t1 >= t2 else "2 sync workers"
     print("## Sending a code with a %g ms round trip to Telnyx (TLS, keep-alive), the same run\n"
           % (round_trip * 1000))
-    print("| send a code | requests/s | TLS handshakes / sends |")
-    print("|:---|---:|---:|")
+    print("| send a code | requests/s | TLS handshakes / sends | load average (1 min) before |")
+    print("|:---|---:|---:|---:|")
     for label, v in (("CGI", cgi), ("FastCGI", fcgi), ("tutorial, 1 worker 4 threads", t1),
                      ("tutorial, 2 sync workers", t2)):
         key = {"tutorial, 1 worker 4 threads": t1_label,
                "tutorial, 2 sync workers": t2_label}.get(label, label)
         h = handshakes.get(key)
-        print("| %s | %.0f | %s |" % (label, v, "%d / %d" % h if h else ""))
+        load = loads.get(key)
+        print("| %s | %.0f | %s | %s |" % (label, v, "%d / %d" % h if h else "",
+                                           "%.2f" % load if load is not None else ""))
     print()
 
     def goal(name, num, den, want):
@@ -489,6 +496,11 @@ def print_round_trip(results, handshakes, fcgi_cpu, round_trip):
         cpu, sends, procs = fcgi_cpu
         print("CPU per FastCGI send: %.2f ms (user + system of %d request.cgi processes, "
               "%.2f s over %d sends)" % (cpu * 1000 / sends, procs, cpu, sends))
+        if round_trip > 0:
+            # A process waits out each round trip: no more than this.
+            bound = procs / round_trip
+            print("FastCGI's bound, %d processes / %g ms: %.0f sends/s; reached %.0f %%"
+                  % (procs, round_trip * 1000, bound, 100 * fcgi / bound))
     print()
 
 
