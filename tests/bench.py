@@ -243,6 +243,14 @@ def session_cpu(sid, comm):
     return out
 
 
+def children_cpu(pid):
+    """CPU seconds (user + system) of the children process pid has waited
+    for: lighttpd's CGI processes."""
+    with open("/proc/%d/stat" % pid) as f:
+        rest = f.read().rsplit(")", 1)[1].split()
+    return (int(rest[13]) + int(rest[14])) / CLK_TCK
+
+
 def cpu_between(before, after):
     """CPU spent between two session_cpu() snapshots (a process started
     between them counts from 0; one that ended between them is lost)."""
@@ -329,6 +337,7 @@ def part_wrk(d, seconds, round_trip):
     handshakes = {}  # mode: (TLS handshakes the fake saw, sends)
     loads = {}  # mode: the machine's 1-minute load average as its sends began
     fcgi_cpu = None  # (CPU seconds of the request.cgi processes, sends)
+    send_cpu = {}  # mode: CPU seconds of its programs or workers while it sent
     try:
         for server_class in (harness.Lighttpd, harness.LighttpdFastCGI):
             root = Path(harness.temp_root("otp-bench-"))  # readable by the server's user
@@ -355,9 +364,13 @@ def part_wrk(d, seconds, round_trip):
                 lua.write_text(SEND_LUA % {"path": harness.EXAMPLE_URL + "request.cgi"})
                 shakes = fake.tls_handshakes
                 cpu0 = session_cpu(srv.proc.pid, "request.cgi")
+                kids0 = children_cpu(srv.proc.pid)
                 loads[mode] = os.getloadavg()[0]
                 rate, note, sends = wrk_run(srv.base, lua, seconds)
                 cpu1 = session_cpu(srv.proc.pid, "request.cgi")
+                # CGI: the processes lighttpd waited for (one a request).
+                send_cpu[mode] = (children_cpu(srv.proc.pid) - kids0 if mode == "CGI"
+                                  else cpu_between(cpu0, cpu1), sends)
                 results[(mode, "send a code")] = (rate, note)
                 handshakes[mode] = (fake.tls_handshakes - shakes, sends)
                 if mode == "FastCGI":
@@ -401,7 +414,9 @@ def part_wrk(d, seconds, round_trip):
                     lua.write_text(SEND_LUA % {"path": "/request"})
                     shakes = fake.tls_handshakes
                     loads[label] = os.getloadavg()[0]
+                    cpu0 = session_cpu(g.pid, "gunicorn")
                     rate, note, sends = wrk_run(base, lua, seconds)
+                    send_cpu[label] = (cpu_between(cpu0, session_cpu(g.pid, "gunicorn")), sends)
                     results[(label, "send a code")] = (rate, note)
                     handshakes[label] = (fake.tls_handshakes - shakes, sends)
                     lua = d / "tcheck.lua"
@@ -459,10 +474,10 @@ def part_wrk(d, seconds, round_trip):
               get("FastCGI", "check a code") / max(get("CGI", "check a code"), 1),
               get("FastCGI", "check a code") / t2 if t2 else 0))
     print()
-    print_round_trip(results, handshakes, loads, fcgi_cpu, round_trip)
+    print_round_trip(results, handshakes, loads, send_cpu, fcgi_cpu, round_trip)
 
 
-def print_round_trip(results, handshakes, loads, fcgi_cpu, round_trip):
+def print_round_trip(results, handshakes, loads, send_cpu, fcgi_cpu, round_trip):
     """The goals of sending with a round trip to Telnyx (issue 22, part 3)."""
     get = lambda c: results.get((c, "send a code"), (0.0, ""))[0]  # noqa: E731
     t1_label, t2_label = "tutorial, gunicorn 1 worker 4 threads", "tutorial, gunicorn 2 sync workers"
@@ -471,17 +486,22 @@ def print_round_trip(results, handshakes, loads, fcgi_cpu, round_trip):
     best_label = "1 worker, 4 threads" if t1 >= t2 else "2 sync workers"
     print("## Sending a code with a %g ms round trip to Telnyx (TLS, keep-alive), the same run\n"
           % (round_trip * 1000))
-    print("| send a code | requests/s | TLS handshakes / sends | load average (1 min) before |")
-    print("|:---|---:|---:|---:|")
+    print("| send a code | requests/s | CPU a send [ms] | TLS handshakes / sends "
+          "| load average (1 min) before |")
+    print("|:---|---:|---:|---:|---:|")
     for label, v in (("CGI", cgi), ("FastCGI", fcgi), ("tutorial, 1 worker 4 threads", t1),
                      ("tutorial, 2 sync workers", t2)):
         key = {"tutorial, 1 worker 4 threads": t1_label,
                "tutorial, 2 sync workers": t2_label}.get(label, label)
         h = handshakes.get(key)
         load = loads.get(key)
-        print("| %s | %.0f | %s | %s |" % (label, v, "%d / %d" % h if h else "",
-                                           "%.2f" % load if load is not None else ""))
+        cpu, sends = send_cpu.get(key, (0.0, 0))
+        print("| %s | %.0f | %s | %s | %s |" % (label, v, "%.1f" % (cpu * 1000 / sends) if sends
+                                                else "", "%d / %d" % h if h else "",
+                                                "%.2f" % load if load is not None else ""))
     print()
+    print("(CPU a send: user + system, over the sends, of the CGI processes lighttpd waited "
+          "for, of the request.cgi processes under FastCGI, of gunicorn's processes)\n")
 
     def goal(name, num, den, want):
         if not den:
