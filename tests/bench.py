@@ -15,13 +15,17 @@ same run.  A measurement, not a test: it asserts nothing, it prints.
    50 ms), as Telnyx does.  Then the goals of sending with that round trip:
    FastCGI against the tutorial's best configuration, CGI against its
    1-worker figure, and the CPU a FastCGI send costs (user + system of the
-   request.cgi processes lighttpd started, over the run, per send).
+   request.cgi processes lighttpd started, over the run, per send), beside
+   FastCGI's bound (processes / round trip) and the machine's load average
+   as each path's sends began (the machine may be shared: say it).  The
+   four paths' sends are measured last, one right after the other.
 
     /usr/bin/python3 tests/bench.py [--runs N] [--seconds S] [--round-trip SECONDS]
                                     [--skip-wrk] [--skip-cpu]
 """
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -241,6 +245,14 @@ def session_cpu(sid, comm):
     return out
 
 
+def children_cpu(pid):
+    """CPU seconds (user + system) of the children process pid has waited
+    for: lighttpd's CGI processes."""
+    with open("/proc/%d/stat" % pid) as f:
+        rest = f.read().rsplit(")", 1)[1].split()
+    return (int(rest[13]) + int(rest[14])) / CLK_TCK
+
+
 def cpu_between(before, after):
     """CPU spent between two session_cpu() snapshots (a process started
     between them counts from 0; one that ended between them is lost)."""
@@ -310,6 +322,39 @@ def mode_of(server_class):
     return "FastCGI" if issubclass(server_class, harness.LighttpdFastCGI) else "CGI"
 
 
+def start_tutorial(fake, ca_file, args):
+    """gunicorn serving the tutorial with args, sending to fake:
+    (its Popen, its base URL), once it answers (or 10 s passed)."""
+    import harness
+    import urllib.request
+    port = harness.free_port()
+    # The tutorial sends with urllib.request, whose default context trusts
+    # what OpenSSL's SSL_CERT_FILE names.
+    env = dict(os.environ, TELNYX_API_BASE=fake.url, SSL_CERT_FILE=ca_file,
+               PYTHONDONTWRITEBYTECODE="1")
+    g = subprocess.Popen(["gunicorn", "--chdir", str(TUTORIAL.parent), "-b",
+                          "127.0.0.1:%d" % port] + args + ["tutorial_app:app"],
+                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    base = "http://127.0.0.1:%d" % port
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/", timeout=1).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return g, base
+
+
+def stop_tutorial(g):
+    g.terminate()
+    try:
+        g.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(g.pid, 9)
+        g.wait(10)
+
+
 def part_wrk(d, seconds, round_trip):
     import harness  # tests/web/harness.py
     from fake_telnyx import FakeTelnyx
@@ -325,39 +370,59 @@ def part_wrk(d, seconds, round_trip):
                       tls=certs.pair("good"), keep_alive=True).start()
     results = {}
     handshakes = {}  # mode: (TLS handshakes the fake saw, sends)
-    fcgi_cpu = None  # (CPU seconds of the request.cgi processes, sends)
+    loads = {}  # mode: the machine's 1-minute load average as its sends began
+    fcgi_cpu = None  # (CPU seconds of the request.cgi processes, sends, processes)
+    send_cpu = {}  # mode: (CPU seconds of its programs or workers while it sent, sends)
+
+    def measure_send(label, url, lua, sid, comm):
+        """wrk's sends to url, with the CPU of session sid's processes named
+        comm (None: of the children sid waited for, lighttpd's CGIs)."""
+        nonlocal fcgi_cpu
+        shakes = fake.tls_handshakes
+        cpu0 = session_cpu(sid, comm) if comm else children_cpu(sid)
+        loads[label] = os.getloadavg()[0]
+        rate, note, sends = wrk_run(url, lua, seconds)
+        cpu1 = session_cpu(sid, comm) if comm else children_cpu(sid)
+        cpu = cpu_between(cpu0, cpu1) if comm else cpu1 - cpu0
+        results[(label, "send a code")] = (rate, note)
+        handshakes[label] = (fake.tls_handshakes - shakes, sends)
+        send_cpu[label] = (cpu, sends)
+        if label == "FastCGI":
+            fcgi_cpu = (cpu, sends, len(cpu1))
+
     try:
-        for server_class in (harness.Lighttpd, harness.LighttpdFastCGI):
-            root = Path(harness.temp_root("otp-bench-"))  # readable by the server's user
-            site = harness.Site(root, dict(BENCH_KEYS, API_BASE_URL=fake.url, CA_FILE=ca_file))
-            hello = site.cgi_dir / "hello.cgi"
-            cc(HELLO_C, hello)
-            os.chmod(hello, 0o755)
-            # The floor under the same server: hello.cgi in an alias of its own
-            # (the example config serves the two programs and nothing else).
-            hello_dir = root / "hello"
-            hello_dir.mkdir()
-            shutil.move(str(hello), str(hello_dir / "hello.cgi"))
-            os.chmod(hello_dir, 0o755)
-            extra = ('$HTTP["url"] =~ "^/hello/" {\n\talias.url += ( "/hello/" => "%s/" )\n'
-                     '\tcgi.assign = ( ".cgi" => "" )\n}\n' % hello_dir)
-            srv = server_class(site, extra_conf=extra) if mode_of(server_class) == "CGI" \
-                else server_class(site)
-            srv.start()
-            try:
+        with contextlib.ExitStack() as stack:
+            # The sends of the four paths are measured last, one right after
+            # the other, so that their ratios are of one state of a machine
+            # that may be shared: the servers stay up until then.
+            send_runs = []
+            for server_class in (harness.Lighttpd, harness.LighttpdFastCGI):
+                root = Path(harness.temp_root("otp-bench-"))  # readable by the server's user
+                stack.callback(shutil.rmtree, root, True)
+                site = harness.Site(root, dict(BENCH_KEYS, API_BASE_URL=fake.url,
+                                               CA_FILE=ca_file))
+                hello = site.cgi_dir / "hello.cgi"
+                cc(HELLO_C, hello)
+                os.chmod(hello, 0o755)
+                # The floor under the same server: hello.cgi in an alias of its own
+                # (the example config serves the two programs and nothing else).
+                hello_dir = root / "hello"
+                hello_dir.mkdir()
+                shutil.move(str(hello), str(hello_dir / "hello.cgi"))
+                os.chmod(hello_dir, 0o755)
+                extra = ('$HTTP["url"] =~ "^/hello/" {\n\talias.url += ( "/hello/" => "%s/" )\n'
+                         '\tcgi.assign = ( ".cgi" => "" )\n}\n' % hello_dir)
+                mode = mode_of(server_class)
+                srv = server_class(site, extra_conf=extra) if mode == "CGI" \
+                    else server_class(site)
+                srv.start()
+                stack.callback(srv.stop)
                 base = srv.base + harness.EXAMPLE_URL
-                mode = "FastCGI" if server_class is harness.LighttpdFastCGI else "CGI"
                 results[(mode, "phone form")] = wrk(base + "request.cgi", seconds=seconds)
                 lua = root / "send.lua"
                 lua.write_text(SEND_LUA % {"path": harness.EXAMPLE_URL + "request.cgi"})
-                shakes = fake.tls_handshakes
-                cpu0 = session_cpu(srv.proc.pid, "request.cgi")
-                rate, note, sends = wrk_run(srv.base, lua, seconds)
-                cpu1 = session_cpu(srv.proc.pid, "request.cgi")
-                results[(mode, "send a code")] = (rate, note)
-                handshakes[mode] = (fake.tls_handshakes - shakes, sends)
-                if mode == "FastCGI":
-                    fcgi_cpu = (cpu_between(cpu0, cpu1), sends, len(cpu1))
+                send_runs.append((mode, srv.base, lua, srv.proc.pid,
+                                  None if mode == "CGI" else "request.cgi"))
                 lua = root / "check.lua"
                 lua.write_text(CHECK_LUA % {"path": harness.EXAMPLE_URL + "verify.cgi",
                                             "body": "token=123456&verification_id=" + VID})
@@ -366,49 +431,25 @@ def part_wrk(d, seconds, round_trip):
                     # lighttpd serves hello.cgi under mod_cgi in the same alias.
                     results[("hello-world CGI", "phone form")] = wrk(
                         srv.base + "/hello/hello.cgi", seconds=seconds)
-            finally:
-                srv.stop()
-                shutil.rmtree(root, True)
-        part_wrk_pg(harness, fake, ca_file, seconds, results)
-        if TUTORIAL.exists() and shutil.which("gunicorn"):
-            for label, args in (("tutorial, gunicorn 1 worker 4 threads",
-                                 ["-w", "1", "--threads", "4"]),
-                                ("tutorial, gunicorn 2 sync workers", ["-w", "2"])):
-                port = harness.free_port()
-                # The tutorial sends with urllib.request, whose default
-                # context trusts what OpenSSL's SSL_CERT_FILE names.
-                env = dict(os.environ, TELNYX_API_BASE=fake.url, SSL_CERT_FILE=ca_file,
-                           PYTHONDONTWRITEBYTECODE="1")
-                g = subprocess.Popen(["gunicorn", "--chdir", str(TUTORIAL.parent), "-b",
-                                      "127.0.0.1:%d" % port] + args + ["tutorial_app:app"],
-                                     env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
-                try:
-                    base = "http://127.0.0.1:%d" % port
-                    for _ in range(100):
-                        try:
-                            import urllib.request
-                            urllib.request.urlopen(base + "/", timeout=1).read()
-                            break
-                        except OSError:
-                            time.sleep(0.1)
+            part_wrk_pg(harness, fake, ca_file, seconds, results)
+            if TUTORIAL.exists() and shutil.which("gunicorn"):
+                for label, args in (("tutorial, gunicorn 1 worker 4 threads",
+                                     ["-w", "1", "--threads", "4"]),
+                                    ("tutorial, gunicorn 2 sync workers", ["-w", "2"])):
+                    g, base = start_tutorial(fake, ca_file, args)
+                    stack.callback(stop_tutorial, g)
                     results[(label, "phone form")] = wrk(base + "/", seconds=seconds)
-                    lua = d / "tsend.lua"
+                    lua = d / ("tsend-%d.lua" % len(send_runs))
                     lua.write_text(SEND_LUA % {"path": "/request"})
-                    shakes = fake.tls_handshakes
-                    rate, note, sends = wrk_run(base, lua, seconds)
-                    results[(label, "send a code")] = (rate, note)
-                    handshakes[label] = (fake.tls_handshakes - shakes, sends)
+                    send_runs.append((label, base, lua, g.pid, "gunicorn"))
                     lua = d / "tcheck.lua"
                     lua.write_text(CHECK_LUA % {"path": "/verify", "body": "token=ZZZZ"})
                     results[(label, "check a code")] = wrk(base, lua, seconds)
-                finally:
-                    g.terminate()
-                    try:
-                        g.wait(10)
-                    except subprocess.TimeoutExpired:
-                        os.killpg(g.pid, 9)
-                        g.wait(10)
+            for run in send_runs:
+                # The last path's requests still in flight end first (their
+                # handshakes and CPU are not the next one's).
+                time.sleep(1)
+                measure_send(*run)
     finally:
         fake.stop()
         shutil.rmtree(certs_dir, True)
@@ -454,10 +495,10 @@ def part_wrk(d, seconds, round_trip):
               get("FastCGI", "check a code") / max(get("CGI", "check a code"), 1),
               get("FastCGI", "check a code") / t2 if t2 else 0))
     print()
-    print_round_trip(results, handshakes, fcgi_cpu, round_trip)
+    print_round_trip(results, handshakes, loads, send_cpu, fcgi_cpu, round_trip)
 
 
-def print_round_trip(results, handshakes, fcgi_cpu, round_trip):
+def print_round_trip(results, handshakes, loads, send_cpu, fcgi_cpu, round_trip):
     """The goals of sending with a round trip to Telnyx (issue 22, part 3)."""
     get = lambda c: results.get((c, "send a code"), (0.0, ""))[0]  # noqa: E731
     t1_label, t2_label = "tutorial, gunicorn 1 worker 4 threads", "tutorial, gunicorn 2 sync workers"
@@ -466,15 +507,22 @@ def print_round_trip(results, handshakes, fcgi_cpu, round_trip):
     best_label = "1 worker, 4 threads" if t1 >= t2 else "2 sync workers"
     print("## Sending a code with a %g ms round trip to Telnyx (TLS, keep-alive), the same run\n"
           % (round_trip * 1000))
-    print("| send a code | requests/s | TLS handshakes / sends |")
-    print("|:---|---:|---:|")
+    print("| send a code | requests/s | CPU a send [ms] | TLS handshakes / sends "
+          "| load average (1 min) before |")
+    print("|:---|---:|---:|---:|---:|")
     for label, v in (("CGI", cgi), ("FastCGI", fcgi), ("tutorial, 1 worker 4 threads", t1),
                      ("tutorial, 2 sync workers", t2)):
         key = {"tutorial, 1 worker 4 threads": t1_label,
                "tutorial, 2 sync workers": t2_label}.get(label, label)
         h = handshakes.get(key)
-        print("| %s | %.0f | %s |" % (label, v, "%d / %d" % h if h else ""))
+        load = loads.get(key)
+        cpu, sends = send_cpu.get(key, (0.0, 0))
+        print("| %s | %.0f | %s | %s | %s |" % (label, v, "%.1f" % (cpu * 1000 / sends) if sends
+                                                else "", "%d / %d" % h if h else "",
+                                                "%.2f" % load if load is not None else ""))
     print()
+    print("(CPU a send: user + system, over the sends, of the CGI processes lighttpd waited "
+          "for, of the request.cgi processes under FastCGI, of gunicorn's processes)\n")
 
     def goal(name, num, den, want):
         if not den:
@@ -489,6 +537,11 @@ def print_round_trip(results, handshakes, fcgi_cpu, round_trip):
         cpu, sends, procs = fcgi_cpu
         print("CPU per FastCGI send: %.2f ms (user + system of %d request.cgi processes, "
               "%.2f s over %d sends)" % (cpu * 1000 / sends, procs, cpu, sends))
+        if round_trip > 0:
+            # A process waits out each round trip: no more than this.
+            bound = procs / round_trip
+            print("FastCGI's bound, %d processes / %g ms: %.0f sends/s; reached %.0f %%"
+                  % (procs, round_trip * 1000, bound, 100 * fcgi / bound))
     print()
 
 

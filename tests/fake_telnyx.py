@@ -339,6 +339,15 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     server_version = 'FakeTelnyx/1.0'
     timeout = 30  # a client that sends half a request does not hold a thread forever
+    # An answer leaves in one write (headers and body, flushed by _send()),
+    # at once (TCP_NODELAY), as a production server sends it.
+    # Unbuffered, the headers went alone and the body waited under Nagle's
+    # algorithm for the client's delayed ACK (40 ms on Linux): a client that
+    # keeps its connection alive, past the first few segments that Linux
+    # acknowledges at once, paid that on every answer, one that connects
+    # anew did not.
+    wbufsize = -1
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):  # quiet: the tests print what they need
         if self.server.fake.verbose:
@@ -388,6 +397,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(body)
+        self.wfile.flush()  # headers and body in one write, before any webhook
         if not keep:
             self.close_connection = True
 
