@@ -46,16 +46,16 @@ enum outcome {
 	OUTCOME_MISSING_TOKEN,     /* no code typed; the form again */
 	OUTCOME_MISSING_TOKEN_OFF, /* no code typed, and no live code to show a form for */
 	/* start, and the phone form. */
-	OUTCOME_READY,            /* GET request.cgi: the phone form */
-	OUTCOME_COUNTRY,          /* the number's country is not allowed */
-	OUTCOME_LINE_TYPE,        /* its line type is not in ALLOWED_LINE_TYPES */
-	OUTCOME_CHANNEL,          /* the channel asked for is not offered (to this number) */
-	OUTCOME_SENT,             /* a code went out */
-	OUTCOME_INBOUND,          /* a code to text back: shown (inbound_code) */
-	OUTCOME_LIMITED_SENDS,    /* a send limit: retry_after */
-	OUTCOME_LIMITED_GUESSES,  /* a wrong-code limit: retry_after */
-	OUTCOME_PROVIDER,         /* the provider refused or did not answer */
-	OUTCOME_OPTED_OUT,        /* the number texted STOP: the provider refuses (SEND_OPTED_OUT) */
+	OUTCOME_READY,           /* GET request.cgi: the phone form */
+	OUTCOME_COUNTRY,         /* the number's country is not allowed */
+	OUTCOME_LINE_TYPE,       /* its line type is not in ALLOWED_LINE_TYPES */
+	OUTCOME_CHANNEL,         /* the channel asked for is not offered (to this number) */
+	OUTCOME_SENT,            /* a code went out */
+	OUTCOME_INBOUND,         /* a code to text back: shown (inbound_code) */
+	OUTCOME_LIMITED_SENDS,   /* a send limit: retry_after */
+	OUTCOME_LIMITED_GUESSES, /* a wrong-code limit: retry_after */
+	OUTCOME_PROVIDER,        /* the provider refused or did not answer */
+	OUTCOME_OPTED_OUT,       /* the number texted STOP: the provider refuses (SEND_OPTED_OUT) */
 	OUTCOME_UNAVAILABLE_SEND, /* the store failed; nothing was sent */
 	/* check, and the code form. */
 	OUTCOME_APPROVED,          /* the right code: assertion, return_to */

@@ -240,8 +240,9 @@ jwt_aud_ok(const cJSON *claim, const char *aud)
 		return !strcmp(claim->valuestring, aud);
 	if (!cJSON_IsArray(claim))
 		return 0;
-	cJSON_ArrayForEach(e,
-			   claim) if (cJSON_IsString(e) && !strcmp(e->valuestring, aud)) return 1;
+	cJSON_ArrayForEach(e, claim)
+		if (cJSON_IsString(e) && !strcmp(e->valuestring, aud))
+			return 1;
 	return 0;
 }
 
@@ -437,8 +438,7 @@ jwt_jwks_read(const char *json, size_t len, struct jwt_key *keys, size_t max)
 		cJSON_Delete(set);
 		return -1;
 	}
-	cJSON_ArrayForEach(jwk, list)
-	{
+	cJSON_ArrayForEach(jwk, list) {
 		kty = cJSON_GetObjectItemCaseSensitive(jwk, "kty");
 		crv = cJSON_GetObjectItemCaseSensitive(jwk, "crv");
 		x = cJSON_GetObjectItemCaseSensitive(jwk, "x");
