@@ -374,7 +374,34 @@ out:
 	return -1;
 }
 
-static void store_pg_close(struct store *st);
+static void
+store_pg_close(struct store *st)
+{
+	struct store_pg *pg = store_pg_of(st);
+
+	if (pg->conn != NULL)
+		pq.finish(pg->conn);
+	free(pg);
+}
+
+/*
+ * Whether the connection a FastCGI process kept is no longer usable: the
+ * server restarted, or closed it.  Reading what waits on the socket (it
+ * does not block) finds the server's goodbye, so the request after a
+ * restart connects afresh rather than fails.  A connection that dies
+ * without a word (a failover) fails one request with a 503, and the next
+ * connects afresh.
+ */
+static int
+store_pg_stale(struct store *st)
+{
+	PGconn *conn = store_pg_of(st)->conn;
+
+	/* The first read may bring the server's goodbye (a FATAL), the
+	 * second the end of the connection after it. */
+	return pq.consume_input(conn) == 0 || pq.consume_input(conn) == 0 ||
+	       pq.status(conn) != CONNECTION_OK;
+}
 
 static struct store *
 store_pg_open(const char *url)
@@ -427,35 +454,6 @@ store_pg_open(const char *url)
 fail:
 	store_pg_close(&pg->base);
 	return NULL;
-}
-
-static void
-store_pg_close(struct store *st)
-{
-	struct store_pg *pg = store_pg_of(st);
-
-	if (pg->conn != NULL)
-		pq.finish(pg->conn);
-	free(pg);
-}
-
-/*
- * Whether the connection a FastCGI process kept is no longer usable: the
- * server restarted, or closed it.  Reading what waits on the socket (it
- * does not block) finds the server's goodbye, so the request after a
- * restart connects afresh rather than fails.  A connection that dies
- * without a word (a failover) fails one request with a 503, and the next
- * connects afresh.
- */
-static int
-store_pg_stale(struct store *st)
-{
-	PGconn *conn = store_pg_of(st)->conn;
-
-	/* The first read may bring the server's goodbye (a FATAL), the
-	 * second the end of the connection after it. */
-	return pq.consume_input(conn) == 0 || pq.consume_input(conn) == 0 ||
-	       pq.status(conn) != CONNECTION_OK;
 }
 
 /* ---- statements -------------------------------------------------------- */

@@ -274,8 +274,8 @@ DELETE FROM verified
 
 -- name: PURGE_REFUSALS
 DELETE FROM refusal
-	WHERE (minute, kind, prefix) IN (SELECT minute, kind,
-		prefix FROM refusal WHERE minute < $1::bigint / 60 LIMIT $2::int);
+	WHERE (minute, kind, prefix) IN (SELECT minute, kind, prefix
+		FROM refusal WHERE minute < $1::bigint / 60 LIMIT $2::int);
 
 -- name: PURGE_BLOCKS
 DELETE FROM block
@@ -397,66 +397,69 @@ SELECT (SELECT count(*) FROM send WHERE at > $1::bigint),
 
 -- name: GROUPS_PREFIX
 SELECT key, sum(s), sum(v), sum(r), sum(c)
-	FROM (SELECT prefix AS key, 1 AS s, 0 AS v, 0 AS r,
-		0 AS c FROM send WHERE at > $1::bigint
-	UNION ALL SELECT prefix, 0, 1, 0, 0 FROM verified WHERE at > $1::bigint
-	UNION ALL SELECT prefix, 0, 0, n, 0 FROM refusal WHERE minute > $1::bigint / 60
-		AND prefix IS NOT NULL
-	UNION ALL SELECT NULL, 0, 0, 0, cost_micros FROM message WHERE sent_at > $1::bigint
-		AND cost_micros IS NOT NULL AND currency = $2::text
-		AND NULL IS NOT NULL) AS g
+	FROM (SELECT prefix AS key, 1 AS s, 0 AS v, 0 AS r, 0 AS c
+		FROM send WHERE at > $1::bigint
+	UNION ALL SELECT prefix, 0, 1, 0, 0
+		FROM verified WHERE at > $1::bigint
+	UNION ALL SELECT prefix, 0, 0, n, 0
+		FROM refusal WHERE minute > $1::bigint / 60 AND prefix IS NOT NULL
+	UNION ALL SELECT NULL, 0, 0, 0, cost_micros
+		FROM message WHERE sent_at > $1::bigint AND cost_micros IS NOT NULL
+		AND currency = $2::text AND NULL IS NOT NULL) AS g
 	GROUP BY key
 	ORDER BY sum(s) DESC, key COLLATE "C" LIMIT $3::int;
 
 -- name: GROUPS_COUNTRY
 SELECT key, sum(s), sum(v), sum(r), sum(c)
-	FROM (SELECT cc AS key, 1 AS s, 0 AS v, 0 AS r,
-		0 AS c FROM send WHERE at > $1::bigint
-	UNION ALL SELECT cc, 0, 1, 0, 0 FROM verified WHERE at > $1::bigint
-	UNION ALL SELECT NULL, 0, 0, n, 0 FROM refusal WHERE minute > $1::bigint / 60
-		AND NULL IS NOT NULL
-	UNION ALL SELECT NULL, 0, 0, 0, cost_micros FROM message WHERE sent_at > $1::bigint
-		AND cost_micros IS NOT NULL AND currency = $2::text
-		AND NULL IS NOT NULL) AS g
+	FROM (SELECT cc AS key, 1 AS s, 0 AS v, 0 AS r, 0 AS c
+		FROM send WHERE at > $1::bigint
+	UNION ALL SELECT cc, 0, 1, 0, 0
+		FROM verified WHERE at > $1::bigint
+	UNION ALL SELECT NULL, 0, 0, n, 0
+		FROM refusal WHERE minute > $1::bigint / 60 AND NULL IS NOT NULL
+	UNION ALL SELECT NULL, 0, 0, 0, cost_micros
+		FROM message WHERE sent_at > $1::bigint AND cost_micros IS NOT NULL
+		AND currency = $2::text AND NULL IS NOT NULL) AS g
 	GROUP BY key
 	ORDER BY sum(s) DESC, key COLLATE "C" LIMIT $3::int;
 
 -- name: GROUPS_HOUR
 SELECT key, sum(s), sum(v), sum(r), sum(c)
-	FROM (SELECT to_char(to_timestamp(at) AT TIME ZONE 'UTC',
-		'YYYY-MM-DD"T"HH24:00"Z"') AS key, 1 AS s, 0 AS v, 0 AS r,
-		0 AS c FROM send WHERE at > $1::bigint
-	UNION ALL SELECT to_char(to_timestamp(at) AT TIME ZONE 'UTC',
-		'YYYY-MM-DD"T"HH24:00"Z"'), 0, 1, 0, 0 FROM verified WHERE at > $1::bigint
-	UNION ALL SELECT to_char(to_timestamp(minute * 60) AT TIME ZONE 'UTC',
-		'YYYY-MM-DD"T"HH24:00"Z"'), 0, 0, n,
-		0 FROM refusal WHERE minute > $1::bigint / 60
-		AND to_char(to_timestamp(minute * 60) AT TIME ZONE 'UTC',
-		'YYYY-MM-DD"T"HH24:00"Z"') IS NOT NULL
-	UNION ALL SELECT to_char(to_timestamp(sent_at) AT TIME ZONE 'UTC',
-		'YYYY-MM-DD"T"HH24:00"Z"'), 0, 0, 0,
-		cost_micros FROM message WHERE sent_at > $1::bigint
-		AND cost_micros IS NOT NULL AND currency = $2::text
-		AND to_char(to_timestamp(sent_at) AT TIME ZONE 'UTC',
-		'YYYY-MM-DD"T"HH24:00"Z"') IS NOT NULL) AS g
+	FROM (SELECT to_char(to_timestamp(at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00"Z"') AS key,
+			1 AS s, 0 AS v, 0 AS r, 0 AS c
+		FROM send WHERE at > $1::bigint
+	UNION ALL SELECT to_char(to_timestamp(at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00"Z"'),
+			0, 1, 0, 0
+		FROM verified WHERE at > $1::bigint
+	UNION ALL SELECT to_char(to_timestamp(minute * 60) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00"Z"'),
+			0, 0, n, 0
+		FROM refusal WHERE minute > $1::bigint / 60
+		AND to_char(to_timestamp(minute * 60) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00"Z"') IS NOT NULL
+	UNION ALL SELECT to_char(to_timestamp(sent_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00"Z"'),
+			0, 0, 0, cost_micros
+		FROM message WHERE sent_at > $1::bigint AND cost_micros IS NOT NULL
+		AND currency = $2::text
+		AND to_char(to_timestamp(sent_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00"Z"') IS NOT NULL) AS g
 	GROUP BY key
 	ORDER BY key COLLATE "C" DESC LIMIT $3::int;
 
 -- name: GROUPS_DAY
 SELECT key, sum(s), sum(v), sum(r), sum(c)
 	FROM (SELECT to_char(to_timestamp(at) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS key,
-		1 AS s, 0 AS v, 0 AS r, 0 AS c FROM send WHERE at > $1::bigint
-	UNION ALL SELECT to_char(to_timestamp(at) AT TIME ZONE 'UTC', 'YYYY-MM-DD'), 0, 1,
-		0, 0 FROM verified WHERE at > $1::bigint
-	UNION ALL SELECT to_char(to_timestamp(minute * 60) AT TIME ZONE 'UTC',
-		'YYYY-MM-DD'), 0, 0, n, 0 FROM refusal WHERE minute > $1::bigint / 60
-		AND to_char(to_timestamp(minute * 60) AT TIME ZONE 'UTC',
-		'YYYY-MM-DD') IS NOT NULL
-	UNION ALL SELECT to_char(to_timestamp(sent_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD'), 0,
-		0, 0, cost_micros FROM message WHERE sent_at > $1::bigint
-		AND cost_micros IS NOT NULL AND currency = $2::text
-		AND to_char(to_timestamp(sent_at) AT TIME ZONE 'UTC',
-		'YYYY-MM-DD') IS NOT NULL) AS g
+			1 AS s, 0 AS v, 0 AS r, 0 AS c
+		FROM send WHERE at > $1::bigint
+	UNION ALL SELECT to_char(to_timestamp(at) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+			0, 1, 0, 0
+		FROM verified WHERE at > $1::bigint
+	UNION ALL SELECT to_char(to_timestamp(minute * 60) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+			0, 0, n, 0
+		FROM refusal WHERE minute > $1::bigint / 60
+		AND to_char(to_timestamp(minute * 60) AT TIME ZONE 'UTC', 'YYYY-MM-DD') IS NOT NULL
+	UNION ALL SELECT to_char(to_timestamp(sent_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+			0, 0, 0, cost_micros
+		FROM message WHERE sent_at > $1::bigint AND cost_micros IS NOT NULL
+		AND currency = $2::text
+		AND to_char(to_timestamp(sent_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD') IS NOT NULL) AS g
 	GROUP BY key
 	ORDER BY key COLLATE "C" DESC LIMIT $3::int;
 

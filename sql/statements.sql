@@ -306,8 +306,8 @@ DELETE FROM verified
 
 -- name: PURGE_REFUSALS
 DELETE FROM refusal
-	WHERE (minute, kind, prefix) IN (SELECT minute, kind,
-		prefix FROM refusal WHERE minute < ?1 / 60 LIMIT ?2);
+	WHERE (minute, kind, prefix) IN
+		(SELECT minute, kind, prefix FROM refusal WHERE minute < ?1 / 60 LIMIT ?2);
 
 -- name: PURGE_BLOCKS
 DELETE FROM block
@@ -445,23 +445,29 @@ SELECT (SELECT count(*) FROM send WHERE at > ?1),
 -- are kept per message, which has neither: those parts give no row), the
 -- most sends first.
 SELECT key, sum(s), sum(v), sum(r), sum(c)
-	FROM (SELECT prefix AS key, 1 AS s, 0 AS v, 0 AS r, 0 AS c FROM send WHERE at > ?1
-	UNION ALL SELECT prefix, 0, 1, 0, 0 FROM verified WHERE at > ?1
-	UNION ALL SELECT prefix, 0, 0, n, 0 FROM refusal WHERE minute > ?1 / 60
-		AND prefix IS NOT NULL
-	UNION ALL SELECT NULL, 0, 0, 0, cost_micros FROM message WHERE sent_at > ?1
-		AND cost_micros IS NOT NULL AND currency = ?2 AND NULL IS NOT NULL)
+	FROM (SELECT prefix AS key, 1 AS s, 0 AS v, 0 AS r, 0 AS c
+		FROM send WHERE at > ?1
+	UNION ALL SELECT prefix, 0, 1, 0, 0
+		FROM verified WHERE at > ?1
+	UNION ALL SELECT prefix, 0, 0, n, 0
+		FROM refusal WHERE minute > ?1 / 60 AND prefix IS NOT NULL
+	UNION ALL SELECT NULL, 0, 0, 0, cost_micros
+		FROM message WHERE sent_at > ?1 AND cost_micros IS NOT NULL
+		AND currency = ?2 AND NULL IS NOT NULL)
 	GROUP BY key
 	ORDER BY sum(s) DESC, key LIMIT ?3;
 
 -- name: GROUPS_COUNTRY
 SELECT key, sum(s), sum(v), sum(r), sum(c)
-	FROM (SELECT cc AS key, 1 AS s, 0 AS v, 0 AS r, 0 AS c FROM send WHERE at > ?1
-	UNION ALL SELECT cc, 0, 1, 0, 0 FROM verified WHERE at > ?1
-	UNION ALL SELECT NULL, 0, 0, n, 0 FROM refusal WHERE minute > ?1 / 60
-		AND NULL IS NOT NULL
-	UNION ALL SELECT NULL, 0, 0, 0, cost_micros FROM message WHERE sent_at > ?1
-		AND cost_micros IS NOT NULL AND currency = ?2 AND NULL IS NOT NULL)
+	FROM (SELECT cc AS key, 1 AS s, 0 AS v, 0 AS r, 0 AS c
+		FROM send WHERE at > ?1
+	UNION ALL SELECT cc, 0, 1, 0, 0
+		FROM verified WHERE at > ?1
+	UNION ALL SELECT NULL, 0, 0, n, 0
+		FROM refusal WHERE minute > ?1 / 60 AND NULL IS NOT NULL
+	UNION ALL SELECT NULL, 0, 0, 0, cost_micros
+		FROM message WHERE sent_at > ?1 AND cost_micros IS NOT NULL
+		AND currency = ?2 AND NULL IS NOT NULL)
 	GROUP BY key
 	ORDER BY sum(s) DESC, key LIMIT ?3;
 
@@ -469,15 +475,17 @@ SELECT key, sum(s), sum(v), sum(r), sum(c)
 -- By hour and day, with the costs: the newest first, so that the limit
 -- keeps the latest; the front reverses them.
 SELECT key, sum(s), sum(v), sum(r), sum(c)
-	FROM (SELECT strftime('%Y-%m-%dT%H:00Z', at, 'unixepoch') AS key, 1 AS s, 0 AS v,
-		0 AS r, 0 AS c FROM send WHERE at > ?1
-	UNION ALL SELECT strftime('%Y-%m-%dT%H:00Z', at, 'unixepoch'), 0, 1, 0,
-		0 FROM verified WHERE at > ?1
-	UNION ALL SELECT strftime('%Y-%m-%dT%H:00Z', minute * 60, 'unixepoch'), 0, 0, n,
-		0 FROM refusal WHERE minute > ?1 / 60
+	FROM (SELECT strftime('%Y-%m-%dT%H:00Z', at, 'unixepoch') AS key,
+			1 AS s, 0 AS v, 0 AS r, 0 AS c
+		FROM send WHERE at > ?1
+	UNION ALL SELECT strftime('%Y-%m-%dT%H:00Z', at, 'unixepoch'), 0, 1, 0, 0
+		FROM verified WHERE at > ?1
+	UNION ALL SELECT strftime('%Y-%m-%dT%H:00Z', minute * 60, 'unixepoch'), 0, 0, n, 0
+		FROM refusal WHERE minute > ?1 / 60
 		AND strftime('%Y-%m-%dT%H:00Z', minute * 60, 'unixepoch') IS NOT NULL
-	UNION ALL SELECT strftime('%Y-%m-%dT%H:00Z', sent_at, 'unixepoch'), 0, 0, 0,
-		cost_micros FROM message WHERE sent_at > ?1 AND cost_micros IS NOT NULL
+	UNION ALL SELECT strftime('%Y-%m-%dT%H:00Z', sent_at, 'unixepoch'),
+			0, 0, 0, cost_micros
+		FROM message WHERE sent_at > ?1 AND cost_micros IS NOT NULL
 		AND currency = ?2
 		AND strftime('%Y-%m-%dT%H:00Z', sent_at, 'unixepoch') IS NOT NULL)
 	GROUP BY key
@@ -485,15 +493,16 @@ SELECT key, sum(s), sum(v), sum(r), sum(c)
 
 -- name: GROUPS_DAY
 SELECT key, sum(s), sum(v), sum(r), sum(c)
-	FROM (SELECT strftime('%Y-%m-%d', at, 'unixepoch') AS key, 1 AS s, 0 AS v, 0 AS r,
-		0 AS c FROM send WHERE at > ?1
-	UNION ALL SELECT strftime('%Y-%m-%d', at, 'unixepoch'), 0, 1, 0,
-		0 FROM verified WHERE at > ?1
-	UNION ALL SELECT strftime('%Y-%m-%d', minute * 60, 'unixepoch'), 0, 0, n,
-		0 FROM refusal WHERE minute > ?1 / 60
+	FROM (SELECT strftime('%Y-%m-%d', at, 'unixepoch') AS key,
+			1 AS s, 0 AS v, 0 AS r, 0 AS c
+		FROM send WHERE at > ?1
+	UNION ALL SELECT strftime('%Y-%m-%d', at, 'unixepoch'), 0, 1, 0, 0
+		FROM verified WHERE at > ?1
+	UNION ALL SELECT strftime('%Y-%m-%d', minute * 60, 'unixepoch'), 0, 0, n, 0
+		FROM refusal WHERE minute > ?1 / 60
 		AND strftime('%Y-%m-%d', minute * 60, 'unixepoch') IS NOT NULL
-	UNION ALL SELECT strftime('%Y-%m-%d', sent_at, 'unixepoch'), 0, 0, 0,
-		cost_micros FROM message WHERE sent_at > ?1 AND cost_micros IS NOT NULL
+	UNION ALL SELECT strftime('%Y-%m-%d', sent_at, 'unixepoch'), 0, 0, 0, cost_micros
+		FROM message WHERE sent_at > ?1 AND cost_micros IS NOT NULL
 		AND currency = ?2
 		AND strftime('%Y-%m-%d', sent_at, 'unixepoch') IS NOT NULL)
 	GROUP BY key
