@@ -484,7 +484,7 @@ store_pg_nparams(enum store_stmt which)
 		while ((p = strchr(p, '$')) != NULL)
 			if ((k = strtol(++p, &end, 10)) > most && end > p)
 				most = k;
-		counted[which] = most < STORE_PG_MAXARGS ? (int)most + 1 : STORE_PG_MAXARGS + 1;
+		counted[which] = (int)most + 1;
 	}
 	return counted[which] - 1;
 }
@@ -556,9 +556,11 @@ store_pg_run(struct store *st, enum store_stmt which, const struct store_arg *a,
 	if (fn == NULL)
 		rows = atol(pq.cmd_tuples(res));
 	else
-		for (row.res = res; row.r < pq.ntuples(res); row.r++)
-			if (rows++, fn(&row.base, arg))
+		for (row.res = res; row.r < pq.ntuples(res); row.r++) {
+			rows++;
+			if (fn(&row.base, arg))
 				break;
+		}
 	pq.clear(res);
 	return rows;
 }
