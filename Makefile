@@ -85,8 +85,9 @@ LIB_FCGI    := $(if $(wildcard /usr/lib/*/libfcgi.a),-Wl$(comma)-Bstatic -lfcgi 
 LIBS_VERIFY  = $(LIBS_STATIC) $(LIB_FCGI) $(shell pkg-config --libs libcjson) -lm -ldl -pthread
 LIBS_REQUEST = $(LIBS_VERIFY)
 
-# The library: one module a file.  store.o is the engine-neutral front of
-# the database, store_sqlite.o its SQLite engine.  channel.o is the table of
+# The library: one module a file.  store.o and store_ops.o are the
+# engine-neutral front of the database (every operation written once),
+# store_sqlite.o and store_pg.o its engines.  channel.o is the table of
 # the ways a code is sent, each row in its provider's file (telnyx.o, and
 # outbox.o for trying without one); http.o is the only one that uses
 # libcurl, and only request.cgi pulls them in; it loads libcurl with
@@ -96,7 +97,7 @@ LIBS_REQUEST = $(LIBS_VERIFY)
 # built as a shared object whose bytes number_so.o holds (lib/number.c
 # says why): only request.cgi pulls them in, and loads the library only
 # when it parses a number.
-LIB_OBJS = lib/log.o lib/kv.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o \
+LIB_OBJS = lib/log.o lib/kv.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/store.o lib/store_ops.o \
            lib/store_sqlite.o lib/store_pg.o lib/channel.o lib/telnyx.o lib/outbox.o lib/http.o \
            lib/reply.o lib/page.o lib/limit.o lib/assertion.o lib/url.o lib/return_to.o lib/eddsa.o lib/jwt.o \
            lib/core.o lib/core_send.o lib/serve.o lib/number.o \
@@ -112,19 +113,34 @@ all: $(PROGRAMS) $(TOOLS)
 # sql/ compiled in, each file as one C string: a new database needs no
 # setup step (schema.sql, always the whole latest schema), and an older one
 # is brought up to date by the steps (migrate-N.sql takes version N-1 to N).
+# Each engine's statements (statements.sql, pg-statements.sql) as one C
+# array by name: a line "-- name: X" starts the string of STMT_X
+# (lib/store_engine.h); the other comment lines, blank lines, the
+# indentation and the closing ';' are left out.
 SQL_STEPS = sql/migrate-2.sql sql/migrate-3.sql sql/migrate-4.sql sql/migrate-5.sql \
             sql/migrate-6.sql sql/migrate-7.sql sql/migrate-8.sql sql/migrate-9.sql \
             sql/pg-migrate-7.sql sql/pg-migrate-8.sql sql/pg-migrate-9.sql
+SQL_STMTS = sql/statements.sql sql/pg-statements.sql
 SQL_TO_C  = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/'
+STMTS_TO_C = awk -v table=$(1) 'BEGIN { print "static const char *const " table "[STMT__MAX] = {" } \
+  function end() { if (n) print(lines ? "," : " \"\","); } \
+  /^-- name: [A-Z0-9_]+$$/ { end(); printf "\t[STMT_%s] =", $$3; n++; lines = 0; next } \
+  /^[ \t]*(--.*)?$$/ { next } \
+  { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); sub(/^[ \t]+/, ""); sub(/;$$/, ""); \
+    printf "\n\t    \"%s \"", $$0; lines++ } \
+  END { end(); print "};" }' $(2)
 
-lib/schema.h: sql/schema.sql sql/pg-schema.sql $(SQL_STEPS)
+lib/schema.h: sql/schema.sql sql/pg-schema.sql $(SQL_STEPS) $(SQL_STMTS)
 	{ echo '/* Made by make from sql/: do not edit. */'; \
+	  echo '#include "store_engine.h"'; \
 	  echo 'static const char store_schema[] ='; $(SQL_TO_C) sql/schema.sql; echo ';'; \
 	  echo 'static const char store_pg_schema[] ='; $(SQL_TO_C) sql/pg-schema.sql; echo ';'; \
 	  for f in $(SQL_STEPS); do \
 	    echo "static const char store_$$(basename $$f .sql | tr - _)[] ="; \
 	    $(SQL_TO_C) $$f; echo ';'; \
-	  done; } > $@.tmp && mv $@.tmp $@
+	  done; \
+	  $(call STMTS_TO_C,store_sqlite_sql,sql/statements.sql); \
+	  $(call STMTS_TO_C,store_pg_sql,sql/pg-statements.sql); } > $@.tmp && mv $@.tmp $@
 
 # The built-in paths are compiled in: rebuild when they change.
 .build-paths: FORCE

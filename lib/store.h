@@ -1,11 +1,12 @@
 /*
  * The store shared by the programs: verifications (the code's hash,
  * timestamps, attempts, status) and what the limits count, in one
- * database.  The calls are the same whatever the engine; lib/store.c
- * hands them to it (lib/store_engine.h).  The engine is SQLite
- * (lib/store_sqlite.c): one file, made with sql/schema.sql on first use
- * and brought up to date by the steps of sql/ when an older one is
- * opened.  WAL, a busy timeout and short immediate transactions keep
+ * database.  The calls are the same whatever the engine: each is written
+ * once (lib/store_ops.c) as statements that lib/store.c hands to the
+ * engine (lib/store_engine.h), whose SQL for them is in sql/.  The engine
+ * is SQLite (lib/store_sqlite.c): one file, made with sql/schema.sql on
+ * first use and brought up to date by the steps of sql/ when an older one
+ * is opened.  WAL, a busy timeout and short immediate transactions keep
  * concurrent CGI processes from failing.  Or, for several web servers,
  * PostgreSQL (lib/store_pg.c, DATABASE_URL), with the same tables
  * (sql/pg-schema.sql).

@@ -28,6 +28,7 @@
 
 #include <sqlite3.h>
 
+#include "schema.h" /* the engines' statements, and store_engine.h */
 #include "store.h"
 #include "unit.h"
 
@@ -1205,6 +1206,44 @@ test_unlock(void **state)
 	assert_int_equal(verifications + failures, 0);
 }
 
+/*
+ * Both engines have every statement of enum store_stmt, and each takes the
+ * same arguments in both: SQLite's count as it prepares the statement on
+ * the schema, PostgreSQL's the highest $n of its SQL.  An engine's "" runs
+ * nothing (the other engine's statement before it did the work).
+ */
+static void
+test_statements(void **state)
+{
+	sqlite3 *db = NULL;
+	int i;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, store_schema, NULL, NULL, NULL), SQLITE_OK);
+	for (i = 0; i < STMT__MAX; i++) {
+		const char *p = store_pg_sql[i];
+		sqlite3_stmt *s = NULL;
+		long most = 0, k;
+		char *end;
+
+		assert_non_null(store_sqlite_sql[i]);
+		assert_non_null(store_pg_sql[i]);
+		if (store_sqlite_sql[i][0] == '\0' || store_pg_sql[i][0] == '\0')
+			continue;
+		if (sqlite3_prepare_v2(db, store_sqlite_sql[i], -1, &s, NULL) != SQLITE_OK)
+			fail_msg("statement %d: %s", i, sqlite3_errmsg(db));
+		while ((p = strchr(p, '$')) != NULL)
+			if ((k = strtol(++p, &end, 10)) > most && end > p)
+				most = k;
+		if (sqlite3_bind_parameter_count(s) != most)
+			fail_msg("statement %d takes %d arguments in SQLite, %ld in PostgreSQL", i,
+				 sqlite3_bind_parameter_count(s), most);
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+}
+
 static void
 test_assertions_used_once(void **state)
 {
@@ -1225,6 +1264,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_statements),
 	    cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refused_untouched, setup, teardown),
