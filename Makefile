@@ -102,7 +102,7 @@ LIB_OBJS = lib/log.o lib/kv.o lib/config.o lib/cgi.o lib/phone.o lib/code.o lib/
            lib/reply.o lib/page.o lib/limit.o lib/assertion.o lib/url.o lib/return_to.o lib/eddsa.o lib/jwt.o \
            lib/core.o lib/core_send.o lib/serve.o lib/number.o \
            lib/number_so.o lib/text.o lib/message.o lib/lang.o lib/webhook.o lib/webhook_sig.o lib/core_webhook.o
-HEADERS  = $(wildcard lib/*.h) lib/schema.h
+HEADERS  = $(wildcard lib/*.h) lib/store_schema.h
 
 PROGRAMS = cgi-bin/request.cgi cgi-bin/verify.cgi cgi-bin/webhook.cgi
 TOOLS    = tools/otp-assertion tools/otp-admin
@@ -130,7 +130,7 @@ STMTS_TO_C = awk -v table=$(1) 'BEGIN { print "static const char *const " table 
     printf "\n\t    \"%s \"", $$0; lines++ } \
   END { end(); print "};" }' $(2)
 
-lib/schema.h: sql/schema.sql sql/pg-schema.sql $(SQL_STEPS) $(SQL_STMTS)
+lib/store_schema.h: sql/schema.sql sql/pg-schema.sql $(SQL_STEPS) $(SQL_STMTS)
 	{ echo '/* Made by make from sql/: do not edit. */'; \
 	  echo '#include "store_engine.h"'; \
 	  echo 'static const char store_schema[] ='; $(SQL_TO_C) sql/schema.sql; echo ';'; \
@@ -281,13 +281,13 @@ run: deps-run
 	$(PYTHON) tests/web/serve.py --port $(RUN_PORT)
 
 clean:
-	rm -f lib/*.o lib/libotp.a lib/otp-phonenumber.so lib/schema.h cgi-bin/*.o tools/*.o $(PROGRAMS) $(TOOLS) .build-paths
+	rm -f lib/*.o lib/libotp.a lib/otp-phonenumber.so lib/store_schema.h cgi-bin/*.o tools/*.o $(PROGRAMS) $(TOOLS) .build-paths
 	rm -rf build tests/out
 
-# Not lib/schema.h: made by make, and rewriting it would make it look
+# Not lib/store_schema.h: made by make, and rewriting it would make it look
 # newer than the sql/ it was made from.
 format:
-	clang-format -i lib/*.c $(filter-out lib/schema.h,$(wildcard lib/*.h)) lib/*.cc cgi-bin/*.c \
+	clang-format -i lib/*.c $(filter-out lib/store_schema.h,$(wildcard lib/*.h)) lib/*.cc cgi-bin/*.c \
 	  tools/*.c $(wildcard tests/unit/*.c tests/fuzz/*.c)
 
 FORCE:

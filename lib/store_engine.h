@@ -4,7 +4,7 @@
  * of store.h once, as statements run by name with typed arguments and
  * rows read by column, as sqlbox runs statements by index; an engine
  * (lib/store_sqlite.c, lib/store_pg.c) holds its SQL for each statement
- * (sql/statements.sql, sql/pg-statements.sql, compiled into lib/schema.h),
+ * (sql/statements.sql, sql/pg-statements.sql, compiled into lib/store_schema.h),
  * opens, makes and upgrades its database, runs transactions and
  * statements, and tells the time.  An engine's handle starts with struct
  * store: one allocation per process, one indirect call per statement.

@@ -19,7 +19,7 @@
  * seconds between web servers' clocks neither lengthen a code's life nor
  * reopen a limit's window.
  *
- * The statements are sql/pg-statements.sql (compiled into lib/schema.h
+ * The statements are sql/pg-statements.sql (compiled into lib/store_schema.h
  * as store_pg_sql[]), each with its parameters as $n, sent with
  * PQexecParams(): nothing is built from strings.  Hashes go as hex
  * (decode()/encode()), everything else as text.  The operations that run
@@ -34,7 +34,7 @@
 #include <libpq-fe.h>
 
 #include "log.h"
-#include "schema.h"
+#include "store_schema.h"
 #include "store_engine.h"
 
 #define STORE_PG_LIBPQ "libpq.so.5" /* the SONAME since PostgreSQL 8.2 */

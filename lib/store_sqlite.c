@@ -5,7 +5,7 @@
  * instead of failing with "database is locked"), BEGIN IMMEDIATE (no
  * deadlock between two readers that both want to write), defensive mode
  * and untrusted schema.  The statements are sql/statements.sql (compiled
- * into lib/schema.h as store_sqlite_sql[]), each prepared on first use
+ * into lib/store_schema.h as store_sqlite_sql[]), each prepared on first use
  * and kept: nothing is built from strings.  The operations that run them
  * are the front's (lib/store_ops.c); this file runs one, binds its
  * arguments and hands its rows out.
@@ -29,7 +29,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
-#include "schema.h"
+#include "store_schema.h"
 #include "store_engine.h"
 
 /*

@@ -1,6 +1,6 @@
 -- The same database as sql/schema.sql, for PostgreSQL (DATABASE_URL): the
 -- same tables and columns, times as BIGINT Unix seconds, hashes as BYTEA.
--- Compiled into the programs (lib/schema.h) and run once, by the first
+-- Compiled into the programs (lib/store_schema.h) and run once, by the first
 -- program to find no otp_schema table, under a transaction-level advisory
 -- lock, so that of many first requests on many machines one makes it.
 -- The tables go into the first schema of the connection's search_path.

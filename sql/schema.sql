@@ -1,5 +1,5 @@
 -- The database of request.cgi and verify.cgi.  Compiled into both programs
--- (lib/schema.h is made from this file) and run once, when a new file is
+-- (lib/store_schema.h is made from this file) and run once, when a new file is
 -- made; the last line records its version in PRAGMA user_version.
 --
 -- This is always the whole latest schema.  A change is also written as one

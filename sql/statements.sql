@@ -1,7 +1,7 @@
 -- The SQLite engine's statements (lib/store_sqlite.c): what the front
 -- (lib/store_ops.c) runs, each by its name in enum store_stmt
 -- (lib/store_engine.h), with its arguments as ?1, ?2, ... in the order
--- the enum says.  make compiles this file into lib/schema.h, one C
+-- the enum says.  make compiles this file into lib/store_schema.h, one C
 -- string a statement: a line "-- name: X" starts statement STMT_X, and
 -- the other comment lines are left out.  sql/pg-statements.sql holds the
 -- same statements for PostgreSQL.

@@ -24,7 +24,7 @@ import sys
 
 # What the programs may include: the library as its programs see it.  The
 # rest of lib/'s headers are its own (kv.h, text.h, url.h, code.h, sms.h,
-# store_engine.h, schema.h).
+# store_engine.h, store_schema.h).
 PROGRAM_HEADERS = {
     'assertion.h', 'bounds.h', 'cgi.h', 'config.h', 'core.h', 'eddsa.h', 'jwt.h', 'lang.h', 'limit.h', 'log.h',
     'message.h', 'number.h', 'page.h', 'phone.h', 'phonenumber.h', 'reply.h', 'return_to.h',
@@ -57,7 +57,7 @@ def module_graph(lib):
         uses = graph.setdefault(mod, set())
         for inc in INCLUDE.findall(text):
             if not os.path.exists(os.path.join(lib, inc)):
-                continue  # a generated header not made yet (schema.h)
+                continue  # a generated header not made yet (store_schema.h)
             other = module_of(os.path.splitext(os.path.basename(inc))[0], headers)
             if other != mod:
                 uses.add(other)

@@ -28,7 +28,7 @@
 
 #include <sqlite3.h>
 
-#include "schema.h" /* the engines' statements, and store_engine.h */
+#include "store_schema.h" /* the engines' statements, and store_engine.h */
 #include "store.h"
 #include "unit.h"
 
