@@ -56,8 +56,9 @@ def module_graph(lib):
             text = f.read()
         uses = graph.setdefault(mod, set())
         for inc in INCLUDE.findall(text):
-            if not os.path.exists(os.path.join(lib, inc)):
-                continue  # a generated header not made yet (store_schema.h)
+            # By name, made or not: a generated header (store_schema.h)
+            # belongs to its module before make has written it too, so a
+            # clean tree shows the same graph as a built one.
             other = module_of(os.path.splitext(os.path.basename(inc))[0], headers)
             if other != mod:
                 uses.add(other)
