@@ -91,7 +91,8 @@ struct config_key {
 _Static_assert(sizeof(enum config_alphabet) == sizeof(int) &&
 		   sizeof(enum config_transport) == sizeof(int) &&
 		   sizeof(enum config_delivery) == sizeof(int) &&
-		   sizeof(enum config_format) == sizeof(int),
+		   sizeof(enum config_format) == sizeof(int) &&
+		   sizeof(enum config_voice_mode) == sizeof(int),
 	       "an enum of the config is not an int");
 
 static const char *const config_alphabets[] = {
@@ -105,6 +106,8 @@ static const char *const config_conversions[] = {[CONVERSION_ENFORCE] = "enforce
 static const char *const config_deliveries[] = {
     [DELIVERY_QUERY] = "query", [DELIVERY_COOKIE] = "cookie", NULL};
 static const char *const config_formats[] = {[FORMAT_V1] = "v1", [FORMAT_JWT] = "jwt", NULL};
+static const char *const config_voice_modes[] = {
+    [VOICE_CODE] = "code", [VOICE_CONFIRM] = "confirm", NULL};
 
 static int config_country_code_ok(char *s);
 static int config_sender_ok(char *s);
@@ -127,6 +130,7 @@ static int config_currency_ok(char *s);
 static int config_cc_list_ok(char *s);
 static int config_key_files_ok(char *s);
 static int config_claim_ok(char *s);
+static int config_connection_ok(char *s);
 
 static const struct config_key config_keys[] = {
     STR("API_KEY", api_key, 0, ANY, NULL, NULL, NULL),
@@ -177,11 +181,24 @@ static const struct config_key config_keys[] = {
     STR("WEBHOOK_URL", webhook_url, 1, 512, NULL, config_webhook_url_ok,
 	"must be the https:// URL of webhook.cgi (http:// only to loopback)"),
     STR("CHANNELS", channels_list, 1, 64, "sms", config_channels_ok,
-	"must be sms, inbound, or sms,inbound"),
+	"must be a list of sms, inbound and voice, each at most once"),
     STR("INBOUND_NUMBER", inbound_number, 1, 16, NULL, config_e164_ok,
 	"must be the E.164 Telnyx number visitors text (+ and 7 to 15 digits)"),
     STR("INBOUND_COUNTRY_CODES", inbound_country_codes, 1, ANY, NULL, config_cc_list_ok,
 	"must be a list of calling codes such as +1,+44"),
+    STR("VOICE_CONNECTION_ID", voice_connection_id, 1, 64, NULL, config_connection_ok,
+	"must be the id of a Telnyx Call Control application (letters, digits, - and _)"),
+    STR("VOICE_FROM", voice_from, 1, 16, NULL, config_e164_ok,
+	"must be the E.164 Telnyx number calls come from (+ and 7 to 15 digits)"),
+    CHOICE("VOICE_MODE", voice_mode, config_voice_modes, "code"),
+    STR("VOICE_COUNTRY_CODES", voice_country_codes, 1, ANY, NULL, config_cc_list_ok,
+	"must be a list of calling codes such as +1,+44"),
+    STR("VOICE_LINE_TYPES", voice_line_types_list, 1, ANY, "fixed_line,mobile,fixed_line_or_mobile",
+	config_line_types_ok,
+	"must be a list of mobile, fixed_line_or_mobile, fixed_line, voip, toll_free, "
+	"personal_number, pager, voicemail, unknown (never premium_rate, shared_cost or uan)"),
+    STR("VOICE_PRICE", voice_price_text, 1, 16, "0.10", config_amount_ok,
+	"must be an amount per call, such as 0.10"),
     INT("RESEND_AFTER", resend_after, 0, OTP_RESEND_AFTER_MAX, "30"),
     INT("PHONE_SEND_LIMIT", phone_send_limit, 1, 1000, "5"),
     INT("PHONE_SEND_WINDOW", phone_send_window, 60, OTP_PHONE_WINDOW_MAX, "600"),
@@ -474,26 +491,47 @@ config_line_types_ok(char *s)
 	return any;
 }
 
-/*
- * ALLOWED_LINE_TYPES into cfg->line_types, with a warning for the types
- * that SMS pumping aims at: a text to them earns their owner money.
- */
-static void
-config_line_types(struct config *cfg, const char *name)
+/* A list of line type names (a validator took it) as bits (1u << type). */
+static unsigned
+config_type_bits(const char *p)
 {
-	const char *p = cfg->allowed_line_types, *item;
+	const char *item;
+	unsigned bits = 0;
 	size_t n;
 	int t;
 
-	cfg->line_types = 0;
 	while ((n = kv_list_next(&p, &item)) > 0)
 		if ((t = phone_type_of(item, n)) >= 0)
-			cfg->line_types |= 1u << t;
+			bits |= 1u << t;
+	return bits;
+}
+
+/*
+ * ALLOWED_LINE_TYPES into cfg->line_types, with a warning for the types
+ * that SMS pumping aims at: a text to them earns their owner money; and
+ * VOICE_LINE_TYPES into cfg->voice_line_types, where the same types (and
+ * UAN numbers) are an error: a call to them is toll fraud's whole aim,
+ * and it is billed by the minute.  Returns 0 or -1 (logged).
+ */
+static int
+config_line_types(struct config *cfg, const char *name)
+{
+	const unsigned fraud = 1u << PHONE_PREMIUM_RATE | 1u << PHONE_SHARED_COST | 1u << PHONE_UAN;
+
+	cfg->line_types = config_type_bits(cfg->allowed_line_types);
 	if (cfg->line_types & (1u << PHONE_PREMIUM_RATE | 1u << PHONE_SHARED_COST))
 		log_msg("%s: WARNING: ALLOWED_LINE_TYPES lets codes go to premium_rate or "
 			"shared_cost numbers, the usual targets of SMS pumping: every code "
 			"sent there earns their owner money at your cost",
 			name);
+	cfg->voice_line_types = config_type_bits(cfg->voice_line_types_list);
+	if (cfg->voice_line_types & fraud) {
+		log_msg("%s: invalid VOICE_LINE_TYPES: no calls to premium_rate, shared_cost or "
+			"uan numbers (toll fraud)",
+			name);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -635,7 +673,23 @@ config_currency_ok(char *s)
 	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3 && s[3] == '\0';
 }
 
-/* CHANNELS: sms and inbound, each at most once. */
+/* The CHANNEL_* bit of the CHANNELS word of n bytes at item, or 0. */
+static unsigned
+config_channel_of(const char *item, size_t n)
+{
+	static const struct {
+		const char *word;
+		unsigned bit;
+	} words[] = {{"sms", CHANNEL_SMS}, {"inbound", CHANNEL_INBOUND}, {"voice", CHANNEL_VOICE}};
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (n == strlen(words[i].word) && !strncmp(item, words[i].word, n))
+			return words[i].bit;
+	return 0;
+}
+
+/* CHANNELS: sms, inbound and voice, each at most once. */
 static int
 config_channels_ok(char *s)
 {
@@ -644,13 +698,7 @@ config_channels_ok(char *s)
 	size_t n;
 
 	while ((n = kv_list_next(&p, &item)) > 0) {
-		if (n == 3 && !strncmp(item, "sms", 3))
-			bit = CHANNEL_SMS;
-		else if (n == 7 && !strncmp(item, "inbound", 7))
-			bit = CHANNEL_INBOUND;
-		else
-			return 0;
-		if (seen & bit)
+		if ((bit = config_channel_of(item, n)) == 0 || (seen & bit))
 			return 0;
 		seen |= bit;
 	}
@@ -666,8 +714,19 @@ config_channel_bits(const char *s)
 	size_t n;
 
 	while ((n = kv_list_next(&s, &item)) > 0)
-		bits |= n == 3 ? CHANNEL_SMS : CHANNEL_INBOUND;
+		bits |= config_channel_of(item, n);
 	return bits;
+}
+
+/* VOICE_CONNECTION_ID: Telnyx's ids are digits or a UUID; nothing else
+ * goes into the JSON of a call. */
+static int
+config_connection_ok(char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				  "0123456789-_") == n;
 }
 
 static int config_is_cc(const char *s, size_t n);
@@ -1022,6 +1081,46 @@ config_site_defaults(struct config *cfg)
 }
 
 /*
+ * What calls need (CHANNELS=voice) through Telnyx: the key, the Call
+ * Control application, a number to call from (a call has no alphanumeric
+ * sender), and the webhook whose signed events (call.answered ...) drive
+ * the call.  Until the core offers a call on its own (issue 25), voice
+ * comes beside sms.  Returns 0 or -1 (logged).
+ */
+static int
+config_voice(const struct config *cfg, const char *name)
+{
+	const char *from = cfg->voice_from != NULL ? cfg->voice_from : cfg->from_number;
+
+	if (!(cfg->channels & CHANNEL_VOICE))
+		return 0;
+	if (!(cfg->channels & CHANNEL_SMS)) {
+		log_msg("%s: invalid CHANNELS: voice needs sms beside it (a call is offered "
+			"instead of a text)",
+			name);
+		return -1;
+	}
+	if (cfg->transport != TRANSPORT_TELNYX)
+		return 0; /* the outbox writes calls down: OUTBOX_PATH, checked for sms */
+	if (cfg->voice_connection_id == NULL) {
+		log_msg("%s: missing VOICE_CONNECTION_ID (required with CHANNELS=%s)", name,
+			cfg->channels_list);
+		return -1;
+	}
+	if (from == NULL || !phone_is_e164(from)) {
+		log_msg("%s: missing VOICE_FROM (FROM_NUMBER is no E.164 number to call from)",
+			name);
+		return -1;
+	}
+	if (cfg->webhook_url == NULL || cfg->telnyx_public_key == NULL) {
+		log_msg("%s: missing %s (a call is driven by its signed events, to webhook.cgi)",
+			name, cfg->webhook_url == NULL ? "WEBHOOK_URL" : "TELNYX_PUBLIC_KEY");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The rules that involve more than one key (each key's own are in
  * config_keys[]), then what is built from the keys once they are all
  * read.  Returns 0 or -1 (logged).
@@ -1034,6 +1133,7 @@ config_check(struct config *cfg, const char *name)
 	cfg->spend_limit =
 	    cfg->spend_limit_text != NULL ? webhook_micros(cfg->spend_limit_text) : -1;
 	cfg->sms_price = webhook_micros(cfg->sms_price_text);
+	cfg->voice_price = webhook_micros(cfg->voice_price_text);
 	cfg->channels = config_channel_bits(cfg->channels_list);
 	config_site_defaults(cfg);
 	if ((cfg->channels & CHANNEL_INBOUND) && cfg->inbound_number == NULL) {
@@ -1075,7 +1175,8 @@ config_check(struct config *cfg, const char *name)
 	/* ALLOWED_COUNTRY_CODES falls back to COUNTRY_CODE. */
 	if (config_countries(cfg, name) < 0)
 		return -1;
-	config_line_types(cfg, name);
+	if (config_line_types(cfg, name) < 0 || config_voice(cfg, name) < 0)
+		return -1;
 	if (config_parts(cfg, name) < 0 || config_sender(cfg, name) < 0)
 		return -1;
 	/* Its validator took the list already: this cannot fail. */

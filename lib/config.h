@@ -30,8 +30,15 @@ enum config_alphabet {
 
 /* The ways a code can travel (CHANNELS), as bits of cfg->channels. */
 enum config_channel {
-	CHANNEL_SMS = 1,    /* sent to the visitor */
-	CHANNEL_INBOUND = 2 /* shown to the visitor, who texts it to INBOUND_NUMBER */
+	CHANNEL_SMS = 1,     /* sent to the visitor */
+	CHANNEL_INBOUND = 2, /* shown to the visitor, who texts it to INBOUND_NUMBER */
+	CHANNEL_VOICE = 4    /* spoken to the visitor by a phone call (issue 25) */
+};
+
+/* VOICE_MODE: what a call does once answered. */
+enum config_voice_mode {
+	VOICE_CODE,   /* speaks the code digit by digit, twice; the visitor types it */
+	VOICE_CONFIRM /* asks for a 1 on the keypad, which approves the verification */
 };
 
 enum config_transport {
@@ -77,6 +84,16 @@ struct config {
 	unsigned channels;           /* ... as CHANNEL_* bits */
 	char *inbound_number;        /* the Telnyx number the visitors text, E.164 */
 	char *inbound_country_codes; /* where inbound is offered: "+1,+44"; default COUNTRY_CODE */
+
+	/* Calls (CHANNELS=voice, Telnyx Call Control). */
+	char *voice_connection_id; /* the Call Control application's id */
+	char *voice_from;          /* the calling number, E.164; NULL: FROM_NUMBER */
+	enum config_voice_mode voice_mode;
+	char *voice_country_codes;   /* where calls go: "+1,+44"; default COUNTRY_CODE */
+	char *voice_line_types_list; /* VOICE_LINE_TYPES: "fixed_line,mobile,..." */
+	unsigned voice_line_types;   /* ... as bits (1u << enum phone_type) */
+	char *voice_price_text;      /* VOICE_PRICE as written */
+	long long voice_price;       /* ... in millionths, per call until Telnyx costs it */
 
 	/* Abuse limits (each with a safe default). */
 	int resend_after;            /* seconds between two codes to one phone */

@@ -13,6 +13,7 @@
 
 #include "kv.h"
 #include "limit.h"
+#include "phone.h"
 #include "log.h"
 
 const struct config_country *
@@ -44,17 +45,17 @@ limit_country_allowed(const struct config *cfg, const char *phone, int calling_c
 	return cfg->all_countries || limit_country(cfg, phone, calling_code, 1) != NULL;
 }
 
-int
-limit_inbound_allowed(const struct config *cfg, const char *phone, int calling_code)
+/* Whether phone (calling code calling_code, 0: not known) is in the list
+ * of calling codes p, or in COUNTRY_CODE's when p is NULL. */
+static int
+limit_in_codes(const struct config *cfg, const char *p, const char *phone, int calling_code)
 {
-	const char *p = cfg->inbound_country_codes != NULL ? cfg->inbound_country_codes
-							   : cfg->country_code,
-		   *item;
+	const char *item;
 	char cc[16];
 	size_t n, ccn;
 
-	if (!(cfg->channels & CHANNEL_INBOUND))
-		return 0;
+	if (p == NULL)
+		p = cfg->country_code;
 	ccn = (size_t)snprintf(cc, sizeof(cc), "+%d", calling_code);
 	while ((n = kv_list_next(&p, &item)) > 0) {
 		if (strncmp(phone, item, n) != 0)
@@ -65,6 +66,21 @@ limit_inbound_allowed(const struct config *cfg, const char *phone, int calling_c
 		return 1;
 	}
 	return 0;
+}
+
+int
+limit_inbound_allowed(const struct config *cfg, const char *phone, int calling_code)
+{
+	return (cfg->channels & CHANNEL_INBOUND) &&
+	       limit_in_codes(cfg, cfg->inbound_country_codes, phone, calling_code);
+}
+
+int
+limit_voice_allowed(const struct config *cfg, const char *phone, int calling_code, int type)
+{
+	return (cfg->channels & CHANNEL_VOICE) && type >= 0 && type < PHONE_TYPE__MAX &&
+	       (cfg->voice_line_types & (1u << type)) &&
+	       limit_in_codes(cfg, cfg->voice_country_codes, phone, calling_code);
 }
 
 void

@@ -35,6 +35,15 @@ int limit_country_allowed(const struct config *cfg, const char *phone, int calli
 int limit_inbound_allowed(const struct config *cfg, const char *phone, int calling_code);
 
 /*
+ * Whether a call may go to phone, of line type type (enum phone_type):
+ * the site offers calls (CHANNELS=voice), the type is one of
+ * VOICE_LINE_TYPES (never premium rate, shared cost or UAN: config.c),
+ * and the number is in VOICE_COUNTRY_CODES (default COUNTRY_CODE's
+ * country only: a call abroad is where toll fraud earns).
+ */
+int limit_voice_allowed(const struct config *cfg, const char *phone, int calling_code, int type);
+
+/*
  * The key a client address is counted under: an IPv4 address as it is,
  * an IPv6 address as its /64 ("2001:db8:1:2::/64"), an IPv4-mapped one
  * (::ffff:a.b.c.d) as its IPv4 address, "-" when unknown.

@@ -371,7 +371,9 @@ reply_phone_form(struct reply_fill *f)
 {
 	const struct reply *rp = f->rp;
 	struct page *p = f->p;
-	unsigned channels = rp->cfg != NULL ? rp->cfg->channels : CHANNEL_SMS;
+	/* Calls are offered after the number (issue 25): not a choice of this form. */
+	unsigned channels =
+	    (rp->cfg != NULL ? rp->cfg->channels : CHANNEL_SMS) & (CHANNEL_SMS | CHANNEL_INBOUND);
 
 	page_set(p, "COUNTRY_CODE", rp->cfg != NULL ? rp->cfg->country_code : "+1");
 	/* The words say what will happen: a code sent, one to text, or a choice. */

@@ -19,6 +19,7 @@
 #include "bounds.h"
 #include "limit.h"
 #include "message.h"
+#include "phone.h"
 #include "unit.h"
 
 /* The API key every test uses: it must never show up in the log. */
@@ -1425,10 +1426,95 @@ test_channels(void **state)
 		       strlen(TUTORIAL("+15550001111") "CHANNELS=inbound\n"), "INBOUND_NUMBER");
 	assert_refused("CHANNELS=sms,sms\n", 17, "CHANNELS");
 	assert_refused("CHANNELS=\n", 10, "CHANNELS");
-	assert_refused("CHANNELS=voice\n", 15, "CHANNELS");
+	assert_refused("CHANNELS=fax\n", 13, "CHANNELS");
+	assert_refused("CHANNELS=voice,voice\n", 21, "CHANNELS");
 	assert_refused("INBOUND_NUMBER=15550002222\n", 27, "INBOUND_NUMBER");
 	assert_refused("INBOUND_COUNTRY_CODES=+0\n", 25, "INBOUND_COUNTRY_CODES");
 	assert_refused("INBOUND_COUNTRY_CODES=,\n", 24, "INBOUND_COUNTRY_CODES");
+}
+
+/* What a call needs, through Telnyx, beside BASE and a webhook. */
+#define VOICE_BASE                                                                                 \
+	BASE "WEBHOOK_URL=https://example.com/cgi-bin/webhook.cgi\n"                               \
+	     "TELNYX_PUBLIC_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"                    \
+	     "VOICE_CONNECTION_ID=1494404757140276705\n"
+#define VOICE_REFUSED(text, names) REFUSED(VOICE_BASE text, names)
+
+static void
+test_voice_keys(void **state)
+{
+	struct config cfg;
+	char *log;
+
+	(void)state;
+	/* The defaults: codes spoken, the site's own country, fixed lines and mobiles. */
+	assert_accepted(&cfg, VOICE_BASE "CHANNELS=sms,voice\n", &log);
+	assert_int_equal(cfg.channels, CHANNEL_SMS | CHANNEL_VOICE);
+	assert_int_equal(cfg.voice_mode, VOICE_CODE);
+	assert_null(cfg.voice_from); /* FROM_NUMBER calls */
+	assert_int_equal(cfg.voice_price, 100000);
+	assert_int_equal(cfg.voice_line_types, 1u << PHONE_FIXED_LINE | 1u << PHONE_MOBILE |
+						   1u << PHONE_FIXED_LINE_OR_MOBILE);
+	assert_true(limit_voice_allowed(&cfg, "+12025550143", 1, PHONE_FIXED_LINE));
+	assert_true(limit_voice_allowed(&cfg, "+12025550143", 1, PHONE_MOBILE));
+	assert_false(limit_voice_allowed(&cfg, "+447911123456", 44, PHONE_MOBILE));
+	assert_false(limit_voice_allowed(&cfg, "+12025550143", 1, PHONE_VOIP));
+	assert_false(limit_voice_allowed(&cfg, "+19005550143", 1, PHONE_PREMIUM_RATE));
+	assert_false(limit_voice_allowed(&cfg, "+12025550143", 1, -1));
+	assert_false(limit_voice_allowed(&cfg, "+12025550143", 1, PHONE_TYPE__MAX));
+	config_free(&cfg);
+	free(log);
+	assert_accepted(&cfg,
+			VOICE_BASE
+			"CHANNELS=voice,sms\nVOICE_FROM=+15550003333\nVOICE_MODE=confirm\n"
+			"VOICE_COUNTRY_CODES=+44,+1\nVOICE_LINE_TYPES=fixed_line\n"
+			"VOICE_PRICE=0.02\n",
+			&log);
+	assert_string_equal(cfg.voice_from, "+15550003333");
+	assert_int_equal(cfg.voice_mode, VOICE_CONFIRM);
+	assert_int_equal(cfg.voice_price, 20000);
+	assert_true(limit_voice_allowed(&cfg, "+447911123456", 44, PHONE_FIXED_LINE));
+	assert_false(limit_voice_allowed(&cfg, "+447911123456", 44, PHONE_MOBILE));
+	config_free(&cfg);
+	free(log);
+	/* Without CHANNELS=voice, the keys are read and nothing is called. */
+	assert_accepted(&cfg, BASE "VOICE_MODE=confirm\n", &log);
+	assert_false(limit_voice_allowed(&cfg, "+12025550143", 1, PHONE_FIXED_LINE));
+	config_free(&cfg);
+	free(log);
+	/* The outbox writes calls down: no Telnyx keys needed. */
+	assert_accepted(&cfg,
+			"SECRET_KEY=" SECRET "\nSMS_TRANSPORT=outbox\nOUTBOX_PATH=/tmp/outbox\n"
+			"CHANNELS=sms,voice\n",
+			&log);
+	config_free(&cfg);
+	free(log);
+
+	VOICE_REFUSED("CHANNELS=voice\n", "CHANNELS");
+	VOICE_REFUSED("CHANNELS=inbound,voice\nINBOUND_NUMBER=+15550002222\n", "CHANNELS");
+	REFUSED(BASE "CHANNELS=sms,voice\nWEBHOOK_URL=https://example.com/w\n"
+		     "TELNYX_PUBLIC_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+		"VOICE_CONNECTION_ID");
+	REFUSED(BASE "CHANNELS=sms,voice\nVOICE_CONNECTION_ID=1\n", "WEBHOOK_URL");
+	REFUSED(BASE "CHANNELS=sms,voice\nVOICE_CONNECTION_ID=1\n"
+		     "WEBHOOK_URL=https://example.com/w\n",
+		"TELNYX_PUBLIC_KEY");
+	/* An alphanumeric sender texts, but cannot call. */
+	REFUSED("API_KEY=" SECRET "\nFROM_NUMBER=MyShop\nMESSAGING_PROFILE_ID=p\n"
+		"ALLOWED_COUNTRY_CODES=+44\nCHANNELS=sms,voice\nVOICE_CONNECTION_ID=1\n"
+		"WEBHOOK_URL=https://example.com/w\n"
+		"TELNYX_PUBLIC_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+		"VOICE_FROM");
+	VOICE_REFUSED("VOICE_FROM=MyShop\n", "VOICE_FROM");
+	VOICE_REFUSED("VOICE_CONNECTION_ID=a\"b\n", "VOICE_CONNECTION_ID");
+	VOICE_REFUSED("VOICE_MODE=sms\n", "VOICE_MODE");
+	VOICE_REFUSED("VOICE_COUNTRY_CODES=44\n", "VOICE_COUNTRY_CODES");
+	VOICE_REFUSED("VOICE_LINE_TYPES=landline\n", "VOICE_LINE_TYPES");
+	VOICE_REFUSED("VOICE_PRICE=ten\n", "VOICE_PRICE");
+	/* Toll fraud's numbers are never called, whatever the file says. */
+	VOICE_REFUSED("VOICE_LINE_TYPES=fixed_line,premium_rate\n", "VOICE_LINE_TYPES");
+	VOICE_REFUSED("VOICE_LINE_TYPES=shared_cost\n", "VOICE_LINE_TYPES");
+	VOICE_REFUSED("VOICE_LINE_TYPES=uan\n", "VOICE_LINE_TYPES");
 }
 
 static void
@@ -1546,6 +1632,7 @@ main(void)
 	    cmocka_unit_test(test_path),
 	    cmocka_unit_test(test_database_url),
 	    cmocka_unit_test(test_site_defaults),
+	    cmocka_unit_test(test_voice_keys),
 	    cmocka_unit_test(test_languages),
 	    cmocka_unit_test(test_assertion_keys),
 	};
