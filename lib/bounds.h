@@ -28,9 +28,15 @@
 #define OTP_NET_MAX          48  /* a network: "203.0.113.0/24", "2001:db8:1::/48" */
 #define OTP_PREFIX_MAX                                                                             \
 	12 /* a destination range: "+1202555", "+447911" (otp-admin: up to 11 digits) */
-#define OTP_MAC_LEN    32 /* HMAC-SHA256 */
-#define OTP_MSGID_MAX  64 /* Telnyx message id (a UUID) */
-#define OTP_STATUS_MAX 23 /* a delivery status ("delivery_unconfirmed") */
+#define OTP_MAC_LEN          32  /* HMAC-SHA256 */
+#define OTP_MSGID_MAX        64  /* Telnyx message id (a UUID) */
+#define OTP_CALL_ID_MAX      128 /* Telnyx call_control_id ("v3:" and some 54 characters) */
+#define OTP_CALL_STATE_BYTES 16  /* a call's client_state: 128 random bits ... */
+#define OTP_CALL_STATE_LEN   24  /* ... as base64, with its padding */
+#define OTP_CALL_RING_S      30  /* seconds a call rings before Telnyx gives up (timeout_secs) */
+#define OTP_CALL_SPEAK_S     60 /* longest call that speaks a code twice (time_limit_secs, >= 30) */
+#define OTP_CALL_CONFIRM_S   90 /* longest call that asks for a 1, three tries */
+#define OTP_STATUS_MAX       23 /* a delivery status ("delivery_unconfirmed") */
 
 #define OTP_CONFIG_MAX    (64 * 1024) /* largest config file */
 #define OTP_CONFIG_LINE   4096        /* longest config line */

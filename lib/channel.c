@@ -12,11 +12,8 @@
 static const struct channel *const channel_rows[] = {
     &telnyx_text, /* a text through Telnyx's Messages API (telnyx.c) */
     &outbox_text, /* a text appended to OUTBOX_PATH: `make run`, the tests (outbox.c) */
-		  /*
-		   * Issue 25, the voice channel: a call through Telnyx Call Control
-		   * will be a row here (way CHANNEL_VOICE, TRANSPORT_TELNYX, receipts:
-		   * its call events), with an outbox row for calls beside it.
-		   */
+    &telnyx_call, /* a call through Telnyx Call Control (telnyx.c) */
+		  /* Issue 25: an outbox row for calls will stand beside it. */
 };
 
 const struct channel *
@@ -34,10 +31,10 @@ channel_for(const struct config *cfg, unsigned way)
 
 enum channel_outcome
 channel_send(const struct channel *ch, const struct config *cfg, const char *to, const char *text,
-	     struct channel_result *res)
+	     const char *state, struct channel_result *res)
 {
 	memset(res, 0, sizeof(*res));
-	res->outcome = ch->send(cfg, to, text, res);
+	res->outcome = ch->send(cfg, to, text, state, res);
 	assert(res->outcome >= SEND_TAKEN && res->outcome < SEND__MAX);
 	/* A message taken is known by its id: the webhooks find it by that. */
 	assert(res->outcome != SEND_TAKEN || res->message_id[0] != '\0');

@@ -1,7 +1,8 @@
 /*
  * The ways a code is sent to a phone, as one table the core reads
  * (channel.c): each row a channel through one provider (a text through
- * Telnyx, the outbox that stands in for it), each answering a send with
+ * Telnyx, a call through Telnyx, the outbox that stands in for the text),
+ * each answering a send with
  * an outcome the core understands (enum channel_outcome), never with its
  * provider's codes.  A second provider is one more file defining its rows,
  * and a line in the table.
@@ -21,7 +22,8 @@
 
 /* What became of a send: all the core decides by. */
 enum channel_outcome {
-	/* The provider took it: message_id and cost_micros are set. */
+	/* The provider took it: message_id and cost_micros are set (a call:
+	 * placed, and ringing; what became of it comes by its events). */
 	SEND_TAKEN,
 	/* The number opted out (texted STOP) or blocks us: its to undo. */
 	SEND_OPTED_OUT,
@@ -42,7 +44,9 @@ enum channel_outcome {
 /* What a channel answers: the outcome, and for the log what it was. */
 struct channel_result {
 	enum channel_outcome outcome;
-	char message_id[OTP_MSGID_MAX + 1]; /* taken: the provider's id of it */
+	/* taken: the provider's id of it: a message's (at most OTP_MSGID_MAX),
+	 * a call's call_control_id */
+	char message_id[OTP_CALL_ID_MAX + 1];
 	int parts;             /* taken: billed parts the provider counted; 0: not said */
 	long long cost_micros; /* taken: estimated cost, millionths of SPEND_CURRENCY */
 	/* For the log only: the core never decides by these. */
@@ -60,10 +64,16 @@ struct channel {
 					    the store keeps the number with the message id */
 	const char *spend_limit;         /* SEND_SPEND_LIMIT in words for the operator's
 					    warning, or NULL if it never answers that */
-	/* Send text to the E.164 number to; fills res (cleared) and returns
-	 * its outcome.  Logs nothing: the caller logs one line. */
+	/*
+	 * Send text to the E.164 number to; fills res (cleared) and returns
+	 * its outcome.  Logs nothing: the caller logs one line.  A call takes
+	 * no text (NULL): it speaks when answered, on its events.  state,
+	 * for a row with receipts, is base64 the provider hands back with
+	 * each report of this send (a call's client_state: the token that
+	 * finds its verification), or NULL; a text's reports carry its id.
+	 */
 	enum channel_outcome (*send)(const struct config *cfg, const char *to, const char *text,
-				     struct channel_result *res);
+				     const char *state, struct channel_result *res);
 };
 
 /*
@@ -72,13 +82,16 @@ struct channel {
  */
 const struct channel *channel_for(const struct config *cfg, unsigned way);
 
-/* Send text to to through ch: res cleared, then filled; returns res->outcome. */
+/* Send text (and state) to to through ch: res cleared, then filled;
+ * returns res->outcome. */
 enum channel_outcome channel_send(const struct channel *ch, const struct config *cfg,
-				  const char *to, const char *text, struct channel_result *res);
+				  const char *to, const char *text, const char *state,
+				  struct channel_result *res);
 
 /* The rows, each defined in its provider's file. */
 /* telnyx.c */
 extern const struct channel telnyx_text;
+extern const struct channel telnyx_call;
 /* outbox.c */
 extern const struct channel outbox_text;
 

@@ -180,7 +180,7 @@ core_send_code(const struct config *cfg, const struct channel *ch, const struct 
 		snprintf(res->reason, sizeof(res->reason), "message too long");
 		return;
 	}
-	channel_send(ch, cfg, v->phone, text, res);
+	channel_send(ch, cfg, v->phone, text, NULL, res);
 	explicit_bzero(text, sizeof(text));
 }
 

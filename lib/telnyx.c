@@ -1,7 +1,9 @@
 /*
  * Telnyx, the provider, as the channel table's rows: telnyx_text, a text
  * through the Messages API (POST {API_BASE_URL}/v2/messages with a JSON
- * body and API_KEY, over http.c).  Telnyx's words end here: its JSON, its
+ * body and API_KEY, over http.c), and telnyx_call, a call through Call
+ * Control (POST {API_BASE_URL}/v2/calls; what the call says is webhook.cgi's
+ * to order, on its events).  Telnyx's words end here: its JSON, its
  * error codes (40300, a number that texted STOP; 40333, the messaging
  * profile's daily spend limit) become the outcomes of channel.h, and what
  * it said goes to the log as printable ASCII only.
@@ -144,7 +146,7 @@ telnyx_text_answer(long http_status, const char *body, size_t len, struct channe
 
 /* The row's send: the body, the POST, the answer read; the cost estimated. */
 static enum channel_outcome
-telnyx_text_send(const struct config *cfg, const char *to, const char *text,
+telnyx_text_send(const struct config *cfg, const char *to, const char *text, const char *state,
 		 struct channel_result *res)
 {
 	struct http_post p = {cfg->api_base_url, "/v2/messages", cfg->api_key, cfg->ca_file, NULL};
@@ -152,6 +154,7 @@ telnyx_text_send(const struct config *cfg, const char *to, const char *text,
 	enum http_result hr;
 	char *body;
 
+	(void)state; /* a text's reports carry its id */
 	if ((body = telnyx_text_body(cfg, to, text)) == NULL) {
 		snprintf(res->reason, sizeof(res->reason), "out of memory");
 		return SEND_MISCONFIGURED;
@@ -181,4 +184,113 @@ const struct channel telnyx_text = {
     .receipts = 1, /* message.sent and message.finalized, to webhook.cgi */
     .spend_limit = "Telnyx's spend limit of the messaging profile reached (40333)",
     .send = telnyx_text_send,
+};
+
+char *
+telnyx_call_body(const struct config *cfg, const char *to, const char *state)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s;
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "connection_id",
+				cfg->voice_connection_id != NULL ? cfg->voice_connection_id : "");
+	cJSON_AddStringToObject(o, "to", to);
+	cJSON_AddStringToObject(o, "from",
+				cfg->voice_from != NULL    ? cfg->voice_from
+				: cfg->from_number != NULL ? cfg->from_number
+							   : "");
+	/* The call's events come to webhook.cgi, not to the application's
+	 * URL: they drive it (config.c requires WEBHOOK_URL with voice). */
+	if (cfg->webhook_url != NULL) {
+		cJSON_AddStringToObject(o, "webhook_url", cfg->webhook_url);
+		cJSON_AddStringToObject(o, "webhook_url_method", "POST");
+	}
+	/* Handed back with every event: the token that finds the verification. */
+	if (state != NULL)
+		cJSON_AddStringToObject(o, "client_state", state);
+	/* call.machine.detection.ended says human, machine or not_sure: no code
+	 * is left on a voicemail, which others may be able to play. */
+	cJSON_AddStringToObject(o, "answering_machine_detection", "detect");
+	cJSON_AddNumberToObject(o, "timeout_secs", OTP_CALL_RING_S);
+	/* Telnyx's default is four hours of a billed line. */
+	cJSON_AddNumberToObject(o, "time_limit_secs",
+				cfg->voice_mode == VOICE_CONFIRM ? OTP_CALL_CONFIRM_S
+								 : OTP_CALL_SPEAK_S);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+enum channel_outcome
+telnyx_call_answer(long http_status, const char *body, size_t len, struct channel_result *res)
+{
+	const cJSON *id;
+	cJSON *root;
+
+	res->http_status = http_status;
+	if ((root = cJSON_ParseWithLength(body, len)) == NULL) {
+		snprintf(res->reason, sizeof(res->reason), "answer is not JSON");
+		res->outcome = http_status >= 400 ? SEND_REFUSED : SEND_UNSURE;
+		return res->outcome;
+	}
+	if (http_status < 200 || http_status >= 300)
+		res->outcome = telnyx_refused(http_status, root, res);
+	else {
+		id = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(root, "data"), "call_control_id");
+		if (!cJSON_IsString(id) || id->valuestring[0] == '\0' ||
+		    strlen(id->valuestring) > OTP_CALL_ID_MAX) {
+			/* It may ring all the same: as a text without an id. */
+			snprintf(res->reason, sizeof(res->reason),
+				 "answer has no data.call_control_id");
+			res->outcome = SEND_UNSURE;
+		} else {
+			telnyx_copy(res->message_id, sizeof(res->message_id), id->valuestring);
+			res->outcome = SEND_TAKEN;
+		}
+	}
+	cJSON_Delete(root);
+	return res->outcome;
+}
+
+/* The call row's send: the body, the POST, the answer read; VOICE_PRICE. */
+static enum channel_outcome
+telnyx_call_send(const struct config *cfg, const char *to, const char *text, const char *state,
+		 struct channel_result *res)
+{
+	struct http_post p = {cfg->api_base_url, "/v2/calls", cfg->api_key, cfg->ca_file, NULL};
+	struct http_answer a;
+	enum http_result hr;
+	char *body;
+
+	(void)text; /* spoken when answered, on the call's events */
+	if ((body = telnyx_call_body(cfg, to, state)) == NULL) {
+		snprintf(res->reason, sizeof(res->reason), "out of memory");
+		return SEND_MISCONFIGURED;
+	}
+	p.body = body;
+	hr = http_post_json(&p, &a);
+	cJSON_free(body);
+	if (hr != HTTP_ANSWERED) {
+		res->http_status = a.status;
+		telnyx_copy(res->reason, sizeof(res->reason), a.reason);
+		return hr == HTTP_UNTRIED ? SEND_MISCONFIGURED : SEND_UNSURE;
+	}
+	telnyx_call_answer(a.status, a.body != NULL ? a.body : "", a.len, res);
+	http_answer_free(&a);
+	/* VOICE_PRICE a call, until call.hangup's cost is known. */
+	if (res->outcome == SEND_TAKEN)
+		res->cost_micros = cfg->voice_price;
+	return res->outcome;
+}
+
+const struct channel telnyx_call = {
+    .name = "voice",
+    .way = CHANNEL_VOICE,
+    .transport = TRANSPORT_TELNYX,
+    .receipts = 1, /* call.initiated ... call.hangup, to webhook.cgi */
+    .spend_limit = NULL,
+    .send = telnyx_call_send,
 };

@@ -1,7 +1,8 @@
 /*
- * Telnyx, the provider: its row telnyx_text (a text through the Messages
- * API) is declared in channel.h; here are the two halves it is made of,
- * public for the tests and the fuzzer.
+ * Telnyx, the provider: its rows telnyx_text (a text through the Messages
+ * API) and telnyx_call (a call through Call Control) are declared in
+ * channel.h; here are the halves they are made of, public for the tests
+ * and the fuzzer.
  */
 #ifndef OTP_TELNYX_H
 #define OTP_TELNYX_H
@@ -32,6 +33,27 @@ char *telnyx_text_body(const struct config *cfg, const char *to, const char *tex
  * left for telnyx_text's send to estimate.
  */
 enum channel_outcome telnyx_text_answer(long http_status, const char *body, size_t len,
+					struct channel_result *res);
+
+/*
+ * The JSON body of POST /v2/calls calling to (caller frees with
+ * cJSON_free()), or NULL when out of memory: connection_id
+ * (VOICE_CONNECTION_ID), to, from (VOICE_FROM, else FROM_NUMBER),
+ * webhook_url (WEBHOOK_URL) with webhook_url_method POST, client_state
+ * (state, base64, when not NULL), answering machine detection ("detect"),
+ * timeout_secs OTP_CALL_RING_S and time_limit_secs OTP_CALL_SPEAK_S
+ * (VOICE_MODE=code) or OTP_CALL_CONFIRM_S (confirm).
+ */
+char *telnyx_call_body(const struct config *cfg, const char *to, const char *state);
+
+/*
+ * Telnyx's answer to POST /v2/calls into res, and the outcome, as
+ * telnyx_text_answer() reads a message's: 2xx with
+ * data.call_control_id (at most OTP_CALL_ID_MAX): TAKEN, message_id the
+ * call_control_id; 2xx without one, 1xx, 3xx: UNSURE; 400 up: REFUSED
+ * (no error code of Call Control is an outcome of its own yet).
+ */
+enum channel_outcome telnyx_call_answer(long http_status, const char *body, size_t len,
 					struct channel_result *res);
 
 #endif

@@ -96,7 +96,8 @@ test_send_clears_the_result(void **state)
 	cfg.outbox_path = path;
 	memset(&res, 'x', sizeof(res));
 	res.outcome = SEND_REFUSED;
-	assert_int_equal(channel_send(&outbox_text, &cfg, "+12025550143", "x", &res), SEND_TAKEN);
+	assert_int_equal(channel_send(&outbox_text, &cfg, "+12025550143", "x", NULL, &res),
+			 SEND_TAKEN);
 	assert_int_equal(res.outcome, SEND_TAKEN);
 	assert_string_equal(res.message_id, "outbox");
 	assert_string_equal(res.reason, "");
@@ -128,14 +129,14 @@ test_outbox(void **state)
 	/* 0600 because the code says so, not because of the umask. */
 	old = umask(0);
 	assert_int_equal(
-	    channel_send(&outbox_text, &cfg, "+12025550143", "Your token is 1A2B", &res),
+	    channel_send(&outbox_text, &cfg, "+12025550143", "Your token is 1A2B", NULL, &res),
 	    SEND_TAKEN);
 	umask(old);
 	assert_string_equal(res.message_id, "outbox");
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(
-	    channel_send(&outbox_text, &cfg, "+442079460958", "two\nlines \"quoted\"", &res),
+	    channel_send(&outbox_text, &cfg, "+442079460958", "two\nlines \"quoted\"", NULL, &res),
 	    SEND_TAKEN);
 	/* Nothing to pay, nobody to report on it. */
 	assert_int_equal(res.cost_micros, 0);
@@ -180,7 +181,8 @@ test_outbox_appends(void **state)
 	cfg.transport = TRANSPORT_OUTBOX;
 	cfg.outbox_path = path;
 	/* No FROM_NUMBER: "from" is empty. */
-	assert_int_equal(channel_send(&outbox_text, &cfg, "+12025550143", "x", &res), SEND_TAKEN);
+	assert_int_equal(channel_send(&outbox_text, &cfg, "+12025550143", "x", NULL, &res),
+			 SEND_TAKEN);
 	data = unit_read_file(path, NULL);
 	assert_memory_equal(data, "earlier\n{", 9);
 	assert_non_null(strstr(data, "\"from\":\"\""));
@@ -190,13 +192,13 @@ test_outbox_appends(void **state)
 	snprintf(link, sizeof(link), "%s/link.jsonl", dir);
 	assert_int_equal(symlink(path, link), 0);
 	cfg.outbox_path = link;
-	assert_int_equal(channel_send(&outbox_text, &cfg, "+12025550143", "x", &res),
+	assert_int_equal(channel_send(&outbox_text, &cfg, "+12025550143", "x", NULL, &res),
 			 SEND_MISCONFIGURED);
 	assert_non_null(strstr(res.reason, "cannot open outbox"));
 	/* Nor can a missing directory be written. */
 	snprintf(link, sizeof(link), "%s/missing/outbox.jsonl", dir);
 	cfg.outbox_path = link;
-	assert_int_equal(channel_send(&outbox_text, &cfg, "+12025550143", "x", &res),
+	assert_int_equal(channel_send(&outbox_text, &cfg, "+12025550143", "x", NULL, &res),
 			 SEND_MISCONFIGURED);
 	assert_non_null(strstr(res.reason, "cannot open outbox"));
 	assert_string_equal(res.message_id, "");

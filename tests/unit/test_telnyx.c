@@ -434,6 +434,130 @@ test_answer_junk(void **state)
 
 /* ---- Telnyx over HTTP, against a server forked on 127.0.0.1 ---- */
 
+/* ---- telnyx_call_body, telnyx_call_answer ---- */
+
+static char connection[] = "1494404757140276705";
+static char webhook[] = "https://example.com/cgi-bin/webhook.cgi";
+static char voice_from[] = "+15550003333";
+#define CALL_STATE "q83vEjRWeJCrze8SNFZ4kA==" /* 16 random bytes, base64 */
+
+/* telnyx_config() with what calls need. */
+static void
+voice_config(struct config *cfg, char *base_url)
+{
+	telnyx_config(cfg, base_url);
+	cfg->channels = CHANNEL_SMS | CHANNEL_VOICE;
+	cfg->voice_connection_id = connection;
+	cfg->webhook_url = webhook;
+	cfg->voice_price = 100000; /* VOICE_PRICE=0.10 */
+}
+
+/*
+ * The body, to the byte, is tests/data/telnyx-call-body.json, which
+ * tests/cgi/test_voice_spec.py checks against Telnyx's schema of POST
+ * /v2/calls (CallRequest): what is sent is what the spec was checked on.
+ */
+static void
+test_call_body_is_the_checked_one(void **state)
+{
+	struct config cfg;
+	size_t len = 0;
+	char *s, *want = unit_read_file("tests/data/telnyx-call-body.json", &len);
+
+	(void)state;
+	while (len > 0 && want[len - 1] == '\n')
+		want[--len] = '\0';
+	voice_config(&cfg, telnyx_url);
+	s = telnyx_call_body(&cfg, "+12025550143", CALL_STATE);
+	assert_non_null(s);
+	assert_string_equal(s, want);
+	/* The key never goes into the body. */
+	assert_null(strstr(s, KEY));
+	cJSON_free(s);
+	free(want);
+}
+
+static void
+test_call_body_fields(void **state)
+{
+	struct config cfg;
+	const cJSON *n;
+	char *s;
+	cJSON *o;
+
+	(void)state;
+	voice_config(&cfg, telnyx_url);
+	cfg.voice_from = voice_from;
+	cfg.voice_mode = VOICE_CONFIRM;
+	s = telnyx_call_body(&cfg, "+442079460958", NULL);
+	assert_non_null(s);
+	o = cJSON_Parse(s);
+	assert_non_null(o);
+	/* VOICE_FROM before FROM_NUMBER; no client_state without a state. */
+	assert_string_equal(str(o, "from"), "+15550003333");
+	assert_string_equal(str(o, "to"), "+442079460958");
+	assert_string_equal(str(o, "connection_id"), connection);
+	assert_string_equal(str(o, "answering_machine_detection"), "detect");
+	assert_null(cJSON_GetObjectItemCaseSensitive(o, "client_state"));
+	/* The line is held no longer than three tries at pressing 1. */
+	n = cJSON_GetObjectItemCaseSensitive(o, "time_limit_secs");
+	assert_true(cJSON_IsNumber(n));
+	assert_int_equal(n->valueint, OTP_CALL_CONFIRM_S);
+	_Static_assert(OTP_CALL_SPEAK_S >= 30 && OTP_CALL_CONFIRM_S <= 14400,
+		       "time_limit_secs is 30 to 14400 (the spec)");
+	cJSON_Delete(o);
+	cJSON_free(s);
+}
+
+static enum channel_outcome
+call_answer(long status, const char *body, struct channel_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	return telnyx_call_answer(status, body, strlen(body), res);
+}
+
+#define CALL_ID "v3:MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg"
+
+static void
+test_call_answer(void **state)
+{
+	struct channel_result res;
+	char long_id[OTP_CALL_ID_MAX + 40];
+
+	(void)state;
+	assert_int_equal(call_answer(200,
+				     "{\"data\":{\"call_control_id\":\"" CALL_ID
+				     "\",\"call_leg_id\":\"2dc6fc34\",\"is_alive\":false,"
+				     "\"record_type\":\"call\",\"client_state\":\"" CALL_STATE
+				     "\"}}",
+				     &res),
+			 SEND_TAKEN);
+	assert_string_equal(res.message_id, CALL_ID);
+	assert_int_equal(res.http_status, 200);
+	/* Without an id it may ring all the same. */
+	assert_int_equal(call_answer(200, "{\"data\":{\"record_type\":\"call\"}}", &res),
+			 SEND_UNSURE);
+	assert_string_equal(res.message_id, "");
+	assert_int_equal(call_answer(200, "{\"data\":{\"call_control_id\":\"\"}}", &res),
+			 SEND_UNSURE);
+	memset(long_id, 'a', sizeof(long_id));
+	memcpy(long_id, "{\"data\":{\"call_control_id\":\"", 29);
+	memcpy(long_id + sizeof(long_id) - 5, "\"}}", 4);
+	long_id[sizeof(long_id) - 1] = '\0';
+	assert_int_equal(call_answer(200, long_id, &res), SEND_UNSURE);
+	assert_int_equal(call_answer(200, "not json", &res), SEND_UNSURE);
+	/* Refused: nothing rings, nothing is billed. */
+	assert_int_equal(
+	    call_answer(422,
+			"{\"errors\":[{\"code\":\"90015\",\"title\":\"Invalid connection\","
+			"\"detail\":\"The connection_id is invalid.\"}]}",
+			&res),
+	    SEND_REFUSED);
+	assert_string_equal(res.error_code, "90015");
+	assert_string_equal(res.reason, "Invalid connection: The connection_id is invalid.");
+	assert_int_equal(call_answer(503, "<html>", &res), SEND_REFUSED);
+}
+
 #define HANG "hang" /* an answer that is no answer: read, then wait */
 
 struct server {
@@ -578,7 +702,7 @@ send_to(const char *const *answers, int n, struct channel_result *res, char *req
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
 	telnyx_config(&cfg, url);
 	t0 = now_ms();
-	rc = channel_send(&telnyx_text, &cfg, "+12025550143", "Your token is 1A2B", res);
+	rc = channel_send(&telnyx_text, &cfg, "+12025550143", "Your token is 1A2B", NULL, res);
 	if (ms != NULL)
 		*ms = now_ms() - t0;
 	*requests = server_stop(&s, req, size);
@@ -638,6 +762,45 @@ test_http_success(void **state)
 	assert_string_equal(str(o, "to"), "+12025550143");
 	assert_string_equal(str(o, "text"), "Your token is 1A2B");
 	cJSON_Delete(o);
+}
+
+/* The call row through http.c: POST /v2/calls, the id, VOICE_PRICE. */
+static void
+test_http_call(void **state)
+{
+	static char buf[512];
+	const char *answers[] = {
+	    answer(buf, sizeof(buf), "200 OK",
+		   "{\"data\":{\"record_type\":\"call\",\"call_control_id\":\"" CALL_ID
+		   "\",\"is_alive\":false}}")};
+	struct channel_result res;
+	struct server s;
+	struct config cfg;
+	char url[64], req[8192], *body;
+	cJSON *o;
+
+	(void)state;
+	server_start(&s, answers, 1);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
+	voice_config(&cfg, url);
+	assert_ptr_equal(channel_for(&cfg, CHANNEL_VOICE), &telnyx_call);
+	assert_int_equal(channel_send(&telnyx_call, &cfg, "+12025550143", NULL, CALL_STATE, &res),
+			 SEND_TAKEN);
+	assert_int_equal(server_stop(&s, req, sizeof(req)), 1);
+	assert_string_equal(res.message_id, CALL_ID);
+	assert_int_equal(res.cost_micros, 100000);
+	assert_memory_equal(req, "POST /v2/calls HTTP/1.1\r\n", 25);
+	assert_non_null(strstr(req, "\r\nAuthorization: Bearer " KEY "\r\n"));
+	body = strstr(req, "\r\n\r\n");
+	assert_non_null(body);
+	o = cJSON_Parse(body + 4);
+	assert_non_null(o);
+	assert_string_equal(str(o, "client_state"), CALL_STATE);
+	assert_string_equal(str(o, "webhook_url"), webhook);
+	cJSON_Delete(o);
+	/* Not offered: no row. */
+	cfg.channels = CHANNEL_SMS;
+	assert_null(channel_for(&cfg, CHANNEL_VOICE));
 }
 
 static void
@@ -816,7 +979,8 @@ test_http_nothing_listening(void **state)
 	telnyx_config(&cfg, url);
 	t0 = now_ms();
 	/* Surely not sent, but counted as a send that may have been, as ever. */
-	assert_int_equal(channel_send(&telnyx_text, &cfg, "+12025550143", "x", &res), SEND_UNSURE);
+	assert_int_equal(channel_send(&telnyx_text, &cfg, "+12025550143", "x", NULL, &res),
+			 SEND_UNSURE);
 	ms = now_ms() - t0;
 	assert_int_equal(res.http_status, 0);
 	assert_string_not_equal(res.reason, "");
@@ -853,7 +1017,7 @@ test_untried_is_misconfigured(void **state)
 	memcpy(long_url, "http://127.0.0.1/", 17);
 	memset(long_url + 17, 'a', sizeof(long_url) - 18);
 	telnyx_config(&cfg, long_url);
-	assert_int_equal(channel_send(&telnyx_text, &cfg, "+12025550143", "x", &res),
+	assert_int_equal(channel_send(&telnyx_text, &cfg, "+12025550143", "x", NULL, &res),
 			 SEND_MISCONFIGURED);
 	assert_int_equal(res.http_status, 0);
 	assert_string_equal(res.reason, "API_BASE_URL or API_KEY too long");
@@ -888,6 +1052,10 @@ main(void)
 	    cmocka_unit_test(test_answer_errors),
 	    cmocka_unit_test(test_answer_hostile),
 	    cmocka_unit_test(test_answer_junk),
+	    cmocka_unit_test(test_call_body_is_the_checked_one),
+	    cmocka_unit_test(test_call_body_fields),
+	    cmocka_unit_test(test_call_answer),
+	    cmocka_unit_test(test_http_call),
 	    cmocka_unit_test(test_http_success),
 	    cmocka_unit_test(test_http_cost_of_the_parts),
 	    cmocka_unit_test(test_http_401),
