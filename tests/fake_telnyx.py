@@ -41,6 +41,18 @@ posted is in fake.webhook_posts; wait_webhooks(n) waits for n accepted.
 sign(), event(), message_payload() and post_webhook() build and send
 webhooks by hand (bad signatures, replays, inbound texts).
 
+Calls, as Telnyx Call Control v2 takes them: POST /v2/calls and POST
+/v2/calls/{call_control_id}/actions/{speak,gather_using_speak,hangup,answer}
+are recorded in fake.calls (not in fake.messages), each with what
+telnyx_spec.check_request() finds wrong with it against Telnyx's schema
+('problems'); a request with problems is answered 422 as Telnyx answers
+a bad parameter, so a test sees it fail as it would.  fake.call_mode:
+'ok' (200 with data.call_control_id, call_leg_id, call_session_id,
+client_state as sent, is_alive false, record_type call), 'status:NNN'
+(Telnyx's error body for NNN), 'noid' (200 without a call_control_id).
+wait_calls(n) waits for n.  (Issue 25: the call's life, its signed
+events from call.initiated to call.hangup, comes next.)
+
 Run alone: /usr/bin/python3 tests/fake_telnyx.py --port 8099 [--mode ok]
 serves until killed and prints each message it receives.
 """
@@ -60,8 +72,11 @@ import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import telnyx_spec
+
 HOST = '127.0.0.1'  # never any other address
 MESSAGES_PATH = '/v2/messages'
+CALLS_PATH = '/v2/calls'
 HANG_MAX = 120.0    # a hanging answer gives up after this long even without stop()
 DRIP_EVERY = 0.5    # seconds between two bytes of a 'drip' answer
 BODY_MAX = 1024 * 1024
@@ -428,6 +443,9 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError):
             parsed = None
         pj = parsed if isinstance(parsed, dict) else {}
+        if self.path.split('?')[0].startswith(CALLS_PATH):
+            self._call(fake, raw, parsed)
+            return
         msg = {
             'to': pj.get('to'),
             'from': pj.get('from'),
@@ -521,6 +539,57 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(200, ok)
         fake._after_send(ok['data'], pj.get('webhook_url'))
 
+    def _call(self, fake, raw, parsed):
+        """POST /v2/calls or an action on a call: recorded, checked, answered."""
+        path = self.path.split('?')[0]
+        problems = (telnyx_spec.check_request(path, parsed) if isinstance(parsed, dict)
+                    else ['/: not a JSON object'])
+        call = {
+            'path': path,
+            'json': parsed,
+            'raw': raw,
+            'authorization': self.headers.get('Authorization'),
+            'content_type': self.headers.get('Content-Type'),
+            'problems': problems,
+            'mode': fake.call_mode,
+            'time': time.time(),
+        }
+        fake._record_call(call)
+        mode = call['mode']
+        if not (call['authorization'] or '').startswith('Bearer '):
+            self._send_json(401, _error_body(401))
+            return
+        if mode.startswith('status:'):
+            try:
+                status = int(mode.split(':', 1)[1])
+            except ValueError:
+                status = 500
+            self._send_json(status, _error_body(status))
+            return
+        if problems:
+            first = problems[0].split(':', 1)[0]
+            self._send_json(422, _error_body(422, ('90002', 'Invalid parameter',
+                                                   '; '.join(problems)[:500]), first))
+            return
+        if path != CALLS_PATH:  # an action: Telnyx answers {"data":{"result":"ok"}}
+            self._send_json(200, {'data': {'result': 'ok'}})
+            return
+        data = {
+            'record_type': 'call',
+            'call_control_id': 'v3:' + base64.urlsafe_b64encode(uuid.uuid4().bytes +
+                                                                uuid.uuid4().bytes[:8])
+            .decode().rstrip('='),
+            'call_leg_id': str(uuid.uuid4()),
+            'call_session_id': str(uuid.uuid4()),
+            'is_alive': False,
+        }
+        if 'client_state' in parsed:
+            data['client_state'] = parsed['client_state']
+        if mode == 'noid':
+            del data['call_control_id']
+        call['call_control_id'] = data.get('call_control_id')
+        self._send_json(200, {'data': data})
+
     def _not_allowed(self):
         self._read_body()
         self._send_json(405, {'errors': [{'code': '10015', 'title': 'Bad Request',
@@ -586,6 +655,8 @@ class FakeTelnyx(_Received):
         self.tls_failures = []   # why each other one failed (the client's alert)
         self._open = set()       # the connections being served
         self._messages = []
+        self.call_mode = 'ok'
+        self._calls = []
         self._cond = threading.Condition()
         self._stopping = threading.Event()
         self._server = None
@@ -669,6 +740,28 @@ class FakeTelnyx(_Received):
             self._cond.notify_all()
         if self.on_message is not None:
             self.on_message(msg)
+
+    def _record_call(self, call):
+        with self._cond:
+            self._calls.append(call)
+            self._cond.notify_all()
+
+    @property
+    def calls(self):
+        """A copy of the calls and actions received (dicts), oldest first."""
+        with self._cond:
+            return list(self._calls)
+
+    def wait_calls(self, n, timeout=10):
+        """Wait (at most timeout seconds) until n calls and actions came."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self._calls) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            return True
 
     # --- webhooks ------------------------------------------------------
     def enable_webhooks(self, final_status='delivered'):
