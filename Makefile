@@ -119,7 +119,8 @@ all: $(PROGRAMS) $(TOOLS)
 # indentation and the closing ';' are left out.
 SQL_STEPS = sql/migrate-2.sql sql/migrate-3.sql sql/migrate-4.sql sql/migrate-5.sql \
             sql/migrate-6.sql sql/migrate-7.sql sql/migrate-8.sql sql/migrate-9.sql \
-            sql/pg-migrate-7.sql sql/pg-migrate-8.sql sql/pg-migrate-9.sql
+            sql/migrate-10.sql \
+            sql/pg-migrate-7.sql sql/pg-migrate-8.sql sql/pg-migrate-9.sql sql/pg-migrate-10.sql
 SQL_STMTS = sql/statements.sql sql/pg-statements.sql
 SQL_TO_C  = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/'
 STMTS_TO_C = awk -v table=$(1) 'BEGIN { print "static const char *const " table "[STMT__MAX] = {" } \

@@ -148,6 +148,55 @@ int store_receipt(struct store *st, const struct store_receipt *r, time_t now);
  * was, -1 on error. */
 int store_event_new(struct store *st, const char *event_id, time_t now);
 
+/* ---- calls (CHANNELS=voice, issue 25) ---- */
+
+/*
+ * How far a call got, by the events Telnyx sends of it: each stage above
+ * the one before, so that a call's record only goes forward.  The
+ * status word stored beside it is the name here ("answered").
+ */
+enum store_call_stage {
+	CALL_PLACED = 1, /* POST /v2/calls taken */
+	CALL_RINGING,    /* call.initiated */
+	CALL_ANSWERED,   /* call.answered */
+	CALL_DETECTED,   /* call.machine.detection.ended: a person, or a machine */
+	CALL_SPOKEN,     /* call.speak.ended, call.gather.ended: the code said, the digit asked */
+	CALL_ENDED       /* call.hangup: nothing after it changes the call */
+};
+
+/* A call, as the store keeps it. */
+struct store_call {
+	char state[OTP_CALL_STATE_LEN + 1]; /* its client_state, base64 */
+	char vid[OTP_ID_LEN + 1];           /* its verification */
+	char phone[OTP_PHONE_MAX + 1];
+	char call_id[OTP_CALL_ID_MAX + 1]; /* Telnyx's call_control_id; "" not known yet */
+	char status[16];                   /* the latest event's word ("answered") */
+	int stage;                         /* enum store_call_stage */
+	char cause[32];                    /* hangup_cause, or the machine's verdict; "" */
+	time_t created, updated;
+};
+
+/* Record a call placed for verification vid to phone, found by its
+ * client_state state (a token made for it).  Returns 0 or -1. */
+int store_call_add(struct store *st, const char *state, const char *vid, const char *phone,
+		   time_t now);
+
+/* Give the call of state its call_control_id: 1, or 0 when it has
+ * another already (never replaced) or there is no such call; -1. */
+int store_call_set_id(struct store *st, const char *state, const char *call_id, time_t now);
+
+/* The call of state into c (zeroed): 1, 0 if none, -1. */
+int store_call_find(struct store *st, const char *state, struct store_call *c);
+
+/*
+ * Move the call of state to stage (named status; cause, or "") if that is
+ * further than it got: 1, or 0 when it was there or further already (a
+ * duplicate, an event out of order: nothing changes) or there is no such
+ * call; -1.
+ */
+int store_call_stage(struct store *st, const char *state, enum store_call_stage stage,
+		     const char *status, const char *cause, time_t now);
+
 /*
  * Kill the code of verification id whose hash is mac: the SMS was not
  * sent, so it may not be usable.  If it is the pending code, the code
@@ -371,7 +420,7 @@ int store_lock_nets(struct store *st, enum store_lock_kind kind, const char *pho
 
 /* What store_forget() removed, per table. */
 struct store_forgotten {
-	long verification, send, failure, message, verified, block, assertion;
+	long verification, send, failure, message, verified, block, assertion, call;
 };
 
 /* Erase every row about phone (and the assertions of its verifications).

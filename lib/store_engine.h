@@ -34,6 +34,11 @@ enum store_stmt {
 	STMT_ADD_MESSAGE, /* message id, vid, phone, now */
 	STMT_RECEIPT,     /* struct store_receipt's, now */
 	STMT_EVENT_NEW,   /* event id, now */
+	/* calls (issue 25) */
+	STMT_CALL_ADD,    /* state, vid, phone, now */
+	STMT_CALL_SET_ID, /* state, call_control_id, now */
+	STMT_CALL_FIND,   /* state: a call's columns */
+	STMT_CALL_STAGE,  /* state, status, stage, cause, now */
 	/* the limits' counts (since, key, net): n, oldest */
 	STMT_COUNT_TEXTS,
 	STMT_COUNT_NET_TEXTS,
@@ -68,6 +73,7 @@ enum store_stmt {
 	STMT_PURGE_FAILURES,
 	STMT_PURGE_ASSERTIONS,
 	STMT_PURGE_MESSAGES,
+	STMT_PURGE_CALLS,
 	STMT_PURGE_EVENTS,
 	STMT_PURGE_VERIFIED,
 	STMT_PURGE_REFUSALS,
@@ -85,6 +91,7 @@ enum store_stmt {
 	STMT_LOCK_NETS_TEXTS,
 	STMT_FORGET_ASSERTIONS, /* phone, each */
 	STMT_FORGET_MESSAGES,
+	STMT_FORGET_CALLS,
 	STMT_FORGET_VERIFICATIONS,
 	STMT_FORGET_SENDS,
 	STMT_FORGET_FAILURES,

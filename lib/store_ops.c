@@ -289,6 +289,67 @@ store_event_new(struct store *st, const char *event_id, time_t now)
 	return store_once(st, STMT_EVENT_NEW, event_id, now);
 }
 
+/* ---- calls ----------------------------------------------------------------- */
+
+static void
+store_call_row(const struct store_row *r, void *to)
+{
+	struct store_call *c = to;
+
+	store_col_text(r, 0, c->state, sizeof(c->state));
+	store_col_text(r, 1, c->vid, sizeof(c->vid));
+	store_col_text(r, 2, c->phone, sizeof(c->phone));
+	store_col_text(r, 3, c->call_id, sizeof(c->call_id));
+	store_col_text(r, 4, c->status, sizeof(c->status));
+	c->stage = (int)store_col_int(r, 5);
+	store_col_text(r, 6, c->cause, sizeof(c->cause));
+	c->created = (time_t)store_col_int(r, 7);
+	c->updated = (time_t)store_col_int(r, 8);
+}
+
+int
+store_call_add(struct store *st, const char *state, const char *vid, const char *phone, time_t now)
+{
+	const struct store_arg a[] = {ARG_TEXT(state), ARG_TEXT(vid), ARG_TEXT(phone),
+				      ARG_INT(now)};
+
+	assert(strlen(state) <= OTP_CALL_STATE_LEN);
+	return store_exec(st, STMT_CALL_ADD, a, NARGS(a)) == 1 ? 0 : -1;
+}
+
+int
+store_call_set_id(struct store *st, const char *state, const char *call_id, time_t now)
+{
+	const struct store_arg a[] = {ARG_TEXT(state), ARG_TEXT(call_id), ARG_INT(now)};
+	long n;
+
+	assert(call_id[0] != '\0' && strlen(call_id) <= OTP_CALL_ID_MAX);
+	n = store_exec(st, STMT_CALL_SET_ID, a, NARGS(a));
+	return n < 0 ? -1 : n > 0;
+}
+
+int
+store_call_find(struct store *st, const char *state, struct store_call *c)
+{
+	const struct store_arg a[] = {ARG_TEXT(state)};
+	struct store_list l = {c, sizeof(*c), 0, 1, store_call_row};
+
+	return store_list(st, STMT_CALL_FIND, a, NARGS(a), &l);
+}
+
+int
+store_call_stage(struct store *st, const char *state, enum store_call_stage stage,
+		 const char *status, const char *cause, time_t now)
+{
+	const struct store_arg a[] = {ARG_TEXT(state), ARG_TEXT(status), ARG_INT(stage),
+				      ARG_TEXT(cause != NULL ? cause : ""), ARG_INT(now)};
+	long n;
+
+	assert(stage >= CALL_PLACED && stage <= CALL_ENDED);
+	n = store_exec(st, STMT_CALL_STAGE, a, NARGS(a));
+	return n < 0 ? -1 : n > 0;
+}
+
 /* ---- the limits' counts ---------------------------------------------------- */
 
 int
@@ -499,6 +560,8 @@ store_purge(struct store *st, time_t now, long retention)
 	    {STMT_PURGE_ASSERTIONS, now - OTP_PURGE_ASSERTIONS},
 	    {STMT_PURGE_MESSAGES,
 	     now - (retention > OTP_PURGE_MESSAGES ? retention : OTP_PURGE_MESSAGES)},
+	    {STMT_PURGE_CALLS, /* as the messages */
+	     now - (retention > OTP_PURGE_MESSAGES ? retention : OTP_PURGE_MESSAGES)},
 	    {STMT_PURGE_EVENTS, now - OTP_PURGE_EVENTS},
 	    {STMT_PURGE_VERIFIED, now - keep},
 	    {STMT_PURGE_REFUSALS, now - keep},
@@ -590,6 +653,7 @@ store_forget(struct store *st, const char *phone, struct store_forgotten *out)
 	} forget[] = {
 	    {STMT_FORGET_ASSERTIONS, &out->assertion},
 	    {STMT_FORGET_MESSAGES, &out->message},
+	    {STMT_FORGET_CALLS, &out->call},
 	    {STMT_FORGET_VERIFICATIONS, &out->verification},
 	    {STMT_FORGET_SENDS, &out->send},
 	    {STMT_FORGET_FAILURES, &out->failure},

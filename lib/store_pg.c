@@ -50,6 +50,7 @@ static const char *const store_pg_steps[] = {
     [7] = store_pg_migrate_7,
     [8] = store_pg_migrate_8,
     [9] = store_pg_migrate_9,
+    [10] = store_pg_migrate_10,
 };
 
 #define STORE_PG_VERSION ((int)(sizeof(store_pg_steps) / sizeof(store_pg_steps[0])) - 1)

@@ -39,8 +39,9 @@
  * latest version, for new files.
  */
 static const char *const store_sqlite_steps[] = {
-    [2] = store_migrate_2, [3] = store_migrate_3, [4] = store_migrate_4, [5] = store_migrate_5,
-    [6] = store_migrate_6, [7] = store_migrate_7, [8] = store_migrate_8, [9] = store_migrate_9,
+    [2] = store_migrate_2, [3] = store_migrate_3, [4] = store_migrate_4,
+    [5] = store_migrate_5, [6] = store_migrate_6, [7] = store_migrate_7,
+    [8] = store_migrate_8, [9] = store_migrate_9, [10] = store_migrate_10,
 };
 
 #define STORE_VERSION ((int)(sizeof(store_sqlite_steps) / sizeof(store_sqlite_steps[0])) - 1)

@@ -152,8 +152,24 @@ CREATE TABLE block (
 	reason  TEXT NOT NULL,
 	created BIGINT NOT NULL
 );
+-- Calls (issue 25): as sql/schema.sql's.
+CREATE TABLE voice_call (
+	state    TEXT PRIMARY KEY NOT NULL,
+	vid      TEXT NOT NULL,
+	phone    TEXT NOT NULL,
+	call_id  TEXT NOT NULL DEFAULT '',
+	status   TEXT NOT NULL DEFAULT 'placed',
+	stage    INTEGER NOT NULL DEFAULT 1,
+	cause    TEXT NOT NULL DEFAULT '',
+	created  BIGINT NOT NULL,
+	updated  BIGINT NOT NULL
+);
+CREATE INDEX voice_call_vid ON voice_call (vid, created);
+CREATE INDEX voice_call_call_id ON voice_call (call_id);
+CREATE INDEX voice_call_phone ON voice_call (phone);
+CREATE INDEX voice_call_updated ON voice_call (updated);
 
 -- The version of this schema, as SQLite's PRAGMA user_version: a program
 -- refuses a database newer than itself.
 CREATE TABLE otp_schema (version INTEGER NOT NULL);
-INSERT INTO otp_schema (version) VALUES (9);
+INSERT INTO otp_schema (version) VALUES (10);

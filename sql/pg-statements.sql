@@ -101,6 +101,23 @@ INSERT INTO webhook_event (id, at)
 	VALUES ($1, $2::bigint)
 	ON CONFLICT (id) DO NOTHING;
 
+-- name: CALL_ADD
+INSERT INTO voice_call (state, vid, phone, created, updated)
+	VALUES ($1, $2, $3, $4::bigint, $4::bigint);
+
+-- name: CALL_SET_ID
+UPDATE voice_call SET call_id = $2::text, updated = $3::bigint
+	WHERE state = $1 AND call_id IN ('', $2::text);
+
+-- name: CALL_FIND
+SELECT state, vid, phone, call_id, status, stage, cause, created, updated
+	FROM voice_call
+	WHERE state = $1;
+
+-- name: CALL_STAGE
+UPDATE voice_call SET status = $2, stage = $3::int, cause = $4, updated = $5::bigint
+	WHERE state = $1 AND stage < $3::int;
+
 -- name: COUNT_TEXTS
 SELECT count(*), min(at)
 	FROM send
@@ -264,6 +281,10 @@ DELETE FROM assertion_used
 DELETE FROM message
 	WHERE id IN (SELECT id FROM message WHERE updated < $1::bigint ORDER BY updated LIMIT $2::int);
 
+-- name: PURGE_CALLS
+DELETE FROM voice_call
+	WHERE state IN (SELECT state FROM voice_call WHERE updated < $1::bigint ORDER BY updated LIMIT $2::int);
+
 -- name: PURGE_EVENTS
 DELETE FROM webhook_event
 	WHERE id IN (SELECT id FROM webhook_event WHERE at < $1::bigint ORDER BY at LIMIT $2::int);
@@ -362,6 +383,10 @@ DELETE FROM assertion_used
 DELETE FROM message
 	WHERE phone = $1::text
 		OR vid IN (SELECT id FROM verification WHERE phone = $1::text);
+
+-- name: FORGET_CALLS
+DELETE FROM voice_call
+	WHERE phone = $1::text;
 
 -- name: FORGET_VERIFICATIONS
 DELETE FROM verification

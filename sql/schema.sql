@@ -158,5 +158,30 @@ CREATE TABLE block (
 	created INTEGER NOT NULL
 );
 
--- The version of this schema; the step to it is sql/migrate-9.sql.
-PRAGMA user_version = 9;
+-- One row per call placed (CHANNELS=voice, issue 25): what ties Telnyx's
+-- call events to their verification, and how far the call got.  An event
+-- is found by its client_state, a random token made for this call alone
+-- (not derived from anything: it says nothing, and an event of an earlier
+-- call of the same verification finds that call, not this one); its
+-- call_control_id is kept once POST /v2/calls answered (or the first event
+-- told it) and never replaced.  stage only goes up: a duplicate or late
+-- event changes nothing.  Rows go with the messages (a day, or
+-- RETENTION_DAYS).
+CREATE TABLE voice_call (
+	state    TEXT PRIMARY KEY NOT NULL,	-- client_state: 16 random bytes, base64
+	vid      TEXT NOT NULL,			-- its verification
+	phone    TEXT NOT NULL,			-- E.164
+	call_id  TEXT NOT NULL DEFAULT '',	-- Telnyx's call_control_id; '' not known yet
+	status   TEXT NOT NULL DEFAULT 'placed',	-- the latest event's word (store_call_stage)
+	stage    INTEGER NOT NULL DEFAULT 1,	-- its rank: never goes down
+	cause    TEXT NOT NULL DEFAULT '',	-- call.hangup's hangup_cause, or the machine's verdict
+	created  INTEGER NOT NULL,		-- Unix seconds
+	updated  INTEGER NOT NULL		-- last written; for the purge
+);
+CREATE INDEX voice_call_vid ON voice_call (vid, created);
+CREATE INDEX voice_call_call_id ON voice_call (call_id);
+CREATE INDEX voice_call_phone ON voice_call (phone);
+CREATE INDEX voice_call_updated ON voice_call (updated);
+
+-- The version of this schema; the step to it is sql/migrate-10.sql.
+PRAGMA user_version = 10;

@@ -110,6 +110,31 @@ INSERT INTO webhook_event (id, at)
 	VALUES (?1, ?2)
 	ON CONFLICT (id) DO NOTHING;
 
+-- name: CALL_ADD
+-- A call placed (issue 25): ?1 its client_state, ?2 the verification, ?3
+-- the number, ?4 now.  A token is made for one call: a second is an error.
+INSERT INTO voice_call (state, vid, phone, created, updated)
+	VALUES (?1, ?2, ?3, ?4, ?4);
+
+-- name: CALL_SET_ID
+-- ?1 the client_state, ?2 Telnyx's call_control_id, ?3 now: kept once,
+-- never replaced by another (an event cannot move a call to its own).
+UPDATE voice_call SET call_id = ?2, updated = ?3
+	WHERE state = ?1 AND call_id IN ('', ?2);
+
+-- name: CALL_FIND
+-- ?1 the client_state: the call's columns (struct store_call).
+SELECT state, vid, phone, call_id, status, stage, cause, created, updated
+	FROM voice_call
+	WHERE state = ?1;
+
+-- name: CALL_STAGE
+-- ?1 the client_state, ?2 the status, ?3 its stage, ?4 the cause, ?5 now:
+-- only forward, so that a duplicate or an event out of order changes
+-- nothing (the rows changed say which it was).
+UPDATE voice_call SET status = ?2, stage = ?3, cause = ?4, updated = ?5
+	WHERE state = ?1 AND stage < ?3;
+
 -- name: COUNT_TEXTS
 -- The counts of the limits (store_count()): ?1 since, ?2 the key, ?3 the
 -- network (the _NET_ ones); each the rows and the oldest of them.
@@ -296,6 +321,10 @@ DELETE FROM assertion_used
 DELETE FROM message
 	WHERE id IN (SELECT id FROM message WHERE updated < ?1 ORDER BY updated LIMIT ?2);
 
+-- name: PURGE_CALLS
+DELETE FROM voice_call
+	WHERE state IN (SELECT state FROM voice_call WHERE updated < ?1 ORDER BY updated LIMIT ?2);
+
 -- name: PURGE_EVENTS
 DELETE FROM webhook_event
 	WHERE id IN (SELECT id FROM webhook_event WHERE at < ?1 ORDER BY at LIMIT ?2);
@@ -404,6 +433,10 @@ DELETE FROM assertion_used
 -- name: FORGET_MESSAGES
 DELETE FROM message
 	WHERE phone = ?1 OR vid IN (SELECT id FROM verification WHERE phone = ?1);
+
+-- name: FORGET_CALLS
+DELETE FROM voice_call
+	WHERE phone = ?1;
 
 -- name: FORGET_VERIFICATIONS
 DELETE FROM verification

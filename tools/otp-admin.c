@@ -601,13 +601,13 @@ cmd_forget(const struct config *cfg, struct store *st, const char *typed)
 	phone_mask(e164, masked, sizeof(masked));
 	log_audit("forgotten", masked, NULL, NULL,
 		  "verification=%ld send=%ld failure=%ld message=%ld verified=%ld block=%ld "
-		  "assertion=%ld",
+		  "assertion=%ld call=%ld",
 		  f.out.verification, f.out.send, f.out.failure, f.out.message, f.out.verified,
-		  f.out.block, f.out.assertion);
+		  f.out.block, f.out.assertion, f.out.call);
 	printf("%s: removed %ld verifications, %ld sends, %ld wrong codes, %ld messages, "
-	       "%ld codes verified, %ld blocks, %ld assertions\n",
+	       "%ld codes verified, %ld blocks, %ld assertions, %ld calls\n",
 	       masked, f.out.verification, f.out.send, f.out.failure, f.out.message, f.out.verified,
-	       f.out.block, f.out.assertion);
+	       f.out.block, f.out.assertion, f.out.call);
 	return 0;
 }
 

@@ -33,8 +33,8 @@
 #include "unit.h"
 
 /* The schema version sql/schema.sql makes (its last PRAGMA user_version). */
-#define LATEST "9"
-#define NEWER  "10" /* a version after it */
+#define LATEST "10"
+#define NEWER  "11" /* a version after it */
 
 #define ID1 "00112233445566778899aabbccddeeff"
 #define ID2 "ffeeddccbbaa99887766554433221100"
@@ -526,6 +526,77 @@ test_events(void **state)
 	assert_string_equal(out, "e2");
 	/* Forgotten after the purge: Telnyx stopped trying long before. */
 	assert_int_equal(store_event_new(f->st, "e1", now + OTP_PURGE_EVENTS + 2), 1);
+}
+
+/* Calls (issue 25): found by their client_state; their id kept once;
+ * their stage only forward; purged as messages, forgotten with the number. */
+static void
+test_calls(void **state)
+{
+	struct fixture *f = *state;
+	struct store_call c;
+	struct store_forgotten gone;
+	const time_t now = 1800000000;
+	char out[256];
+
+	assert_int_equal(store_call_find(f->st, "q83vEjRWeJCrze8SNFZ4kA==", &c), 0);
+	assert_int_equal(
+	    store_call_add(f->st, "q83vEjRWeJCrze8SNFZ4kA==", ID1, "+12025550143", now), 0);
+	/* A token is made for one call. */
+	unit_cap_begin();
+	assert_int_equal(
+	    store_call_add(f->st, "q83vEjRWeJCrze8SNFZ4kA==", ID2, "+12025550143", now), -1);
+	free(unit_cap_end());
+	assert_int_equal(
+	    store_call_add(f->st, "AAAAAAAAAAAAAAAAAAAAAA==", ID2, "+447911123456", now), 0);
+	assert_int_equal(store_call_find(f->st, "q83vEjRWeJCrze8SNFZ4kA==", &c), 1);
+	assert_string_equal(c.vid, ID1);
+	assert_string_equal(c.phone, "+12025550143");
+	assert_string_equal(c.call_id, "");
+	assert_string_equal(c.status, "placed");
+	assert_int_equal(c.stage, CALL_PLACED);
+	assert_int_equal(c.created, now);
+	/* Its id once; the same again is no change; another never replaces it. */
+	assert_int_equal(store_call_set_id(f->st, "q83vEjRWeJCrze8SNFZ4kA==", "v3:one", now + 1),
+			 1);
+	assert_int_equal(store_call_set_id(f->st, "q83vEjRWeJCrze8SNFZ4kA==", "v3:one", now + 2),
+			 1);
+	assert_int_equal(store_call_set_id(f->st, "q83vEjRWeJCrze8SNFZ4kA==", "v3:two", now + 2),
+			 0);
+	assert_int_equal(store_call_set_id(f->st, "nothing", "v3:one", now + 2), 0);
+	/* Forward only: a duplicate, or an event late, changes nothing. */
+	assert_int_equal(store_call_stage(f->st, "q83vEjRWeJCrze8SNFZ4kA==", CALL_ANSWERED,
+					  "answered", NULL, now + 3),
+			 1);
+	assert_int_equal(store_call_stage(f->st, "q83vEjRWeJCrze8SNFZ4kA==", CALL_ANSWERED,
+					  "answered", NULL, now + 4),
+			 0);
+	assert_int_equal(store_call_stage(f->st, "q83vEjRWeJCrze8SNFZ4kA==", CALL_RINGING,
+					  "initiated", NULL, now + 4),
+			 0);
+	assert_int_equal(store_call_stage(f->st, "q83vEjRWeJCrze8SNFZ4kA==", CALL_ENDED, "hangup",
+					  "normal_clearing", now + 5),
+			 1);
+	assert_int_equal(store_call_stage(f->st, "q83vEjRWeJCrze8SNFZ4kA==", CALL_SPOKEN,
+					  "speak_ended", NULL, now + 6),
+			 0);
+	assert_int_equal(store_call_stage(f->st, "nothing", CALL_ENDED, "hangup", "", now + 6), 0);
+	assert_int_equal(store_call_find(f->st, "q83vEjRWeJCrze8SNFZ4kA==", &c), 1);
+	assert_string_equal(c.call_id, "v3:one");
+	assert_string_equal(c.status, "hangup");
+	assert_int_equal(c.stage, CALL_ENDED);
+	assert_string_equal(c.cause, "normal_clearing");
+	assert_int_equal(c.updated, now + 5);
+	/* otp-admin forget: the number's calls, not the other's. */
+	assert_int_equal(store_forget(f->st, "+447911123456", &gone), 0);
+	assert_int_equal(gone.call, 1);
+	query(f->path, "SELECT group_concat(state) FROM voice_call", out, sizeof(out));
+	assert_string_equal(out, "q83vEjRWeJCrze8SNFZ4kA==");
+	/* Purged as the messages are: a day after the last event. */
+	assert_int_equal(store_purge(f->st, now + 5 + OTP_PURGE_MESSAGES, 0), 0);
+	assert_int_equal(store_call_find(f->st, "q83vEjRWeJCrze8SNFZ4kA==", &c), 1);
+	assert_int_equal(store_purge(f->st, now + 6 + OTP_PURGE_MESSAGES, 0), 0);
+	assert_int_equal(store_call_find(f->st, "q83vEjRWeJCrze8SNFZ4kA==", &c), 0);
 }
 
 static void
@@ -1275,6 +1346,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_fail_restores_previous_code, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_set_message_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_receipts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_calls, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),

@@ -1,0 +1,18 @@
+-- Version 9 to 10, in step with sql/migrate-10.sql: the calls of the
+-- voice channel.
+CREATE TABLE voice_call (
+	state    TEXT PRIMARY KEY NOT NULL,
+	vid      TEXT NOT NULL,
+	phone    TEXT NOT NULL,
+	call_id  TEXT NOT NULL DEFAULT '',
+	status   TEXT NOT NULL DEFAULT 'placed',
+	stage    INTEGER NOT NULL DEFAULT 1,
+	cause    TEXT NOT NULL DEFAULT '',
+	created  BIGINT NOT NULL,
+	updated  BIGINT NOT NULL
+);
+CREATE INDEX voice_call_vid ON voice_call (vid, created);
+CREATE INDEX voice_call_call_id ON voice_call (call_id);
+CREATE INDEX voice_call_phone ON voice_call (phone);
+CREATE INDEX voice_call_updated ON voice_call (updated);
+UPDATE otp_schema SET version = 10;
