@@ -172,9 +172,83 @@ fail:
 	return HOOK_UNAVAILABLE;
 }
 
+/*
+ * A call's event, inside the transaction that took it: found by its
+ * client_state, and only if the call_control_id is the call's (an event
+ * of another call, even of the same verification, changes nothing); the
+ * call moves to the event's stage if that is further.  HOOK_TAKEN,
+ * HOOK_IGNORED (no such call, another call's id, or a stage it passed),
+ * or -1.  (Issue 25: acting on the stage, speaking the code or asking for
+ * a 1, comes next.)
+ */
+_Static_assert(CALL_RINGING == 2 && CALL_ANSWERED == 3 && CALL_DETECTED == 4 && CALL_SPOKEN == 5 &&
+		   CALL_ENDED == 6,
+	       "webhook_call_stage()'s stages are store.h's");
+
+static int
+core_hook_call(struct store *st, const struct webhook_event *ev, int stage, const char *status,
+	       time_t now, struct store_call *call_out)
+{
+	struct store_call call;
+	int n;
+
+	if ((n = store_call_find(st, ev->client_state, &call)) <= 0)
+		return n < 0 ? -1 : HOOK_IGNORED;
+	if (call.call_id[0] != '\0' && strcmp(call.call_id, ev->call_id) != 0)
+		return HOOK_IGNORED;
+	/* The first event can come before request.cgi wrote the id down. */
+	if (call.call_id[0] == '\0' && store_call_set_id(st, call.state, ev->call_id, now) < 0)
+		return -1;
+	if ((n = store_call_stage(st, call.state, (enum store_call_stage)stage, status, ev->cause,
+				  now)) < 0)
+		return -1;
+	*call_out = call;
+	return n ? HOOK_TAKEN : HOOK_IGNORED;
+}
+
+/* call.*: the event and its effect in one transaction, as the others. */
+static enum core_hook
+core_webhook_call(struct core *c, const struct webhook_event *ev, int stage, const char *status,
+		  time_t now)
+{
+	char type[64], cause[64], masked[OTP_PHONE_MAX + 1];
+	struct store_call call;
+	struct store *st;
+	int fresh, rc = HOOK_IGNORED;
+
+	if (ev->client_state[0] == '\0' || ev->call_id[0] == '\0')
+		return HOOK_IGNORED;
+	if ((st = core_store(c, &now)) == NULL)
+		return HOOK_UNAVAILABLE;
+	if (store_begin(st) < 0)
+		goto fail;
+	if ((fresh = store_event_new(st, ev->id, now)) < 0 ||
+	    (fresh && (rc = core_hook_call(st, ev, stage, status, now, &call)) < 0)) {
+		store_rollback(st);
+		goto fail;
+	}
+	if (store_commit(st) < 0)
+		goto fail;
+	if (!fresh)
+		return HOOK_SEEN;
+	if (rc != HOOK_TAKEN)
+		return HOOK_IGNORED;
+	phone_mask(call.phone, masked, sizeof(masked));
+	log_audit("call", masked, NULL, call.vid, "event=%s cause=%s",
+		  log_value(ev->type, type, sizeof(type)),
+		  log_value(ev->cause[0] != '\0' ? ev->cause : "-", cause, sizeof(cause)));
+	return HOOK_TAKEN;
+fail:
+	core_close(c);
+	return HOOK_UNAVAILABLE;
+}
+
 enum core_hook
 core_webhook(struct core *c, const struct webhook_event *ev, time_t now)
 {
+	const char *call_status;
+	int call_stage = webhook_call_stage(ev->type, &call_status);
+
 	struct store_receipt r;
 	char masked[OTP_PHONE_MAX + 1] = "", id[128], status[64], ecode[64];
 	struct store *st;
@@ -182,6 +256,8 @@ core_webhook(struct core *c, const struct webhook_event *ev, time_t now)
 
 	if (core_hook_is_inbound(c->cfg, ev))
 		return core_webhook_inbound(c, ev, now);
+	if (call_stage > 0 && (c->cfg->channels & CHANNEL_VOICE))
+		return core_webhook_call(c, ev, call_stage, call_status, now);
 	if (!core_hook_is_receipt(ev) || ev->message_id[0] == '\0' ||
 	    webhook_stage(ev->status) == 0)
 		return HOOK_IGNORED;

@@ -121,6 +121,13 @@ webhook_parse(const char *body, size_t len, struct webhook_event *ev)
 	webhook_copy(ev->from, sizeof(ev->from),
 		     webhook_get(webhook_get(payload, "from"), "phone_number"), 0);
 	webhook_copy(ev->text, sizeof(ev->text), webhook_get(payload, "text"), 1);
+	webhook_copy(ev->call_id, sizeof(ev->call_id), webhook_get(payload, "call_control_id"), 0);
+	webhook_copy(ev->client_state, sizeof(ev->client_state),
+		     webhook_get(payload, "client_state"), 0);
+	webhook_copy(ev->cause, sizeof(ev->cause), webhook_get(payload, "hangup_cause"), 0);
+	if (ev->cause[0] == '\0')
+		webhook_copy(ev->cause, sizeof(ev->cause), webhook_get(payload, "result"), 0);
+	webhook_copy(ev->digits, sizeof(ev->digits), webhook_get(payload, "digits"), 0);
 	rc = 0;
 out:
 	cJSON_Delete(root);
@@ -166,6 +173,35 @@ webhook_failed(const char *status)
 	for (i = 0; status != NULL && i < WEBHOOK_NSTATES; i++)
 		if (!strcmp(status, webhook_states[i].name))
 			return webhook_states[i].failed;
+	return 0;
+}
+
+/* Call Control's events that move a call, with their stage (store.h's
+ * enum store_call_stage, which store.h keeps apart from this file). */
+static const struct {
+	const char *type;
+	const char *status;
+	int stage;
+} webhook_calls[] = {
+    {"call.initiated", "initiated", 2},
+    {"call.answered", "answered", 3},
+    {"call.machine.detection.ended", "detected", 4},
+    {"call.speak.ended", "spoken", 5},
+    {"call.gather.ended", "gathered", 5},
+    {"call.hangup", "hangup", 6},
+};
+
+int
+webhook_call_stage(const char *type, const char **status)
+{
+	size_t i;
+
+	for (i = 0; type != NULL && i < sizeof(webhook_calls) / sizeof(webhook_calls[0]); i++)
+		if (!strcmp(type, webhook_calls[i].type)) {
+			*status = webhook_calls[i].status;
+			return webhook_calls[i].stage;
+		}
+	*status = NULL;
 	return 0;
 }
 

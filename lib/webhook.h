@@ -56,6 +56,12 @@ struct webhook_event {
 	char from[OTP_PHONE_MAX + 1];       /* payload.from.phone_number (inbound), or "" */
 	char to[OTP_PHONE_MAX + 1];         /* payload.to[0].phone_number, or "" */
 	char text[OTP_TEXT_MAX];            /* payload.text (inbound), or "" */
+	/* A call's events (call.*): */
+	char call_id[OTP_CALL_ID_MAX + 1];         /* payload.call_control_id, or "" */
+	char client_state[OTP_CALL_STATE_LEN + 1]; /* payload.client_state, or "" */
+	char cause[32];  /* payload.hangup_cause (call.hangup), payload.result
+			    (call.machine.detection.ended), or "" */
+	char digits[16]; /* payload.digits (call.gather.ended), or "" */
 };
 
 /*
@@ -75,6 +81,14 @@ int webhook_parse(const char *body, size_t len, struct webhook_event *ev);
  * only ever moves to a higher stage.
  */
 int webhook_stage(const char *status);
+
+/*
+ * The stage of a call event type (enum store_call_stage: 2 call.initiated,
+ * 3 call.answered, 4 call.machine.detection.ended, 5 call.speak.ended and
+ * call.gather.ended, 6 call.hangup), and the word the store keeps for it
+ * ("answered") into *status; 0 for a type that is no call event of ours.
+ */
+int webhook_call_stage(const char *type, const char **status);
 
 /* Whether status says the text never reached the phone (delivery_failed,
  * sending_failed, expired): the visitor may ask again at once. */

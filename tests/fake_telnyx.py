@@ -277,6 +277,22 @@ def inbound_payload(frm, to, text):
     }
 
 
+def call_payload(call_control_id, client_state, to='+12025550143', frm='+15550001111',
+                 **extra):
+    """A call event's payload (call.initiated ... call.hangup) as Call Control
+    sends it: extra adds hangup_cause, result (machine detection), digits."""
+    p = {
+        'call_control_id': call_control_id,
+        'call_leg_id': str(uuid.uuid4()),
+        'call_session_id': str(uuid.uuid4()),
+        'client_state': client_state,
+        'connection_id': '1494404757140276705',
+        'from': frm, 'to': to, 'direction': 'outgoing', 'state': 'bridging',
+    }
+    p.update(extra)
+    return p
+
+
 def event(event_type, payload, event_id=None, attempt=1, url=''):
     """The envelope Telnyx posts, as bytes."""
     return json.dumps({

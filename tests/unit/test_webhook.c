@@ -273,6 +273,66 @@ test_parse_refused(void **state)
 	assert_int_equal(webhook_parse(big, strlen(big), &ev), -1);
 }
 
+/* Call Control's events, as its docs show them (trimmed). */
+static const char HANGUP[] =
+    "{\"data\":{\"event_type\":\"call.hangup\",\"id\":\"0ccc7b54-4df3-4bca-a65a-3da1ecc777f0\","
+    "\"occurred_at\":\"2018-02-02T22:25:27.521992Z\",\"payload\":{"
+    "\"call_control_id\":\"v3:MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg\","
+    "\"call_leg_id\":\"428c31b6-7af4-4bcb-b7f5-5013ef9657c1\",\"client_state\":"
+    "\"q83vEjRWeJCrze8SNFZ4kA==\",\"connection_id\":\"7267xxxxxxxxxxxxxx\","
+    "\"from\":\"+35319605860\",\"to\":\"+12025550143\",\"hangup_cause\":\"call_rejected\","
+    "\"hangup_source\":\"callee\",\"sip_hangup_cause\":\"603\"},\"record_type\":\"event\"}}";
+
+static void
+test_parse_call_events(void **state)
+{
+	struct webhook_event ev;
+	const char *status;
+	char body[1024];
+
+	(void)state;
+	assert_int_equal(webhook_parse(HANGUP, sizeof(HANGUP) - 1, &ev), 0);
+	assert_string_equal(ev.type, "call.hangup");
+	assert_string_equal(ev.call_id,
+			    "v3:MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg");
+	assert_string_equal(ev.client_state, "q83vEjRWeJCrze8SNFZ4kA==");
+	assert_string_equal(ev.cause, "call_rejected");
+	assert_string_equal(ev.message_id, ""); /* a call's payload has no id */
+	/* The machine's verdict, the digits pressed. */
+	snprintf(body, sizeof(body),
+		 "{\"data\":{\"event_type\":\"call.machine.detection.ended\",\"id\":\"e2\","
+		 "\"payload\":{\"call_control_id\":\"v3:x\",\"client_state\":\"AAAA\","
+		 "\"result\":\"machine\"}}}");
+	assert_int_equal(webhook_parse(body, strlen(body), &ev), 0);
+	assert_string_equal(ev.cause, "machine");
+	snprintf(body, sizeof(body),
+		 "{\"data\":{\"event_type\":\"call.gather.ended\",\"id\":\"e3\","
+		 "\"payload\":{\"call_control_id\":\"v3:x\",\"digits\":\"1\","
+		 "\"status\":\"valid\"}}}");
+	assert_int_equal(webhook_parse(body, strlen(body), &ev), 0);
+	assert_string_equal(ev.digits, "1");
+	/* A client_state longer than ours is none of ours: left empty. */
+	snprintf(body, sizeof(body),
+		 "{\"data\":{\"event_type\":\"call.answered\",\"id\":\"e4\","
+		 "\"payload\":{\"call_control_id\":\"v3:x\",\"client_state\":"
+		 "\"q83vEjRWeJCrze8SNFZ4kA==q83vEjRWeJCrze8SNFZ4kA==\"}}}");
+	assert_int_equal(webhook_parse(body, strlen(body), &ev), 0);
+	assert_string_equal(ev.client_state, "");
+	/* The stages of a call, forward only. */
+	assert_int_equal(webhook_call_stage("call.initiated", &status), 2);
+	assert_string_equal(status, "initiated");
+	assert_int_equal(webhook_call_stage("call.answered", &status), 3);
+	assert_int_equal(webhook_call_stage("call.machine.detection.ended", &status), 4);
+	assert_int_equal(webhook_call_stage("call.speak.ended", &status), 5);
+	assert_int_equal(webhook_call_stage("call.gather.ended", &status), 5);
+	assert_int_equal(webhook_call_stage("call.hangup", &status), 6);
+	assert_string_equal(status, "hangup");
+	assert_int_equal(webhook_call_stage("call.bridged", &status), 0);
+	assert_null(status);
+	assert_int_equal(webhook_call_stage("message.finalized", &status), 0);
+	assert_int_equal(webhook_call_stage(NULL, &status), 0);
+}
+
 static void
 test_stages(void **state)
 {
@@ -334,6 +394,7 @@ main(void)
 	    cmocka_unit_test(test_missing_and_malformed),
 	    cmocka_unit_test(test_parse_events),
 	    cmocka_unit_test(test_parse_refused),
+	    cmocka_unit_test(test_parse_call_events),
 	    cmocka_unit_test(test_stages),
 	    cmocka_unit_test(test_micros),
 	};
