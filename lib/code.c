@@ -129,6 +129,51 @@ code_new_id(char out[OTP_ID_LEN + 1])
 	return 0;
 }
 
+static const char code_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+_Static_assert(OTP_CALL_STATE_BYTES % 3 == 1 &&
+		   OTP_CALL_STATE_LEN == (OTP_CALL_STATE_BYTES + 2) / 3 * 4,
+	       "a call token is whole groups of three bytes and one more (\"==\")");
+
+int
+code_call_state(char out[OTP_CALL_STATE_LEN + 1])
+{
+	unsigned char raw[OTP_CALL_STATE_BYTES + 2] = {0};
+	size_t i, o = 0;
+
+	if (code_entropy(raw, OTP_CALL_STATE_BYTES) < 0)
+		return -1;
+	for (i = 0; i < OTP_CALL_STATE_BYTES; i += 3) {
+		unsigned long v =
+		    (unsigned long)raw[i] << 16 | (unsigned long)raw[i + 1] << 8 | raw[i + 2];
+
+		out[o++] = code_b64[v >> 18 & 63];
+		out[o++] = code_b64[v >> 12 & 63];
+		out[o++] = code_b64[v >> 6 & 63];
+		out[o++] = code_b64[v & 63];
+	}
+	/* The last group held one byte: its two padding characters. */
+	out[OTP_CALL_STATE_LEN - 2] = '=';
+	out[OTP_CALL_STATE_LEN - 1] = '=';
+	out[OTP_CALL_STATE_LEN] = '\0';
+	explicit_bzero(raw, sizeof(raw));
+	return 0;
+}
+
+int
+code_is_call_state(const char *s)
+{
+	const char *last;
+
+	if (s == NULL || strlen(s) != OTP_CALL_STATE_LEN ||
+	    strspn(s, code_b64) != OTP_CALL_STATE_LEN - 2 ||
+	    strcmp(s + OTP_CALL_STATE_LEN - 2, "=="))
+		return 0;
+	/* The last byte's low four bits are zero: one spelling per token. */
+	last = strchr(code_b64, s[OTP_CALL_STATE_LEN - 3]);
+	return ((last - code_b64) & 15) == 0;
+}
+
 int
 code_is_id(const char *s)
 {

@@ -21,6 +21,20 @@ int code_new_id(char out[OTP_ID_LEN + 1]);
 /* Whether s is a well-formed verification id. */
 int code_is_id(const char *s);
 
+/*
+ * A new call token (a call's client_state, issue 25): OTP_CALL_STATE_BYTES
+ * random bytes as standard base64 with its padding (OTP_CALL_STATE_LEN
+ * characters), the form Telnyx requires.  Random rather than derived (an
+ * HMAC of the verification id would do as well at hiding it): each call
+ * of a verification gets its own, so that an event of an earlier call
+ * finds that call, and nothing rests on a key that may be rotated.
+ * Returns 0, or -1 if the random source failed.
+ */
+int code_call_state(char out[OTP_CALL_STATE_LEN + 1]);
+
+/* Whether s is a well-formed call token (as code_call_state() makes). */
+int code_is_call_state(const char *s);
+
 /* HMAC-SHA256 (RFC 2104) of msg (len bytes) under key (klen bytes).  0 or -1. */
 int code_hmac(const void *key, size_t klen, const void *msg, size_t len,
 	      unsigned char mac[OTP_MAC_LEN]);

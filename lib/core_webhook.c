@@ -216,7 +216,8 @@ core_webhook_call(struct core *c, const struct webhook_event *ev, int stage, con
 	struct store *st;
 	int fresh, rc = HOOK_IGNORED;
 
-	if (ev->client_state[0] == '\0' || ev->call_id[0] == '\0')
+	/* Not a token of ours (some other application's call): no look-up. */
+	if (!code_is_call_state(ev->client_state) || ev->call_id[0] == '\0')
 		return HOOK_IGNORED;
 	if ((st = core_store(c, &now)) == NULL)
 		return HOOK_UNAVAILABLE;

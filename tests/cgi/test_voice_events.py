@@ -80,8 +80,11 @@ class CallEvents(CGITestCase):
         # The same client_state with another call's id: not this call.
         self.assertAnswer(self.hook('call.hangup', 'v3:two', hangup_cause='busy'), 200,
                           'ignored')
-        # A state of no call of ours.
+        # A state of no call of ours, or no token at all.
         self.assertAnswer(self.hook('call.hangup', 'v3:one', state=OTHER), 200, 'ignored')
+        self.assertAnswer(self.hook('call.hangup', 'v3:one', state='aGF2ZSBhIG5pY2UgZGF5ID1d'),
+                          200, 'ignored')
+        self.assertAnswer(self.hook('call.hangup', 'v3:one', state=None), 200, 'ignored')
         self.assertEqual(self.call(), ('v3:one', 'initiated', 2, ''))
 
     def test_unsigned_or_forged_events_are_refused(self):

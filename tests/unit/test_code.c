@@ -200,6 +200,39 @@ test_ids(void **state)
 	free(ids);
 }
 
+/* Call tokens: base64 as OpenSSL writes it, 128 random bits, one spelling. */
+static void
+test_call_states(void **state)
+{
+	char a[OTP_CALL_STATE_LEN + 1], b[OTP_CALL_STATE_LEN + 1], enc[OTP_CALL_STATE_LEN + 1];
+	unsigned char raw[OTP_CALL_STATE_BYTES + 2];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 200; i++) {
+		assert_int_equal(code_call_state(a), 0);
+		assert_int_equal(strlen(a), OTP_CALL_STATE_LEN);
+		assert_true(code_is_call_state(a));
+		/* OpenSSL reads it as 18 bytes (the padding's two zeros), and
+		 * writes the 16 back as the same characters. */
+		assert_int_equal(EVP_DecodeBlock(raw, (const unsigned char *)a, OTP_CALL_STATE_LEN),
+				 OTP_CALL_STATE_BYTES + 2);
+		assert_int_equal(EVP_EncodeBlock((unsigned char *)enc, raw, OTP_CALL_STATE_BYTES),
+				 OTP_CALL_STATE_LEN);
+		assert_string_equal(enc, a);
+		assert_int_equal(code_call_state(b), 0);
+		assert_string_not_equal(a, b);
+	}
+	assert_true(code_is_call_state("q83vEjRWeJCrze8SNFZ4kA=="));
+	assert_false(code_is_call_state("q83vEjRWeJCrze8SNFZ4kB==")); /* bits past the byte */
+	assert_false(code_is_call_state("q83vEjRWeJCrze8SNFZ4kA="));
+	assert_false(code_is_call_state("q83vEjRWeJCrze8SNFZ4kAAA"));
+	assert_false(code_is_call_state("q83vEjRWeJCrze8SNFZ4k-=="));
+	assert_false(code_is_call_state("q83vEjRWeJCrze8SNFZ4kA=A"));
+	assert_false(code_is_call_state(""));
+	assert_false(code_is_call_state(NULL));
+}
+
 static void
 test_is_id(void **state)
 {
@@ -388,6 +421,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_call_states),
 	    cmocka_unit_test(test_lengths),
 	    cmocka_unit_test(test_bad_lengths),
 	    cmocka_unit_test(test_uniform_hex),
