@@ -294,3 +294,68 @@ const struct channel telnyx_call = {
     .spend_limit = NULL,
     .send = telnyx_call_send,
 };
+
+/* The fields every action carries, then the object as text (NULL: out of memory). */
+static char *
+telnyx_action(cJSON *o, const char *state, const char *command_id)
+{
+	char *s;
+
+	if (o == NULL)
+		return NULL;
+	if (state != NULL)
+		cJSON_AddStringToObject(o, "client_state", state);
+	if (command_id != NULL)
+		cJSON_AddStringToObject(o, "command_id", command_id);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+/* A body with what speaking needs: payload, voice, language. */
+static cJSON *
+telnyx_speech(const char *payload, const char *voice, const char *language)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "payload", payload);
+	cJSON_AddStringToObject(o, "payload_type", "text");
+	cJSON_AddStringToObject(o, "voice", voice);
+	if (language != NULL)
+		cJSON_AddStringToObject(o, "language", language);
+	return o;
+}
+
+char *
+telnyx_speak_body(const char *payload, const char *voice, const char *language, const char *state,
+		  const char *command_id)
+{
+	return telnyx_action(telnyx_speech(payload, voice, language), state, command_id);
+}
+
+char *
+telnyx_gather_body(const char *payload, const char *invalid_payload, const char *valid_digits,
+		   const char *voice, const char *language, const char *state,
+		   const char *command_id)
+{
+	cJSON *o = telnyx_speech(payload, voice, language);
+
+	if (o == NULL)
+		return NULL;
+	if (invalid_payload != NULL)
+		cJSON_AddStringToObject(o, "invalid_payload", invalid_payload);
+	cJSON_AddStringToObject(o, "valid_digits", valid_digits);
+	cJSON_AddNumberToObject(o, "minimum_digits", 1);
+	cJSON_AddNumberToObject(o, "maximum_digits", 1);
+	cJSON_AddNumberToObject(o, "maximum_tries", 3);
+	cJSON_AddNumberToObject(o, "timeout_millis", 10000);
+	return telnyx_action(o, state, command_id);
+}
+
+char *
+telnyx_hangup_body(const char *state, const char *command_id)
+{
+	return telnyx_action(cJSON_CreateObject(), state, command_id);
+}

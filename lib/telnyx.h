@@ -56,4 +56,24 @@ char *telnyx_call_body(const struct config *cfg, const char *to, const char *sta
 enum channel_outcome telnyx_call_answer(long http_status, const char *body, size_t len,
 					struct channel_result *res);
 
+/*
+ * What a call is told to do once answered, as JSON bodies of Call
+ * Control's actions (POST /v2/calls/{call_control_id}/actions/...; the
+ * caller frees with cJSON_free(); NULL when out of memory).  Each carries
+ * command_id (the event's id: Telnyx runs a command of one id once on a
+ * call, so an event taken again after a failure cannot speak twice) and
+ * client_state (the call's token), when not NULL.  voice and language
+ * (Telnyx's "en-US") are the language file's.
+ *   speak: payload said once;
+ *   gather_using_speak: payload said, one digit of valid_digits awaited
+ *     (10 s), three tries, invalid_payload said after a wrong one;
+ *   hangup: the call ended.
+ */
+char *telnyx_speak_body(const char *payload, const char *voice, const char *language,
+			const char *state, const char *command_id);
+char *telnyx_gather_body(const char *payload, const char *invalid_payload, const char *valid_digits,
+			 const char *voice, const char *language, const char *state,
+			 const char *command_id);
+char *telnyx_hangup_body(const char *state, const char *command_id);
+
 #endif

@@ -1,9 +1,10 @@
 """The call's requests against Telnyx's Call Control spec (issue 25).
 
 tests/data/telnyx-call-body.json is, to the byte, the body request.cgi's
-call row (lib/telnyx.c, telnyx_call_body()) posts to POST /v2/calls
-(tests/unit/test_telnyx.c proves that); here it is checked against the
-spec's CallRequest schema, and so is every call the fake Telnyx takes.
+call row (lib/telnyx.c, telnyx_call_body()) posts to POST /v2/calls, and
+tests/data/telnyx-{speak,gather,hangup}-body.json the actions on the call
+(tests/unit/test_telnyx.c proves that); here they are checked against the
+spec's schemas of their paths, and so is every call the fake Telnyx takes.
 The checker is shown to catch what it must (so that a pass means
 something), and the fake to answer POST /v2/calls as the spec does."""
 
@@ -73,6 +74,20 @@ class CallBodyAgainstTheSpec(unittest.TestCase):
             with self.subTest(where=where):
                 problems = telnyx_spec.check_request('/v2/calls', b)
                 self.assertTrue(any(p.startswith(where) for p in problems), problems)
+
+    def test_the_action_bodies_conform_to_their_schemas(self):
+        # As lib/telnyx.c builds them (pinned by tests/unit/test_telnyx.c).
+        for action in ('speak', 'gather', 'hangup'):
+            with self.subTest(action=action):
+                with open(TESTS / 'data' / ('telnyx-%s-body.json' % action),
+                          encoding='utf-8') as f:
+                    b = json.load(f)
+                path = '/v2/calls/v3:x/actions/' + (
+                    'gather_using_speak' if action == 'gather' else action)
+                self.assertEqual(telnyx_spec.check_request(path, b), [])
+                # Each carries the call's token, and an id that makes it run once.
+                self.assertEqual(b['client_state'], body()['client_state'])
+                self.assertTrue(b['command_id'])
 
     def test_the_actions_have_their_schemas(self):
         ok = telnyx_spec.check_request

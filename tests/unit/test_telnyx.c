@@ -453,28 +453,48 @@ voice_config(struct config *cfg, char *base_url)
 }
 
 /*
- * The body, to the byte, is tests/data/telnyx-call-body.json, which
- * tests/cgi/test_voice_spec.py checks against Telnyx's schema of POST
- * /v2/calls (CallRequest): what is sent is what the spec was checked on.
+ * s (freed here) must be, to the byte, the file path (its last newline
+ * aside): tests/cgi/test_voice_spec.py checks those files against
+ * Telnyx's schemas of their paths, so what is sent is what was checked.
  */
+static void
+assert_pinned(char *s, const char *path)
+{
+	size_t len = 0;
+	char *want = unit_read_file(path, &len);
+
+	while (len > 0 && want[len - 1] == '\n')
+		want[--len] = '\0';
+	assert_non_null(s);
+	if (strcmp(s, want) != 0)
+		print_error("%s is now:\n%s\n", path, s);
+	assert_string_equal(s, want);
+	/* The key never goes into a body. */
+	assert_null(strstr(s, KEY));
+	cJSON_free(s);
+	free(want);
+}
+
+#define EVENT_ID "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0" /* the answered event's data.id */
+
 static void
 test_call_body_is_the_checked_one(void **state)
 {
 	struct config cfg;
-	size_t len = 0;
-	char *s, *want = unit_read_file("tests/data/telnyx-call-body.json", &len);
 
 	(void)state;
-	while (len > 0 && want[len - 1] == '\n')
-		want[--len] = '\0';
 	voice_config(&cfg, telnyx_url);
-	s = telnyx_call_body(&cfg, "+12025550143", CALL_STATE);
-	assert_non_null(s);
-	assert_string_equal(s, want);
-	/* The key never goes into the body. */
-	assert_null(strstr(s, KEY));
-	cJSON_free(s);
-	free(want);
+	assert_pinned(telnyx_call_body(&cfg, "+12025550143", CALL_STATE),
+		      "tests/data/telnyx-call-body.json");
+	/* The actions on the call, as webhook.cgi will post them. */
+	assert_pinned(telnyx_speak_body("Your code is: 4. 8. 1. 5. 2. 9. Again: 4. 8. 1. 5. 2. 9.",
+					"female", "en-US", CALL_STATE, EVENT_ID),
+		      "tests/data/telnyx-speak-body.json");
+	assert_pinned(telnyx_gather_body("To confirm, press 1.", "Press 1.", "1", "female", "fr-FR",
+					 CALL_STATE, EVENT_ID),
+		      "tests/data/telnyx-gather-body.json");
+	assert_pinned(telnyx_hangup_body(CALL_STATE, EVENT_ID),
+		      "tests/data/telnyx-hangup-body.json");
 }
 
 static void
