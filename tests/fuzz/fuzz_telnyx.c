@@ -13,7 +13,8 @@
  * outcome leaves message_id empty and parts 0; from 400 up a refusal
  * (REFUSED, or OPTED_OUT only for 409 with error 40300, SPEND_LIMIT only
  * for 429 with 40333), below it UNSURE, never MISCONFIGURED; the status
- * is kept in res.
+ * is kept in res.  The same of telnyx_call_answer(), whose id is the
+ * call_control_id, at most OTP_CALL_ID_MAX.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -145,6 +146,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (res.message_id[0] != '\0' || res.parts != 0) {
 		abort();
 	}
+	/* The same answer to POST /v2/calls: TAKEN only for a 2xx with a
+	 * call_control_id (at most OTP_CALL_ID_MAX), REFUSED from 400 up (no
+	 * outcome of its own for a call), else UNSURE. */
+	memset(&res, 0, sizeof(res));
+	o = telnyx_call_answer(status, body, len, &res);
+	if (o != res.outcome || res.http_status != status ||
+	    !printable(res.message_id, sizeof(res.message_id)) ||
+	    !printable(res.reason, sizeof(res.reason)) ||
+	    !printable(res.error_code, sizeof(res.error_code)) ||
+	    (o == SEND_TAKEN) != (res.message_id[0] != '\0') ||
+	    (o == SEND_TAKEN && (status < 200 || status > 299)) ||
+	    strlen(res.message_id) > OTP_CALL_ID_MAX ||
+	    (status >= 400 ? o == SEND_TAKEN || o == SEND_UNSURE
+			   : o != SEND_TAKEN && o != SEND_UNSURE))
+		abort();
 	free(body);
 	return 0;
 }

@@ -5,7 +5,8 @@
  * terminated within its buffer and holds no control character (the text
  * but newlines and tabs); a refused body leaves the event empty; a cost
  * reads as millionths under 10^12 or -1, a status as a stage of 0 to 4;
- * no signature made of fuzz verifies against a fixed key.
+ * a call event's type as a stage of 0 to 6 with its word; no signature
+ * made of fuzz verifies against a fixed key.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,6 +53,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_field(ev.from, sizeof(ev.from), 0);
 		check_field(ev.to, sizeof(ev.to), 0);
 		check_field(ev.text, sizeof(ev.text), 1);
+		check_field(ev.call_id, sizeof(ev.call_id), 0);
+		check_field(ev.client_state, sizeof(ev.client_state), 0);
+		check_field(ev.cause, sizeof(ev.cause), 0);
+		check_field(ev.digits, sizeof(ev.digits), 0);
+		{
+			const char *status;
+			int stage = webhook_call_stage(ev.type, &status);
+
+			if (stage < 0 || stage > 6 || (stage > 0) != (status != NULL))
+				abort();
+		}
 		if (ev.parts < 0 || ev.parts > 100)
 			abort();
 		{
