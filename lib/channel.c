@@ -13,7 +13,7 @@ static const struct channel *const channel_rows[] = {
     &telnyx_text, /* a text through Telnyx's Messages API (telnyx.c) */
     &outbox_text, /* a text appended to OUTBOX_PATH: `make run`, the tests (outbox.c) */
     &telnyx_call, /* a call through Telnyx Call Control (telnyx.c) */
-		  /* Issue 25: an outbox row for calls will stand beside it. */
+    &outbox_call, /* a call written down in OUTBOX_PATH (outbox.c) */
 };
 
 const struct channel *

@@ -1,10 +1,9 @@
 /*
  * The ways a code is sent to a phone, as one table the core reads
- * (channel.c): each row a channel through one provider (a text through
- * Telnyx, a call through Telnyx, the outbox that stands in for the text),
- * each answering a send with
- * an outcome the core understands (enum channel_outcome), never with its
- * provider's codes.  A second provider is one more file defining its rows,
+ * (channel.c): each row a channel through one provider (a text or a call
+ * through Telnyx, the outbox that stands in for either), each answering a
+ * send with an outcome the core understands (enum channel_outcome), never
+ * with its provider's codes.  A second provider is one more file defining its rows,
  * and a line in the table.
  *
  * Inbound (the visitor texts a code the page shows to INBOUND_NUMBER) is
@@ -94,5 +93,6 @@ extern const struct channel telnyx_text;
 extern const struct channel telnyx_call;
 /* outbox.c */
 extern const struct channel outbox_text;
+extern const struct channel outbox_call;
 
 #endif

@@ -1,9 +1,10 @@
 /*
- * The outbox, as the channel table's row outbox_text (SMS_TRANSPORT=outbox):
- * a channel that sends nothing.  Each message is appended to OUTBOX_PATH
- * as one JSON line, {"to","from","text"}, under flock(), for `make run`
- * and the tests: the flow without a provider's account.  Its messages
- * are taken as "outbox", get no receipts and cost nothing.
+ * The outbox, as the channel table's rows outbox_text and outbox_call
+ * (SMS_TRANSPORT=outbox): channels that send nothing.  Each message is
+ * appended to OUTBOX_PATH as one JSON line, {"to","from","text"}, and each
+ * call as {"to","from","call":true,"client_state"}, under flock(), for
+ * `make run` and the tests: the flow without a provider's account.  What
+ * they take is "outbox", gets no reports and costs nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,25 +17,20 @@
 
 #include "channel.h"
 
-/* The row's send: one line appended whole, or SEND_MISCONFIGURED. */
+/* o (NULL: out of memory; deleted here) appended as one line whole:
+ * SEND_TAKEN, or SEND_MISCONFIGURED. */
 static enum channel_outcome
-outbox_send(const struct config *cfg, const char *to, const char *text, const char *state,
-	    struct channel_result *res)
+outbox_append(const struct config *cfg, cJSON *o, struct channel_result *res)
 {
-	cJSON *o = cJSON_CreateObject();
 	enum channel_outcome rc = SEND_MISCONFIGURED;
 	char *line = NULL;
 	size_t len = 0, off = 0;
 	ssize_t n;
 	int fd = -1;
 
-	(void)state; /* nobody reports on a line in a file */
 	snprintf(res->reason, sizeof(res->reason), "out of memory");
 	if (o == NULL)
 		goto out;
-	cJSON_AddStringToObject(o, "to", to);
-	cJSON_AddStringToObject(o, "from", cfg->from_number != NULL ? cfg->from_number : "");
-	cJSON_AddStringToObject(o, "text", text);
 	if ((line = cJSON_PrintUnformatted(o)) == NULL)
 		goto out;
 	len = strlen(line);
@@ -68,6 +64,54 @@ out:
 	cJSON_Delete(o);
 	return rc;
 }
+
+/* The text row's send: the message as a line. */
+static enum channel_outcome
+outbox_send(const struct config *cfg, const char *to, const char *text, const char *state,
+	    struct channel_result *res)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	(void)state; /* nobody reports on a line in a file */
+	if (o != NULL) {
+		cJSON_AddStringToObject(o, "to", to);
+		cJSON_AddStringToObject(o, "from",
+					cfg->from_number != NULL ? cfg->from_number : "");
+		cJSON_AddStringToObject(o, "text", text);
+	}
+	return outbox_append(cfg, o, res);
+}
+
+/* The call row's send: the call as a line, with the token its events
+ * would carry, so that a test can play them. */
+static enum channel_outcome
+outbox_call_send(const struct config *cfg, const char *to, const char *text, const char *state,
+		 struct channel_result *res)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	(void)text; /* a call speaks when answered */
+	if (o != NULL) {
+		cJSON_AddStringToObject(o, "to", to);
+		cJSON_AddStringToObject(o, "from",
+					cfg->voice_from != NULL    ? cfg->voice_from
+					: cfg->from_number != NULL ? cfg->from_number
+								   : "");
+		cJSON_AddBoolToObject(o, "call", 1);
+		if (state != NULL)
+			cJSON_AddStringToObject(o, "client_state", state);
+	}
+	return outbox_append(cfg, o, res);
+}
+
+const struct channel outbox_call = {
+    .name = "voice",
+    .way = CHANNEL_VOICE,
+    .transport = TRANSPORT_OUTBOX,
+    .receipts = 0, /* nobody calls: a test plays the events */
+    .spend_limit = NULL,
+    .send = outbox_call_send,
+};
 
 const struct channel outbox_text = {
     .name = "sms",

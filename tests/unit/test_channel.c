@@ -59,12 +59,20 @@ test_row_for_the_transport(void **state)
 	assert_null(channel_for(&cfg, CHANNEL_SMS));
 	cfg.transport = TRANSPORT_TELNYX;
 	assert_null(channel_for(&cfg, CHANNEL_SMS));
+	/* Calls, by transport, where the site offers them. */
+	assert_null(channel_for(&cfg, CHANNEL_VOICE));
+	cfg.channels = CHANNEL_SMS | CHANNEL_VOICE;
+	assert_ptr_equal(channel_for(&cfg, CHANNEL_VOICE), &telnyx_call);
+	assert_ptr_equal(channel_for(&cfg, CHANNEL_SMS), &telnyx_text);
+	cfg.transport = TRANSPORT_OUTBOX;
+	assert_ptr_equal(channel_for(&cfg, CHANNEL_VOICE), &outbox_call);
 }
 
 static void
 test_rows_say_what_they_are(void **state)
 {
 	const struct channel *const rows[] = {&telnyx_text, &outbox_text};
+
 	size_t i;
 
 	(void)state;
@@ -76,6 +84,14 @@ test_rows_say_what_they_are(void **state)
 	/* Telnyx reports on its messages (webhook.cgi); nobody on the outbox's. */
 	assert_true(telnyx_text.receipts);
 	assert_false(outbox_text.receipts);
+	/* The calls: Telnyx's events drive its calls; the outbox's are written down. */
+	assert_string_equal(telnyx_call.name, "voice");
+	assert_string_equal(outbox_call.name, "voice");
+	assert_int_equal(telnyx_call.way, CHANNEL_VOICE);
+	assert_int_equal(outbox_call.way, CHANNEL_VOICE);
+	assert_true(telnyx_call.receipts);
+	assert_false(outbox_call.receipts);
+	assert_null(telnyx_call.spend_limit);
 	/* The operator's warning names the provider's limit as the old one did. */
 	assert_string_equal(telnyx_text.spend_limit,
 			    "Telnyx's spend limit of the messaging profile reached (40333)");
@@ -106,7 +122,43 @@ test_send_clears_the_result(void **state)
 	unit_rmtree(dir);
 }
 
-/* ---- the outbox row ---- */
+/* ---- the outbox rows ---- */
+
+static void
+test_outbox_call(void **state)
+{
+	char dir[256], path[300], voice_from[] = "+15550003333";
+	struct channel_result res;
+	struct config cfg;
+	char *data;
+	cJSON *o;
+
+	(void)state;
+	unit_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/outbox.jsonl", dir);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.transport = TRANSPORT_OUTBOX;
+	cfg.outbox_path = path;
+	cfg.from_number = from;
+	cfg.voice_from = voice_from;
+	assert_int_equal(channel_send(&outbox_call, &cfg, "+12025550143", NULL,
+				      "q83vEjRWeJCrze8SNFZ4kA==", &res),
+			 SEND_TAKEN);
+	assert_string_equal(res.message_id, "outbox");
+	assert_int_equal(res.cost_micros, 0);
+	data = unit_read_file(path, NULL);
+	o = cJSON_Parse(data);
+	assert_non_null(o);
+	assert_string_equal(cJSON_GetObjectItem(o, "to")->valuestring, "+12025550143");
+	assert_string_equal(cJSON_GetObjectItem(o, "from")->valuestring, "+15550003333");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "call")));
+	assert_string_equal(cJSON_GetObjectItem(o, "client_state")->valuestring,
+			    "q83vEjRWeJCrze8SNFZ4kA==");
+	assert_null(cJSON_GetObjectItem(o, "text"));
+	cJSON_Delete(o);
+	free(data);
+	unit_rmtree(dir);
+}
 
 static void
 test_outbox(void **state)
@@ -213,6 +265,7 @@ main(void)
 	    cmocka_unit_test(test_rows_say_what_they_are),
 	    cmocka_unit_test(test_send_clears_the_result),
 	    cmocka_unit_test(test_outbox),
+	    cmocka_unit_test(test_outbox_call),
 	    cmocka_unit_test(test_outbox_appends),
 	};
 
