@@ -1080,28 +1080,12 @@ config_site_defaults(struct config *cfg)
 		cfg->webotp_domain = xstrdup(host);
 }
 
-/*
- * What calls need (CHANNELS=voice) through Telnyx: the key, the Call
- * Control application, a number to call from (a call has no alphanumeric
- * sender), and the webhook whose signed events (call.answered ...) drive
- * the call.  Until the core offers a call on its own (issue 25), voice
- * comes beside sms.  Returns 0 or -1 (logged).
- */
+/* What calls through Telnyx need.  Returns 0 or -1 (logged). */
 static int
-config_voice(const struct config *cfg, const char *name)
+config_voice_telnyx(const struct config *cfg, const char *name)
 {
 	const char *from = cfg->voice_from != NULL ? cfg->voice_from : cfg->from_number;
 
-	if (!(cfg->channels & CHANNEL_VOICE))
-		return 0;
-	if (!(cfg->channels & CHANNEL_SMS)) {
-		log_msg("%s: invalid CHANNELS: voice needs sms beside it (a call is offered "
-			"instead of a text)",
-			name);
-		return -1;
-	}
-	if (cfg->transport != TRANSPORT_TELNYX)
-		return 0; /* the outbox writes calls down: OUTBOX_PATH, checked for sms */
 	if (cfg->voice_connection_id == NULL) {
 		log_msg("%s: missing VOICE_CONNECTION_ID (required with CHANNELS=%s)", name,
 			cfg->channels_list);
@@ -1117,6 +1101,35 @@ config_voice(const struct config *cfg, const char *name)
 			name, cfg->webhook_url == NULL ? "WEBHOOK_URL" : "TELNYX_PUBLIC_KEY");
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * What calls need (CHANNELS=voice) through Telnyx: the key, the Call
+ * Control application, a number to call from (a call has no alphanumeric
+ * sender), and the webhook whose signed events (call.answered ...) drive
+ * the call.  Until the core offers a call on its own (issue 25), voice
+ * comes beside sms.  Hex codes spoken are a warning.  Returns 0 or -1
+ * (logged).
+ */
+static int
+config_voice(const struct config *cfg, const char *name)
+{
+	if (!(cfg->channels & CHANNEL_VOICE))
+		return 0;
+	if (!(cfg->channels & CHANNEL_SMS)) {
+		log_msg("%s: invalid CHANNELS: voice needs sms beside it (a call is offered "
+			"instead of a text)",
+			name);
+		return -1;
+	}
+	/* The outbox writes calls down: OUTBOX_PATH, checked for sms. */
+	if (cfg->transport == TRANSPORT_TELNYX && config_voice_telnyx(cfg, name) < 0)
+		return -1;
+	if (cfg->voice_mode == VOICE_CODE && cfg->alphabet == ALPHABET_HEX)
+		log_msg("%s: warning: TOKEN_ALPHABET=hex with VOICE_MODE=code: letters are "
+			"misheard on a call (B, D, E); digits are safer",
+			name);
 	return 0;
 }
 

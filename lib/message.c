@@ -36,6 +36,45 @@ message_words(const struct config *cfg, const struct lang *l)
 	return s != NULL ? s : lang_str(l, NULL, "SMS");
 }
 
+int
+message_voice(const struct config *cfg, const struct lang *l, const struct lang *base,
+	      const char *code, char *out, size_t size)
+{
+	const char *key = code != NULL ? "VOICE_CODE" : "VOICE_CONFIRM";
+	const char *words = NULL;
+	char digits[OTP_CODE_MAX * 3 + 1], named[OTP_TEXT_MAX];
+	size_t i, n = 0;
+	int rc = -1;
+
+	if (cfg->site_name == NULL)
+		words = lang_str(l, base,
+				 code != NULL ? "VOICE_CODE_NO_SITE" : "VOICE_CONFIRM_NO_SITE");
+	if (words == NULL && (words = lang_str(l, base, key)) == NULL)
+		return -1;
+	digits[0] = '\0';
+	for (i = 0; code != NULL && code[i] != '\0' && i < OTP_CODE_MAX; i++) {
+		digits[n++] = code[i];
+		if (code[i + 1] != '\0') {
+			digits[n++] = ',';
+			digits[n++] = ' ';
+		}
+		digits[n] = '\0';
+	}
+	if (code != NULL && code[i] != '\0')
+		goto out; /* longer than any code */
+	lang_subst(words, "{digits}", digits, named, sizeof(named));
+	if (strlen(named) + 1 >= sizeof(named))
+		goto out;
+	lang_subst(named, "{site}", cfg->site_name != NULL ? cfg->site_name : "", out, size);
+	rc = strlen(out) + 1 < size ? 0 : -1;
+out:
+	explicit_bzero(digits, sizeof(digits));
+	explicit_bzero(named, sizeof(named));
+	if (rc < 0 && size > 0)
+		explicit_bzero(out, size);
+	return rc;
+}
+
 /* What message_lint_key() compares with. */
 struct message_lint_ctx {
 	const struct lang *l;

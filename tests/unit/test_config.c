@@ -1449,6 +1449,8 @@ test_voice_keys(void **state)
 	(void)state;
 	/* The defaults: codes spoken, the site's own country, fixed lines and mobiles. */
 	assert_accepted(&cfg, VOICE_BASE "CHANNELS=sms,voice\n", &log);
+	/* Hex codes are spoken letter by letter: a warning. */
+	assert_non_null(strstr(log, "warning: TOKEN_ALPHABET=hex with VOICE_MODE=code"));
 	assert_int_equal(cfg.channels, CHANNEL_SMS | CHANNEL_VOICE);
 	assert_int_equal(cfg.voice_mode, VOICE_CODE);
 	assert_null(cfg.voice_from); /* FROM_NUMBER calls */

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "lang.h"
+#include "message.h"
 #include "unit.h"
 
 #define OFFERED "en,es,fr,de,pt-br,ar"
@@ -301,6 +303,63 @@ test_subst(void **state)
 	assert_string_equal(small, "ab cd");
 }
 
+/* What a call says (message_voice()), from the shipped language files. */
+static void
+test_voice_words(void **state)
+{
+	static const char *const tags[] = {"en", "fr", "de", "es", "pt", "ar"};
+	const struct lang *l, *en = lang_get("templates", "en");
+	char site[] = "example.com", out[512], small[40];
+	struct config cfg;
+	const char *p;
+	size_t i;
+
+	(void)state;
+	assert_non_null(en);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.site_name = site;
+	assert_int_equal(message_voice(&cfg, en, NULL, "481529", out, sizeof(out)), 0);
+	assert_string_equal(out, "Your example.com verification code is: 4, 8, 1, 5, 2, 9. "
+				 "Again: 4, 8, 1, 5, 2, 9.");
+	assert_int_equal(message_voice(&cfg, en, NULL, NULL, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "on example.com, press 1."));
+	/* Letters one by one too; no site: the words without one. */
+	cfg.site_name = NULL;
+	assert_int_equal(message_voice(&cfg, en, NULL, "1A2B", out, sizeof(out)), 0);
+	assert_string_equal(out, "Your verification code is: 1, A, 2, B. Again: 1, A, 2, B.");
+	/* Every language speaks the code twice, and asks for a 1. */
+	cfg.site_name = site;
+	for (i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		l = lang_get("templates", tags[i]);
+		assert_non_null(l);
+		assert_non_null(lang_str(l, NULL, "VOICE_LANGUAGE"));
+		assert_non_null(lang_str(l, NULL, "VOICE"));
+		assert_int_equal(message_voice(&cfg, l, en, "481529", out, sizeof(out)), 0);
+		p = strstr(out, "4, 8, 1, 5, 2, 9");
+		assert_non_null(p);
+		assert_non_null(strstr(p + 1, "4, 8, 1, 5, 2, 9"));
+		assert_null(strchr(out, '{'));
+		assert_int_equal(message_voice(&cfg, l, en, NULL, out, sizeof(out)), 0);
+		assert_non_null(strchr(out, '1'));
+		assert_null(strchr(out, '{'));
+	}
+	/* Never a code cut short: nothing at all, and nothing left behind. */
+	assert_int_equal(message_voice(&cfg, en, NULL, "481529", small, sizeof(small)), -1);
+	for (i = 0; i < sizeof(small); i++)
+		assert_int_equal(small[i], 0);
+	assert_int_equal(message_voice(&cfg, en, NULL, "12345678901", out, sizeof(out)), -1);
+	/* A site named like a placeholder stays as it is. */
+	{
+		char odd[] = "{digits}.example";
+
+		cfg.site_name = odd;
+		assert_int_equal(message_voice(&cfg, en, NULL, "4815", out, sizeof(out)), 0);
+		assert_non_null(
+		    strstr(out, "Your {digits}.example verification code is: 4, 8, 1, 5."));
+	}
+	lang_forget();
+}
+
 int
 main(void)
 {
@@ -314,6 +373,7 @@ main(void)
 	    cmocka_unit_test(test_words),
 	    cmocka_unit_test(test_words_tight),
 	    cmocka_unit_test(test_subst),
+	    cmocka_unit_test(test_voice_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
