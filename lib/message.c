@@ -94,6 +94,38 @@ message_lint_key(void *arg, const char *key, const char *value)
 			c->tag, key);
 }
 
+/*
+ * With CHANNELS=voice, what a call says in language l (tag): its words
+ * (VOICE_CODE with {digits}, or VOICE_CONFIRM), its voice and Telnyx's
+ * language, whole with the longest code.  Returns the problems (logged).
+ */
+static int
+message_lint_voice(const struct config *cfg, const struct lang *l, const struct lang *first,
+		   const char *tag, const char *code, const char *name)
+{
+	const char *words =
+	    lang_str(l, first, cfg->site_name != NULL ? "VOICE_CODE" : "VOICE_CODE_NO_SITE");
+	char said[OTP_TEXT_MAX];
+	int problems = 0;
+
+	if (!(cfg->channels & CHANNEL_VOICE))
+		return 0;
+	if (lang_str(l, first, "VOICE") == NULL || lang_str(l, first, "VOICE_LANGUAGE") == NULL) {
+		log_msg("%s: language %s has no VOICE or VOICE_LANGUAGE for calls", name, tag);
+		problems++;
+	}
+	if (cfg->voice_mode == VOICE_CODE && (words == NULL || strstr(words, "{digits}") == NULL)) {
+		log_msg("%s: what a call says in %s does not speak the code ({digits})", name, tag);
+		problems++;
+	} else if (message_voice(cfg, l, first, cfg->voice_mode == VOICE_CODE ? code : NULL, said,
+				 sizeof(said)) < 0) {
+		log_msg("%s: what a call says in %s is missing or too long", name, tag);
+		problems++;
+	}
+	explicit_bzero(said, sizeof(said));
+	return problems;
+}
+
 int
 message_lint(const struct config *cfg, const char *name)
 {
@@ -117,6 +149,7 @@ message_lint(const struct config *cfg, const char *name)
 			first = l;
 		c = (struct message_lint_ctx){l, tag, name};
 		lang_each(first, NULL, message_lint_key, &c);
+		problems += message_lint_voice(cfg, l, first, tag, code, name);
 		if (text_compose(message_text(cfg, tag, message_words(cfg, l)), cfg->site_name,
 				 cfg->webotp_domain, code, text, sizeof(text)) < 0) {
 			log_msg("%s: the text message of %s is too long with its codes", name, tag);

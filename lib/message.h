@@ -38,7 +38,8 @@ int message_voice(const struct config *cfg, const struct lang *l, const struct l
 /*
  * Each language of LANGUAGES: its file in TEMPLATE_DIR (else an error),
  * every key of the first language's in it, and its text message in one
- * part with its codes (else warnings); log lines begin with name.
+ * part with its codes (else warnings); with CHANNELS=voice, what a call
+ * says (message_voice(): else an error); log lines begin with name.
  * Forgets the languages read (lang_forget()).  Returns the problems.
  */
 int message_lint(const struct config *cfg, const char *name);

@@ -477,7 +477,7 @@ class CheckConfigTest(AdminCase):
 
     def test_every_problem_with_its_key(self):
         self.site.configure(dict(self.site.keys, TOKEN_TTL='9999', CONVERSION_MIN='2',
-                                 CHANNELS='voice', OUTBOX_PATH=None, SMS_TRANSPORT='outbox'))
+                                 CHANNELS='fax', OUTBOX_PATH=None, SMS_TRANSPORT='outbox'))
         p = self.admin('check-config')
         self.assertEqual(p.returncode, 1, p.stdout)
         for key in ('TOKEN_TTL', 'CONVERSION_MIN', 'CHANNELS', 'OUTBOX_PATH'):
@@ -511,6 +511,28 @@ class CheckConfigTest(AdminCase):
         self.assertNotIn('language it lacks S_PHONE_TITLE', p.stderr)
         self.assertIn('the text message of xx is 2 parts', p.stderr)
         self.assertNotIn('the text message of it', p.stderr)
+
+    def test_voice_words(self):
+        """With CHANNELS=voice, what a call says in each language: a
+        VOICE_CODE that does not speak the code is a problem."""
+        tdir = self.template_copy('templates')
+        self.site.configure(dict(self.site.keys, TEMPLATE_DIR=str(tdir),
+                                 LANGUAGES='en,es,fr,de,pt,ar', CHANNELS='sms,voice',
+                                 TOKEN_ALPHABET='digits', VOICE_CONNECTION_ID='1494404757',
+                                 WEBHOOK_URL='http://127.0.0.1/cgi-bin/webhook.cgi',
+                                 TELNYX_PUBLIC_KEY='A' * 43 + '='))
+        p = self.admin('check-config')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        fr = tdir / 'lang' / 'fr.conf'
+        # Both forms (with the site's name, and without): the words lose the code.
+        fr.write_text(''.join(line.replace('{digits}', '') if line.startswith('VOICE_CODE')
+                              else line
+                              for line in fr.read_text(encoding='utf-8').splitlines(True)),
+                      encoding='utf-8')
+        p = self.admin('check-config')
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn('what a call says in fr does not speak the code', p.stderr)
+        self.assertIn('1 problem', p.stderr)
 
     def test_missing_file(self):
         p = subprocess.run([str(ADMIN), '-c', '/nonexistent/otp.conf', 'check-config'],
