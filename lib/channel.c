@@ -40,3 +40,15 @@ channel_send(const struct channel *ch, const struct config *cfg, const char *to,
 	assert(res->outcome != SEND_TAKEN || res->message_id[0] != '\0');
 	return res->outcome;
 }
+
+enum channel_outcome
+channel_step(const struct channel *ch, const struct config *cfg, const char *call_id,
+	     enum channel_step step, const struct channel_speech *sp, const char *state,
+	     const char *command_id, struct channel_result *res)
+{
+	assert(ch->step != NULL);
+	memset(res, 0, sizeof(*res));
+	res->outcome = ch->step(cfg, call_id, step, sp, state, command_id, res);
+	assert(res->outcome >= SEND_TAKEN && res->outcome < SEND__MAX);
+	return res->outcome;
+}

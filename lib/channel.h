@@ -54,6 +54,22 @@ struct channel_result {
 	char reason[128];    /* what went wrong, printable ASCII */
 };
 
+/* What a call is told to do next (a row of way CHANNEL_VOICE). */
+enum channel_step {
+	STEP_SPEAK,  /* say words, once */
+	STEP_ASK,    /* say words and await one key of keys, a few tries */
+	STEP_HANG_UP /* end the call */
+};
+
+/* The words of a step, in the verification's language (message_voice()). */
+struct channel_speech {
+	const char *words;    /* what is said (STEP_SPEAK, STEP_ASK) */
+	const char *again;    /* STEP_ASK: said after a wrong key, or NULL */
+	const char *keys;     /* STEP_ASK: the keys that answer ("1") */
+	const char *voice;    /* the language file's VOICE */
+	const char *language; /* ... and VOICE_LANGUAGE (Telnyx's "en-US") */
+};
+
 /* One row: a way to send, through one provider. */
 struct channel {
 	const char *name;                /* the CHANNELS word it serves, for the log ("sms") */
@@ -73,6 +89,17 @@ struct channel {
 	 */
 	enum channel_outcome (*send)(const struct config *cfg, const char *to, const char *text,
 				     const char *state, struct channel_result *res);
+	/*
+	 * A call's rows only (else NULL): tell the call call_id (its send's
+	 * message_id) to take step, with sp's words (NULL to hang up), state
+	 * (its client_state) and command_id (the event it answers: a provider
+	 * runs one command of an id once).  Fills res as send does: TAKEN
+	 * when the provider took it.  Logs nothing.
+	 */
+	enum channel_outcome (*step)(const struct config *cfg, const char *call_id,
+				     enum channel_step step, const struct channel_speech *sp,
+				     const char *state, const char *command_id,
+				     struct channel_result *res);
 };
 
 /*
@@ -86,6 +113,13 @@ const struct channel *channel_for(const struct config *cfg, unsigned way);
 enum channel_outcome channel_send(const struct channel *ch, const struct config *cfg,
 				  const char *to, const char *text, const char *state,
 				  struct channel_result *res);
+
+/* Tell a call to take a step through ch (a call's row): res cleared,
+ * then filled; returns res->outcome. */
+enum channel_outcome channel_step(const struct channel *ch, const struct config *cfg,
+				  const char *call_id, enum channel_step step,
+				  const struct channel_speech *sp, const char *state,
+				  const char *command_id, struct channel_result *res);
 
 /* The rows, each defined in its provider's file. */
 /* telnyx.c */

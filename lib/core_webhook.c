@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channel.h"
 #include "code.h"
 #include "core.h"
+#include "lang.h"
 #include "log.h"
+#include "message.h"
 #include "phone.h"
 #include "store.h"
 #include "webhook.h"
@@ -172,76 +175,218 @@ fail:
 	return HOOK_UNAVAILABLE;
 }
 
-/*
- * A call's event, inside the transaction that took it: found by its
- * client_state, and only if the call_control_id is the call's (an event
- * of another call, even of the same verification, changes nothing); the
- * call moves to the event's stage if that is further.  HOOK_TAKEN,
- * HOOK_IGNORED (no such call, another call's id, or a stage it passed),
- * or -1.  (Issue 25: acting on the stage, speaking the code or asking for
- * a 1, comes next.)
- */
 _Static_assert(CALL_RINGING == 2 && CALL_ANSWERED == 3 && CALL_DETECTED == 4 && CALL_SPOKEN == 5 &&
 		   CALL_ENDED == 6,
 	       "webhook_call_stage()'s stages are store.h's");
 
-static int
-core_hook_call(struct store *st, const struct webhook_event *ev, int stage, const char *status,
-	       time_t now, struct store_call *call_out)
-{
+/* What a call is told after its event (core_hook_call()): a step, and
+ * for a spoken code, the code and the verification's language. */
+struct core_call_act {
+	int act; /* 0: nothing */
+	enum channel_step step;
+	char code[OTP_CODE_MAX + 1];
+	char lang[16];
 	struct store_call call;
-	int n;
+};
 
-	if ((n = store_call_find(st, ev->client_state, &call)) <= 0)
-		return n < 0 ? -1 : HOOK_IGNORED;
-	if (call.call_id[0] != '\0' && strcmp(call.call_id, ev->call_id) != 0)
-		return HOOK_IGNORED;
-	/* The first event can come before request.cgi wrote the id down. */
-	if (call.call_id[0] == '\0' && store_call_set_id(st, call.state, ev->call_id, now) < 0)
+/*
+ * VOICE_MODE=code, a person on the line: a fresh code for the call's
+ * verification, made now rather than when the call was placed, so that
+ * no code the store could give back waits for an answer (only its HMAC
+ * is kept, as ever); the code it replaces stays good until it expires,
+ * as a late text's does.  Into a: a step to speak it, or to hang up when
+ * the verification is no longer live.  Returns 0 or -1.
+ */
+static int
+core_call_code(struct store *st, const struct config *cfg, const struct store_call *call,
+	       time_t now, struct core_call_act *a)
+{
+	struct verification v;
+	unsigned char mac[OTP_MAC_LEN];
+	int n, rc = -1;
+
+	a->act = 1;
+	a->step = STEP_HANG_UP;
+	if ((n = store_get(st, call->vid, &v)) < 0)
 		return -1;
-	if ((n = store_call_stage(st, call.state, (enum store_call_stage)stage, status, ev->cause,
-				  now)) < 0)
-		return -1;
-	*call_out = call;
-	return n ? HOOK_TAKEN : HOOK_IGNORED;
+	if (n == 0 || v.status != STATUS_PENDING || now >= v.expires ||
+	    v.attempts >= cfg->max_attempts || strcmp(v.phone, call->phone) != 0)
+		return 0;
+	if (code_random(a->code, cfg->token_length, cfg->alphabet) < 0 ||
+	    code_mac(cfg->secret_key, v.id, a->code, mac) < 0)
+		goto out;
+	memcpy(v.prev_mac, v.mac, OTP_MAC_LEN);
+	v.prev_expires = v.expires;
+	memcpy(v.mac, mac, OTP_MAC_LEN);
+	v.expires = now + cfg->token_ttl;
+	if (store_put(st, &v) < 0)
+		goto out;
+	snprintf(a->lang, sizeof(a->lang), "%s", v.lang);
+	a->step = STEP_SPEAK;
+	rc = 0;
+out:
+	if (rc < 0)
+		explicit_bzero(a->code, sizeof(a->code));
+	explicit_bzero(mac, sizeof(mac));
+	explicit_bzero(&v, sizeof(v));
+	return rc;
 }
 
-/* call.*: the event and its effect in one transaction, as the others. */
+/*
+ * What the call that moved to stage (its event ev) is told next, into a:
+ * the answering machine's verdict decides (no code is left on a
+ * voicemail, which others may play: the call ends); a person hears the
+ * code (code) or is asked for a 1 (confirm); once it is said, or the key
+ * pressed, the call ends.  (A 1 approving the verification, in confirm
+ * mode, is issue 25's next step: here it ends the call.)  Returns 0 or -1.
+ */
+static int
+core_call_next(struct store *st, const struct config *cfg, const struct webhook_event *ev,
+	       int stage, time_t now, struct core_call_act *a)
+{
+	switch (stage) {
+	case CALL_DETECTED:
+		if (!strcmp(ev->cause, "machine")) {
+			a->act = 1;
+			a->step = STEP_HANG_UP;
+			return 0;
+		}
+		if (cfg->voice_mode == VOICE_CODE)
+			return core_call_code(st, cfg, &a->call, now, a);
+		a->act = 1;
+		a->step = STEP_ASK;
+		return 0;
+	case CALL_SPOKEN:
+		a->act = 1;
+		a->step = STEP_HANG_UP;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A call's event, inside the transaction that took it: found by its
+ * client_state, and only if the call_control_id is the call's (an event
+ * of another call, even of the same verification, changes nothing); the
+ * call moves to the event's stage if that is further, and what it is
+ * told next goes into a.  HOOK_TAKEN, HOOK_IGNORED (no such call,
+ * another call's id, or a stage it passed), or -1.
+ */
+static int
+core_hook_call(struct store *st, const struct config *cfg, const struct webhook_event *ev,
+	       int stage, const char *status, time_t now, struct core_call_act *a)
+{
+	struct store_call *call = &a->call;
+	int n;
+
+	if ((n = store_call_find(st, ev->client_state, call)) <= 0)
+		return n < 0 ? -1 : HOOK_IGNORED;
+	if (call->call_id[0] != '\0' && strcmp(call->call_id, ev->call_id) != 0)
+		return HOOK_IGNORED;
+	/* The first event can come before request.cgi wrote the id down. */
+	if (call->call_id[0] == '\0') {
+		if (store_call_set_id(st, call->state, ev->call_id, now) < 0)
+			return -1;
+		snprintf(call->call_id, sizeof(call->call_id), "%s", ev->call_id);
+	}
+	if ((n = store_call_stage(st, call->state, (enum store_call_stage)stage, status, ev->cause,
+				  now)) < 0)
+		return -1;
+	if (n == 0)
+		return HOOK_IGNORED;
+	return core_call_next(st, cfg, ev, stage, now, a) < 0 ? -1 : HOOK_TAKEN;
+}
+
+/*
+ * Tell the call what a says, after the transaction: in the language of
+ * its verification (else the first of LANGUAGES), by the call row of the
+ * site's transport, the event's id as the command's so that it runs once.
+ * What the provider answers goes to the log; the call's record stands.
+ */
+static void
+core_call_tell(const struct config *cfg, const struct webhook_event *ev, struct core_call_act *a,
+	       const char *masked)
+{
+	const struct channel *ch = channel_for(cfg, CHANNEL_VOICE);
+	char first[LANG_TAG_MAX + 1], said[OTP_TEXT_MAX], reason[256];
+	const struct lang *l, *base;
+	struct channel_speech sp = {NULL, NULL, "1", NULL, NULL};
+	struct channel_result res;
+	const char *tag = a->lang;
+
+	if (ch == NULL || ch->step == NULL)
+		return;
+	lang_choose(cfg->languages, NULL, NULL, first, sizeof(first));
+	if (tag[0] == '\0' || !lang_offered(cfg->languages, tag))
+		tag = first;
+	l = lang_get(cfg->template_dir, tag);
+	base = lang_get(cfg->template_dir, first);
+	if (a->step != STEP_HANG_UP) {
+		if (message_voice(cfg, l, base, a->step == STEP_SPEAK ? a->code : NULL, said,
+				  sizeof(said)) < 0) {
+			log_msg("call to %s: no words for it in %s: hanging up", masked, tag);
+			a->step = STEP_HANG_UP;
+		}
+		sp.words = said;
+		sp.again = lang_str(l, base, "VOICE_PRESS_1");
+		sp.voice = lang_str(l, base, "VOICE");
+		sp.language = lang_str(l, base, "VOICE_LANGUAGE");
+		if (sp.voice == NULL)
+			a->step = STEP_HANG_UP;
+	}
+	if (channel_step(ch, cfg, a->call.call_id, a->step, &sp, a->call.state, ev->id, &res) !=
+	    SEND_TAKEN)
+		log_msg("call to %s: the provider did not take its next step: %s", masked,
+			log_value(res.reason, reason, sizeof(reason)));
+	explicit_bzero(said, sizeof(said));
+}
+
+/* call.*: the event and its effect in one transaction, as the others;
+ * then what the call is told. */
 static enum core_hook
 core_webhook_call(struct core *c, const struct webhook_event *ev, int stage, const char *status,
 		  time_t now)
 {
 	char type[64], cause[64], masked[OTP_PHONE_MAX + 1];
-	struct store_call call;
+	struct core_call_act a;
 	struct store *st;
 	int fresh, rc = HOOK_IGNORED;
 
 	/* Not a token of ours (some other application's call): no look-up. */
 	if (!code_is_call_state(ev->client_state) || ev->call_id[0] == '\0')
 		return HOOK_IGNORED;
+	memset(&a, 0, sizeof(a));
 	if ((st = core_store(c, &now)) == NULL)
 		return HOOK_UNAVAILABLE;
 	if (store_begin(st) < 0)
 		goto fail;
 	if ((fresh = store_event_new(st, ev->id, now)) < 0 ||
-	    (fresh && (rc = core_hook_call(st, ev, stage, status, now, &call)) < 0)) {
+	    (fresh && (rc = core_hook_call(st, c->cfg, ev, stage, status, now, &a)) < 0)) {
 		store_rollback(st);
 		goto fail;
 	}
 	if (store_commit(st) < 0)
 		goto fail;
-	if (!fresh)
-		return HOOK_SEEN;
+	if (!fresh) {
+		rc = HOOK_SEEN;
+		goto out;
+	}
 	if (rc != HOOK_TAKEN)
-		return HOOK_IGNORED;
-	phone_mask(call.phone, masked, sizeof(masked));
-	log_audit("call", masked, NULL, call.vid, "event=%s cause=%s",
+		goto out;
+	phone_mask(a.call.phone, masked, sizeof(masked));
+	log_audit("call", masked, NULL, a.call.vid, "event=%s cause=%s",
 		  log_value(ev->type, type, sizeof(type)),
 		  log_value(ev->cause[0] != '\0' ? ev->cause : "-", cause, sizeof(cause)));
-	return HOOK_TAKEN;
+	if (a.act)
+		core_call_tell(c->cfg, ev, &a, masked);
+	goto out;
 fail:
 	core_close(c);
-	return HOOK_UNAVAILABLE;
+	rc = HOOK_UNAVAILABLE;
+out:
+	explicit_bzero(&a, sizeof(a));
+	return (enum core_hook)rc;
 }
 
 enum core_hook

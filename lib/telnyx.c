@@ -286,15 +286,6 @@ telnyx_call_send(const struct config *cfg, const char *to, const char *text, con
 	return res->outcome;
 }
 
-const struct channel telnyx_call = {
-    .name = "voice",
-    .way = CHANNEL_VOICE,
-    .transport = TRANSPORT_TELNYX,
-    .receipts = 1, /* call.initiated ... call.hangup, to webhook.cgi */
-    .spend_limit = NULL,
-    .send = telnyx_call_send,
-};
-
 /* The fields every action carries, then the object as text (NULL: out of memory). */
 static char *
 telnyx_action(cJSON *o, const char *state, const char *command_id)
@@ -359,3 +350,71 @@ telnyx_hangup_body(const char *state, const char *command_id)
 {
 	return telnyx_action(cJSON_CreateObject(), state, command_id);
 }
+
+/* Whether id can go into a URL's path as it is: Telnyx's ids are "v3:"
+ * and base64url. */
+static int
+telnyx_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n > 0 && n <= OTP_CALL_ID_MAX &&
+	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:_-") == n;
+}
+
+/* The call row's step: POST /v2/calls/{call_id}/actions/{action}. */
+static enum channel_outcome
+telnyx_call_step(const struct config *cfg, const char *call_id, enum channel_step step,
+		 const struct channel_speech *sp, const char *state, const char *command_id,
+		 struct channel_result *res)
+{
+	static const char *const actions[] = {
+	    [STEP_SPEAK] = "speak", [STEP_ASK] = "gather_using_speak", [STEP_HANG_UP] = "hangup"};
+	char path[OTP_CALL_ID_MAX + 64];
+	struct http_post p = {cfg->api_base_url, path, cfg->api_key, cfg->ca_file, NULL};
+	struct http_answer a;
+	enum http_result hr;
+	char *body;
+
+	if (!telnyx_id_ok(call_id) || (step != STEP_HANG_UP && sp == NULL)) {
+		snprintf(res->reason, sizeof(res->reason), "no call to act on");
+		return SEND_MISCONFIGURED;
+	}
+	snprintf(path, sizeof(path), "/v2/calls/%s/actions/%s", call_id, actions[step]);
+	body = step == STEP_SPEAK
+		   ? telnyx_speak_body(sp->words, sp->voice, sp->language, state, command_id)
+	       : step == STEP_ASK ? telnyx_gather_body(sp->words, sp->again, sp->keys, sp->voice,
+						       sp->language, state, command_id)
+				  : telnyx_hangup_body(state, command_id);
+	if (body == NULL) {
+		snprintf(res->reason, sizeof(res->reason), "out of memory");
+		return SEND_MISCONFIGURED;
+	}
+	p.body = body;
+	hr = http_post_json(&p, &a);
+	/* The words may hold the code. */
+	explicit_bzero(body, strlen(body));
+	cJSON_free(body);
+	res->http_status = a.status;
+	if (hr != HTTP_ANSWERED) {
+		telnyx_copy(res->reason, sizeof(res->reason), a.reason);
+		return hr == HTTP_UNTRIED ? SEND_MISCONFIGURED : SEND_UNSURE;
+	}
+	http_answer_free(&a);
+	if (res->http_status >= 200 && res->http_status < 300) {
+		snprintf(res->message_id, sizeof(res->message_id), "%s", call_id);
+		return SEND_TAKEN;
+	}
+	snprintf(res->reason, sizeof(res->reason), "HTTP %ld", res->http_status);
+	return res->http_status >= 400 ? SEND_REFUSED : SEND_UNSURE;
+}
+
+const struct channel telnyx_call = {
+    .name = "voice",
+    .way = CHANNEL_VOICE,
+    .transport = TRANSPORT_TELNYX,
+    .receipts = 1, /* call.initiated ... call.hangup, to webhook.cgi */
+    .spend_limit = NULL,
+    .send = telnyx_call_send,
+    .step = telnyx_call_step,
+};

@@ -1,12 +1,18 @@
-"""Issue 25: a call's events to webhook.cgi, recorded on the call.
+"""Issue 25: a call's events to webhook.cgi, recorded on the call, and
+what the call is told next.
 
 A call is found by its client_state (a token made for it alone) and only
 when the event's call_control_id is the call's: signed like every
 webhook (Ed25519), taken once (data.id), never moving a call back, and an
 event of another call, even of the same verification, or for no call of
-ours changes nothing.  (What the call then does, speaking the code or
-asking for a 1, comes next; here the record it will decide by.)"""
+ours changes nothing.  A person on the line (the answering machine
+detection's verdict) hears a fresh code, digit by digit, twice, in the
+verification's language, which then verifies; a machine gets no code
+(the call ends); every action posted to the fake Telnyx is checked
+against the Call Control spec.  (request.cgi does not place calls yet:
+each test writes the call's row as it will.)"""
 
+import re
 import time
 import uuid
 
@@ -28,7 +34,9 @@ class CallEvents(CGITestCase):
         self.site.configure({'TELNYX_PUBLIC_KEY': self.fake.public_key,
                              'WEBHOOK_URL': self.gateway.url,
                              'CHANNELS': 'sms,voice',
-                             'VOICE_CONNECTION_ID': '1494404757140276705'})
+                             'VOICE_CONNECTION_ID': '1494404757140276705',
+                             'TOKEN_ALPHABET': 'digits', 'TOKEN_LENGTH': '6',
+                             'LANGUAGES': 'en,fr'})
         # A verification, and a call placed for it (request.cgi does not
         # place calls yet: the row as it will write it).
         r = self.site.request(PHONE)
@@ -86,6 +94,76 @@ class CallEvents(CGITestCase):
                           200, 'ignored')
         self.assertAnswer(self.hook('call.hangup', 'v3:one', state=None), 200, 'ignored')
         self.assertEqual(self.call(), ('v3:one', 'initiated', 2, ''))
+
+    def actions(self):
+        """(action, body) of each action on a call the fake took, in order."""
+        out = []
+        for c in self.fake.calls:
+            self.assertEqual(c['problems'], [], c['path'])
+            out.append((c['path'].rsplit('/', 1)[-1], c['json']))
+        return out
+
+    def test_a_person_hears_a_fresh_code_that_verifies(self):
+        text_code = self.fake.code_for(PHONE)
+        self.assertAnswer(self.hook('call.answered', 'v3:one'), 200, 'ok')
+        self.assertEqual(self.actions(), [])  # the machine's verdict first
+        eid = str(uuid.uuid4())
+        r = self.hook('call.machine.detection.ended', 'v3:one', event_id=eid, result='human')
+        self.assertAnswer(r, 200, 'ok')
+        (action, body), = self.actions()
+        self.assertEqual(action, 'speak')
+        self.assertEqual(self.fake.calls[0]['path'], '/v2/calls/v3:one/actions/speak')
+        self.assertEqual((body['client_state'], body['command_id']), (STATE, eid))
+        self.assertEqual((body['voice'], body['language']), ('female', 'en-US'))
+        spoken = re.findall(r'(?:\d, ){5}\d', body['payload'])
+        self.assertEqual(len(spoken), 2, body['payload'])
+        self.assertEqual(spoken[0], spoken[1])
+        code = spoken[0].replace(', ', '')
+        # Neither the code nor the words are in the log.
+        self.assertNotIn(code, r.stderr)
+        self.assertNotIn(spoken[0], r.stderr)
+        # Said: the call ends.
+        self.assertAnswer(self.hook('call.speak.ended', 'v3:one'), 200, 'ok')
+        self.assertEqual([a for a, _ in self.actions()], ['speak', 'hangup'])
+        # The spoken code verifies (the texted one stays good until it expires).
+        self.assertNotEqual(code, text_code)
+        r = self.site.verify(code, vid=self.vid)
+        self.assertStatus(r, 200, 'success')
+
+    def test_the_code_is_spoken_in_the_verifications_language(self):
+        # As a visitor who asked in French has it.
+        self.site.sql("UPDATE verification SET lang = 'fr' WHERE id = ?", (self.vid,))
+        self.hook('call.machine.detection.ended', 'v3:one', result='human')
+        (action, body), = self.actions()
+        self.assertEqual(body['language'], 'fr-FR')
+        self.assertIn('Je répète', body['payload'])
+
+    def test_a_machine_gets_no_code(self):
+        self.assertAnswer(self.hook('call.machine.detection.ended', 'v3:one', result='machine'),
+                          200, 'ok')
+        self.assertEqual([a for a, _ in self.actions()], ['hangup'])
+        self.assertEqual(self.call(), ('v3:one', 'detected', 4, 'machine'))
+
+    def test_a_replayed_verdict_speaks_once(self):
+        eid = str(uuid.uuid4())
+        self.hook('call.machine.detection.ended', 'v3:one', event_id=eid, result='human')
+        self.assertAnswer(self.hook('call.machine.detection.ended', 'v3:one', event_id=eid,
+                                    result='human'), 200, 'duplicate')
+        self.hook('call.machine.detection.ended', 'v3:one', result='human')
+        self.assertEqual([a for a, _ in self.actions()], ['speak'])
+
+    def test_a_dead_verification_gets_no_code(self):
+        self.site.sql("UPDATE verification SET status = 'locked'")
+        self.hook('call.machine.detection.ended', 'v3:one', result='human')
+        self.assertEqual([a for a, _ in self.actions()], ['hangup'])
+
+    def test_confirm_mode_asks_for_a_1(self):
+        self.site.configure(dict(self.site.keys, VOICE_MODE='confirm'))
+        self.hook('call.machine.detection.ended', 'v3:one', result='human')
+        (action, body), = self.actions()
+        self.assertEqual(action, 'gather_using_speak')
+        self.assertEqual(body['valid_digits'], '1')
+        self.assertIn('press 1', body['payload'])
 
     def test_unsigned_or_forged_events_are_refused(self):
         other_key, _ = fake_telnyx.make_key()

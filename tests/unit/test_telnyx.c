@@ -823,6 +823,55 @@ test_http_call(void **state)
 	assert_null(channel_for(&cfg, CHANNEL_VOICE));
 }
 
+/* A call's step: POST /v2/calls/{id}/actions/..., the words and the token in it. */
+static void
+test_http_call_step(void **state)
+{
+	static char ok[256], bad[512];
+	const char *answers[] = {
+	    answer(ok, sizeof(ok), "200 OK", "{\"data\":{\"result\":\"ok\"}}"),
+	    answer(bad, sizeof(bad), "422 Unprocessable Entity",
+		   "{\"errors\":[{\"code\":\"90018\",\"title\":\"Call has already "
+		   "ended\"}]}")};
+	const struct channel_speech sp = {"Your code is: 4, 8.", NULL, "1", "female", "en-US"};
+	struct channel_result res;
+	struct server s;
+	struct config cfg;
+	char url[64], req[8192], *body;
+	cJSON *o;
+
+	(void)state;
+	server_start(&s, answers, 2);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
+	voice_config(&cfg, url);
+	assert_int_equal(
+	    channel_step(&telnyx_call, &cfg, CALL_ID, STEP_SPEAK, &sp, CALL_STATE, EVENT_ID, &res),
+	    SEND_TAKEN);
+	assert_int_equal(
+	    channel_step(&telnyx_call, &cfg, CALL_ID, STEP_HANG_UP, NULL, CALL_STATE, "e2", &res),
+	    SEND_REFUSED);
+	assert_int_equal(res.http_status, 422);
+	assert_int_equal(server_stop(&s, req, sizeof(req)), 2);
+	assert_non_null(strstr(req, "POST /v2/calls/" CALL_ID "/actions/speak HTTP/1.1\r\n"));
+	body = strstr(req, "\r\n\r\n");
+	assert_non_null(body);
+	o = cJSON_Parse(body + 4);
+	assert_non_null(o);
+	assert_string_equal(str(o, "payload"), "Your code is: 4, 8.");
+	assert_string_equal(str(o, "command_id"), EVENT_ID);
+	cJSON_Delete(o);
+	/* An id that cannot go into a path as it is: nothing is sent. */
+	assert_int_equal(channel_step(&telnyx_call, &cfg, "v3:a/../b", STEP_HANG_UP, NULL,
+				      CALL_STATE, "e3", &res),
+			 SEND_MISCONFIGURED);
+	assert_int_equal(
+	    channel_step(&telnyx_call, &cfg, "", STEP_HANG_UP, NULL, CALL_STATE, "e3", &res),
+	    SEND_MISCONFIGURED);
+	assert_int_equal(
+	    channel_step(&telnyx_call, &cfg, CALL_ID, STEP_SPEAK, NULL, CALL_STATE, "e3", &res),
+	    SEND_MISCONFIGURED);
+}
+
 static void
 test_http_401(void **state)
 {
@@ -1076,6 +1125,7 @@ main(void)
 	    cmocka_unit_test(test_call_body_fields),
 	    cmocka_unit_test(test_call_answer),
 	    cmocka_unit_test(test_http_call),
+	    cmocka_unit_test(test_http_call_step),
 	    cmocka_unit_test(test_http_success),
 	    cmocka_unit_test(test_http_cost_of_the_parts),
 	    cmocka_unit_test(test_http_401),
