@@ -179,8 +179,9 @@ core_check_tx(struct store *st, const struct config *cfg, const char *vid,
 										 : OUTCOME_DEAD;
 	}
 	/* Inbound: the text from the phone is the proof, never a code typed
-	 * here (the page showed it); nothing typed counts as a try. */
-	if (v->inbound) {
+	 * here (the page showed it); nothing typed counts as a try.  So is a
+	 * 1 pressed on a call (VOICE_MODE=confirm): approved_at is set. */
+	if (v->inbound || v->approved_at > 0) {
 		if (v->approved_at == 0) {
 			store_rollback(st);
 			return OUTCOME_INBOUND_NOT_YET;
@@ -260,8 +261,10 @@ core_check(struct core *c, const char *vid, const char *token, const char *shown
 	snprintf(r->vid, sizeof(r->vid), "%s", vid);
 	if ((st = core_store(c, &now)) == NULL)
 		return;
-	/* "I have sent it", for an inbound verification: no code is typed. */
-	if ((token == NULL || token[0] == '\0') && store_get(st, vid, &v) == 1 && v.inbound)
+	/* "I have sent it", for an inbound verification (or one a call
+	 * approved): no code is typed. */
+	if ((token == NULL || token[0] == '\0') && store_get(st, vid, &v) == 1 &&
+	    (v.inbound || v.approved_at > 0))
 		token = "";
 	else if (token == NULL || token[0] == '\0') {
 		/* The form again, if there is one to show. */
@@ -326,8 +329,8 @@ core_status(struct core *c, const char *vid, time_t now, struct core_result *r)
 		return;
 	}
 	if (store_get(st, vid, &v) == 1 && core_live(c->cfg, &v, now)) {
-		/* Its text came: done, as after "I have sent it". */
-		if (v.inbound && v.approved_at > 0) {
+		/* Its text came (or a 1 on its call): done, as after "I have sent it". */
+		if (v.approved_at > 0) {
 			core_check(c, vid, NULL, NULL, now, r);
 			return;
 		}

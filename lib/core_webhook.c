@@ -233,12 +233,42 @@ out:
 }
 
 /*
+ * VOICE_MODE=confirm, call.gather.ended: a 1 approves the call's
+ * verification, as the right inbound text does (approved_at, a fresh
+ * TOKEN_TTL for the visitor to come back, counted as verified); any
+ * other answer changes nothing.  The call ends either way.  Returns 0 or
+ * -1.
+ */
+static int
+core_call_confirm(struct store *st, const struct config *cfg, const struct webhook_event *ev,
+		  time_t now, struct core_call_act *a)
+{
+	struct verification v;
+	int n;
+
+	a->act = 1;
+	a->step = STEP_HANG_UP;
+	if (cfg->voice_mode != VOICE_CONFIRM || strcmp(ev->digits, "1") != 0)
+		return 0;
+	if ((n = store_get(st, a->call.vid, &v)) < 0)
+		return -1;
+	if (n == 0 || v.status != STATUS_PENDING || now >= v.expires || v.inbound ||
+	    v.attempts >= cfg->max_attempts || strcmp(v.phone, a->call.phone) != 0)
+		return 0;
+	v.approved_at = now;
+	v.expires = now + cfg->token_ttl;
+	n = store_put(st, &v) < 0 || store_add_verified(st, now, &v) < 0 ? -1 : 0;
+	explicit_bzero(&v, sizeof(v));
+	return n;
+}
+
+/*
  * What the call that moved to stage (its event ev) is told next, into a:
  * the answering machine's verdict decides (no code is left on a
  * voicemail, which others may play: the call ends); a person hears the
- * code (code) or is asked for a 1 (confirm); once it is said, or the key
- * pressed, the call ends.  (A 1 approving the verification, in confirm
- * mode, is issue 25's next step: here it ends the call.)  Returns 0 or -1.
+ * code (code) or is asked for a 1 (confirm), which approves the
+ * verification; once it is said, or the key pressed, the call ends.
+ * Returns 0 or -1.
  */
 static int
 core_call_next(struct store *st, const struct config *cfg, const struct webhook_event *ev,
@@ -257,6 +287,8 @@ core_call_next(struct store *st, const struct config *cfg, const struct webhook_
 		a->step = STEP_ASK;
 		return 0;
 	case CALL_SPOKEN:
+		if (!strcmp(ev->type, "call.gather.ended"))
+			return core_call_confirm(st, cfg, ev, now, a);
 		a->act = 1;
 		a->step = STEP_HANG_UP;
 		return 0;

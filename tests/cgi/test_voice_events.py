@@ -164,6 +164,29 @@ class CallEvents(CGITestCase):
         self.assertEqual(action, 'gather_using_speak')
         self.assertEqual(body['valid_digits'], '1')
         self.assertIn('press 1', body['payload'])
+        # A wrong key: nothing approved, the call ends.
+        self.hook('call.gather.ended', 'v3:one', digits='2', status='valid')
+        self.assertEqual([a for a, _ in self.actions()], ['gather_using_speak', 'hangup'])
+        r = self.site.verify(None, vid=self.vid)
+        self.assertNotEqual(r.status, 200, r.describe())
+
+    def test_confirm_mode_a_1_approves(self):
+        self.site.configure(dict(self.site.keys, VOICE_MODE='confirm'))
+        self.hook('call.machine.detection.ended', 'v3:one', result='human')
+        r = self.hook('call.gather.ended', 'v3:one', digits='1', status='valid')
+        self.assertAnswer(r, 200, 'ok')
+        self.assertEqual([a for a, _ in self.actions()], ['gather_using_speak', 'hangup'])
+        # Nothing to type: the visitor's page goes through, once.
+        r = self.site.verify(None, vid=self.vid)
+        self.assertStatus(r, 200, 'success')
+        r = self.site.verify(None, vid=self.vid)
+        self.assertNotEqual(r.status, 200, r.describe())
+
+    def test_a_1_in_code_mode_approves_nothing(self):
+        self.hook('call.machine.detection.ended', 'v3:one', result='human')
+        self.hook('call.gather.ended', 'v3:one', digits='1', status='valid')
+        r = self.site.verify(None, vid=self.vid)
+        self.assertNotEqual(r.status, 200, r.describe())
 
     def test_unsigned_or_forged_events_are_refused(self):
         other_key, _ = fake_telnyx.make_key()
