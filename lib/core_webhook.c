@@ -190,6 +190,26 @@ struct core_call_act {
 };
 
 /*
+ * The call's verification into v, if it is still live (pending, within
+ * its time and tries, of the number called, not inbound), and its
+ * language into a: 1, 0 (then the call only ends), or -1.
+ */
+static int
+core_call_live(struct store *st, const struct config *cfg, time_t now, struct verification *v,
+	       struct core_call_act *a)
+{
+	int n;
+
+	if ((n = store_get(st, a->call.vid, v)) <= 0)
+		return n;
+	if (v->status != STATUS_PENDING || now >= v->expires || v->inbound ||
+	    v->attempts >= cfg->max_attempts || strcmp(v->phone, a->call.phone) != 0)
+		return 0;
+	snprintf(a->lang, sizeof(a->lang), "%s", v->lang);
+	return 1;
+}
+
+/*
  * VOICE_MODE=code, a person on the line: a fresh code for the call's
  * verification, made now rather than when the call was placed, so that
  * no code the store could give back waits for an answer (only its HMAC
@@ -198,8 +218,7 @@ struct core_call_act {
  * the verification is no longer live.  Returns 0 or -1.
  */
 static int
-core_call_code(struct store *st, const struct config *cfg, const struct store_call *call,
-	       time_t now, struct core_call_act *a)
+core_call_code(struct store *st, const struct config *cfg, time_t now, struct core_call_act *a)
 {
 	struct verification v;
 	unsigned char mac[OTP_MAC_LEN];
@@ -207,11 +226,8 @@ core_call_code(struct store *st, const struct config *cfg, const struct store_ca
 
 	a->act = 1;
 	a->step = STEP_HANG_UP;
-	if ((n = store_get(st, call->vid, &v)) < 0)
-		return -1;
-	if (n == 0 || v.status != STATUS_PENDING || now >= v.expires ||
-	    v.attempts >= cfg->max_attempts || strcmp(v.phone, call->phone) != 0)
-		return 0;
+	if ((n = core_call_live(st, cfg, now, &v, a)) <= 0)
+		return n;
 	if (code_random(a->code, cfg->token_length, cfg->alphabet) < 0 ||
 	    code_mac(cfg->secret_key, v.id, a->code, mac) < 0)
 		goto out;
@@ -221,7 +237,6 @@ core_call_code(struct store *st, const struct config *cfg, const struct store_ca
 	v.expires = now + cfg->token_ttl;
 	if (store_put(st, &v) < 0)
 		goto out;
-	snprintf(a->lang, sizeof(a->lang), "%s", v.lang);
 	a->step = STEP_SPEAK;
 	rc = 0;
 out:
@@ -250,11 +265,8 @@ core_call_confirm(struct store *st, const struct config *cfg, const struct webho
 	a->step = STEP_HANG_UP;
 	if (cfg->voice_mode != VOICE_CONFIRM || strcmp(ev->digits, "1") != 0)
 		return 0;
-	if ((n = store_get(st, a->call.vid, &v)) < 0)
-		return -1;
-	if (n == 0 || v.status != STATUS_PENDING || now >= v.expires || v.inbound ||
-	    v.attempts >= cfg->max_attempts || strcmp(v.phone, a->call.phone) != 0)
-		return 0;
+	if ((n = core_call_live(st, cfg, now, &v, a)) <= 0)
+		return n;
 	v.approved_at = now;
 	v.expires = now + cfg->token_ttl;
 	n = store_put(st, &v) < 0 || store_add_verified(st, now, &v) < 0 ? -1 : 0;
@@ -282,10 +294,16 @@ core_call_next(struct store *st, const struct config *cfg, const struct webhook_
 			return 0;
 		}
 		if (cfg->voice_mode == VOICE_CODE)
-			return core_call_code(st, cfg, &a->call, now, a);
-		a->act = 1;
-		a->step = STEP_ASK;
-		return 0;
+			return core_call_code(st, cfg, now, a);
+		{
+			struct verification v;
+			int n = core_call_live(st, cfg, now, &v, a);
+
+			explicit_bzero(&v, sizeof(v));
+			a->act = 1;
+			a->step = n > 0 ? STEP_ASK : STEP_HANG_UP;
+			return n < 0 ? -1 : 0;
+		}
 	case CALL_SPOKEN:
 		if (!strcmp(ev->type, "call.gather.ended"))
 			return core_call_confirm(st, cfg, ev, now, a);

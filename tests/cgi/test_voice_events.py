@@ -170,6 +170,20 @@ class CallEvents(CGITestCase):
         r = self.site.verify(None, vid=self.vid)
         self.assertNotEqual(r.status, 200, r.describe())
 
+    def test_confirm_mode_asks_nothing_for_a_dead_verification(self):
+        self.site.configure(dict(self.site.keys, VOICE_MODE='confirm'))
+        self.site.sql("UPDATE verification SET status = 'used'")
+        self.hook('call.machine.detection.ended', 'v3:one', result='human')
+        self.assertEqual([a for a, _ in self.actions()], ['hangup'])
+
+    def test_confirm_mode_in_the_verifications_language(self):
+        self.site.configure(dict(self.site.keys, VOICE_MODE='confirm'))
+        self.site.sql("UPDATE verification SET lang = 'fr' WHERE id = ?", (self.vid,))
+        self.hook('call.machine.detection.ended', 'v3:one', result='human')
+        (action, body), = self.actions()
+        self.assertEqual((body['language'], body['invalid_payload']),
+                         ('fr-FR', 'Appuyez sur 1 pour confirmer.'))
+
     def test_confirm_mode_a_1_approves(self):
         self.site.configure(dict(self.site.keys, VOICE_MODE='confirm'))
         self.hook('call.machine.detection.ended', 'v3:one', result='human')
