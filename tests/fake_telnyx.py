@@ -50,8 +50,14 @@ a bad parameter, so a test sees it fail as it would.  fake.call_mode:
 'ok' (200 with data.call_control_id, call_leg_id, call_session_id,
 client_state as sent, is_alive false, record_type call), 'status:NNN'
 (Telnyx's error body for NNN), 'noid' (200 without a call_control_id).
-wait_calls(n) waits for n.  (Issue 25: the call's life, its signed
-events from call.initiated to call.hangup, comes next.)
+wait_calls(n) waits for n.  After enable_webhooks() (and while
+auto_receipts), a call taken plays its life as Telnyx would, each event
+signed and posted to the call's webhook_url: fake.call_life 'human'
+(call.initiated, call.answered, call.machine.detection.ended human; then
+call.speak.ended after a speak, call.gather.ended with fake.call_digits
+after a gather, call.hangup after a hangup), 'machine' (the verdict
+machine), 'no_answer' (call.hangup timeout), 'busy' (call.hangup
+user_busy), 'hangup_midway' (answered, then call.hangup at once).
 
 Run alone: /usr/bin/python3 tests/fake_telnyx.py --port 8099 [--mode ok]
 serves until killed and prints each message it receives.
@@ -589,6 +595,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path != CALLS_PATH:  # an action: Telnyx answers {"data":{"result":"ok"}}
             self._send_json(200, {'data': {'result': 'ok'}})
+            parts = path.split('/')  # '', 'v2', 'calls', id, 'actions', action
+            fake._call_action(parts[3], parts[5])
             return
         data = {
             'record_type': 'call',
@@ -605,6 +613,8 @@ class _Handler(BaseHTTPRequestHandler):
             del data['call_control_id']
         call['call_control_id'] = data.get('call_control_id')
         self._send_json(200, {'data': data})
+        if data.get('call_control_id'):
+            fake._call_placed(data['call_control_id'], parsed)
 
     def _not_allowed(self):
         self._read_body()
@@ -672,7 +682,10 @@ class FakeTelnyx(_Received):
         self._open = set()       # the connections being served
         self._messages = []
         self.call_mode = 'ok'
+        self.call_life = 'human'
+        self.call_digits = '1'
         self._calls = []
+        self._live_calls = {}
         self._cond = threading.Condition()
         self._stopping = threading.Event()
         self._server = None
@@ -756,6 +769,57 @@ class FakeTelnyx(_Received):
             self._cond.notify_all()
         if self.on_message is not None:
             self.on_message(msg)
+
+    # --- a call's life (after enable_webhooks()) ------------------------
+    def _call_events(self, call_id, events):
+        """Post events [(type, extra payload)] of call call_id, in order, in
+        a thread of their own."""
+        live = self._live_calls.get(call_id)
+        if live is None or self.webhook_key is None or not self.auto_receipts:
+            return
+
+        def run():
+            for kind, extra in events:
+                payload = call_payload(call_id, live.get('client_state'), to=live.get('to'),
+                                       frm=live.get('from'), **extra)
+                self.deliver(live['url'], event(kind, payload), kind, call_id)
+                if self._stopping.is_set():
+                    return
+
+        t = threading.Thread(target=run, name='fake-telnyx-call', daemon=True)
+        with self._cond:
+            self._hook_threads = [x for x in self._hook_threads if x.is_alive()] + [t]
+        t.start()
+
+    def _call_placed(self, call_id, body):
+        if not body.get('webhook_url'):
+            return
+        self._live_calls[call_id] = {'url': body['webhook_url'], 'to': body.get('to'),
+                                     'from': body.get('from'),
+                                     'client_state': body.get('client_state')}
+        life = self.call_life
+        events = [('call.initiated', {})]
+        if life == 'no_answer':
+            events.append(('call.hangup', {'hangup_cause': 'timeout'}))
+        elif life == 'busy':
+            events.append(('call.hangup', {'hangup_cause': 'user_busy'}))
+        elif life == 'hangup_midway':
+            events += [('call.answered', {}), ('call.hangup', {'hangup_cause': 'normal_clearing'})]
+        else:
+            events += [('call.answered', {}),
+                       ('call.machine.detection.ended',
+                        {'result': 'machine' if life == 'machine' else 'human'})]
+        self._call_events(call_id, events)
+
+    def _call_action(self, call_id, action):
+        follow = {
+            'speak': [('call.speak.ended', {'status': 'completed'})],
+            'gather_using_speak': [('call.gather.ended',
+                                    {'digits': self.call_digits, 'status': 'valid'})],
+            'hangup': [('call.hangup', {'hangup_cause': 'normal_clearing'})],
+        }.get(action)
+        if follow:
+            self._call_events(call_id, follow)
 
     def _record_call(self, call):
         with self._cond:

@@ -12,9 +12,12 @@ verification's language, which then verifies; a machine gets no code
 against the Call Control spec.  (request.cgi does not place calls yet:
 each test writes the call's row as it will.)"""
 
+import json
 import re
 import time
+import urllib.request
 import uuid
+from pathlib import Path
 
 import fake_telnyx
 from harness import CGITestCase, WebhookGateway
@@ -24,7 +27,9 @@ STATE = 'q83vEjRWeJCrze8SNFZ4kA=='
 OTHER = 'AAAAAAAAAAAAAAAAAAAAAA=='
 
 
-class CallEvents(CGITestCase):
+class CallSite(CGITestCase):
+    """A site that offers calls, a verification, and its call's row."""
+
     def setUp(self):
         super().setUp()
         self.fake.enable_webhooks()
@@ -60,6 +65,18 @@ class CallEvents(CGITestCase):
         self.assertEqual(r.status, status, r.describe())
         self.assertIn(word.encode(), r.body)
 
+    def actions(self):
+        """(action, body) of each action on a call the fake took, in order."""
+        out = []
+        for c in self.fake.calls:
+            self.assertEqual(c['problems'], [], c['path'])
+            out.append((c['path'].rsplit('/', 1)[-1], c['json']))
+        return out
+
+
+class CallEvents(CallSite):
+    """Events posted one by one, as a test says."""
+
     def test_a_call_moves_forward_with_its_events(self):
         self.assertAnswer(self.hook('call.initiated', 'v3:one'), 200, 'ok')
         self.assertEqual(self.call(), ('v3:one', 'initiated', 2, ''))
@@ -94,14 +111,6 @@ class CallEvents(CGITestCase):
                           200, 'ignored')
         self.assertAnswer(self.hook('call.hangup', 'v3:one', state=None), 200, 'ignored')
         self.assertEqual(self.call(), ('v3:one', 'initiated', 2, ''))
-
-    def actions(self):
-        """(action, body) of each action on a call the fake took, in order."""
-        out = []
-        for c in self.fake.calls:
-            self.assertEqual(c['problems'], [], c['path'])
-            out.append((c['path'].rsplit('/', 1)[-1], c['json']))
-        return out
 
     def test_a_person_hears_a_fresh_code_that_verifies(self):
         text_code = self.fake.code_for(PHONE)
@@ -213,3 +222,61 @@ class CallEvents(CGITestCase):
                              'WEBHOOK_URL': self.gateway.url})
         self.assertAnswer(self.hook('call.answered', 'v3:one'), 200, 'ignored')
         self.assertEqual(self.call(), ('', 'placed', 1, ''))
+
+
+class CallLife(CallSite):
+    """The fake Telnyx plays a call's whole life: its events signed and
+    posted to webhook.cgi through a gateway, each action answered by the
+    next event, as Telnyx would."""
+
+    def place(self):
+        """POST /v2/calls to the fake, as request.cgi's call row will."""
+        body = json.loads((Path(__file__).resolve().parents[1] / 'data' /
+                           'telnyx-call-body.json').read_text())
+        body.update(to=PHONE, client_state=STATE, webhook_url=self.gateway.url)
+        req = urllib.request.Request(self.fake.url + '/v2/calls', data=json.dumps(body).encode(),
+                                     headers={'Authorization': 'Bearer KEY',
+                                              'Content-Type': 'application/json'})
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(req, timeout=10) as r:
+            return json.loads(r.read())['data']['call_control_id']
+
+    def life(self, events):
+        self.fake.auto_receipts = True
+        call_id = self.place()
+        self.assertTrue(self.fake.wait_webhooks(events, timeout=30),
+                        [w['event_type'] for w in self.fake.webhook_posts])
+        return call_id
+
+    def test_a_person_hears_the_code_and_the_call_ends(self):
+        call_id = self.life(5)  # initiated, answered, human, speak.ended, hangup
+        self.assertEqual([a for a, _ in self.actions()], ['calls', 'speak', 'hangup'])
+        self.assertEqual(self.call(), (call_id, 'hangup', 6, 'normal_clearing'))
+        spoken = re.findall(r'(?:\d, ){5}\d', self.fake.calls[1]['json']['payload'])
+        r = self.site.verify(spoken[0].replace(', ', ''), vid=self.vid)
+        self.assertStatus(r, 200, 'success')
+
+    def test_a_machine_hears_nothing(self):
+        self.fake.call_life = 'machine'
+        call_id = self.life(4)  # initiated, answered, machine, hangup
+        self.assertEqual([a for a, _ in self.actions()], ['calls', 'hangup'])
+        self.assertEqual(self.call(), (call_id, 'hangup', 6, 'normal_clearing'))
+
+    def test_no_answer_and_busy(self):
+        for life, cause in (('no_answer', 'timeout'), ('busy', 'user_busy')):
+            with self.subTest(life=life):
+                self.site.sql('UPDATE voice_call SET call_id = ?, stage = 1, status = ?',
+                              ('', 'placed'))
+                self.fake.call_life = life
+                n = len(self.fake.accepted_webhooks())
+                call_id = self.life(n + 2)
+                self.assertEqual(self.call(), (call_id, 'hangup', 6, cause))
+        self.assertEqual([a for a, _ in self.actions()], ['calls', 'calls'])
+
+    def test_confirm_by_pressing_1(self):
+        self.site.configure(dict(self.site.keys, VOICE_MODE='confirm'))
+        self.life(5)  # initiated, answered, human, gather.ended, hangup
+        self.assertEqual([a for a, _ in self.actions()],
+                         ['calls', 'gather_using_speak', 'hangup'])
+        r = self.site.verify(None, vid=self.vid)
+        self.assertStatus(r, 200, 'success')
