@@ -273,6 +273,15 @@ class CallLife(CallSite):
                 self.assertEqual(self.call(), (call_id, 'hangup', 6, cause))
         self.assertEqual([a for a, _ in self.actions()], ['calls', 'calls'])
 
+    def test_a_hang_up_mid_way(self):
+        self.fake.call_life = 'hangup_midway'
+        call_id = self.life(3)  # initiated, answered, hangup: no verdict came
+        self.assertEqual([a for a, _ in self.actions()], ['calls'])
+        self.assertEqual(self.call(), (call_id, 'hangup', 6, 'normal_clearing'))
+        # The texted code is as it was.
+        r = self.site.verify(self.fake.code_for(PHONE), vid=self.vid)
+        self.assertStatus(r, 200, 'success')
+
     def test_confirm_by_pressing_1(self):
         self.site.configure(dict(self.site.keys, VOICE_MODE='confirm'))
         self.life(5)  # initiated, answered, human, gather.ended, hangup
@@ -280,3 +289,12 @@ class CallLife(CallSite):
                          ['calls', 'gather_using_speak', 'hangup'])
         r = self.site.verify(None, vid=self.vid)
         self.assertStatus(r, 200, 'success')
+
+    def test_confirm_with_a_wrong_key(self):
+        self.site.configure(dict(self.site.keys, VOICE_MODE='confirm'))
+        self.fake.call_digits = '9'
+        self.life(5)
+        self.assertEqual([a for a, _ in self.actions()],
+                         ['calls', 'gather_using_speak', 'hangup'])
+        r = self.site.verify(None, vid=self.vid)
+        self.assertNotEqual(r.status, 200, r.describe())
