@@ -277,7 +277,8 @@ core_call_confirm(struct store *st, const struct config *cfg, const struct webho
 /*
  * What the call that moved to stage (its event ev) is told next, into a:
  * the answering machine's verdict decides (no code is left on a
- * voicemail, which others may play: the call ends); a person hears the
+ * voicemail, which others may play: the call ends, and a code is spoken
+ * only when the verdict is human, not_sure included); a person hears the
  * code (code) or is asked for a 1 (confirm), which approves the
  * verification; once it is said, or the key pressed, the call ends.
  * Returns 0 or -1.
@@ -288,7 +289,10 @@ core_call_next(struct store *st, const struct config *cfg, const struct webhook_
 {
 	switch (stage) {
 	case CALL_DETECTED:
-		if (!strcmp(ev->cause, "machine")) {
+		/* A code is spoken to a person only: not_sure may be a voicemail
+		 * too.  A question is harmless to a machine, which presses no 1. */
+		if (!strcmp(ev->cause, "machine") ||
+		    (cfg->voice_mode == VOICE_CODE && strcmp(ev->cause, "human") != 0)) {
 			a->act = 1;
 			a->step = STEP_HANG_UP;
 			return 0;

@@ -153,6 +153,14 @@ class CallEvents(CallSite):
         self.assertEqual([a for a, _ in self.actions()], ['hangup'])
         self.assertEqual(self.call(), ('v3:one', 'detected', 4, 'machine'))
 
+    def test_not_sure_gets_no_code_but_may_be_asked(self):
+        self.hook('call.machine.detection.ended', 'v3:one', result='not_sure')
+        self.assertEqual([a for a, _ in self.actions()], ['hangup'])
+        self.site.sql('UPDATE voice_call SET stage = 1')
+        self.site.configure(dict(self.site.keys, VOICE_MODE='confirm'))
+        self.hook('call.machine.detection.ended', 'v3:one', result='not_sure')
+        self.assertEqual([a for a, _ in self.actions()], ['hangup', 'gather_using_speak'])
+
     def test_a_replayed_verdict_speaks_once(self):
         eid = str(uuid.uuid4())
         self.hook('call.machine.detection.ended', 'v3:one', event_id=eid, result='human')
