@@ -11,7 +11,10 @@
  *		verification's number (the code form's "send a new code now"
  *		after Telnyx reported the text undelivered).  channel=inbound
  *		(CHANNELS): nothing is sent, the answer shows a code for the
- *		visitor to text to INBOUND_NUMBER
+ *		visitor to text to INBOUND_NUMBER.  channel=voice: a call
+ *		(the code page's "Call me instead", resend=1 with the
+ *		verification_id; or a number refused for texts, a fixed
+ *		line), which speaks the code or asks for a 1 (VOICE_MODE)
  *
  * A front line: reply_front(), the fields checked at the door, the core,
  * and reply_answer() turns what happened into the page or JSON.
@@ -42,12 +45,13 @@ enum request_field {
 	FIELD__MAX
 };
 
-/* channel: sms or inbound, "" or absent for the site's first. */
+/* channel: sms, inbound or voice, "" or absent for the site's first. */
 static int
 request_channel_ok(char **v, const void *arg)
 {
 	(void)arg;
-	return (*v)[0] == '\0' || !strcmp(*v, "sms") || !strcmp(*v, "inbound");
+	return (*v)[0] == '\0' || !strcmp(*v, "sms") || !strcmp(*v, "inbound") ||
+	       !strcmp(*v, "voice");
 }
 
 /* The phone as typed, short enough to be one; request_number() parses it. */
@@ -108,13 +112,16 @@ static const struct cgi_field request_fields[FIELD__MAX] = {
     [FIELD_CHANNEL] = {"channel", request_channel_ok, OUTCOME_CHANNEL},
 };
 
-/* Whether the start is by an inbound text: asked for, or the only channel. */
-static int
-request_inbound(const struct config *cfg, const char *channel)
+/* The way a start asks for (CHANNEL_*): channel, or the site's first
+ * (a text; inbound where it sends none). */
+static unsigned
+request_way(const struct config *cfg, const char *channel)
 {
 	if (channel == NULL || channel[0] == '\0')
-		return !(cfg->channels & CHANNEL_SMS);
-	return !strcmp(channel, "inbound");
+		return cfg->channels & CHANNEL_SMS ? CHANNEL_SMS : CHANNEL_INBOUND;
+	return !strcmp(channel, "inbound") ? CHANNEL_INBOUND
+	       : !strcmp(channel, "voice") ? CHANNEL_VOICE
+					   : CHANNEL_SMS;
 }
 
 /*
@@ -240,7 +247,7 @@ request_handle(struct reply *rp, struct cgi_req *req, struct core *core)
 		in.client = req->remote_addr;
 		in.vid = cgi_vid(req, v[FIELD_ID], vid) ? vid : NULL;
 		in.return_to = v[FIELD_RETURN_TO];
-		in.inbound = request_inbound(rp->cfg, v[FIELD_CHANNEL]);
+		in.way = request_way(rp->cfg, v[FIELD_CHANNEL]);
 		in.lang = rp->lang;
 		in.now = time(NULL);
 		core_start(core, &in, &r);

@@ -210,3 +210,11 @@ code_equal(const unsigned char *a, const unsigned char *b, size_t n)
 {
 	return CRYPTO_memcmp(a, b, n) == 0;
 }
+
+int
+code_mac_none(const unsigned char mac[OTP_MAC_LEN])
+{
+	static const unsigned char none[OTP_MAC_LEN];
+
+	return code_equal(mac, none, OTP_MAC_LEN);
+}

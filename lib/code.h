@@ -50,4 +50,8 @@ int code_mac(const char *key, const char *id, const char *code, unsigned char ma
  * where they differ. */
 int code_equal(const unsigned char *a, const unsigned char *b, size_t n);
 
+/* Whether mac is no code's: all zero, as a call's verification holds
+ * until the call speaks a code (no HMAC is all zero but by 2^-256). */
+int code_mac_none(const unsigned char mac[OTP_MAC_LEN]);
+
 #endif

@@ -204,6 +204,7 @@ static const struct config_key config_keys[] = {
     INT("PHONE_SEND_WINDOW", phone_send_window, 60, OTP_PHONE_WINDOW_MAX, "600"),
     INT("PHONE_DAILY_LIMIT", phone_daily_limit, 1, 1000, "10"),
     INT("PHONE_NETWORK_LIMIT", phone_network_limit, 1, 1000, "3"),
+    INT("VOICE_PHONE_LIMIT", voice_phone_limit, 1, 1000, "3"),
     INT("IP_SEND_LIMIT", ip_send_limit, 1, 1000000, "10"),
     INT("NETWORK_SEND_LIMIT", network_send_limit, 1, 1000000, "20"),
     INT("HOURLY_SEND_LIMIT", hourly_send_limit, 1, 1000000, "200"),

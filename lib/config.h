@@ -106,6 +106,7 @@ struct config {
 	int daily_send_limit;        /* codes per day, all together */
 	int phone_failure_limit;     /* wrong codes per phone and network per hour */
 	int phone_daily_limit;       /* texts to one phone per day, whoever asks */
+	int voice_phone_limit;       /* calls to one phone per day, whoever asks */
 	char *allowed_country_codes; /* "+1,+44", "*"; default COUNTRY_CODE */
 	char *country_hourly_limits; /* "+44:20,+1:100", or NULL */
 	char *webotp_domain;         /* adds "@domain #code" to the SMS; default SITE_ORIGIN's */

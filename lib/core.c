@@ -68,10 +68,73 @@ core_result_init(struct core_result *r, enum outcome o)
 	r->attempts_left = -1;
 }
 
+static const char *const core_calls[FATE__MAX] = {
+    [FATE_NONE] = "none",       [FATE_RINGING] = "ringing",    [FATE_ON] = "answered",
+    [FATE_DONE] = "done",       [FATE_NO_ANSWER] = "no_answer", [FATE_BUSY] = "busy",
+    [FATE_REJECTED] = "rejected", [FATE_MACHINE] = "machine",  [FATE_FAILED] = "failed",
+};
+
+const char *
+core_call_word(enum core_call c)
+{
+	return c >= FATE_NONE && c < FATE__MAX ? core_calls[c] : "none";
+}
+
+void
+core_offers(const struct config *cfg, const char *e164, int calling_code, int type, unsigned way,
+	    struct core_result *r)
+{
+	if (way != CHANNEL_VOICE && limit_voice_allowed(cfg, e164, calling_code, type))
+		r->alternatives |= ALT_VOICE;
+	if (way != CHANNEL_SMS && (cfg->channels & CHANNEL_SMS) &&
+	    limit_country_allowed(cfg, e164, calling_code) &&
+	    (type < 0 || (type < PHONE_TYPE__MAX && (cfg->line_types & (1u << type)))))
+		r->alternatives |= ALT_SMS;
+}
+
+/*
+ * What became of call c, by its stage and cause (Telnyx's hangup_cause,
+ * or the answering machine's verdict, which the store keeps over the
+ * hang-up that follows it).  An answered call ends in normal_clearing,
+ * whoever hung up: it did its part.
+ */
+static enum core_call
+core_call_fate(const struct store_call *c)
+{
+	static const struct {
+		const char *cause;
+		enum core_call fate;
+	} causes[] = {
+	    {"machine", FATE_MACHINE},      {"not_sure", FATE_MACHINE},
+	    {"no_answer", FATE_NO_ANSWER},  {"timeout", FATE_NO_ANSWER},
+	    {"originator_cancel", FATE_NO_ANSWER}, {"user_busy", FATE_BUSY},
+	    {"call_rejected", FATE_REJECTED}, {"normal_clearing", FATE_DONE},
+	};
+	size_t i;
+
+	if (c->stage < CALL_ENDED) {
+		if (c->stage >= CALL_DETECTED && !strcmp(c->cause, "machine"))
+			return FATE_MACHINE;
+		return c->stage >= CALL_ANSWERED ? FATE_ON : FATE_RINGING;
+	}
+	for (i = 0; i < sizeof(causes) / sizeof(causes[0]); i++)
+		if (!strcmp(c->cause, causes[i].cause))
+			return causes[i].fate;
+	return FATE_FAILED;
+}
+
+/* The way of a verification, as the config names it (CHANNEL_*). */
+static unsigned
+core_way_bit(enum store_way way)
+{
+	return way == WAY_INBOUND ? CHANNEL_INBOUND : way == WAY_VOICE ? CHANNEL_VOICE : CHANNEL_SMS;
+}
+
 /* Fill r's number and id from v. */
 static void
 core_result_of(struct core_result *r, const struct verification *v)
 {
+	r->way = core_way_bit(v->way);
 	snprintf(r->vid, sizeof(r->vid), "%s", v->id);
 	snprintf(r->phone, sizeof(r->phone), "%s", v->phone);
 	if (v->phone[0] != '\0')
@@ -87,7 +150,17 @@ static int
 core_live(const struct config *cfg, const struct verification *v, time_t now)
 {
 	return v->status == STATUS_PENDING && now < v->expires && v->attempts < cfg->max_attempts &&
-	       (!v->inbound || ((cfg->channels & CHANNEL_INBOUND) && cfg->inbound_number != NULL));
+	       (v->way != WAY_INBOUND ||
+		((cfg->channels & CHANNEL_INBOUND) && cfg->inbound_number != NULL));
+}
+
+/* Whether v takes no typed code: its proof comes to webhook.cgi (the
+ * visitor's text, a 1 pressed on its call: approved_at). */
+static int
+core_untyped(const struct config *cfg, const struct verification *v)
+{
+	return v->way == WAY_INBOUND || v->approved_at > 0 ||
+	       (v->way == WAY_VOICE && cfg->voice_mode == VOICE_CONFIRM);
 }
 
 /*
@@ -181,10 +254,10 @@ core_check_tx(struct store *st, const struct config *cfg, const char *vid,
 	/* Inbound: the text from the phone is the proof, never a code typed
 	 * here (the page showed it); nothing typed counts as a try.  So is a
 	 * 1 pressed on a call (VOICE_MODE=confirm): approved_at is set. */
-	if (v->inbound || v->approved_at > 0) {
+	if (core_untyped(cfg, v)) {
 		if (v->approved_at == 0) {
 			store_rollback(st);
-			return OUTCOME_INBOUND_NOT_YET;
+			return v->way == WAY_VOICE ? OUTCOME_CALL_NOT_YET : OUTCOME_INBOUND_NOT_YET;
 		}
 		v->status = STATUS_USED;
 		/* Counted as verified when its text came (core_webhook.c). */
@@ -233,6 +306,29 @@ fail:
 	return OUTCOME_UNAVAILABLE_CHECK;
 }
 
+/*
+ * A pending verification's calls into r: what became of its latest call
+ * (a call's verification), and the other way its page offers: a call
+ * for a text's ("Call me instead"), a text for a call's.  Its line type
+ * is not kept: the country decides, request.cgi checks the rest.
+ * Returns 0 or -1 (the store failed).
+ */
+static int
+core_call_status(struct store *st, const struct config *cfg, const struct verification *v,
+		 struct core_result *r)
+{
+	struct store_call call;
+	int n;
+
+	core_offers(cfg, v->phone, 0, -1, core_way_bit(v->way), r);
+	if (v->way != WAY_VOICE)
+		return 0;
+	if ((n = store_call_latest(st, v->id, &call)) < 0)
+		return -1;
+	r->call = n > 0 ? core_call_fate(&call) : FATE_NONE;
+	return 0;
+}
+
 /* The code the page showed (shown) into r, if it is v's: shown again. */
 static void
 core_show_inbound(const struct config *cfg, const struct verification *v, const char *shown,
@@ -264,7 +360,7 @@ core_check(struct core *c, const char *vid, const char *token, const char *shown
 	/* "I have sent it", for an inbound verification (or one a call
 	 * approved): no code is typed. */
 	if ((token == NULL || token[0] == '\0') && store_get(st, vid, &v) == 1 &&
-	    (v.inbound || v.approved_at > 0))
+	    core_untyped(cfg, &v))
 		token = "";
 	else if (token == NULL || token[0] == '\0') {
 		/* The form again, if there is one to show. */
@@ -305,11 +401,15 @@ core_check(struct core *c, const char *vid, const char *token, const char *shown
 		r->expires_in = (long)(v.expires - now);
 		core_show_inbound(cfg, &v, shown, r);
 		break;
+	case OUTCOME_CALL_NOT_YET:
+		r->expires_in = (long)(v.expires - now);
+		core_call_status(st, cfg, &v, r);
+		break;
 	default:
 		break;
 	}
-	if (v.inbound && r->outcome == OUTCOME_APPROVED)
-		snprintf(r->detail, sizeof(r->detail), "channel=inbound");
+	if (v.way != WAY_SMS && r->outcome == OUTCOME_APPROVED)
+		snprintf(r->detail, sizeof(r->detail), "channel=%s", store_way_word(v.way));
 	explicit_bzero(&v, sizeof(v));
 	log_debug("check %.8s: outcome %d", vid, (int)r->outcome);
 	core_settle(c, r);
@@ -334,10 +434,16 @@ core_status(struct core *c, const char *vid, time_t now, struct core_result *r)
 			core_check(c, vid, NULL, NULL, now, r);
 			return;
 		}
-		r->outcome = v.inbound ? OUTCOME_INBOUND_WAITING : OUTCOME_PENDING;
+		r->outcome = v.way == WAY_INBOUND		 ? OUTCOME_INBOUND_WAITING
+			     : core_untyped(c->cfg, &v) ? OUTCOME_CALL_WAITING
+							: OUTCOME_PENDING;
 		core_result_of(r, &v);
 		r->expires_in = (long)(v.expires - now);
 		r->attempts_left = c->cfg->max_attempts - v.attempts;
+		if (v.way != WAY_INBOUND && core_call_status(st, c->cfg, &v, r) < 0) {
+			r->outcome = OUTCOME_UNAVAILABLE_CHECK;
+			core_close(c);
+		}
 	}
 	explicit_bzero(&v, sizeof(v));
 }

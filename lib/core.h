@@ -51,6 +51,8 @@ enum outcome {
 	OUTCOME_LINE_TYPE,       /* its line type is not in ALLOWED_LINE_TYPES */
 	OUTCOME_CHANNEL,         /* the channel asked for is not offered (to this number) */
 	OUTCOME_SENT,            /* a code went out */
+	OUTCOME_CALLED,          /* a call was placed: it speaks the code (VOICE_MODE=code) */
+	OUTCOME_CALLED_CONFIRM,  /* ... it asks for a 1 (VOICE_MODE=confirm) */
 	OUTCOME_INBOUND,         /* a code to text back: shown (inbound_code) */
 	OUTCOME_LIMITED_SENDS,   /* a send limit: retry_after */
 	OUTCOME_LIMITED_GUESSES, /* a wrong-code limit: retry_after */
@@ -66,6 +68,8 @@ enum outcome {
 	OUTCOME_PENDING,           /* GET verify.cgi: a live code to show the form for */
 	OUTCOME_INBOUND_WAITING,   /* an inbound code whose text has not come (yet) */
 	OUTCOME_INBOUND_NOT_YET,   /* ... after "I have sent it" */
+	OUTCOME_CALL_WAITING,      /* a call asking for a 1, not pressed (yet) */
+	OUTCOME_CALL_NOT_YET,      /* ... after "I have pressed 1" */
 	OUTCOME_NONE,              /* GET verify.cgi: no live code */
 	OUTCOME_UNAVAILABLE_CHECK, /* the store failed */
 	OUTCOME__MAX
@@ -74,8 +78,28 @@ enum outcome {
 /* What happened, and what a front end shows of it. */
 /* A way through a refusal that holds for everyone (core_result). */
 enum core_alt {
-	ALT_INBOUND = 0x1 /* the inbound channel: text a code the page shows */
+	ALT_INBOUND = 0x1, /* the inbound channel: text a code the page shows */
+	ALT_VOICE = 0x2,   /* a call, within the limits (CHANNELS=voice) */
+	ALT_SMS = 0x4      /* a text, within the limits */
 };
+
+/* What became of a verification's latest call, as pages and JSON say it. */
+enum core_call {
+	FATE_NONE,      /* no call */
+	FATE_RINGING,   /* placed, not answered yet */
+	FATE_ON,        /* answered: speaking, or asking */
+	FATE_DONE,      /* ended after the code was said, or the key asked for */
+	FATE_NO_ANSWER, /* not answered in time, or cancelled */
+	FATE_BUSY,      /* busy */
+	FATE_REJECTED,  /* rejected */
+	FATE_MACHINE,   /* an answering machine, or not sure: nothing was said */
+	FATE_FAILED,    /* ended otherwise before anything was said */
+	FATE__MAX
+};
+
+/* The word of a call's fate ("no_answer"), for JSON and the page. */
+const char *core_call_word(enum core_call c);
+
 
 struct core_result {
 	enum outcome outcome;
@@ -90,11 +114,25 @@ struct core_result {
 	int attempts_left;                      /* wrong, pending; -1: not said */
 	char delivery[OTP_STATUS_MAX + 1];      /* the text's state Telnyx reported, or "" */
 	char kind[16];                          /* limited: the limit's kind (limit_hit), or "" */
-	unsigned alternatives;                  /* limited: ALT_* ways through that cost nothing */
+	/* limited: ALT_* ways through that cost nothing; a line type refused
+	 * for texts, a code page, a call that failed: the other ways offered */
+	unsigned alternatives;
+	unsigned way;       /* the verification's CHANNEL_* (0: not known) */
+	enum core_call call; /* a call's verification: what became of its latest call */
 	char inbound_code[OTP_INBOUND_LEN + 1]; /* inbound: the code to text back, or "" */
 	char lang[16];                          /* the verification's language, or "" */
 	char detail[256];                       /* more for the audit line ("attempts=2") */
 };
+
+/*
+ * Into r->alternatives, the other ways than way (CHANNEL_*) the number
+ * e164 (of calling_code and line type type, enum phone_type; -1: not
+ * known, the country alone decides) may take: ALT_VOICE where the site
+ * calls it (limit_voice_allowed()), ALT_SMS where it texts it.  What a
+ * code page offers ("Call me instead"), and a refusal of one way.
+ */
+void core_offers(const struct config *cfg, const char *e164, int calling_code, int type,
+		 unsigned way, struct core_result *r);
 
 /*
  * The core for one process: the config and the store, opened on first
@@ -111,7 +149,7 @@ struct core_start_in {
 	const char *client;                /* remote address, as the server gave it, or NULL */
 	const char *vid;                   /* the visitor's verification id, or NULL */
 	const char *return_to;             /* allowed, or NULL (keep the verification's) */
-	int inbound;                       /* the visitor texts a code shown, nothing is sent */
+	unsigned way; /* CHANNEL_SMS sent, CHANNEL_INBOUND texted back, CHANNEL_VOICE a call */
 	const char *lang;                  /* the request's language (lang_choose()) */
 	time_t now;
 };

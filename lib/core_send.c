@@ -23,6 +23,13 @@
 #include "text.h"
 #include "webhook.h"
 
+/* The store's way of a start's way (CHANNEL_*). */
+static enum store_way
+core_way(unsigned way)
+{
+	return way == CHANNEL_INBOUND ? WAY_INBOUND : way == CHANNEL_VOICE ? WAY_VOICE : WAY_SMS;
+}
+
 /*
  * Check the send limits and store the code's hash for in->number: in the
  * visitor's pending verification for the same number if there is one
@@ -36,6 +43,7 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 		struct limit_hit *hit)
 {
 	const struct phone_number *n = in->number;
+	const enum store_way way = core_way(in->way);
 	struct limit_req req = *q;
 	int found = 0, rc, seed = 0;
 
@@ -49,7 +57,7 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 		found = found && v->status == STATUS_PENDING && !strcmp(v->phone, n->e164);
 	}
 	/* Telnyx reported the visitor's last text undelivered: no cooldown. */
-	if (found && !v->inbound && webhook_failed(v->delivery))
+	if (found && v->way == WAY_SMS && webhook_failed(v->delivery))
 		req.how |= LIMIT_UNDELIVERED;
 	if ((rc = limit_send(st, cfg, &req, &seed, hit)) != 0) {
 		store_rollback(st);
@@ -71,10 +79,12 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 	/* Its wrong tries count against the network that asked last. */
 	snprintf(v->net, sizeof(v->net), "%s", q->net);
 	/* The code it replaces stays good until its own expiry: its text may
-	 * come after the visitor asked again.  Two live codes at most, of one
-	 * channel: an inbound code was shown on the page, and typed it would
-	 * prove nothing; a sent one texted back would prove the wrong thing. */
-	if (found && v->expires > in->now && v->inbound == in->inbound) {
+	 * come after the visitor asked again (or for a call).  Two live codes
+	 * at most, sent ones or shown ones: an inbound code was shown on the
+	 * page, and typed it would prove nothing; a sent one texted back would
+	 * prove the wrong thing. */
+	if (found && v->expires > in->now && (v->way == WAY_INBOUND) == (way == WAY_INBOUND) &&
+	    !code_mac_none(v->mac)) {
 		memcpy(v->prev_mac, v->mac, OTP_MAC_LEN);
 		v->prev_expires = v->expires;
 	} else {
@@ -87,14 +97,18 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 	v->created = in->now;
 	v->expires = in->now + cfg->token_ttl;
 	v->status = STATUS_PENDING;
-	v->inbound = in->inbound;
+	v->way = way;
 	v->approved_at = 0;
 	v->message_id[0] = '\0';
 	number_display(n, v->shown, sizeof(v->shown));
 	/* "Send a new code" comes without return_to: keep the one the site gave. */
 	if (in->return_to != NULL)
 		snprintf(v->return_to, sizeof(v->return_to), "%s", in->return_to);
-	if (code_mac(cfg->secret_key, v->id, code, v->mac) < 0) {
+	/* A call's verification holds no code of its own until the call
+	 * speaks one (core_webhook.c): none could be typed before. */
+	if (way == WAY_VOICE)
+		memset(v->mac, 0, OTP_MAC_LEN);
+	else if (code_mac(cfg->secret_key, v->id, code, v->mac) < 0) {
 		log_msg("cannot compute HMAC");
 		goto fail;
 	}
@@ -203,9 +217,10 @@ static const struct {
 };
 
 /*
- * A refusal that holds for every visitor: the way through that costs
- * nothing, where the site has one for this number (the inbound channel:
- * the visitor texts a code the page shows; nothing is sent or paid).
+ * The ways through that cost nothing, where the site has one for this
+ * number, after a refusal that holds for every visitor (the inbound
+ * channel: the visitor texts a code the page shows; nothing is sent or
+ * paid).
  */
 static void
 core_alternatives(const struct config *cfg, const struct core_start_in *in, int everyone,
@@ -213,9 +228,61 @@ core_alternatives(const struct config *cfg, const struct core_start_in *in, int 
 {
 	const struct phone_number *n = in->number;
 
-	if (everyone && !in->inbound && (cfg->channels & CHANNEL_INBOUND) &&
+	if (everyone && in->way != CHANNEL_INBOUND && (cfg->channels & CHANNEL_INBOUND) &&
 	    limit_inbound_allowed(cfg, n->e164, n->calling_code))
 		r->alternatives |= ALT_INBOUND;
+}
+
+/*
+ * Whether start in may go ahead by its way: 1, or 0 with r's refusal set
+ * (and the other way offered, where the number may have it).  A call
+ * goes only where VOICE_COUNTRY_CODES and VOICE_LINE_TYPES say (toll
+ * fraud); a text where ALLOWED_COUNTRY_CODES and ALLOWED_LINE_TYPES say;
+ * inbound where INBOUND_COUNTRY_CODES says (where a sender cannot be
+ * forged).
+ */
+static int
+core_way_allowed(const struct config *cfg, const struct core_start_in *in,
+		 const struct channel **ch, struct core_result *r)
+{
+	const struct phone_number *n = in->number;
+	const char *type = phone_type_name(n->type) != NULL ? phone_type_name(n->type) : "-";
+	const int typed = n->type >= 0 && n->type < PHONE_TYPE__MAX;
+
+	*ch = NULL;
+	if (in->way == CHANNEL_INBOUND) {
+		if (limit_inbound_allowed(cfg, n->e164, n->calling_code))
+			return 1;
+		r->outcome = OUTCOME_CHANNEL;
+		snprintf(r->detail, sizeof(r->detail), "channel=inbound");
+		return 0;
+	}
+	if ((*ch = channel_for(cfg, in->way)) == NULL) {
+		r->outcome = OUTCOME_CHANNEL;
+		snprintf(r->detail, sizeof(r->detail), "channel=%s",
+			 in->way == CHANNEL_VOICE ? "voice" : "sms");
+		return 0;
+	}
+	if (in->way == CHANNEL_VOICE) {
+		if (!typed || !(cfg->voice_line_types & (1u << n->type)))
+			r->outcome = OUTCOME_LINE_TYPE;
+		else if (!limit_voice_allowed(cfg, n->e164, n->calling_code, n->type))
+			r->outcome = OUTCOME_COUNTRY;
+		else
+			return 1;
+		core_offers(cfg, n->e164, n->calling_code, n->type, CHANNEL_VOICE, r);
+	} else {
+		if (!limit_country_allowed(cfg, n->e164, n->calling_code))
+			r->outcome = OUTCOME_COUNTRY;
+		else if (!typed || !(cfg->line_types & (1u << n->type)))
+			r->outcome = OUTCOME_LINE_TYPE;
+		else
+			return 1;
+		/* A fixed line takes no text: it may take a call. */
+		core_offers(cfg, n->e164, n->calling_code, n->type, CHANNEL_SMS, r);
+	}
+	snprintf(r->detail, sizeof(r->detail), "channel=%s line_type=%s", (*ch)->name, type);
+	return 0;
 }
 
 /*
@@ -236,6 +303,108 @@ core_unsent(struct store *st, const struct verification *v, const struct limit_r
 	}
 }
 
+/*
+ * Place a call to v's number through ch: its client_state, a token made
+ * for this call alone, written down with the call before the call is
+ * placed (its first event may come before POST /v2/calls answers), and
+ * then its call_control_id.  res says what became of it.
+ */
+static void
+core_place_call(struct core *c, struct store *st, const struct channel *ch,
+		const struct verification *v, time_t now, struct channel_result *res)
+{
+	char state[OTP_CALL_STATE_LEN + 1];
+
+	memset(res, 0, sizeof(*res));
+	res->outcome = SEND_MISCONFIGURED;
+	if (code_call_state(state) < 0) {
+		snprintf(res->reason, sizeof(res->reason), "no randomness");
+		return;
+	}
+	if (store_begin(st) < 0 || store_call_add(st, state, v->id, v->phone, now) < 0 ||
+	    store_commit(st) < 0) {
+		store_rollback(st);
+		snprintf(res->reason, sizeof(res->reason), "cannot record the call");
+		return;
+	}
+	if (channel_send(ch, c->cfg, v->phone, NULL, state, res) != SEND_TAKEN)
+		return;
+	if (store_begin(st) < 0 || store_call_set_id(st, state, res->message_id, now) < 0 ||
+	    store_commit(st) < 0) {
+		store_rollback(st);
+		/* The call is placed: its first event tells its id. */
+		log_msg("cannot record the call id for verification %.8s", v->id);
+		core_close(c);
+	}
+}
+
+/* The limits' way of counting a start of way (CHANNEL_*). */
+static int
+core_limit_how(unsigned way)
+{
+	return way == CHANNEL_INBOUND ? LIMIT_INBOUND : way == CHANNEL_VOICE ? LIMIT_VOICE : 0;
+}
+
+/* A send refused by a limit (rc 429 from the store): r says which, with
+ * the ways through that cost nothing; the refusal is recorded. */
+static void
+core_limited(struct store *st, const struct config *cfg, const struct core_start_in *in,
+	     const struct limit_req *q, const struct limit_hit *hit, struct core_result *r)
+{
+	r->outcome = hit->guesses ? OUTCOME_LIMITED_GUESSES : OUTCOME_LIMITED_SENDS;
+	r->retry_after = hit->retry_after;
+	snprintf(r->kind, sizeof(r->kind), "%s", hit->kind);
+	snprintf(r->detail, sizeof(r->detail), "limit=%s kind=%s retry_after=%ld channel=%s",
+		 hit->name, hit->kind, hit->retry_after,
+		 in->way == CHANNEL_INBOUND ? "inbound"
+		 : in->way == CHANNEL_VOICE ? "voice"
+					    : "sms");
+	core_alternatives(cfg, in, hit->everyone, r);
+	/* The calls' own cap leaves the texts, which the visitor may ask for. */
+	if (in->way == CHANNEL_VOICE && !strcmp(hit->name, "VOICE_PHONE_LIMIT"))
+		core_offers(cfg, in->number->e164, in->number->calling_code, in->number->type,
+			    CHANNEL_VOICE, r);
+	core_refused(st, cfg, q, hit);
+	if (hit->budget)
+		log_msg("WARNING: %s reached: no codes are sent to anyone until it "
+			"passes (SMS pumping?)",
+			hit->name);
+}
+
+/* The send through ch was not taken (res): r says what happened, and the
+ * code dies (core_unsent()). */
+static void
+core_not_taken(struct store *st, const struct config *cfg, const struct channel *ch,
+	       const struct core_start_in *in, const struct limit_req *q,
+	       const struct verification *v, const struct channel_result *res,
+	       struct core_result *r)
+{
+	char ecode[64], reason[256];
+	struct limit_hit hit;
+
+	r->outcome = core_sends[res->outcome].outcome;
+	if (res->outcome == SEND_SPEND_LIMIT) {
+		r->retry_after = limit_day_left(in->now);
+		snprintf(r->kind, sizeof(r->kind), "budget");
+		log_msg("WARNING: %s: no codes are sent to anyone until the day ends",
+			ch->spend_limit != NULL ? ch->spend_limit
+						: "the provider's spend limit reached");
+		core_alternatives(cfg, in, 1, r);
+	}
+	snprintf(r->detail, sizeof(r->detail), "http_status=%ld error_code=%s reason=%s channel=%s",
+		 res->http_status,
+		 log_value(res->error_code[0] != '\0' ? res->error_code : "-", ecode,
+			   sizeof(ecode)),
+		 log_value(res->reason, reason, sizeof(reason)), ch->name);
+	/* The visitor never saw the code: make sure nobody can use it. */
+	core_unsent(st, v, q, core_sends[res->outcome].refused);
+	if (res->outcome == SEND_SPEND_LIMIT) {
+		memset(&hit, 0, sizeof(hit));
+		hit.kind = "budget";
+		core_refused(st, cfg, q, &hit);
+	}
+}
+
 void
 core_start(struct core *c, const struct core_start_in *asked, struct core_result *r)
 {
@@ -244,12 +413,13 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 	const struct core_start_in *in = &at;
 	const struct config *cfg = c->cfg;
 	const struct phone_number *n = in->number;
-	char code[OTP_CODE_MAX + 1], client[64], net[OTP_NET_MAX + 1], ecode[64], reason[256];
+	const int inbound = in->way == CHANNEL_INBOUND;
+	char code[OTP_CODE_MAX + 1], client[64], net[OTP_NET_MAX + 1], reason[256];
 	struct verification v;
 	char prefix[OTP_PREFIX_MAX + 1], cc[16];
 	struct limit_hit hit;
 	struct limit_req q;
-	const struct channel *ch = NULL;
+	const struct channel *ch;
 	struct channel_result res;
 	const char *reported;
 	struct store *st;
@@ -260,24 +430,9 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 	phone_mask(n->e164, r->masked, sizeof(r->masked));
 	/* Shown even when refused before a verification is made. */
 	number_display(n, r->shown, sizeof(r->shown));
-	/* Inbound has its own countries: where a sender cannot be forged. */
-	if (in->inbound ? !limit_inbound_allowed(cfg, n->e164, n->calling_code)
-			: (ch = channel_for(cfg, CHANNEL_SMS)) == NULL) {
-		r->outcome = OUTCOME_CHANNEL;
-		snprintf(r->detail, sizeof(r->detail), "channel=%s",
-			 in->inbound ? "inbound" : "sms");
+	r->way = in->way;
+	if (!core_way_allowed(cfg, in, &ch, r))
 		return;
-	}
-	if (!in->inbound && !limit_country_allowed(cfg, n->e164, n->calling_code)) {
-		r->outcome = OUTCOME_COUNTRY;
-		return;
-	}
-	if (n->type < 0 || n->type >= PHONE_TYPE__MAX || !(cfg->line_types & (1u << n->type))) {
-		r->outcome = OUTCOME_LINE_TYPE;
-		snprintf(r->detail, sizeof(r->detail), "line_type=%s",
-			 phone_type_name(n->type) != NULL ? phone_type_name(n->type) : "-");
-		return;
-	}
 	limit_client_key(in->client, client, sizeof(client));
 	limit_net_key(in->client, net, sizeof(net));
 	phone_prefix(n->e164, n->calling_code, prefix, sizeof(prefix));
@@ -287,26 +442,15 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 		cc[0] = '\0';
 	if ((st = core_store(c, &at.now)) == NULL)
 		return; /* logged by the store */
-	q = (struct limit_req){
-	    n->e164, n->calling_code, client, net, prefix, cc, in->inbound ? LIMIT_INBOUND : 0,
-	    in->now};
+	q = (struct limit_req){n->e164, n->calling_code, client, net, prefix, cc,
+			       core_limit_how(in->way), in->now};
 	memset(code, 0, sizeof(code));
-	rc = code_random(code, in->inbound ? OTP_INBOUND_LEN : cfg->token_length,
-			 in->inbound ? ALPHABET_INBOUND : cfg->alphabet) < 0
+	rc = code_random(code, inbound ? OTP_INBOUND_LEN : cfg->token_length,
+			 inbound ? ALPHABET_INBOUND : cfg->alphabet) < 0
 		 ? -1
 		 : core_store_code(st, cfg, in, &q, code, &v, &hit);
 	if (rc == 429) {
-		r->outcome = hit.guesses ? OUTCOME_LIMITED_GUESSES : OUTCOME_LIMITED_SENDS;
-		r->retry_after = hit.retry_after;
-		snprintf(r->kind, sizeof(r->kind), "%s", hit.kind);
-		snprintf(r->detail, sizeof(r->detail), "limit=%s kind=%s retry_after=%ld", hit.name,
-			 hit.kind, hit.retry_after);
-		core_alternatives(cfg, in, hit.everyone, r);
-		core_refused(st, cfg, &q, &hit);
-		if (hit.budget)
-			log_msg("WARNING: %s reached: no codes are sent to anyone until it "
-				"passes (SMS pumping?)",
-				hit.name);
+		core_limited(st, cfg, in, &q, &hit, r);
 		goto out;
 	}
 	if (rc < 0) {
@@ -315,8 +459,8 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 	}
 	snprintf(r->vid, sizeof(r->vid), "%s", v.id);
 	log_audit("requested", r->masked, in->client, v.id, "attempts=%d channel=%s", v.attempts,
-		  in->inbound ? "inbound" : ch->name);
-	if (in->inbound) {
+		  store_way_word(v.way));
+	if (inbound) {
 		/* Nothing to send: the page shows the code, the visitor texts it. */
 		r->outcome = OUTCOME_INBOUND;
 		snprintf(r->inbound_code, sizeof(r->inbound_code), "%.*s", OTP_INBOUND_LEN, code);
@@ -324,45 +468,41 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 		snprintf(r->detail, sizeof(r->detail), "channel=inbound");
 		goto out;
 	}
-	core_send_code(cfg, ch, &v, code, &res);
+	if (in->way == CHANNEL_VOICE)
+		core_place_call(c, st, ch, &v, in->now, &res);
+	else
+		core_send_code(cfg, ch, &v, code, &res);
+	if ((st = c->st) == NULL) /* closed after the call was placed */
+		st = core_store(c, NULL);
 	if (res.outcome != SEND_TAKEN) {
-		r->outcome = core_sends[res.outcome].outcome;
-		if (res.outcome == SEND_SPEND_LIMIT) {
-			r->retry_after = limit_day_left(in->now);
-			snprintf(r->kind, sizeof(r->kind), "budget");
-			log_msg("WARNING: %s: no codes are sent to anyone until the day ends",
-				ch->spend_limit != NULL ? ch->spend_limit
-							: "the provider's spend limit reached");
-			core_alternatives(cfg, in, 1, r);
-		}
-		snprintf(r->detail, sizeof(r->detail), "http_status=%ld error_code=%s reason=%s",
-			 res.http_status,
-			 log_value(res.error_code[0] != '\0' ? res.error_code : "-", ecode,
-				   sizeof(ecode)),
-			 log_value(res.reason, reason, sizeof(reason)));
-		/* The visitor never saw the code: make sure nobody can use it. */
-		core_unsent(st, &v, &q, core_sends[res.outcome].refused);
-		if (res.outcome == SEND_SPEND_LIMIT) {
-			memset(&hit, 0, sizeof(hit));
-			hit.kind = "budget";
-			core_refused(st, cfg, &q, &hit);
-		}
+		if (st != NULL)
+			core_not_taken(st, cfg, ch, in, &q, &v, &res, r);
+		else
+			r->outcome = core_sends[res.outcome].outcome;
 		goto out;
 	}
-	/* The message itself, for the webhooks of a channel that has them. */
+	/* The message itself, for the webhooks of a text that has them (a
+	 * call is found by its client_state: core_place_call()). */
 	reported = ch->receipts ? v.phone : NULL;
-	if (store_begin(st) < 0 ||
-	    store_set_message_id(st, v.id, res.message_id, reported, in->now) < 0 ||
-	    store_commit(st) < 0) {
+	if (in->way != CHANNEL_VOICE &&
+	    (store_begin(st) < 0 ||
+	     store_set_message_id(st, v.id, res.message_id, reported, in->now) < 0 ||
+	     store_commit(st) < 0)) {
 		store_rollback(st);
 		log_msg("cannot record message id for verification %.8s", v.id);
 		/* The code is out: the answer stands, the next request opens afresh. */
 		core_close(c);
 	}
-	r->outcome = OUTCOME_SENT;
+	r->outcome = in->way != CHANNEL_VOICE	      ? OUTCOME_SENT
+		     : cfg->voice_mode == VOICE_CONFIRM ? OUTCOME_CALLED_CONFIRM
+							: OUTCOME_CALLED;
 	r->expires_in = cfg->token_ttl;
-	snprintf(r->detail, sizeof(r->detail), "message_id=%s",
-		 log_value(res.message_id, reason, sizeof(reason)));
+	r->attempts_left = cfg->max_attempts - v.attempts;
+	if (in->way == CHANNEL_VOICE)
+		r->call = FATE_RINGING;
+	core_offers(cfg, n->e164, n->calling_code, n->type, in->way, r);
+	snprintf(r->detail, sizeof(r->detail), "message_id=%s channel=%s",
+		 log_value(res.message_id, reason, sizeof(reason)), ch->name);
 	log_debug("start %.8s: sent to %s by %s, cost estimate %lld millionths", v.id, r->masked,
 		  ch->name, res.cost_micros);
 out:

@@ -202,7 +202,7 @@ core_call_live(struct store *st, const struct config *cfg, time_t now, struct ve
 
 	if ((n = store_get(st, a->call.vid, v)) <= 0)
 		return n;
-	if (v->status != STATUS_PENDING || now >= v->expires || v->inbound ||
+	if (v->status != STATUS_PENDING || now >= v->expires || v->way == WAY_INBOUND ||
 	    v->attempts >= cfg->max_attempts || strcmp(v->phone, a->call.phone) != 0)
 		return 0;
 	snprintf(a->lang, sizeof(a->lang), "%s", v->lang);
@@ -231,8 +231,12 @@ core_call_code(struct store *st, const struct config *cfg, time_t now, struct co
 	if (code_random(a->code, cfg->token_length, cfg->alphabet) < 0 ||
 	    code_mac(cfg->secret_key, v.id, a->code, mac) < 0)
 		goto out;
-	memcpy(v.prev_mac, v.mac, OTP_MAC_LEN);
-	v.prev_expires = v.expires;
+	/* A call's verification holds no code until a call speaks one: the
+	 * one before it (a text's) stays as it was. */
+	if (!code_mac_none(v.mac)) {
+		memcpy(v.prev_mac, v.mac, OTP_MAC_LEN);
+		v.prev_expires = v.expires;
+	}
 	memcpy(v.mac, mac, OTP_MAC_LEN);
 	v.expires = now + cfg->token_ttl;
 	if (store_put(st, &v) < 0)

@@ -78,8 +78,8 @@ limit_inbound_allowed(const struct config *cfg, const char *phone, int calling_c
 int
 limit_voice_allowed(const struct config *cfg, const char *phone, int calling_code, int type)
 {
-	return (cfg->channels & CHANNEL_VOICE) && type >= 0 && type < PHONE_TYPE__MAX &&
-	       (cfg->voice_line_types & (1u << type)) &&
+	return (cfg->channels & CHANNEL_VOICE) && type < PHONE_TYPE__MAX &&
+	       (type < 0 || (cfg->voice_line_types & (1u << type))) &&
 	       limit_in_codes(cfg, cfg->voice_country_codes, phone, calling_code);
 }
 
@@ -269,7 +269,7 @@ limit_spend(struct store *st, const struct config *cfg, const struct limit_req *
 	if (cfg->spend_limit < 0)
 		return 0;
 	if (store_spend(st, q->now - (q->now % OTP_DAY) - 1, cfg->spend_currency,
-			cfg->sms_price * cfg->message_parts, &spent) < 0)
+			cfg->sms_price * cfg->message_parts, cfg->voice_price, &spent) < 0)
 		return -1;
 	if (spent < cfg->spend_limit)
 		return 0;
@@ -288,6 +288,7 @@ limit_send(struct store *st, const struct config *cfg, const struct limit_req *q
 	const char *phone = q->phone, *net = q->net;
 	const struct config_country *cc = limit_country(cfg, phone, q->calling_code, 0);
 	const int paid = !(q->how & LIMIT_INBOUND), wait = paid && !(q->how & LIMIT_UNDELIVERED);
+	const int voice = paid && (q->how & LIMIT_VOICE);
 	/*
 	 * Most specific first: the reason logged is the nearest.  What one
 	 * network asks for a number counts against that network (the
@@ -298,8 +299,8 @@ limit_send(struct store *st, const struct config *cfg, const struct limit_req *q
 	 * the number's texts, and is counted apart.
 	 */
 	const struct limit texts[] = {
-	    {SCOPE_NET_TEXTS, phone, net, 1, wait ? cfg->resend_after : 0, "RESEND_AFTER",
-	     "cooldown", 0, 0, 0},
+	    {voice ? SCOPE_NET_CALLS : SCOPE_NET_SMS, phone, net, 1, wait ? cfg->resend_after : 0,
+	     "RESEND_AFTER", "cooldown", 0, 0, 0},
 	    {SCOPE_NET_TEXTS, phone, net, cfg->phone_send_limit, cfg->phone_send_window,
 	     "PHONE_SEND_LIMIT", "phone", 0, 0, 1},
 	    {SCOPE_NET_TEXTS, phone, net, cfg->phone_network_limit, OTP_PHONE_DAY_WINDOW,
@@ -317,6 +318,10 @@ limit_send(struct store *st, const struct config *cfg, const struct limit_req *q
 	     "NETWORK_SEND_LIMIT", "client", 0, 0, 1},
 	    {SCOPE_TEXTS, phone, NULL, cfg->phone_daily_limit, OTP_PHONE_DAY_WINDOW,
 	     "PHONE_DAILY_LIMIT", "phone", 0, 0, 1},
+	    /* Calls also count in every limit above: texts and calls are one
+	     * number's sends.  A call stopped here leaves the texts. */
+	    {SCOPE_CALLS, phone, NULL, voice ? cfg->voice_phone_limit : 0, OTP_PHONE_DAY_WINDOW,
+	     "VOICE_PHONE_LIMIT", "phone", 0, 0, 1},
 	    {SCOPE_FAILURES, phone, NULL, OTP_FAILURE_CAP, OTP_FAILURE_WINDOW, "OTP_FAILURE_CAP",
 	     "guesses", 0, 1, 1},
 	    {SCOPE_COUNTRY, cc != NULL ? cc->code : "", NULL, cc != NULL ? cc->hourly : 0,
@@ -346,8 +351,13 @@ limit_send(struct store *st, const struct config *cfg, const struct limit_req *q
 	const struct limit *limits = paid ? texts : inbound;
 	const size_t nlimits =
 	    paid ? sizeof(texts) / sizeof(texts[0]) : sizeof(inbound) / sizeof(inbound[0]);
-	struct store_send send = {phone, q->client, cc != NULL ? cc->code : "", q->prefix, q->cc,
-				  !paid, net};
+	struct store_send send = {phone,
+				  q->client,
+				  cc != NULL ? cc->code : "",
+				  q->prefix,
+				  q->cc,
+				  !paid ? WAY_INBOUND : voice ? WAY_VOICE : WAY_SMS,
+				  net};
 	time_t until;
 	size_t i;
 	int rc;

@@ -35,8 +35,10 @@ int limit_country_allowed(const struct config *cfg, const char *phone, int calli
 int limit_inbound_allowed(const struct config *cfg, const char *phone, int calling_code);
 
 /*
- * Whether a call may go to phone, of line type type (enum phone_type):
- * the site offers calls (CHANNELS=voice), the type is one of
+ * Whether a call may go to phone, of line type type (enum phone_type;
+ * -1: not known, the country alone decides, for a page's offer that
+ * request.cgi then checks whole): the site offers calls
+ * (CHANNELS=voice), the type is one of
  * VOICE_LINE_TYPES (never premium rate, shared cost or UAN: config.c),
  * and the number is in VOICE_COUNTRY_CODES (default COUNTRY_CODE's
  * country only: a call abroad is where toll fraud earns).
@@ -98,7 +100,13 @@ enum limit_how {
 	LIMIT_UNDELIVERED = 0x1,
 	/* Nothing is sent (CHANNELS=inbound): no cooldown, and no cap on what
 	 * is paid counts it (country, hourly, daily, breaker, spend). */
-	LIMIT_INBOUND = 0x2
+	LIMIT_INBOUND = 0x2,
+	/* A call (CHANNELS=voice): a paid send like a text, in every limit
+	 * of texts, with a cooldown of its own (a call after a text is
+	 * another way, not the same asked again) and VOICE_PHONE_LIMIT, a
+	 * tighter cap per number (a call rings a phone: bombing by calls is
+	 * worse). */
+	LIMIT_VOICE = 0x4
 };
 
 /*

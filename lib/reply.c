@@ -25,6 +25,7 @@ enum answer_page {
 	PAGE_CODE,
 	PAGE_SUCCESS,
 	PAGE_INBOUND,
+	PAGE_CALL,
 	PAGE__MAX
 };
 
@@ -36,6 +37,7 @@ enum answer_page {
 #define J_ASSERT   0x10 /* assertion, when made */
 #define J_DELIVERY 0x20 /* delivery: Telnyx's last report of the text, or "unknown" */
 #define J_INBOUND  0x40 /* channel "inbound", text_to, inbound_code when shown */
+/* A call's verification, whatever the row: channel "voice", mode, call. */
 
 struct answer {
 	int status;
@@ -94,6 +96,10 @@ static const struct answer answers[OUTCOME__MAX] = {
 			 "CHANNEL", 0},
     [OUTCOME_SENT] = {200, PAGE_CODE, NULL, "pending", J_VID | J_EXPIRES | J_PHONE, "sent", NULL,
 		      "SENT", 0},
+    [OUTCOME_CALLED] = {200, PAGE_CODE, NULL, "pending", J_VID | J_EXPIRES | J_PHONE, "called",
+			NULL, "CALLED", 0},
+    [OUTCOME_CALLED_CONFIRM] = {200, PAGE_CALL, NULL, "pending", J_VID | J_EXPIRES | J_PHONE,
+				"called", NULL, "CALLED_CONFIRM", 0},
     [OUTCOME_INBOUND] = {200, PAGE_INBOUND, NULL, "pending",
 			 J_VID | J_EXPIRES | J_PHONE | J_INBOUND, "awaiting_text", NULL, "INBOUND",
 			 0},
@@ -119,6 +125,10 @@ static const struct answer answers[OUTCOME__MAX] = {
 				 NULL, NULL, "INBOUND_WAITING", 0},
     [OUTCOME_INBOUND_NOT_YET] = {200, PAGE_INBOUND, NULL, "pending", J_VID | J_EXPIRES | J_INBOUND,
 				 NULL, NULL, "INBOUND_NOT_YET", 0},
+    [OUTCOME_CALL_WAITING] = {200, PAGE_CALL, NULL, "pending", J_VID | J_EXPIRES, NULL, NULL,
+			      "CALL_WAITING", 0},
+    [OUTCOME_CALL_NOT_YET] = {200, PAGE_CALL, NULL, "pending", J_VID | J_EXPIRES, NULL, NULL,
+			      "CALL_NOT_YET", 0},
     [OUTCOME_NONE] = {200, PAGE_ERROR, NULL, "none", 0, NULL, NULL, "NONE", 1},
     [OUTCOME_UNAVAILABLE_CHECK] = {503, PAGE_ERROR, "unavailable", NULL, 0, NULL, NULL,
 				   "UNAVAILABLE_CHECK", 0},
@@ -246,6 +256,20 @@ reply_write(struct reply *rp, struct cgi_reply *hdr, const char *body, size_t le
 		log_msg("cannot write the answer");
 }
 
+/* "alternatives": the other ways r offers, as channel= names them. */
+static void
+reply_json_alternatives(cJSON *o, const struct core_result *r)
+{
+	cJSON *alt = cJSON_AddArrayToObject(o, "alternatives");
+
+	if (r->alternatives & ALT_INBOUND)
+		cJSON_AddItemToArray(alt, cJSON_CreateString("inbound"));
+	if (r->alternatives & ALT_VOICE)
+		cJSON_AddItemToArray(alt, cJSON_CreateString("voice"));
+	if (r->alternatives & ALT_SMS)
+		cJSON_AddItemToArray(alt, cJSON_CreateString("sms"));
+}
+
 static void
 reply_json(struct reply *rp, const struct answer *a, const struct core_result *r,
 	   struct cgi_reply *hdr, const char *msg)
@@ -261,10 +285,10 @@ reply_json(struct reply *rp, const struct answer *a, const struct core_result *r
 			cJSON_AddNumberToObject(e, "retry_after", (double)r->retry_after);
 		if (a->status == 429 && r->kind[0] != '\0')
 			cJSON_AddStringToObject(e, "kind", r->kind);
-		/* A way through that costs nothing: channel=inbound works. */
-		if (a->status == 429 && (r->alternatives & ALT_INBOUND))
-			cJSON_AddItemToArray(cJSON_AddArrayToObject(e, "alternatives"),
-					     cJSON_CreateString("inbound"));
+		/* A way through that costs nothing (channel=inbound works), or
+		 * the other way for a number one way refused. */
+		if (r->alternatives & (ALT_INBOUND | ALT_VOICE | ALT_SMS))
+			reply_json_alternatives(e, r);
 		if (a->status == 422 && r->attempts_left >= 0)
 			cJSON_AddNumberToObject(e, "attempts_left", r->attempts_left);
 	} else {
@@ -288,6 +312,15 @@ reply_json(struct reply *rp, const struct answer *a, const struct core_result *r
 		}
 		if ((a->fields & J_ASSERT) && r->assertion[0] != '\0')
 			cJSON_AddStringToObject(o, "assertion", r->assertion);
+		if ((a->fields & J_VID) && r->way == CHANNEL_VOICE) {
+			cJSON_AddStringToObject(o, "channel", "voice");
+			cJSON_AddStringToObject(o, "mode", rp->cfg->voice_mode == VOICE_CONFIRM
+							       ? "confirm"
+							       : "code");
+			cJSON_AddStringToObject(o, "call", core_call_word(r->call));
+		}
+		if ((a->fields & J_VID) && (r->alternatives & (ALT_VOICE | ALT_SMS)))
+			reply_json_alternatives(o, r);
 	}
 	hdr->content_type = "application/json";
 	if ((text = cJSON_PrintUnformatted(o)) == NULL) {
@@ -365,6 +398,8 @@ reply_ttl(const struct config *cfg, struct page *p)
 	page_show(p, minutes == 1 ? "TTL_ONE" : "TTL_MANY");
 }
 
+static void reply_alt_way(const struct reply *rp, struct page *p, const char *section);
+
 /* Fill the phone form. */
 static void
 reply_phone_form(struct reply_fill *f)
@@ -394,21 +429,26 @@ reply_phone_form(struct reply_fill *f)
 		page_show(p, "RETURN_TO");
 		page_set(p, "RETURN_TO_VALUE", rp->return_to);
 	}
+	/* A number refused for texts (a fixed line) that may take a call. */
+	if (f->r->alternatives & ALT_VOICE)
+		reply_alt_way(rp, p, "ALT_VOICE");
 }
 
 /*
- * The way through a refusal that holds for everyone: a form that asks
- * for the same number by the inbound channel (the visitor texts a code
- * the next page shows), with what the site gave (phone_sig, return_to).
+ * Another way for the same number, as a form of section (its channel):
+ * the way through a refusal that holds for everyone by the inbound
+ * channel (ALT_INBOUND: the visitor texts a code the next page shows),
+ * or a call for a number that takes no text (ALT_VOICE: a fixed line),
+ * with what the site gave (phone_sig, return_to).
  */
 static void
-reply_alt_inbound(const struct reply *rp, struct page *p)
+reply_alt_way(const struct reply *rp, struct page *p, const char *section)
 {
 	const char *phone = rp->phone_sig != NULL ? rp->phone : rp->typed;
 
 	if (phone == NULL || phone[0] == '\0')
 		return;
-	page_show(p, "ALT_INBOUND");
+	page_show(p, section);
 	page_set(p, "ALT_PHONE", phone);
 	if (rp->phone_sig != NULL) {
 		page_show(p, "ALT_SIGNED");
@@ -420,6 +460,48 @@ reply_alt_inbound(const struct reply *rp, struct page *p)
 	}
 }
 
+/*
+ * What a page says of a call's verification (r->call): DATA_CALL, the
+ * fate's word for the tests and scripts; CALL_ON while it rings or
+ * speaks; CALL_ENDED with its words (S_CALL_<FATE>) once it ended
+ * without doing its part, where "Call me again" and a text are offered.
+ */
+static void
+reply_call_fate(struct page *p, const struct core_result *r)
+{
+	static const char *const words[FATE__MAX] = {
+	    [FATE_NO_ANSWER] = "S_CALL_NO_ANSWER", [FATE_BUSY] = "S_CALL_BUSY",
+	    [FATE_REJECTED] = "S_CALL_REJECTED",   [FATE_MACHINE] = "S_CALL_MACHINE",
+	    [FATE_FAILED] = "S_CALL_FAILED",
+	};
+
+	page_set(p, "DATA_CALL", core_call_word(r->call));
+	if (r->call < FATE__MAX && words[r->call] != NULL) {
+		page_show(p, "CALL_ENDED");
+		page_show(p, words[r->call] + 2); /* its section: NO_ANSWER ... */
+	} else if (r->call == FATE_DONE)
+		page_show(p, "CALL_DONE");
+	else
+		page_show(p, "CALL_ON");
+}
+
+/*
+ * The other ways a code page offers (r->alternatives): a call ("Call me
+ * instead", or again after a call that failed), a text; each a POST of
+ * resend=1 with the verification and its channel.
+ */
+static void
+reply_offers(struct page *p, const struct core_result *r)
+{
+	if (r->alternatives & ALT_VOICE)
+		page_show(p, "OFFER_CALL");
+	if (r->alternatives & ALT_SMS)
+		page_show(p, "OFFER_TEXT");
+	/* A call that ended undone may be placed again, within the limits. */
+	if (r->way == CHANNEL_VOICE && r->call >= FATE_NO_ANSWER && r->call < FATE__MAX)
+		page_show(p, "OFFER_CALL_AGAIN");
+}
+
 /* Fill the code form. */
 static void
 reply_code_form(struct reply_fill *f)
@@ -429,13 +511,18 @@ reply_code_form(struct reply_fill *f)
 	struct page *p = f->p;
 
 	page_set(p, "MASKED_PHONE", r->shown[0] != '\0' ? r->shown : r->masked);
+	reply_offers(p, r);
 	page_set(p, "VERIFICATION_ID", r->vid);
 	page_set_int(p, "CODE_LENGTH", cfg->token_length);
 	reply_ttl(cfg, p);
 	page_set(p, "INPUTMODE", cfg->alphabet == ALPHABET_DIGITS ? "numeric" : "text");
-	/* What Telnyx reported of the text: it failed, it arrived, or nothing yet. */
+	/* What Telnyx reported of the text: it failed, it arrived, or nothing
+	 * yet; a call's verification says what became of the call. */
 	page_set(p, "DELIVERY", r->delivery[0] != '\0' ? r->delivery : "unknown");
-	if (webhook_failed(r->delivery))
+	if (r->way == CHANNEL_VOICE) {
+		page_show(p, "CALLING");
+		reply_call_fate(p, r);
+	} else if (webhook_failed(r->delivery))
 		page_show(p, "UNDELIVERED");
 	else {
 		page_show(p, "SENT");
@@ -467,6 +554,22 @@ reply_inbound(struct reply_fill *f)
 	 * inbound alphabet) need no escaping, and the template takes it as is. */
 	snprintf(href, sizeof(href), "sms:%s?body=%s", cfg->inbound_number, r->inbound_code);
 	page_set(p, "SMS_HREF", href);
+}
+
+/* Fill the page of a call that asks for a 1: its fate, "I have pressed
+ * 1", the other ways. */
+static void
+reply_call(struct reply_fill *f)
+{
+	const struct config *cfg = f->rp->cfg;
+	const struct core_result *r = f->r;
+	struct page *p = f->p;
+
+	page_set(p, "MASKED_PHONE", r->shown[0] != '\0' ? r->shown : r->masked);
+	page_set(p, "VERIFICATION_ID", r->vid);
+	reply_ttl(cfg, p);
+	reply_call_fate(p, r);
+	reply_offers(p, r);
 }
 
 /*
@@ -555,7 +658,7 @@ reply_error_page(struct reply_fill *f)
 	if (f->a->new_code)
 		page_show(f->p, "NEW_CODE");
 	if (f->a->status == 429 && (f->r->alternatives & ALT_INBOUND))
-		reply_alt_inbound(f->rp, f->p);
+		reply_alt_way(f->rp, f->p, "ALT_INBOUND");
 }
 
 /* Fill the success page, and send the visitor back to the site when it
@@ -586,6 +689,8 @@ static const struct reply_page {
     [PAGE_SUCCESS] = {"verify_success.html", reply_success},
     /* The code to text back, "I have sent it". */
     [PAGE_INBOUND] = {"inbound.html", reply_inbound},
+    /* A call asking for a 1: "I have pressed 1". */
+    [PAGE_CALL] = {"call.html", reply_call},
 };
 
 /* The audit line of row a: "status=N reason=R" for a refusal, then r's detail and extra. */
@@ -632,6 +737,7 @@ reply_answer(struct reply *rp, const struct core_result *r, const char *extra)
 	hdr.retry_after = r->retry_after;
 	/* The verification's cookie: set once a code is out, cleared once it is used. */
 	if (r->outcome == OUTCOME_SENT || r->outcome == OUTCOME_INBOUND ||
+	    r->outcome == OUTCOME_CALLED || r->outcome == OUTCOME_CALLED_CONFIRM ||
 	    r->outcome == OUTCOME_APPROVED)
 		if (cgi_vid_cookie(rp->req, r->outcome != OUTCOME_APPROVED ? r->vid : NULL, cookie,
 				   sizeof(cookie)) == 0)

@@ -28,6 +28,17 @@ enum store_status {
 	STATUS_FAILED   /* the SMS was not sent: dead */
 };
 
+/* How a verification's code travels: the channel column's words. */
+enum store_way {
+	WAY_SMS,     /* 'sms': texted to the phone */
+	WAY_INBOUND, /* 'inbound': shown, to be texted back from the phone */
+	WAY_VOICE    /* 'voice': a call (spoken, or a key pressed; issue 25) */
+};
+
+/* The word of way ("sms"), and the way of a word (WAY_SMS for any other). */
+const char *store_way_word(enum store_way way);
+enum store_way store_way_of(const char *word);
+
 struct verification {
 	char id[OTP_ID_LEN + 1];
 	char phone[OTP_PHONE_MAX + 1];
@@ -43,7 +54,7 @@ struct verification {
 	char message_id[OTP_MSGID_MAX + 1]; /* empty until sent */
 	char return_to[OTP_RETURN_MAX + 1]; /* empty: show the success page */
 	char shown[OTP_PHONE_TEXT_MAX];     /* the number as pages show it, masked, or "" */
-	int inbound; /* the code is shown, to be texted back (CHANNELS=inbound) */
+	enum store_way way; /* how its code travels: WAY_INBOUND shown, to be texted back */
 	char prefix[OTP_PREFIX_MAX + 1]; /* the destination range (phone_prefix()), or "" */
 	char cc[16];                     /* the calling code ("+44"), or "" */
 	time_t approved_at;              /* inbound: when the right text came (0: not yet) */
@@ -188,6 +199,9 @@ int store_call_set_id(struct store *st, const char *state, const char *call_id, 
 /* The call of state into c (zeroed): 1, 0 if none, -1. */
 int store_call_find(struct store *st, const char *state, struct store_call *c);
 
+/* The latest call of verification vid into c (zeroed): 1, 0 if none, -1. */
+int store_call_latest(struct store *st, const char *vid, struct store_call *c);
+
 /*
  * Move the call of state to stage (named status; cause, or "") if that is
  * further than it got: 1, or 0 when it was there or further already (a
@@ -213,8 +227,12 @@ int store_fail(struct store *st, const char *id, const unsigned char mac[OTP_MAC
  * money only those sent.  An inbound start sends nothing.
  */
 enum store_scope {
+	/* "Texts" are the paid sends that reach a phone: texts and calls. */
 	SCOPE_TEXTS,          /* texts sent to one number, whoever asked */
 	SCOPE_NET_TEXTS,      /* texts asked for one number from one network */
+	SCOPE_NET_SMS,        /* ... of them, the texts only (a text's cooldown) */
+	SCOPE_CALLS,          /* calls placed to one number, whoever asked */
+	SCOPE_NET_CALLS,      /* calls asked for one number from one network */
 	SCOPE_INBOUND,        /* inbound starts for one number, whoever asked */
 	SCOPE_NET_INBOUND,    /* inbound starts for one number from one network */
 	SCOPE_CLIENT,         /* texts asked for by one client address */
@@ -253,7 +271,7 @@ struct store_send {
 	const char *country; /* the config's entry it matched ("+1876"), or "" */
 	const char *prefix;  /* phone_prefix(), or "" */
 	const char *cc;      /* its calling code ("+1"), or "" */
-	int inbound;         /* shown, to be texted back: the caps on texts do not count it */
+	enum store_way way;  /* inbound: shown, to be texted back: the caps on texts do not count it */
 	const char *net;     /* limit_net_key() of the client */
 };
 
@@ -297,12 +315,13 @@ int store_conversion(struct store *st, const char *prefix, time_t since, time_t 
 		     struct store_conversion *out);
 
 /*
- * The spend on texts sent after since, in millionths: the costs Telnyx
- * reported in currency, and estimate for each text sent with none (yet).
+ * The spend on texts and calls sent after since, in millionths: the costs
+ * Telnyx reported in currency, estimate for each text sent with none
+ * (yet), and call for each call placed (their cost is not reported).
  * Returns 0 or -1.
  */
 int store_spend(struct store *st, time_t since, const char *currency, long long estimate,
-		long long *micros);
+		long long call, long long *micros);
 
 /* A block of a prefix. */
 struct store_block {

@@ -39,9 +39,13 @@ enum store_stmt {
 	STMT_CALL_SET_ID, /* state, call_control_id, now */
 	STMT_CALL_FIND,   /* state: a call's columns */
 	STMT_CALL_STAGE,  /* state, status, stage, cause, now */
+	STMT_CALL_LATEST, /* vid: its latest call's columns */
 	/* the limits' counts (since, key, net): n, oldest */
 	STMT_COUNT_TEXTS,
 	STMT_COUNT_NET_TEXTS,
+	STMT_COUNT_NET_SMS,
+	STMT_COUNT_CALLS,
+	STMT_COUNT_NET_CALLS,
 	STMT_COUNT_INBOUND,
 	STMT_COUNT_NET_INBOUND,
 	STMT_COUNT_CLIENT,

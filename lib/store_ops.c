@@ -12,6 +12,30 @@
 
 #include "store_engine.h"
 
+static const char *const store_ways[] = {
+    [WAY_SMS] = "sms",
+    [WAY_INBOUND] = "inbound",
+    [WAY_VOICE] = "voice",
+};
+
+const char *
+store_way_word(enum store_way way)
+{
+	assert(way >= WAY_SMS && way <= WAY_VOICE);
+	return store_ways[way];
+}
+
+enum store_way
+store_way_of(const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(store_ways) / sizeof(store_ways[0]); i++)
+		if (!strcmp(word, store_ways[i]))
+			return (enum store_way)i;
+	return WAY_SMS;
+}
+
 #define NARGS(a) STORE_NARGS(a)
 
 /* ---- rows ----------------------------------------------------------------- */
@@ -65,7 +89,7 @@ store_verification_row(const struct store_row *r, void *to)
 		v->prev_expires = (time_t)store_col_int(r, 9);
 	store_col_text(r, 10, v->shown, sizeof(v->shown));
 	store_col_text(r, 11, v->delivery, sizeof(v->delivery));
-	v->inbound = !strcmp(store_col_str(r, 12), "inbound");
+	v->way = store_way_of(store_col_str(r, 12));
 	v->approved_at = (time_t)store_col_int(r, 13);
 	store_col_text(r, 15, v->prefix, sizeof(v->prefix));
 	store_col_text(r, 16, v->cc, sizeof(v->cc));
@@ -197,7 +221,7 @@ store_put(struct store *st, const struct verification *v)
 	    ARG_BLOB(v->prev_mac, prev ? OTP_MAC_LEN : 0),
 	    ARG_INT(prev ? v->prev_expires : 0),
 	    ARG_TEXT(v->shown),
-	    ARG_TEXT(v->inbound ? "inbound" : "sms"),
+	    ARG_TEXT(store_way_word(v->way)),
 	    ARG_INT(v->approved_at),
 	    ARG_TEXT(v->prefix),
 	    ARG_TEXT(v->cc),
@@ -338,6 +362,15 @@ store_call_find(struct store *st, const char *state, struct store_call *c)
 }
 
 int
+store_call_latest(struct store *st, const char *vid, struct store_call *c)
+{
+	const struct store_arg a[] = {ARG_TEXT(vid)};
+	struct store_list l = {c, sizeof(*c), 0, 1, store_call_row};
+
+	return store_list(st, STMT_CALL_LATEST, a, NARGS(a), &l);
+}
+
+int
 store_call_stage(struct store *st, const char *state, enum store_call_stage stage,
 		 const char *status, const char *cause, time_t now)
 {
@@ -363,6 +396,9 @@ store_count(struct store *st, enum store_scope scope, const char *key, const cha
 	} by[] = {
 	    [SCOPE_TEXTS] = {STMT_COUNT_TEXTS, 2},
 	    [SCOPE_NET_TEXTS] = {STMT_COUNT_NET_TEXTS, 3},
+	    [SCOPE_NET_SMS] = {STMT_COUNT_NET_SMS, 3},
+	    [SCOPE_CALLS] = {STMT_COUNT_CALLS, 2},
+	    [SCOPE_NET_CALLS] = {STMT_COUNT_NET_CALLS, 3},
 	    [SCOPE_INBOUND] = {STMT_COUNT_INBOUND, 2},
 	    [SCOPE_NET_INBOUND] = {STMT_COUNT_NET_INBOUND, 3},
 	    [SCOPE_CLIENT] = {STMT_COUNT_CLIENT, 2},
@@ -396,7 +432,7 @@ store_add_send(struct store *st, time_t now, const struct store_send *s)
 	    ARG_TEXT(s->phone),
 	    ARG_TEXT(s->client),
 	    ARG_TEXT(s->country),
-	    ARG_TEXT(s->inbound ? "inbound" : "sms"),
+	    ARG_TEXT(store_way_word(s->way)),
 	    ARG_TEXT(s->prefix != NULL ? s->prefix : ""),
 	    ARG_TEXT(s->cc != NULL ? s->cc : ""),
 	    ARG_TEXT(s->net != NULL ? s->net : ""),
@@ -418,7 +454,7 @@ int
 store_add_verified(struct store *st, time_t now, const struct verification *v)
 {
 	const struct store_arg a[] = {ARG_INT(now), ARG_TEXT(v->phone), ARG_TEXT(v->prefix),
-				      ARG_TEXT(v->cc), ARG_TEXT(v->inbound ? "inbound" : "sms")};
+				      ARG_TEXT(v->cc), ARG_TEXT(store_way_word(v->way))};
 
 	return store_exec(st, STMT_ADD_VERIFIED, a, NARGS(a)) < 0 ? -1 : 0;
 }
@@ -472,16 +508,17 @@ store_conversion(struct store *st, const char *prefix, time_t since, time_t matu
 
 int
 store_spend(struct store *st, time_t since, const char *currency, long long estimate,
-	    long long *micros)
+	    long long call, long long *micros)
 {
 	const struct store_arg a[] = {ARG_INT(since), ARG_TEXT(currency)};
-	long long n[3];
+	long long n[4];
 
 	*micros = 0;
-	if (store_ints(st, STMT_SPEND, a, NARGS(a), n, 3) < 0)
+	if (store_ints(st, STMT_SPEND, a, NARGS(a), n, 4) < 0)
 		return -1;
-	/* Reported costs, and the estimate for every text sent with none. */
-	*micros = n[2] + (n[0] > n[1] ? (n[0] - n[1]) * estimate : 0);
+	/* Reported costs, the estimate for every text sent with none, and
+	 * every call's. */
+	*micros = n[2] + (n[0] > n[1] ? (n[0] - n[1]) * estimate : 0) + n[3] * call;
 	return 0;
 }
 

@@ -71,13 +71,13 @@ LANGUAGE sql AS $$
 $$;
 CREATE FUNCTION send_counted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	IF TG_OP IN ('DELETE', 'UPDATE') AND OLD.channel = 'sms' THEN
+	IF TG_OP IN ('DELETE', 'UPDATE') AND OLD.channel IN ('sms', 'voice') THEN
 		PERFORM send_minute_count('*', OLD.at, -1);
 		IF OLD.country != '' THEN
 			PERFORM send_minute_count(OLD.country, OLD.at, -1);
 		END IF;
 	END IF;
-	IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.channel = 'sms' THEN
+	IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.channel IN ('sms', 'voice') THEN
 		PERFORM send_minute_count('*', NEW.at, 1);
 		IF NEW.country != '' THEN
 			PERFORM send_minute_count(NEW.country, NEW.at, 1);

@@ -115,19 +115,42 @@ SELECT state, vid, phone, call_id, status, stage, cause, created, updated
 	WHERE state = $1;
 
 -- name: CALL_STAGE
-UPDATE voice_call SET status = $2, stage = $3::int, cause = $4, updated = $5::bigint
+UPDATE voice_call SET status = $2, stage = $3::int, updated = $5::bigint,
+		cause = CASE WHEN cause IN ('machine', 'not_sure') THEN cause ELSE $4 END
 	WHERE state = $1 AND stage < $3::int;
+
+-- name: CALL_LATEST
+SELECT state, vid, phone, call_id, status, stage, cause, created, updated
+	FROM voice_call
+	WHERE vid = $1::text
+	ORDER BY created DESC, updated DESC LIMIT 1;
 
 -- name: COUNT_TEXTS
 SELECT count(*), min(at)
 	FROM send
-	WHERE phone = $2::text AND at > $1::bigint AND channel = 'sms';
+	WHERE phone = $2::text AND at > $1::bigint AND channel IN ('sms', 'voice');
 
 -- name: COUNT_NET_TEXTS
 SELECT count(*), min(at)
 	FROM send
+	WHERE phone = $2::text AND at > $1::bigint AND channel IN ('sms', 'voice', 'refused')
+		AND net = $3::text;
+
+-- name: COUNT_NET_SMS
+SELECT count(*), min(at)
+	FROM send
 	WHERE phone = $2::text AND at > $1::bigint AND channel IN ('sms', 'refused')
 		AND net = $3::text;
+
+-- name: COUNT_CALLS
+SELECT count(*), min(at)
+	FROM send
+	WHERE phone = $2::text AND at > $1::bigint AND channel = 'voice';
+
+-- name: COUNT_NET_CALLS
+SELECT count(*), min(at)
+	FROM send
+	WHERE phone = $2::text AND at > $1::bigint AND channel = 'voice' AND net = $3::text;
 
 -- name: COUNT_INBOUND
 SELECT count(*), min(at)
@@ -153,9 +176,9 @@ SELECT count(*), min(at)
 -- name: COUNT_NET_UNVERIFIED
 SELECT count(*), min(at)
 	FROM send s
-	WHERE s.net = $2::text AND s.at > $1::bigint AND s.channel IN ('sms', 'refused')
+	WHERE s.net = $2::text AND s.at > $1::bigint AND s.channel IN ('sms', 'voice', 'refused')
 		AND NOT EXISTS (SELECT 1 FROM verified v WHERE v.phone = s.phone
-		AND v.at >= s.at AND v.channel = 'sms');
+		AND v.at >= s.at AND v.channel IN ('sms', 'voice'));
 
 -- name: COUNT_COUNTRY
 SELECT coalesce(sum(n), 0), min(minute) * 60
@@ -191,7 +214,7 @@ INSERT INTO failure (at, phone, net)
 UPDATE send
 	SET channel = 'refused'
 	WHERE id = (SELECT id FROM send WHERE phone = $2::text AND at = $1::bigint
-		AND client = $3::text AND channel = 'sms' LIMIT 1);
+		AND client = $3::text AND channel IN ('sms', 'voice') LIMIT 1);
 
 -- name: UNSEND_DROP
 
@@ -211,9 +234,10 @@ SELECT count(*) FILTER (WHERE at <= $3::bigint),
 	count(*) FILTER (WHERE at > $3::bigint AND NOT ok),
 	count(DISTINCT net) FILTER (WHERE at > $3::bigint AND NOT ok)
 	FROM (SELECT s.at, s.net, EXISTS (SELECT 1 FROM verified v WHERE v.phone = s.phone
-			AND v.at >= s.at AND v.channel = 'sms') AS ok
+			AND v.at >= s.at AND v.channel IN ('sms', 'voice')) AS ok
 		FROM send s
-		WHERE s.prefix = $1::text AND s.at > $2::bigint AND s.channel = 'sms') AS c;
+		WHERE s.prefix = $1::text AND s.at > $2::bigint
+			AND s.channel IN ('sms', 'voice')) AS c;
 
 -- name: LIFTED
 SELECT coalesce(max(created), 0)
@@ -225,7 +249,8 @@ SELECT (SELECT count(*) FROM send WHERE at > $1::bigint AND channel = 'sms'),
 	(SELECT count(*) FROM message WHERE sent_at > $1::bigint
 	AND cost_micros IS NOT NULL AND currency = $2::text),
 	(SELECT coalesce(sum(cost_micros), 0) FROM message WHERE sent_at > $1::bigint
-	AND cost_micros IS NOT NULL AND currency = $2::text);
+	AND cost_micros IS NOT NULL AND currency = $2::text),
+	(SELECT count(*) FROM send WHERE at > $1::bigint AND channel = 'voice');
 
 -- name: BLOCK_FIND
 SELECT prefix, until, reason, created
@@ -255,9 +280,9 @@ SELECT prefix, until, reason, created
 SELECT s.net, count(*), count(*) OVER ()
 	FROM send s
 	WHERE s.prefix = $1::text AND s.at > $2::bigint AND s.at <= $3::bigint
-		AND s.channel = 'sms'
+		AND s.channel IN ('sms', 'voice')
 		AND NOT EXISTS (SELECT 1 FROM verified v WHERE v.phone = s.phone
-		AND v.at >= s.at AND v.at <= $4::bigint AND v.channel = 'sms')
+		AND v.at >= s.at AND v.at <= $4::bigint AND v.channel IN ('sms', 'voice'))
 	GROUP BY s.net
 	ORDER BY count(*) DESC, s.net COLLATE "C" LIMIT $5::int;
 
@@ -348,7 +373,7 @@ SELECT phone, net, count(*), max(expires)
 -- name: LOCKS_NET_TEXTS
 SELECT phone, net, count(*), min(at) + $2::bigint
 	FROM send
-	WHERE at > $1::bigint - $2::bigint AND channel IN ('sms', 'refused')
+	WHERE at > $1::bigint - $2::bigint AND channel IN ('sms', 'voice', 'refused')
 	GROUP BY phone, net
 	HAVING count(*) >= $3::bigint
 	ORDER BY phone COLLATE "C", net COLLATE "C" LIMIT $4::int;
@@ -356,7 +381,7 @@ SELECT phone, net, count(*), min(at) + $2::bigint
 -- name: LOCKS_TEXTS
 SELECT phone, '', count(*), min(at) + $2::bigint
 	FROM send
-	WHERE at > $1::bigint - $2::bigint AND channel = 'sms'
+	WHERE at > $1::bigint - $2::bigint AND channel IN ('sms', 'voice')
 	GROUP BY phone
 	HAVING count(*) >= $3::bigint
 	ORDER BY phone COLLATE "C" LIMIT $4::int;
@@ -371,7 +396,7 @@ SELECT net, count(*), count(*) OVER ()
 -- name: LOCK_NETS_TEXTS
 SELECT net, count(*), count(*) OVER ()
 	FROM send
-	WHERE phone = $1::text AND at > $2::bigint AND channel = 'sms'
+	WHERE phone = $1::text AND at > $2::bigint AND channel IN ('sms', 'voice')
 	GROUP BY net
 	ORDER BY count(*) DESC, net COLLATE "C" LIMIT $3::int;
 

@@ -43,8 +43,9 @@ CREATE TABLE send (
 	phone   TEXT NOT NULL,
 	client  TEXT NOT NULL,
 	country TEXT NOT NULL,		-- the calling code the phone matched, or ''
-	-- 'sms': a text sent (or being sent); 'refused': a text the provider
-	-- refused, nothing sent or paid (counted for the asker's limits only);
+	-- 'sms': a text sent (or being sent); 'voice': a call placed; 'refused':
+	-- a text or call the provider refused, nothing sent or paid (counted for
+	-- the asker's limits only);
 	-- 'inbound': a code shown to be texted back, nothing sent or paid.
 	channel TEXT NOT NULL DEFAULT 'sms',
 	prefix  TEXT NOT NULL DEFAULT '',	-- the destination range ('+1202555', '+447911')
@@ -72,13 +73,13 @@ CREATE TABLE send_minute (
 	n      INTEGER NOT NULL,
 	PRIMARY KEY (scope, minute)
 ) WITHOUT ROWID;
-CREATE TRIGGER send_counted AFTER INSERT ON send WHEN NEW.channel = 'sms' BEGIN
+CREATE TRIGGER send_counted AFTER INSERT ON send WHEN NEW.channel IN ('sms', 'voice') BEGIN
 	INSERT INTO send_minute (scope, minute, n) SELECT '*', NEW.at / 60, 1 WHERE 1
 		ON CONFLICT (scope, minute) DO UPDATE SET n = n + 1;
 	INSERT INTO send_minute (scope, minute, n) SELECT NEW.country, NEW.at / 60, 1
 		WHERE NEW.country != '' ON CONFLICT (scope, minute) DO UPDATE SET n = n + 1;
 END;
-CREATE TRIGGER send_uncounted AFTER DELETE ON send WHEN OLD.channel = 'sms' BEGIN
+CREATE TRIGGER send_uncounted AFTER DELETE ON send WHEN OLD.channel IN ('sms', 'voice') BEGIN
 	UPDATE send_minute SET n = n - 1 WHERE scope IN ('*', OLD.country) AND minute = OLD.at / 60;
 	DELETE FROM send_minute WHERE scope IN ('*', OLD.country) AND minute = OLD.at / 60 AND n <= 0;
 END;

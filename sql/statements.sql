@@ -131,21 +131,50 @@ SELECT state, vid, phone, call_id, status, stage, cause, created, updated
 -- name: CALL_STAGE
 -- ?1 the client_state, ?2 the status, ?3 its stage, ?4 the cause, ?5 now:
 -- only forward, so that a duplicate or an event out of order changes
--- nothing (the rows changed say which it was).
-UPDATE voice_call SET status = ?2, stage = ?3, cause = ?4, updated = ?5
+-- nothing (the rows changed say which it was).  A machine's verdict
+-- (machine, not_sure) stays the cause when the call then hangs up: it is
+-- what the visitor is told became of the call.
+UPDATE voice_call SET status = ?2, stage = ?3, updated = ?5,
+		cause = CASE WHEN cause IN ('machine', 'not_sure') THEN cause ELSE ?4 END
 	WHERE state = ?1 AND stage < ?3;
+
+-- name: CALL_LATEST
+-- ?1 the verification: its latest call's columns (as CALL_FIND's).
+SELECT state, vid, phone, call_id, status, stage, cause, created, updated
+	FROM voice_call
+	WHERE vid = ?1
+	ORDER BY created DESC, rowid DESC LIMIT 1;
 
 -- name: COUNT_TEXTS
 -- The counts of the limits (store_count()): ?1 since, ?2 the key, ?3 the
--- network (the _NET_ ones); each the rows and the oldest of them.
+-- network (the _NET_ ones); each the rows and the oldest of them.  "Texts"
+-- are the sends that reach a phone and are paid: texts and calls alike.
 SELECT count(*), min(at)
 	FROM send
-	WHERE phone = ?2 AND at > ?1 AND channel = 'sms';
+	WHERE phone = ?2 AND at > ?1 AND channel IN ('sms', 'voice');
 
 -- name: COUNT_NET_TEXTS
 SELECT count(*), min(at)
 	FROM send
+	WHERE phone = ?2 AND at > ?1 AND channel IN ('sms', 'voice', 'refused') AND net = ?3;
+
+-- name: COUNT_NET_SMS
+-- A text's cooldown: the texts (and refused sends) of the network.
+SELECT count(*), min(at)
+	FROM send
 	WHERE phone = ?2 AND at > ?1 AND channel IN ('sms', 'refused') AND net = ?3;
+
+-- name: COUNT_CALLS
+-- The calls a number got, whoever asked (VOICE_PHONE_LIMIT).
+SELECT count(*), min(at)
+	FROM send
+	WHERE phone = ?2 AND at > ?1 AND channel = 'voice';
+
+-- name: COUNT_NET_CALLS
+-- A call's cooldown: the calls of the network.
+SELECT count(*), min(at)
+	FROM send
+	WHERE phone = ?2 AND at > ?1 AND channel = 'voice' AND net = ?3;
 
 -- name: COUNT_INBOUND
 SELECT count(*), min(at)
@@ -171,9 +200,9 @@ SELECT count(*), min(at)
 -- A text is verified when its number was, by text, at or after it.
 SELECT count(*), min(at)
 	FROM send s
-	WHERE s.net = ?2 AND s.at > ?1 AND s.channel IN ('sms', 'refused')
+	WHERE s.net = ?2 AND s.at > ?1 AND s.channel IN ('sms', 'voice', 'refused')
 		AND NOT EXISTS (SELECT 1 FROM verified v WHERE v.phone = s.phone
-		AND v.at >= s.at AND v.channel = 'sms');
+		AND v.at >= s.at AND v.channel IN ('sms', 'voice'));
 
 -- name: COUNT_COUNTRY
 -- Whole minutes: the minute of ?1 is left out, the current one counted.
@@ -197,7 +226,7 @@ SELECT count(*), min(at)
 	WHERE phone = ?2 AND at > ?1 AND net = ?3;
 
 -- name: ADD_SEND
--- ?1 now, then struct store_send's (the channel 'sms' or 'inbound').
+-- ?1 now, then struct store_send's (the channel 'sms', 'voice' or 'inbound').
 INSERT INTO send (at, phone, client, country, channel, prefix, cc, net)
 	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8);
 
@@ -207,7 +236,7 @@ INSERT INTO failure (at, phone, net)
 	VALUES (?1, ?2, ?3);
 
 -- name: UNSEND
--- A text refused (?1 when, ?2 the number, ?3 the client): a copy as
+-- A text or call refused (?1 when, ?2 the number, ?3 the client): a copy as
 -- 'refused', then (UNSEND_DROP) the text goes, with its counts (the trigger
 -- send_uncounted).  The rows are alike but for their channel: which of
 -- several is taken does not matter.
@@ -215,12 +244,12 @@ INSERT INTO send (at, phone, client, country, channel, prefix, cc, net)
 	SELECT at, phone, client, country, 'refused', prefix, cc, net
 	FROM send
 	WHERE rowid = (SELECT rowid FROM send WHERE phone = ?2 AND at = ?1 AND client = ?3
-		AND channel = 'sms' LIMIT 1);
+		AND channel IN ('sms', 'voice') LIMIT 1);
 
 -- name: UNSEND_DROP
 DELETE FROM send
 	WHERE rowid = (SELECT rowid FROM send WHERE phone = ?2 AND at = ?1 AND client = ?3
-		AND channel = 'sms' LIMIT 1);
+		AND channel IN ('sms', 'voice') LIMIT 1);
 
 -- name: ADD_VERIFIED
 -- ?1 now, ?2 the number, ?3 its prefix, ?4 its calling code, ?5 the channel.
@@ -235,15 +264,15 @@ INSERT INTO refusal (minute, kind, prefix, n)
 
 -- name: CONVERSION
 -- ?1 prefix, ?2 since, ?3 mature: struct store_conversion's five.  Texts
--- only on both sides: inbound approvals cost nothing and prove no text.
+-- and calls on both sides: inbound approvals cost nothing and prove no send.
 SELECT coalesce(sum(at <= ?3), 0), coalesce(sum(at <= ?3 AND ok), 0),
 	count(DISTINCT CASE WHEN at <= ?3 AND NOT ok THEN net END),
 	coalesce(sum(at > ?3 AND NOT ok), 0),
 	count(DISTINCT CASE WHEN at > ?3 AND NOT ok THEN net END)
 	FROM (SELECT s.at, s.net, EXISTS (SELECT 1 FROM verified v WHERE v.phone = s.phone
-			AND v.at >= s.at AND v.channel = 'sms') AS ok
+			AND v.at >= s.at AND v.channel IN ('sms', 'voice')) AS ok
 		FROM send s
-		WHERE s.prefix = ?1 AND s.at > ?2 AND s.channel = 'sms');
+		WHERE s.prefix = ?1 AND s.at > ?2 AND s.channel IN ('sms', 'voice'));
 
 -- name: LIFTED
 -- When the operator last lifted a block of the prefix ?1 (0: never).
@@ -253,12 +282,13 @@ SELECT coalesce(max(created), 0)
 
 -- name: SPEND
 -- Texts sent after ?1, those of them whose cost came in the currency ?2,
--- and those costs.
+-- those costs, and the calls placed (estimated each: no cost is reported).
 SELECT (SELECT count(*) FROM send WHERE at > ?1 AND channel = 'sms'),
 	(SELECT count(*) FROM message WHERE sent_at > ?1 AND cost_micros IS NOT NULL
 	AND currency = ?2),
 	(SELECT coalesce(sum(cost_micros), 0) FROM message WHERE sent_at > ?1
-	AND cost_micros IS NOT NULL AND currency = ?2);
+	AND cost_micros IS NOT NULL AND currency = ?2),
+	(SELECT count(*) FROM send WHERE at > ?1 AND channel = 'voice');
 
 -- name: BLOCK_FIND
 -- The longest block in force at ?2 whose prefix begins the number ?1.
@@ -293,9 +323,9 @@ SELECT prefix, until, reason, created
 -- (the window over the groups) how many networks in all.
 SELECT s.net, count(*), count(*) OVER ()
 	FROM send s
-	WHERE s.prefix = ?1 AND s.at > ?2 AND s.at <= ?3 AND s.channel = 'sms'
+	WHERE s.prefix = ?1 AND s.at > ?2 AND s.at <= ?3 AND s.channel IN ('sms', 'voice')
 		AND NOT EXISTS (SELECT 1 FROM verified v WHERE v.phone = s.phone
-		AND v.at >= s.at AND v.at <= ?4 AND v.channel = 'sms')
+		AND v.at >= s.at AND v.at <= ?4 AND v.channel IN ('sms', 'voice'))
 	GROUP BY s.net
 	ORDER BY count(*) DESC, s.net LIMIT ?5;
 
@@ -396,7 +426,7 @@ SELECT phone, net, count(*), max(expires)
 -- name: LOCKS_NET_TEXTS
 SELECT phone, net, count(*), min(at) + ?2
 	FROM send
-	WHERE at > ?1 - ?2 AND channel IN ('sms', 'refused')
+	WHERE at > ?1 - ?2 AND channel IN ('sms', 'voice', 'refused')
 	GROUP BY phone, net
 	HAVING count(*) >= ?3
 	ORDER BY phone, net LIMIT ?4;
@@ -404,7 +434,7 @@ SELECT phone, net, count(*), min(at) + ?2
 -- name: LOCKS_TEXTS
 SELECT phone, '', count(*), min(at) + ?2
 	FROM send
-	WHERE at > ?1 - ?2 AND channel = 'sms'
+	WHERE at > ?1 - ?2 AND channel IN ('sms', 'voice')
 	GROUP BY phone
 	HAVING count(*) >= ?3
 	ORDER BY phone LIMIT ?4;
@@ -420,7 +450,7 @@ SELECT net, count(*), count(*) OVER ()
 -- name: LOCK_NETS_TEXTS
 SELECT net, count(*), count(*) OVER ()
 	FROM send
-	WHERE phone = ?1 AND at > ?2 AND channel = 'sms'
+	WHERE phone = ?1 AND at > ?2 AND channel IN ('sms', 'voice')
 	GROUP BY net
 	ORDER BY count(*) DESC, net LIMIT ?3;
 

@@ -268,7 +268,9 @@ class CallLife(CallSite):
         self.fake.call_life = 'machine'
         call_id = self.life(4)  # initiated, answered, machine, hangup
         self.assertEqual([a for a, _ in self.actions()], ['calls', 'hangup'])
-        self.assertEqual(self.call(), (call_id, 'hangup', 6, 'normal_clearing'))
+        # The machine's verdict stays the cause over the hang-up that
+        # follows: it is what the visitor's page says of the call.
+        self.assertEqual(self.call(), (call_id, 'hangup', 6, 'machine'))
 
     def test_no_answer_and_busy(self):
         for life, cause in (('no_answer', 'timeout'), ('busy', 'user_busy')):
