@@ -69,9 +69,9 @@ core_result_init(struct core_result *r, enum outcome o)
 }
 
 static const char *const core_calls[FATE__MAX] = {
-    [FATE_NONE] = "none",       [FATE_RINGING] = "ringing",    [FATE_ON] = "answered",
-    [FATE_DONE] = "done",       [FATE_NO_ANSWER] = "no_answer", [FATE_BUSY] = "busy",
-    [FATE_REJECTED] = "rejected", [FATE_MACHINE] = "machine",  [FATE_FAILED] = "failed",
+    [FATE_NONE] = "none",         [FATE_RINGING] = "ringing",     [FATE_ON] = "answered",
+    [FATE_DONE] = "done",         [FATE_NO_ANSWER] = "no_answer", [FATE_BUSY] = "busy",
+    [FATE_REJECTED] = "rejected", [FATE_MACHINE] = "machine",     [FATE_FAILED] = "failed",
 };
 
 const char *
@@ -84,7 +84,8 @@ void
 core_offers(const struct config *cfg, const char *e164, int calling_code, int type, unsigned way,
 	    struct core_result *r)
 {
-	if (way != CHANNEL_VOICE && limit_voice_allowed(cfg, e164, calling_code, type))
+	if (way != CHANNEL_VOICE && (type < 0 ? limit_voice_country(cfg, e164, calling_code)
+					      : limit_voice_allowed(cfg, e164, calling_code, type)))
 		r->alternatives |= ALT_VOICE;
 	if (way != CHANNEL_SMS && (cfg->channels & CHANNEL_SMS) &&
 	    limit_country_allowed(cfg, e164, calling_code) &&
@@ -105,10 +106,14 @@ core_call_fate(const struct store_call *c)
 		const char *cause;
 		enum core_call fate;
 	} causes[] = {
-	    {"machine", FATE_MACHINE},      {"not_sure", FATE_MACHINE},
-	    {"no_answer", FATE_NO_ANSWER},  {"timeout", FATE_NO_ANSWER},
-	    {"originator_cancel", FATE_NO_ANSWER}, {"user_busy", FATE_BUSY},
-	    {"call_rejected", FATE_REJECTED}, {"normal_clearing", FATE_DONE},
+	    {"machine", FATE_MACHINE},
+	    {"not_sure", FATE_MACHINE},
+	    {"no_answer", FATE_NO_ANSWER},
+	    {"timeout", FATE_NO_ANSWER},
+	    {"originator_cancel", FATE_NO_ANSWER},
+	    {"user_busy", FATE_BUSY},
+	    {"call_rejected", FATE_REJECTED},
+	    {"normal_clearing", FATE_DONE},
 	};
 	size_t i;
 
@@ -127,7 +132,9 @@ core_call_fate(const struct store_call *c)
 static unsigned
 core_way_bit(enum store_way way)
 {
-	return way == WAY_INBOUND ? CHANNEL_INBOUND : way == WAY_VOICE ? CHANNEL_VOICE : CHANNEL_SMS;
+	return way == WAY_INBOUND ? CHANNEL_INBOUND
+	       : way == WAY_VOICE ? CHANNEL_VOICE
+				  : CHANNEL_SMS;
 }
 
 /* Fill r's number and id from v. */
@@ -434,7 +441,7 @@ core_status(struct core *c, const char *vid, time_t now, struct core_result *r)
 			core_check(c, vid, NULL, NULL, now, r);
 			return;
 		}
-		r->outcome = v.way == WAY_INBOUND		 ? OUTCOME_INBOUND_WAITING
+		r->outcome = v.way == WAY_INBOUND       ? OUTCOME_INBOUND_WAITING
 			     : core_untyped(c->cfg, &v) ? OUTCOME_CALL_WAITING
 							: OUTCOME_PENDING;
 		core_result_of(r, &v);

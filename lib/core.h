@@ -100,24 +100,23 @@ enum core_call {
 /* The word of a call's fate ("no_answer"), for JSON and the page. */
 const char *core_call_word(enum core_call c);
 
-
 struct core_result {
 	enum outcome outcome;
-	char vid[OTP_ID_LEN + 1];               /* the verification, or "" */
-	char phone[OTP_PHONE_MAX + 1];          /* E.164, or "": never shown as it is */
-	char masked[OTP_PHONE_MAX + 1];         /* for logs (and pages without shown), or "" */
-	char shown[OTP_PHONE_TEXT_MAX];         /* for pages: as written there, masked, or "" */
-	char return_to[OTP_RETURN_MAX + 1];     /* approved: where the site wants the visitor */
-	char assertion[ASSERTION_MAX + 1];      /* approved with SIGNING_KEY: for the site */
-	long retry_after;                       /* limited: seconds */
-	long expires_in;                        /* sent, pending: seconds the code lives */
-	int attempts_left;                      /* wrong, pending; -1: not said */
-	char delivery[OTP_STATUS_MAX + 1];      /* the text's state Telnyx reported, or "" */
-	char kind[16];                          /* limited: the limit's kind (limit_hit), or "" */
+	char vid[OTP_ID_LEN + 1];           /* the verification, or "" */
+	char phone[OTP_PHONE_MAX + 1];      /* E.164, or "": never shown as it is */
+	char masked[OTP_PHONE_MAX + 1];     /* for logs (and pages without shown), or "" */
+	char shown[OTP_PHONE_TEXT_MAX];     /* for pages: as written there, masked, or "" */
+	char return_to[OTP_RETURN_MAX + 1]; /* approved: where the site wants the visitor */
+	char assertion[ASSERTION_MAX + 1];  /* approved with SIGNING_KEY: for the site */
+	long retry_after;                   /* limited: seconds */
+	long expires_in;                    /* sent, pending: seconds the code lives */
+	int attempts_left;                  /* wrong, pending; -1: not said */
+	char delivery[OTP_STATUS_MAX + 1];  /* the text's state Telnyx reported, or "" */
+	char kind[16];                      /* limited: the limit's kind (limit_hit), or "" */
 	/* limited: ALT_* ways through that cost nothing; a line type refused
 	 * for texts, a code page, a call that failed: the other ways offered */
 	unsigned alternatives;
-	unsigned way;       /* the verification's CHANNEL_* (0: not known) */
+	unsigned way;        /* the verification's CHANNEL_* (0: not known) */
 	enum core_call call; /* a call's verification: what became of its latest call */
 	char inbound_code[OTP_INBOUND_LEN + 1]; /* inbound: the code to text back, or "" */
 	char lang[16];                          /* the verification's language, or "" */
@@ -149,8 +148,9 @@ struct core_start_in {
 	const char *client;                /* remote address, as the server gave it, or NULL */
 	const char *vid;                   /* the visitor's verification id, or NULL */
 	const char *return_to;             /* allowed, or NULL (keep the verification's) */
-	unsigned way; /* CHANNEL_SMS sent, CHANNEL_INBOUND texted back, CHANNEL_VOICE a call */
-	const char *lang;                  /* the request's language (lang_choose()) */
+	unsigned
+	    way; /* CHANNEL_SMS (or 0) sent, CHANNEL_INBOUND texted back, CHANNEL_VOICE a call */
+	const char *lang; /* the request's language (lang_choose()) */
 	time_t now;
 };
 

@@ -391,11 +391,11 @@ core_not_taken(struct store *st, const struct config *cfg, const struct channel 
 						: "the provider's spend limit reached");
 		core_alternatives(cfg, in, 1, r);
 	}
-	snprintf(r->detail, sizeof(r->detail), "http_status=%ld error_code=%s reason=%s channel=%s",
-		 res->http_status,
-		 log_value(res->error_code[0] != '\0' ? res->error_code : "-", ecode,
-			   sizeof(ecode)),
-		 log_value(res->reason, reason, sizeof(reason)), ch->name);
+	snprintf(
+	    r->detail, sizeof(r->detail), "http_status=%ld error_code=%s reason=%s channel=%s",
+	    res->http_status,
+	    log_value(res->error_code[0] != '\0' ? res->error_code : "-", ecode, sizeof(ecode)),
+	    log_value(res->reason, reason, sizeof(reason)), ch->name);
 	/* The visitor never saw the code: make sure nobody can use it. */
 	core_unsent(st, v, q, core_sends[res->outcome].refused);
 	if (res->outcome == SEND_SPEND_LIMIT) {
@@ -408,12 +408,12 @@ core_not_taken(struct store *st, const struct config *cfg, const struct channel 
 void
 core_start(struct core *c, const struct core_start_in *asked, struct core_result *r)
 {
-	/* As asked, at the time of the store's clock (core_store()). */
+	/* As asked (no way: a text), at the time of the store's clock (core_store()). */
 	struct core_start_in at = *asked;
 	const struct core_start_in *in = &at;
 	const struct config *cfg = c->cfg;
 	const struct phone_number *n = in->number;
-	const int inbound = in->way == CHANNEL_INBOUND;
+	const int inbound = asked->way == CHANNEL_INBOUND;
 	char code[OTP_CODE_MAX + 1], client[64], net[OTP_NET_MAX + 1], reason[256];
 	struct verification v;
 	char prefix[OTP_PREFIX_MAX + 1], cc[16];
@@ -425,6 +425,8 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 	struct store *st;
 	int rc;
 
+	if (at.way == 0)
+		at.way = CHANNEL_SMS;
 	core_result_init(r, OUTCOME_UNAVAILABLE_SEND);
 	snprintf(r->phone, sizeof(r->phone), "%s", n->e164);
 	phone_mask(n->e164, r->masked, sizeof(r->masked));
@@ -442,8 +444,8 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 		cc[0] = '\0';
 	if ((st = core_store(c, &at.now)) == NULL)
 		return; /* logged by the store */
-	q = (struct limit_req){n->e164, n->calling_code, client, net, prefix, cc,
-			       core_limit_how(in->way), in->now};
+	q = (struct limit_req){n->e164, n->calling_code,         client, net, prefix,
+			       cc,      core_limit_how(in->way), in->now};
 	memset(code, 0, sizeof(code));
 	rc = code_random(code, inbound ? OTP_INBOUND_LEN : cfg->token_length,
 			 inbound ? ALPHABET_INBOUND : cfg->alphabet) < 0
@@ -493,7 +495,7 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 		/* The code is out: the answer stands, the next request opens afresh. */
 		core_close(c);
 	}
-	r->outcome = in->way != CHANNEL_VOICE	      ? OUTCOME_SENT
+	r->outcome = in->way != CHANNEL_VOICE           ? OUTCOME_SENT
 		     : cfg->voice_mode == VOICE_CONFIRM ? OUTCOME_CALLED_CONFIRM
 							: OUTCOME_CALLED;
 	r->expires_in = cfg->token_ttl;

@@ -78,8 +78,15 @@ limit_inbound_allowed(const struct config *cfg, const char *phone, int calling_c
 int
 limit_voice_allowed(const struct config *cfg, const char *phone, int calling_code, int type)
 {
-	return (cfg->channels & CHANNEL_VOICE) && type < PHONE_TYPE__MAX &&
-	       (type < 0 || (cfg->voice_line_types & (1u << type))) &&
+	return (cfg->channels & CHANNEL_VOICE) && type >= 0 && type < PHONE_TYPE__MAX &&
+	       (cfg->voice_line_types & (1u << type)) &&
+	       limit_in_codes(cfg, cfg->voice_country_codes, phone, calling_code);
+}
+
+int
+limit_voice_country(const struct config *cfg, const char *phone, int calling_code)
+{
+	return (cfg->channels & CHANNEL_VOICE) &&
 	       limit_in_codes(cfg, cfg->voice_country_codes, phone, calling_code);
 }
 
@@ -351,13 +358,10 @@ limit_send(struct store *st, const struct config *cfg, const struct limit_req *q
 	const struct limit *limits = paid ? texts : inbound;
 	const size_t nlimits =
 	    paid ? sizeof(texts) / sizeof(texts[0]) : sizeof(inbound) / sizeof(inbound[0]);
-	struct store_send send = {phone,
-				  q->client,
-				  cc != NULL ? cc->code : "",
-				  q->prefix,
-				  q->cc,
-				  !paid ? WAY_INBOUND : voice ? WAY_VOICE : WAY_SMS,
-				  net};
+	struct store_send send = {
+	    phone,     q->client, cc != NULL ? cc->code : "",
+	    q->prefix, q->cc,     !paid ? WAY_INBOUND : voice ? WAY_VOICE : WAY_SMS,
+	    net};
 	time_t until;
 	size_t i;
 	int rc;

@@ -35,15 +35,17 @@ int limit_country_allowed(const struct config *cfg, const char *phone, int calli
 int limit_inbound_allowed(const struct config *cfg, const char *phone, int calling_code);
 
 /*
- * Whether a call may go to phone, of line type type (enum phone_type;
- * -1: not known, the country alone decides, for a page's offer that
- * request.cgi then checks whole): the site offers calls
- * (CHANNELS=voice), the type is one of
+ * Whether a call may go to phone, of line type type (enum phone_type):
+ * the site offers calls (CHANNELS=voice), the type is one of
  * VOICE_LINE_TYPES (never premium rate, shared cost or UAN: config.c),
  * and the number is in VOICE_COUNTRY_CODES (default COUNTRY_CODE's
  * country only: a call abroad is where toll fraud earns).
  */
 int limit_voice_allowed(const struct config *cfg, const char *phone, int calling_code, int type);
+
+/* ... as far as its country decides, for a page's offer of a call where
+ * the line type is not known (request.cgi checks the whole when asked). */
+int limit_voice_country(const struct config *cfg, const char *phone, int calling_code);
 
 /*
  * The key a client address is counted under: an IPv4 address as it is,

@@ -314,9 +314,8 @@ reply_json(struct reply *rp, const struct answer *a, const struct core_result *r
 			cJSON_AddStringToObject(o, "assertion", r->assertion);
 		if ((a->fields & J_VID) && r->way == CHANNEL_VOICE) {
 			cJSON_AddStringToObject(o, "channel", "voice");
-			cJSON_AddStringToObject(o, "mode", rp->cfg->voice_mode == VOICE_CONFIRM
-							       ? "confirm"
-							       : "code");
+			cJSON_AddStringToObject(
+			    o, "mode", rp->cfg->voice_mode == VOICE_CONFIRM ? "confirm" : "code");
 			cJSON_AddStringToObject(o, "call", core_call_word(r->call));
 		}
 		if ((a->fields & J_VID) && (r->alternatives & (ALT_VOICE | ALT_SMS)))

@@ -271,8 +271,9 @@ struct store_send {
 	const char *country; /* the config's entry it matched ("+1876"), or "" */
 	const char *prefix;  /* phone_prefix(), or "" */
 	const char *cc;      /* its calling code ("+1"), or "" */
-	enum store_way way;  /* inbound: shown, to be texted back: the caps on texts do not count it */
-	const char *net;     /* limit_net_key() of the client */
+	enum store_way
+	    way;         /* inbound: shown, to be texted back: the caps on texts do not count it */
+	const char *net; /* limit_net_key() of the client */
 };
 
 /* Record a code sent, or a wrong code (on a code asked from net), or a

@@ -889,7 +889,8 @@ static void
 sent(struct fixture *f, time_t at, const char *phone, const char *client, const char *country,
      int inbound, const char *net)
 {
-	const struct store_send s = {phone, client, country, "", "", inbound ? WAY_INBOUND : WAY_SMS, net};
+	const struct store_send s = {
+	    phone, client, country, "", "", inbound ? WAY_INBOUND : WAY_SMS, net};
 
 	assert_int_equal(store_add_send(f->st, at, &s), 0);
 }
