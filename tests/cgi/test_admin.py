@@ -2,13 +2,15 @@
 programs filled (request.cgi, verify.cgi, webhook.cgi), checked with
 SQL of the test's own (site.sql) and with the sqlite3 command's .dump (or
 pg_dump, with OTP_TEST_STORE=pg): stats (text and JSON, by
-prefix, country and hour), unlock letting a locked number get a new code
+prefix, country and hour, and per channel with how the calls ended, from
+rows put in the store), unlock letting a locked number get a new code
 (of every network, or of one with --network), locks listing the numbers
 locked out with the networks behind each and when each ends, blocks in
 force at once for every program (the breaker's listed with the networks
 behind them, and lifted too), forget leaving no row with the number,
 check-config listing every problem, report --html self-contained with
-charts that match the counts, and Unix exit statuses."""
+charts and a table per channel that match the counts, and Unix exit
+statuses."""
 
 import calendar
 import html.parser
