@@ -481,4 +481,41 @@ int store_groups(struct store *st, time_t since, enum store_group by, const char
 /* Refusals after since per limit kind (key), the most first. */
 int store_refusal_kinds(struct store *st, time_t since, struct store_group_row *out, int max);
 
+/* The channels otp-admin stats counts apart, by the word send.channel and
+ * verified.channel keep. */
+enum store_channel {
+	STORE_CH_SMS,     /* "sms": texts sent, codes verified by text */
+	STORE_CH_VOICE,   /* "voice": calls placed, codes verified through a call */
+	STORE_CH_INBOUND, /* "inbound": codes shown to be texted back, and texted */
+	STORE_CHANNELS
+};
+
+struct store_channel_count {
+	long sent;     /* codes sent (texts, calls) or shown; not those the provider refused */
+	long verified; /* codes verified */
+};
+
+/* The codes sent and verified after since per channel, into out (indexed
+ * by enum store_channel).  Returns 0 or -1. */
+int store_channels(struct store *st, time_t since, struct store_channel_count out[STORE_CHANNELS]);
+
+/*
+ * How the calls placed after since ended, each counted once, by the cause
+ * the store keeps (the hang-up's; before it, the answering machine's
+ * verdict), else by the stage the call reached.  Once a call is hung up
+ * its hang-up's cause is all that is kept: a machine's call hung up
+ * counts as answered.
+ */
+struct store_call_ends {
+	long answered;  /* normal_clearing, time_limit; or answered, not hung up yet */
+	long no_answer; /* no_answer, timeout */
+	long busy;      /* user_busy */
+	long rejected;  /* call_rejected */
+	long machine;   /* the verdict machine, not hung up yet */
+	long other;     /* another cause (originator_cancel, ...), or not answered yet */
+};
+
+/* Returns 0 or -1. */
+int store_call_ends(struct store *st, time_t since, struct store_call_ends *e);
+
 #endif

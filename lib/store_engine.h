@@ -107,6 +107,8 @@ enum store_stmt {
 	STMT_GROUPS_HOUR,
 	STMT_GROUPS_DAY,
 	STMT_REFUSAL_KINDS, /* since, max: kind, count */
+	STMT_CHANNELS,      /* since: 6 integers */
+	STMT_CALL_ENDS,     /* since, CALL_ANSWERED, CALL_SPOKEN: 6 integers */
 	STMT__MAX
 };
 

@@ -761,3 +761,40 @@ store_refusal_kinds(struct store *st, time_t since, struct store_group_row *out,
 
 	return store_list(st, STMT_REFUSAL_KINDS, a, NARGS(a), &l);
 }
+
+int
+store_channels(struct store *st, time_t since, struct store_channel_count out[STORE_CHANNELS])
+{
+	const struct store_arg a[] = {ARG_INT(since)};
+	long long n[2 * STORE_CHANNELS];
+	int i;
+
+	memset(out, 0, sizeof(*out) * STORE_CHANNELS);
+	if (store_ints(st, STMT_CHANNELS, a, NARGS(a), n, 2 * STORE_CHANNELS) < 0)
+		return -1;
+	/* Each channel's sent, then verified, in the enum's order. */
+	for (i = 0; i < STORE_CHANNELS; i++) {
+		out[i].sent = (long)n[2 * i];
+		out[i].verified = (long)n[2 * i + 1];
+	}
+	return 0;
+}
+
+int
+store_call_ends(struct store *st, time_t since, struct store_call_ends *e)
+{
+	/* The stages of a call answered and not hung up yet. */
+	const struct store_arg a[] = {ARG_INT(since), ARG_INT(CALL_ANSWERED), ARG_INT(CALL_SPOKEN)};
+	long long n[6];
+
+	memset(e, 0, sizeof(*e));
+	if (store_ints(st, STMT_CALL_ENDS, a, NARGS(a), n, 6) < 0)
+		return -1;
+	e->answered = (long)n[0];
+	e->no_answer = (long)n[1];
+	e->busy = (long)n[2];
+	e->rejected = (long)n[3];
+	e->machine = (long)n[4];
+	e->other = (long)n[5];
+	return 0;
+}

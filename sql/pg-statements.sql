@@ -519,3 +519,26 @@ SELECT kind, sum(n)
 	WHERE minute > $1::bigint / 60
 	GROUP BY kind
 	ORDER BY sum(n) DESC, kind COLLATE "C" LIMIT $2::int;
+
+-- name: CHANNELS
+SELECT (SELECT count(*) FROM send WHERE at > $1::bigint AND channel = 'sms'),
+	(SELECT count(*) FROM verified WHERE at > $1::bigint AND channel = 'sms'),
+	(SELECT count(*) FROM send WHERE at > $1::bigint AND channel = 'voice'),
+	(SELECT count(*) FROM verified WHERE at > $1::bigint AND channel = 'voice'),
+	(SELECT count(*) FROM send WHERE at > $1::bigint AND channel = 'inbound'),
+	(SELECT count(*) FROM verified WHERE at > $1::bigint AND channel = 'inbound');
+
+-- name: CALL_ENDS
+SELECT count(*) FILTER (WHERE e = 'answered'), count(*) FILTER (WHERE e = 'no_answer'),
+	count(*) FILTER (WHERE e = 'busy'), count(*) FILTER (WHERE e = 'rejected'),
+	count(*) FILTER (WHERE e = 'machine'), count(*) FILTER (WHERE e = 'other')
+	FROM (SELECT CASE
+			WHEN cause = 'machine' THEN 'machine'
+			WHEN cause IN ('no_answer', 'timeout') THEN 'no_answer'
+			WHEN cause = 'user_busy' THEN 'busy'
+			WHEN cause = 'call_rejected' THEN 'rejected'
+			WHEN cause IN ('normal_clearing', 'time_limit') THEN 'answered'
+			WHEN stage BETWEEN $2::int AND $3::int THEN 'answered'
+			ELSE 'other' END AS e
+		FROM voice_call
+		WHERE created > $1::bigint) AS c;

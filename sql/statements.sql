@@ -578,3 +578,36 @@ SELECT kind, sum(n)
 	WHERE minute > ?1 / 60
 	GROUP BY kind
 	ORDER BY sum(n) DESC, kind LIMIT ?2;
+
+-- name: CHANNELS
+-- otp-admin stats per channel after ?1 (struct store_channel_count, in
+-- enum store_channel's order): the codes sent and verified by text
+-- ('sms'), by call ('voice'), and shown to be texted back ('inbound').
+-- A send the provider refused ('refused') is of none: nothing was sent.
+SELECT (SELECT count(*) FROM send WHERE at > ?1 AND channel = 'sms'),
+	(SELECT count(*) FROM verified WHERE at > ?1 AND channel = 'sms'),
+	(SELECT count(*) FROM send WHERE at > ?1 AND channel = 'voice'),
+	(SELECT count(*) FROM verified WHERE at > ?1 AND channel = 'voice'),
+	(SELECT count(*) FROM send WHERE at > ?1 AND channel = 'inbound'),
+	(SELECT count(*) FROM verified WHERE at > ?1 AND channel = 'inbound');
+
+-- name: CALL_ENDS
+-- How the calls placed after ?1 ended (struct store_call_ends), each
+-- counted once: by its cause, the hang-up's or, until the hang-up comes,
+-- the answering machine's verdict; a call with none of those words by
+-- the stage it reached: from ?2 (CALL_ANSWERED) to ?3 (CALL_SPOKEN), a
+-- call answered and not hung up yet.  Anything else (originator_cancel,
+-- not_found, a call still ringing) is other.
+SELECT coalesce(sum(e = 'answered'), 0), coalesce(sum(e = 'no_answer'), 0),
+	coalesce(sum(e = 'busy'), 0), coalesce(sum(e = 'rejected'), 0),
+	coalesce(sum(e = 'machine'), 0), coalesce(sum(e = 'other'), 0)
+	FROM (SELECT CASE
+			WHEN cause = 'machine' THEN 'machine'
+			WHEN cause IN ('no_answer', 'timeout') THEN 'no_answer'
+			WHEN cause = 'user_busy' THEN 'busy'
+			WHEN cause = 'call_rejected' THEN 'rejected'
+			WHEN cause IN ('normal_clearing', 'time_limit') THEN 'answered'
+			WHEN stage BETWEEN ?2 AND ?3 THEN 'answered'
+			ELSE 'other' END AS e
+		FROM voice_call
+		WHERE created > ?1);

@@ -734,9 +734,95 @@ admin_rate(long verified, long sent)
 	return sent > 0 ? 100.0 * (double)verified / (double)sent : 0.0;
 }
 
+/* The channels as stats and the report name them (enum store_channel). */
+static const char *const admin_channel[STORE_CHANNELS] = {
+    [STORE_CH_SMS] = "sms",
+    [STORE_CH_VOICE] = "voice",
+    [STORE_CH_INBOUND] = "inbound",
+};
+
+/* How calls ended (struct store_call_ends), in its order: the JSON key
+ * (and the report's ids), the words of the text. */
+#define ADMIN_ENDS 6
+static const struct {
+	const char *key, *words;
+} admin_end[ADMIN_ENDS] = {
+    {"answered", "answered"}, {"no_answer", "no answer"}, {"busy", "busy"},
+    {"rejected", "rejected"}, {"machine", "machine"},     {"other", "other"},
+};
+
+/* What stats and the report show per channel. */
+struct admin_channels {
+	struct store_channel_count ch[STORE_CHANNELS];
+	long ends[ADMIN_ENDS]; /* the calls, by admin_end[] */
+	long calls;            /* all of them */
+};
+
+/* The counts per channel after since into c.  0, or -1 (logged). */
+static int
+admin_channels(struct store *st, time_t since, struct admin_channels *c)
+{
+	struct store_call_ends e;
+	int i;
+
+	if (store_channels(st, since, c->ch) < 0 || store_call_ends(st, since, &e) < 0)
+		return -1;
+	c->ends[0] = e.answered;
+	c->ends[1] = e.no_answer;
+	c->ends[2] = e.busy;
+	c->ends[3] = e.rejected;
+	c->ends[4] = e.machine;
+	c->ends[5] = e.other;
+	for (c->calls = 0, i = 0; i < ADMIN_ENDS; i++)
+		c->calls += c->ends[i];
+	return 0;
+}
+
+/* "channels" of stats --json: each channel's counts, the calls' ends in voice. */
+static void
+admin_channels_json(cJSON *o, const struct admin_channels *c)
+{
+	cJSON *channels = cJSON_AddObjectToObject(o, "channels"), *calls;
+	int i, j;
+
+	for (i = 0; i < STORE_CHANNELS; i++) {
+		const struct store_channel_count *n = &c->ch[i];
+		cJSON *r = cJSON_AddObjectToObject(channels, admin_channel[i]);
+
+		cJSON_AddNumberToObject(r, "sent", (double)n->sent);
+		cJSON_AddNumberToObject(r, "verified", (double)n->verified);
+		cJSON_AddNumberToObject(r, "conversion",
+					n->sent > 0 ? (double)n->verified / (double)n->sent : 0.0);
+		if (i != STORE_CH_VOICE)
+			continue;
+		calls = cJSON_AddObjectToObject(r, "calls");
+		for (j = 0; j < ADMIN_ENDS; j++)
+			cJSON_AddNumberToObject(calls, admin_end[j].key, (double)c->ends[j]);
+	}
+}
+
+/* The channels in text: a table, and how the calls ended when there were any. */
+static void
+admin_channels_text(const struct admin_channels *c)
+{
+	int i;
+
+	printf("\n%-20s %8s %8s %10s\n", "channel", "sent", "verified", "conversion");
+	for (i = 0; i < STORE_CHANNELS; i++)
+		printf("%-20s %8ld %8ld %9.1f%%\n", admin_channel[i], c->ch[i].sent,
+		       c->ch[i].verified, admin_rate(c->ch[i].verified, c->ch[i].sent));
+	if (c->calls == 0)
+		return;
+	printf("calls:");
+	for (i = 0; i < ADMIN_ENDS; i++)
+		printf(" %s %ld%s", admin_end[i].words, c->ends[i], i + 1 < ADMIN_ENDS ? "," : "");
+	printf("\n");
+}
+
 static int
 admin_stats_json(const struct config *cfg, time_t since, const struct store_totals *t,
-		 const struct store_group_row *g, int ng, const struct store_group_row *k, int nk)
+		 const struct admin_channels *c, const struct store_group_row *g, int ng,
+		 const struct store_group_row *k, int nk)
 {
 	cJSON *o = cJSON_CreateObject(), *total, *groups, *kinds;
 	char buf[32];
@@ -769,6 +855,7 @@ admin_stats_json(const struct config *cfg, time_t since, const struct store_tota
 		cJSON_AddNumberToObject(r, "refused", (double)g[i].refused);
 		cJSON_AddItemToArray(groups, r);
 	}
+	admin_channels_json(o, c);
 	return admin_json(o);
 }
 
@@ -782,15 +869,16 @@ cmd_stats(const struct config *cfg, struct store *st, long since_s, enum store_g
 	static struct store_group_row g[ADMIN_GROUPS], k[32];
 	time_t since = time(NULL) - since_s;
 	struct store_totals t;
+	struct admin_channels c;
 	char buf[32], amount[32];
 	int ng, nk, i;
 
 	if (store_totals(st, since, cfg->spend_currency, &t) < 0 ||
 	    (ng = store_groups(st, since, by, cfg->spend_currency, g, ADMIN_GROUPS)) < 0 ||
-	    (nk = store_refusal_kinds(st, since, k, 32)) < 0)
+	    (nk = store_refusal_kinds(st, since, k, 32)) < 0 || admin_channels(st, since, &c) < 0)
 		return 2;
 	if (json)
-		return admin_stats_json(cfg, since, &t, g, ng, k, nk);
+		return admin_stats_json(cfg, since, &t, &c, g, ng, k, nk);
 	printf("since %s\n", admin_time(since, buf, sizeof(buf)));
 	printf(
 	    "sent %ld  delivered %ld  failed %ld  verified %ld  conversion %.1f%%  refused %ld\n",
@@ -803,6 +891,7 @@ cmd_stats(const struct config *cfg, struct store *st, long since_s, enum store_g
 			printf(" %s %ld%s", k[i].key, k[i].sent, i + 1 < nk ? "," : "");
 		printf("\n");
 	}
+	admin_channels_text(&c);
 	printf("\n%-20s %8s %8s %10s %8s\n", by_name[by], "sent", "verified", "conversion",
 	       "refused");
 	for (i = 0; i < ng; i++)
@@ -914,6 +1003,42 @@ admin_chart(FILE *f, const char *id, const char *title, const char *const *label
 	fprintf(f, "</p>\n</section>\n");
 }
 
+/*
+ * The channels in the report: a table (id "channels"; each count's cell
+ * "sms-sent", "voice-verified", "inbound-conversion", ...), and how the
+ * calls ended (id "calls"; its cells "calls-answered", "calls-no_answer",
+ * ...), or, with no calls, a line saying so (id "calls").
+ */
+static void
+admin_channels_html(FILE *f, const struct admin_channels *c)
+{
+	int i;
+
+	fprintf(f, "<section>\n<h2>Per channel</h2>\n<table id=\"channels\">\n<tr><th>channel</th>"
+		   "<th>sent</th><th>verified</th><th>conversion</th></tr>\n");
+	for (i = 0; i < STORE_CHANNELS; i++) {
+		const char *name = admin_channel[i];
+
+		fprintf(
+		    f,
+		    "<tr id=\"channel-%s\"><th>%s</th><td id=\"%s-sent\">%ld</td>"
+		    "<td id=\"%s-verified\">%ld</td><td id=\"%s-conversion\">%.1f%%</td></tr>\n",
+		    name, name, name, c->ch[i].sent, name, c->ch[i].verified, name,
+		    admin_rate(c->ch[i].verified, c->ch[i].sent));
+	}
+	fprintf(f, "</table>\n<h2>How the calls ended</h2>\n");
+	if (c->calls == 0) {
+		fprintf(
+		    f, "<p class=\"none\" id=\"calls\">No calls in this period.</p>\n</section>\n");
+		return;
+	}
+	fprintf(f, "<table id=\"calls\">\n");
+	for (i = 0; i < ADMIN_ENDS; i++)
+		fprintf(f, "<tr><th>%s</th><td id=\"calls-%s\">%ld</td></tr>\n", admin_end[i].words,
+			admin_end[i].key, c->ends[i]);
+	fprintf(f, "</table>\n</section>\n");
+}
+
 static int
 cmd_report(const struct config *cfg, struct store *st, const char *path, long since_s)
 {
@@ -923,6 +1048,7 @@ cmd_report(const struct config *cfg, struct store *st, const char *path, long si
 	static const char *labels[ADMIN_GROUPS];
 	time_t now = time(NULL), since = now - since_s;
 	struct store_totals t;
+	struct admin_channels c;
 	char a[32], b[32], tmp[PATH_MAX];
 	int nh, np, nd, nk, i, fd, bad;
 	FILE *f;
@@ -933,7 +1059,8 @@ cmd_report(const struct config *cfg, struct store *st, const char *path, long si
 	    (np = store_groups(st, since, GROUP_PREFIX, cfg->spend_currency, prefixes, 30)) < 0 ||
 	    (nd = store_groups(st, since, GROUP_DAY, cfg->spend_currency, days, ADMIN_GROUPS)) <
 		0 ||
-	    (nk = store_refusal_kinds(st, since, kinds, 32)) < 0)
+	    (nk = store_refusal_kinds(st, since, kinds, 32)) < 0 ||
+	    admin_channels(st, since, &c) < 0)
 		return 2;
 	/* A new file beside it (mkstemp: no name another user could have
 	 * planted a link at), renamed over it once whole. */
@@ -969,6 +1096,7 @@ cmd_report(const struct config *cfg, struct store *st, const char *path, long si
 		"<tr><th>spend reported</th><td id=\"spend\">%s %s</td></tr>\n</table>\n",
 		t.sent, t.verified, admin_rate(t.verified, t.sent), t.delivered, t.failed,
 		t.refused, admin_amount(t.spend, a, sizeof(a)), cfg->spend_currency);
+	admin_channels_html(f, &c);
 	/* Codes sent and verified per hour. */
 	s[0].name = "sent";
 	s[0].color = "#0b5cad";

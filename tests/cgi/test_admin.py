@@ -2,13 +2,15 @@
 programs filled (request.cgi, verify.cgi, webhook.cgi), checked with
 SQL of the test's own (site.sql) and with the sqlite3 command's .dump (or
 pg_dump, with OTP_TEST_STORE=pg): stats (text and JSON, by
-prefix, country and hour), unlock letting a locked number get a new code
+prefix, country and hour, and per channel with how the calls ended, from
+rows put in the store), unlock letting a locked number get a new code
 (of every network, or of one with --network), locks listing the numbers
 locked out with the networks behind each and when each ends, blocks in
 force at once for every program (the breaker's listed with the networks
 behind them, and lifted too), forget leaving no row with the number,
 check-config listing every problem, report --html self-contained with
-charts that match the counts, and Unix exit statuses."""
+charts and a table per channel that match the counts, and Unix exit
+statuses."""
 
 import calendar
 import html.parser
@@ -85,6 +87,12 @@ class StatsTest(AdminCase):
         self.assertEqual(len(by_hour['groups']), 1)
         self.assertRegex(by_hour['groups'][0]['key'], r'^\d{4}-\d\d-\d\dT\d\d:00Z$')
         self.assertEqual(by_hour['groups'][0]['sent'], 3)
+        # request.cgi's texts are the sms channel's; no call, nothing inbound.
+        ch = j['channels']
+        self.assertEqual((ch['sms']['sent'], ch['sms']['verified']), (3, 1))
+        self.assertAlmostEqual(ch['sms']['conversion'], 1 / 3)
+        self.assertEqual([(ch[c]['sent'], ch[c]['verified']) for c in ('voice', 'inbound')],
+                         [(0, 0), (0, 0)])
 
     def test_text(self):
         self.fill()
@@ -121,6 +129,145 @@ class StatsTest(AdminCase):
         j = json.loads(self.admin('stats', '--json').stdout)
         self.assertEqual((j['total']['delivered'], j['total']['failed']), (1, 1))
         self.assertEqual((j['total']['spend'], j['total']['currency']), ('0.010200', 'USD'))
+
+
+class ChannelStatsTest(AdminCase):
+    """stats and report per channel (issue 25): the codes sent and
+    verified by text, by call and inbound, and how the calls ended, from
+    rows put in the store as the programs write them."""
+
+    # How each call ended, as webhook.cgi leaves its row: (status, stage,
+    # cause, how many), and what stats calls that end.
+    CALLS = (
+        ('hangup', 6, 'normal_clearing', 2, 'answered'),
+        ('hangup', 6, 'time_limit', 1, 'answered'),
+        ('detected', 4, 'human', 1, 'answered'),
+        ('spoken', 5, '', 1, 'answered'),
+        ('hangup', 6, 'no_answer', 2, 'no_answer'),
+        ('hangup', 6, 'timeout', 1, 'no_answer'),
+        ('hangup', 6, 'user_busy', 1, 'busy'),
+        ('hangup', 6, 'call_rejected', 2, 'rejected'),
+        ('detected', 4, 'machine', 4, 'machine'),
+        ('hangup', 6, 'originator_cancel', 1, 'other'),
+        ('hangup', 6, 'not_found', 1, 'other'),
+        ('hangup', 6, '', 1, 'other'),
+        ('initiated', 2, '', 2, 'other'),
+        ('placed', 1, '', 1, 'other'),
+    )
+    ENDS = {'answered': 5, 'no_answer': 3, 'busy': 1, 'rejected': 2, 'machine': 4, 'other': 6}
+
+    def setUp(self):
+        super().setUp()
+        # The store as a program makes it, then rows of our own.
+        self.assertEqual(self.admin('stats').returncode, 0)
+        self.now = int(time.time())
+
+    def put_sends(self, sends, verified, at):
+        """sends and verified: {channel: how many}, all at at."""
+        self.site.sql_many(
+            'INSERT INTO send (at, phone, client, country, channel, prefix, cc) '
+            "VALUES (?, ?, '10.60.0.1', '+1', ?, '+1202555', '+1')",
+            [(at, '+120255501%02d' % i, ch) for ch, n in sends.items() for i in range(n)])
+        self.site.sql_many(
+            'INSERT INTO verified (at, phone, prefix, cc, channel) '
+            "VALUES (?, ?, '+1202555', '+1', ?)",
+            [(at, '+120255501%02d' % i, ch) for ch, n in verified.items() for i in range(n)])
+
+    def put_calls(self, calls, created, tag):
+        rows = []
+        for status, stage, cause, n, _ in calls:
+            for i in range(n):
+                rows.append(('%s-%s-%s-%d' % (tag, status, cause, i), 'v%d' % len(rows),
+                             '+12025550199', status, stage, cause, created, created))
+        self.site.sql_many(
+            'INSERT INTO voice_call (state, vid, phone, status, stage, cause, created, updated) '
+            'VALUES (?, ?, ?, ?, ?, ?, ?, ?)', rows)
+
+    def fill(self):
+        self.put_sends({'sms': 4, 'voice': 5, 'inbound': 2, 'refused': 1},
+                       {'sms': 2, 'voice': 3, 'inbound': 1}, self.now - 60)
+        self.put_calls(self.CALLS, self.now - 60, 'new')
+        # Two hours ago: out of --since 1h, in --since 3h.
+        self.put_sends({'voice': 1}, {'voice': 1}, self.now - 7200)
+        self.put_calls((('hangup', 6, 'user_busy', 1, 'busy'),), self.now - 7200, 'old')
+
+    def test_json(self):
+        self.fill()
+        p = self.admin('stats', '--json', '--since', '1h')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        j = json.loads(p.stdout)
+        self.assertEqual(j['channels'], {
+            'sms': {'sent': 4, 'verified': 2, 'conversion': 0.5},
+            'voice': {'sent': 5, 'verified': 3, 'conversion': 0.6, 'calls': self.ENDS},
+            'inbound': {'sent': 2, 'verified': 1, 'conversion': 0.5}})
+        # The totals as they were: every send (the refused one too), every code verified.
+        self.assertEqual((j['total']['sent'], j['total']['verified']), (12, 6))
+        self.assertEqual(sum(e[3] for e in self.CALLS), sum(self.ENDS.values()))
+        older = json.loads(self.admin('stats', '--json', '--since', '3h').stdout)['channels']
+        self.assertEqual((older['voice']['sent'], older['voice']['verified']), (6, 4))
+        self.assertEqual(older['voice']['calls'], dict(self.ENDS, busy=2))
+        self.assertEqual(older['sms'], j['channels']['sms'])
+
+    def test_text(self):
+        self.fill()
+        p = self.admin('stats', '--since', '1h')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = p.stdout
+        self.assertIn('sent 12  delivered 0  failed 0  verified 6  conversion 50.0%  refused 0',
+                      out)
+        self.assertRegex(out, r'(?m)^channel\s+sent\s+verified\s+conversion$')
+        self.assertRegex(out, r'(?m)^sms\s+4\s+2\s+50\.0%$')
+        self.assertRegex(out, r'(?m)^voice\s+5\s+3\s+60\.0%$')
+        self.assertRegex(out, r'(?m)^inbound\s+2\s+1\s+50\.0%$')
+        self.assertIn('\ncalls: answered 5, no answer 3, busy 1, rejected 2, machine 4, '
+                      'other 6\n', out)
+        # The groups' table stays the last, as it was.
+        self.assertRegex(out, r'\nprefix\s+sent\s+verified\s+conversion\s+refused\n'
+                              r'\+1202555\s+12\s+6\s+50\.0%\s+0\n$')
+        self.assertNotIn('+12025550199', out)
+
+    def test_no_calls(self):
+        self.put_sends({'sms': 2}, {'sms': 1}, self.now - 60)
+        p = self.admin('stats')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r'(?m)^sms\s+2\s+1\s+50\.0%$')
+        self.assertRegex(p.stdout, r'(?m)^voice\s+0\s+0\s+0\.0%$')
+        self.assertNotIn('calls:', p.stdout)
+        j = json.loads(self.admin('stats', '--json').stdout)['channels']
+        self.assertEqual(j['voice'], {'sent': 0, 'verified': 0, 'conversion': 0,
+                                      'calls': dict.fromkeys(self.ENDS, 0)})
+        ids = self.report()
+        self.assertEqual(ids['calls'], 'No calls in this period.')
+        self.assertNotIn('calls-answered', ids)
+        self.assertEqual((ids['sms-sent'], ids['voice-sent']), ('2', '0'))
+
+    def report(self, *args):
+        """The report's elements with an id: {id: their text}."""
+        out = Path(tempfile.mkdtemp(prefix='otp-report-')) / 'report.html'
+        self.addCleanup(lambda: __import__('shutil').rmtree(out.parent, True))
+        p = self.admin('report', '--html', out, *args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        ids = _Ids()
+        ids.feed(out.read_text())
+        # Ours once each (the report had "spend" twice before them: its cell, its chart).
+        ours = [i for i in ids.seen if i in ('channels', 'calls') or
+                i.split('-')[0] in ('channel', 'sms', 'voice', 'inbound', 'calls')]
+        self.assertEqual(len(ours), len(set(ours)), ours)
+        return ids.text
+
+    def test_report(self):
+        self.fill()
+        ids = self.report('--since', '1h')
+        self.assertEqual({k: v for k, v in ids.items()
+                          if k.split('-')[0] in ('sms', 'voice', 'inbound')},
+                         {'sms-sent': '4', 'sms-verified': '2', 'sms-conversion': '50.0%',
+                          'voice-sent': '5', 'voice-verified': '3', 'voice-conversion': '60.0%',
+                          'inbound-sent': '2', 'inbound-verified': '1',
+                          'inbound-conversion': '50.0%'})
+        self.assertEqual({k[len('calls-'):]: int(v) for k, v in ids.items()
+                          if k.startswith('calls-')}, self.ENDS)
+        self.assertEqual((ids['sent'], ids['verified']), ('12', '6'))
+        self.assertEqual(self.report('--since', '3h')['calls-busy'], '2')
 
 
 class UnlockTest(AdminCase):
@@ -582,6 +729,31 @@ class _Bars(html.parser.HTMLParser):
         if tag == 'rect' and 'data-series' in a:
             self.bars.append((self.chart, a['data-series'], a['data-key'],
                               float(a['data-value'])))
+
+
+class _Ids(html.parser.HTMLParser):
+    """The text of each element that has an id, its children's too."""
+
+    def __init__(self):
+        super().__init__()
+        self.open = []  # (id, tag) of the elements with an id being read
+        self.seen = []
+        self.text = {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if 'id' in a:
+            self.open.append((a['id'], tag))
+            self.seen.append(a['id'])
+            self.text[a['id']] = ''
+
+    def handle_endtag(self, tag):
+        if self.open and self.open[-1][1] == tag:
+            self.open.pop()
+
+    def handle_data(self, data):
+        for i, _ in self.open:
+            self.text[i] += data.strip()
 
 
 class ReportTest(AdminCase):

@@ -1316,6 +1316,101 @@ test_statements(void **state)
 	sqlite3_close(db);
 }
 
+/*
+ * otp-admin stats per channel: the codes sent and verified by text, by
+ * call and inbound after since, a send the provider refused in none; and
+ * how the calls ended, each once, by its cause, else by its stage.
+ */
+static void
+test_channel_counts(void **state)
+{
+	struct fixture *f = *state;
+	struct store_channel_count ch[STORE_CHANNELS];
+	struct store_call_ends e;
+	const time_t now = 1800000000, since = now - 3600;
+	/* Each call's state, its last stage, status and cause. */
+	static const struct {
+		const char *state;
+		enum store_call_stage stage;
+		const char *status, *cause;
+	} calls[] = {
+	    {"call-answered", CALL_ENDED, "hangup", "normal_clearing"},
+	    {"call-time-limit", CALL_ENDED, "hangup", "time_limit"},
+	    {"call-human", CALL_DETECTED, "detected", "human"},
+	    {"call-no-answer", CALL_ENDED, "hangup", "no_answer"},
+	    {"call-timeout", CALL_ENDED, "hangup", "timeout"},
+	    {"call-busy", CALL_ENDED, "hangup", "user_busy"},
+	    {"call-rejected", CALL_ENDED, "hangup", "call_rejected"},
+	    {"call-machine", CALL_DETECTED, "detected", "machine"},
+	    {"call-cancel", CALL_ENDED, "hangup", "originator_cancel"},
+	    {"call-ringing", CALL_RINGING, "initiated", ""},
+	};
+	size_t i;
+
+	assert_int_equal(store_channels(f->st, since, ch), 0);
+	assert_int_equal(
+	    ch[STORE_CH_SMS].sent + ch[STORE_CH_VOICE].sent + ch[STORE_CH_INBOUND].sent, 0);
+	assert_int_equal(store_call_ends(f->st, since, &e), 0);
+	assert_int_equal(e.answered + e.no_answer + e.busy + e.rejected + e.machine + e.other, 0);
+	/* Rows as the programs write them, through a connection of our own
+	 * (make_db() opens the file the store made): one of each channel
+	 * before since, which is not counted. */
+	make_db(f->path, "INSERT INTO send (at, phone, client, country, channel) VALUES"
+			 " (1799999000, '+12025550143', 'c', '+1', 'sms'),"
+			 " (1799999001, '+12025550144', 'c', '+1', 'sms'),"
+			 " (1799999002, '+12025550145', 'c', '+1', 'refused'),"
+			 " (1799999003, '+12025550146', 'c', '+1', 'voice'),"
+			 " (1799999004, '+12025550147', 'c', '+1', 'voice'),"
+			 " (1799999005, '+12025550148', 'c', '+1', 'voice'),"
+			 " (1799999006, '+12025550149', 'c', '+1', 'inbound'),"
+			 " (1799990000, '+12025550150', 'c', '+1', 'sms'),"
+			 " (1799990000, '+12025550151', 'c', '+1', 'voice'),"
+			 " (1799990000, '+12025550152', 'c', '+1', 'inbound');"
+			 "INSERT INTO verified (at, phone, prefix, cc, channel) VALUES"
+			 " (1799999100, '+12025550143', '', '', 'sms'),"
+			 " (1799999101, '+12025550146', '', '', 'voice'),"
+			 " (1799999102, '+12025550147', '', '', 'voice'),"
+			 " (1799999103, '+12025550149', '', '', 'inbound'),"
+			 " (1799990000, '+12025550151', '', '', 'voice');");
+	assert_int_equal(store_channels(f->st, since, ch), 0);
+	assert_int_equal(ch[STORE_CH_SMS].sent, 2);
+	assert_int_equal(ch[STORE_CH_SMS].verified, 1);
+	assert_int_equal(ch[STORE_CH_VOICE].sent, 3);
+	assert_int_equal(ch[STORE_CH_VOICE].verified, 2);
+	assert_int_equal(ch[STORE_CH_INBOUND].sent, 1);
+	assert_int_equal(ch[STORE_CH_INBOUND].verified, 1);
+	assert_int_equal(store_channels(f->st, 0, ch), 0);
+	assert_int_equal(ch[STORE_CH_VOICE].sent, 4);
+	assert_int_equal(ch[STORE_CH_VOICE].verified, 3);
+	/* The calls, through the store's own calls; one placed before since. */
+	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		assert_int_equal(
+		    store_call_add(f->st, calls[i].state, ID1, "+12025550146", now - 60), 0);
+		assert_int_equal(store_call_stage(f->st, calls[i].state, calls[i].stage,
+						  calls[i].status, calls[i].cause, now - 50),
+				 1);
+	}
+	assert_int_equal(store_call_add(f->st, "call-old", ID2, "+12025550151", since), 0);
+	assert_int_equal(
+	    store_call_stage(f->st, "call-old", CALL_ENDED, "hangup", "user_busy", now), 1);
+	assert_int_equal(store_call_ends(f->st, since, &e), 0);
+	assert_int_equal(e.answered, 3);
+	assert_int_equal(e.no_answer, 2);
+	assert_int_equal(e.busy, 1);
+	assert_int_equal(e.rejected, 1);
+	assert_int_equal(e.machine, 1);
+	assert_int_equal(e.other, 2);
+	assert_int_equal(store_call_ends(f->st, since - 1, &e), 0);
+	assert_int_equal(e.busy, 2);
+	/* The machine's call hung up: its hang-up's cause is all there is. */
+	assert_int_equal(store_call_stage(f->st, "call-machine", CALL_ENDED, "hangup",
+					  "normal_clearing", now - 40),
+			 1);
+	assert_int_equal(store_call_ends(f->st, since, &e), 0);
+	assert_int_equal(e.machine, 0);
+	assert_int_equal(e.answered, 4);
+}
+
 static void
 test_assertions_used_once(void **state)
 {
@@ -1361,6 +1456,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_block_nets, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_locks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unlock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_channel_counts, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
