@@ -501,17 +501,16 @@ int store_channels(struct store *st, time_t since, struct store_channel_count ou
 
 /*
  * How the calls placed after since ended, each counted once, by the cause
- * the store keeps (the hang-up's; before it, the answering machine's
- * verdict), else by the stage the call reached.  Once a call is hung up
- * its hang-up's cause is all that is kept: a machine's call hung up
- * counts as answered.
+ * the store keeps (the hang-up's, or the answering machine's verdict,
+ * which CALL_STAGE keeps over the hang-up after it), else by the stage
+ * the call reached.
  */
 struct store_call_ends {
 	long answered;  /* normal_clearing, time_limit; or answered, not hung up yet */
 	long no_answer; /* no_answer, timeout */
 	long busy;      /* user_busy */
 	long rejected;  /* call_rejected */
-	long machine;   /* the verdict machine, not hung up yet */
+	long machine;   /* the verdict machine or not_sure: nothing was said */
 	long other;     /* another cause (originator_cancel, ...), or not answered yet */
 };
 

@@ -533,7 +533,7 @@ SELECT count(*) FILTER (WHERE e = 'answered'), count(*) FILTER (WHERE e = 'no_an
 	count(*) FILTER (WHERE e = 'busy'), count(*) FILTER (WHERE e = 'rejected'),
 	count(*) FILTER (WHERE e = 'machine'), count(*) FILTER (WHERE e = 'other')
 	FROM (SELECT CASE
-			WHEN cause = 'machine' THEN 'machine'
+			WHEN cause IN ('machine', 'not_sure') THEN 'machine'
 			WHEN cause IN ('no_answer', 'timeout') THEN 'no_answer'
 			WHEN cause = 'user_busy' THEN 'busy'
 			WHEN cause = 'call_rejected' THEN 'rejected'

@@ -593,8 +593,8 @@ SELECT (SELECT count(*) FROM send WHERE at > ?1 AND channel = 'sms'),
 
 -- name: CALL_ENDS
 -- How the calls placed after ?1 ended (struct store_call_ends), each
--- counted once: by its cause, the hang-up's or, until the hang-up comes,
--- the answering machine's verdict; a call with none of those words by
+-- counted once: by its cause, the hang-up's or the answering machine's
+-- verdict (kept over the hang-up: CALL_STAGE); a call with none of those words by
 -- the stage it reached: from ?2 (CALL_ANSWERED) to ?3 (CALL_SPOKEN), a
 -- call answered and not hung up yet.  Anything else (originator_cancel,
 -- not_found, a call still ringing) is other.
@@ -602,7 +602,7 @@ SELECT coalesce(sum(e = 'answered'), 0), coalesce(sum(e = 'no_answer'), 0),
 	coalesce(sum(e = 'busy'), 0), coalesce(sum(e = 'rejected'), 0),
 	coalesce(sum(e = 'machine'), 0), coalesce(sum(e = 'other'), 0)
 	FROM (SELECT CASE
-			WHEN cause = 'machine' THEN 'machine'
+			WHEN cause IN ('machine', 'not_sure') THEN 'machine'
 			WHEN cause IN ('no_answer', 'timeout') THEN 'no_answer'
 			WHEN cause = 'user_busy' THEN 'busy'
 			WHEN cause = 'call_rejected' THEN 'rejected'
