@@ -469,16 +469,17 @@ reply_alt_way(const struct reply *rp, struct page *p, const char *section)
 static void
 reply_call_fate(struct page *p, const struct core_result *r)
 {
-	static const char *const words[FATE__MAX] = {
-	    [FATE_NO_ANSWER] = "S_CALL_NO_ANSWER", [FATE_BUSY] = "S_CALL_BUSY",
-	    [FATE_REJECTED] = "S_CALL_REJECTED",   [FATE_MACHINE] = "S_CALL_MACHINE",
-	    [FATE_FAILED] = "S_CALL_FAILED",
+	/* The section of each fate's words in CALL_ENDED: NO_ANSWER holds
+	 * S_CALL_NO_ANSWER, and so on. */
+	static const char *const sections[FATE__MAX] = {
+	    [FATE_NO_ANSWER] = "NO_ANSWER", [FATE_BUSY] = "BUSY", [FATE_REJECTED] = "REJECTED",
+	    [FATE_MACHINE] = "MACHINE",     [FATE_FAILED] = "FAILED",
 	};
 
 	page_set(p, "DATA_CALL", core_call_word(r->call));
-	if (r->call < FATE__MAX && words[r->call] != NULL) {
+	if (r->call < FATE__MAX && sections[r->call] != NULL) {
 		page_show(p, "CALL_ENDED");
-		page_show(p, words[r->call] + 2); /* its section: NO_ANSWER ... */
+		page_show(p, sections[r->call]);
 	} else if (r->call == FATE_DONE)
 		page_show(p, "CALL_DONE");
 	else
@@ -519,6 +520,8 @@ reply_code_form(struct reply_fill *f)
 	/* What Telnyx reported of the text: it failed, it arrived, or nothing
 	 * yet; a call's verification says what became of the call. */
 	page_set(p, "DELIVERY", r->delivery[0] != '\0' ? r->delivery : "unknown");
+	/* A text's page too says a fate's word: none. */
+	page_set(p, "DATA_CALL", core_call_word(r->call));
 	if (r->way == CHANNEL_VOICE) {
 		page_show(p, "CALLING");
 		reply_call_fate(p, r);

@@ -1,0 +1,478 @@
+"""Issue 25, the voice flow as a visitor goes through it: request.cgi
+places the call (channel=voice), the fake Telnyx plays its life through
+webhook.cgi, and the visitor's pages and JSON say what became of it.
+
+- A fixed line refused for texts is offered a call (400
+  line_type_not_allowed with "alternatives":["voice"], the #alt-voice
+  form), and the call is placed.
+- VOICE_MODE=code: a person hears a code in the verification's language,
+  and it verifies; the page then says the call is done.
+- VOICE_MODE=confirm: "I have pressed 1" approves once the 1 came, not
+  before, and never after a wrong key.
+- A call not answered, busy or taken by a machine: the next page says so
+  and offers "Call me again" and a text, which both work.
+- "Call me instead" from a text's code page: both codes live, each
+  single-use; "Text me instead" after a text Telnyx could not deliver.
+- A call the provider refused: provider_error, nothing else killed, not
+  counted against the number's day.
+- The call page in six languages."""
+
+import html
+import json
+import re
+import time
+import urllib.parse
+
+import fake_telnyx
+from harness import CGITestCase, REQUEST, VERIFY, WebhookGateway, TEMPLATE_DIR
+
+PHONE = '+12025550143'
+# A fixed line of the site's country (GB): libphonenumber's FIXED_LINE
+# (a US number of the same kind is FIXED_LINE_OR_MOBILE).
+LANDLINE = '+442079460958'
+JSON = {'HTTP_ACCEPT': 'application/json'}
+LANGS = ('en', 'fr', 'de', 'es', 'pt', 'ar')
+SPOKEN = re.compile(r'(?:\d, ){5}\d')
+
+
+class VoiceFlowCase(CGITestCase):
+    """A site that texts and calls (Telnyx, the fake), its webhooks through
+    a gateway; the fake plays nothing until a test says so (live())."""
+
+    keys = None
+
+    def setUp(self):
+        super().setUp()
+        self.fake.enable_webhooks()
+        self.fake.auto_receipts = False
+        self.gateway = WebhookGateway(self.site)
+        self.addCleanup(self.gateway.stop)
+        self.configure()
+
+    def configure(self, **more):
+        keys = {'TELNYX_PUBLIC_KEY': self.fake.public_key, 'WEBHOOK_URL': self.gateway.url,
+                'CHANNELS': 'sms,voice', 'VOICE_CONNECTION_ID': '1494404757140276705',
+                'TOKEN_ALPHABET': 'digits', 'TOKEN_LENGTH': '6',
+                'LANGUAGES': ','.join(LANGS)}
+        keys.update(self.keys or {})
+        keys.update(more)
+        self.site.configure(keys)
+
+    # --- steps ------------------------------------------------------------
+    def call(self, phone=PHONE, lang=None, **kw):
+        """POST request.cgi channel=voice for phone."""
+        fields = {'channel': 'voice'}
+        if lang is not None:
+            fields['lang'] = lang
+        return self.site.request(phone, extra_fields=fields, **kw)
+
+    def resend(self, vid, channel, **kw):
+        """The code page's "Call me instead" / "Text me instead" / "Call me
+        again": POST request.cgi resend=1 with the verification."""
+        body = urllib.parse.urlencode({'verification_id': vid, 'resend': '1',
+                                       'channel': channel})
+        return self.site.post(REQUEST, body, cookie='otp_vid=' + vid, **kw)
+
+    def page(self, vid, **kw):
+        return self.site.get(VERIFY, cookie='otp_vid=' + vid, **kw)
+
+    def pressed(self, vid, **kw):
+        """"I have pressed 1": POST verify.cgi without a token."""
+        return self.site.verify(None, vid=vid, cookie_vid=vid, **kw)
+
+    def placed(self):
+        """The bodies of the calls placed (POST /v2/calls), in order."""
+        return [c['json'] for c in self.fake.calls if c['path'] == '/v2/calls']
+
+    def actions(self):
+        return [c['path'].rsplit('/', 1)[-1] for c in self.fake.calls]
+
+    def live(self, life='human', digits='1'):
+        """The next call placed plays its life (the fake's call_life)."""
+        self.fake.call_life = life
+        self.fake.call_digits = digits
+        self.fake.auto_receipts = True
+
+    def wait_hangup(self, calls=1):
+        """Wait until `calls` calls' call.hangup were taken by webhook.cgi."""
+        def hangups():
+            return sum(1 for w in self.fake.accepted_webhooks()
+                       if w['event_type'] == 'call.hangup')
+        deadline = time.monotonic() + 30
+        while hangups() < calls and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(hangups(), calls, [w['event_type'] for w in self.fake.webhook_posts])
+
+    def spoken(self, n=-1):
+        """(code, speak body) of the n-th speak action."""
+        speaks = [c['json'] for c in self.fake.calls if c['path'].endswith('/actions/speak')]
+        self.assertTrue(speaks, self.actions())
+        body = speaks[n]
+        said = SPOKEN.findall(body['payload'])
+        self.assertEqual(len(said), 2, body['payload'])
+        return said[0].replace(', ', ''), body
+
+    def row(self, vid):
+        return self.site.sql('SELECT status, channel FROM verification WHERE id = ?', (vid,))[0]
+
+    # --- checks -------------------------------------------------------------
+    def assertJson(self, r, status):
+        self.assertEqual(r.status, status, r.describe())
+        self.assertTrue((r.header('Content-Type') or '').startswith('application/json'),
+                        r.describe())
+        return json.loads(r.body)
+
+    def assertFate(self, r, word, page='verify'):
+        self.assertStatus(r, 200, page)
+        self.assertIn('data-call="%s"' % word, r.text, r.describe())
+
+    def form(self, r, form_id):
+        """The hidden fields of form form_id of page r, or None."""
+        m = re.search(r'<form id="%s"[^>]*>(.*?)</form>' % re.escape(form_id), r.text, re.S)
+        if m is None:
+            return None
+        return dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">',
+                               m.group(1)))
+
+
+class LandlineTest(VoiceFlowCase):
+    """A site of GB whose texts go to mobiles only (the default
+    ALLOWED_LINE_TYPES): a fixed line is offered a call."""
+    keys = {'COUNTRY_CODE': '+44', 'DEFAULT_REGION': 'GB'}
+
+    def test_texts_refused_with_a_call_offered_json(self):
+        r = self.site.request(LANDLINE, extra=JSON)
+        err = self.assertJson(r, 400)['error']
+        self.assertEqual((err['code'], err.get('alternatives')),
+                         ('line_type_not_allowed', ['voice']), r.describe())
+        self.assertIn('line_type=fixed_line', r.stderr)
+        self.assertEqual(self.fake.messages, [])
+
+    def test_texts_refused_with_a_call_offered_page(self):
+        r = self.site.request('020 7946 0958')
+        self.assertStatus(r, 400)
+        fields = self.form(r, 'alt-voice')
+        self.assertIsNotNone(fields, r.describe())
+        self.assertIn('id="alt-voice-button"', r.text)
+        self.assertEqual((fields['channel'], fields['phone']), ('voice', LANDLINE))
+        # Pressed: the call is placed to the number.
+        r = self.site.post(REQUEST, urllib.parse.urlencode(fields))
+        self.assertStatus(r, 200, 'verify')
+        self.assertIn('data-call="ringing"', r.text)
+        self.assertEqual([b['to'] for b in self.placed()], [LANDLINE])
+
+    def test_a_call_is_placed(self):
+        r = self.call(LANDLINE, extra=JSON)
+        j = self.assertJson(r, 200)
+        self.assertEqual((j['status'], j['channel'], j['mode'], j['call']),
+                         ('pending', 'voice', 'code', 'ringing'), j)
+        self.assertEqual(j['verification_id'], r.cookie_vid)
+        # No text for a fixed line: nothing else offered.
+        self.assertNotIn('alternatives', j)
+        (body,) = self.placed()
+        self.assertEqual(body['to'], LANDLINE)
+        self.assertEqual(self.fake.messages, [])
+        self.assertEqual(self.row(j['verification_id']), ('pending', 'voice'))
+
+
+class CodeModeTest(VoiceFlowCase):
+    def test_the_code_is_spoken_and_verifies(self):
+        self.live('human')
+        r = self.call(extra=JSON)
+        j = self.assertJson(r, 200)
+        self.assertEqual((j['channel'], j['mode'], j['call'], j['alternatives']),
+                         ('voice', 'code', 'ringing', ['sms']))
+        vid = j['verification_id']
+        self.wait_hangup()
+        self.assertEqual(self.actions(), ['calls', 'speak', 'hangup'])
+        code, body = self.spoken()
+        self.assertEqual(body['language'], 'en-US')
+        # The page after the call: done, the form to type the code.
+        p = self.page(vid)
+        self.assertFate(p, 'done')
+        self.assertIn('id="call-done"', p.text)
+        self.assertNotIn('id="call-ended"', p.text)
+        j = self.assertJson(self.page(vid, extra=JSON), 200)
+        self.assertEqual((j['status'], j['call']), ('pending', 'done'))
+        r = self.site.verify(code, vid=vid)
+        self.assertStatus(r, 200, 'success')
+        # Used once.
+        self.assertEqual(self.site.verify(code, vid=vid).status, 410)
+
+    def test_in_french(self):
+        self.live('human')
+        r = self.call(lang='fr')
+        self.assertStatus(r, 200, 'verify')
+        self.assertIn('Nous appelons le', r.text)
+        self.wait_hangup()
+        code, body = self.spoken()
+        self.assertEqual(body['language'], 'fr-FR')
+        self.assertIn('Je répète', body['payload'])
+        self.assertStatus(self.site.verify(code, vid=r.vid), 200, 'success')
+
+    def test_before_the_call_is_answered(self):
+        r = self.call()
+        self.assertStatus(r, 200, 'verify')
+        self.assertIn('id="call-on"', r.text)
+        self.assertIn('id="text-me"', r.text)
+        self.assertNotIn('id="call-me"', r.text)
+        # No code yet: nothing typed verifies.
+        for guess in ('000000', '123456'):
+            self.assertEqual(self.site.verify(guess, vid=r.vid).status, 422)
+
+
+class ConfirmModeTest(VoiceFlowCase):
+    keys = {'VOICE_MODE': 'confirm'}
+
+    def test_a_1_approves(self):
+        self.live('human', '1')
+        r = self.call(extra=JSON)
+        j = self.assertJson(r, 200)
+        self.assertEqual((j['channel'], j['mode'], j['call']), ('voice', 'confirm', 'ringing'))
+        vid = j['verification_id']
+        self.wait_hangup()
+        self.assertEqual(self.actions(), ['calls', 'gather_using_speak', 'hangup'])
+        r = self.pressed(vid)
+        self.assertStatus(r, 200, 'success')
+        self.assertEqual(self.pressed(vid).status, 410)
+
+    def test_the_call_page(self):
+        r = self.call()
+        self.assertStatus(r, 200, 'call')
+        self.assertIn('data-call="ringing"', r.text)
+        self.assertEqual(self.form(r, 'pressed-form'), {'verification_id': r.vid})
+        self.assertIn('id="text-me"', r.text)
+
+    def test_pressed_before_the_1(self):
+        r = self.call()
+        vid = r.vid
+        p = self.pressed(vid)
+        self.assertStatus(p, 200, 'call')
+        self.assertIn('id="error"', p.text)
+        self.assertIn('pressed-form', p.text)
+        j = self.assertJson(self.pressed(vid, extra=JSON), 200)
+        self.assertEqual((j['status'], j['channel'], j['mode'], j['call']),
+                         ('pending', 'voice', 'confirm', 'ringing'), j)
+        # The GET of the page while the call rings.
+        p = self.page(vid)
+        self.assertStatus(p, 200, 'call')
+        self.assertNotIn('id="error"', p.text)
+
+    def test_a_wrong_key_approves_nothing(self):
+        self.live('human', '9')
+        r = self.call()
+        self.wait_hangup()
+        p = self.pressed(r.vid)
+        self.assertNotEqual(p.page, 'success', p.describe())
+        j = self.assertJson(self.pressed(r.vid, extra=JSON), 200)
+        self.assertEqual((j['status'], j['call']), ('pending', 'done'))
+
+
+class CallFateTest(VoiceFlowCase):
+    FATES = (('no_answer', 'no_answer', 'Nobody answered the call.'),
+             ('busy', 'busy', 'The line was busy.'),
+             ('machine', 'machine', 'An answering machine took the call'))
+
+    def test_each_fate_on_the_next_page(self):
+        for life, word, words in self.FATES:
+            with self.subTest(life=life):
+                phone = '+1202555%04d' % (200 + len(self.placed()))
+                self.live(life)
+                r = self.call(phone)
+                self.assertStatus(r, 200, 'verify')
+                self.wait_hangup(len(self.placed()))
+                p = self.page(r.vid)
+                self.assertFate(p, word)
+                self.assertIn('id="call-ended"', p.text)
+                self.assertTrue(words in p.text, p.describe())
+                self.assertEqual(self.form(p, 'call-again-form'),
+                                 {'verification_id': r.vid, 'resend': '1',
+                                  'channel': 'voice'})
+                self.assertEqual(self.form(p, 'text-form'),
+                                 {'verification_id': r.vid, 'resend': '1', 'channel': 'sms'})
+                j = self.assertJson(self.page(r.vid, extra=JSON), 200)
+                self.assertEqual((j['status'], j['call'], j['alternatives']),
+                                 ('pending', word, ['sms']))
+
+    def test_call_me_again(self):
+        self.live('no_answer')
+        r = self.call()
+        self.wait_hangup()
+        self.site.age_sends(30)  # RESEND_AFTER, between two calls
+        self.live('human')
+        again = self.resend(r.vid, 'voice')
+        self.assertStatus(again, 200, 'verify')
+        self.assertEqual(again.vid, r.vid)
+        self.assertIn('data-call="ringing"', again.text)
+        self.wait_hangup(2)
+        self.assertEqual(len(self.placed()), 2)
+        code, _ = self.spoken()
+        self.assertStatus(self.site.verify(code, vid=r.vid), 200, 'success')
+
+    def test_call_me_again_at_once_is_the_cooldown(self):
+        self.live('busy')
+        r = self.call()
+        self.wait_hangup()
+        again = self.resend(r.vid, 'voice', extra=JSON)
+        err = self.assertJson(again, 429)['error']
+        self.assertEqual(err['kind'], 'cooldown')
+        self.assertEqual(len(self.placed()), 1)
+
+    def test_text_me_instead(self):
+        self.live('machine')
+        r = self.call()
+        self.wait_hangup()
+        t = self.resend(r.vid, 'sms')
+        self.assertStatus(t, 200, 'verify')
+        self.assertEqual(t.vid, r.vid)
+        self.assertIn('data-call="none"', t.text)
+        self.assertIn('id="call-me"', t.text)
+        code = self.fake.code_for(PHONE)
+        self.assertIsNotNone(code)
+        self.assertStatus(self.site.verify(code, vid=r.vid), 200, 'success')
+
+
+class CallInsteadTest(VoiceFlowCase):
+    def text(self):
+        r, vid, code = self.start_flow(PHONE)
+        return r, vid, code
+
+    def test_the_code_page_offers_a_call(self):
+        r, vid, _ = self.text()
+        self.assertEqual(self.form(r, 'call-form'),
+                         {'verification_id': vid, 'resend': '1', 'channel': 'voice'})
+        self.assertIn('id="call-me"', r.text)
+        self.assertNotIn('id="text-me"', r.text)
+        self.assertIn('data-call="none"', r.text)
+        j = self.assertJson(self.page(vid, extra=JSON), 200)
+        self.assertEqual(j['alternatives'], ['voice'])
+        self.assertNotIn('call', j)
+
+    def test_the_texted_code_verifies_after_the_call_was_placed(self):
+        r, vid, code = self.text()
+        c = self.resend(vid, 'voice')
+        self.assertStatus(c, 200, 'verify')
+        self.assertEqual(c.vid, vid)
+        self.assertEqual([b['to'] for b in self.placed()], [PHONE])
+        self.assertIn('data-call="ringing"', c.text)
+        self.assertStatus(self.site.verify(code, vid=vid), 200, 'success')
+
+    def test_both_codes_live_each_kills_the_other(self):
+        for first in ('text', 'call'):
+            with self.subTest(first=first):
+                phone = '+12025550%d' % (160 + len(self.placed()))
+                r, vid, texted = self.start_flow(phone)
+                self.live('human')
+                c = self.resend(vid, 'voice')
+                self.assertStatus(c, 200, 'verify')
+                self.wait_hangup(len(self.placed()))
+                said, _ = self.spoken()
+                self.assertNotEqual(said, texted)
+                one, other = (texted, said) if first == 'text' else (said, texted)
+                self.assertStatus(self.site.verify(one, vid=vid), 200, 'success')
+                self.assertEqual(self.site.verify(other, vid=vid).status, 410)
+                self.fake.auto_receipts = False
+
+    def test_an_undelivered_text_offers_a_call(self):
+        r, vid, _ = self.text()
+        mid = self.fake.messages[-1]
+        (row,) = self.site.sql('SELECT message_id FROM verification WHERE id = ?', (vid,))
+        body = fake_telnyx.event('message.finalized', fake_telnyx.message_payload(
+            row[0], PHONE, 'delivery_failed', errors=[fake_telnyx.FINAL_ERRORS['delivery_failed']]))
+        h = self.site.webhook(body, self.fake.sign(body))
+        self.assertEqual(h.status, 200, h.describe())
+        self.assertIsNotNone(mid)
+        p = self.page(vid)
+        self.assertStatus(p, 200, 'verify')
+        self.assertIn('id="undelivered"', p.text)
+        self.assertEqual(self.form(p, 'call-form'),
+                         {'verification_id': vid, 'resend': '1', 'channel': 'voice'})
+        c = self.resend(vid, 'voice')
+        self.assertStatus(c, 200, 'verify')
+        self.assertEqual(len(self.placed()), 1)
+
+
+class RefusedCallTest(VoiceFlowCase):
+    def test_provider_error_kills_nothing_else(self):
+        r, vid, code = self.start_flow(PHONE)
+        self.fake.call_mode = 'status:422'
+        c = self.resend(vid, 'voice', extra=JSON)
+        err = self.assertJson(c, 502)['error']
+        self.assertEqual(err['code'], 'provider_error', c.describe())
+        self.assertEqual(len(self.placed()), 1)
+        # The texted code still verifies.
+        self.assertStatus(self.site.verify(code, vid=vid), 200, 'success')
+
+    def test_a_refused_call_is_not_counted(self):
+        self.configure(VOICE_PHONE_LIMIT='1')
+        self.fake.call_mode = 'status:403'
+        r = self.call(extra=JSON)
+        self.assertEqual(self.assertJson(r, 502)['error']['code'], 'provider_error')
+        self.fake.call_mode = 'ok'
+        self.site.age_sends(30)  # the cooldown is the asker's
+        r = self.call(extra=JSON)
+        j = self.assertJson(r, 200)
+        self.assertEqual((j['channel'], j['call']), ('voice', 'ringing'))
+        # The limit is there: a second call that went out is refused.
+        self.site.age_sends(30)
+        r = self.call(extra=JSON)
+        err = self.assertJson(r, 429)['error']
+        self.assertEqual(err['kind'], 'phone', r.describe())
+        self.assertEqual(err.get('alternatives'), ['sms'])
+
+
+def lang_words(lang):
+    """{KEY: words} of templates/lang/<lang>.conf."""
+    out = {}
+    for line in (TEMPLATE_DIR / 'lang' / ('%s.conf' % lang)).read_text().splitlines():
+        m = re.match(r"""^([A-Z0-9_]+)=(?:'(.*)'|"(.*)")\s*$""", line)
+        if m:
+            out[m.group(1)] = m.group(2) if m.group(2) is not None else m.group(3)
+    return out
+
+
+class LanguagesTest(VoiceFlowCase):
+    def assertWords(self, page, lang, keys):
+        words = lang_words(lang)
+        en = lang_words('en')
+        text = html.unescape(page.text)
+        for k in keys:
+            self.assertIn(k, words, '%s.conf has no %s' % (lang, k))
+            self.assertTrue(words[k].strip() in text,
+                            '%s of %s missing' % (k, lang) + page.describe())
+            if lang != 'en' and words[k] != en[k]:
+                self.assertFalse(en[k].strip() in text,
+                                 '%s in English on the %s page' % (k, lang) + page.describe())
+
+    def test_the_call_pages(self):
+        for i, lang in enumerate(LANGS):
+            with self.subTest(lang=lang):
+                phone = '+1202555%04d' % (300 + i)
+                self.configure(VOICE_MODE='code')
+                r = self.call(phone, lang=lang, remote_addr='10.1.%d.1' % i)
+                self.assertStatus(r, 200, 'verify')
+                self.assertIn('lang="%s"' % lang, r.text)
+                self.assertWords(r, lang, ('S_CODE_TITLE', 'S_CALLING_1', 'S_CALLING_2',
+                                           'S_CALL_ON', 'S_TEXT_ME'))
+                self.configure(VOICE_MODE='confirm')
+                r = self.call('+1202555%04d' % (400 + i), lang=lang, remote_addr='10.2.%d.1' % i)
+                self.assertStatus(r, 200, 'call')
+                self.assertWords(r, lang, ('S_CALL_TITLE', 'S_CALL_CONFIRM_1',
+                                           'S_CALL_CONFIRM_2', 'S_CALL_ON', 'S_CALL_PRESSED',
+                                           'S_TEXT_ME'))
+
+    def test_the_fates(self):
+        for i, lang in enumerate(LANGS):
+            with self.subTest(lang=lang):
+                phone = '+1202555%04d' % (500 + i)
+                self.live('no_answer')
+                r = self.call(phone, lang=lang, remote_addr='10.3.%d.1' % i)
+                self.wait_hangup(i + 1)
+                p = self.page(r.vid)
+                self.assertFate(p, 'no_answer')
+                self.assertWords(p, lang, ('S_CALL_NO_ANSWER', 'S_CALL_AGAIN', 'S_TEXT_ME'))
+
+
+if __name__ == '__main__':
+    import unittest
+    unittest.main()
