@@ -155,12 +155,14 @@ core_live(const struct config *cfg, const struct verification *v, time_t now)
 }
 
 /* Whether v takes no typed code: its proof comes to webhook.cgi (the
- * visitor's text, a 1 pressed on its call: approved_at). */
+ * visitor's text, a 1 pressed on its call: approved_at).  A code typed
+ * (typed) for a call that asks for a 1 is checked as a code: the one
+ * texted before the call ("Call me instead") lives on. */
 static int
-core_untyped(const struct config *cfg, const struct verification *v)
+core_untyped(const struct config *cfg, const struct verification *v, int typed)
 {
 	return v->way == WAY_INBOUND || v->approved_at > 0 ||
-	       (v->way == WAY_VOICE && cfg->voice_mode == VOICE_CONFIRM);
+	       (v->way == WAY_VOICE && cfg->voice_mode == VOICE_CONFIRM && !typed);
 }
 
 /*
@@ -229,11 +231,11 @@ core_assert(const struct config *cfg, const struct verification *v, time_t now,
 
 /*
  * The check itself, inside one transaction: the outcome, with v as it
- * was read and then written.
+ * was read and then written.  typed: a code was typed (mac is its HMAC).
  */
 static enum outcome
 core_check_tx(struct store *st, const struct config *cfg, const char *vid,
-	      const unsigned char mac[OTP_MAC_LEN], time_t now, struct verification *v,
+	      const unsigned char mac[OTP_MAC_LEN], int typed, time_t now, struct verification *v,
 	      struct core_result *r)
 {
 	struct limit_hit hit;
@@ -254,7 +256,7 @@ core_check_tx(struct store *st, const struct config *cfg, const char *vid,
 	/* Inbound: the text from the phone is the proof, never a code typed
 	 * here (the page showed it); nothing typed counts as a try.  So is a
 	 * 1 pressed on a call (VOICE_MODE=confirm): approved_at is set. */
-	if (core_untyped(cfg, v)) {
+	if (core_untyped(cfg, v, typed)) {
 		if (v->approved_at == 0) {
 			store_rollback(st);
 			return v->way == WAY_VOICE ? OUTCOME_CALL_NOT_YET : OUTCOME_INBOUND_NOT_YET;
@@ -360,7 +362,7 @@ core_check(struct core *c, const char *vid, const char *token, const char *shown
 	/* "I have sent it", for an inbound verification (or one a call
 	 * approved): no code is typed. */
 	if ((token == NULL || token[0] == '\0') && store_get(st, vid, &v) == 1 &&
-	    core_untyped(cfg, &v))
+	    core_untyped(cfg, &v, 0))
 		token = "";
 	else if (token == NULL || token[0] == '\0') {
 		/* The form again, if there is one to show. */
@@ -377,7 +379,7 @@ core_check(struct core *c, const char *vid, const char *token, const char *shown
 		return;
 	}
 	memset(&v, 0, sizeof(v));
-	r->outcome = core_check_tx(st, cfg, vid, mac, now, &v, r);
+	r->outcome = core_check_tx(st, cfg, vid, mac, token[0] != '\0', now, &v, r);
 	explicit_bzero(mac, sizeof(mac));
 	if (v.phone[0] != '\0')
 		core_result_of(r, &v);
@@ -435,7 +437,7 @@ core_status(struct core *c, const char *vid, time_t now, struct core_result *r)
 			return;
 		}
 		r->outcome = v.way == WAY_INBOUND		 ? OUTCOME_INBOUND_WAITING
-			     : core_untyped(c->cfg, &v) ? OUTCOME_CALL_WAITING
+			     : core_untyped(c->cfg, &v, 0) ? OUTCOME_CALL_WAITING
 							: OUTCOME_PENDING;
 		core_result_of(r, &v);
 		r->expires_in = (long)(v.expires - now);

@@ -647,6 +647,24 @@ reply_way_back(const struct reply *rp, const struct core_result *r, struct cgi_r
 	}
 }
 
+/*
+ * A text instead, as a form of section ALT_SMS: for the verification
+ * asked for again (resend), or for the number as typed (reply_alt_way()).
+ */
+static void
+reply_alt_text(const struct reply *rp, struct page *p)
+{
+	if (rp->vid[0] == '\0') {
+		reply_alt_way(rp, p, "ALT_SMS");
+		if (rp->phone_sig != NULL || rp->typed != NULL)
+			page_show(p, "ALT_NUMBER");
+		return;
+	}
+	page_show(p, "ALT_SMS");
+	page_show(p, "ALT_RESEND");
+	page_set(p, "ALT_VID", rp->vid);
+}
+
 /* Fill the error page: its title and words, a link for a new code, the
  * way through a refusal that holds for everyone. */
 static void
@@ -662,6 +680,9 @@ reply_error_page(struct reply_fill *f)
 		page_show(f->p, "NEW_CODE");
 	if (f->a->status == 429 && (f->r->alternatives & ALT_INBOUND))
 		reply_alt_way(f->rp, f->p, "ALT_INBOUND");
+	/* The calls' own cap (VOICE_PHONE_LIMIT) leaves the texts. */
+	if (f->a->status == 429 && (f->r->alternatives & ALT_SMS))
+		reply_alt_text(f->rp, f->p);
 }
 
 /* Fill the success page, and send the visitor back to the site when it

@@ -21,6 +21,7 @@ import html
 import json
 import re
 import time
+import unittest
 import urllib.parse
 
 import fake_telnyx
@@ -174,6 +175,41 @@ class LandlineTest(VoiceFlowCase):
         self.assertEqual(self.fake.messages, [])
         self.assertEqual(self.row(j['verification_id']), ('pending', 'voice'))
 
+    @unittest.expectedFailure
+    def test_a_call_that_ended_offers_no_text(self):
+        """Found here and not yet fixed: the page of a fixed line's call
+        offers "Text me a code instead" (JSON "alternatives":["sms"]),
+        which request.cgi then refuses (400 line_type_not_allowed): a
+        verification does not keep its number's line type, and verify.cgi
+        decides by the country alone (core_call_status()).  The fix needs
+        the line type stored with the verification (a schema change).
+        Remove expectedFailure with it."""
+        self.live('no_answer')
+        r = self.call(LANDLINE)
+        self.assertStatus(r, 200, 'verify')
+        self.wait_hangup()
+        p = self.page(r.vid)
+        self.assertFate(p, 'no_answer')
+        self.assertIsNone(self.form(p, 'text-form'), p.describe())
+
+    def test_without_voice_nothing_is_offered(self):
+        site = self.make_site({'COUNTRY_CODE': '+44'})
+        r = site.request(LANDLINE, extra=JSON)
+        err = self.assertJson(r, 400)['error']
+        self.assertEqual(err['code'], 'line_type_not_allowed')
+        self.assertNotIn('alternatives', err)
+        r = site.request(LANDLINE)
+        self.assertStatus(r, 400, 'index')
+        self.assertIsNone(self.form(r, 'alt-voice'), r.describe())
+
+    def test_nor_where_voice_line_types_leave_it_out(self):
+        self.configure(VOICE_LINE_TYPES='mobile')
+        err = self.assertJson(self.site.request(LANDLINE, extra=JSON), 400)['error']
+        self.assertNotIn('alternatives', err)
+        r = self.call(LANDLINE, extra=JSON)
+        self.assertEqual(self.assertJson(r, 400)['error']['code'], 'line_type_not_allowed')
+        self.assertEqual(self.placed(), [])
+
 
 class CodeModeTest(VoiceFlowCase):
     def test_the_code_is_spoken_and_verifies(self):
@@ -257,6 +293,16 @@ class ConfirmModeTest(VoiceFlowCase):
         p = self.page(vid)
         self.assertStatus(p, 200, 'call')
         self.assertNotIn('id="error"', p.text)
+
+    def test_the_texted_code_verifies_after_call_me_instead(self):
+        # A code is never asked for on a call here, but one texted before
+        # ("Call me instead") lives on, as in code mode.
+        r, vid, code = self.start_flow(PHONE)
+        c = self.resend(vid, 'voice')
+        self.assertStatus(c, 200, 'call')
+        self.assertEqual(self.form(c, 'pressed-form'), {'verification_id': vid})
+        self.assertStatus(self.site.verify(code, vid=vid), 200, 'success')
+        self.assertEqual(self.pressed(vid).status, 410)
 
     def test_a_wrong_key_approves_nothing(self):
         self.live('human', '9')
@@ -392,6 +438,32 @@ class CallInsteadTest(VoiceFlowCase):
         self.assertEqual(len(self.placed()), 1)
 
 
+class OutsideVoiceTest(VoiceFlowCase):
+    keys = {'ALLOWED_COUNTRY_CODES': '+1,+44'}
+
+    def test_no_call_outside_voice_country_codes(self):
+        # VOICE_COUNTRY_CODES defaults to COUNTRY_CODE's country (+1).
+        r, vid, code = self.start_flow('+447911123456')
+        self.assertIsNone(self.form(r, 'call-form'), r.describe())
+        j = self.assertJson(self.page(vid, extra=JSON), 200)
+        self.assertNotIn('alternatives', j)
+        c = self.resend(vid, 'voice', extra=JSON)
+        self.assertEqual(self.assertJson(c, 400)['error']['code'], 'country_not_allowed')
+        self.assertEqual(self.placed(), [])
+        self.assertStatus(self.site.verify(code, vid=vid), 200, 'success')
+
+
+class OutboxTest(VoiceFlowCase):
+    def test_a_call_written_down(self):
+        site = self.make_site({'CHANNELS': 'sms,voice'}, transport='outbox')
+        r = site.request(PHONE, extra_fields={'channel': 'voice'}, extra=JSON)
+        j = self.assertJson(r, 200)
+        self.assertEqual((j['channel'], j['call']), ('voice', 'ringing'))
+        (line,) = site.outbox()
+        self.assertEqual((line['to'], line['from'], line['call']), (PHONE, '+15550001111', True))
+        self.assertEqual(site.sql('SELECT state FROM voice_call'), [(line['client_state'],)])
+
+
 class RefusedCallTest(VoiceFlowCase):
     def test_provider_error_kills_nothing_else(self):
         r, vid, code = self.start_flow(PHONE)
@@ -419,6 +491,30 @@ class RefusedCallTest(VoiceFlowCase):
         err = self.assertJson(r, 429)['error']
         self.assertEqual(err['kind'], 'phone', r.describe())
         self.assertEqual(err.get('alternatives'), ['sms'])
+
+    def test_voice_phone_limit_offers_a_text_on_the_page(self):
+        self.configure(VOICE_PHONE_LIMIT='1')
+        r = self.call()
+        self.site.age_sends(30)
+        again = self.resend(r.vid, 'voice')
+        self.assertStatus(again, 429, 'error')
+        fields = self.form(again, 'alt-sms')
+        self.assertEqual(fields, {'lang': 'en', 'channel': 'sms', 'verification_id': r.vid,
+                                  'resend': '1'}, again.describe())
+        self.assertIn('id="alt-sms-button"', again.text)
+        t = self.site.post(REQUEST, urllib.parse.urlencode(fields), cookie='otp_vid=' + r.vid)
+        self.assertStatus(t, 200, 'verify')
+        self.assertEqual(len(self.fake.messages_to(PHONE)), 1)
+        self.assertStatus(self.site.verify(self.fake.code_for(PHONE), vid=r.vid), 200, 'success')
+
+    def test_voice_phone_limit_with_the_number_typed(self):
+        self.configure(VOICE_PHONE_LIMIT='1')
+        self.assertStatus(self.call(), 200, 'verify')
+        again = self.call(PHONE, remote_addr='10.9.0.1')
+        self.assertStatus(again, 429, 'error')
+        self.assertEqual(self.form(again, 'alt-sms'),
+                         {'lang': 'en', 'channel': 'sms', 'phone': PHONE}, again.describe())
+
 
 
 def lang_words(lang):
@@ -474,5 +570,4 @@ class LanguagesTest(VoiceFlowCase):
 
 
 if __name__ == '__main__':
-    import unittest
     unittest.main()
