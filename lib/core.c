@@ -328,6 +328,11 @@ core_call_status(struct store *st, const struct config *cfg, const struct verifi
 	if ((n = store_call_latest(st, v->id, &call)) < 0)
 		return -1;
 	r->call = n > 0 ? core_call_fate(&call) : FATE_NONE;
+	/* Answered, then hung up before any call of it spoke a code (no
+	 * verdict came: a person who heard silence hangs up): nothing was
+	 * said, the call did not do its part. */
+	if (r->call == FATE_DONE && cfg->voice_mode == VOICE_CODE && code_mac_none(v->mac))
+		r->call = FATE_FAILED;
 	return 0;
 }
 

@@ -340,6 +340,20 @@ class CallFateTest(VoiceFlowCase):
                 self.assertEqual((j['status'], j['call'], j['alternatives']),
                                  ('pending', word, ['sms']))
 
+    def test_a_hang_up_before_anything_was_said(self):
+        # Answered, then hung up before the machine's verdict (a person who
+        # heard silence): nothing was said, so the call failed and may be
+        # placed again.
+        self.live('hangup_midway')
+        r = self.call()
+        self.wait_hangup()
+        p = self.page(r.vid)
+        self.assertFate(p, 'failed')
+        self.assertIn('The call could not be completed.', p.text)
+        self.assertIsNotNone(self.form(p, 'call-again-form'), p.describe())
+        j = self.assertJson(self.page(r.vid, extra=JSON), 200)
+        self.assertEqual(j['call'], 'failed')
+
     def test_call_me_again(self):
         self.live('no_answer')
         r = self.call()
