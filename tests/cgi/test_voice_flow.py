@@ -272,6 +272,22 @@ class ConfirmModeTest(VoiceFlowCase):
         self.assertStatus(r, 200, 'success')
         self.assertEqual(self.pressed(vid).status, 410)
 
+    def test_the_page_after_the_1_is_success(self):
+        # A page reloaded (GET verify.cgi) once the 1 came goes through.
+        self.live('human', '1')
+        r = self.call()
+        self.wait_hangup()
+        self.assertStatus(self.page(r.vid), 200, 'success')
+        self.assertEqual(self.pressed(r.vid).status, 410)
+
+    def test_text_me_instead(self):
+        r = self.call()
+        t = self.resend(r.vid, 'sms')
+        self.assertStatus(t, 200, 'verify')
+        self.assertIn('id="call-me"', t.text)
+        self.assertStatus(self.site.verify(self.fake.code_for(PHONE), vid=r.vid), 200,
+                          'success')
+
     def test_the_call_page(self):
         r = self.call()
         self.assertStatus(r, 200, 'call')
@@ -489,6 +505,30 @@ class RefusedCallTest(VoiceFlowCase):
         # The texted code still verifies.
         self.assertStatus(self.site.verify(code, vid=vid), 200, 'success')
 
+    def test_a_refused_call_leaves_the_numbers_day(self):
+        self.configure(PHONE_DAILY_LIMIT='1')
+        self.fake.call_mode = 'status:422'
+        self.assertEqual(self.call().status, 502)
+        self.fake.call_mode = 'ok'
+        self.site.age_sends(30)  # the asker's cooldown: see the test below
+        r, vid, code = self.start_flow(PHONE)
+        self.assertStatus(self.site.verify(code, vid=vid), 200, 'success')
+
+    @unittest.expectedFailure
+    def test_a_refused_call_holds_back_no_text(self):
+        """Found here and not yet fixed: a send the provider refused is
+        kept as a row of channel 'refused' (UNSEND), which the texts'
+        cooldown counts (COUNT_NET_SMS) and the calls' does not
+        (COUNT_NET_CALLS): after a refused call, "Text me a code instead"
+        waits RESEND_AFTER (429, kind cooldown), while another call may be
+        tried at once.  The fix: a refused send that keeps its way (a
+        channel word of its own for a refused call, in every statement
+        that counts 'refused').  Remove expectedFailure with it."""
+        self.fake.call_mode = 'status:422'
+        self.assertEqual(self.call().status, 502)
+        self.fake.call_mode = 'ok'
+        self.start_flow(PHONE)
+
     def test_a_refused_call_is_not_counted(self):
         self.configure(VOICE_PHONE_LIMIT='1')
         self.fake.call_mode = 'status:403'
@@ -570,6 +610,31 @@ class LanguagesTest(VoiceFlowCase):
                 self.assertWords(r, lang, ('S_CALL_TITLE', 'S_CALL_CONFIRM_1',
                                            'S_CALL_CONFIRM_2', 'S_CALL_ON', 'S_CALL_PRESSED',
                                            'S_TEXT_ME'))
+
+    def test_pressed_before_the_1(self):
+        self.configure(VOICE_MODE='confirm')
+        for i, lang in enumerate(LANGS):
+            with self.subTest(lang=lang):
+                r = self.call('+1202555%04d' % (600 + i), lang=lang, remote_addr='10.4.%d.1' % i)
+                p = self.pressed(r.vid)
+                self.assertStatus(p, 200, 'call')
+                self.assertWords(p, lang, ('MESSAGE_CALL_NOT_YET', 'S_CALL_PRESSED'))
+
+    def test_a_fixed_line_offered_a_call(self):
+        self.configure(COUNTRY_CODE='+44', DEFAULT_REGION='GB')
+        for i, lang in enumerate(LANGS):
+            with self.subTest(lang=lang):
+                r = self.site.request(LANDLINE, extra_fields={'lang': lang})
+                self.assertStatus(r, 400, 'index')
+                self.assertWords(r, lang, ('S_ALT_VOICE', 'S_ALT_VOICE_BUTTON'))
+
+    def test_call_me_instead(self):
+        for i, lang in enumerate(LANGS):
+            with self.subTest(lang=lang):
+                phone = '+1202555%04d' % (700 + i)
+                r, vid, code = self.start_flow(phone, extra_fields={'lang': lang},
+                                               remote_addr='10.5.%d.1' % i)
+                self.assertWords(r, lang, ('S_CALL_ME',))
 
     def test_the_fates(self):
         for i, lang in enumerate(LANGS):
