@@ -374,8 +374,10 @@ core_check(struct core *c, const char *vid, const char *token, const char *shown
 		r->outcome = store_get(st, vid, &v) == 1 && core_live(cfg, &v, now)
 				 ? OUTCOME_MISSING_TOKEN
 				 : OUTCOME_MISSING_TOKEN_OFF;
-		if (r->outcome == OUTCOME_MISSING_TOKEN)
+		if (r->outcome == OUTCOME_MISSING_TOKEN) {
 			core_result_of(r, &v);
+			core_call_status(st, cfg, &v, r);
+		}
 		return;
 	}
 	/* Computed before the lookup, whatever it finds: no timing hint. */
@@ -394,6 +396,8 @@ core_check(struct core *c, const char *vid, const char *token, const char *shown
 		break;
 	case OUTCOME_WRONG:
 		r->attempts_left = cfg->max_attempts - v.attempts;
+		/* The form again says what became of the call, offers the other way. */
+		core_call_status(st, cfg, &v, r);
 		snprintf(r->detail, sizeof(r->detail), "attempts=%d max=%d", v.attempts,
 			 cfg->max_attempts);
 		break;

@@ -123,8 +123,8 @@ class VoiceFlowCase(CGITestCase):
                         r.describe())
         return json.loads(r.body)
 
-    def assertFate(self, r, word, page='verify'):
-        self.assertStatus(r, 200, page)
+    def assertFate(self, r, word, page='verify', status=200):
+        self.assertStatus(r, status, page)
         self.assertIn('data-call="%s"' % word, r.text, r.describe())
 
     def form(self, r, form_id):
@@ -234,6 +234,22 @@ class CodeModeTest(VoiceFlowCase):
         self.assertStatus(r, 200, 'success')
         # Used once.
         self.assertEqual(self.site.verify(code, vid=vid).status, 410)
+
+    def test_a_wrong_code_after_the_call(self):
+        # The form again (422) still says what became of the call.
+        self.live('human')
+        r = self.call()
+        self.wait_hangup()
+        code, _ = self.spoken()
+        wrong = '000000' if code != '000000' else '111111'
+        w = self.site.verify(wrong, vid=r.vid)
+        self.assertFate(w, 'done', 'verify', 422)
+        self.assertIn('id="call-done"', w.text)
+        self.assertNotIn('id="call-on"', w.text)
+        self.assertIsNotNone(self.form(w, 'text-form'), w.describe())
+        w = self.site.verify('', vid=r.vid)
+        self.assertFate(w, 'done', 'verify', 400)
+        self.assertStatus(self.site.verify(code, vid=r.vid), 200, 'success')
 
     def test_in_french(self):
         self.live('human')
@@ -423,6 +439,14 @@ class CallInsteadTest(VoiceFlowCase):
         j = self.assertJson(self.page(vid, extra=JSON), 200)
         self.assertEqual(j['alternatives'], ['voice'])
         self.assertNotIn('call', j)
+
+    def test_a_wrong_code_still_offers_a_call(self):
+        r, vid, code = self.text()
+        wrong = '000000' if code != '000000' else '111111'
+        w = self.site.verify(wrong, vid=vid)
+        self.assertStatus(w, 422, 'verify')
+        self.assertEqual(self.form(w, 'call-form'),
+                         {'verification_id': vid, 'resend': '1', 'channel': 'voice'})
 
     def test_the_texted_code_verifies_after_the_call_was_placed(self):
         r, vid, code = self.text()
