@@ -522,6 +522,8 @@ reply_code_form(struct reply_fill *f)
 	page_set(p, "DELIVERY", r->delivery[0] != '\0' ? r->delivery : "unknown");
 	/* A text's page too says a fate's word: none. */
 	page_set(p, "DATA_CALL", core_call_word(r->call));
+	/* Where the code comes from, in the hint and the link for a new one. */
+	page_show(p, r->way == CHANNEL_VOICE ? "BY_CALL" : "BY_TEXT");
 	if (r->way == CHANNEL_VOICE) {
 		page_show(p, "CALLING");
 		reply_call_fate(p, r);

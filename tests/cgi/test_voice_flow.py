@@ -627,7 +627,17 @@ class LanguagesTest(VoiceFlowCase):
                 self.assertStatus(r, 200, 'verify')
                 self.assertIn('lang="%s"' % lang, r.text)
                 self.assertWords(r, lang, ('S_CODE_TITLE', 'S_CALLING_1', 'S_CALLING_2',
-                                           'S_CALL_ON', 'S_TEXT_ME'))
+                                           'S_CALL_ON', 'S_TEXT_ME', 'S_CODE_HINT_CALL_2',
+                                           'S_NO_CALL'))
+                # Nothing of a text on a call's page.
+                text = html.unescape(r.text)
+                words = lang_words(lang)
+                for k, call_k in (('S_CODE_HINT_1', 'S_CODE_HINT_CALL_1'),
+                                  ('S_CODE_HINT_2', 'S_CODE_HINT_CALL_2'),
+                                  ('S_NO_TEXT', 'S_NO_CALL')):
+                    w = words[k].strip()
+                    if len(w) > 2 and w != words[call_k].strip():
+                        self.assertTrue(w not in text, '%s on a call page' % k + r.describe())
                 self.configure(VOICE_MODE='confirm')
                 r = self.call('+1202555%04d' % (400 + i), lang=lang, remote_addr='10.2.%d.1' % i)
                 self.assertStatus(r, 200, 'call')
