@@ -472,7 +472,7 @@ reply_call_fate(struct page *p, const struct core_result *r)
 	/* The section of each fate's words in CALL_ENDED: NO_ANSWER holds
 	 * S_CALL_NO_ANSWER, and so on. */
 	static const char *const sections[FATE__MAX] = {
-	    [FATE_NO_ANSWER] = "NO_ANSWER", [FATE_BUSY] = "BUSY", [FATE_REJECTED] = "REJECTED",
+	    [FATE_NO_ANSWER] = "NO_ANSWER", [FATE_BUSY] = "BUSY",     [FATE_REJECTED] = "REJECTED",
 	    [FATE_MACHINE] = "MACHINE",     [FATE_FAILED] = "FAILED",
 	};
 

@@ -11,11 +11,19 @@ webhook.cgi, and the visitor's pages and JSON say what became of it.
   before, and never after a wrong key.
 - A call not answered, busy or taken by a machine: the next page says so
   and offers "Call me again" and a text, which both work.
-- "Call me instead" from a text's code page: both codes live, each
-  single-use; "Text me instead" after a text Telnyx could not deliver.
+- A call answered and hung up before anything was said failed, and may
+  be placed again; the code form shown again (a wrong code) still says
+  what became of the call.
+- "Call me instead" from a text's code page (after a wrong code too, and
+  after a text Telnyx could not deliver): both codes live, each
+  single-use; in confirm mode too.  Only where VOICE_COUNTRY_CODES and
+  VOICE_LINE_TYPES let a call go.
 - A call the provider refused: provider_error, nothing else killed, not
-  counted against the number's day.
-- The call page in six languages."""
+  counted against the number's day; VOICE_PHONE_LIMIT reached offers a
+  text, on the page too.
+- The call's pages in six languages, nothing of a text's words on them.
+- Two findings not fixed yet, as expected failures: a fixed line's call
+  page offers a text; a refused call holds back the text (cooldown)."""
 
 import html
 import json
@@ -24,7 +32,6 @@ import time
 import unittest
 import urllib.parse
 
-import fake_telnyx
 from harness import CGITestCase, REQUEST, VERIFY, WebhookGateway, TEMPLATE_DIR
 
 PHONE = '+12025550143'
@@ -125,7 +132,7 @@ class VoiceFlowCase(CGITestCase):
 
     def assertFate(self, r, word, page='verify', status=200):
         self.assertStatus(r, status, page)
-        self.assertIn('data-call="%s"' % word, r.text, r.describe())
+        self.assertTrue('data-call="%s"' % word in r.text, r.describe())
 
     def form(self, r, form_id):
         """The hidden fields of form form_id of page r, or None."""
@@ -474,16 +481,14 @@ class CallInsteadTest(VoiceFlowCase):
                 self.fake.auto_receipts = False
 
     def test_an_undelivered_text_offers_a_call(self):
+        # Telnyx reports the text: sent, then delivery_failed.
+        self.fake.final_status = 'delivery_failed'
+        self.fake.auto_receipts = True
         r, vid, _ = self.text()
-        mid = self.fake.messages[-1]
-        (row,) = self.site.sql('SELECT message_id FROM verification WHERE id = ?', (vid,))
-        body = fake_telnyx.event('message.finalized', fake_telnyx.message_payload(
-            row[0], PHONE, 'delivery_failed', errors=[fake_telnyx.FINAL_ERRORS['delivery_failed']]))
-        h = self.site.webhook(body, self.fake.sign(body))
-        self.assertEqual(h.status, 200, h.describe())
-        self.assertIsNotNone(mid)
+        self.assertTrue(self.fake.wait_webhooks(2), self.fake.webhook_posts)
         p = self.page(vid)
         self.assertStatus(p, 200, 'verify')
+        self.assertIn('data-delivery="delivery_failed"', p.text)
         self.assertIn('id="undelivered"', p.text)
         self.assertEqual(self.form(p, 'call-form'),
                          {'verification_id': vid, 'resend': '1', 'channel': 'voice'})
