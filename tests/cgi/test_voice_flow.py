@@ -333,6 +333,20 @@ class ConfirmModeTest(VoiceFlowCase):
         self.assertStatus(p, 200, 'call')
         self.assertNotIn('id="error"', p.text)
 
+    def test_pressed_after_nobody_answered(self):
+        self.live('no_answer')
+        r = self.call()
+        self.wait_hangup()
+        p = self.pressed(r.vid)
+        self.assertFate(p, 'no_answer', 'call')
+        self.assertIn('id="error"', p.text)
+        self.assertIn('Nobody answered the call.', p.text)
+        self.assertIsNotNone(self.form(p, 'call-again-form'), p.describe())
+        self.assertIsNotNone(self.form(p, 'text-form'), p.describe())
+        j = self.assertJson(self.pressed(r.vid, extra=JSON), 200)
+        self.assertEqual((j['status'], j['call'], j['alternatives']),
+                         ('pending', 'no_answer', ['sms']))
+
     def test_the_texted_code_verifies_after_call_me_instead(self):
         # A code is never asked for on a call here, but one texted before
         # ("Call me instead") lives on, as in code mode.
