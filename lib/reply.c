@@ -520,14 +520,16 @@ reply_code_form(struct reply_fill *f)
 	/* What Telnyx reported of the text: it failed, it arrived, or nothing
 	 * yet; a call's verification says what became of the call. */
 	page_set(p, "DELIVERY", r->delivery[0] != '\0' ? r->delivery : "unknown");
-	/* A text's page too says a fate's word: none. */
-	page_set(p, "DATA_CALL", core_call_word(r->call));
 	/* Where the code comes from, in the hint and the link for a new one. */
 	page_show(p, r->way == CHANNEL_VOICE ? "BY_CALL" : "BY_TEXT");
 	if (r->way == CHANNEL_VOICE) {
 		page_show(p, "CALLING");
 		reply_call_fate(p, r);
-	} else if (webhook_failed(r->delivery))
+		return;
+	}
+	/* A text's page says a fate's word too: none. */
+	page_set(p, "DATA_CALL", core_call_word(FATE_NONE));
+	if (webhook_failed(r->delivery))
 		page_show(p, "UNDELIVERED");
 	else {
 		page_show(p, "SENT");
