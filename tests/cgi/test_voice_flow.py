@@ -689,6 +689,21 @@ class LanguagesTest(VoiceFlowCase):
                                                remote_addr='10.5.%d.1' % i)
                 self.assertWords(r, lang, ('S_CALL_ME',))
 
+    def test_the_code_is_spoken_in_each(self):
+        for i, lang in enumerate(LANGS):
+            with self.subTest(lang=lang):
+                phone = '+1202555%04d' % (800 + i)
+                self.live('human')
+                r = self.call(phone, lang=lang, remote_addr='10.6.%d.1' % i)
+                self.assertStatus(r, 200, 'verify')
+                self.wait_hangup(i + 1)
+                for c in self.fake.calls:
+                    self.assertEqual(c['problems'], [], c['path'])
+                code, body = self.spoken()
+                self.assertTrue(body['language'].lower().startswith(lang) or
+                                (lang == 'ar' and body['language'] == 'arb'), body)
+                self.assertStatus(self.site.verify(code, vid=r.vid), 200, 'success')
+
     def test_the_fates(self):
         for i, lang in enumerate(LANGS):
             with self.subTest(lang=lang):
