@@ -199,6 +199,20 @@ class LandlineTest(VoiceFlowCase):
         self.assertFate(p, 'no_answer')
         self.assertIsNone(self.form(p, 'text-form'), p.describe())
 
+    def test_a_us_site_that_texts_mobiles_only(self):
+        # North American numbers are fixed_line_or_mobile to libphonenumber:
+        # a US site that texts mobiles only refuses them, and calls them.
+        site = self.make_site(dict(self.site.keys, COUNTRY_CODE='+1', DEFAULT_REGION=None,
+                                   ALLOWED_LINE_TYPES='mobile'))
+        r = site.request('(201) 555-0123', extra=JSON)
+        err = self.assertJson(r, 400)['error']
+        self.assertEqual((err['code'], err.get('alternatives')),
+                         ('line_type_not_allowed', ['voice']), r.describe())
+        self.assertIn('line_type=fixed_line_or_mobile', r.stderr)
+        r = site.request('+12015550123', extra_fields={'channel': 'voice'}, extra=JSON)
+        self.assertEqual(self.assertJson(r, 200)['channel'], 'voice')
+        self.assertEqual([b['to'] for b in self.placed()], ['+12015550123'])
+
     def test_without_voice_nothing_is_offered(self):
         site = self.make_site({'COUNTRY_CODE': '+44'})
         r = site.request(LANDLINE, extra=JSON)
