@@ -126,20 +126,23 @@ request_way(const struct config *cfg, const char *channel)
 
 /*
  * resend: the number of the visitor's verification into *phone, which
- * the code form does not carry (a page shows a number masked only).
+ * the code form does not carry (a page shows a number masked only), and
+ * its id into rp.
  * Returns OUTCOME_READY or the refusal.
  */
 static enum outcome
-request_resend(struct core *core, const struct cgi_req *req, char **v)
+request_resend(struct reply *rp, struct core *core, char **v)
 {
 	char vid[OTP_ID_LEN + 1], e164[OTP_PHONE_MAX + 1];
 
-	if (!cgi_vid(req, v[FIELD_ID], vid))
+	if (!cgi_vid(rp->req, v[FIELD_ID], vid))
 		return OUTCOME_NO_VERIFICATION;
 	switch (core_number(core, vid, e164)) {
 	case 1:
 		free(v[FIELD_PHONE]);
 		v[FIELD_PHONE] = xstrdup(e164);
+		/* A refusal's page may offer the other way for it. */
+		snprintf(rp->vid, sizeof(rp->vid), "%s", vid);
 		return OUTCOME_READY;
 	case 0:
 		return OUTCOME_NO_VERIFICATION;
@@ -195,7 +198,7 @@ request_door(struct reply *rp, struct core *core, const char *s, size_t len, int
 	}
 	resend = post && v[FIELD_RESEND] != NULL &&
 		 (v[FIELD_PHONE] == NULL || v[FIELD_PHONE][0] == '\0');
-	if (resend && (o = request_resend(core, rp->req, v)) != OUTCOME_READY)
+	if (resend && (o = request_resend(rp, core, v)) != OUTCOME_READY)
 		return o;
 	if (v[FIELD_PHONE] == NULL || v[FIELD_PHONE][0] == '\0') {
 		rp->typed = NULL;

@@ -162,12 +162,14 @@ core_live(const struct config *cfg, const struct verification *v, time_t now)
 }
 
 /* Whether v takes no typed code: its proof comes to webhook.cgi (the
- * visitor's text, a 1 pressed on its call: approved_at). */
+ * visitor's text, a 1 pressed on its call: approved_at).  A code typed
+ * (typed) for a call that asks for a 1 is checked as a code: the one
+ * texted before the call ("Call me instead") lives on. */
 static int
-core_untyped(const struct config *cfg, const struct verification *v)
+core_untyped(const struct config *cfg, const struct verification *v, int typed)
 {
 	return v->way == WAY_INBOUND || v->approved_at > 0 ||
-	       (v->way == WAY_VOICE && cfg->voice_mode == VOICE_CONFIRM);
+	       (v->way == WAY_VOICE && cfg->voice_mode == VOICE_CONFIRM && !typed);
 }
 
 /*
@@ -236,11 +238,11 @@ core_assert(const struct config *cfg, const struct verification *v, time_t now,
 
 /*
  * The check itself, inside one transaction: the outcome, with v as it
- * was read and then written.
+ * was read and then written.  typed: a code was typed (mac is its HMAC).
  */
 static enum outcome
 core_check_tx(struct store *st, const struct config *cfg, const char *vid,
-	      const unsigned char mac[OTP_MAC_LEN], time_t now, struct verification *v,
+	      const unsigned char mac[OTP_MAC_LEN], int typed, time_t now, struct verification *v,
 	      struct core_result *r)
 {
 	struct limit_hit hit;
@@ -261,7 +263,7 @@ core_check_tx(struct store *st, const struct config *cfg, const char *vid,
 	/* Inbound: the text from the phone is the proof, never a code typed
 	 * here (the page showed it); nothing typed counts as a try.  So is a
 	 * 1 pressed on a call (VOICE_MODE=confirm): approved_at is set. */
-	if (core_untyped(cfg, v)) {
+	if (core_untyped(cfg, v, typed)) {
 		if (v->approved_at == 0) {
 			store_rollback(st);
 			return v->way == WAY_VOICE ? OUTCOME_CALL_NOT_YET : OUTCOME_INBOUND_NOT_YET;
@@ -333,6 +335,11 @@ core_call_status(struct store *st, const struct config *cfg, const struct verifi
 	if ((n = store_call_latest(st, v->id, &call)) < 0)
 		return -1;
 	r->call = n > 0 ? core_call_fate(&call) : FATE_NONE;
+	/* Answered, then hung up before any call of it spoke a code (no
+	 * verdict came: a person who heard silence hangs up): nothing was
+	 * said, the call did not do its part. */
+	if (r->call == FATE_DONE && cfg->voice_mode == VOICE_CODE && code_mac_none(v->mac))
+		r->call = FATE_FAILED;
 	return 0;
 }
 
@@ -367,15 +374,17 @@ core_check(struct core *c, const char *vid, const char *token, const char *shown
 	/* "I have sent it", for an inbound verification (or one a call
 	 * approved): no code is typed. */
 	if ((token == NULL || token[0] == '\0') && store_get(st, vid, &v) == 1 &&
-	    core_untyped(cfg, &v))
+	    core_untyped(cfg, &v, 0))
 		token = "";
 	else if (token == NULL || token[0] == '\0') {
 		/* The form again, if there is one to show. */
 		r->outcome = store_get(st, vid, &v) == 1 && core_live(cfg, &v, now)
 				 ? OUTCOME_MISSING_TOKEN
 				 : OUTCOME_MISSING_TOKEN_OFF;
-		if (r->outcome == OUTCOME_MISSING_TOKEN)
+		if (r->outcome == OUTCOME_MISSING_TOKEN) {
 			core_result_of(r, &v);
+			core_call_status(st, cfg, &v, r);
+		}
 		return;
 	}
 	/* Computed before the lookup, whatever it finds: no timing hint. */
@@ -384,7 +393,7 @@ core_check(struct core *c, const char *vid, const char *token, const char *shown
 		return;
 	}
 	memset(&v, 0, sizeof(v));
-	r->outcome = core_check_tx(st, cfg, vid, mac, now, &v, r);
+	r->outcome = core_check_tx(st, cfg, vid, mac, token[0] != '\0', now, &v, r);
 	explicit_bzero(mac, sizeof(mac));
 	if (v.phone[0] != '\0')
 		core_result_of(r, &v);
@@ -394,6 +403,8 @@ core_check(struct core *c, const char *vid, const char *token, const char *shown
 		break;
 	case OUTCOME_WRONG:
 		r->attempts_left = cfg->max_attempts - v.attempts;
+		/* The form again says what became of the call, offers the other way. */
+		core_call_status(st, cfg, &v, r);
 		snprintf(r->detail, sizeof(r->detail), "attempts=%d max=%d", v.attempts,
 			 cfg->max_attempts);
 		break;
@@ -441,9 +452,9 @@ core_status(struct core *c, const char *vid, time_t now, struct core_result *r)
 			core_check(c, vid, NULL, NULL, now, r);
 			return;
 		}
-		r->outcome = v.way == WAY_INBOUND       ? OUTCOME_INBOUND_WAITING
-			     : core_untyped(c->cfg, &v) ? OUTCOME_CALL_WAITING
-							: OUTCOME_PENDING;
+		r->outcome = v.way == WAY_INBOUND          ? OUTCOME_INBOUND_WAITING
+			     : core_untyped(c->cfg, &v, 0) ? OUTCOME_CALL_WAITING
+							   : OUTCOME_PENDING;
 		core_result_of(r, &v);
 		r->expires_in = (long)(v.expires - now);
 		r->attempts_left = c->cfg->max_attempts - v.attempts;

@@ -468,16 +468,17 @@ reply_alt_way(const struct reply *rp, struct page *p, const char *section)
 static void
 reply_call_fate(struct page *p, const struct core_result *r)
 {
-	static const char *const words[FATE__MAX] = {
-	    [FATE_NO_ANSWER] = "S_CALL_NO_ANSWER", [FATE_BUSY] = "S_CALL_BUSY",
-	    [FATE_REJECTED] = "S_CALL_REJECTED",   [FATE_MACHINE] = "S_CALL_MACHINE",
-	    [FATE_FAILED] = "S_CALL_FAILED",
+	/* The section of each fate's words in CALL_ENDED: NO_ANSWER holds
+	 * S_CALL_NO_ANSWER, and so on. */
+	static const char *const sections[FATE__MAX] = {
+	    [FATE_NO_ANSWER] = "NO_ANSWER", [FATE_BUSY] = "BUSY",     [FATE_REJECTED] = "REJECTED",
+	    [FATE_MACHINE] = "MACHINE",     [FATE_FAILED] = "FAILED",
 	};
 
 	page_set(p, "DATA_CALL", core_call_word(r->call));
-	if (r->call < FATE__MAX && words[r->call] != NULL) {
+	if (r->call < FATE__MAX && sections[r->call] != NULL) {
 		page_show(p, "CALL_ENDED");
-		page_show(p, words[r->call] + 2); /* its section: NO_ANSWER ... */
+		page_show(p, sections[r->call]);
 	} else if (r->call == FATE_DONE)
 		page_show(p, "CALL_DONE");
 	else
@@ -518,10 +519,16 @@ reply_code_form(struct reply_fill *f)
 	/* What Telnyx reported of the text: it failed, it arrived, or nothing
 	 * yet; a call's verification says what became of the call. */
 	page_set(p, "DELIVERY", r->delivery[0] != '\0' ? r->delivery : "unknown");
+	/* Where the code comes from, in the hint and the link for a new one. */
+	page_show(p, r->way == CHANNEL_VOICE ? "BY_CALL" : "BY_TEXT");
 	if (r->way == CHANNEL_VOICE) {
 		page_show(p, "CALLING");
 		reply_call_fate(p, r);
-	} else if (webhook_failed(r->delivery))
+		return;
+	}
+	/* A text's page says a fate's word too: none. */
+	page_set(p, "DATA_CALL", core_call_word(FATE_NONE));
+	if (webhook_failed(r->delivery))
 		page_show(p, "UNDELIVERED");
 	else {
 		page_show(p, "SENT");
@@ -643,6 +650,24 @@ reply_way_back(const struct reply *rp, const struct core_result *r, struct cgi_r
 	}
 }
 
+/*
+ * A text instead, as a form of section ALT_SMS: for the verification
+ * asked for again (resend), or for the number as typed (reply_alt_way()).
+ */
+static void
+reply_alt_text(const struct reply *rp, struct page *p)
+{
+	if (rp->vid[0] == '\0') {
+		reply_alt_way(rp, p, "ALT_SMS");
+		if (rp->phone_sig != NULL || rp->typed != NULL)
+			page_show(p, "ALT_NUMBER");
+		return;
+	}
+	page_show(p, "ALT_SMS");
+	page_show(p, "ALT_RESEND");
+	page_set(p, "ALT_VID", rp->vid);
+}
+
 /* Fill the error page: its title and words, a link for a new code, the
  * way through a refusal that holds for everyone. */
 static void
@@ -658,6 +683,9 @@ reply_error_page(struct reply_fill *f)
 		page_show(f->p, "NEW_CODE");
 	if (f->a->status == 429 && (f->r->alternatives & ALT_INBOUND))
 		reply_alt_way(f->rp, f->p, "ALT_INBOUND");
+	/* The calls' own cap (VOICE_PHONE_LIMIT) leaves the texts. */
+	if (f->a->status == 429 && (f->r->alternatives & ALT_SMS))
+		reply_alt_text(f->rp, f->p);
 }
 
 /* Fill the success page, and send the visitor back to the site when it

@@ -32,6 +32,8 @@ struct reply {
 	const char *phone;     /* E.164, with phone_sig */
 	const char *phone_sig; /* checked against phone */
 	const char *return_to; /* checked */
+	/* resend=1: the verification asked for again (checked), or "". */
+	char vid[OTP_ID_LEN + 1];
 };
 
 /*

@@ -180,6 +180,7 @@ test_ten_thousand_requests(void **state)
 		nanp(&n, phone, PHONE_FIXED_LINE_OR_MOBILE);
 		in.number = &n;
 		in.client = addr;
+		in.way = CHANNEL_SMS;
 		in.vid = NULL;
 		in.return_to = i % 3 == 0 ? "/account/done?state=x" : NULL;
 		in.now = time(NULL);
@@ -244,6 +245,7 @@ start_at(struct fixture *f, const char *phone, const char *vid, time_t now, char
 	nanp(&n, phone, PHONE_MOBILE);
 	in.number = &n;
 	in.client = "10.77.0.1";
+	in.way = CHANNEL_SMS;
 	in.vid = vid;
 	in.now = now;
 	core_start(&f->core, &in, &r);

@@ -302,6 +302,7 @@ test_examples_by_type(void **state)
 			memset(&in, 0, sizeof(in));
 			in.number = &n;
 			in.client = addr;
+			in.way = CHANNEL_SMS;
 			in.now = time(NULL);
 			core_start(&f->core, &in, &r);
 			if (allowed) {
