@@ -1,0 +1,63 @@
+"""Issue 25, the security review of the calls request.cgi places: each
+finding a test that failed on the code before its fix.
+
+- One network's calls to a number do not use up the number's calls of
+  the day (VOICE_PHONE_LIMIT) for everyone else: a fixed line, which
+  takes no text, would have no way left for a day."""
+
+import json
+
+from harness import CGITestCase, WebhookGateway
+
+PHONE = '+12025550143'
+JSON = {'HTTP_ACCEPT': 'application/json'}
+
+
+class VoiceSite(CGITestCase):
+    """A site that texts and calls; the fake takes calls and plays no
+    events unless a test asks for them."""
+
+    def setUp(self):
+        super().setUp()
+        self.fake.enable_webhooks()
+        self.fake.auto_receipts = False
+        self.gateway = WebhookGateway(self.site)
+        self.addCleanup(self.gateway.stop)
+        self.site.configure({'TELNYX_PUBLIC_KEY': self.fake.public_key,
+                             'WEBHOOK_URL': self.gateway.url,
+                             'CHANNELS': 'sms,voice',
+                             'VOICE_CONNECTION_ID': '1494404757140276705',
+                             'TOKEN_ALPHABET': 'digits', 'TOKEN_LENGTH': '6'})
+
+    def call(self, client, vid=None, phone=PHONE):
+        return self.site.request(phone, vid=vid, extra_fields={'channel': 'voice'},
+                                 remote_addr=client, extra=JSON)
+
+    def placed(self):
+        return [c for c in self.fake.calls if c['path'] == '/v2/calls']
+
+
+class OneNetworkLockout(VoiceSite):
+    def test_one_network_cannot_use_up_a_numbers_calls(self):
+        # An attacker's network asks for calls to the victim's number, as
+        # many as its limits let it (the cooldown waited out each time).
+        answers = []
+        for _ in range(3):
+            answers.append(self.call('10.80.0.1'))
+            self.site.age_sends(60)
+        # The number's owner, on a network of its own, is still called.
+        r = self.call('10.81.0.1')
+        self.assertEqual(r.status, 200, r.describe())
+        self.assertEqual(json.loads(r.body)['channel'], 'voice')
+        # The attacker's network had fewer than the number's calls of the
+        # day, and the texts are still offered to it.
+        r = answers[-1]
+        self.assertEqual(r.status, 429, r.describe())
+        self.assertEqual(json.loads(r.body)['error']['kind'], 'phone')
+        self.assertEqual(json.loads(r.body)['error']['alternatives'], ['sms'])
+        # Several networks still reach the cap per number.
+        self.site.age_sends(60)
+        r = self.call('10.82.0.1')
+        self.assertEqual(r.status, 429, r.describe())
+        self.assertIn('VOICE_PHONE_LIMIT', r.stderr)
+        self.assertLessEqual(len(self.placed()), 3)
