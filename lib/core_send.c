@@ -87,6 +87,9 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 	    !code_mac_none(v->mac)) {
 		memcpy(v->prev_mac, v->mac, OTP_MAC_LEN);
 		v->prev_expires = v->expires;
+	} else if (found && code_mac_none(v->mac) && way != WAY_INBOUND) {
+		/* A call that spoke no code replaced nothing: the code before
+		 * it (a text's, or a call's that spoke) stays as it was. */
 	} else {
 		explicit_bzero(v->prev_mac, OTP_MAC_LEN);
 		v->prev_expires = 0;

@@ -3,7 +3,10 @@ finding a test that failed on the code before its fix.
 
 - One network's calls to a number do not use up the number's calls of
   the day (VOICE_PHONE_LIMIT) for everyone else: a fixed line, which
-  takes no text, would have no way left for a day."""
+  takes no text, would have no way left for a day.
+- The texted code stays good until it expires however many calls that
+  were not answered came after it: a second call had dropped it, and
+  typed it counted as a wrong try."""
 
 import json
 
@@ -33,6 +36,10 @@ class VoiceSite(CGITestCase):
         return self.site.request(phone, vid=vid, extra_fields={'channel': 'voice'},
                                  remote_addr=client, extra=JSON)
 
+    def assertApproved(self, r):
+        self.assertEqual(r.status, 200, r.describe())
+        self.assertEqual(json.loads(r.body)['status'], 'approved', r.describe())
+
     def placed(self):
         return [c for c in self.fake.calls if c['path'] == '/v2/calls']
 
@@ -61,3 +68,39 @@ class OneNetworkLockout(VoiceSite):
         self.assertEqual(r.status, 429, r.describe())
         self.assertIn('VOICE_PHONE_LIMIT', r.stderr)
         self.assertLessEqual(len(self.placed()), 3)
+
+
+class TextedCodeKept(VoiceSite):
+    def resend(self, vid, channel, client='10.83.0.1'):
+        return self.site.request(None, remote_addr=client, extra=JSON,
+                                 extra_fields={'resend': '1', 'verification_id': vid,
+                                               'channel': channel})
+
+    def test_the_texted_code_outlives_calls_not_answered(self):
+        r = self.site.request(PHONE, remote_addr='10.83.0.1', extra=JSON)
+        self.assertEqual(r.status, 200, r.describe())
+        vid = json.loads(r.body)['verification_id']
+        code = self.fake.code_for(PHONE)
+        # "Call me instead", twice: no call is answered, none speaks a code.
+        for _ in range(2):
+            r = self.resend(vid, 'voice')
+            self.assertEqual(r.status, 200, r.describe())
+            self.assertEqual(json.loads(r.body)['verification_id'], vid)
+            self.site.age_sends(60)
+        self.assertEqual(len(self.placed()), 2)
+        r = self.site.verify(code, vid=vid, remote_addr='10.83.0.1', extra=JSON)
+        self.assertApproved(r)
+
+    def test_and_a_text_after_them(self):
+        r = self.site.request(PHONE, remote_addr='10.84.0.1', extra=JSON)
+        vid = json.loads(r.body)['verification_id']
+        first = self.fake.code_for(PHONE)
+        self.assertEqual(self.resend(vid, 'voice', '10.84.0.1').status, 200)
+        self.site.age_sends(60)
+        # "Text me a code instead": the first text's code is the one
+        # before it still (the call's verification held none of its own).
+        r = self.resend(vid, 'sms', '10.84.0.1')
+        self.assertEqual(r.status, 200, r.describe())
+        self.assertNotEqual(self.fake.code_for(PHONE), first)
+        r = self.site.verify(first, vid=vid, remote_addr='10.84.0.1', extra=JSON)
+        self.assertApproved(r)
