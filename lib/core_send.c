@@ -330,8 +330,18 @@ core_place_call(struct core *c, struct store *st, const struct channel *ch,
 		snprintf(res->reason, sizeof(res->reason), "cannot record the call");
 		return;
 	}
-	if (channel_send(ch, c->cfg, v->phone, NULL, state, res) != SEND_TAKEN)
+	if (channel_send(ch, c->cfg, v->phone, NULL, state, res) != SEND_TAKEN) {
+		/* Refused, nothing placed: the call ended before it rang (its
+		 * page says it failed, and offers it again).  One that may
+		 * have been placed (no answer from Telnyx) is left to its
+		 * events. */
+		if (core_sends[res->outcome].refused &&
+		    (store_begin(st) < 0 ||
+		     store_call_stage(st, state, CALL_ENDED, "refused", "", now) < 0 ||
+		     store_commit(st) < 0))
+			store_rollback(st);
 		return;
+	}
 	if (store_begin(st) < 0 || store_call_set_id(st, state, res->message_id, now) < 0 ||
 	    store_commit(st) < 0) {
 		store_rollback(st);

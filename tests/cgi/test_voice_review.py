@@ -6,11 +6,13 @@ finding a test that failed on the code before its fix.
   takes no text, would have no way left for a day.
 - The texted code stays good until it expires however many calls that
   were not answered came after it: a second call had dropped it, and
-  typed it counted as a wrong try."""
+  typed it counted as a wrong try.
+- A call Telnyx refused is no call ringing: the code page said "ringing"
+  for ever, and offered no call again."""
 
 import json
 
-from harness import CGITestCase, WebhookGateway
+from harness import VERIFY, CGITestCase, WebhookGateway
 
 PHONE = '+12025550143'
 JSON = {'HTTP_ACCEPT': 'application/json'}
@@ -39,6 +41,11 @@ class VoiceSite(CGITestCase):
     def assertApproved(self, r):
         self.assertEqual(r.status, 200, r.describe())
         self.assertEqual(json.loads(r.body)['status'], 'approved', r.describe())
+
+    def resend(self, vid, channel, client='10.83.0.1'):
+        return self.site.request(None, remote_addr=client, extra=JSON,
+                                 extra_fields={'resend': '1', 'verification_id': vid,
+                                               'channel': channel})
 
     def placed(self):
         return [c for c in self.fake.calls if c['path'] == '/v2/calls']
@@ -71,11 +78,6 @@ class OneNetworkLockout(VoiceSite):
 
 
 class TextedCodeKept(VoiceSite):
-    def resend(self, vid, channel, client='10.83.0.1'):
-        return self.site.request(None, remote_addr=client, extra=JSON,
-                                 extra_fields={'resend': '1', 'verification_id': vid,
-                                               'channel': channel})
-
     def test_the_texted_code_outlives_calls_not_answered(self):
         r = self.site.request(PHONE, remote_addr='10.83.0.1', extra=JSON)
         self.assertEqual(r.status, 200, r.describe())
@@ -104,3 +106,24 @@ class TextedCodeKept(VoiceSite):
         self.assertNotEqual(self.fake.code_for(PHONE), first)
         r = self.site.verify(first, vid=vid, remote_addr='10.84.0.1', extra=JSON)
         self.assertApproved(r)
+
+
+class RefusedCall(VoiceSite):
+    def test_a_refused_call_is_not_said_to_ring(self):
+        r = self.site.request(PHONE, remote_addr='10.85.0.1', extra=JSON)
+        vid = json.loads(r.body)['verification_id']
+        self.fake.call_mode = 'status:422'
+        r = self.resend(vid, 'voice', '10.85.0.1')
+        self.assertEqual(r.status, 502, r.describe())
+        # The texted code is live again; the page says the call failed
+        # and offers it again, and the text.
+        r = self.site.get(VERIFY, cookie='otp_vid=' + vid, remote_addr='10.85.0.1', extra=JSON)
+        self.assertEqual(r.status, 200, r.describe())
+        j = json.loads(r.body)
+        self.assertEqual((j['status'], j['call']), ('pending', 'failed'), r.describe())
+        r = self.site.get(VERIFY, cookie='otp_vid=' + vid, remote_addr='10.85.0.1')
+        self.assertIn(b'data-call="failed"', r.body)
+        self.assertIn(b'id="call-again"', r.body)
+        self.assertIn(b'id="text-me"', r.body)
+        self.assertApproved(self.site.verify(self.fake.code_for(PHONE), vid=vid,
+                                             remote_addr='10.85.0.1', extra=JSON))
