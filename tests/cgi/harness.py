@@ -645,9 +645,10 @@ class Site:
                 con.execute(update, (seconds,) + tuple(args))
                 con.execute('DELETE FROM send_minute')
                 con.execute("INSERT INTO send_minute (scope, minute, n) SELECT '*', at / 60, "
-                            "count(*) FROM send WHERE channel = 'sms' GROUP BY at / 60")
+                            "count(*) FROM send WHERE channel IN ('sms', 'voice') "
+                            "GROUP BY at / 60")
                 con.execute("INSERT INTO send_minute (scope, minute, n) SELECT country, "
-                            "at / 60, count(*) FROM send WHERE channel = 'sms' AND "
+                            "at / 60, count(*) FROM send WHERE channel IN ('sms', 'voice') AND "
                             "country != '' GROUP BY country, at / 60")
         finally:
             con.close()
