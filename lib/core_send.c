@@ -87,6 +87,9 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 	    !code_mac_none(v->mac)) {
 		memcpy(v->prev_mac, v->mac, OTP_MAC_LEN);
 		v->prev_expires = v->expires;
+	} else if (found && code_mac_none(v->mac) && way != WAY_INBOUND) {
+		/* A call that spoke no code replaced nothing: the code before
+		 * it (a text's, or a call's that spoke) stays as it was. */
 	} else {
 		explicit_bzero(v->prev_mac, OTP_MAC_LEN);
 		v->prev_expires = 0;
@@ -327,8 +330,18 @@ core_place_call(struct core *c, struct store *st, const struct channel *ch,
 		snprintf(res->reason, sizeof(res->reason), "cannot record the call");
 		return;
 	}
-	if (channel_send(ch, c->cfg, v->phone, NULL, state, res) != SEND_TAKEN)
+	if (channel_send(ch, c->cfg, v->phone, NULL, state, res) != SEND_TAKEN) {
+		/* Refused, nothing placed: the call ended before it rang (its
+		 * page says it failed, and offers it again).  One that may
+		 * have been placed (no answer from Telnyx) is left to its
+		 * events. */
+		if (core_sends[res->outcome].refused &&
+		    (store_begin(st) < 0 ||
+		     store_call_stage(st, state, CALL_ENDED, "refused", "", now) < 0 ||
+		     store_commit(st) < 0))
+			store_rollback(st);
 		return;
+	}
 	if (store_begin(st) < 0 || store_call_set_id(st, state, res->message_id, now) < 0 ||
 	    store_commit(st) < 0) {
 		store_rollback(st);

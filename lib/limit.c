@@ -288,6 +288,14 @@ limit_spend(struct store *st, const struct config *cfg, const struct limit_req *
 	return 429;
 }
 
+/* The calls to one number a day one network may ask for: all but one of
+ * VOICE_PHONE_LIMIT (all of 1). */
+static long
+limit_voice_net_share(const struct config *cfg)
+{
+	return cfg->voice_phone_limit > 1 ? cfg->voice_phone_limit - 1 : 1;
+}
+
 int
 limit_send(struct store *st, const struct config *cfg, const struct limit_req *q, int *attempts,
 	   struct limit_hit *hit)
@@ -326,7 +334,13 @@ limit_send(struct store *st, const struct config *cfg, const struct limit_req *q
 	    {SCOPE_TEXTS, phone, NULL, cfg->phone_daily_limit, OTP_PHONE_DAY_WINDOW,
 	     "PHONE_DAILY_LIMIT", "phone", 0, 0, 1},
 	    /* Calls also count in every limit above: texts and calls are one
-	     * number's sends.  A call stopped here leaves the texts. */
+	     * number's sends.  A call stopped here leaves the texts.  One
+	     * network takes at most all but one of the number's calls of a
+	     * day, as PHONE_NETWORK_LIMIT is below PHONE_DAILY_LIMIT: no one
+	     * network uses them up for the others (a fixed line has no
+	     * other way). */
+	    {SCOPE_NET_CALLS, phone, net, voice ? limit_voice_net_share(cfg) : 0,
+	     OTP_PHONE_DAY_WINDOW, "VOICE_PHONE_LIMIT", "phone", 0, 0, 1},
 	    {SCOPE_CALLS, phone, NULL, voice ? cfg->voice_phone_limit : 0, OTP_PHONE_DAY_WINDOW,
 	     "VOICE_PHONE_LIMIT", "phone", 0, 0, 1},
 	    {SCOPE_FAILURES, phone, NULL, OTP_FAILURE_CAP, OTP_FAILURE_WINDOW, "OTP_FAILURE_CAP",
