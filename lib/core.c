@@ -81,16 +81,11 @@ core_call_word(enum core_call c)
 }
 
 void
-core_offers(const struct config *cfg, const char *e164, int calling_code, int type, unsigned way,
-	    struct core_result *r)
+core_offers(unsigned ways, unsigned way, struct core_result *r)
 {
-	if (way != CHANNEL_VOICE && (type < 0 ? limit_voice_country(cfg, e164, calling_code)
-					      : limit_voice_allowed(cfg, e164, calling_code, type)))
-		r->alternatives |= ALT_VOICE;
-	if (way != CHANNEL_SMS && (cfg->channels & CHANNEL_SMS) &&
-	    limit_country_allowed(cfg, e164, calling_code) &&
-	    (type < 0 || (type < PHONE_TYPE__MAX && (cfg->line_types & (1u << type)))))
-		r->alternatives |= ALT_SMS;
+	r->alternatives |= ways & (way == CHANNEL_VOICE ? ALT_SMS
+				   : way == CHANNEL_SMS ? ALT_VOICE
+							: ALT_VOICE | ALT_SMS);
 }
 
 /*
@@ -318,8 +313,8 @@ fail:
 /*
  * A pending verification's calls into r: what became of its latest call
  * (a call's verification), and the other way its page offers: a call
- * for a text's ("Call me instead"), a text for a call's.  Its line type
- * is not kept: the country decides, request.cgi checks the rest.
+ * for a text's ("Call me instead"), a text for a call's, as its number
+ * was judged when it was asked for (v->ways).
  * Returns 0 or -1 (the store failed).
  */
 static int
@@ -329,7 +324,10 @@ core_call_status(struct store *st, const struct config *cfg, const struct verifi
 	struct store_call call;
 	int n;
 
-	core_offers(cfg, v->phone, 0, -1, core_way_bit(v->way), r);
+	/* What the site still offers of what the number could take. */
+	core_offers(v->ways & ((cfg->channels & CHANNEL_VOICE ? ALT_VOICE : 0) |
+			       (cfg->channels & CHANNEL_SMS ? ALT_SMS : 0)),
+		    core_way_bit(v->way), r);
 	if (v->way != WAY_VOICE)
 		return 0;
 	if ((n = store_call_latest(st, v->id, &call)) < 0)

@@ -124,14 +124,12 @@ struct core_result {
 };
 
 /*
- * Into r->alternatives, the other ways than way (CHANNEL_*) the number
- * e164 (of calling_code and line type type, enum phone_type; -1: not
- * known, the country alone decides) may take: ALT_VOICE where the site
- * calls it (limit_voice_allowed()), ALT_SMS where it texts it.  What a
- * code page offers ("Call me instead"), and a refusal of one way.
+ * Into r->alternatives, of ways (the ALT_VOICE and ALT_SMS a number may
+ * take, as core_start() decided them whole and its verification keeps
+ * them), those other than way (CHANNEL_*): what a code page offers
+ * ("Call me instead"), and a refusal of one way.
  */
-void core_offers(const struct config *cfg, const char *e164, int calling_code, int type,
-		 unsigned way, struct core_result *r);
+void core_offers(unsigned ways, unsigned way, struct core_result *r);
 
 /*
  * The core for one process: the config and the store, opened on first

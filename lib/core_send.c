@@ -31,6 +31,35 @@ core_way(unsigned way)
 }
 
 /*
+ * Whether a call may go to n: limit_voice_allowed() (VOICE_COUNTRY_CODES,
+ * VOICE_LINE_TYPES), and with no VOICE_COUNTRY_CODES the site's own
+ * region only, not all of its calling code: +1 is also Jamaica's and the
+ * Dominican Republic's, where toll fraud earns.
+ */
+static int
+core_voice_ok(const struct config *cfg, const struct phone_number *n)
+{
+	return limit_voice_allowed(cfg, n->e164, n->calling_code, n->type) &&
+	       (cfg->voice_country_codes != NULL ||
+		(n->region[0] != '\0' && !strcmp(n->region, n->home_region)));
+}
+
+/* The ways n may take (ALT_VOICE, ALT_SMS), judged whole: what its
+ * verification's pages may offer (struct verification's ways). */
+static unsigned
+core_number_ways(const struct config *cfg, const struct phone_number *n)
+{
+	unsigned ways = 0;
+
+	if (core_voice_ok(cfg, n))
+		ways |= ALT_VOICE;
+	if ((cfg->channels & CHANNEL_SMS) && limit_country_allowed(cfg, n->e164, n->calling_code) &&
+	    n->type >= 0 && n->type < PHONE_TYPE__MAX && (cfg->line_types & (1u << n->type)))
+		ways |= ALT_SMS;
+	return ways;
+}
+
+/*
  * Check the send limits and store the code's hash for in->number: in the
  * visitor's pending verification for the same number if there is one
  * (its wrong-try count carries over), else in a new one.  Fills v.  All
@@ -78,6 +107,7 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 	snprintf(v->cc, sizeof(v->cc), "%s", q->cc);
 	/* Its wrong tries count against the network that asked last. */
 	snprintf(v->net, sizeof(v->net), "%s", q->net);
+	v->ways = core_number_ways(cfg, n);
 	/* The code it replaces stays good until its own expiry: its text may
 	 * come after the visitor asked again (or for a call).  Two live codes
 	 * at most, sent ones or shown ones: an inbound code was shown on the
@@ -269,11 +299,11 @@ core_way_allowed(const struct config *cfg, const struct core_start_in *in,
 	if (in->way == CHANNEL_VOICE) {
 		if (!typed || !(cfg->voice_line_types & (1u << n->type)))
 			r->outcome = OUTCOME_LINE_TYPE;
-		else if (!limit_voice_allowed(cfg, n->e164, n->calling_code, n->type))
+		else if (!core_voice_ok(cfg, n))
 			r->outcome = OUTCOME_COUNTRY;
 		else
 			return 1;
-		core_offers(cfg, n->e164, n->calling_code, n->type, CHANNEL_VOICE, r);
+		core_offers(core_number_ways(cfg, n), CHANNEL_VOICE, r);
 	} else {
 		if (!limit_country_allowed(cfg, n->e164, n->calling_code))
 			r->outcome = OUTCOME_COUNTRY;
@@ -282,7 +312,7 @@ core_way_allowed(const struct config *cfg, const struct core_start_in *in,
 		else
 			return 1;
 		/* A fixed line takes no text: it may take a call. */
-		core_offers(cfg, n->e164, n->calling_code, n->type, CHANNEL_SMS, r);
+		core_offers(core_number_ways(cfg, n), CHANNEL_SMS, r);
 	}
 	snprintf(r->detail, sizeof(r->detail), "channel=%s line_type=%s", (*ch)->name, type);
 	return 0;
@@ -375,8 +405,7 @@ core_limited(struct store *st, const struct config *cfg, const struct core_start
 	core_alternatives(cfg, in, hit->everyone, r);
 	/* The calls' own cap leaves the texts, which the visitor may ask for. */
 	if (in->way == CHANNEL_VOICE && !strcmp(hit->name, "VOICE_PHONE_LIMIT"))
-		core_offers(cfg, in->number->e164, in->number->calling_code, in->number->type,
-			    CHANNEL_VOICE, r);
+		core_offers(core_number_ways(cfg, in->number), CHANNEL_VOICE, r);
 	core_refused(st, cfg, q, hit);
 	if (hit->budget)
 		log_msg("WARNING: %s reached: no codes are sent to anyone until it "
@@ -515,7 +544,7 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 	r->attempts_left = cfg->max_attempts - v.attempts;
 	if (in->way == CHANNEL_VOICE)
 		r->call = FATE_RINGING;
-	core_offers(cfg, n->e164, n->calling_code, n->type, in->way, r);
+	core_offers(core_number_ways(cfg, n), in->way, r);
 	snprintf(r->detail, sizeof(r->detail), "message_id=%s channel=%s",
 		 log_value(res.message_id, reason, sizeof(reason)), ch->name);
 	log_debug("start %.8s: sent to %s by %s, cost estimate %lld millionths", v.id, r->masked,

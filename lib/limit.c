@@ -83,13 +83,6 @@ limit_voice_allowed(const struct config *cfg, const char *phone, int calling_cod
 	       limit_in_codes(cfg, cfg->voice_country_codes, phone, calling_code);
 }
 
-int
-limit_voice_country(const struct config *cfg, const char *phone, int calling_code)
-{
-	return (cfg->channels & CHANNEL_VOICE) &&
-	       limit_in_codes(cfg, cfg->voice_country_codes, phone, calling_code);
-}
-
 void
 limit_client_key(const char *remote_addr, char *out, size_t size)
 {
@@ -314,8 +307,8 @@ limit_send(struct store *st, const struct config *cfg, const struct limit_req *q
 	 * the number's texts, and is counted apart.
 	 */
 	const struct limit texts[] = {
-	    {voice ? SCOPE_NET_CALLS : SCOPE_NET_SMS, phone, net, 1, wait ? cfg->resend_after : 0,
-	     "RESEND_AFTER", "cooldown", 0, 0, 0},
+	    {voice ? SCOPE_NET_CALL_TRIES : SCOPE_NET_SMS, phone, net, 1,
+	     wait ? cfg->resend_after : 0, "RESEND_AFTER", "cooldown", 0, 0, 0},
 	    {SCOPE_NET_TEXTS, phone, net, cfg->phone_send_limit, cfg->phone_send_window,
 	     "PHONE_SEND_LIMIT", "phone", 0, 0, 1},
 	    {SCOPE_NET_TEXTS, phone, net, cfg->phone_network_limit, OTP_PHONE_DAY_WINDOW,

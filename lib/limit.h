@@ -43,10 +43,6 @@ int limit_inbound_allowed(const struct config *cfg, const char *phone, int calli
  */
 int limit_voice_allowed(const struct config *cfg, const char *phone, int calling_code, int type);
 
-/* ... as far as its country decides, for a page's offer of a call where
- * the line type is not known (request.cgi checks the whole when asked). */
-int limit_voice_country(const struct config *cfg, const char *phone, int calling_code);
-
 /*
  * The key a client address is counted under: an IPv4 address as it is,
  * an IPv6 address as its /64 ("2001:db8:1:2::/64"), an IPv4-mapped one

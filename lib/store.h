@@ -62,6 +62,10 @@ struct verification {
 	/* The network of the visitor who asked (limit_net_key()), or "": the
 	 * wrong tries of its codes count against that network. */
 	char net[OTP_NET_MAX + 1];
+	/* The ways its number may take, decided whole when it was asked for
+	 * (country, line type, region): what its pages offer (core.h's ALT_VOICE,
+	 * ALT_SMS bits); 0 for none. */
+	unsigned ways;
 	/* Read only (store_put() does not write it): the latest status
 	 * Telnyx reported of message_id ("delivered"), or "": none yet. */
 	char delivery[OTP_STATUS_MAX + 1];
@@ -233,6 +237,7 @@ enum store_scope {
 	SCOPE_NET_SMS,        /* ... of them, the texts only (a text's cooldown) */
 	SCOPE_CALLS,          /* calls placed to one number, whoever asked */
 	SCOPE_NET_CALLS,      /* calls asked for one number from one network */
+	SCOPE_NET_CALL_TRIES, /* ... and those the provider refused (a call's cooldown) */
 	SCOPE_INBOUND,        /* inbound starts for one number, whoever asked */
 	SCOPE_NET_INBOUND,    /* inbound starts for one number from one network */
 	SCOPE_CLIENT,         /* texts asked for by one client address */

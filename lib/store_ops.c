@@ -95,6 +95,7 @@ store_verification_row(const struct store_row *r, void *to)
 	store_col_text(r, 16, v->cc, sizeof(v->cc));
 	store_col_text(r, 17, v->lang, sizeof(v->lang));
 	store_col_text(r, 18, v->net, sizeof(v->net));
+	v->ways = (unsigned)store_col_int(r, 19);
 }
 
 static void
@@ -227,6 +228,7 @@ store_put(struct store *st, const struct verification *v)
 	    ARG_TEXT(v->cc),
 	    ARG_TEXT(v->lang),
 	    ARG_TEXT(v->net),
+	    ARG_INT(v->ways),
 	};
 
 	assert((size_t)v->status <= STATUS_FAILED);
@@ -399,6 +401,7 @@ store_count(struct store *st, enum store_scope scope, const char *key, const cha
 	    [SCOPE_NET_SMS] = {STMT_COUNT_NET_SMS, 3},
 	    [SCOPE_CALLS] = {STMT_COUNT_CALLS, 2},
 	    [SCOPE_NET_CALLS] = {STMT_COUNT_NET_CALLS, 3},
+	    [SCOPE_NET_CALL_TRIES] = {STMT_COUNT_NET_CALL_TRIES, 3},
 	    [SCOPE_INBOUND] = {STMT_COUNT_INBOUND, 2},
 	    [SCOPE_NET_INBOUND] = {STMT_COUNT_NET_INBOUND, 3},
 	    [SCOPE_CLIENT] = {STMT_COUNT_CLIENT, 2},

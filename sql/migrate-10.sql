@@ -1,5 +1,7 @@
 -- Version 9 to 10 (issue 25): the calls of the voice channel, each found
 -- by its client_state (sql/schema.sql says what each column is).
+-- What a verification's pages offer: the ways its number may take.
+ALTER TABLE verification ADD COLUMN ways INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE voice_call (
 	state    TEXT PRIMARY KEY NOT NULL,	-- client_state: 16 random bytes, base64
 	vid      TEXT NOT NULL,			-- its verification

@@ -1,5 +1,7 @@
 -- Version 9 to 10, in step with sql/migrate-10.sql: the calls of the
 -- voice channel.
+-- What a verification's pages offer: the ways its number may take.
+ALTER TABLE verification ADD COLUMN ways INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE voice_call (
 	state    TEXT PRIMARY KEY NOT NULL,
 	vid      TEXT NOT NULL,

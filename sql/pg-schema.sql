@@ -29,7 +29,8 @@ CREATE TABLE verification (
 	cc           TEXT NOT NULL DEFAULT '',
 	seq          BIGSERIAL NOT NULL,	-- the order rows were made, as SQLite's rowid
 	lang         TEXT NOT NULL DEFAULT '',
-	net          TEXT NOT NULL DEFAULT ''
+	net          TEXT NOT NULL DEFAULT '',
+	ways         INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX verification_expires ON verification (expires);
 CREATE INDEX verification_phone ON verification (phone);

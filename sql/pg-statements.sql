@@ -11,7 +11,7 @@
 SELECT v.phone, encode(v.mac, 'hex'), v.created, v.expires, v.attempts, v.status,
 	v.message_id, v.return_to, encode(v.prev_mac, 'hex'), v.prev_expires, v.shown,
 	coalesce(m.status, ''), v.channel, v.approved_at, v.id, v.prefix, v.cc, v.lang,
-	v.net
+	v.net, v.ways
 	FROM verification v
 	LEFT JOIN message m ON v.message_id != '' AND m.id = v.message_id
 	WHERE v.id = $1::text;
@@ -19,7 +19,7 @@ SELECT v.phone, encode(v.mac, 'hex'), v.created, v.expires, v.attempts, v.status
 -- name: INBOUND_LIVE
 SELECT v.phone, encode(v.mac, 'hex'), v.created, v.expires, v.attempts, v.status,
 	v.message_id, v.return_to, encode(v.prev_mac, 'hex'), v.prev_expires, v.shown, '',
-	v.channel, v.approved_at, v.id, v.prefix, v.cc, v.lang, v.net
+	v.channel, v.approved_at, v.id, v.prefix, v.cc, v.lang, v.net, v.ways
 	FROM verification v
 	WHERE v.phone = $1::text AND v.channel = 'inbound' AND v.status = 'pending'
 		AND v.expires > $2::bigint AND v.approved_at = 0
@@ -28,9 +28,10 @@ SELECT v.phone, encode(v.mac, 'hex'), v.created, v.expires, v.attempts, v.status
 -- name: PUT
 INSERT INTO verification (id, phone, mac, created, expires, attempts, status, message_id,
 	return_to, prev_mac, prev_expires, shown, channel, approved_at, prefix, cc, lang,
-	net)
+	net, ways)
 	VALUES ($1, $2, decode($3, 'hex'), $4::bigint, $5::bigint, $6::int, $7, $8, $9,
-		decode($10, 'hex'), $11::bigint, $12, $13, $14::bigint, $15, $16, $17, $18)
+		decode($10, 'hex'), $11::bigint, $12, $13, $14::bigint, $15, $16, $17, $18,
+		$19::int)
 	ON CONFLICT (id) DO UPDATE SET
 		phone = EXCLUDED.phone, mac = EXCLUDED.mac, created = EXCLUDED.created,
 		expires = EXCLUDED.expires, attempts = EXCLUDED.attempts,
@@ -39,7 +40,7 @@ INSERT INTO verification (id, phone, mac, created, expires, attempts, status, me
 		prev_expires = EXCLUDED.prev_expires, shown = EXCLUDED.shown,
 		channel = EXCLUDED.channel, approved_at = EXCLUDED.approved_at,
 		prefix = EXCLUDED.prefix, cc = EXCLUDED.cc, lang = EXCLUDED.lang,
-		net = EXCLUDED.net;
+		net = EXCLUDED.net, ways = EXCLUDED.ways;
 
 -- name: SET_MESSAGE_ID
 UPDATE verification
@@ -133,7 +134,7 @@ SELECT count(*), min(at)
 -- name: COUNT_NET_TEXTS
 SELECT count(*), min(at)
 	FROM send
-	WHERE phone = $2::text AND at > $1::bigint AND channel IN ('sms', 'voice', 'refused')
+	WHERE phone = $2::text AND at > $1::bigint AND channel IN ('sms', 'voice', 'refused', 'refused_call')
 		AND net = $3::text;
 
 -- name: COUNT_NET_SMS
@@ -151,6 +152,12 @@ SELECT count(*), min(at)
 SELECT count(*), min(at)
 	FROM send
 	WHERE phone = $2::text AND at > $1::bigint AND channel = 'voice' AND net = $3::text;
+
+-- name: COUNT_NET_CALL_TRIES
+SELECT count(*), min(at)
+	FROM send
+	WHERE phone = $2::text AND at > $1::bigint AND channel IN ('voice', 'refused_call')
+		AND net = $3::text;
 
 -- name: COUNT_INBOUND
 SELECT count(*), min(at)
@@ -176,7 +183,7 @@ SELECT count(*), min(at)
 -- name: COUNT_NET_UNVERIFIED
 SELECT count(*), min(at)
 	FROM send s
-	WHERE s.net = $2::text AND s.at > $1::bigint AND s.channel IN ('sms', 'voice', 'refused')
+	WHERE s.net = $2::text AND s.at > $1::bigint AND s.channel IN ('sms', 'voice', 'refused', 'refused_call')
 		AND NOT EXISTS (SELECT 1 FROM verified v WHERE v.phone = s.phone
 		AND v.at >= s.at AND v.channel IN ('sms', 'voice'));
 
@@ -212,7 +219,7 @@ INSERT INTO failure (at, phone, net)
 -- The trigger send_counted moves the minute counts with the channel:
 -- one update, and nothing for UNSEND_DROP.
 UPDATE send
-	SET channel = 'refused'
+	SET channel = CASE WHEN channel = 'voice' THEN 'refused_call' ELSE 'refused' END
 	WHERE id = (SELECT id FROM send WHERE phone = $2::text AND at = $1::bigint
 		AND client = $3::text AND channel IN ('sms', 'voice') LIMIT 1);
 
@@ -373,7 +380,7 @@ SELECT phone, net, count(*), max(expires)
 -- name: LOCKS_NET_TEXTS
 SELECT phone, net, count(*), min(at) + $2::bigint
 	FROM send
-	WHERE at > $1::bigint - $2::bigint AND channel IN ('sms', 'voice', 'refused')
+	WHERE at > $1::bigint - $2::bigint AND channel IN ('sms', 'voice', 'refused', 'refused_call')
 	GROUP BY phone, net
 	HAVING count(*) >= $3::bigint
 	ORDER BY phone COLLATE "C", net COLLATE "C" LIMIT $4::int;

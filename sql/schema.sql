@@ -28,7 +28,8 @@ CREATE TABLE verification (
 	prefix       TEXT NOT NULL DEFAULT '',	-- as send.prefix, for the codes verified
 	cc           TEXT NOT NULL DEFAULT '',	-- as send.cc
 	lang         TEXT NOT NULL DEFAULT '',	-- the visitor's language (LANGUAGES), '' if not known
-	net          TEXT NOT NULL DEFAULT ''	-- the asker's network (limit_net_key()): its wrong tries count there
+	net          TEXT NOT NULL DEFAULT '',	-- the asker's network (limit_net_key()): its wrong tries count there
+	ways         INTEGER NOT NULL DEFAULT 0	-- the ways its number may take (core.h: 2 a call, 4 a text): what its pages offer
 );
 CREATE INDEX verification_expires ON verification (expires);
 CREATE INDEX verification_phone ON verification (phone);
@@ -43,9 +44,9 @@ CREATE TABLE send (
 	phone   TEXT NOT NULL,
 	client  TEXT NOT NULL,
 	country TEXT NOT NULL,		-- the calling code the phone matched, or ''
-	-- 'sms': a text sent (or being sent); 'voice': a call placed; 'refused':
-	-- a text or call the provider refused, nothing sent or paid (counted for
-	-- the asker's limits only);
+	-- 'sms': a text sent (or being sent); 'voice': a call placed; 'refused',
+	-- 'refused_call': a text, a call the provider refused, nothing sent or
+	-- paid (counted for the asker's limits only, each in its way's cooldown);
 	-- 'inbound': a code shown to be texted back, nothing sent or paid.
 	channel TEXT NOT NULL DEFAULT 'sms',
 	prefix  TEXT NOT NULL DEFAULT '',	-- the destination range ('+1202555', '+447911')

@@ -12,7 +12,7 @@
 -- (lib/store_ops.c), in this order.
 SELECT v.phone, v.mac, v.created, v.expires, v.attempts, v.status, v.message_id,
 	v.return_to, v.prev_mac, v.prev_expires, v.shown, coalesce(m.status, ''), v.channel,
-	v.approved_at, v.id, v.prefix, v.cc, v.lang, v.net
+	v.approved_at, v.id, v.prefix, v.cc, v.lang, v.net, v.ways
 	FROM verification v
 	LEFT JOIN message m ON v.message_id != '' AND m.id = v.message_id
 	WHERE v.id = ?1;
@@ -22,25 +22,25 @@ SELECT v.phone, v.mac, v.created, v.expires, v.attempts, v.status, v.message_id,
 -- number ?1 at ?2, the newest first, at most ?3.
 SELECT v.phone, v.mac, v.created, v.expires, v.attempts, v.status, v.message_id,
 	v.return_to, v.prev_mac, v.prev_expires, v.shown, '', v.channel, v.approved_at,
-	v.id, v.prefix, v.cc, v.lang, v.net
+	v.id, v.prefix, v.cc, v.lang, v.net, v.ways
 	FROM verification v
 	WHERE v.phone = ?1 AND v.channel = 'inbound' AND v.status = 'pending'
 		AND v.expires > ?2 AND v.approved_at = 0
 	ORDER BY v.created DESC, v.rowid DESC LIMIT ?3;
 
 -- name: PUT
--- Insert or replace the verification: its 18 columns, in the order of
+-- Insert or replace the verification: its 19 columns, in the order of
 -- the list.
 INSERT INTO verification (id, phone, mac, created, expires, attempts, status, message_id,
 	return_to, prev_mac, prev_expires, shown, channel, approved_at, prefix, cc, lang,
-	net)
+	net, ways)
 	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-		?18)
+		?18, ?19)
 	ON CONFLICT (id) DO UPDATE SET
 		phone = ?2, mac = ?3, created = ?4, expires = ?5, attempts = ?6,
 		status = ?7, message_id = ?8, return_to = ?9, prev_mac = ?10,
 		prev_expires = ?11, shown = ?12, channel = ?13, approved_at = ?14,
-		prefix = ?15, cc = ?16, lang = ?17, net = ?18;
+		prefix = ?15, cc = ?16, lang = ?17, net = ?18, ways = ?19;
 
 -- name: SET_MESSAGE_ID
 -- ?1 the verification, ?2 the provider's message id.
@@ -156,7 +156,7 @@ SELECT count(*), min(at)
 -- name: COUNT_NET_TEXTS
 SELECT count(*), min(at)
 	FROM send
-	WHERE phone = ?2 AND at > ?1 AND channel IN ('sms', 'voice', 'refused') AND net = ?3;
+	WHERE phone = ?2 AND at > ?1 AND channel IN ('sms', 'voice', 'refused', 'refused_call') AND net = ?3;
 
 -- name: COUNT_NET_SMS
 -- A text's cooldown: the texts (and refused sends) of the network.
@@ -171,10 +171,16 @@ SELECT count(*), min(at)
 	WHERE phone = ?2 AND at > ?1 AND channel = 'voice';
 
 -- name: COUNT_NET_CALLS
--- A call's cooldown: the calls of the network.
+-- The calls of the network (its share of VOICE_PHONE_LIMIT).
 SELECT count(*), min(at)
 	FROM send
 	WHERE phone = ?2 AND at > ?1 AND channel = 'voice' AND net = ?3;
+
+-- name: COUNT_NET_CALL_TRIES
+-- A call's cooldown: the calls and refused calls of the network.
+SELECT count(*), min(at)
+	FROM send
+	WHERE phone = ?2 AND at > ?1 AND channel IN ('voice', 'refused_call') AND net = ?3;
 
 -- name: COUNT_INBOUND
 SELECT count(*), min(at)
@@ -200,7 +206,7 @@ SELECT count(*), min(at)
 -- A text is verified when its number was, by text, at or after it.
 SELECT count(*), min(at)
 	FROM send s
-	WHERE s.net = ?2 AND s.at > ?1 AND s.channel IN ('sms', 'voice', 'refused')
+	WHERE s.net = ?2 AND s.at > ?1 AND s.channel IN ('sms', 'voice', 'refused', 'refused_call')
 		AND NOT EXISTS (SELECT 1 FROM verified v WHERE v.phone = s.phone
 		AND v.at >= s.at AND v.channel IN ('sms', 'voice'));
 
@@ -237,11 +243,12 @@ INSERT INTO failure (at, phone, net)
 
 -- name: UNSEND
 -- A text or call refused (?1 when, ?2 the number, ?3 the client): a copy as
--- 'refused', then (UNSEND_DROP) the text goes, with its counts (the trigger
+-- 'refused' ('refused_call' for a call), then (UNSEND_DROP) the text goes, with its counts (the trigger
 -- send_uncounted).  The rows are alike but for their channel: which of
 -- several is taken does not matter.
 INSERT INTO send (at, phone, client, country, channel, prefix, cc, net)
-	SELECT at, phone, client, country, 'refused', prefix, cc, net
+	SELECT at, phone, client, country,
+		CASE WHEN channel = 'voice' THEN 'refused_call' ELSE 'refused' END, prefix, cc, net
 	FROM send
 	WHERE rowid = (SELECT rowid FROM send WHERE phone = ?2 AND at = ?1 AND client = ?3
 		AND channel IN ('sms', 'voice') LIMIT 1);
@@ -426,7 +433,7 @@ SELECT phone, net, count(*), max(expires)
 -- name: LOCKS_NET_TEXTS
 SELECT phone, net, count(*), min(at) + ?2
 	FROM send
-	WHERE at > ?1 - ?2 AND channel IN ('sms', 'voice', 'refused')
+	WHERE at > ?1 - ?2 AND channel IN ('sms', 'voice', 'refused', 'refused_call')
 	GROUP BY phone, net
 	HAVING count(*) >= ?3
 	ORDER BY phone, net LIMIT ?4;

@@ -22,8 +22,9 @@ webhook.cgi, and the visitor's pages and JSON say what became of it.
   counted against the number's day; VOICE_PHONE_LIMIT reached offers a
   text, on the page too.
 - The call's pages in six languages, nothing of a text's words on them.
-- Two findings not fixed yet, as expected failures: a fixed line's call
-  page offers a text; a refused call holds back the text (cooldown)."""
+- A fixed line's call page offers no text (the ways a number may take
+  are kept with its verification); a refused call holds back no text;
+  with no VOICE_COUNTRY_CODES a US site calls the US, not all of +1."""
 
 import html
 import json
@@ -182,15 +183,10 @@ class LandlineTest(VoiceFlowCase):
         self.assertEqual(self.fake.messages, [])
         self.assertEqual(self.row(j['verification_id']), ('pending', 'voice'))
 
-    @unittest.expectedFailure
     def test_a_call_that_ended_offers_no_text(self):
-        """Found here and not yet fixed: the page of a fixed line's call
-        offers "Text me a code instead" (JSON "alternatives":["sms"]),
-        which request.cgi then refuses (400 line_type_not_allowed): a
-        verification does not keep its number's line type, and verify.cgi
-        decides by the country alone (core_call_status()).  The fix needs
-        the line type stored with the verification (a schema change).
-        Remove expectedFailure with it."""
+        """The page of a fixed line's call offers no text: the ways its
+        number may take are judged whole when it is asked for (country,
+        line type, region) and kept with the verification (ways)."""
         self.live('no_answer')
         r = self.call(LANDLINE)
         self.assertStatus(r, 200, 'verify')
@@ -212,6 +208,26 @@ class LandlineTest(VoiceFlowCase):
         r = site.request('+12015550123', extra_fields={'channel': 'voice'}, extra=JSON)
         self.assertEqual(self.assertJson(r, 200)['channel'], 'voice')
         self.assertEqual([b['to'] for b in self.placed()], ['+12015550123'])
+
+    def test_a_us_site_calls_the_us_only(self):
+        # +1 is also Jamaica's (+1 876) and the Dominican Republic's: with no
+        # VOICE_COUNTRY_CODES a call goes to the site's own region, not to
+        # its whole calling code (toll fraud earns in the Caribbean).
+        site = self.make_site(dict(self.site.keys, COUNTRY_CODE='+1', DEFAULT_REGION=None))
+        r = site.request('+1 876 234 5678', extra_fields={'channel': 'voice'}, extra=JSON)
+        err = self.assertJson(r, 400)['error']
+        self.assertEqual(err['code'], 'country_not_allowed', r.describe())
+        self.assertEqual(self.placed(), [])
+        # Its texts are not refused, and its code page offers no call.
+        r = site.request('+1 876 234 5678', extra=JSON)
+        j = self.assertJson(r, 200)
+        self.assertNotIn('alternatives', j)
+        # A site that lists +1876 calls it.
+        site = self.make_site(dict(self.site.keys, COUNTRY_CODE='+1', DEFAULT_REGION=None,
+                                   VOICE_COUNTRY_CODES='+1'))
+        r = site.request('+1 876 234 5678', extra_fields={'channel': 'voice'}, extra=JSON)
+        self.assertEqual(self.assertJson(r, 200)['channel'], 'voice', r.describe())
+        self.assertEqual([b['to'] for b in self.placed()], ['+18762345678'])
 
     def test_without_voice_nothing_is_offered(self):
         site = self.make_site({'COUNTRY_CODE': '+44'})
@@ -571,16 +587,10 @@ class RefusedCallTest(VoiceFlowCase):
         r, vid, code = self.start_flow(PHONE)
         self.assertStatus(self.site.verify(code, vid=vid), 200, 'success')
 
-    @unittest.expectedFailure
     def test_a_refused_call_holds_back_no_text(self):
-        """Found here and not yet fixed: a send the provider refused is
-        kept as a row of channel 'refused' (UNSEND), which the texts'
-        cooldown counts (COUNT_NET_SMS) and the calls' does not
-        (COUNT_NET_CALLS): after a refused call, "Text me a code instead"
-        waits RESEND_AFTER (429, kind cooldown), while another call may be
-        tried at once.  The fix: a refused send that keeps its way (a
-        channel word of its own for a refused call, in every statement
-        that counts 'refused').  Remove expectedFailure with it."""
+        """A refused call is kept as 'refused_call' (UNSEND), in the calls'
+        cooldown and not the texts': "Text me a code instead" goes at
+        once."""
         self.fake.call_mode = 'status:422'
         self.assertEqual(self.call().status, 502)
         self.fake.call_mode = 'ok'

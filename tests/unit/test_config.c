@@ -1462,10 +1462,8 @@ test_voice_keys(void **state)
 	assert_false(limit_voice_allowed(&cfg, "+447911123456", 44, PHONE_MOBILE));
 	assert_false(limit_voice_allowed(&cfg, "+12025550143", 1, PHONE_VOIP));
 	assert_false(limit_voice_allowed(&cfg, "+19005550143", 1, PHONE_PREMIUM_RATE));
-	/* A type not known: no call; a code page's offer asks the country alone. */
+	/* A type not known: no call. */
 	assert_false(limit_voice_allowed(&cfg, "+12025550143", 1, -1));
-	assert_true(limit_voice_country(&cfg, "+12025550143", 1));
-	assert_false(limit_voice_country(&cfg, "+447911123456", 44));
 	assert_false(limit_voice_allowed(&cfg, "+12025550143", 1, PHONE_TYPE__MAX));
 	config_free(&cfg);
 	free(log);

@@ -88,6 +88,7 @@ nanp(struct phone_number *n, const char *e164, int type)
 	memset(n, 0, sizeof(*n));
 	snprintf(n->e164, sizeof(n->e164), "%s", e164);
 	snprintf(n->region, sizeof(n->region), "US");
+	snprintf(n->home_region, sizeof(n->home_region), "US");
 	n->calling_code = n->home = 1;
 	n->type = (enum phone_type)type;
 	snprintf(n->national, sizeof(n->national), "(%.3s) %.3s-%.4s", e164 + 2, e164 + 5,
