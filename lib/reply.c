@@ -478,7 +478,8 @@ reply_call_fate(struct page *p, const struct core_result *r)
 	page_set(p, "DATA_CALL", core_call_word(r->call));
 	if (r->call < FATE__MAX && words[r->call] != NULL) {
 		page_show(p, "CALL_ENDED");
-		page_show(p, words[r->call] + 2); /* its section: NO_ANSWER ... */
+		/* Its section: S_CALL_NO_ANSWER's is NO_ANSWER ... */
+		page_show(p, words[r->call] + strlen("S_CALL_"));
 	} else if (r->call == FATE_DONE)
 		page_show(p, "CALL_DONE");
 	else

@@ -194,6 +194,8 @@ class VoiceTests:
         forms = Forms(page.text)
         for id_ in ("call-ended", "call-again", "text-me"):
             self.assertIn(id_, forms.ids, page.text)
+        self.assertEqual(body_attr(page.text, "data-call"), "no_answer")
+        self.assertRegex(page.text, r'id="call-ended"[^>]*>\s*<p>Nobody answered the call\.</p>')
         # Call me again: a second call, answered this time, whose code verifies.
         self.fake.call_life = "human"
         before = len(self.fake.calls)
