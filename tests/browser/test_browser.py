@@ -54,6 +54,10 @@ SHOTS = harness.REPO / "tests" / "out" / "screenshots"
 PHONE_WIDTH, PHONE_HEIGHT = 375, 740
 DESKTOP_WIDTH, DESKTOP_HEIGHT = 1280, 800
 WAIT = 15  # seconds for a page to arrive
+# axe-core (npm, build/axe: tests/tests.mk), run in the page by
+# assert_accessible() on the rules of these WCAG levels, 2.0 to 2.2, A and AA.
+AXE = harness.REPO / "build" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
 INBOUND = "+15550002222"  # the number visitors text (CHANNELS=inbound)
 # The shipped languages, each with the Accept-Language of a browser set to it.
 LANGUAGES = (("en", "en-US,en"), ("es", "es-ES,es"), ("fr", "fr-FR,fr"), ("de", "de-DE,de"),
@@ -110,11 +114,15 @@ def gone(element):
     return predicate
 
 
-class BrowserFlow(unittest.TestCase):
+class BrowserCase(unittest.TestCase):
+    """A fake Telnyx, a site with its settings behind server_class, and
+    Chromium, once per class; the helpers of a person's steps.  No test
+    of its own: BrowserFlow here, test_voice.py's VoiceFlow."""
+
     server_class = harness.Lighttpd
     shot_prefix = ""
-    # test_8's screenshots: 48 of them, taken once (here), not per server.
-    language_shots = True
+    # The site's settings beside the fake's (a subclass's own).
+    settings = {}
 
     @classmethod
     def setUpClass(cls):
@@ -137,9 +145,9 @@ class BrowserFlow(unittest.TestCase):
             cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         cls.fake.enable_webhooks()
         cls.fake.auto_receipts = False
-        cls.site = harness.Site(cls.tmp, {"SMS_TRANSPORT": "telnyx", "API_BASE_URL": cls.fake.url,
-                                          "CHANNELS": "sms,inbound", "INBOUND_NUMBER": INBOUND,
-                                          "TELNYX_PUBLIC_KEY": cls.fake.public_key})
+        cls.site = harness.Site(cls.tmp, dict({"SMS_TRANSPORT": "telnyx", "API_BASE_URL": cls.fake.url,
+                                               "TELNYX_PUBLIC_KEY": cls.fake.public_key},
+                                              **cls.settings))
         cls.server = cls.server_class(cls.site)
         cls.addClassCleanup(cls.server.stop)
         cls.server.start()
@@ -277,7 +285,71 @@ class BrowserFlow(unittest.TestCase):
         token.send_keys(code)
         return self.submit(token)
 
-    # -- tests -----------------------------------------------------------
+    def assert_accessible(self, where):
+        """axe-core on the page as it is now: no violation of a WCAG 2.2
+        rule (A and AA), each reported with its nodes."""
+        if not AXE.is_file():
+            msg = "axe-core is not installed: make check installs it (%s)" % AXE.parent
+            if harness.in_ci():
+                self.fail(msg)
+            self.skipTest(msg)
+        d = self.driver
+        if not d.execute_script("return typeof window.axe === 'object'"):
+            d.execute_script(AXE.read_text(encoding="utf-8"))
+        result = d.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations']})"
+            ".then(r => done({violations: r.violations.map(v => ({id: v.id, impact: v.impact,"
+            " help: v.help, nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)}))}),"
+            " e => done({error: String(e)}));", list(AXE_TAGS))
+        self.assertNotIn("error", result, "%s: axe-core failed" % where)
+        self.assertEqual(result["violations"], [], "%s: WCAG 2.2 violations%s" % (where, self.context()))
+
+    def accept_language(self, header):
+        """The header (and navigator.languages) of the next requests."""
+        ua = self.driver.execute_script("return navigator.userAgent")
+        self.driver.execute_cdp_cmd("Emulation.setUserAgentOverride",
+                                    {"userAgent": ua, "acceptLanguage": header})
+
+    def html_lang(self):
+        d = self.driver
+        return (d.execute_script("return document.documentElement.lang"),
+                d.execute_script("return document.documentElement.dir"),
+                d.execute_script("return getComputedStyle(document.documentElement).direction"),
+                d.execute_script("return getComputedStyle(document.querySelector('main')).direction"))
+
+    def assert_language(self, tag, words, where):
+        d = self.driver
+        want = "rtl" if words["DIR"] == "rtl" else "ltr"
+        self.assertEqual(self.html_lang(), (tag, want, want, want), where + self.context())
+        if want == "rtl":
+            # Mirrored: a label starts at the right, with its field.
+            for label in d.find_elements(By.CSS_SELECTOR, "label[for]"):
+                field = d.find_element(By.ID, label.get_attribute("for"))
+                lr = d.execute_script(
+                    "const r = document.createRange(); r.selectNodeContents(arguments[0]);"
+                    "return r.getBoundingClientRect().right", label)
+                fr = field.rect["x"] + field.rect["width"]
+                self.assertAlmostEqual(lr, fr, delta=2, msg="%s: %s not at the right" % (where, label.text))
+            # Numbers read left to right in the right-to-left page: the masked
+            # number, the fields for a number and a code.
+            for sel in ("#masked-phone", "#phone", "#token"):
+                for el in d.find_elements(By.CSS_SELECTOR, sel):
+                    self.assertEqual(d.execute_script(
+                        "return getComputedStyle(arguments[0]).direction", el), "ltr",
+                        "%s: %s is not left to right" % (where, sel))
+            # Still readable on a phone: nothing to scroll sideways.
+            self.metrics(PHONE_WIDTH, PHONE_HEIGHT, True)
+            sw, cw = d.execute_script("return [document.documentElement.scrollWidth, "
+                                      "document.documentElement.clientWidth]")
+            self.assertLessEqual(sw, cw, "%s: %d px of %d on a phone" % (where, sw, cw))
+            self.desktop()
+
+
+class BrowserFlow(BrowserCase):
+    settings = {"CHANNELS": "sms,inbound", "INBOUND_NUMBER": INBOUND}
+    # test_8's screenshots: 48 of them, taken once (here), not per server.
+    language_shots = True
 
     def test_1_flow_as_a_person_does_it(self):
         d = self.driver
@@ -448,46 +520,6 @@ class BrowserFlow(unittest.TestCase):
         urls = [m["params"]["request"]["url"] for m in requests
                 if m.get("method") == "Network.requestWillBeSent"]
         self.assertEqual([u for u in urls if not u.startswith("file:")], [])
-
-    def accept_language(self, header):
-        """The header (and navigator.languages) of the next requests."""
-        ua = self.driver.execute_script("return navigator.userAgent")
-        self.driver.execute_cdp_cmd("Emulation.setUserAgentOverride",
-                                    {"userAgent": ua, "acceptLanguage": header})
-
-    def html_lang(self):
-        d = self.driver
-        return (d.execute_script("return document.documentElement.lang"),
-                d.execute_script("return document.documentElement.dir"),
-                d.execute_script("return getComputedStyle(document.documentElement).direction"),
-                d.execute_script("return getComputedStyle(document.querySelector('main')).direction"))
-
-    def assert_language(self, tag, words, where):
-        d = self.driver
-        want = "rtl" if words["DIR"] == "rtl" else "ltr"
-        self.assertEqual(self.html_lang(), (tag, want, want, want), where + self.context())
-        if want == "rtl":
-            # Mirrored: a label starts at the right, with its field.
-            for label in d.find_elements(By.CSS_SELECTOR, "label[for]"):
-                field = d.find_element(By.ID, label.get_attribute("for"))
-                lr = d.execute_script(
-                    "const r = document.createRange(); r.selectNodeContents(arguments[0]);"
-                    "return r.getBoundingClientRect().right", label)
-                fr = field.rect["x"] + field.rect["width"]
-                self.assertAlmostEqual(lr, fr, delta=2, msg="%s: %s not at the right" % (where, label.text))
-            # Numbers read left to right in the right-to-left page: the masked
-            # number, the fields for a number and a code.
-            for sel in ("#masked-phone", "#phone", "#token"):
-                for el in d.find_elements(By.CSS_SELECTOR, sel):
-                    self.assertEqual(d.execute_script(
-                        "return getComputedStyle(arguments[0]).direction", el), "ltr",
-                        "%s: %s is not left to right" % (where, sel))
-            # Still readable on a phone: nothing to scroll sideways.
-            self.metrics(PHONE_WIDTH, PHONE_HEIGHT, True)
-            sw, cw = d.execute_script("return [document.documentElement.scrollWidth, "
-                                      "document.documentElement.clientWidth]")
-            self.assertLessEqual(sw, cw, "%s: %d px of %d on a phone" % (where, sw, cw))
-            self.desktop()
 
     def language_shot(self, name):
         """shoot() for test_8, or, without its screenshots, the phone-width
