@@ -523,7 +523,11 @@ reply_code_form(struct reply_fill *f)
 	if (r->way == CHANNEL_VOICE) {
 		page_show(p, "CALLING");
 		reply_call_fate(p, r);
-	} else if (webhook_failed(r->delivery))
+		return;
+	}
+	/* The hint and the aside speak of the text message. */
+	page_show(p, "TEXTED");
+	if (webhook_failed(r->delivery))
 		page_show(p, "UNDELIVERED");
 	else {
 		page_show(p, "SENT");

@@ -111,20 +111,21 @@ class VoiceFlow(BrowserCase):
         self.assertTrue(calls[0]["call_control_id"])
         return calls[0]["call_control_id"]
 
-    def wait_events(self, call_id, last="call.hangup", timeout=CALL_WAIT):
-        """Poll (bounded) until webhook.cgi, through the server, took the
-        call's event `last`; none refused."""
+    def wait_events(self, call_id, want=("call.hangup",), timeout=CALL_WAIT):
+        """Poll (bounded) until webhook.cgi, through the server, took each
+        of the call's events `want`, none refused; return the event types
+        it took, in the order their answers came."""
         deadline = time.monotonic() + timeout
         while True:
             took = [p["event_type"] for p in self.fake.accepted_webhooks()
                     if p["message_id"] == call_id]
-            if last in took or time.monotonic() > deadline:
+            if set(want) <= set(took) or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
         refused = [(p["event_type"], p["status"]) for p in self.fake.webhook_posts
                    if p["message_id"] == call_id and not 200 <= p["status"] < 300]
         self.assertEqual(refused, [], self.context())
-        self.assertIn(last, took, self.context())
+        self.assertLessEqual(set(want), set(took), self.context())
         return took
 
     def heard(self, call_id):
@@ -168,8 +169,8 @@ class VoiceFlow(BrowserCase):
         self.assertEqual(pressed.text, "I have pressed 1")
         self.assertIsNotNone(pressed.find_element(By.XPATH, "./ancestor::form[@id='pressed-form']"))
         self.shot("4-call-confirm")
-        took = self.wait_events(call_id)
-        self.assertIn("call.gather.ended", took)
+        # The 1 taken (the verification approved) and the call ended.
+        self.wait_events(call_id, ("call.gather.ended", "call.hangup"))
         self.assertPage(self.click("pressed"), "success")
         self.assert_local_only()
         self.assert_no_console_errors()
@@ -228,6 +229,8 @@ class VoiceFlow(BrowserCase):
                 self.assertPage(self.reload(), "verify")
                 self.assert_language(tag, w, "call ended")
                 self.assertEqual(d.find_element(By.ID, "call-again").text, w["S_CALL_AGAIN"])
+                self.assertEqual(d.find_element(By.ID, "token-hint").text,
+                                 (w["S_CODE_HINT_CALL_1"] + "6" + w["S_CODE_HINT_CALL_2"]).strip())
                 self.assert_accessible("%s: code page, the call ended" % tag)
                 self.shoot("lang-%s-call-ended" % tag)
                 # Confirm mode: call.html.
@@ -241,7 +244,7 @@ class VoiceFlow(BrowserCase):
                 self.assertEqual(d.find_element(By.ID, "pressed").text, w["S_CALL_PRESSED"])
                 self.assert_accessible("%s: call.html" % tag)
                 self.shoot("lang-%s-call" % tag)
-                self.wait_events(call_id)
+                self.wait_events(call_id, ("call.gather.ended", "call.hangup"))
                 self.assertPage(self.click("pressed"), "success")
                 self.assert_language(tag, w, "success")
         self.assert_local_only()
