@@ -91,6 +91,9 @@ class VoiceFlow(BrowserCase):
         self.assertTrue(self.error_text(), self.context())
         button = d.find_element(By.ID, "alt-voice-button")
         self.assertTrue(button.is_displayed() and button.is_enabled(), self.context())
+        # What the button does is said beside it, and read with it.
+        self.assertEqual(button.get_attribute("aria-describedby"), "alt-voice-hint")
+        self.assertTrue(d.find_element(By.ID, "alt-voice-hint").is_displayed())
         self.assertEqual(self.fake.messages_to(LANDLINE_E164 % n), [])
 
     def call(self, n, page):
