@@ -215,6 +215,22 @@ class VoiceTests:
         code = spoken_code(self.actions(again["call_control_id"])[0][1]["payload"])
         self.assertStatus(self.verify(c, code), 200, "success")
 
+    def test_a_busy_line_and_a_machine_say_so(self):
+        for n, life, fate, words in ((105, "busy", "busy", "The line was busy."),
+                                     (106, "machine", "machine", "An answering machine took the call")):
+            with self.subTest(life=life):
+                self.fake.call_life = life
+                c = self.client()
+                r, call = self.call_a_landline(c, n)
+                self.wait_events(call["call_control_id"])
+                page = c.get(self.path("verify.cgi"))
+                self.assertStatus(page, 200, "verify")
+                self.assertEqual(body_attr(page.text, "data-call"), fate)
+                self.assertRegex(page.text, r'id="call-ended"[^>]*>\s*<p>%s' % re.escape(words))
+                self.assertIn("call-again", Forms(page.text).ids)
+                # Nothing was said to the machine.
+                self.assertNotIn("speak", [a for a, _ in self.actions(call["call_control_id"])])
+
     def test_a_texted_code_page_offers_a_call(self):
         # A mobile gets its text; "Call me instead" places a call to it.
         c = self.client()
