@@ -18,6 +18,11 @@ its header and shows as navigator.languages): <html lang> and dir, the
 words of templates/lang/<tag>.conf on every page, the text message in the
 language; Arabic right to left, mirrored, and no sideways scrolling on a
 phone.  Screenshots tests/out/screenshots/lang-<tag>-*.png.
+
+axe-core (npm, build/axe: `make check` installs it) checks each page of
+the flow, behind lighttpd, in every language: no violation of a WCAG 2.2
+rule, A or AA.  BrowserCase is the set-up and the steps, for this
+file's BrowserFlow and test_browser_voice.py's VoiceFlow.
 """
 
 import json
