@@ -11,6 +11,7 @@ mod_fcgid) and lighttpd (mod_cgi and mod_fastcgi).
 """
 
 import html.parser
+import json
 import re
 import time
 import unittest
@@ -23,6 +24,7 @@ from webcase import ServerCase
 LANDLINE_TYPED = "+44 20 7946 %04d"
 LANDLINE_E164 = "+44207946%04d"
 CALL_WAIT = 30  # seconds for a call's events to come through the server
+JSON = {"Accept": "application/json"}
 
 
 class Forms(html.parser.HTMLParser):
@@ -230,6 +232,43 @@ class VoiceTests:
                 self.assertIn("call-again", Forms(page.text).ids)
                 # Nothing was said to the machine.
                 self.assertNotIn("speak", [a for a, _ in self.actions(call["call_control_id"])])
+
+    def test_json_both_modes(self):
+        """The same through the JSON API: a landline's refusal offers a
+        call, channel=voice places it, the call's fate, the approval."""
+        for n, mode in ((107, "code"), (108, "confirm")):
+            with self.subTest(mode=mode):
+                self.site.write_config(VOICE_MODE=mode)
+                c = self.client()
+                phone = LANDLINE_TYPED % n
+                r = c.post(self.path("request.cgi"), {"phone": phone}, headers=JSON)
+                self.assertStatus(r, 400)
+                err = json.loads(r.body)["error"]
+                self.assertEqual((err["code"], err.get("alternatives")),
+                                 ("line_type_not_allowed", ["voice"]))
+                before = len(self.fake.calls)
+                r = c.post(self.path("request.cgi"), {"phone": phone, "channel": "voice"},
+                           headers=JSON)
+                self.assertStatus(r, 200)
+                got = json.loads(r.body)
+                self.assertEqual((got["status"], got["channel"], got["mode"], got["call"]),
+                                 ("pending", "voice", mode, "ringing"), got)
+                self.assertTrue(self.fake.wait_calls(before + 1), self.logs())
+                call, = self.new_calls(before, LANDLINE_E164 % n)
+                if mode == "code":
+                    self.wait_events(call["call_control_id"])
+                    r = c.get(self.path("verify.cgi"), headers=JSON)
+                    self.assertEqual(json.loads(r.body).get("call"), "done", r.text)
+                    code = spoken_code(self.actions(call["call_control_id"])[0][1]["payload"])
+                    r = c.post(self.path("verify.cgi"),
+                               {"verification_id": got["verification_id"], "token": code},
+                               headers=JSON)
+                else:
+                    self.wait_events(call["call_control_id"], ("call.gather.ended", "call.hangup"))
+                    r = c.post(self.path("verify.cgi"),
+                               {"verification_id": got["verification_id"]}, headers=JSON)
+                self.assertStatus(r, 200)
+                self.assertEqual(json.loads(r.body)["status"], "approved", r.text)
 
     def test_a_texted_code_page_offers_a_call(self):
         # A mobile gets its text; "Call me instead" places a call to it.
