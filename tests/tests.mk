@@ -109,7 +109,17 @@ $(JOSE):
 	mkdir -p build/node
 	cd build/node && npm install --no-save --no-audit --no-fund --loglevel=error jose@$(JOSE_VERSION)
 
-tests-build: all $(UNIT_BINS) $(ASAN_BINS) $(ASAN_PROGRAMS) $(FUZZ_BINS) $(JOSE)
+# axe-core (npm), the accessibility checker the browser tests run in the
+# pages (tests/browser: WCAG 2.2, A and AA).  A folder of its own: an
+# `npm install --no-save` in build/node would prune jose.
+AXE_VERSION = 4.10.3
+AXE = build/axe/node_modules/axe-core/axe.min.js
+
+$(AXE):
+	mkdir -p build/axe
+	cd build/axe && npm install --no-save --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION)
+
+tests-build: all $(UNIT_BINS) $(ASAN_BINS) $(ASAN_PROGRAMS) $(FUZZ_BINS) $(JOSE) $(AXE)
 
 # What the tests use is installed first (`make deps`), and the build is a
 # new make, which reads pkg-config after the install.

@@ -18,6 +18,11 @@ its header and shows as navigator.languages): <html lang> and dir, the
 words of templates/lang/<tag>.conf on every page, the text message in the
 language; Arabic right to left, mirrored, and no sideways scrolling on a
 phone.  Screenshots tests/out/screenshots/lang-<tag>-*.png.
+
+axe-core (npm, build/axe: `make check` installs it) checks each page of
+the flow, behind lighttpd, in every language: no violation of a WCAG 2.2
+rule, A or AA.  BrowserCase is the set-up and the steps, for this
+file's BrowserFlow and test_browser_voice.py's VoiceFlow.
 """
 
 import json
@@ -54,6 +59,10 @@ SHOTS = harness.REPO / "tests" / "out" / "screenshots"
 PHONE_WIDTH, PHONE_HEIGHT = 375, 740
 DESKTOP_WIDTH, DESKTOP_HEIGHT = 1280, 800
 WAIT = 15  # seconds for a page to arrive
+# axe-core (npm, build/axe: tests/tests.mk), run in the page by
+# assert_accessible() on the rules of these WCAG levels, 2.0 to 2.2, A and AA.
+AXE = harness.REPO / "build" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
 INBOUND = "+15550002222"  # the number visitors text (CHANNELS=inbound)
 # The shipped languages, each with the Accept-Language of a browser set to it.
 LANGUAGES = (("en", "en-US,en"), ("es", "es-ES,es"), ("fr", "fr-FR,fr"), ("de", "de-DE,de"),
@@ -110,11 +119,15 @@ def gone(element):
     return predicate
 
 
-class BrowserFlow(unittest.TestCase):
+class BrowserCase(unittest.TestCase):
+    """A fake Telnyx, a site with its settings behind server_class, and
+    Chromium, once per class; the helpers of a person's steps.  No test
+    of its own: BrowserFlow here, test_voice.py's VoiceFlow."""
+
     server_class = harness.Lighttpd
     shot_prefix = ""
-    # test_8's screenshots: 48 of them, taken once (here), not per server.
-    language_shots = True
+    # The site's settings beside the fake's (a subclass's own).
+    settings = {}
 
     @classmethod
     def setUpClass(cls):
@@ -137,9 +150,9 @@ class BrowserFlow(unittest.TestCase):
             cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         cls.fake.enable_webhooks()
         cls.fake.auto_receipts = False
-        cls.site = harness.Site(cls.tmp, {"SMS_TRANSPORT": "telnyx", "API_BASE_URL": cls.fake.url,
-                                          "CHANNELS": "sms,inbound", "INBOUND_NUMBER": INBOUND,
-                                          "TELNYX_PUBLIC_KEY": cls.fake.public_key})
+        cls.site = harness.Site(cls.tmp, dict({"SMS_TRANSPORT": "telnyx", "API_BASE_URL": cls.fake.url,
+                                               "TELNYX_PUBLIC_KEY": cls.fake.public_key},
+                                              **cls.settings))
         cls.server = cls.server_class(cls.site)
         cls.addClassCleanup(cls.server.stop)
         cls.server.start()
@@ -277,177 +290,25 @@ class BrowserFlow(unittest.TestCase):
         token.send_keys(code)
         return self.submit(token)
 
-    # -- tests -----------------------------------------------------------
-
-    def test_1_flow_as_a_person_does_it(self):
+    def assert_accessible(self, where):
+        """axe-core on the page as it is now: no violation of a WCAG 2.2
+        rule (A and AA), each reported with its nodes."""
+        if not AXE.is_file():
+            msg = "axe-core is not installed: make check installs it (%s)" % AXE.parent
+            if harness.in_ci():
+                self.fail(msg)
+            self.skipTest(msg)
         d = self.driver
-        d.get(self.url("request.cgi"))
-        self.assertEqual(self.page(), "index")
-        self.shoot("1-index")
-        phone = d.find_element(By.ID, "phone")
-        self.assertEqual(phone.get_attribute("name"), "phone")
-        phone.send_keys("(202) 555-0143")
-        self.assertPage(self.submit(phone), "verify")
-        self.shoot("2-verify")
-        code = self.fake.code_for("+12025550143")
-        self.assertTrue(code)
-        self.assertNotIn(code, d.page_source)
-
-        # The cookie as the browser keeps it.
-        cookies = {c["name"]: c for c in d.get_cookies()}
-        self.assertIn("otp_vid", cookies, cookies)
-        c = cookies["otp_vid"]
-        self.assertTrue(c.get("httpOnly"), c)
-        self.assertEqual(c.get("sameSite"), "Strict", c)
-        self.assertEqual(c.get("path"), harness.EXAMPLE_URL, c)
-        self.assertNotIn("otp_vid", d.execute_script("return document.cookie"))
-
-        self.assertPage(self.type_code(code), "success")
-        self.shoot("3-success")
-        self.assert_local_only()
-        self.assert_no_console_errors()
-
-    def test_2_wrong_code_then_right_code(self):
-        d = self.driver
-        code = self.request("202.555.0144", "+12025550144")
-        wrong = ("1" if code[0] == "0" else "0") + code[1:]
-        self.assertPage(self.type_code(wrong), "verify")
-        text = self.error_text()
-        self.assertTrue(text, "no visible error text" + self.context())
-        self.shoot("4-verify-wrong-code")
-        token = d.find_element(By.ID, "token")
-        self.assertTrue(token.is_displayed() and token.is_enabled())
-        self.assertPage(self.type_code(code), "success")
-        self.assert_local_only()
-        self.assert_no_console_errors()
-
-    def test_2a_code_with_a_space_or_a_hyphen(self):
-        # As a phone's keyboard or a paste gives it ("722 D91", "722-D91"):
-        # the field takes it whole (no maxlength cuts it: WCAG 2.2 3.3.8),
-        # and the server drops the space or hyphen.
-        for i, sep in enumerate((" ", "-")):
-            with self.subTest(sep=sep):
-                code = self.request("202.555.015%d" % i, "+1202555015%d" % i)
-                typed = code[:3] + sep + code[3:]
-                token = self.driver.find_element(By.ID, "token")
-                token.clear()
-                token.send_keys(typed)
-                self.assertEqual(token.get_attribute("value"), typed, self.context())
-                self.assertIsNone(token.get_attribute("maxlength"), self.context())
-                self.assertPage(self.submit(token), "success")
-        self.assert_no_console_errors()
-
-    def test_3_bad_phone_shows_error_on_form(self):
-        d = self.driver
-        d.get(self.url("request.cgi"))
-        phone = d.find_element(By.ID, "phone")
-        phone.send_keys("12")
-        # The browser's own checks may stop the submit; the server's are tested here.
-        d.execute_script("for (const f of document.forms) f.noValidate = true;")
-        self.assertPage(self.submit(phone), "index")
-        self.assertTrue(self.error_text(), self.context())
-        self.shoot("5-index-bad-phone")
-        self.assertTrue(d.find_element(By.ID, "phone").is_enabled())
-        self.assert_no_console_errors()
-
-    def test_4_expired_code_page(self):
-        d = self.driver
-        self.site.write_config(TOKEN_TTL=1)
-        code = self.request("2025550145", "+12025550145")
-        time.sleep(2.2)
-        page = self.type_code(code)
-        self.assertPage(page, "error", "verify", "index")
-        self.assertTrue(self.error_text() or page == "error", self.context())
-        self.shoot("6-expired")
-        # The page offers a new code: a link or form back to request.cgi.
-        links = d.find_elements(By.CSS_SELECTOR, 'a[href*="request.cgi"], form[action*="request.cgi"]')
-        self.assertTrue(links, "no way to a new code" + self.context())
-        self.assert_local_only()
-        self.assert_no_console_errors()
-
-
-    def test_5_inbound_text(self):
-        """The visitor picks "you send us a text", sees the code and an sms:
-        link, says it is sent too early, then texts it (the fake reports it)."""
-        d = self.driver
-        d.get(self.url("request.cgi"))
-        self.shoot("7-index-channels")
-        phone = d.find_element(By.ID, "phone")
-        phone.send_keys("(202) 555-0146")
-        d.find_element(By.ID, "channel-inbound").click()
-        self.assertPage(self.submit(phone), "inbound")
-        self.shoot("8-inbound")
-        code = d.find_element(By.ID, "inbound-code").text.strip()
-        self.assertRegex(code, "^[A-HJKMNP-Z2-9]{8}$")
-        self.assertEqual(d.find_element(By.ID, "sms-link").get_attribute("href"),
-                         "sms:%s?body=%s" % (INBOUND, code))
-        self.assertEqual(self.fake.messages_to("+12025550146"), [])
-        sent = d.find_element(By.CSS_SELECTOR, '#sent-form button[type="submit"]')
-        self.assertPage(self.submit(sent), "inbound")
-        self.assertIn("not received your text yet", self.error_text())
-        self.assertEqual(d.find_element(By.ID, "inbound-code").text.strip(), code)
-        self.shoot("9-inbound-not-yet")
-        self.assertEqual(self.fake.send_inbound(self.hook_url, "+12025550146", INBOUND,
-                                                "my code: " + code.lower()), 200)
-        sent = d.find_element(By.CSS_SELECTOR, '#sent-form button[type="submit"]')
-        self.assertPage(self.submit(sent), "success")
-        self.shoot("10-inbound-success")
-        self.assert_local_only()
-        self.assert_no_console_errors()
-
-    def test_6_undelivered_text(self):
-        """Telnyx reports the text undelivered: the code form says so and
-        sends a new code at once."""
-        d = self.driver
-        self.fake.final_status = "delivery_failed"
-        self.fake.auto_receipts = True
-        try:
-            self.request("(202) 555-0147", "+12025550147")
-            self.assertTrue(self.fake.wait_webhooks(2, timeout=20), self.fake.webhook_posts)
-        finally:
-            self.fake.auto_receipts = False
-            self.fake.final_status = "delivered"
-        d.get(self.url("verify.cgi"))
-        self.assertPage(self.page(), "verify")
-        box = d.find_element(By.ID, "undelivered")
-        self.assertTrue(box.is_displayed())
-        self.assertIn("could not be delivered", box.text)
-        self.shoot("11-undelivered")
-        again = d.find_element(By.CSS_SELECTOR, '#resend-form button[type="submit"]')
-        self.assertPage(self.submit(again), "verify")
-        self.assertEqual(len(self.fake.messages_to("+12025550147")), 2)
-        self.assertPage(self.type_code(self.fake.code_for("+12025550147")), "success")
-        self.assert_local_only()
-        self.assert_no_console_errors()
-
-
-    def test_7_operator_report(self):
-        """otp-admin report --html on what the flows above left: one file
-        that the browser shows without any request, four charts."""
-        import subprocess
-        admin = harness.REPO / "tools" / "otp-admin"
-        if not os.access(admin, os.X_OK):
-            self.fail("tools/otp-admin is not built")
-        self.request("(202) 555-0148", "+12025550148")
-        out = Path(self.tmp) / ("%sreport.html" % self.shot_prefix)
-        p = subprocess.run([str(admin), "-c", str(self.site.config_path), "report", "--html",
-                            str(out)], capture_output=True, text=True, timeout=60)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        d = self.driver
-        d.get_log("performance")
-        d.get(out.as_uri())
-        self.assertEqual(d.title, "otp report")
-        charts = d.find_elements(By.CSS_SELECTOR, "svg")
-        self.assertGreaterEqual(len(charts), 3, d.page_source[:2000])
-        bars = d.find_elements(By.CSS_SELECTOR, '#per-hour rect[data-series="sent"]')
-        self.assertTrue(bars and all(b.size["height"] >= 0 for b in bars))
-        sent = int(d.find_element(By.ID, "sent").text)
-        self.assertEqual(sum(float(b.get_attribute("data-value")) for b in bars), sent)
-        self.shoot("12-operator-report")
-        requests = [json.loads(e["message"])["message"] for e in d.get_log("performance")]
-        urls = [m["params"]["request"]["url"] for m in requests
-                if m.get("method") == "Network.requestWillBeSent"]
-        self.assertEqual([u for u in urls if not u.startswith("file:")], [])
+        if not d.execute_script("return typeof window.axe === 'object'"):
+            d.execute_script(AXE.read_text(encoding="utf-8"))
+        result = d.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations']})"
+            ".then(r => done({violations: r.violations.map(v => ({id: v.id, impact: v.impact,"
+            " help: v.help, nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)}))}),"
+            " e => done({error: String(e)}));", list(AXE_TAGS))
+        self.assertNotIn("error", result, "%s: axe-core failed" % where)
+        self.assertEqual(result["violations"], [], "%s: WCAG 2.2 violations%s" % (where, self.context()))
 
     def accept_language(self, header):
         """The header (and navigator.languages) of the next requests."""
@@ -489,6 +350,191 @@ class BrowserFlow(unittest.TestCase):
             self.assertLessEqual(sw, cw, "%s: %d px of %d on a phone" % (where, sw, cw))
             self.desktop()
 
+
+class BrowserFlow(BrowserCase):
+    settings = {"CHANNELS": "sms,inbound", "INBOUND_NUMBER": INBOUND}
+    # test_8's screenshots: 48 of them, taken once (here), not per server.
+    language_shots = True
+
+    def test_1_flow_as_a_person_does_it(self):
+        d = self.driver
+        d.get(self.url("request.cgi"))
+        self.assertEqual(self.page(), "index")
+        self.shoot("1-index")
+        phone = d.find_element(By.ID, "phone")
+        self.assertEqual(phone.get_attribute("name"), "phone")
+        phone.send_keys("(202) 555-0143")
+        self.assertPage(self.submit(phone), "verify")
+        self.shoot("2-verify")
+        code = self.fake.code_for("+12025550143")
+        self.assertTrue(code)
+        self.assertNotIn(code, d.page_source)
+
+        # The cookie as the browser keeps it.
+        cookies = {c["name"]: c for c in d.get_cookies()}
+        self.assertIn("otp_vid", cookies, cookies)
+        c = cookies["otp_vid"]
+        self.assertTrue(c.get("httpOnly"), c)
+        self.assertEqual(c.get("sameSite"), "Strict", c)
+        self.assertEqual(c.get("path"), harness.EXAMPLE_URL, c)
+        self.assertNotIn("otp_vid", d.execute_script("return document.cookie"))
+
+        self.assertPage(self.type_code(code), "success")
+        self.shoot("3-success")
+        self.assert_local_only()
+        self.assert_no_console_errors()
+
+    def test_2_wrong_code_then_right_code(self):
+        d = self.driver
+        code = self.request("202.555.0144", "+12025550144")
+        wrong = ("1" if code[0] == "0" else "0") + code[1:]
+        self.assertPage(self.type_code(wrong), "verify")
+        text = self.error_text()
+        self.assertTrue(text, "no visible error text" + self.context())
+        self.shoot("4-verify-wrong-code")
+        self.accessible_once("4-verify-wrong-code")
+        token = d.find_element(By.ID, "token")
+        self.assertTrue(token.is_displayed() and token.is_enabled())
+        self.assertPage(self.type_code(code), "success")
+        self.assert_local_only()
+        self.assert_no_console_errors()
+
+    def test_2a_code_with_a_space_or_a_hyphen(self):
+        # As a phone's keyboard or a paste gives it ("722 D91", "722-D91"):
+        # the field takes it whole (no maxlength cuts it: WCAG 2.2 3.3.8),
+        # and the server drops the space or hyphen.
+        for i, sep in enumerate((" ", "-")):
+            with self.subTest(sep=sep):
+                code = self.request("202.555.015%d" % i, "+1202555015%d" % i)
+                typed = code[:3] + sep + code[3:]
+                token = self.driver.find_element(By.ID, "token")
+                token.clear()
+                token.send_keys(typed)
+                self.assertEqual(token.get_attribute("value"), typed, self.context())
+                self.assertIsNone(token.get_attribute("maxlength"), self.context())
+                self.assertPage(self.submit(token), "success")
+        self.assert_no_console_errors()
+
+    def test_3_bad_phone_shows_error_on_form(self):
+        d = self.driver
+        d.get(self.url("request.cgi"))
+        phone = d.find_element(By.ID, "phone")
+        phone.send_keys("12")
+        # The browser's own checks may stop the submit; the server's are tested here.
+        d.execute_script("for (const f of document.forms) f.noValidate = true;")
+        self.assertPage(self.submit(phone), "index")
+        self.assertTrue(self.error_text(), self.context())
+        self.shoot("5-index-bad-phone")
+        self.accessible_once("5-index-bad-phone")
+        self.assertTrue(d.find_element(By.ID, "phone").is_enabled())
+        self.assert_no_console_errors()
+
+    def test_4_expired_code_page(self):
+        d = self.driver
+        self.site.write_config(TOKEN_TTL=1)
+        code = self.request("2025550145", "+12025550145")
+        time.sleep(2.2)
+        page = self.type_code(code)
+        self.assertPage(page, "error", "verify", "index")
+        self.assertTrue(self.error_text() or page == "error", self.context())
+        self.shoot("6-expired")
+        self.accessible_once("6-expired")
+        # The page offers a new code: a link or form back to request.cgi.
+        links = d.find_elements(By.CSS_SELECTOR, 'a[href*="request.cgi"], form[action*="request.cgi"]')
+        self.assertTrue(links, "no way to a new code" + self.context())
+        self.assert_local_only()
+        self.assert_no_console_errors()
+
+
+    def test_5_inbound_text(self):
+        """The visitor picks "you send us a text", sees the code and an sms:
+        link, says it is sent too early, then texts it (the fake reports it)."""
+        d = self.driver
+        d.get(self.url("request.cgi"))
+        self.shoot("7-index-channels")
+        phone = d.find_element(By.ID, "phone")
+        phone.send_keys("(202) 555-0146")
+        d.find_element(By.ID, "channel-inbound").click()
+        self.assertPage(self.submit(phone), "inbound")
+        self.shoot("8-inbound")
+        self.accessible_once("8-inbound")
+        code = d.find_element(By.ID, "inbound-code").text.strip()
+        self.assertRegex(code, "^[A-HJKMNP-Z2-9]{8}$")
+        self.assertEqual(d.find_element(By.ID, "sms-link").get_attribute("href"),
+                         "sms:%s?body=%s" % (INBOUND, code))
+        self.assertEqual(self.fake.messages_to("+12025550146"), [])
+        sent = d.find_element(By.CSS_SELECTOR, '#sent-form button[type="submit"]')
+        self.assertPage(self.submit(sent), "inbound")
+        self.assertIn("not received your text yet", self.error_text())
+        self.assertEqual(d.find_element(By.ID, "inbound-code").text.strip(), code)
+        self.shoot("9-inbound-not-yet")
+        self.accessible_once("9-inbound-not-yet")
+        self.assertEqual(self.fake.send_inbound(self.hook_url, "+12025550146", INBOUND,
+                                                "my code: " + code.lower()), 200)
+        sent = d.find_element(By.CSS_SELECTOR, '#sent-form button[type="submit"]')
+        self.assertPage(self.submit(sent), "success")
+        self.shoot("10-inbound-success")
+        self.assert_local_only()
+        self.assert_no_console_errors()
+
+    def test_6_undelivered_text(self):
+        """Telnyx reports the text undelivered: the code form says so and
+        sends a new code at once."""
+        d = self.driver
+        self.fake.final_status = "delivery_failed"
+        self.fake.auto_receipts = True
+        try:
+            # This text's two receipts (sent, then finalized), over the
+            # posts of the tests before (test_5's inbound text).
+            taken = len(self.fake.accepted_webhooks())
+            self.request("(202) 555-0147", "+12025550147")
+            self.assertTrue(self.fake.wait_webhooks(taken + 2, timeout=20), self.fake.webhook_posts)
+        finally:
+            self.fake.auto_receipts = False
+            self.fake.final_status = "delivered"
+        d.get(self.url("verify.cgi"))
+        self.assertPage(self.page(), "verify")
+        box = d.find_element(By.ID, "undelivered")
+        self.assertTrue(box.is_displayed())
+        self.assertIn("could not be delivered", box.text)
+        self.shoot("11-undelivered")
+        self.accessible_once("11-undelivered")
+        again = d.find_element(By.CSS_SELECTOR, '#resend-form button[type="submit"]')
+        self.assertPage(self.submit(again), "verify")
+        self.assertEqual(len(self.fake.messages_to("+12025550147")), 2)
+        self.assertPage(self.type_code(self.fake.code_for("+12025550147")), "success")
+        self.assert_local_only()
+        self.assert_no_console_errors()
+
+
+    def test_7_operator_report(self):
+        """otp-admin report --html on what the flows above left: one file
+        that the browser shows without any request, four charts."""
+        import subprocess
+        admin = harness.REPO / "tools" / "otp-admin"
+        if not os.access(admin, os.X_OK):
+            self.fail("tools/otp-admin is not built")
+        self.request("(202) 555-0148", "+12025550148")
+        out = Path(self.tmp) / ("%sreport.html" % self.shot_prefix)
+        p = subprocess.run([str(admin), "-c", str(self.site.config_path), "report", "--html",
+                            str(out)], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        d = self.driver
+        d.get_log("performance")
+        d.get(out.as_uri())
+        self.assertEqual(d.title, "otp report")
+        charts = d.find_elements(By.CSS_SELECTOR, "svg")
+        self.assertGreaterEqual(len(charts), 3, d.page_source[:2000])
+        bars = d.find_elements(By.CSS_SELECTOR, '#per-hour rect[data-series="sent"]')
+        self.assertTrue(bars and all(b.size["height"] >= 0 for b in bars))
+        sent = int(d.find_element(By.ID, "sent").text)
+        self.assertEqual(sum(float(b.get_attribute("data-value")) for b in bars), sent)
+        self.shoot("12-operator-report")
+        requests = [json.loads(e["message"])["message"] for e in d.get_log("performance")]
+        urls = [m["params"]["request"]["url"] for m in requests
+                if m.get("method") == "Network.requestWillBeSent"]
+        self.assertEqual([u for u in urls if not u.startswith("file:")], [])
+
     def language_shot(self, name):
         """shoot() for test_8, or, without its screenshots, the phone-width
         check it makes."""
@@ -499,6 +545,12 @@ class BrowserFlow(unittest.TestCase):
         sw = self.driver.execute_script("return document.documentElement.scrollWidth")
         self.assertLessEqual(sw, PHONE_WIDTH, "%s: %d px wide on a %d-px screen" % (name, sw, PHONE_WIDTH))
         self.desktop()
+
+    def accessible_once(self, where):
+        """assert_accessible(), once (behind lighttpd): the pages are the
+        same behind every server."""
+        if self.language_shots:
+            self.assert_accessible(where)
 
     def test_8_languages(self):
         """The flow in each shipped language, the browser set to it."""
@@ -518,6 +570,7 @@ class BrowserFlow(unittest.TestCase):
                 self.assertEqual(d.title, w["S_PHONE_TITLE"])
                 self.assertEqual(d.find_element(By.TAG_NAME, "h1").text, w["S_PHONE_TITLE"])
                 self.assertEqual(d.find_element(By.CSS_SELECTOR, "label[for=phone]").text, w["S_PHONE_LABEL"])
+                self.accessible_once("%s: phone form" % tag)
                 self.language_shot("lang-%s-1-index" % tag)
                 phone = d.find_element(By.ID, "phone")
                 phone.send_keys(typed)
@@ -525,6 +578,7 @@ class BrowserFlow(unittest.TestCase):
                 self.assert_language(tag, w, "code form")
                 self.assertEqual(d.find_element(By.TAG_NAME, "h1").text, w["S_CODE_TITLE"])
                 self.assertEqual(d.find_element(By.CSS_SELECTOR, "#verify-form button").text, w["S_VERIFY"])
+                self.accessible_once("%s: code form" % tag)
                 self.language_shot("lang-%s-2-verify" % tag)
                 texts = [m["text"] for m in self.fake.messages_to(e164)]
                 self.assertEqual(len(texts), 1, texts)
@@ -539,10 +593,12 @@ class BrowserFlow(unittest.TestCase):
                 self.assertPage(self.type_code(wrong), "verify")
                 self.assert_language(tag, w, "wrong code")
                 self.assertEqual(self.error_text(), "%s %s" % (w["MESSAGE_WRONG"], w["S_TRIES"].replace("{n}", "4")))
+                self.accessible_once("%s: wrong code" % tag)
                 self.language_shot("lang-%s-3-wrong-code" % tag)
                 self.assertPage(self.type_code(code), "success")
                 self.assert_language(tag, w, "success")
                 self.assertEqual(d.find_element(By.TAG_NAME, "h1").text, w["S_SUCCESS_TITLE"])
+                self.accessible_once("%s: success" % tag)
                 self.language_shot("lang-%s-4-success" % tag)
         self.assert_local_only()
         self.assert_no_console_errors()
