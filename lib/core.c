@@ -310,6 +310,24 @@ fail:
 	return OUTCOME_UNAVAILABLE_CHECK;
 }
 
+int
+core_call_latest(struct store *st, const struct config *cfg, const struct verification *v,
+		 enum core_call *fate)
+{
+	struct store_call call;
+	int n;
+
+	if ((n = store_call_latest(st, v->id, &call)) < 0)
+		return -1;
+	*fate = n > 0 ? core_call_fate(&call) : FATE_NONE;
+	/* Answered, then hung up before any call of it spoke a code (no
+	 * verdict came: a person who heard silence hangs up): nothing was
+	 * said, the call did not do its part. */
+	if (*fate == FATE_DONE && cfg->voice_mode == VOICE_CODE && code_mac_none(v->mac))
+		*fate = FATE_FAILED;
+	return 0;
+}
+
 /*
  * A pending verification's calls into r: what became of its latest call
  * (a call's verification), and the other way its page offers: a call
@@ -321,24 +339,13 @@ static int
 core_call_status(struct store *st, const struct config *cfg, const struct verification *v,
 		 struct core_result *r)
 {
-	struct store_call call;
-	int n;
-
 	/* What the site still offers of what the number could take. */
 	core_offers(v->ways & ((cfg->channels & CHANNEL_VOICE ? ALT_VOICE : 0) |
 			       (cfg->channels & CHANNEL_SMS ? ALT_SMS : 0)),
 		    core_way_bit(v->way), r);
 	if (v->way != WAY_VOICE)
 		return 0;
-	if ((n = store_call_latest(st, v->id, &call)) < 0)
-		return -1;
-	r->call = n > 0 ? core_call_fate(&call) : FATE_NONE;
-	/* Answered, then hung up before any call of it spoke a code (no
-	 * verdict came: a person who heard silence hangs up): nothing was
-	 * said, the call did not do its part. */
-	if (r->call == FATE_DONE && cfg->voice_mode == VOICE_CODE && code_mac_none(v->mac))
-		r->call = FATE_FAILED;
-	return 0;
+	return core_call_latest(st, cfg, v, &r->call);
 }
 
 /* The code the page showed (shown) into r, if it is v's: shown again. */

@@ -100,6 +100,13 @@ enum core_call {
 /* The word of a call's fate ("no_answer"), for JSON and the page. */
 const char *core_call_word(enum core_call c);
 
+struct verification;
+
+/* What became of the latest call of verification v (a call's), into
+ * *fate: 0, or -1 when the store failed. */
+int core_call_latest(struct store *st, const struct config *cfg, const struct verification *v,
+		     enum core_call *fate);
+
 struct core_result {
 	enum outcome outcome;
 	char vid[OTP_ID_LEN + 1];           /* the verification, or "" */

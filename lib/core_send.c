@@ -73,6 +73,7 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 {
 	const struct phone_number *n = in->number;
 	const enum store_way way = core_way(in->way);
+	enum core_call fate;
 	struct limit_req req = *q;
 	int found = 0, rc, seed = 0;
 
@@ -85,9 +86,17 @@ core_store_code(struct store *st, const struct config *cfg, const struct core_st
 			goto fail;
 		found = found && v->status == STATUS_PENDING && !strcmp(v->phone, n->e164);
 	}
-	/* Telnyx reported the visitor's last text undelivered: no cooldown. */
+	/* Telnyx reported the visitor's last text undelivered, or the last
+	 * call ended undone (no answer, busy, a machine: "Call me again"): no
+	 * cooldown for another of the same way. */
 	if (found && v->way == WAY_SMS && webhook_failed(v->delivery))
 		req.how |= LIMIT_UNDELIVERED;
+	if (found && v->way == WAY_VOICE && in->way == CHANNEL_VOICE) {
+		if (core_call_latest(st, cfg, v, &fate) < 0)
+			goto fail;
+		if (fate >= FATE_NO_ANSWER)
+			req.how |= LIMIT_UNDELIVERED;
+	}
 	if ((rc = limit_send(st, cfg, &req, &seed, hit)) != 0) {
 		store_rollback(st);
 		return rc;

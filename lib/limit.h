@@ -94,7 +94,8 @@ struct limit_req {
 
 /* How limit_send() counts a start (struct limit_req's how). */
 enum limit_how {
-	/* The visitor's last text to phone was not delivered: no cooldown. */
+	/* The visitor's last text to phone was not delivered, or the last
+	 * call ended undone: no cooldown. */
 	LIMIT_UNDELIVERED = 0x1,
 	/* Nothing is sent (CHANNELS=inbound): no cooldown, and no cap on what
 	 * is paid counts it (country, hourly, daily, breaker, spend). */

@@ -452,10 +452,19 @@ class CallFateTest(VoiceFlowCase):
         code, _ = self.spoken()
         self.assertStatus(self.site.verify(code, vid=r.vid), 200, 'success')
 
-    def test_call_me_again_at_once_is_the_cooldown(self):
+    def test_call_me_again_at_once_after_a_busy_line(self):
+        # A call that ended undone holds back no "Call me again" (as a
+        # text Telnyx could not deliver holds back no new text) ...
         self.live('busy')
         r = self.call()
         self.wait_hangup()
+        again = self.resend(r.vid, 'voice', extra=JSON)
+        self.assertEqual(self.assertJson(again, 200)['call'], 'ringing', again.describe())
+        self.assertEqual(len(self.placed()), 2)
+
+    def test_a_call_still_ringing_is_the_cooldown(self):
+        # ... but one still ringing does: RESEND_AFTER between two calls.
+        r = self.call()
         again = self.resend(r.vid, 'voice', extra=JSON)
         err = self.assertJson(again, 429)['error']
         self.assertEqual(err['kind'], 'cooldown')
