@@ -634,7 +634,8 @@ class Site:
         and their counts in send_minute with them, in one transaction: what
         waiting that long would have made of them.  The programs never
         update a row of `send`, so SQLite's schema has no trigger that moves
-        the counts (PostgreSQL's has one, which does it there)."""
+        the counts (PostgreSQL's has one, which does it there).  The counts
+        are of texts and calls, as the trigger send_counted counts them."""
         update = 'UPDATE send SET at = at - ? WHERE ' + where
         if PG:
             self.sql(update, (seconds,) + tuple(args))
@@ -645,9 +646,9 @@ class Site:
                 con.execute(update, (seconds,) + tuple(args))
                 con.execute('DELETE FROM send_minute')
                 con.execute("INSERT INTO send_minute (scope, minute, n) SELECT '*', at / 60, "
-                            "count(*) FROM send WHERE channel = 'sms' GROUP BY at / 60")
+                            "count(*) FROM send WHERE channel IN ('sms', 'voice') GROUP BY at / 60")
                 con.execute("INSERT INTO send_minute (scope, minute, n) SELECT country, "
-                            "at / 60, count(*) FROM send WHERE channel = 'sms' AND "
+                            "at / 60, count(*) FROM send WHERE channel IN ('sms', 'voice') AND "
                             "country != '' GROUP BY country, at / 60")
         finally:
             con.close()
