@@ -296,7 +296,7 @@ static void
 core_unsent(struct store *st, const struct verification *v, const struct limit_req *q, int refused)
 {
 	if (store_begin(st) < 0 || store_fail(st, v->id, v->mac, q->now) < 0 ||
-	    (refused && store_unsend(st, q->now, q->phone, q->client) < 0) ||
+	    (refused && store_unsend(st, q->now, q->phone, q->client, v->way) < 0) ||
 	    store_commit(st) < 0) {
 		store_rollback(st);
 		log_msg("cannot mark verification %.8s failed", v->id);

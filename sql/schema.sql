@@ -43,9 +43,9 @@ CREATE TABLE send (
 	phone   TEXT NOT NULL,
 	client  TEXT NOT NULL,
 	country TEXT NOT NULL,		-- the calling code the phone matched, or ''
-	-- 'sms': a text sent (or being sent); 'voice': a call placed; 'refused':
-	-- a text or call the provider refused, nothing sent or paid (counted for
-	-- the asker's limits only);
+	-- 'sms': a text sent (or being sent); 'voice': a call placed; 'refused',
+	-- 'refused_call': a text, a call the provider refused, nothing sent or
+	-- paid (counted for the asker's limits only, each in its own cooldown);
 	-- 'inbound': a code shown to be texted back, nothing sent or paid.
 	channel TEXT NOT NULL DEFAULT 'sms',
 	prefix  TEXT NOT NULL DEFAULT '',	-- the destination range ('+1202555', '+447911')

@@ -342,7 +342,7 @@ static void
 refused(struct fixture *f, const char *phone, const char *client, time_t at)
 {
 	assert_int_equal(store_begin(f->st), 0);
-	assert_int_equal(store_unsend(f->st, at, phone, client), 0);
+	assert_int_equal(store_unsend(f->st, at, phone, client, WAY_SMS), 0);
 	assert_int_equal(store_commit(f->st), 0);
 }
 

@@ -949,14 +949,14 @@ test_send_counts(void **state)
 	assert_int_equal(counted(f, SCOPE_COUNTRY, "+1", NULL, now - 3600), 3);
 	/* A text refused by the provider: no longer a text sent (the number's
 	 * day, the caps), still asked for (its network, its client). */
-	assert_int_equal(store_unsend(f->st, now - 50, a, "198.51.100.2"), 0);
+	assert_int_equal(store_unsend(f->st, now - 50, a, "198.51.100.2", WAY_SMS), 0);
 	assert_int_equal(counted(f, SCOPE_TEXTS, a, NULL, now - 600), 1);
 	assert_int_equal(counted(f, SCOPE_NET_TEXTS, a, nb, now - 600), 1);
 	assert_int_equal(counted(f, SCOPE_CLIENT, "198.51.100.2", NULL, now - 3600), 1);
 	assert_int_equal(counted(f, SCOPE_ALL, NULL, NULL, now - 3600), 3);
 	assert_int_equal(counted(f, SCOPE_COUNTRY, "+1", NULL, now - 3600), 2);
 	/* None to refuse: nothing changes. */
-	assert_int_equal(store_unsend(f->st, now - 50, a, "198.51.100.2"), 0);
+	assert_int_equal(store_unsend(f->st, now - 50, a, "198.51.100.2", WAY_SMS), 0);
 	assert_int_equal(counted(f, SCOPE_ALL, NULL, NULL, now - 3600), 3);
 	/* Purge: sends older than a day, failures older than an hour. */
 	assert_int_equal(store_purge(f->st, now + 86400 - 200, 0), 0);
@@ -1003,7 +1003,7 @@ test_conversion_counts(void **state)
 	assert_int_equal(c.fresh, 1); /* the inbound start is no text */
 	assert_int_equal(c.fresh_nets, 1);
 	/* A refused text is no text. */
-	assert_int_equal(store_unsend(f->st, now - 299, "+12025550102", "192.0.2.2"), 0);
+	assert_int_equal(store_unsend(f->st, now - 299, "+12025550102", "192.0.2.2", WAY_SMS), 0);
 	assert_int_equal(store_conversion(f->st, "+1202555", now - 3600, now - 60, &c), 0);
 	assert_int_equal(c.sends, 3);
 	assert_int_equal(c.nets, 2);
@@ -1209,7 +1209,7 @@ test_locks(void **state)
 	sent(f, now - 4000, b, "192.0.2.1", "+1", 0, na);
 	sent(f, now - 3000, b, "198.51.100.1", "+1", 0, nb);
 	sent(f, now - 2000, b, "198.51.100.1", "+1", 1, nb); /* inbound: no text */
-	assert_int_equal(store_unsend(f->st, now - 4000, b, "192.0.2.1"), 0);
+	assert_int_equal(store_unsend(f->st, now - 4000, b, "192.0.2.1", WAY_SMS), 0);
 	assert_int_equal(store_locks(f->st, LOCK_NET_TEXTS, now, 86400, 2, l, 4), 1);
 	assert_int_equal(l[0].kind, LOCK_NET_TEXTS);
 	assert_string_equal(l[0].phone, b);
