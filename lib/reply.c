@@ -438,8 +438,9 @@ reply_phone_form(struct reply_fill *f)
  * Another way for the same number, as a form of section (its channel):
  * the way through a refusal that holds for everyone by the inbound
  * channel (ALT_INBOUND: the visitor texts a code the next page shows),
- * or a call for a number that takes no text (ALT_VOICE: a fixed line),
- * with what the site gave (phone_sig, return_to).
+ * a call for a number that takes no text (ALT_VOICE: a fixed line), or a
+ * text for a number that had its calls of the day (ALT_SMS), with what
+ * the site gave (phone_sig, return_to).
  */
 static void
 reply_alt_way(const struct reply *rp, struct page *p, const char *section)
@@ -659,6 +660,10 @@ reply_error_page(struct reply_fill *f)
 		page_show(f->p, "NEW_CODE");
 	if (f->a->status == 429 && (f->r->alternatives & ALT_INBOUND))
 		reply_alt_way(f->rp, f->p, "ALT_INBOUND");
+	/* The calls' own cap (VOICE_PHONE_LIMIT) leaves the number's texts:
+	 * the page offers one, as the JSON does. */
+	else if (f->a->status == 429 && (f->r->alternatives & ALT_SMS))
+		reply_alt_way(f->rp, f->p, "ALT_SMS");
 }
 
 /* Fill the success page, and send the visitor back to the site when it

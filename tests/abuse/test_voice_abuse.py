@@ -24,10 +24,12 @@ OTP_TEST_VOICE_ROUNDS sets how many times the concurrent bursts run
 
 import json
 import os
+import re
 import subprocess
 import threading
 import time
 import unittest
+import urllib.parse
 
 from abuse_common import (DAY, HOUR, OTHER_PHONE, PHONE, UK_PHONE, AbuseCase, age_sends,
                           audit_events, fake_telnyx, harness)
@@ -147,13 +149,25 @@ class CallBombingTest(VoiceCase):
                            ['sms'], at_least=DAY - 60)
         self.assertEqual(len(self.placed()), 3)
 
-    @unittest.expectedFailure  # not yet fixed: the page offers no form for ["sms"]
     def test_the_html_page_offers_the_text(self):
         site = self.voice_site(VOICE_PHONE_LIMIT=1)
         self.assertCalled(self.call(site, PHONE, '10.102.0.1'))
-        r = site.request(PHONE, extra_fields={'channel': 'voice'}, remote_addr='10.102.1.1')
-        self.assert429(r, DAY, why='VOICE_PHONE_LIMIT')
-        self.assertRegex(r.text, r'<input type="hidden" name="channel" value="sms">', r.describe())
+        r = site.request('(202) 555-0143', extra_fields={'channel': 'voice'},
+                         remote_addr='10.102.1.1')
+        # (The number the visitor typed is in the form, as the inbound
+        # channel's: its own, on its own page.)
+        self.assertStatus(r, 429, 'error')
+        self.assertIn('limit=VOICE_PHONE_LIMIT ', r.stderr)
+        form = re.search(r'<form id="alt-sms" method="post" action="request.cgi">(.*?)</form>',
+                         r.text, re.S)
+        self.assertIsNotNone(form, r.describe())
+        fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">',
+                                 form.group(1)))
+        self.assertEqual(fields, {'lang': 'en', 'channel': 'sms', 'phone': PHONE})
+        # The visitor presses it: a text, no call.
+        r = site.post(harness.REQUEST, urllib.parse.urlencode(fields), remote_addr='10.102.1.1')
+        self.assertStatus(r, 200, 'verify')
+        self.assertEqual((len(self.placed()), len(self.fake.messages_to(PHONE))), (1, 1))
 
     def test_a_number_without_texts_is_offered_nothing(self):
         # A fixed line takes calls, no texts: nothing to offer.
