@@ -527,7 +527,22 @@ class BreakerTest(VoiceCase):
 
 class ConcurrencyTest(VoiceCase):
     """BURST requests at once (threads behind a barrier), ROUNDS times,
-    each round on a fresh site: the limits count exactly."""
+    each round on a fresh site: the limits count exactly.  With
+    OTP_TEST_FASTCGI=1, FASTCGI_APPS long-lived request.cgi processes of
+    the test's own take them in turn, as a server's pool does (the
+    harness's one application answers one request at a time)."""
+
+    FASTCGI_APPS = 4
+
+    def setUp(self):
+        super().setUp()
+        self.apps = []
+        if harness.FASTCGI:
+            import fcgi_client
+            for _ in range(self.FASTCGI_APPS):
+                app = fcgi_client.App(harness.REQUEST)
+                self.addCleanup(app.stop)
+                self.apps.append(app)
 
     def burst(self, site, jobs):
         """Run jobs [(send, number, client)] at once; their responses."""
@@ -536,11 +551,12 @@ class ConcurrencyTest(VoiceCase):
 
         def worker(i):
             send, number, client = jobs[i]
+            kw = {'app': self.apps[i % len(self.apps)]} if self.apps else {}
             try:
                 barrier.wait()
             except threading.BrokenBarrierError:
                 pass
-            results[i] = send(site, number, client)
+            results[i] = send(site, number, client, **kw)
 
         threads = [threading.Thread(target=worker, args=(i,), daemon=True)
                    for i in range(len(jobs))]
@@ -549,6 +565,8 @@ class ConcurrencyTest(VoiceCase):
         for t in threads:
             t.join(120)
         self.assertFalse(any(t.is_alive() for t in threads), 'requests still running')
+        # Each application of the pool took its share, and lives on.
+        self.assertEqual([a.alive() for a in self.apps], [True] * len(self.apps))
         return results
 
     def outcomes(self, results):
