@@ -141,6 +141,15 @@ class CallBombingTest(VoiceCase):
                            ['sms'])
         self.assertEqual(len(self.placed()), 5)
 
+    @unittest.expectedFailure  # not yet fixed: core_offers() does not count the calls
+    def test_no_call_offered_once_the_calls_are_spent(self):
+        # After the number's calls of the day, a text to it offers no call
+        # (["voice"] would be a 429 VOICE_PHONE_LIMIT).
+        site = self.voice_site(VOICE_PHONE_LIMIT=1)
+        self.assertCalled(self.call(site, PHONE, '10.105.0.1'))
+        body = self.assertTexted(self.text(site, PHONE, '10.105.1.1'), PHONE)
+        self.assertNotIn('voice', body.get('alternatives') or [])
+
     def test_default_is_three(self):
         site = self.voice_site(VOICE_PHONE_LIMIT=None)
         for i in range(3):
@@ -432,6 +441,13 @@ class TollFraudTest(VoiceCase):
         if site.store_made():  # refused before the store is opened
             self.assertEqual(site.sql('SELECT count(*) FROM send'), [(0,)])
 
+    @unittest.expectedFailure  # not yet fixed: MESSAGE_LINE_TYPE speaks of texts
+    def test_a_refused_call_says_call(self):
+        site = self.voice_site()
+        r = self.call(site, '+19002345678', '10.140.1.1')
+        self.assertRefused(r, 'line_type_not_allowed')
+        self.assertNotIn('text message', json.loads(r.body)['error']['message'])
+
     def test_outside_voice_country_codes(self):
         # Texts to +44, calls to +1 only (the default: COUNTRY_CODE's).
         site = self.voice_site(ALLOWED_COUNTRY_CODES='+1,+44')
@@ -505,6 +521,29 @@ class BreakerTest(VoiceCase):
         self.assertEqual((r.status, json.loads(r.body)['error']['kind']), (429, 'conversion'),
                          r.describe())
         self.assertIn('0 of 20 codes', r.stderr)
+
+    def test_verified_calls_keep_it_quiet(self):
+        # 20 calls from 20 networks, each answered by a person who presses
+        # 1 (VOICE_MODE=confirm: the fake plays each call's life to
+        # webhook.cgi): all verified, the range stays open.
+        site = self.breaker_site()
+        self.fake.enable_webhooks()
+        gateway = harness.WebhookGateway(site)
+        self.addCleanup(gateway.stop)
+        site.configure(dict(site.keys, TELNYX_PUBLIC_KEY=self.fake.public_key,
+                            WEBHOOK_URL=gateway.url, VOICE_MODE='confirm'))
+        for i in range(20):
+            client = '10.159.%d.1' % i
+            vid = self.assertCalled(self.call(site, phone(i), client))['verification_id']
+            # initiated, answered, human, gather.ended (1), hangup
+            self.assertTrue(self.fake.wait_webhooks(5 * (i + 1), timeout=30),
+                            [w['event_type'] for w in self.fake.webhook_posts])
+            self.assertStatus(site.verify(None, vid=vid, remote_addr=client), 200, 'success')
+        self.assertEqual(site.sql("SELECT count(*) FROM verified WHERE channel = 'voice'"),
+                         [(20,)])
+        site.age_sends(300)
+        self.assertCalled(self.call(site, PHONE, '10.159.99.1'), PHONE)
+        self.assertEqual(site.sql('SELECT count(*) FROM block'), [(0,)])
 
     def test_two_networks_cannot_block_an_exchange_by_calls(self):
         site = self.breaker_site()
