@@ -467,6 +467,21 @@ class TollFraudTest(VoiceCase):
         self.assertRefused(self.call(site, PHONE, '10.142.0.1'), 'country_not_allowed')
         self.assertEqual(len(self.placed()), 1)
 
+    def test_a_premium_number_texted_is_not_called(self):
+        # A site may text premium-rate numbers (ALLOWED_LINE_TYPES): "Call
+        # me instead" on such a verification is still refused.
+        site = self.voice_site(ALLOWED_LINE_TYPES='mobile,fixed_line_or_mobile,premium_rate')
+        body = self.assertTexted(self.text(site, '+19002345678', '10.144.0.1'), '+19002345678')
+        self.assertNotIn('voice', body.get('alternatives') or [])
+        again = {'resend': '1', 'verification_id': body['verification_id']}
+        r = self.call(site, None, '10.144.0.1', extra_fields=again)
+        self.assertRefused(r, 'line_type_not_allowed')
+        # Nor by the number typed.
+        self.assertRefused(self.call(site, '+19002345678', '10.144.1.1'),
+                           'line_type_not_allowed')
+        self.assertEqual(self.fake.calls, [])
+        self.assertEqual(self.channels(site, '+19002345678'), ['sms'])
+
     def test_a_config_that_allows_them_does_not_load(self):
         for types in ('premium_rate', 'mobile,premium_rate', 'shared_cost', 'fixed_line,uan',
                       'uan'):
