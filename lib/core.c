@@ -315,12 +315,15 @@ fail:
  */
 static int
 core_call_status(struct store *st, const struct config *cfg, const struct verification *v,
-		 struct core_result *r)
+		 time_t now, struct core_result *r)
 {
 	struct store_call call;
 	int n;
 
 	core_offers(cfg, v->phone, 0, -1, core_way_bit(v->way), r);
+	/* Not a call the number had its share of today (VOICE_PHONE_LIMIT). */
+	if ((r->alternatives & ALT_VOICE) && limit_calls_left(st, cfg, v->phone, now) != 1)
+		r->alternatives &= ~(unsigned)ALT_VOICE;
 	if (v->way != WAY_VOICE)
 		return 0;
 	if ((n = store_call_latest(st, v->id, &call)) < 0)
@@ -403,7 +406,7 @@ core_check(struct core *c, const char *vid, const char *token, const char *shown
 		break;
 	case OUTCOME_CALL_NOT_YET:
 		r->expires_in = (long)(v.expires - now);
-		core_call_status(st, cfg, &v, r);
+		core_call_status(st, cfg, &v, now, r);
 		break;
 	default:
 		break;
@@ -440,7 +443,7 @@ core_status(struct core *c, const char *vid, time_t now, struct core_result *r)
 		core_result_of(r, &v);
 		r->expires_in = (long)(v.expires - now);
 		r->attempts_left = c->cfg->max_attempts - v.attempts;
-		if (v.way != WAY_INBOUND && core_call_status(st, c->cfg, &v, r) < 0) {
+		if (v.way != WAY_INBOUND && core_call_status(st, c->cfg, &v, now, r) < 0) {
 			r->outcome = OUTCOME_UNAVAILABLE_CHECK;
 			core_close(c);
 		}

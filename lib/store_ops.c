@@ -460,8 +460,7 @@ store_add_verified(struct store *st, time_t now, const struct verification *v)
 }
 
 int
-store_unsend(struct store *st, time_t at, const char *phone, const char *client,
-	     enum store_way way)
+store_unsend(struct store *st, time_t at, const char *phone, const char *client, enum store_way way)
 {
 	const struct store_arg a[] = {ARG_INT(at), ARG_TEXT(phone), ARG_TEXT(client),
 				      ARG_TEXT(store_way_word(way))};

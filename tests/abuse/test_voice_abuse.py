@@ -141,14 +141,25 @@ class CallBombingTest(VoiceCase):
                            ['sms'])
         self.assertEqual(len(self.placed()), 5)
 
-    @unittest.expectedFailure  # not yet fixed: core_offers() does not count the calls
     def test_no_call_offered_once_the_calls_are_spent(self):
         # After the number's calls of the day, a text to it offers no call
-        # (["voice"] would be a 429 VOICE_PHONE_LIMIT).
+        # (["voice"] would be a 429 VOICE_PHONE_LIMIT), nor its code page.
         site = self.voice_site(VOICE_PHONE_LIMIT=1)
-        self.assertCalled(self.call(site, PHONE, '10.105.0.1'))
+        self.assertEqual(self.assertTexted(self.text(site, PHONE, '10.105.0.1'), PHONE)
+                         ['alternatives'], ['voice'])
+        self.assertCalled(self.call(site, PHONE, '10.105.0.2'))
         body = self.assertTexted(self.text(site, PHONE, '10.105.1.1'), PHONE)
-        self.assertNotIn('voice', body.get('alternatives') or [])
+        self.assertNotIn('alternatives', body)
+        r = site.get(harness.VERIFY, cookie='otp_vid=' + body['verification_id'],
+                     remote_addr='10.105.1.1')
+        self.assertStatus(r, 200, 'verify')
+        self.assertNotIn('id="call-form"', r.text)
+        # Another number still is offered one.
+        body = self.assertTexted(self.text(site, OTHER_PHONE, '10.105.1.1'), OTHER_PHONE)
+        self.assertEqual(body['alternatives'], ['voice'])
+        r = site.get(harness.VERIFY, cookie='otp_vid=' + body['verification_id'],
+                     remote_addr='10.105.1.1')
+        self.assertIn('id="call-form"', r.text)
 
     def test_default_is_three(self):
         site = self.voice_site(VOICE_PHONE_LIMIT=None)

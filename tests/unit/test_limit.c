@@ -419,6 +419,10 @@ test_voice_limits(void **state)
 	assert_true(hit.everyone);
 	assert_false(hit.budget);
 	assert_int_equal(hit.retry_after, 86400 - 20);
+	/* No call left to offer it; another number has its own. */
+	assert_int_equal(limit_calls_left(f->st, &f->cfg, PHONE, NOW + 20), 0);
+	assert_int_equal(limit_calls_left(f->st, &f->cfg, "+12025550199", NOW + 20), 1);
+	assert_int_equal(limit_calls_left(f->st, &f->cfg, PHONE, NOW + 86400), 1);
 	/* Texts go on. */
 	assert_int_equal(send_how(f, PHONE, "10.9.2.1", "", 0, NOW + 20, &hit), 0);
 	/* A day after the first call, one more. */

@@ -982,8 +982,8 @@ test_call_counts(void **state)
 	const struct store_send text = {a, "192.0.2.1", "+1", "+1202555", "+1", WAY_SMS, na};
 	const struct store_send call = {a, "192.0.2.1", "+1", "+1202555", "+1", WAY_VOICE, na};
 	const struct store_send other = {a, "198.51.100.1", "+1", "+1202555", "+1", WAY_VOICE, nb};
-	const struct store_send shown = {a, "198.51.100.1", "+1", "+1202555", "+1", WAY_INBOUND,
-					 nb};
+	const struct store_send shown = {a,    "198.51.100.1", "+1", "+1202555",
+					 "+1", WAY_INBOUND,    nb};
 	long long spent;
 
 	/* A text and a call of one visitor in one second, a call from
