@@ -321,9 +321,13 @@ core_call_status(struct store *st, const struct config *cfg, const struct verifi
 	int n;
 
 	core_offers(cfg, v->phone, 0, -1, core_way_bit(v->way), r);
-	/* Not a call the number had its share of today (VOICE_PHONE_LIMIT). */
-	if ((r->alternatives & ALT_VOICE) && limit_calls_left(st, cfg, v->phone, now) != 1)
+	/* Not a call the number had its share of today (VOICE_PHONE_LIMIT):
+	 * neither "Call me instead" nor "Call me again". */
+	if (((r->alternatives & ALT_VOICE) || v->way == WAY_VOICE) &&
+	    limit_calls_left(st, cfg, v->phone, now) != 1) {
 		r->alternatives &= ~(unsigned)ALT_VOICE;
+		r->calls_spent = 1;
+	}
 	if (v->way != WAY_VOICE)
 		return 0;
 	if ((n = store_call_latest(st, v->id, &call)) < 0)

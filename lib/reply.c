@@ -499,7 +499,8 @@ reply_offers(struct page *p, const struct core_result *r)
 	if (r->alternatives & ALT_SMS)
 		page_show(p, "OFFER_TEXT");
 	/* A call that ended undone may be placed again, within the limits. */
-	if (r->way == CHANNEL_VOICE && r->call >= FATE_NO_ANSWER && r->call < FATE__MAX)
+	if (r->way == CHANNEL_VOICE && r->call >= FATE_NO_ANSWER && r->call < FATE__MAX &&
+	    !r->calls_spent)
 		page_show(p, "OFFER_CALL_AGAIN");
 }
 

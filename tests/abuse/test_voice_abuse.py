@@ -161,6 +161,21 @@ class CallBombingTest(VoiceCase):
                      remote_addr='10.105.1.1')
         self.assertIn('id="call-form"', r.text)
 
+    def test_no_call_again_once_the_calls_are_spent(self):
+        # A call that was not answered: its page offers "Call me again"
+        # while the number has calls left, then only the text.
+        site = self.voice_site(VOICE_PHONE_LIMIT=2)
+        pages = []
+        for i in range(2):
+            vid = self.assertCalled(self.call(site, PHONE, '10.106.%d.1' % i))['verification_id']
+            site.sql("UPDATE voice_call SET status = 'hangup', stage = 6, cause = 'timeout' "
+                     "WHERE vid = ?", (vid,))
+            r = site.get(harness.VERIFY, cookie='otp_vid=' + vid, remote_addr='10.106.%d.1' % i)
+            self.assertStatus(r, 200, 'verify')
+            self.assertIn('id="call-ended"', r.text)
+            pages.append(('id="call-again-form"' in r.text, 'id="text-form"' in r.text))
+        self.assertEqual(pages, [(True, True), (False, True)])
+
     def test_default_is_three(self):
         site = self.voice_site(VOICE_PHONE_LIMIT=None)
         for i in range(3):
