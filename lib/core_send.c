@@ -234,6 +234,30 @@ core_alternatives(const struct config *cfg, const struct core_start_in *in, int 
 }
 
 /*
+ * Without VOICE_COUNTRY_CODES calls stay in the site's own country (the
+ * region a number typed there is of): not in another country of its
+ * calling code, as Jamaica (+1 876) or the Dominican Republic (+1 809)
+ * on a +1 site, where toll fraud earns.  A number whose home is not
+ * known is not called.
+ */
+static int
+core_voice_home(const struct config *cfg, const struct phone_number *n)
+{
+	return cfg->voice_country_codes != NULL ||
+	       (n->home_region[0] != '\0' && !strcmp(n->region, n->home_region));
+}
+
+/* core_offers() for parsed number n: no call offered out of its home. */
+static void
+core_offers_number(const struct config *cfg, const struct phone_number *n, unsigned way,
+		   struct core_result *r)
+{
+	core_offers(cfg, n->e164, n->calling_code, n->type, way, r);
+	if (!core_voice_home(cfg, n))
+		r->alternatives &= ~(unsigned)ALT_VOICE;
+}
+
+/*
  * Whether start in may go ahead by its way: 1, or 0 with r's refusal set
  * (and the other way offered, where the number may have it).  A call
  * goes only where VOICE_COUNTRY_CODES and VOICE_LINE_TYPES say (toll
@@ -266,11 +290,12 @@ core_way_allowed(const struct config *cfg, const struct core_start_in *in,
 	if (in->way == CHANNEL_VOICE) {
 		if (!typed || !(cfg->voice_line_types & (1u << n->type)))
 			r->outcome = OUTCOME_LINE_TYPE;
-		else if (!limit_voice_allowed(cfg, n->e164, n->calling_code, n->type))
+		else if (!limit_voice_allowed(cfg, n->e164, n->calling_code, n->type) ||
+			 !core_voice_home(cfg, n))
 			r->outcome = OUTCOME_COUNTRY;
 		else
 			return 1;
-		core_offers(cfg, n->e164, n->calling_code, n->type, CHANNEL_VOICE, r);
+		core_offers_number(cfg, n, CHANNEL_VOICE, r);
 	} else {
 		if (!limit_country_allowed(cfg, n->e164, n->calling_code))
 			r->outcome = OUTCOME_COUNTRY;
@@ -279,7 +304,7 @@ core_way_allowed(const struct config *cfg, const struct core_start_in *in,
 		else
 			return 1;
 		/* A fixed line takes no text: it may take a call. */
-		core_offers(cfg, n->e164, n->calling_code, n->type, CHANNEL_SMS, r);
+		core_offers_number(cfg, n, CHANNEL_SMS, r);
 	}
 	snprintf(r->detail, sizeof(r->detail), "channel=%s line_type=%s", (*ch)->name, type);
 	return 0;
@@ -500,7 +525,7 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 	r->attempts_left = cfg->max_attempts - v.attempts;
 	if (in->way == CHANNEL_VOICE)
 		r->call = FATE_RINGING;
-	core_offers(cfg, n->e164, n->calling_code, n->type, in->way, r);
+	core_offers_number(cfg, n, in->way, r);
 	/* Not a call the number had its share of today (VOICE_PHONE_LIMIT);
 	 * the store may have been closed above. */
 	if ((r->alternatives & ALT_VOICE) &&

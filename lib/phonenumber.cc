@@ -105,6 +105,8 @@ phonenumber_parse(const char *typed, const char *region, const char *calling_cod
 			return PHONE_INVALID;
 		out->calling_code = n.country_code();
 		out->home = u->GetCountryCodeForRegion(r);
+		if (phonenumber_copy(r, out->home_region, sizeof(out->home_region)) < 0)
+			return PHONE_INVALID;
 		out->type = (enum phone_type)u->GetNumberType(n);
 		u->Format(n, PhoneNumberUtil::NATIONAL, &s);
 		if (phonenumber_copy(s, out->national, sizeof(out->national)) < 0)

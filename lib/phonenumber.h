@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 /* The interface's version: the loader refuses a wrapper of another one. */
-#define PHONENUMBER_ABI 1
+#define PHONENUMBER_ABI 2
 
 /* libphonenumber's PhoneNumberType, in its order. */
 enum phone_type {
@@ -50,6 +50,7 @@ struct phone_number {
 	char region[4];   /* ISO 3166 alpha-2 ("GB"), "001" for +800 and such */
 	int calling_code; /* 44 */
 	int home;         /* the calling code of the region it was parsed in */
+	char home_region[4]; /* that region ("US": DEFAULT_REGION, or COUNTRY_CODE's main one) */
 	enum phone_type type;
 	char national[OTP_PHONE_TEXT_MAX];      /* "07911 123456" */
 	char international[OTP_PHONE_TEXT_MAX]; /* "+44 7911 123456" */

@@ -487,18 +487,34 @@ class TollFraudTest(VoiceCase):
         self.assertEqual(self.fake.calls, [])
         self.assertEqual(self.channels(site, UK_PHONE), ['sms'])
 
-    @unittest.expectedFailure  # not yet fixed: the default admits all of +1 (NANP)
     def test_the_default_is_the_sites_country_not_its_calling_code(self):
         # COUNTRY_CODE=+1 is the United States' country code and that of
         # some twenty other countries: Jamaica (+1 876), the Dominican
         # Republic (+1 809), where toll fraud (IRSF, "one ring") earns.
-        # The default (COUNTRY_CODE's country) calls none of them.
+        # The default (COUNTRY_CODE's country) calls none of them, and
+        # offers no call with their texts.
         site = self.voice_site()
-        for number in ('+18762101234', '+18092101234'):
+        for i, number in enumerate(('+18762101234', '+18092101234')):
             with self.subTest(number=number):
-                self.assertRefused(self.call(site, number, '10.145.0.1'),
+                self.assertRefused(self.call(site, number, '10.145.%d.1' % i),
+                                   'country_not_allowed')
+                body = self.assertTexted(self.text(site, number, '10.145.%d.2' % i), number)
+                self.assertNotIn('alternatives', body)
+                again = {'resend': '1', 'verification_id': body['verification_id']}
+                self.assertRefused(self.call(site, None, '10.145.%d.2' % i, extra_fields=again),
                                    'country_not_allowed')
         self.assertEqual(self.placed(), [])
+        # The site's own country is called: the United States, and Canada
+        # where DEFAULT_REGION says the site is.
+        self.assertCalled(self.call(site, PHONE, '10.145.9.1'), PHONE)
+        site = self.voice_site(DEFAULT_REGION='CA')
+        self.assertCalled(self.call(site, '+14165550143', '10.145.9.2'), '+14165550143')
+        self.assertRefused(self.call(site, PHONE, '10.145.9.3'), 'country_not_allowed')
+
+    def test_a_listed_calling_code_is_all_its_countries(self):
+        # VOICE_COUNTRY_CODES=+1 said: the operator's choice.
+        site = self.voice_site(VOICE_COUNTRY_CODES='+1')
+        self.assertCalled(self.call(site, '+18762101234', '10.146.0.1'), '+18762101234')
 
     def test_a_listed_country_is_called(self):
         site = self.voice_site(ALLOWED_COUNTRY_CODES='+1,+44', VOICE_COUNTRY_CODES='+44')
