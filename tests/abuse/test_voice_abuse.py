@@ -713,6 +713,30 @@ class ConcurrencyTest(VoiceCase):
                                  {(200, ''): 1, (429, 'limit=RESEND_AFTER'): BURST - 1})
                 self.assertEqual(len(self.placed()) - before, 1)
 
+    def test_calls_to_many_numbers_under_the_budget(self):
+        # DAILY_SPEND_LIMIT 0.30 at 0.10 a call: three calls, to any numbers.
+        for n in range(ROUNDS):
+            with self.subTest(round=n):
+                site = self.voice_site(DAILY_SPEND_LIMIT='0.30', VOICE_PRICE='0.10')
+                before = len(self.placed())
+                results = self.burst(site, [(self.call, phone(i), '10.163.%d.1' % i)
+                                            for i in range(BURST)])
+                self.assertEqual(self.outcomes(results),
+                                 {(200, ''): 3, (429, 'limit=DAILY_SPEND_LIMIT'): BURST - 3})
+                self.assertEqual(len(self.placed()) - before, 3)
+
+    def test_calls_and_texts_under_the_hourly_cap(self):
+        for n in range(ROUNDS):
+            with self.subTest(round=n):
+                site = self.voice_site(HOURLY_SEND_LIMIT=5)
+                jobs = [(self.call if i % 2 else self.text, phone(i), '10.164.%d.1' % i)
+                        for i in range(BURST)]
+                results = self.burst(site, jobs)
+                self.assertEqual(self.outcomes(results),
+                                 {(200, ''): 5, (429, 'limit=HOURLY_SEND_LIMIT'): BURST - 5})
+                self.assertEqual(site.sql("SELECT count(*) FROM send WHERE channel IN "
+                                          "('sms', 'voice')"), [(5,)])
+
     def test_calls_and_texts_under_the_numbers_day(self):
         for n in range(ROUNDS):
             with self.subTest(round=n):
