@@ -220,7 +220,12 @@ reply_message(const struct config *cfg, const struct answer *a, const struct cor
 	const char *msg, *more = NULL, *ph = "{n}", *val;
 	char key[64], n[32], add[1024];
 
-	if ((msg = reply_word(w, "MESSAGE_", a->name, key, sizeof(key))) == NULL)
+	/* A call refused for the line type: not a word of text messages. */
+	if (r->outcome == OUTCOME_LINE_TYPE && r->way == CHANNEL_VOICE)
+		msg = reply_word(w, "MESSAGE_", "LINE_TYPE_VOICE", key, sizeof(key));
+	else
+		msg = reply_word(w, "MESSAGE_", a->name, key, sizeof(key));
+	if (msg == NULL)
 		return NULL;
 	val = n;
 	if (r->outcome == OUTCOME_OPTED_OUT) {

@@ -467,12 +467,17 @@ class TollFraudTest(VoiceCase):
         if site.store_made():  # refused before the store is opened
             self.assertEqual(site.sql('SELECT count(*) FROM send'), [(0,)])
 
-    @unittest.expectedFailure  # not yet fixed: MESSAGE_LINE_TYPE speaks of texts
     def test_a_refused_call_says_call(self):
-        site = self.voice_site()
+        site = self.voice_site(LANGUAGES='en,fr')
         r = self.call(site, '+19002345678', '10.140.1.1')
         self.assertRefused(r, 'line_type_not_allowed')
-        self.assertNotIn('text message', json.loads(r.body)['error']['message'])
+        self.assertEqual(json.loads(r.body)['error']['message'],
+                         'We cannot call this kind of number: use a mobile or fixed-line number.')
+        r = self.call(site, '+19002345678', '10.140.1.1', extra_fields={'lang': 'fr'})
+        self.assertIn('appeler', json.loads(r.body)['error']['message'])
+        # A text refused says text.
+        r = self.text(site, '+19002345678', '10.140.1.1')
+        self.assertIn('text messages', json.loads(r.body)['error']['message'])
 
     def test_outside_voice_country_codes(self):
         # Texts to +44, calls to +1 only (the default: COUNTRY_CODE's).
