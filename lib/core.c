@@ -337,12 +337,19 @@ core_call_latest(struct store *st, const struct config *cfg, const struct verifi
  */
 static int
 core_call_status(struct store *st, const struct config *cfg, const struct verification *v,
-		 struct core_result *r)
+		 time_t now, struct core_result *r)
 {
 	/* What the site still offers of what the number could take. */
 	core_offers(v->ways & ((cfg->channels & CHANNEL_VOICE ? ALT_VOICE : 0) |
 			       (cfg->channels & CHANNEL_SMS ? ALT_SMS : 0)),
 		    core_way_bit(v->way), r);
+	/* Not a call the number had its share of today (VOICE_PHONE_LIMIT):
+	 * neither "Call me instead" nor "Call me again". */
+	if (((r->alternatives & ALT_VOICE) || v->way == WAY_VOICE) &&
+	    limit_calls_left(st, cfg, v->phone, now) != 1) {
+		r->alternatives &= ~(unsigned)ALT_VOICE;
+		r->calls_spent = 1;
+	}
 	if (v->way != WAY_VOICE)
 		return 0;
 	return core_call_latest(st, cfg, v, &r->call);
@@ -388,7 +395,7 @@ core_check(struct core *c, const char *vid, const char *token, const char *shown
 				 : OUTCOME_MISSING_TOKEN_OFF;
 		if (r->outcome == OUTCOME_MISSING_TOKEN) {
 			core_result_of(r, &v);
-			core_call_status(st, cfg, &v, r);
+			core_call_status(st, cfg, &v, now, r);
 		}
 		return;
 	}
@@ -409,7 +416,7 @@ core_check(struct core *c, const char *vid, const char *token, const char *shown
 	case OUTCOME_WRONG:
 		r->attempts_left = cfg->max_attempts - v.attempts;
 		/* The form again says what became of the call, offers the other way. */
-		core_call_status(st, cfg, &v, r);
+		core_call_status(st, cfg, &v, now, r);
 		snprintf(r->detail, sizeof(r->detail), "attempts=%d max=%d", v.attempts,
 			 cfg->max_attempts);
 		break;
@@ -426,7 +433,7 @@ core_check(struct core *c, const char *vid, const char *token, const char *shown
 		break;
 	case OUTCOME_CALL_NOT_YET:
 		r->expires_in = (long)(v.expires - now);
-		core_call_status(st, cfg, &v, r);
+		core_call_status(st, cfg, &v, now, r);
 		break;
 	default:
 		break;
@@ -463,7 +470,7 @@ core_status(struct core *c, const char *vid, time_t now, struct core_result *r)
 		core_result_of(r, &v);
 		r->expires_in = (long)(v.expires - now);
 		r->attempts_left = c->cfg->max_attempts - v.attempts;
-		if (v.way != WAY_INBOUND && core_call_status(st, c->cfg, &v, r) < 0) {
+		if (v.way != WAY_INBOUND && core_call_status(st, c->cfg, &v, now, r) < 0) {
 			r->outcome = OUTCOME_UNAVAILABLE_CHECK;
 			core_close(c);
 		}

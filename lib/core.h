@@ -125,6 +125,7 @@ struct core_result {
 	unsigned alternatives;
 	unsigned way;        /* the verification's CHANNEL_* (0: not known) */
 	enum core_call call; /* a call's verification: what became of its latest call */
+	int calls_spent;     /* its number had its calls of the day (VOICE_PHONE_LIMIT) */
 	char inbound_code[OTP_INBOUND_LEN + 1]; /* inbound: the code to text back, or "" */
 	char lang[16];                          /* the verification's language, or "" */
 	char detail[256];                       /* more for the audit line ("attempts=2") */

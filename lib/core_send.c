@@ -338,7 +338,7 @@ static void
 core_unsent(struct store *st, const struct verification *v, const struct limit_req *q, int refused)
 {
 	if (store_begin(st) < 0 || store_fail(st, v->id, v->mac, q->now) < 0 ||
-	    (refused && store_unsend(st, q->now, q->phone, q->client) < 0) ||
+	    (refused && store_unsend(st, q->now, q->phone, q->client, v->way) < 0) ||
 	    store_commit(st) < 0) {
 		store_rollback(st);
 		log_msg("cannot mark verification %.8s failed", v->id);
@@ -554,6 +554,11 @@ core_start(struct core *c, const struct core_start_in *asked, struct core_result
 	if (in->way == CHANNEL_VOICE)
 		r->call = FATE_RINGING;
 	core_offers(core_number_ways(cfg, n), in->way, r);
+	/* Not a call the number had its share of today (VOICE_PHONE_LIMIT);
+	 * the store may have been closed above. */
+	if ((r->alternatives & ALT_VOICE) &&
+	    (c->st == NULL || limit_calls_left(c->st, cfg, n->e164, in->now) != 1))
+		r->alternatives &= ~(unsigned)ALT_VOICE;
 	snprintf(r->detail, sizeof(r->detail), "message_id=%s channel=%s",
 		 log_value(res.message_id, reason, sizeof(reason)), ch->name);
 	log_debug("start %.8s: sent to %s by %s, cost estimate %lld millionths", v.id, r->masked,

@@ -182,6 +182,16 @@ limit_day_left(time_t now)
 	return OTP_DAY - (long)(now % OTP_DAY);
 }
 
+int
+limit_calls_left(struct store *st, const struct config *cfg, const char *phone, time_t now)
+{
+	struct store_count c;
+
+	if (store_count(st, SCOPE_CALLS, phone, NULL, now - OTP_PHONE_DAY_WINDOW, &c) < 0)
+		return -1;
+	return c.n < cfg->voice_phone_limit;
+}
+
 /* A block of the number's range in force: otp-admin's, or the breaker's. */
 static int
 limit_blocked(struct store *st, const struct limit_req *q, struct limit_hit *hit)

@@ -128,6 +128,13 @@ int limit_send(struct store *st, const struct config *cfg, const struct limit_re
 long limit_day_left(time_t now);
 
 /*
+ * Whether phone may still get a call today by VOICE_PHONE_LIMIT (whoever
+ * asks): 1, 0 when it had its calls, -1 on a database error.  For the
+ * ways a page offers: a call it would refuse is no way through.
+ */
+int limit_calls_left(struct store *st, const struct config *cfg, const char *phone, time_t now);
+
+/*
  * May phone take another guess on a code asked from net?  0, or 429 with
  * *hit filled when the number has had PHONE_FAILURE_LIMIT wrong codes on
  * codes asked from that network in the last hour, or OTP_FAILURE_CAP

@@ -220,7 +220,12 @@ reply_message(const struct config *cfg, const struct answer *a, const struct cor
 	const char *msg, *more = NULL, *ph = "{n}", *val;
 	char key[64], n[32], add[1024];
 
-	if ((msg = reply_word(w, "MESSAGE_", a->name, key, sizeof(key))) == NULL)
+	/* A call refused for the line type: not a word of text messages. */
+	if (r->outcome == OUTCOME_LINE_TYPE && r->way == CHANNEL_VOICE)
+		msg = reply_word(w, "MESSAGE_", "LINE_TYPE_VOICE", key, sizeof(key));
+	else
+		msg = reply_word(w, "MESSAGE_", a->name, key, sizeof(key));
+	if (msg == NULL)
 		return NULL;
 	val = n;
 	if (r->outcome == OUTCOME_OPTED_OUT) {
@@ -437,8 +442,9 @@ reply_phone_form(struct reply_fill *f)
  * Another way for the same number, as a form of section (its channel):
  * the way through a refusal that holds for everyone by the inbound
  * channel (ALT_INBOUND: the visitor texts a code the next page shows),
- * or a call for a number that takes no text (ALT_VOICE: a fixed line),
- * with what the site gave (phone_sig, return_to).
+ * a call for a number that takes no text (ALT_VOICE: a fixed line), or a
+ * text for a number that had its calls of the day (ALT_SMS), with what
+ * the site gave (phone_sig, return_to).
  */
 static void
 reply_alt_way(const struct reply *rp, struct page *p, const char *section)
@@ -498,7 +504,8 @@ reply_offers(struct page *p, const struct core_result *r)
 	if (r->alternatives & ALT_SMS)
 		page_show(p, "OFFER_TEXT");
 	/* A call that ended undone may be placed again, within the limits. */
-	if (r->way == CHANNEL_VOICE && r->call >= FATE_NO_ANSWER && r->call < FATE__MAX)
+	if (r->way == CHANNEL_VOICE && r->call >= FATE_NO_ANSWER && r->call < FATE__MAX &&
+	    !r->calls_spent)
 		page_show(p, "OFFER_CALL_AGAIN");
 }
 

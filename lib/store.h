@@ -288,14 +288,17 @@ int store_add_failure(struct store *st, time_t now, const char *phone, const cha
 int store_add_verified(struct store *st, time_t now, const struct verification *v);
 
 /*
- * The text to phone that client asked for at at, recorded by
- * store_add_send(), was refused by the provider: nothing was sent or
- * paid.  It still counts for the asker (client and network limits), no
- * longer for what counts texts sent (the number's daily cap, the country,
- * hourly and daily caps, the conversion breaker, the spend).  Returns 0
- * (also when there is no such text) or -1.
+ * The text or call (way WAY_SMS, WAY_VOICE) to phone that client asked
+ * for at at, recorded by store_add_send(), was refused by the provider:
+ * nothing was sent or paid.  It still counts for the asker (client and
+ * network limits, its own way's cooldown), no longer for what counts
+ * sends that reach a phone (the number's daily cap and calls, the
+ * country, hourly and daily caps, the conversion breaker, the spend).
+ * A send of the other way in the same second is left alone.  Returns 0
+ * (also when there is no such send) or -1.
  */
-int store_unsend(struct store *st, time_t at, const char *phone, const char *client);
+int store_unsend(struct store *st, time_t at, const char *phone, const char *client,
+		 enum store_way way);
 
 /* Record a send refused by a limit of kind ("cooldown", "conversion"),
  * counted per minute and prefix (phone is not kept). */

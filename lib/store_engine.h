@@ -59,8 +59,8 @@ enum store_stmt {
 	/* what the limits count */
 	STMT_ADD_SEND,     /* now, phone, client, country, channel, prefix, cc, net */
 	STMT_ADD_FAILURE,  /* now, phone, net */
-	STMT_UNSEND,       /* at, phone, client */
-	STMT_UNSEND_DROP,  /* at, phone, client; "" where STMT_UNSEND did it all */
+	STMT_UNSEND,       /* at, phone, client, channel */
+	STMT_UNSEND_DROP,  /* at, phone, client, channel; "" where STMT_UNSEND did it all */
 	STMT_ADD_VERIFIED, /* now, phone, prefix, cc, channel */
 	STMT_ADD_REFUSAL,  /* now, kind, prefix */
 	STMT_CONVERSION,   /* prefix, since, mature: 5 integers */

@@ -463,9 +463,10 @@ store_add_verified(struct store *st, time_t now, const struct verification *v)
 }
 
 int
-store_unsend(struct store *st, time_t at, const char *phone, const char *client)
+store_unsend(struct store *st, time_t at, const char *phone, const char *client, enum store_way way)
 {
-	const struct store_arg a[] = {ARG_INT(at), ARG_TEXT(phone), ARG_TEXT(client)};
+	const struct store_arg a[] = {ARG_INT(at), ARG_TEXT(phone), ARG_TEXT(client),
+				      ARG_TEXT(store_way_word(way))};
 
 	if (store_exec(st, STMT_UNSEND, a, NARGS(a)) < 0 ||
 	    store_exec(st, STMT_UNSEND_DROP, a, NARGS(a)) < 0)

@@ -134,8 +134,8 @@ SELECT count(*), min(at)
 -- name: COUNT_NET_TEXTS
 SELECT count(*), min(at)
 	FROM send
-	WHERE phone = $2::text AND at > $1::bigint AND channel IN ('sms', 'voice', 'refused', 'refused_call')
-		AND net = $3::text;
+	WHERE phone = $2::text AND at > $1::bigint
+		AND channel IN ('sms', 'voice', 'refused', 'refused_call') AND net = $3::text;
 
 -- name: COUNT_NET_SMS
 SELECT count(*), min(at)
@@ -183,7 +183,8 @@ SELECT count(*), min(at)
 -- name: COUNT_NET_UNVERIFIED
 SELECT count(*), min(at)
 	FROM send s
-	WHERE s.net = $2::text AND s.at > $1::bigint AND s.channel IN ('sms', 'voice', 'refused', 'refused_call')
+	WHERE s.net = $2::text AND s.at > $1::bigint
+		AND s.channel IN ('sms', 'voice', 'refused', 'refused_call')
 		AND NOT EXISTS (SELECT 1 FROM verified v WHERE v.phone = s.phone
 		AND v.at >= s.at AND v.channel IN ('sms', 'voice'));
 
@@ -217,11 +218,11 @@ INSERT INTO failure (at, phone, net)
 
 -- name: UNSEND
 -- The trigger send_counted moves the minute counts with the channel:
--- one update, and nothing for UNSEND_DROP.
+-- one update, and nothing for UNSEND_DROP.  $4 the channel, as SQLite's.
 UPDATE send
-	SET channel = CASE WHEN channel = 'voice' THEN 'refused_call' ELSE 'refused' END
+	SET channel = CASE $4::text WHEN 'voice' THEN 'refused_call' ELSE 'refused' END
 	WHERE id = (SELECT id FROM send WHERE phone = $2::text AND at = $1::bigint
-		AND client = $3::text AND channel IN ('sms', 'voice') LIMIT 1);
+		AND client = $3::text AND channel = $4::text LIMIT 1);
 
 -- name: UNSEND_DROP
 
@@ -380,7 +381,8 @@ SELECT phone, net, count(*), max(expires)
 -- name: LOCKS_NET_TEXTS
 SELECT phone, net, count(*), min(at) + $2::bigint
 	FROM send
-	WHERE at > $1::bigint - $2::bigint AND channel IN ('sms', 'voice', 'refused', 'refused_call')
+	WHERE at > $1::bigint - $2::bigint
+		AND channel IN ('sms', 'voice', 'refused', 'refused_call')
 	GROUP BY phone, net
 	HAVING count(*) >= $3::bigint
 	ORDER BY phone COLLATE "C", net COLLATE "C" LIMIT $4::int;

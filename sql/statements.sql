@@ -156,7 +156,8 @@ SELECT count(*), min(at)
 -- name: COUNT_NET_TEXTS
 SELECT count(*), min(at)
 	FROM send
-	WHERE phone = ?2 AND at > ?1 AND channel IN ('sms', 'voice', 'refused', 'refused_call') AND net = ?3;
+	WHERE phone = ?2 AND at > ?1 AND channel IN ('sms', 'voice', 'refused', 'refused_call')
+		AND net = ?3;
 
 -- name: COUNT_NET_SMS
 -- A text's cooldown: the texts (and refused sends) of the network.
@@ -242,21 +243,22 @@ INSERT INTO failure (at, phone, net)
 	VALUES (?1, ?2, ?3);
 
 -- name: UNSEND
--- A text or call refused (?1 when, ?2 the number, ?3 the client): a copy as
--- 'refused' ('refused_call' for a call), then (UNSEND_DROP) the text goes, with its counts (the trigger
--- send_uncounted).  The rows are alike but for their channel: which of
--- several is taken does not matter.
+-- A text or call refused (?1 when, ?2 the number, ?3 the client, ?4 its
+-- channel, 'sms' or 'voice'): a copy as 'refused' (a text) or
+-- 'refused_call', then (UNSEND_DROP) the send goes, with its counts (the
+-- trigger send_uncounted).  Of several rows of that channel, which is
+-- taken does not matter; a text of the same second is not the call.
 INSERT INTO send (at, phone, client, country, channel, prefix, cc, net)
 	SELECT at, phone, client, country,
-		CASE WHEN channel = 'voice' THEN 'refused_call' ELSE 'refused' END, prefix, cc, net
+		CASE ?4 WHEN 'voice' THEN 'refused_call' ELSE 'refused' END, prefix, cc, net
 	FROM send
 	WHERE rowid = (SELECT rowid FROM send WHERE phone = ?2 AND at = ?1 AND client = ?3
-		AND channel IN ('sms', 'voice') LIMIT 1);
+		AND channel = ?4 LIMIT 1);
 
 -- name: UNSEND_DROP
 DELETE FROM send
 	WHERE rowid = (SELECT rowid FROM send WHERE phone = ?2 AND at = ?1 AND client = ?3
-		AND channel IN ('sms', 'voice') LIMIT 1);
+		AND channel = ?4 LIMIT 1);
 
 -- name: ADD_VERIFIED
 -- ?1 now, ?2 the number, ?3 its prefix, ?4 its calling code, ?5 the channel.

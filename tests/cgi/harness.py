@@ -634,7 +634,8 @@ class Site:
         and their counts in send_minute with them, in one transaction: what
         waiting that long would have made of them.  The programs never
         update a row of `send`, so SQLite's schema has no trigger that moves
-        the counts (PostgreSQL's has one, which does it there)."""
+        the counts (PostgreSQL's has one, which does it there).  The counts
+        are of texts and calls, as the trigger send_counted counts them."""
         update = 'UPDATE send SET at = at - ? WHERE ' + where
         if PG:
             self.sql(update, (seconds,) + tuple(args))

@@ -342,7 +342,7 @@ static void
 refused(struct fixture *f, const char *phone, const char *client, time_t at)
 {
 	assert_int_equal(store_begin(f->st), 0);
-	assert_int_equal(store_unsend(f->st, at, phone, client), 0);
+	assert_int_equal(store_unsend(f->st, at, phone, client, WAY_SMS), 0);
 	assert_int_equal(store_commit(f->st), 0);
 }
 
@@ -383,6 +383,92 @@ test_refused_texts_cost_nothing(void **state)
 	refused(f, PHONE, "10.8.0.1", NOW + 1);
 	assert_int_equal(send_one(f, PHONE, "10.8.0.1", NOW + 2, &hit), 429);
 	assert_string_equal(hit.name, "PHONE_NETWORK_LIMIT");
+	fixture_free(f);
+}
+
+/*
+ * Calls (LIMIT_VOICE): a cooldown of their own beside the texts',
+ * VOICE_PHONE_LIMIT whoever asks (texts go on), the number's day counting
+ * texts and calls together, the spend at VOICE_PRICE a call and nothing
+ * for a call Telnyx refused.
+ */
+static void
+test_voice_limits(void **state)
+{
+	struct fixture *f = fixture_new("RESEND_AFTER=30\nVOICE_PHONE_LIMIT=2\n"
+					"PHONE_NETWORK_LIMIT=100\nPHONE_SEND_LIMIT=100\n");
+	struct limit_hit hit;
+
+	(void)state;
+	/* A text, then a call at once from its network: allowed. */
+	assert_int_equal(send_how(f, PHONE, "10.9.0.1", "", 0, NOW, &hit), 0);
+	assert_int_equal(send_how(f, PHONE, "10.9.0.1", "", LIMIT_VOICE, NOW, &hit), 0);
+	/* Each way's own cooldown. */
+	assert_int_equal(send_how(f, PHONE, "10.9.0.2", "", LIMIT_VOICE, NOW + 10, &hit), 429);
+	assert_string_equal(hit.name, "RESEND_AFTER");
+	assert_string_equal(hit.kind, "cooldown");
+	assert_int_equal(hit.retry_after, 20);
+	assert_int_equal(send_how(f, PHONE, "10.9.0.2", "", 0, NOW + 10, &hit), 429);
+	assert_string_equal(hit.name, "RESEND_AFTER");
+	/* The second call from another network; the third, from a third: the
+	 * number's calls of the day, for everyone. */
+	assert_int_equal(send_how(f, PHONE, "10.9.1.1", "", LIMIT_VOICE, NOW + 10, &hit), 0);
+	assert_int_equal(send_how(f, PHONE, "10.9.2.1", "", LIMIT_VOICE, NOW + 20, &hit), 429);
+	assert_string_equal(hit.name, "VOICE_PHONE_LIMIT");
+	assert_string_equal(hit.kind, "phone");
+	assert_true(hit.everyone);
+	assert_false(hit.budget);
+	assert_int_equal(hit.retry_after, 86400 - 20);
+	/* No call left to offer it; another number has its own. */
+	assert_int_equal(limit_calls_left(f->st, &f->cfg, PHONE, NOW + 20), 0);
+	assert_int_equal(limit_calls_left(f->st, &f->cfg, "+12025550199", NOW + 20), 1);
+	assert_int_equal(limit_calls_left(f->st, &f->cfg, PHONE, NOW + 86400), 1);
+	/* Texts go on. */
+	assert_int_equal(send_how(f, PHONE, "10.9.2.1", "", 0, NOW + 20, &hit), 0);
+	/* A day after the first call, one more. */
+	assert_int_equal(send_how(f, PHONE, "10.9.3.1", "", LIMIT_VOICE, NOW + 86400, &hit), 0);
+	assert_int_equal(send_how(f, PHONE, "10.9.4.1", "", LIMIT_VOICE, NOW + 86400, &hit), 429);
+	fixture_free(f);
+
+	/* PHONE_DAILY_LIMIT: texts and calls together. */
+	f = fixture_new("RESEND_AFTER=0\nPHONE_DAILY_LIMIT=2\n");
+	assert_int_equal(send_how(f, PHONE, "10.10.0.1", "", LIMIT_VOICE, NOW, &hit), 0);
+	assert_int_equal(send_how(f, PHONE, "10.10.1.1", "", 0, NOW + 1, &hit), 0);
+	assert_int_equal(send_how(f, PHONE, "10.10.2.1", "", LIMIT_VOICE, NOW + 2, &hit), 429);
+	assert_string_equal(hit.name, "PHONE_DAILY_LIMIT");
+	assert_int_equal(send_how(f, PHONE, "10.10.3.1", "", 0, NOW + 3, &hit), 429);
+	assert_string_equal(hit.name, "PHONE_DAILY_LIMIT");
+	fixture_free(f);
+
+	/* The spend: 0.10 a call, 0.05 a text; a refused call nothing. */
+	f = fixture_new("RESEND_AFTER=0\nDAILY_SPEND_LIMIT=0.20\nVOICE_PRICE=0.10\n"
+			"SMS_PRICE=0.05\nIP_SEND_LIMIT=100\n");
+	assert_int_equal(send_how(f, "+12025550101", "10.11.0.1", "", LIMIT_VOICE, NOW, &hit), 0);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_unsend(f->st, NOW, "+12025550101", "10.11.0.1", WAY_VOICE), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(send_how(f, "+12025550102", "10.11.1.1", "", LIMIT_VOICE, NOW + 1, &hit),
+			 0);
+	assert_int_equal(send_how(f, "+12025550103", "10.11.2.1", "", 0, NOW + 2, &hit), 0);
+	assert_int_equal(send_how(f, "+12025550104", "10.11.3.1", "", 0, NOW + 3, &hit), 0);
+	/* 0.20 spent: no longer under the limit. */
+	assert_int_equal(send_how(f, "+12025550105", "10.11.4.1", "", LIMIT_VOICE, NOW + 4, &hit),
+			 429);
+	assert_string_equal(hit.name, "DAILY_SPEND_LIMIT");
+	assert_true(hit.budget);
+	assert_int_equal(send_how(f, "+12025550106", "10.11.5.1", "", 0, NOW + 5, &hit), 429);
+	assert_string_equal(hit.kind, "budget");
+	fixture_free(f);
+
+	/* A refused call stays in its asker's call cooldown, not the texts'. */
+	f = fixture_new("RESEND_AFTER=30\n");
+	assert_int_equal(send_how(f, PHONE, "10.12.0.1", "", LIMIT_VOICE, NOW, &hit), 0);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_unsend(f->st, NOW, PHONE, "10.12.0.1", WAY_VOICE), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(send_how(f, PHONE, "10.12.0.1", "", LIMIT_VOICE, NOW + 5, &hit), 429);
+	assert_string_equal(hit.name, "RESEND_AFTER");
+	assert_int_equal(send_how(f, PHONE, "10.12.0.1", "", 0, NOW + 5, &hit), 0);
 	fixture_free(f);
 }
 
@@ -598,6 +684,7 @@ main(void)
 	    cmocka_unit_test(test_inbound_counted_apart),
 	    cmocka_unit_test(test_network_send_limit),
 	    cmocka_unit_test(test_refused_texts_cost_nothing),
+	    cmocka_unit_test(test_voice_limits),
 	    cmocka_unit_test(test_conversion_breaker),
 	    cmocka_unit_test(test_budget_caps),
 	    cmocka_unit_test(test_guess_limit),

@@ -950,19 +950,97 @@ test_send_counts(void **state)
 	assert_int_equal(counted(f, SCOPE_COUNTRY, "+1", NULL, now - 3600), 3);
 	/* A text refused by the provider: no longer a text sent (the number's
 	 * day, the caps), still asked for (its network, its client). */
-	assert_int_equal(store_unsend(f->st, now - 50, a, "198.51.100.2"), 0);
+	assert_int_equal(store_unsend(f->st, now - 50, a, "198.51.100.2", WAY_SMS), 0);
 	assert_int_equal(counted(f, SCOPE_TEXTS, a, NULL, now - 600), 1);
 	assert_int_equal(counted(f, SCOPE_NET_TEXTS, a, nb, now - 600), 1);
 	assert_int_equal(counted(f, SCOPE_CLIENT, "198.51.100.2", NULL, now - 3600), 1);
 	assert_int_equal(counted(f, SCOPE_ALL, NULL, NULL, now - 3600), 3);
 	assert_int_equal(counted(f, SCOPE_COUNTRY, "+1", NULL, now - 3600), 2);
 	/* None to refuse: nothing changes. */
-	assert_int_equal(store_unsend(f->st, now - 50, a, "198.51.100.2"), 0);
+	assert_int_equal(store_unsend(f->st, now - 50, a, "198.51.100.2", WAY_SMS), 0);
 	assert_int_equal(counted(f, SCOPE_ALL, NULL, NULL, now - 3600), 3);
 	/* Purge: sends older than a day, failures older than an hour. */
 	assert_int_equal(store_purge(f->st, now + 86400 - 200, 0), 0);
 	assert_int_equal(counted(f, SCOPE_ALL, NULL, NULL, 0), 2);
 	assert_int_equal(counted(f, SCOPE_FAILURES, a, NULL, 0), 0);
+}
+
+/*
+ * Calls (issue 25): every count of texts takes them (the number's, its
+ * network's, the client's, the caps, the network's unverified ones),
+ * SCOPE_CALLS (VOICE_PHONE_LIMIT) and SCOPE_NET_CALLS (a network's share)
+ * only them, and each way has its own cooldown (SCOPE_NET_SMS,
+ * SCOPE_NET_CALL_TRIES).  The spend is VOICE_PRICE a call.  A refused call leaves what counts calls placed, stays in its
+ * asker's counts and call cooldown, and leaves a text of the same second
+ * alone.
+ */
+static void
+test_call_counts(void **state)
+{
+	struct fixture *f = *state;
+	const time_t now = 1800000000;
+	const char *a = "+12025550101", *na = "192.0.2.0/24", *nb = "198.51.100.0/24";
+	const struct store_send text = {a, "192.0.2.1", "+1", "+1202555", "+1", WAY_SMS, na};
+	const struct store_send call = {a, "192.0.2.1", "+1", "+1202555", "+1", WAY_VOICE, na};
+	const struct store_send other = {a, "198.51.100.1", "+1", "+1202555", "+1", WAY_VOICE, nb};
+	const struct store_send shown = {a,    "198.51.100.1", "+1", "+1202555",
+					 "+1", WAY_INBOUND,    nb};
+	long long spent;
+
+	/* A text and a call of one visitor in one second, a call from
+	 * another network, an inbound start. */
+	assert_int_equal(store_add_send(f->st, now - 100, &text), 0);
+	assert_int_equal(store_add_send(f->st, now - 100, &call), 0);
+	assert_int_equal(store_add_send(f->st, now - 50, &other), 0);
+	assert_int_equal(store_add_send(f->st, now - 40, &shown), 0);
+	assert_int_equal(counted(f, SCOPE_TEXTS, a, NULL, now - 600), 3);
+	assert_int_equal(counted(f, SCOPE_CALLS, a, NULL, now - 600), 2);
+	assert_int_equal(counted(f, SCOPE_NET_TEXTS, a, na, now - 600), 2);
+	assert_int_equal(counted(f, SCOPE_NET_TEXTS, a, nb, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_NET_SMS, a, na, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_NET_SMS, a, nb, now - 600), 0);
+	assert_int_equal(counted(f, SCOPE_NET_CALLS, a, na, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_NET_CALLS, a, nb, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_CLIENT, "192.0.2.1", NULL, now - 3600), 2);
+	assert_int_equal(counted(f, SCOPE_NET_UNVERIFIED, na, NULL, now - 3600), 2);
+	assert_int_equal(counted(f, SCOPE_ALL, NULL, NULL, now - 3600), 3);
+	assert_int_equal(counted(f, SCOPE_COUNTRY, "+1", NULL, now - 3600), 3);
+	/* The windows: the call of now - 50 alone after now - 60. */
+	assert_int_equal(counted(f, SCOPE_CALLS, a, NULL, now - 60), 1);
+	assert_int_equal(counted(f, SCOPE_NET_CALLS, a, na, now - 60), 0);
+	/* A text at 0.05 (no cost reported), two calls at 0.10. */
+	assert_int_equal(store_spend(f->st, now - 3600, "USD", 50000, 100000, &spent), 0);
+	assert_int_equal(spent, 250000);
+	/* The call of now - 100 refused: not the text of its second. */
+	assert_int_equal(store_unsend(f->st, now - 100, a, "192.0.2.1", WAY_VOICE), 0);
+	assert_int_equal(counted(f, SCOPE_TEXTS, a, NULL, now - 600), 2);
+	assert_int_equal(counted(f, SCOPE_CALLS, a, NULL, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_NET_SMS, a, na, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_NET_CALL_TRIES, a, na, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_NET_CALLS, a, na, now - 600), 0);
+	assert_int_equal(counted(f, SCOPE_NET_TEXTS, a, na, now - 600), 2);
+	assert_int_equal(counted(f, SCOPE_CLIENT, "192.0.2.1", NULL, now - 3600), 2);
+	assert_int_equal(counted(f, SCOPE_NET_UNVERIFIED, na, NULL, now - 3600), 2);
+	assert_int_equal(counted(f, SCOPE_ALL, NULL, NULL, now - 3600), 2);
+	assert_int_equal(counted(f, SCOPE_COUNTRY, "+1", NULL, now - 3600), 2);
+	assert_int_equal(store_spend(f->st, now - 3600, "USD", 50000, 100000, &spent), 0);
+	assert_int_equal(spent, 150000);
+	/* No second call of that second to refuse: nothing changes. */
+	assert_int_equal(store_unsend(f->st, now - 100, a, "192.0.2.1", WAY_VOICE), 0);
+	assert_int_equal(counted(f, SCOPE_TEXTS, a, NULL, now - 600), 2);
+	/* Then its text refused: the text's cooldown keeps it, the calls' not. */
+	assert_int_equal(store_unsend(f->st, now - 100, a, "192.0.2.1", WAY_SMS), 0);
+	assert_int_equal(counted(f, SCOPE_TEXTS, a, NULL, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_CALLS, a, NULL, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_NET_SMS, a, na, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_NET_CALL_TRIES, a, na, now - 600), 1);
+	assert_int_equal(counted(f, SCOPE_NET_CALLS, a, na, now - 600), 0);
+	assert_int_equal(counted(f, SCOPE_NET_TEXTS, a, na, now - 600), 2);
+	assert_int_equal(store_spend(f->st, now - 3600, "USD", 50000, 100000, &spent), 0);
+	assert_int_equal(spent, 100000);
+	/* A spend since after them all: nothing. */
+	assert_int_equal(store_spend(f->st, now - 10, "USD", 50000, 100000, &spent), 0);
+	assert_int_equal(spent, 0);
 }
 
 /*
@@ -1004,7 +1082,7 @@ test_conversion_counts(void **state)
 	assert_int_equal(c.fresh, 1); /* the inbound start is no text */
 	assert_int_equal(c.fresh_nets, 1);
 	/* A refused text is no text. */
-	assert_int_equal(store_unsend(f->st, now - 299, "+12025550102", "192.0.2.2"), 0);
+	assert_int_equal(store_unsend(f->st, now - 299, "+12025550102", "192.0.2.2", WAY_SMS), 0);
 	assert_int_equal(store_conversion(f->st, "+1202555", now - 3600, now - 60, &c), 0);
 	assert_int_equal(c.sends, 3);
 	assert_int_equal(c.nets, 2);
@@ -1210,7 +1288,7 @@ test_locks(void **state)
 	sent(f, now - 4000, b, "192.0.2.1", "+1", 0, na);
 	sent(f, now - 3000, b, "198.51.100.1", "+1", 0, nb);
 	sent(f, now - 2000, b, "198.51.100.1", "+1", 1, nb); /* inbound: no text */
-	assert_int_equal(store_unsend(f->st, now - 4000, b, "192.0.2.1"), 0);
+	assert_int_equal(store_unsend(f->st, now - 4000, b, "192.0.2.1", WAY_SMS), 0);
 	assert_int_equal(store_locks(f->st, LOCK_NET_TEXTS, now, 86400, 2, l, 4), 1);
 	assert_int_equal(l[0].kind, LOCK_NET_TEXTS);
 	assert_string_equal(l[0].phone, b);
@@ -1451,6 +1529,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_concurrent_create, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_send_counts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_assertions_used_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_call_counts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_conversion_counts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_phone_attempts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_block_nets, setup, teardown),
