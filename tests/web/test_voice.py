@@ -202,8 +202,10 @@ class VoiceTests:
         page = c.get(self.path("verify.cgi"))
         self.assertStatus(page, 200, "verify")
         forms = Forms(page.text)
-        for id_ in ("call-ended", "call-again", "text-me"):
+        for id_ in ("call-ended", "call-again"):
             self.assertIn(id_, forms.ids, page.text)
+        # A fixed line takes no text: none is offered (request.cgi would refuse it).
+        self.assertNotIn("text-me", forms.ids, page.text)
         self.assertEqual(body_attr(page.text, "data-call"), "no_answer")
         self.assertRegex(page.text, r'id="call-ended"[^>]*>\s*<p>Nobody answered the call\.</p>')
         # Call me again: a second call, answered this time, whose code verifies.
