@@ -1080,7 +1080,7 @@ cmd_report(const struct config *cfg, struct store *st, const char *path, long si
 		   "<title>otp report</title>\n<style>\n"
 		   "body{font:15px/1.45 system-ui,sans-serif;margin:1.5rem;color:#1b1f24;"
 		   "background:#fff}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}"
-		   "table{border-collapse:collapse}td,th{padding:.2rem .7rem;text-align:right;"
+		   "table{border-collapse:collapse}td,th{padding:.2rem .5rem;text-align:right;"
 		   "border-bottom:1px solid #ddd}th:first-child,td:first-child{text-align:left}"
 		   "svg{max-width:100%%;height:auto;display:block}.legend{font-size:.85rem}\n"
 		   "</style>\n</head>\n<body>\n");
