@@ -970,8 +970,8 @@ test_send_counts(void **state)
  * network's, the client's, the caps, the network's unverified ones),
  * SCOPE_CALLS (VOICE_PHONE_LIMIT) and SCOPE_NET_CALLS (a network's share)
  * only them, and each way has its own cooldown (SCOPE_NET_SMS,
- * SCOPE_NET_CALL_TRIES).  The spend is VOICE_PRICE a call.  A refused call leaves what counts calls placed, stays in its
- * asker's counts and call cooldown, and leaves a text of the same second
+ * SCOPE_NET_CALL_TRIES).  The spend is VOICE_PRICE a call.  A refused call leaves what counts calls
+ * placed, stays in its asker's counts and call cooldown, and leaves a text of the same second
  * alone.
  */
 static void
